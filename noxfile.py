@@ -1,0 +1,81 @@
+"""Sessions: tests, lint, typecheck, docs, demo, bench. Run them with ``python3 dev.py -s NAME``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+#: Every folder under plugins/ is its own distribution, installed and tested with the core.
+PLUGINS = sorted(
+    p.parent.relative_to(ROOT).as_posix() for p in ROOT.glob("plugins/*/pyproject.toml")
+)
+
+
+def install_project(session: nox.Session, *groups: str) -> None:
+    """Install the core and every plugin distribution (editable), plus dependency groups."""
+    editable = [arg for path in [".", *PLUGINS] for arg in ("-e", path)]
+    extras = [pkg for group in groups for pkg in nox.project.dependency_groups(PYPROJECT, group)]
+    session.install(*editable, *extras)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite: core, every plugin, cloud backends on emulators."""
+    install_project(session, "test")
+    tests_dirs = ["tests", *(f"{p}/tests" for p in PLUGINS if (ROOT / p / "tests").is_dir())]
+    session.run("pytest", *tests_dirs, *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff (lint and format) and the import contracts (core never imports a plugin)."""
+    install_project(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the core and every plugin's source."""
+    install_project(session, "typecheck")
+    sources = ["src", *(f"{p}/src" for p in PLUGINS)]
+    session.run("mypy", *sources)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation strictly and run every example in it."""
+    install_project(session, "docs")
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"))
+    session.run("pytest", "tests/test_docs.py", "-q")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Run the demo: log, version and time-travel artifacts on local disk."""
+    session.install("-e", ".")
+    session.run("archivist", "demo", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark archivist against lazyscribe 2.2.2 in one process; prints ratios."""
+    install_project(session, "bench")
+    env = {"PYTHONHASHSEED": "0"}
+    for script in sorted((ROOT / "bench").glob("bench_*.py")):
+        if session.posargs and script.stem not in session.posargs:
+            continue
+        session.run("python", str(script), env=env)
+
+
+if os.environ.get("CI"):
+    nox.options.error_on_missing_interpreters = True

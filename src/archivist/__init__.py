@@ -1,0 +1,119 @@
+"""archivist: version ML and data artifacts, and the releases that pin them, with no server.
+
+The public API is re-exported here; everything else is internal or lives in a documented
+submodule (``archivist.errors``, ``archivist.testing``).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from archivist import errors
+from archivist.errors import (
+    AlreadyExistsError,
+    AmbiguousVersionError,
+    ArchivistError,
+    ArchivistWarning,
+    ArtifactNotFoundError,
+    ConflictError,
+    DuplicatePluginError,
+    EnvironmentMismatchError,
+    IntegrityError,
+    InvalidModeError,
+    InvalidNameError,
+    InvalidVersionError,
+    ManifestError,
+    PluginLoadError,
+    ReadOnlyError,
+    RepositoryNotFoundError,
+    SerializationError,
+    StaleTokenError,
+    StorageError,
+    UnknownBackendError,
+    UnknownHandlerError,
+    UnsavedChangesError,
+    UnsupportedOperationError,
+    VersionNotFoundError,
+)
+from archivist.handlers.base import Handler
+from archivist.manifest import VersionRecord
+from archivist.plugin import NAME, hookimpl
+from archivist.plugin.manager import (
+    backends,
+    get_backend,
+    get_handler,
+    handlers,
+    load_plugins,
+    plugin_manager,
+    register,
+    unregister,
+)
+from archivist.repository import Repository, VerificationReport
+from archivist.storage.base import Backend
+from archivist.stores import AbstractRepositoryStore, ManifestSnapshot, ManifestStore
+
+try:
+    __version__ = version("archivist")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+
+def check_pending() -> None:
+    """Load plugins if needed and check that none implements a hook archivist lacks.
+
+    Raises
+    ------
+    archivist.errors.PluginLoadError
+        A plugin implements an unknown ``archivist_*`` hook, or failed to load.
+    """
+    load_plugins()
+    plugin_manager().check_pending()
+
+
+__all__ = [
+    "NAME",
+    "AbstractRepositoryStore",
+    "AlreadyExistsError",
+    "AmbiguousVersionError",
+    "ArchivistError",
+    "ArchivistWarning",
+    "ArtifactNotFoundError",
+    "Backend",
+    "ConflictError",
+    "DuplicatePluginError",
+    "EnvironmentMismatchError",
+    "Handler",
+    "IntegrityError",
+    "InvalidModeError",
+    "InvalidNameError",
+    "InvalidVersionError",
+    "ManifestError",
+    "ManifestSnapshot",
+    "ManifestStore",
+    "PluginLoadError",
+    "ReadOnlyError",
+    "Repository",
+    "RepositoryNotFoundError",
+    "SerializationError",
+    "StaleTokenError",
+    "StorageError",
+    "UnknownBackendError",
+    "UnknownHandlerError",
+    "UnsavedChangesError",
+    "UnsupportedOperationError",
+    "VerificationReport",
+    "VersionNotFoundError",
+    "VersionRecord",
+    "__version__",
+    "backends",
+    "check_pending",
+    "errors",
+    "get_backend",
+    "get_handler",
+    "handlers",
+    "hookimpl",
+    "load_plugins",
+    "plugin_manager",
+    "register",
+    "unregister",
+]

@@ -1,0 +1,166 @@
+"""Understanding the version values users pass: numbers, datetimes and ISO strings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from archivist.errors import InvalidVersionError
+
+__all__ = ["Match", "TimeSpec", "VersionValue", "parse_match", "parse_time", "parse_version"]
+
+Match = Literal["exact", "asof"]
+VersionValue = int | datetime | str | None
+
+_TIME_PART = re.compile(
+    r"^(?P<hour>\d{2})(?::?(?P<minute>\d{2})(?::?(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,6})\d*)?)?)?"
+)
+
+
+@dataclass(frozen=True)
+class TimeSpec:
+    """A point in time given to some precision.
+
+    Attributes
+    ----------
+    start : datetime.datetime
+        Naive UTC.
+    precision : datetime.timedelta
+        The unit it was given to: a value "to the second" matches that whole second.
+    """
+
+    start: datetime
+    precision: timedelta
+
+
+def _to_naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _precision_of(text: str) -> timedelta:
+    separator = next((i for i, ch in enumerate(text) if ch in "T "), None)
+    if separator is None or separator < 8:
+        return timedelta(days=1)
+    found = _TIME_PART.match(text[separator + 1 :])
+    if found is None:
+        return timedelta(microseconds=1)
+    if found["fraction"]:
+        return timedelta(microseconds=10 ** (6 - len(found["fraction"])))
+    if found["second"]:
+        return timedelta(seconds=1)
+    if found["minute"]:
+        return timedelta(minutes=1)
+    return timedelta(hours=1)
+
+
+def parse_time(value: datetime | str, what: str = "version") -> TimeSpec:
+    """Turn a datetime or an ISO 8601 string into naive UTC with its precision.
+
+    Naive datetimes and strings without an offset are taken as UTC; aware ones are
+    converted. A datetime with zero microseconds, or a string without a fraction, stands
+    for its whole second (a date alone, for its whole day).
+
+    Parameters
+    ----------
+    value : datetime.datetime or str
+        The time.
+    what : str, optional
+        What the value is, for error messages.
+
+    Returns
+    -------
+    TimeSpec
+        The time and its precision.
+
+    Raises
+    ------
+    archivist.errors.InvalidVersionError
+        The string is not an ISO 8601 date or date-time.
+    """
+    if isinstance(value, datetime):
+        precision = timedelta(seconds=1) if value.microsecond == 0 else timedelta(microseconds=1)
+        return TimeSpec(_to_naive_utc(value), precision)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise InvalidVersionError(
+                f"{what} {value!r} is not an ISO 8601 date or time; use for example "
+                "'2026-01-31T12:00:00', '2026-01-31T12:00:00.250000+01:00' or '2026-01-31'"
+            ) from None
+        return TimeSpec(_to_naive_utc(parsed), _precision_of(text))
+    raise InvalidVersionError(
+        f"{what} must be a datetime or an ISO 8601 string, got {type(value).__name__} {value!r}"
+    )
+
+
+def parse_match(match: object) -> Match:
+    """Validate a ``match`` argument.
+
+    Parameters
+    ----------
+    match : object
+        The value given.
+
+    Returns
+    -------
+    {"exact", "asof"}
+        The value, checked.
+
+    Raises
+    ------
+    archivist.errors.InvalidVersionError
+        Anything else.
+    """
+    if match == "exact":
+        return "exact"
+    if match == "asof":
+        return "asof"
+    raise InvalidVersionError(f"match must be 'exact' or 'asof', got {match!r}")
+
+
+def parse_version(version: object, match: object = "exact") -> tuple[int | TimeSpec | None, Match]:
+    """Normalize a version argument and its match mode.
+
+    Parameters
+    ----------
+    version : int, datetime.datetime, str or None
+        ``None`` for the latest version, an int for a version number (negative counts
+        from the end), or a time.
+    match : {"exact", "asof"}
+        How a time is matched; ``asof`` only applies to times.
+
+    Returns
+    -------
+    tuple
+        ``(None | int | TimeSpec, match)``.
+
+    Raises
+    ------
+    archivist.errors.InvalidVersionError
+        The version or match mode cannot be understood.
+    """
+    mode = parse_match(match)
+    if version is None:
+        return None, mode
+    if isinstance(version, bool):
+        raise InvalidVersionError(
+            f"version must be an int, a datetime or a string, not {version!r}"
+        )
+    if isinstance(version, int):
+        if mode == "asof":
+            raise InvalidVersionError(
+                "match='asof' needs a time (a datetime or an ISO string), not a version number"
+            )
+        return version, mode
+    if isinstance(version, datetime | str):
+        return parse_time(version), mode
+    raise InvalidVersionError(
+        f"version must be an int, a datetime or an ISO 8601 string, got "
+        f"{type(version).__name__} {version!r}"
+    )

@@ -1,0 +1,458 @@
+"""The manifest contract: version records, their JSON form, and an index for lookups.
+
+A manifest (``repository.json``) is a JSON array of version records in lazyscribe's shape,
+plus additive fields (``sha256``, ``size``, handler metadata, ``source``). Parsing it once
+and indexing it by name makes the latest, by-number and as-of lookups O(log n).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from archivist.errors import (
+    AmbiguousVersionError,
+    InvalidNameError,
+    ManifestError,
+    VersionNotFoundError,
+)
+
+__all__ = [
+    "CORE_FIELDS",
+    "ManifestIndex",
+    "VersionRecord",
+    "check_file_name",
+    "check_name",
+    "format_time",
+    "parse_manifest",
+    "serialize_manifest",
+    "utcnow",
+]
+
+#: The fields every record has (``expiry``, ``sha256`` and ``size`` may be null).
+CORE_FIELDS = ("name", "version", "handler", "fname", "created_at", "expiry", "sha256", "size")
+_REQUIRED = ("name", "version", "handler", "fname", "created_at")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def utcnow() -> datetime:
+    """Return the current UTC time as a naive datetime (the manifest's time form)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def format_time(value: datetime) -> str:
+    """Format a naive UTC datetime as the manifest stores it (ISO 8601, microseconds).
+
+    Parameters
+    ----------
+    value : datetime.datetime
+        A naive UTC datetime.
+
+    Returns
+    -------
+    str
+        For example ``"2026-01-31T12:00:00.000001"``; ``datetime.fromisoformat`` reads it.
+    """
+    return value.isoformat(timespec="microseconds")
+
+
+def _parse_time(value: Any, what: str) -> datetime:
+    if not isinstance(value, str):
+        raise ManifestError(f"{what} must be an ISO 8601 string, got {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ManifestError(f"{what} is not an ISO 8601 time: {value!r}") from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def check_name(name: object) -> str:
+    """Validate an artifact name: it becomes a folder directly below the repository folder.
+
+    Parameters
+    ----------
+    name : object
+        The name to check.
+
+    Returns
+    -------
+    str
+        The name, unchanged.
+
+    Raises
+    ------
+    archivist.errors.InvalidNameError
+        The name is empty, not a string, ``.`` or ``..``, holds a path separator or a
+        control character, or starts with a dot.
+    """
+    return _check_component(name, "artifact name")
+
+
+def check_file_name(fname: object) -> str:
+    """Validate a version's file name: a single path component inside the artifact folder.
+
+    Parameters
+    ----------
+    fname : object
+        The file name to check.
+
+    Returns
+    -------
+    str
+        The file name, unchanged.
+
+    Raises
+    ------
+    archivist.errors.InvalidNameError
+        Same rules as :func:`check_name`.
+    """
+    return _check_component(fname, "file name")
+
+
+def _check_component(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidNameError(f"{what} must be a non-empty string, got {value!r}")
+    if value in {".", ".."} or "/" in value or "\\" in value:
+        raise InvalidNameError(
+            f"{what} {value!r} would leave the repository folder: it may not be '.' or '..' "
+            "or contain '/' or '\\'"
+        )
+    if value.startswith("."):
+        raise InvalidNameError(f"{what} {value!r} may not start with '.' (reserved)")
+    if any(ord(ch) < 32 or ch == "\x7f" for ch in value):
+        raise InvalidNameError(f"{what} {value!r} holds a control character")
+    if len(value) >= 2 and value[1] == ":" and value[0].isalpha():
+        raise InvalidNameError(f"{what} {value!r} looks like a drive-qualified (absolute) path")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    """One version of one artifact, as the manifest records it.
+
+    Attributes
+    ----------
+    name : str
+        The artifact name.
+    version : int
+        The 0-based version number within the name.
+    handler : str
+        The alias of the handler that wrote the file.
+    fname : str
+        The file name, relative to ``<repository folder>/<name>/``.
+    created_at : datetime.datetime
+        Creation time, naive UTC.
+    expiry : datetime.datetime or None
+        Naive UTC time from which the version is excluded from latest and as-of lookups.
+    sha256 : str or None
+        Hex digest of the stored file (``None`` for records lazyscribe wrote).
+    size : int or None
+        Byte size of the stored file.
+    extra : Mapping[str, Any]
+        Every other field: handler metadata (``python_version``), lineage (``source``),
+        and fields other tools added; kept as they are.
+    """
+
+    name: str
+    version: int
+    handler: str
+    fname: str
+    created_at: datetime
+    expiry: datetime | None = None
+    sha256: str | None = None
+    size: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: object, position: int = 0) -> VersionRecord:
+        """Validate and convert one record of a parsed manifest.
+
+        Parameters
+        ----------
+        data : object
+            The parsed JSON value.
+        position : int, optional
+            The record's index in the manifest, for error messages.
+
+        Returns
+        -------
+        VersionRecord
+            The record.
+
+        Raises
+        ------
+        archivist.errors.ManifestError
+            A field is missing or malformed.
+        """
+        if not isinstance(data, dict):
+            raise ManifestError(f"manifest record #{position} is not an object: {data!r:.80}")
+        label = f"manifest record #{position}" + (
+            f" ({data['name']!r})" if isinstance(data.get("name"), str) else ""
+        )
+        missing = [key for key in _REQUIRED if key not in data]
+        if missing:
+            raise ManifestError(f"{label} lacks the field(s) {', '.join(missing)}")
+        name, version, handler, fname = (
+            data["name"],
+            data["version"],
+            data["handler"],
+            data["fname"],
+        )
+        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+            raise ManifestError(f"{label}: version must be an integer >= 0, got {version!r}")
+        if not isinstance(handler, str) or not handler:
+            raise ManifestError(f"{label}: handler must be a non-empty string")
+        try:
+            check_name(name)
+            check_file_name(fname)
+        except InvalidNameError as exc:
+            raise ManifestError(f"{label}: {exc}") from None
+        expiry = data.get("expiry")
+        sha256, size = data.get("sha256"), data.get("size")
+        if sha256 is not None and not (isinstance(sha256, str) and _SHA256.fullmatch(sha256)):
+            raise ManifestError(f"{label}: sha256 must be 64 lowercase hex digits")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            raise ManifestError(f"{label}: size must be an integer >= 0")
+        return cls(
+            name=name,
+            version=version,
+            handler=handler,
+            fname=fname,
+            created_at=_parse_time(data["created_at"], f"{label}: created_at"),
+            expiry=None if expiry is None else _parse_time(expiry, f"{label}: expiry"),
+            sha256=sha256,
+            size=size,
+            extra={key: value for key, value in data.items() if key not in CORE_FIELDS},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the record as the manifest stores it (lazyscribe-readable)."""
+        out: dict[str, Any] = dict(self.extra)
+        out.update(
+            name=self.name,
+            version=self.version,
+            handler=self.handler,
+            fname=self.fname,
+            created_at=format_time(self.created_at),
+            expiry=None if self.expiry is None else format_time(self.expiry),
+            sha256=self.sha256,
+            size=self.size,
+        )
+        return out
+
+    def replace(self, **changes: Any) -> VersionRecord:
+        """Return a copy with some fields changed."""
+        return replace(self, **changes)
+
+    def is_expired(self, at: datetime) -> bool:
+        """Tell whether the version is expired at naive UTC time ``at``."""
+        return self.expiry is not None and self.expiry <= at
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The record as a dict, the form ``get_artifact_metadata`` returns."""
+        return self.to_dict()
+
+
+def parse_manifest(data: bytes | str, location: str = "the manifest") -> list[VersionRecord]:
+    """Parse and validate a manifest.
+
+    Parameters
+    ----------
+    data : bytes or str
+        The manifest's JSON text.
+    location : str, optional
+        Where it was read from, for error messages.
+
+    Returns
+    -------
+    list[VersionRecord]
+        The records, in manifest order.
+
+    Raises
+    ------
+    archivist.errors.ManifestError
+        The text is not a JSON array of valid records, or a (name, version) pair repeats.
+    """
+    try:
+        parsed = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ManifestError(
+            f"{location} is not valid JSON ({exc}); it may be truncated or corrupt"
+        ) from None
+    if not isinstance(parsed, list):
+        raise ManifestError(f"{location} must hold a JSON array of version records")
+    records = [VersionRecord.from_dict(item, i) for i, item in enumerate(parsed)]
+    seen: set[tuple[str, int]] = set()
+    for record in records:
+        key = (record.name, record.version)
+        if key in seen:
+            raise ManifestError(
+                f"{location} holds version {record.version} of {record.name!r} twice"
+            )
+        seen.add(key)
+    return records
+
+
+def serialize_manifest(records: Iterable[VersionRecord]) -> bytes:
+    """Serialize records to manifest JSON: an array with one record per line, keys sorted.
+
+    Parameters
+    ----------
+    records : Iterable[VersionRecord]
+        The records, in manifest order.
+
+    Returns
+    -------
+    bytes
+        UTF-8 JSON, readable by lazyscribe and by humans, friendly to line diffs.
+    """
+    lines = [json.dumps(record.to_dict(), sort_keys=True) for record in records]
+    if not lines:
+        return b"[]\n"
+    return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")
+
+
+class _NameIndex:
+    """The versions of one name, sorted by number, with a time-sorted view for as-of."""
+
+    __slots__ = ("by_time", "records", "times")
+
+    def __init__(self, records: list[VersionRecord]) -> None:
+        records.sort(key=lambda r: r.version)
+        self.records = records
+        by_time = sorted(records, key=lambda r: (r.created_at, r.version))
+        self.by_time = by_time
+        self.times = [r.created_at for r in by_time]
+
+
+class ManifestIndex:
+    """Records indexed by name for O(log n) lookups.
+
+    Parameters
+    ----------
+    records : Iterable[VersionRecord]
+        The records, in manifest order.
+    """
+
+    def __init__(self, records: Iterable[VersionRecord] = ()) -> None:
+        self.records: list[VersionRecord] = list(records)
+        grouped: dict[str, list[VersionRecord]] = {}
+        for record in self.records:
+            grouped.setdefault(record.name, []).append(record)
+        self._names = {name: _NameIndex(group) for name, group in grouped.items()}
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[VersionRecord]:
+        return iter(self.records)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def names(self) -> list[str]:
+        """Return the artifact names, in order of first appearance."""
+        return list(self._names)
+
+    def versions(self, name: str) -> Sequence[VersionRecord]:
+        """Return the versions of ``name`` sorted by number (empty if unknown)."""
+        entry = self._names.get(name)
+        return entry.records if entry is not None else ()
+
+    def last_version(self, name: str) -> int:
+        """Return the highest version number of ``name``, or -1 when it has none."""
+        entry = self._names.get(name)
+        return entry.records[-1].version if entry is not None else -1
+
+    def fnames(self, name: str) -> set[str]:
+        """Return the file names used by the versions of ``name``."""
+        return {record.fname for record in self.versions(name)}
+
+    def _entry(self, name: str) -> _NameIndex:
+        entry = self._names.get(name)
+        if entry is None:
+            raise KeyError(name)
+        return entry
+
+    def latest(self, name: str, now: datetime) -> VersionRecord:
+        """Return the highest version of ``name`` not expired at ``now``."""
+        for record in reversed(self._entry(name).records):
+            if not record.is_expired(now):
+                return record
+        raise VersionNotFoundError(
+            f"every version of {name!r} has expired (as of {format_time(now)} UTC); load one "
+            "by number to read it anyway"
+        )
+
+    def by_number(self, name: str, version: int) -> VersionRecord:
+        """Return version ``version`` of ``name``; a negative number counts from the end."""
+        records = self._entry(name).records
+        if version < 0:
+            if -version > len(records):
+                raise self._missing(name, f"version {version}")
+            return records[version]
+        if version < len(records) and records[version].version == version:
+            return records[version]  # gap-free numbering: direct index
+        position = bisect_left(records, version, key=lambda r: r.version)
+        if position < len(records) and records[position].version == version:
+            return records[position]
+        raise self._missing(name, f"version {version}")
+
+    def at_time(self, name: str, start: datetime, precision: timedelta) -> VersionRecord:
+        """Return the version of ``name`` created within ``[start, start + precision)``."""
+        entry = self._entry(name)
+        low = bisect_left(entry.times, start)
+        high = bisect_left(entry.times, start + precision)
+        matches = entry.by_time[low:high]
+        if not matches:
+            raise self._missing(name, f"a version created at {format_time(start)}")
+        if len(matches) > 1:
+            listing = ", ".join(
+                f"version {r.version} ({format_time(r.created_at)})" for r in matches
+            )
+            raise AmbiguousVersionError(
+                f"{len(matches)} versions of {name!r} were created within "
+                f"{_describe(precision)} of {format_time(start)}: {listing}. Give the time "
+                "with microseconds, or the version number."
+            )
+        return matches[0]
+
+    def as_of(self, name: str, at: datetime, precision: timedelta) -> VersionRecord:
+        """Return the newest version of ``name`` created by ``at``, to its precision, unexpired."""
+        entry = self._entry(name)
+        end = bisect_left(entry.times, at + precision)
+        if end == 0:
+            raise VersionNotFoundError(
+                f"{format_time(at)} predates the first version of {name!r} (version "
+                f"{entry.by_time[0].version}, created {format_time(entry.by_time[0].created_at)})"
+            )
+        for record in reversed(entry.by_time[:end]):
+            if not record.is_expired(at):
+                return record
+        raise VersionNotFoundError(
+            f"every version of {name!r} created by {format_time(at)} had expired by then"
+        )
+
+    def _missing(self, name: str, what: str) -> VersionNotFoundError:
+        records = self._entry(name).records
+        return VersionNotFoundError(
+            f"{name!r} has no {what}; it has {len(records)} version(s), numbered "
+            f"{records[0].version}..{records[-1].version}, created "
+            f"{format_time(records[0].created_at)} to {format_time(records[-1].created_at)}"
+        )
+
+
+def _describe(precision: timedelta) -> str:
+    if precision >= timedelta(days=1):
+        return "the day"
+    if precision >= timedelta(seconds=1):
+        return "the second"
+    return "the given precision"

@@ -1,0 +1,495 @@
+"""The plugin manager: discovery, registration and the handler and backend registries.
+
+Discovery is lazy (first use, not import), idempotent and thread-safe. It registers the
+built-in plugins, then every module in the ``archivist`` entry point group unless
+``ARCHIVIST_DISABLE_PLUGIN_AUTOLOAD`` is set, then checks that no plugin implements a hook
+that does not exist.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from importlib.metadata import EntryPoint, entry_points
+from types import MappingProxyType
+from typing import Any, TypeVar, cast
+
+import pluggy
+
+from archivist.errors import (
+    DuplicatePluginError,
+    PluginLoadError,
+    UnknownBackendError,
+    UnknownHandlerError,
+)
+from archivist.handlers.base import Handler
+from archivist.plugin import NAME, hookimpl, spec
+from archivist.storage.base import Backend
+
+__all__ = [
+    "DISABLE_AUTOLOAD_ENV",
+    "OPTIONAL_DISTRIBUTIONS",
+    "backends",
+    "get_backend",
+    "get_handler",
+    "handlers",
+    "load_plugins",
+    "plugin_manager",
+    "register",
+    "unregister",
+]
+
+#: Set this environment variable to ``1`` to skip loading plugins from entry points.
+DISABLE_AUTOLOAD_ENV = "ARCHIVIST_DISABLE_PLUGIN_AUTOLOAD"
+
+#: The distributions that provide the optional handler aliases and URL protocols.
+OPTIONAL_DISTRIBUTIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "joblib": "archivist-joblib",
+        "parquet": "archivist-parquet",
+        "s3": "archivist-s3",
+        "s3a": "archivist-s3",
+        "gs": "archivist-gcs",
+        "gcs": "archivist-gcs",
+        "az": "archivist-azure",
+        "abfs": "archivist-azure",
+        "abfss": "archivist-azure",
+    }
+)
+
+_BUILTIN_PLUGINS = ("archivist.handlers.hooks", "archivist.storage.hooks")
+
+_T = TypeVar("_T", bound=type)
+
+
+class _HandlerClassPlugin:
+    """Wraps one handler class registered at runtime as a plugin."""
+
+    def __init__(self, cls: type[Handler]) -> None:
+        self.cls = cls
+
+    @hookimpl
+    def archivist_register_handlers(self) -> Sequence[type[Handler]]:
+        return [self.cls]
+
+
+class _BackendClassPlugin:
+    """Wraps one backend class registered at runtime as a plugin."""
+
+    def __init__(self, cls: type[Backend]) -> None:
+        self.cls = cls
+
+    @hookimpl
+    def archivist_register_backends(self) -> Sequence[type[Backend]]:
+        return [self.cls]
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _distribution_of(entry_point: EntryPoint) -> str:
+    dist = getattr(entry_point, "dist", None)
+    return dist.name if dist is not None else "an unknown distribution"
+
+
+def _validate_handler(cls: type[Handler], source: str) -> None:
+    problems = []
+    if not isinstance(getattr(cls, "alias", None), str) or not cls.alias:
+        problems.append("a non-empty str 'alias' class variable")
+    if not isinstance(getattr(cls, "suffix", None), str):
+        problems.append("a str 'suffix' class variable")
+    if not isinstance(getattr(cls, "binary", None), bool):
+        problems.append("a bool 'binary' class variable")
+    if inspect.isabstract(cls):
+        problems.append("implementations of read() and write()")
+    if problems:
+        raise PluginLoadError(
+            f"handler {cls.__module__}.{cls.__qualname__} from {source} needs "
+            + ", ".join(problems)
+        )
+
+
+def _validate_backend(cls: type[Backend], source: str) -> None:
+    protocols = getattr(cls, "protocols", None)
+    if (
+        not isinstance(protocols, tuple)
+        or not protocols
+        or not all(isinstance(p, str) and p for p in protocols)
+    ):
+        raise PluginLoadError(
+            f"backend {cls.__module__}.{cls.__qualname__} from {source} needs a non-empty "
+            "tuple of str 'protocols' class variable"
+        )
+    if inspect.isabstract(cls):
+        raise PluginLoadError(
+            f"backend {cls.__module__}.{cls.__qualname__} from {source} leaves abstract "
+            "methods unimplemented"
+        )
+
+
+class _Plugins:
+    """The process-wide plugin state behind the module-level functions."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._pm = pluggy.PluginManager(NAME)
+        self._pm.add_hookspecs(spec)
+        self._loaded = False
+        self._overrides: set[object] = set()
+        self._handlers: Mapping[str, type[Handler]] | None = None
+        self._backends: Mapping[str, type[Backend]] | None = None
+
+    # -- discovery --------------------------------------------------------------------------
+
+    def load(self) -> pluggy.PluginManager:
+        if self._loaded:
+            return self._pm
+        with self._lock:
+            return self._load_locked()
+
+    def _load_locked(self) -> pluggy.PluginManager:
+        if self._loaded:
+            return self._pm
+        for module_name in _BUILTIN_PLUGINS:
+            if not self._pm.has_plugin(module_name):
+                self._pm.register(importlib.import_module(module_name), name=module_name)
+        if not _truthy(os.environ.get(DISABLE_AUTOLOAD_ENV)):
+            for entry_point in entry_points(group=NAME):
+                self._load_entry_point(entry_point)
+        self._check_pending()
+        self._loaded = True
+        self._invalidate()
+        return self._pm
+
+    def _load_entry_point(self, entry_point: EntryPoint) -> None:
+        name = f"{_distribution_of(entry_point)}:{entry_point.name}"
+        if self._pm.has_plugin(name):
+            return
+        try:
+            plugin = entry_point.load()
+        except Exception as exc:
+            raise PluginLoadError(
+                f"could not import the archivist plugin {entry_point.name!r} "
+                f"({entry_point.value}) from distribution {_distribution_of(entry_point)}: "
+                f"{exc}"
+            ) from exc
+        try:
+            self._pm.register(plugin, name=name)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            raise PluginLoadError(
+                f"could not register the archivist plugin {entry_point.name!r} "
+                f"({entry_point.value}) from distribution {_distribution_of(entry_point)}: "
+                f"{exc}"
+            ) from exc
+
+    def _check_pending(self) -> None:
+        try:
+            self._pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise PluginLoadError(
+                f"plugin {exc.plugin!r} implements a hook archivist does not define: {exc}"
+            ) from exc
+
+    # -- runtime registration ---------------------------------------------------------------
+
+    def register(self, obj: object, *, override: bool = False) -> str:
+        self.load()
+        with self._lock:
+            plugin: object
+            if isinstance(obj, type) and issubclass(obj, Handler):
+                _validate_handler(obj, "archivist.register()")
+                plugin, prefix = _HandlerClassPlugin(obj), "handler"
+            elif isinstance(obj, type) and issubclass(obj, Backend):
+                _validate_backend(obj, "archivist.register()")
+                plugin, prefix = _BackendClassPlugin(obj), "backend"
+            else:
+                plugin, prefix = obj, "plugin"
+            target = obj if isinstance(obj, type) else None
+            name = _plugin_name(prefix, obj)
+            if self._pm.has_plugin(name):
+                return name
+            try:
+                self._pm.register(plugin, name=name)
+            except (ValueError, pluggy.PluginValidationError) as exc:
+                raise PluginLoadError(f"could not register {obj!r}: {exc}") from exc
+            try:
+                self._check_pending()
+            except PluginLoadError:
+                self._pm.unregister(name=name)
+                raise
+            if override and target is not None:
+                self._overrides.add(target)
+            self._invalidate()
+            try:
+                self.handlers()
+                self.backends()
+            except (DuplicatePluginError, PluginLoadError):
+                self._pm.unregister(name=name)
+                self._overrides.discard(target)
+                self._invalidate()
+                raise
+            return name
+
+    def unregister(self, obj_or_name: object) -> None:
+        self.load()
+        with self._lock:
+            if isinstance(obj_or_name, str):
+                name = obj_or_name
+            else:
+                prefix = (
+                    "handler"
+                    if isinstance(obj_or_name, type) and issubclass(obj_or_name, Handler)
+                    else "backend"
+                    if isinstance(obj_or_name, type) and issubclass(obj_or_name, Backend)
+                    else "plugin"
+                )
+                name = _plugin_name(prefix, obj_or_name)
+            if self._pm.has_plugin(name):
+                plugin = self._pm.unregister(name=name)
+                self._overrides.discard(getattr(plugin, "cls", None))
+                if isinstance(obj_or_name, type):
+                    self._overrides.discard(obj_or_name)
+            self._invalidate()
+
+    # -- registries -------------------------------------------------------------------------
+
+    def _invalidate(self) -> None:
+        self._handlers = None
+        self._backends = None
+
+    def handlers(self) -> Mapping[str, type[Handler]]:
+        table = self._handlers
+        if table is None:
+            pm = self.load()
+            with self._lock:
+                table = self._build(
+                    pm.hook.archivist_register_handlers,
+                    Handler,
+                    lambda cls: (cls.alias,),
+                    _validate_handler,
+                    "handler alias",
+                )
+                self._handlers = table
+        return table
+
+    def backends(self) -> Mapping[str, type[Backend]]:
+        table = self._backends
+        if table is None:
+            pm = self.load()
+            with self._lock:
+                table = self._build(
+                    pm.hook.archivist_register_backends,
+                    Backend,
+                    lambda cls: cls.protocols,
+                    _validate_backend,
+                    "protocol",
+                )
+                self._backends = table
+        return table
+
+    def _build(
+        self,
+        hook: pluggy.HookCaller,
+        base: _T,
+        names_of: Callable[[Any], Iterable[str]],
+        validate: Callable[[Any, str], None],
+        what: str,
+    ) -> Mapping[str, Any]:
+        claims: dict[str, list[tuple[type, str]]] = {}
+        for impl in hook.get_hookimpls():
+            source = f"plugin {impl.plugin_name!r}"
+            try:
+                classes = cast("Iterable[object]", impl.function() or ())
+            except Exception as exc:
+                raise PluginLoadError(f"{source} failed to list its classes: {exc}") from exc
+            for cls in classes:
+                if not (isinstance(cls, type) and issubclass(cls, base)):
+                    raise PluginLoadError(
+                        f"{source} returned {cls!r}, which is not a subclass of "
+                        f"{base.__module__}.{base.__qualname__}"
+                    )
+                validate(cls, source)
+                for key in names_of(cls):
+                    entries = claims.setdefault(key, [])
+                    if all(existing is not cls for existing, _ in entries):
+                        entries.append((cls, source))
+        table: dict[str, type] = {}
+        for key, entries in claims.items():
+            if len(entries) == 1:
+                table[key] = entries[0][0]
+                continue
+            winners = [cls for cls, _ in entries if cls in self._overrides]
+            if len(winners) == 1:
+                table[key] = winners[0]
+                continue
+            listing = "; ".join(f"{c.__module__}.{c.__qualname__} ({s})" for c, s in entries)
+            raise DuplicatePluginError(
+                f"{what} {key!r} is claimed by more than one plugin: {listing}. Uninstall one, "
+                "or register the one to use with archivist.register(cls, override=True)."
+            )
+        return MappingProxyType(dict(sorted(table.items())))
+
+
+def _plugin_name(prefix: str, obj: object) -> str:
+    if isinstance(obj, type):
+        return f"{prefix}:{obj.__module__}.{obj.__qualname__}"
+    module_name = getattr(obj, "__name__", None)
+    if isinstance(module_name, str):
+        return f"{prefix}:{module_name}"
+    return f"{prefix}:{type(obj).__module__}.{type(obj).__qualname__}@{id(obj):x}"
+
+
+def _install_hint(name: str) -> str:
+    dist = OPTIONAL_DISTRIBUTIONS.get(name)
+    if dist is None:
+        return ""
+    return f" {name!r} is provided by the distribution {dist}: pip install {dist}"
+
+
+_PLUGINS = _Plugins()
+
+
+def plugin_manager() -> pluggy.PluginManager:
+    """Return the loaded pluggy plugin manager (discovering plugins on first use).
+
+    Returns
+    -------
+    pluggy.PluginManager
+        The manager named ``archivist``.
+    """
+    return _PLUGINS.load()
+
+
+def load_plugins() -> None:
+    """Discover the built-in and installed plugins now instead of on first use.
+
+    Raises
+    ------
+    archivist.errors.PluginLoadError
+        An entry point could not be imported, or a plugin implements an unknown hook.
+    """
+    _PLUGINS.load()
+
+
+def register(obj: object, *, override: bool = False) -> str:
+    """Register a handler class, a backend class, or an object or module with hook implementations.
+
+    Use it for in-house formats and stores that are not packaged as a distribution.
+    Registering the same object twice is a no-op.
+
+    Parameters
+    ----------
+    obj : object
+        A :class:`~archivist.Handler` subclass, a :class:`~archivist.Backend` subclass, or a
+        module or object whose methods are marked with :data:`archivist.hookimpl`.
+    override : bool, optional
+        Let this class replace another plugin's class of the same alias or protocol.
+
+    Returns
+    -------
+    str
+        The name under which the plugin was registered (give it to :func:`unregister`).
+
+    Raises
+    ------
+    archivist.errors.DuplicatePluginError
+        The alias or a protocol is already taken and ``override`` is false.
+    archivist.errors.PluginLoadError
+        The class lacks its name or methods, or the object implements unknown hooks.
+    """
+    return _PLUGINS.register(obj, override=override)
+
+
+def unregister(obj_or_name: object) -> None:
+    """Undo :func:`register`.
+
+    Parameters
+    ----------
+    obj_or_name : object
+        The object given to :func:`register`, or the name it returned.
+    """
+    _PLUGINS.unregister(obj_or_name)
+
+
+def handlers() -> Mapping[str, type[Handler]]:
+    """Return a read-only mapping of every installed handler alias to its class.
+
+    Returns
+    -------
+    Mapping[str, type[archivist.Handler]]
+        Sorted by alias.
+    """
+    return _PLUGINS.handlers()
+
+
+def backends() -> Mapping[str, type[Backend]]:
+    """Return a read-only mapping of every installed URL protocol to its backend class.
+
+    Returns
+    -------
+    Mapping[str, type[archivist.Backend]]
+        Sorted by protocol.
+    """
+    return _PLUGINS.backends()
+
+
+def get_handler(alias: str) -> type[Handler]:
+    """Return the handler class registered under ``alias``.
+
+    Parameters
+    ----------
+    alias : str
+        The handler's alias, for example ``"json"``.
+
+    Returns
+    -------
+    type[archivist.Handler]
+        The class.
+
+    Raises
+    ------
+    archivist.errors.UnknownHandlerError
+        No installed handler has that alias; the message lists the installed ones and, for
+        optional aliases, the distribution to install.
+    """
+    table = handlers()
+    try:
+        return table[alias]
+    except (KeyError, TypeError):
+        raise UnknownHandlerError(
+            f"no handler named {alias!r}. Installed handlers: {', '.join(table) or 'none'}."
+            + _install_hint(str(alias))
+        ) from None
+
+
+def get_backend(protocol: str) -> type[Backend]:
+    """Return the backend class serving URLs of ``protocol``.
+
+    Parameters
+    ----------
+    protocol : str
+        The URL scheme, for example ``"s3"`` or ``"file"``.
+
+    Returns
+    -------
+    type[archivist.Backend]
+        The class.
+
+    Raises
+    ------
+    archivist.errors.UnknownBackendError
+        No installed backend serves that protocol; the message lists the installed ones
+        and, for optional protocols, the distribution to install.
+    """
+    table = backends()
+    try:
+        return table[protocol]
+    except (KeyError, TypeError):
+        raise UnknownBackendError(
+            f"no storage backend for {protocol!r}:// URLs. Installed protocols: "
+            f"{', '.join(table) or 'none'}." + _install_hint(str(protocol))
+        ) from None

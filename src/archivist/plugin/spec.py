@@ -1,0 +1,69 @@
+"""The hooks archivist calls. Hooks only grow: new arguments are appended, never removed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from archivist.plugin import hookspec
+
+if TYPE_CHECKING:
+    from archivist.handlers.base import Handler
+    from archivist.storage.base import Backend
+
+
+@hookspec
+def archivist_register_handlers() -> Sequence[type[Handler]]:
+    """Return the handler classes this plugin provides.
+
+    Each class names itself with its ``alias`` class variable. Two plugins providing the
+    same alias is an error unless one of them was registered with ``override=True``.
+
+    Returns
+    -------
+    Sequence[type[archivist.Handler]]
+        Handler classes (not instances).
+
+    Notes
+    -----
+    .. versionadded:: 0.1.0
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def archivist_register_backends() -> Sequence[type[Backend]]:
+    """Return the storage backend classes this plugin provides.
+
+    Each class names the URL protocols it serves with its ``protocols`` class variable.
+
+    Returns
+    -------
+    Sequence[type[archivist.Backend]]
+        Backend classes (not instances).
+
+    Notes
+    -----
+    .. versionadded:: 0.1.0
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def archivist_after_commit(location: str, versions: Sequence[Mapping[str, Any]]) -> None:
+    """React to a commit: called once a save's new versions are in the manifest.
+
+    Parameters
+    ----------
+    location : str
+        The URL (or absolute path) of the repository's manifest.
+    versions : Sequence[Mapping[str, Any]]
+        The records of the versions this commit added, as stored in the manifest.
+
+    Notes
+    -----
+    An exception raised here propagates to the caller of ``save()``, but the commit has
+    already happened.
+
+    .. versionadded:: 0.1.0
+    """

@@ -1,0 +1,343 @@
+"""The :class:`Backend` interface: the storage contract every repository relies on.
+
+A backend wraps one fsspec filesystem and adds the few primitives the commit protocol needs
+(see ``docs/design.md``):
+
+* :meth:`Backend.read_with_token` reads a file and a token naming its state;
+* :meth:`Backend.replace_if_unchanged` replaces a file only if its token is unchanged
+  (compare-and-swap), or creates it only if absent when the token is ``None``;
+* :meth:`Backend.open_new` streams a new file into place only if nothing is at its path.
+
+Everything else (plain reads, streaming reads, listing, deleting) is derived here from the
+fsspec filesystem, so a backend for a new store implements three methods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+import fsspec
+
+if TYPE_CHECKING:
+    from fsspec.spec import AbstractFileSystem
+
+__all__ = ["Backend", "content_token"]
+
+
+def content_token(data: bytes) -> str:
+    """Return a token naming the state of a file from its content (its SHA-256).
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+
+    Returns
+    -------
+    str
+        A hex digest; equal contents give equal tokens.
+    """
+    return hashlib.sha256(data).hexdigest()
+
+
+class Backend(ABC):
+    """Store files under paths of one fsspec filesystem, with compare-and-swap.
+
+    Subclasses set :attr:`protocols` and implement :meth:`read_with_token`,
+    :meth:`replace_if_unchanged` and :meth:`open_new`; they may override the derived
+    methods when the store has a faster way.
+
+    Parameters
+    ----------
+    **storage_options
+        Passed to the fsspec filesystem (credentials, endpoint, ...).
+
+    Attributes
+    ----------
+    protocols : tuple[str, ...]
+        URL protocols this backend serves (for example ``("s3", "s3a")``). The first one is
+        the canonical name.
+    fs : fsspec.AbstractFileSystem
+        The filesystem files are read and written through.
+    """
+
+    protocols: ClassVar[tuple[str, ...]]
+
+    def __init__(self, **storage_options: Any) -> None:
+        self.storage_options: dict[str, Any] = dict(storage_options)
+        self.fs: AbstractFileSystem = self.make_filesystem(**storage_options)
+
+    def make_filesystem(self, **storage_options: Any) -> AbstractFileSystem:
+        r"""Create the fsspec filesystem this backend works through.
+
+        Parameters
+        ----------
+        **storage_options
+            The options given to the backend.
+
+        Returns
+        -------
+        fsspec.AbstractFileSystem
+            A filesystem for :attr:`protocols`\\ ``[0]``.
+        """
+        return fsspec.filesystem(self.protocols[0], **storage_options)
+
+    # -- paths ------------------------------------------------------------------------------
+
+    def strip_protocol(self, url: str) -> str:
+        """Turn a URL (or a plain path) into this backend's path form.
+
+        Parameters
+        ----------
+        url : str
+            A URL such as ``s3://bucket/key`` or a path.
+
+        Returns
+        -------
+        str
+            The path without protocol, as the filesystem expects it.
+        """
+        return str(self.fs._strip_protocol(url))
+
+    def to_url(self, path: str) -> str:
+        """Turn a path back into a full URL, for messages and records.
+
+        Parameters
+        ----------
+        path : str
+            A path in this backend's form.
+
+        Returns
+        -------
+        str
+            The URL with its protocol.
+        """
+        return str(self.fs.unstrip_protocol(path))
+
+    @staticmethod
+    def join(base: str, *parts: str) -> str:
+        """Join path parts with ``/``.
+
+        Parameters
+        ----------
+        base : str
+            The leading path.
+        *parts : str
+            Names to append.
+
+        Returns
+        -------
+        str
+            The joined path.
+        """
+        return posixpath.join(base, *parts)
+
+    # -- the contract primitives ------------------------------------------------------------
+
+    @abstractmethod
+    def read_with_token(self, path: str) -> tuple[bytes, str]:
+        """Read a whole file and a token naming the state that was read.
+
+        Parameters
+        ----------
+        path : str
+            The file to read.
+
+        Returns
+        -------
+        tuple[bytes, str]
+            The content and its token. The token changes whenever the file is written.
+
+        Raises
+        ------
+        FileNotFoundError
+            Nothing is stored at ``path``.
+        """
+
+    @abstractmethod
+    def replace_if_unchanged(self, path: str, data: bytes, token: str | None) -> str:
+        """Write ``data`` at ``path`` only if the file is still in the state ``token`` names.
+
+        Parameters
+        ----------
+        path : str
+            The file to replace.
+        data : bytes
+            The new content.
+        token : str or None
+            The token returned by :meth:`read_with_token`, or ``None`` to create the file
+            only if it does not exist.
+
+        Returns
+        -------
+        str
+            The token of the new state.
+
+        Raises
+        ------
+        archivist.errors.StaleTokenError
+            The file changed (or appeared, or vanished) since ``token`` was read; nothing
+            was written.
+        """
+
+    @abstractmethod
+    def open_new(self, path: str) -> AbstractContextManager[IO[bytes]]:
+        """Open a new file for streaming writes that lands only if nothing is at ``path``.
+
+        On a clean exit of the ``with`` block the file appears at ``path`` whole; on an
+        exception nothing is left behind at ``path``. Parent folders are created as needed.
+
+        Parameters
+        ----------
+        path : str
+            Where the file goes.
+
+        Returns
+        -------
+        contextlib.AbstractContextManager[IO[bytes]]
+            A context manager giving a writable binary stream.
+
+        Raises
+        ------
+        FileExistsError
+            A file already exists at ``path`` (raised on entry or on exit).
+        """
+
+    # -- derived operations -----------------------------------------------------------------
+
+    def write_if_absent(self, path: str, data: bytes) -> None:
+        """Write ``data`` at ``path`` only if nothing is stored there.
+
+        Parameters
+        ----------
+        path : str
+            Where the file goes.
+        data : bytes
+            The content.
+
+        Raises
+        ------
+        FileExistsError
+            A file already exists at ``path``; it is left untouched.
+        """
+        with self.open_new(path) as stream:
+            stream.write(data)
+
+    def read_bytes(self, path: str) -> bytes:
+        """Read a whole file.
+
+        Parameters
+        ----------
+        path : str
+            The file to read.
+
+        Returns
+        -------
+        bytes
+            Its content.
+
+        Raises
+        ------
+        FileNotFoundError
+            Nothing is stored at ``path``.
+        """
+        return bytes(self.fs.cat_file(path))
+
+    def open_read(self, path: str) -> IO[bytes]:
+        """Open a file for streaming reads.
+
+        Parameters
+        ----------
+        path : str
+            The file to read.
+
+        Returns
+        -------
+        IO[bytes]
+            A readable, seekable binary stream; the caller closes it.
+
+        Raises
+        ------
+        FileNotFoundError
+            Nothing is stored at ``path``.
+        """
+        stream: IO[bytes] = self.fs.open(path, "rb")
+        return stream
+
+    def exists(self, path: str) -> bool:
+        """Tell whether a file is stored at ``path``.
+
+        Parameters
+        ----------
+        path : str
+            The file.
+
+        Returns
+        -------
+        bool
+            ``True`` when it exists.
+        """
+        return bool(self.fs.exists(path))
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """List every file below a folder, recursively.
+
+        Parameters
+        ----------
+        prefix : str
+            The folder.
+
+        Yields
+        ------
+        str
+            Paths of the files, in this backend's path form.
+        """
+        self.fs.invalidate_cache(prefix)
+        yield from self.fs.find(prefix)
+
+    def delete(self, path: str) -> None:
+        """Delete one file.
+
+        Parameters
+        ----------
+        path : str
+            The file.
+
+        Raises
+        ------
+        FileNotFoundError
+            Nothing is stored at ``path``.
+        """
+        self.fs.rm_file(path)
+
+    def modified(self, path: str) -> datetime | None:
+        """Return when a file was last written, in UTC, if the store says.
+
+        Parameters
+        ----------
+        path : str
+            The file.
+
+        Returns
+        -------
+        datetime.datetime or None
+            An aware UTC datetime, or ``None`` when the store does not record it.
+        """
+        try:
+            stamp = self.fs.modified(path)
+        except (NotImplementedError, KeyError, ValueError):
+            return None
+        if not isinstance(stamp, datetime):
+            return None
+        if stamp.tzinfo is None:
+            return stamp.replace(tzinfo=UTC)
+        return stamp.astimezone(UTC)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(protocols={self.protocols!r})"

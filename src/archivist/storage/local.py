@@ -1,0 +1,138 @@
+"""The built-in ``local`` backend: plain paths and ``file://`` URLs on a local disk."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+from fsspec.implementations.local import LocalFileSystem
+
+from archivist.errors import StaleTokenError
+from archivist.storage._lock import FileLock
+from archivist.storage.base import Backend, content_token
+
+if TYPE_CHECKING:
+    from fsspec.spec import AbstractFileSystem
+
+__all__ = ["LocalBackend"]
+
+
+def _fsync_dir(path: str) -> None:
+    """Make a rename in folder ``path`` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - Windows
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalBackend(Backend):
+    """Files on a local disk.
+
+    Compare-and-swap holds a lock file beside the target (``.<name>.lock``), compares the
+    content token, writes a temporary file in the same folder, fsyncs it and renames it
+    over the target. New files are written to a temporary name and hard-linked into place,
+    which fails if the target exists, so a file is never overwritten or seen half-written.
+    """
+
+    protocols: ClassVar[tuple[str, ...]] = ("file", "local")
+
+    def make_filesystem(self, **storage_options: Any) -> AbstractFileSystem:
+        """Return an fsspec :class:`~fsspec.implementations.local.LocalFileSystem`."""
+        return LocalFileSystem(**storage_options)
+
+    def strip_protocol(self, url: str) -> str:
+        """Return the absolute path of ``url`` (relative paths resolve against the cwd)."""
+        return str(LocalFileSystem._strip_protocol(os.fspath(url)))
+
+    # -- primitives -------------------------------------------------------------------------
+
+    def read_with_token(self, path: str) -> tuple[bytes, str]:
+        """Read ``path`` and return it with its content token."""
+        data = self.read_bytes(path)
+        return data, content_token(data)
+
+    def replace_if_unchanged(self, path: str, data: bytes, token: str | None) -> str:
+        """Replace ``path`` under its lock file if its content token is still ``token``."""
+        folder, base = os.path.split(path)
+        os.makedirs(folder, exist_ok=True)
+        with FileLock(os.path.join(folder, f".{base}.lock")):
+            try:
+                current: str | None = content_token(self.read_bytes(path))
+            except FileNotFoundError:
+                current = None
+            if current != token:
+                raise StaleTokenError(f"{path} changed since it was read")
+            tmp = os.path.join(folder, f".{base}.{secrets.token_hex(8)}.tmp")
+            try:
+                with open(tmp, "wb") as stream:
+                    stream.write(data)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(tmp)
+                raise
+            _fsync_dir(folder)
+        return content_token(data)
+
+    @contextlib.contextmanager
+    def open_new(self, path: str) -> Iterator[IO[bytes]]:
+        """Stream into a temporary file, then hard-link it to ``path`` if ``path`` is free."""
+        folder, base = os.path.split(path)
+        os.makedirs(folder, exist_ok=True)
+        if os.path.lexists(path):
+            raise FileExistsError(path)
+        tmp = os.path.join(folder, f".{base}.{secrets.token_hex(8)}.tmp")
+        try:
+            with open(tmp, "xb") as stream:
+                yield stream
+            _link_if_absent(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(tmp)
+
+    # -- faster derived operations ----------------------------------------------------------
+
+    def read_bytes(self, path: str) -> bytes:
+        """Read ``path`` with one system call sequence, bypassing fsspec's buffering."""
+        with open(path, "rb") as stream:
+            return stream.read()
+
+    def open_read(self, path: str) -> IO[bytes]:
+        """Open ``path`` as a plain, seekable binary file."""
+        return open(path, "rb")
+
+    def exists(self, path: str) -> bool:
+        """Tell whether ``path`` is a file."""
+        return os.path.isfile(path)
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Walk ``prefix`` and yield every file path below it."""
+        for folder, _, files in os.walk(prefix):
+            for name in files:
+                yield os.path.join(folder, name).replace(os.sep, "/")
+
+    def delete(self, path: str) -> None:
+        """Remove ``path``."""
+        os.remove(path)
+
+
+def _link_if_absent(source: str, target: str) -> None:
+    """Give ``source`` the name ``target`` only if ``target`` does not exist (atomically)."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        raise
+    except OSError:
+        # No hard links on this filesystem: claim the name exclusively, then rename over it.
+        fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        os.close(fd)
+        os.replace(source, target)

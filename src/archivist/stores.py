@@ -1,0 +1,375 @@
+"""Stores: the abstract layer between the versioning logic and storage.
+
+:class:`AbstractRepositoryStore` reads a manifest with its state token, commits a new
+manifest against that token, and writes and reads the versions' files. Its default,
+:class:`ManifestStore`, keeps ``repository.json`` and the files on any
+:class:`~archivist.Backend`. Another store (a database, say) can replace the manifest file
+without touching :class:`~archivist.Repository`'s versioning logic.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import IO, Any, NamedTuple, cast
+
+from fsspec.core import split_protocol
+
+from archivist._streams import HashingWriter, digest_stream
+from archivist.errors import (
+    AlreadyExistsError,
+    ArchivistError,
+    ArtifactNotFoundError,
+    IntegrityError,
+    StorageError,
+)
+from archivist.manifest import VersionRecord, parse_manifest, serialize_manifest
+from archivist.plugin.manager import get_backend
+from archivist.storage.base import Backend
+
+__all__ = ["AbstractRepositoryStore", "ManifestSnapshot", "ManifestStore", "open_backend"]
+
+#: Files up to this size are read whole, verified, then handed to the handler from memory;
+#: larger ones are verified in a streaming pass first, then streamed to the handler.
+IN_MEMORY_LIMIT = 64 << 20
+
+
+class ManifestSnapshot(NamedTuple):
+    """A manifest as read: its records and the token naming that state.
+
+    Attributes
+    ----------
+    records : list[VersionRecord]
+        The records in manifest order (empty when there is no manifest yet).
+    token : str or None
+        The state token, ``None`` when no manifest exists.
+    """
+
+    records: list[VersionRecord]
+    token: str | None
+
+
+@contextmanager
+def storage_errors(action: str) -> Iterator[None]:
+    """Re-raise storage failures as :class:`~archivist.errors.StorageError` with context.
+
+    archivist's own errors and ``FileNotFoundError``/``FileExistsError`` (part of the backend
+    contract) pass through unchanged.
+
+    Parameters
+    ----------
+    action : str
+        What was being done, for example ``"reading s3://bucket/repository.json"``.
+
+    Yields
+    ------
+    None
+        Runs the body.
+    """
+    try:
+        yield
+    except (ArchivistError, FileNotFoundError, FileExistsError):
+        raise
+    except Exception as exc:
+        raise StorageError(f"{action} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def open_backend(url: str | os.PathLike[str], **storage_options: Any) -> tuple[Backend, str]:
+    """Find the backend for a URL and turn the URL into that backend's path form.
+
+    Parameters
+    ----------
+    url : str or os.PathLike
+        A local path, ``file://`` URL, or a URL whose protocol an installed backend serves.
+    **storage_options
+        Passed to the backend's filesystem.
+
+    Returns
+    -------
+    tuple[Backend, str]
+        The backend and the path.
+
+    Raises
+    ------
+    archivist.errors.UnknownBackendError
+        No installed backend serves the URL's protocol.
+    archivist.errors.StorageError
+        The filesystem rejected the storage options.
+    """
+    text = os.fspath(url)
+    protocol, _ = split_protocol(text)
+    backend_cls = get_backend(protocol or "file")
+    with storage_errors(f"opening a {backend_cls.__name__} for {text}"):
+        backend = backend_cls(**storage_options)
+        return backend, backend.strip_protocol(text)
+
+
+class AbstractRepositoryStore(ABC):
+    """Where a repository's manifest and files live.
+
+    Attributes
+    ----------
+    location : str
+        The manifest's URL or absolute path, for messages and hooks.
+    """
+
+    location: str
+
+    @abstractmethod
+    def read(self) -> ManifestSnapshot:
+        """Read the current manifest and its token.
+
+        Returns
+        -------
+        ManifestSnapshot
+            Empty records and a ``None`` token when no manifest exists yet.
+
+        Raises
+        ------
+        archivist.errors.ManifestError
+            The manifest is corrupt or breaks the contract.
+        """
+
+    def read_if_changed(self, token: str | None) -> ManifestSnapshot | None:
+        """Read the manifest unless it is still in the state ``token`` names.
+
+        Parameters
+        ----------
+        token : str or None
+            A token from an earlier :meth:`read`.
+
+        Returns
+        -------
+        ManifestSnapshot or None
+            ``None`` when nothing changed (the caller's records are current).
+        """
+        snapshot = self.read()
+        return None if snapshot.token == token and token is not None else snapshot
+
+    @abstractmethod
+    def commit(self, records: Sequence[VersionRecord], token: str | None) -> str:
+        """Replace the manifest with ``records`` if it is still in the state ``token`` names.
+
+        Parameters
+        ----------
+        records : Sequence[VersionRecord]
+            The complete new manifest.
+        token : str or None
+            The token :meth:`read` returned (``None``: create only if there is none).
+
+        Returns
+        -------
+        str
+            The new token.
+
+        Raises
+        ------
+        archivist.errors.StaleTokenError
+            Another writer committed first; nothing was written.
+        """
+
+    @abstractmethod
+    def write_file(
+        self, name: str, fname: str, write: Callable[[IO[bytes]], None]
+    ) -> tuple[str, int]:
+        """Create a version's file by streaming into it, only if it does not exist yet.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name.
+        fname : str
+            The file name.
+        write : Callable[[IO[bytes]], None]
+            Writes the content to the byte stream it is given.
+
+        Returns
+        -------
+        tuple[str, int]
+            The SHA-256 hex digest and size of what was written.
+
+        Raises
+        ------
+        archivist.errors.AlreadyExistsError
+            A file already exists under that name; it was not touched.
+        """
+
+    @abstractmethod
+    def open_file(self, name: str, fname: str, sha256: str | None, size: int | None) -> IO[bytes]:
+        """Open a version's file for reading, verified against its digest and size.
+
+        Parameters
+        ----------
+        name, fname : str
+            The artifact name and file name.
+        sha256 : str or None
+            The expected digest, or ``None`` to skip verification (records lazyscribe wrote).
+        size : int or None
+            The expected size, or ``None``.
+
+        Returns
+        -------
+        IO[bytes]
+            A readable binary stream positioned at the start; the caller closes it.
+
+        Raises
+        ------
+        archivist.errors.ArtifactNotFoundError
+            The file is missing.
+        archivist.errors.IntegrityError
+            The file does not match ``sha256`` or ``size``.
+        """
+
+    @abstractmethod
+    def delete_file(self, name: str, fname: str) -> None:
+        """Delete a version's file (used to clean up files no commit references)."""
+
+    @abstractmethod
+    def list_files(self) -> Iterator[tuple[str, str]]:
+        """Yield ``(name, fname)`` for every file stored in the artifact folders."""
+
+    @abstractmethod
+    def file_location(self, name: str, fname: str) -> str:
+        """Return the URL or path of a version's file, for messages."""
+
+
+class ManifestStore(AbstractRepositoryStore):
+    """The default store: ``repository.json`` and one folder per artifact, on a Backend.
+
+    Parameters
+    ----------
+    fpath : str or os.PathLike
+        The manifest's path or URL; its folder is the repository folder.
+    backend : Backend, optional
+        Use this backend instead of the one the URL's protocol selects.
+    **storage_options
+        Passed to the backend's fsspec filesystem.
+    """
+
+    def __init__(
+        self,
+        fpath: str | os.PathLike[str] = "repository.json",
+        backend: Backend | None = None,
+        **storage_options: Any,
+    ) -> None:
+        if backend is None:
+            backend, path = open_backend(fpath, **storage_options)
+        else:
+            path = backend.strip_protocol(os.fspath(fpath))
+        self.backend = backend
+        self.path = path
+        self.folder = posixpath.dirname(path)
+        text = os.fspath(fpath)
+        self.location = text if split_protocol(text)[0] not in (None, "file", "local") else path
+
+    def __repr__(self) -> str:
+        return f"ManifestStore({self.location!r})"
+
+    def read(self) -> ManifestSnapshot:
+        """Read the manifest and its token (empty when absent)."""
+        try:
+            with storage_errors(f"reading {self.location}"):
+                data, token = self.backend.read_with_token(self.path)
+        except FileNotFoundError:
+            return ManifestSnapshot([], None)
+        return ManifestSnapshot(parse_manifest(data, self.location), token)
+
+    def read_if_changed(self, token: str | None) -> ManifestSnapshot | None:
+        """Read the manifest, skipping the parse when its token is still ``token``."""
+        try:
+            with storage_errors(f"reading {self.location}"):
+                data, current = self.backend.read_with_token(self.path)
+        except FileNotFoundError:
+            return ManifestSnapshot([], None)
+        if token is not None and current == token:
+            return None
+        return ManifestSnapshot(parse_manifest(data, self.location), current)
+
+    def commit(self, records: Sequence[VersionRecord], token: str | None) -> str:
+        """Compare-and-swap the manifest."""
+        data = serialize_manifest(records)
+        with storage_errors(f"writing {self.location}"):
+            return self.backend.replace_if_unchanged(self.path, data, token)
+
+    def _file_path(self, name: str, fname: str) -> str:
+        return self.backend.join(self.folder, name, fname)
+
+    def file_location(self, name: str, fname: str) -> str:
+        """Return the path (or URL) of a version's file."""
+        path = self._file_path(name, fname)
+        return path if self.location == self.path else self.backend.to_url(path)
+
+    def write_file(
+        self, name: str, fname: str, write: Callable[[IO[bytes]], None]
+    ) -> tuple[str, int]:
+        """Stream a new file into place with write-if-absent, hashing it on the way."""
+        path = self._file_path(name, fname)
+        try:
+            with (
+                storage_errors(f"writing {self.file_location(name, fname)}"),
+                self.backend.open_new(path) as raw,
+            ):
+                hashing = HashingWriter(raw)
+                write(cast("IO[bytes]", hashing))
+                hashing.flush()
+        except FileExistsError:
+            raise AlreadyExistsError(
+                f"{self.file_location(name, fname)} already exists; archivist never overwrites "
+                "a stored file"
+            ) from None
+        return hashing.sha256, hashing.size
+
+    def open_file(self, name: str, fname: str, sha256: str | None, size: int | None) -> IO[bytes]:
+        """Open a version's file, verifying its digest before anything reads it."""
+        path = self._file_path(name, fname)
+        where = self.file_location(name, fname)
+        try:
+            with storage_errors(f"reading {where}"):
+                if sha256 is None:
+                    return self.backend.open_read(path)
+                if size is not None and size <= IN_MEMORY_LIMIT:
+                    data = self.backend.read_bytes(path)
+                    _check(where, sha256, size, *_digest_bytes(data))
+                    return io.BytesIO(data)
+                with self.backend.open_read(path) as stream:
+                    _check(where, sha256, size, *digest_stream(stream))
+                return self.backend.open_read(path)
+        except FileNotFoundError:
+            raise ArtifactNotFoundError(
+                f"the file of version {fname!r} of {name!r} is missing: {where}"
+            ) from None
+
+    def delete_file(self, name: str, fname: str) -> None:
+        """Delete a version's file."""
+        with storage_errors(f"deleting {self.file_location(name, fname)}"):
+            self.backend.delete(self._file_path(name, fname))
+
+    def list_files(self) -> Iterator[tuple[str, str]]:
+        """Yield ``(name, fname)`` of every file in the artifact folders."""
+        prefix = self.folder.rstrip("/") + "/"
+        with storage_errors(f"listing {self.folder}"):
+            paths = list(self.backend.list(self.folder))
+        for path in paths:
+            relative = path[len(prefix) :] if path.startswith(prefix) else path
+            parts = relative.split("/")
+            if len(parts) == 2:
+                yield parts[0], parts[1]
+
+
+def _digest_bytes(data: bytes) -> tuple[str, int]:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def _check(where: str, sha256: str, size: int | None, actual: str, actual_size: int) -> None:
+    if actual != sha256 or (size is not None and actual_size != size):
+        raise IntegrityError(
+            f"{where} does not match its manifest record: expected sha256 {sha256} and "
+            f"{size} bytes, found sha256 {actual} and {actual_size} bytes. The stored file was "
+            "modified or damaged; it was not deserialized."
+        )
