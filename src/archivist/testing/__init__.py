@@ -1,0 +1,40 @@
+"""Conformance suites and fixtures for plugin authors: an opt-in pytest plugin.
+
+Subclass a suite to check that a handler (or a backend) keeps archivist's contract::
+
+    from archivist.testing import HandlerConformanceTests
+
+    class TestMyHandler(HandlerConformanceTests):
+        handler_class = MyHandler
+        sample_values = ([1, 2, 3], {"a": 1})
+
+The suites carry their own fixtures. To use the general fixtures too
+(``archivist_repository``, ``archivist_register``) in your tests, load this module as a
+pytest plugin in your top-level ``conftest.py`` or in a test module::
+
+    pytest_plugins = ["archivist.testing"]
+
+This package needs pytest; nothing in archivist imports it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+# Let pytest rewrite the suites' asserts into readable failure reports.
+pytest.register_assert_rewrite("archivist.testing.handlers")
+
+from archivist.testing.fixtures import (  # noqa: E402
+    archivist_register,
+    archivist_repository,
+    registered,
+)
+from archivist.testing.handlers import HandlerConformanceTests, LegacyVersion  # noqa: E402
+
+__all__ = [
+    "HandlerConformanceTests",
+    "LegacyVersion",
+    "archivist_register",
+    "archivist_repository",
+    "registered",
+]
