@@ -161,6 +161,9 @@ class Repository:
         self.fpath = Path(self.store.path) if isinstance(self.store, ManifestStore) else None
         self.dir = self.fpath.parent if self.fpath is not None else None
         self._pending: list[_Pending] = []
+        # per name: the highest pending version number and the pending file names
+        self._pending_last: dict[str, int] = {}
+        self._pending_fnames: dict[str, set[str]] = {}
         self._expiry_changes: dict[tuple[str, int], datetime] = {}
         self._view: ManifestIndex | None = None
         self._fresh = mode == "w"
@@ -468,6 +471,7 @@ class Repository:
         view.__dict__.update(self.__dict__)
         view.mode = "r"
         view._pending, view._expiry_changes, view._view, view._fresh = [], {}, None, False
+        view._pending_last, view._pending_fnames = {}, {}
         view._committed = ManifestIndex(r for r in self._committed if selected.get(r.name) is r)
         return view
 
@@ -577,26 +581,29 @@ class Repository:
         check_name(name)
         handler_cls = get_handler(handler)
         created_at = utcnow()
-        index = self._index()
+        pending_fnames = self._pending_fnames.setdefault(name, set())
         if fname is None:
             fname = _auto_fname(name, created_at, handler_cls.suffix)
             auto = True
         else:
             check_file_name(fname)
             auto = False
-            if fname in index.fnames(name):
+            if fname in pending_fnames or fname in self._committed.fnames(name):
                 raise AlreadyExistsError(
                     f"the file name {fname!r} is already used by a version of {name!r}; "
                     "archivist never overwrites a stored file. Omit fname for a unique one."
                 )
+        version = max(self._committed.last_version(name), self._pending_last.get(name, -1)) + 1
         record = VersionRecord(
             name=name,
-            version=index.last_version(name) + 1,
+            version=version,
             handler=handler_cls.alias,
             fname=fname,
             created_at=created_at,
         )
         self._pending.append(_Pending(record, value, handler_cls(), dict(writer_kwargs), auto))
+        self._pending_last[name] = version
+        pending_fnames.add(fname)
         self._view = None
 
     def set_artifact_expiry(
@@ -671,6 +678,8 @@ class Repository:
             self._remove_files(new_records)
             raise
         self._pending.clear()
+        self._pending_last.clear()
+        self._pending_fnames.clear()
         self._expiry_changes.clear()
         self._view = None
         self._fresh = False

@@ -85,19 +85,35 @@ class LocalBackend(Backend):
 
     @contextlib.contextmanager
     def open_new(self, path: str) -> Iterator[IO[bytes]]:
-        """Stream into a temporary file, then hard-link it to ``path`` if ``path`` is free."""
+        """Stream into a temporary file, then hard-link it to ``path`` if ``path`` is free.
+
+        A folder this call created is removed again if the write fails, so a failed save
+        leaves the tree as it was.
+        """
         folder, base = os.path.split(path)
-        os.makedirs(folder, exist_ok=True)
         if os.path.lexists(path):
             raise FileExistsError(path)
         tmp = os.path.join(folder, f".{base}.{secrets.token_hex(8)}.tmp")
+        created = not os.path.isdir(folder)
+        for attempt in range(3):
+            os.makedirs(folder, exist_ok=True)
+            try:
+                stream = open(tmp, "xb")  # noqa: SIM115 - closed below, before the link
+                break
+            except FileNotFoundError:  # a concurrent clean-up removed the empty folder
+                if attempt == 2:
+                    raise
+        landed = False
         try:
-            with open(tmp, "xb") as stream:
+            with stream:
                 yield stream
             _link_if_absent(tmp, path)
+            landed = True
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(tmp)
+            if created and not landed:
+                _remove_empty_folder(folder)
 
     # -- faster derived operations ----------------------------------------------------------
 
@@ -121,8 +137,15 @@ class LocalBackend(Backend):
                 yield os.path.join(folder, name).replace(os.sep, "/")
 
     def delete(self, path: str) -> None:
-        """Remove ``path``."""
+        """Remove ``path``, and its folder if that leaves it empty."""
         os.remove(path)
+        _remove_empty_folder(os.path.dirname(path))
+
+
+def _remove_empty_folder(folder: str) -> None:
+    """Remove ``folder`` if it is empty; a folder another writer just filled stays."""
+    with contextlib.suppress(OSError):
+        os.rmdir(folder)
 
 
 def _link_if_absent(source: str, target: str) -> None:

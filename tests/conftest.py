@@ -1,0 +1,41 @@
+"""Shared fixtures for the core tests."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def repo_path(tmp_path: Path) -> Path:
+    """The manifest path of a repository in a fresh temporary folder."""
+    return tmp_path / "repo" / "repository.json"
+
+
+@pytest.fixture
+def memory_url() -> str:
+    """A manifest URL in the in-process memory filesystem, unique per test."""
+    return f"memory://archivist-tests/{uuid.uuid4().hex}/repository.json"
+
+
+@pytest.fixture
+def snapshot_tree() -> Callable[[Path], dict[str, str]]:
+    """Return :func:`tree_digest`, for byte-for-byte comparisons of a folder."""
+    return tree_digest
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Map every file and folder below ``folder`` to its SHA-256 (folders: "dir")."""
+    out = {}
+    for root, dirs, files in os.walk(folder):
+        for name in dirs:
+            out[str((Path(root) / name).relative_to(folder))] = "dir"
+        for name in files:
+            path = Path(root) / name
+            out[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
