@@ -98,8 +98,9 @@ def main() -> None:
         ratio = theirs[op] / ours[op]
         ok = ratio >= target
         failed += [] if ok else [op]
+        goal = f">={target}x"
         print(
-            f"{op:<24}{theirs[op]:>14.4f}{ours[op]:>14.4f}{ratio:>9.1f}x{'>=' + str(target) + 'x':>9}"
+            f"{op:<24}{theirs[op]:>14.4f}{ours[op]:>14.4f}{ratio:>9.1f}x{goal:>9}"
             + ("" if ok else "  MISSED")
         )
     print(
