@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from archivist import errors
+from archivist import errors, release
 from archivist.errors import (
     AlreadyExistsError,
     AmbiguousVersionError,
@@ -48,9 +48,16 @@ from archivist.plugin.manager import (
     register,
     unregister,
 )
+from archivist.release import Release
 from archivist.repository import Repository, VerificationReport
 from archivist.storage.base import Backend
-from archivist.stores import AbstractRepositoryStore, ManifestSnapshot, ManifestStore
+from archivist.stores import (
+    AbstractReleaseStore,
+    AbstractRepositoryStore,
+    ManifestSnapshot,
+    ManifestStore,
+    ReleaseStore,
+)
 
 try:
     __version__ = version("archivist")
@@ -72,6 +79,7 @@ def check_pending() -> None:
 
 __all__ = [
     "NAME",
+    "AbstractReleaseStore",
     "AbstractRepositoryStore",
     "AlreadyExistsError",
     "AmbiguousVersionError",
@@ -92,6 +100,8 @@ __all__ = [
     "ManifestStore",
     "PluginLoadError",
     "ReadOnlyError",
+    "Release",
+    "ReleaseStore",
     "Repository",
     "RepositoryNotFoundError",
     "SerializationError",
@@ -115,5 +125,6 @@ __all__ = [
     "load_plugins",
     "plugin_manager",
     "register",
+    "release",
     "unregister",
 ]

@@ -18,6 +18,7 @@ refines, so code written for ``LookupError`` or ``PermissionError`` keeps workin
     ├── InvalidNameError (ValueError)
     ├── InvalidModeError (ValueError)
     ├── UnsupportedOperationError (ValueError)
+    ├── ConfigError (ValueError)
     ├── SerializationError (ValueError)
     ├── IntegrityError
     ├── EnvironmentMismatchError (RuntimeError)
@@ -38,6 +39,7 @@ __all__ = [
     "ArchivistError",
     "ArchivistWarning",
     "ArtifactNotFoundError",
+    "ConfigError",
     "ConflictError",
     "DuplicatePluginError",
     "EnvironmentMismatchError",
@@ -110,6 +112,10 @@ class InvalidModeError(ArchivistError, ValueError):
 
 class UnsupportedOperationError(ArchivistError, ValueError):
     """The operation does not apply to this artifact (for example, a diff of binary files)."""
+
+
+class ConfigError(ArchivistError, ValueError):
+    """A configuration (a ``pyproject.toml``'s ``[tool.archivist]`` table) is missing or invalid."""
 
 
 class SerializationError(ArchivistError, ValueError):

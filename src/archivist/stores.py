@@ -9,13 +9,18 @@ without touching :class:`~archivist.Repository`'s versioning logic.
 
 from __future__ import annotations
 
+import builtins
 import io
+import json
 import os
 import posixpath
+import random
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO, Any, NamedTuple, cast
+from datetime import datetime
+from typing import IO, Any, Literal, NamedTuple, cast
 
 from fsspec.core import split_protocol
 
@@ -24,14 +29,25 @@ from archivist.errors import (
     AlreadyExistsError,
     ArchivistError,
     ArtifactNotFoundError,
+    ConflictError,
     IntegrityError,
+    StaleTokenError,
     StorageError,
+    VersionNotFoundError,
 )
 from archivist.manifest import VersionRecord, parse_manifest, serialize_manifest
 from archivist.plugin.manager import get_backend
+from archivist.release import Release, find_release, parse_release_list
 from archivist.storage.base import Backend
 
-__all__ = ["AbstractRepositoryStore", "ManifestSnapshot", "ManifestStore", "open_backend"]
+__all__ = [
+    "AbstractReleaseStore",
+    "AbstractRepositoryStore",
+    "ManifestSnapshot",
+    "ManifestStore",
+    "ReleaseStore",
+    "open_backend",
+]
 
 #: Files up to this size are read whole, verified, then handed to the handler from memory;
 #: larger ones are verified in a streaming pass first, then streamed to the handler.
@@ -372,4 +388,185 @@ def _check(where: str, sha256: str, size: int | None, actual: str, actual_size: 
             f"{where} does not match its manifest record: expected sha256 {sha256} and "
             f"{size} bytes, found sha256 {actual} and {actual_size} bytes. The stored file was "
             "modified or damaged; it was not deserialized."
+        )
+
+
+# -- releases ---------------------------------------------------------------------------------
+
+#: How many times adding a release re-reads ``releases.json`` after losing a race.
+MAX_RELEASE_ATTEMPTS = 64
+
+
+class AbstractReleaseStore(ABC):
+    """Where a repository's releases live: list, add (atomically; tags unique), get, find.
+
+    Attributes
+    ----------
+    location : str
+        The store's URL or absolute path, for messages.
+    """
+
+    location: str
+
+    @abstractmethod
+    def list(self) -> builtins.list[Release]:
+        """Return every release, in the order they were added.
+
+        Returns
+        -------
+        list[Release]
+            Empty when there are none yet.
+
+        Raises
+        ------
+        archivist.errors.ManifestError
+            The stored releases are corrupt.
+        """
+
+    @abstractmethod
+    def add(self, release: Release) -> None:
+        """Add a release atomically; concurrent adds all land.
+
+        Parameters
+        ----------
+        release : Release
+            The release to add.
+
+        Raises
+        ------
+        archivist.errors.AlreadyExistsError
+            A release with the same tag exists; nothing was changed.
+        archivist.errors.ConflictError
+            Other writers kept adding releases; nothing was changed.
+        """
+
+    def get(self, tag: str) -> Release:
+        """Return the release with ``tag``.
+
+        Parameters
+        ----------
+        tag : str
+            The tag.
+
+        Returns
+        -------
+        Release
+            The release.
+
+        Raises
+        ------
+        archivist.errors.VersionNotFoundError
+            No release has that tag.
+        """
+        return self.find(tag, match="exact")
+
+    def find(
+        self,
+        tag_or_datetime: str | datetime | None = None,
+        match: Literal["exact", "asof"] = "exact",
+    ) -> Release:
+        """Find a release by tag or creation time, as :func:`archivist.release.find_release`.
+
+        Parameters
+        ----------
+        tag_or_datetime : str, datetime.datetime or None, optional
+            A tag, a time, or ``None`` for the newest release.
+        match : {"exact", "asof"}, optional
+            How a time is matched.
+
+        Returns
+        -------
+        Release
+            The release found.
+
+        Raises
+        ------
+        archivist.errors.VersionNotFoundError
+            Nothing matches, or there are no releases.
+        """
+        try:
+            return find_release(self.list(), tag_or_datetime, match)
+        except VersionNotFoundError as exc:
+            raise type(exc)(f"{self.location}: {exc}") from None
+
+
+class ReleaseStore(AbstractReleaseStore):
+    """The default release store: a ``releases.json`` file on any Backend.
+
+    The file is the JSON list lazyscribe 2.x reads and writes. :meth:`add` appends through
+    a compare-and-swap with bounded retries, like a repository's commit.
+
+    Parameters
+    ----------
+    fpath : str or os.PathLike, optional
+        The file's path or URL (default ``"releases.json"``), usually beside
+        ``repository.json``.
+    backend : Backend, optional
+        Use this backend instead of the one the URL's protocol selects.
+    **storage_options
+        Passed to the backend's fsspec filesystem.
+
+    Examples
+    --------
+    >>> from archivist import Release, ReleaseStore
+    >>> store = ReleaseStore("memory://release-store-doc/releases.json")
+    >>> store.add(Release("v1.0.0", [("features", 0)]))
+    >>> store.get("v1.0.0").artifacts
+    [('features', 0)]
+    """
+
+    def __init__(
+        self,
+        fpath: str | os.PathLike[str] = "releases.json",
+        backend: Backend | None = None,
+        **storage_options: Any,
+    ) -> None:
+        if backend is None:
+            backend, path = open_backend(fpath, **storage_options)
+        else:
+            path = backend.strip_protocol(os.fspath(fpath))
+        self.backend = backend
+        self.path = path
+        text = os.fspath(fpath)
+        self.location = text if split_protocol(text)[0] not in (None, "file", "local") else path
+
+    def __repr__(self) -> str:
+        return f"ReleaseStore({self.location!r})"
+
+    def _read(self) -> tuple[builtins.list[dict[str, Any]], str | None]:
+        try:
+            with storage_errors(f"reading {self.location}"):
+                data, token = self.backend.read_with_token(self.path)
+        except FileNotFoundError:
+            return [], None
+        return parse_release_list(data, self.location), token
+
+    def list(self) -> builtins.list[Release]:
+        """Return every release in ``releases.json`` (empty when the file does not exist)."""
+        entries, _ = self._read()
+        return [Release.from_dict(entry) for entry in entries]
+
+    def add(self, release: Release) -> None:
+        """Append ``release`` with a compare-and-swap; a duplicate tag is refused."""
+        delay = 0.002
+        for _ in range(MAX_RELEASE_ATTEMPTS):
+            entries, token = self._read()
+            if any(entry.get("tag") == release.tag for entry in entries):
+                raise AlreadyExistsError(
+                    f"{self.location} already has a release tagged {release.tag!r}; release "
+                    "tags are unique and a release is never overwritten"
+                )
+            data = json.dumps([*entries, release.to_dict()], indent=4) + "\n"
+            try:
+                with storage_errors(f"writing {self.location}"):
+                    self.backend.replace_if_unchanged(self.path, data.encode("utf-8"), token)
+            except StaleTokenError:
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.25)
+                continue
+            return
+        raise ConflictError(
+            f"gave up adding release {release.tag!r} to {self.location} after "
+            f"{MAX_RELEASE_ATTEMPTS} attempts: other writers kept adding releases. Nothing was "
+            "written; try again."
         )
