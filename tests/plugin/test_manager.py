@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib.metadata import EntryPoint
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+import pytest
+
+import archivist
+from archivist import Handler, Repository
+from archivist.errors import (
+    DuplicatePluginError,
+    PluginLoadError,
+    UnknownBackendError,
+    UnknownHandlerError,
+)
+from archivist.plugin import manager
+from archivist.storage.local import LocalBackend
+
+
+class UpperText(Handler):
+    alias: ClassVar[str] = "upper-text"
+    suffix: ClassVar[str] = "txt"
+    binary: ClassVar[bool] = False
+
+    def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:
+        stream.write(str(value).upper())
+
+    def read(self, stream: IO[Any], **kwargs: Any) -> Any:
+        return stream.read()
+
+
+class LoudJSON(Handler):
+    alias: ClassVar[str] = "json"
+    suffix: ClassVar[str] = "json"
+    binary: ClassVar[bool] = False
+
+    def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:
+        json.dump({"loud": value}, stream)
+
+    def read(self, stream: IO[Any], **kwargs: Any) -> Any:
+        return json.load(stream)
+
+
+def test_builtins_register_through_the_hooks() -> None:
+    assert {"json", "pickle"} <= set(archivist.handlers())
+    assert {"file", "local", "memory"} <= set(archivist.backends())
+    table = archivist.handlers()
+    with pytest.raises(TypeError):
+        table["x"] = UpperText  # type: ignore[index]
+    impls = archivist.plugin_manager().hook.archivist_register_handlers.get_hookimpls()
+    assert "archivist.handlers.hooks" in {impl.plugin_name for impl in impls}
+
+
+def test_register_a_handler_class_at_runtime(repo_path: Path) -> None:
+    name = archivist.register(UpperText)
+    try:
+        assert archivist.register(UpperText) == name  # idempotent
+        repository = Repository(repo_path, mode="w")
+        repository.log_artifact("shout", "hello", handler="upper-text")
+        repository.save()
+        assert Repository(repo_path, mode="r").load_artifact("shout") == "HELLO"
+    finally:
+        archivist.unregister(UpperText)
+    with pytest.raises(UnknownHandlerError, match="upper-text"):
+        Repository(repo_path, mode="r").load_artifact("shout")
+    # the manifest still opens, and other artifacts would still load
+    assert "shout" in Repository(repo_path, mode="r")
+
+
+def test_duplicate_alias_is_refused_unless_overriding(repo_path: Path) -> None:
+    with pytest.raises(DuplicatePluginError, match="'json' is claimed by more than one"):
+        archivist.register(LoudJSON)
+    assert archivist.get_handler("json") is not LoudJSON  # the failed registration left nothing
+    archivist.register(LoudJSON, override=True)
+    try:
+        assert archivist.get_handler("json") is LoudJSON
+        repository = Repository(repo_path, mode="w")
+        repository.log_artifact("a", 1, handler="json")
+        repository.save()
+        assert repository.load_artifact("a") == {"loud": 1}
+    finally:
+        archivist.unregister(LoudJSON)
+    assert archivist.get_handler("json").__name__ == "JSONHandler"
+
+
+def test_classes_without_names_or_methods_are_refused() -> None:
+    class NoAlias(Handler):
+        suffix = "x"
+        binary = True
+
+        def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None: ...
+
+        def read(self, stream: IO[Any], **kwargs: Any) -> Any: ...
+
+    class Abstract(Handler):
+        alias = "abstract"
+        suffix = "x"
+        binary = True
+
+    class NoProtocols(LocalBackend):
+        protocols = ()
+
+    for bad in (NoAlias, Abstract, NoProtocols):
+        with pytest.raises(PluginLoadError):
+            archivist.register(bad)
+
+
+def test_unknown_hooks_are_refused() -> None:
+    class Typo:
+        @archivist.hookimpl
+        def archivist_register_handler(self) -> list[type[Handler]]:  # missing "s"
+            return []
+
+    with pytest.raises(PluginLoadError, match="archivist_register_handler"):
+        archivist.register(Typo())
+
+
+def test_register_a_backend_class(tmp_path: Path) -> None:
+    class VaultBackend(LocalBackend):
+        protocols: ClassVar[tuple[str, ...]] = ("vault",)
+
+        def strip_protocol(self, url: str) -> str:
+            return str(tmp_path / url.removeprefix("vault://"))
+
+    archivist.register(VaultBackend)
+    try:
+        repository = Repository("vault://team/repository.json", mode="w")
+        repository.log_artifact("a", [1], handler="json")
+        repository.save()
+        assert (tmp_path / "team" / "repository.json").is_file()
+        assert Repository("vault://team/repository.json", mode="r").load_artifact("a") == [1]
+    finally:
+        archivist.unregister(VaultBackend)
+    with pytest.raises(UnknownBackendError, match="vault"):
+        Repository("vault://team/repository.json", mode="r")
+
+
+def _fresh(monkeypatch: pytest.MonkeyPatch, *points: EntryPoint) -> manager._Plugins:
+    monkeypatch.setattr(
+        manager, "entry_points", lambda group: points if group == "archivist" else ()
+    )
+    return manager._Plugins()
+
+
+def test_broken_entry_point_names_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = EntryPoint(name="broken", value="archivist_no_such_module.hooks", group="archivist")
+    plugins = _fresh(monkeypatch, broken)
+    with pytest.raises(PluginLoadError, match=r"'broken'.*archivist_no_such_module") as caught:
+        plugins.load()
+    assert isinstance(caught.value.__cause__, ImportError)
+
+
+def test_entry_points_load_lazily_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    point = EntryPoint(name="upper", value=f"{__name__}:UpperPlugin", group="archivist")
+    sys.modules.setdefault(__name__, sys.modules[__name__])
+    plugins = _fresh(monkeypatch, point)
+    assert not plugins._loaded  # nothing happens at construction
+    assert plugins.handlers()["upper-text"] is UpperText
+    assert plugins.load() is plugins.load()  # idempotent
+
+
+def test_autoload_can_be_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = EntryPoint(name="broken", value="archivist_no_such_module", group="archivist")
+    monkeypatch.setenv(manager.DISABLE_AUTOLOAD_ENV, "1")
+    plugins = _fresh(monkeypatch, broken)
+    assert set(plugins.handlers()) == {"json", "pickle"}
+
+
+def test_unknown_names_suggest_the_distribution() -> None:
+    code = """
+import archivist
+for call, name in ((archivist.get_handler, "parquet"), (archivist.get_backend, "s3"),
+                   (archivist.get_backend, "abfs"), (archivist.get_handler, "nope")):
+    try:
+        call(name)
+    except LookupError as exc:
+        print(type(exc).__name__, exc)
+"""
+    env = dict(os.environ, ARCHIVIST_DISABLE_PLUGIN_AUTOLOAD="1")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out[0].startswith("UnknownHandlerError no handler named 'parquet'")
+    assert "Installed handlers: json, pickle." in out[0]
+    assert "pip install archivist-parquet" in out[0]
+    assert out[1].startswith("UnknownBackendError") and "pip install archivist-s3" in out[1]
+    assert "pip install archivist-azure" in out[2]
+    assert "pip install" not in out[3]
+
+
+def test_check_pending_passes_for_installed_plugins() -> None:
+    archivist.check_pending()
+
+
+class UpperPlugin:
+    """An entry point target: a module-like object with a hook implementation."""
+
+    @staticmethod
+    @archivist.hookimpl
+    def archivist_register_handlers() -> list[type[Handler]]:
+        return [UpperText]

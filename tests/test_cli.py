@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archivist import Repository
+from archivist.cli import main
+
+
+def test_demo_runs_and_leaves_a_verified_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    assert "as of" in out and "3 files verified" in out
+    repository = Repository(tmp_path / "demo" / "repository.json", mode="r")
+    assert repository.versions("features") == [0, 1]
+    assert main(["show", str(tmp_path / "demo" / "repository.json")]) == 0
+    assert main(["verify", str(tmp_path / "demo" / "repository.json")]) == 0
+
+
+def test_errors_are_reported_not_raised(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", str(tmp_path / "missing.json")]) == 1
+    assert "RepositoryNotFoundError" in capsys.readouterr().err
