@@ -1,0 +1,178 @@
+"""The parquet handler: the conformance suite, kinds, options, streaming and metadata."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from archivist_parquet import KIND_METADATA_KEY, ParquetHandler
+
+import archivist
+from archivist import Repository, SerializationError
+from archivist.testing import HandlerConformanceTests, LegacyVersion
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": np.arange(5, dtype=np.int64),
+            "score": [0.5, 1.5, np.nan, 3.5, 4.5],
+            "label": ["a", "b", None, "d", "e"],
+            "when": pd.date_range("2026-01-01", periods=5, freq="h", tz="UTC"),
+            "group": pd.Categorical(["x", "y", "x", "y", "x"]),
+        },
+        index=pd.Index([10, 20, 30, 40, 50], name="row"),
+    )
+
+
+def _table() -> pa.Table:
+    return pa.table(
+        {
+            "x": pa.array([1, 2, None], type=pa.int32()),
+            "tags": pa.array([["a"], [], ["b", "c"]], type=pa.list_(pa.string())),
+        }
+    )
+
+
+class _CapsuleOnly:
+    """Exposes a table only through the Arrow PyCapsule stream interface, as polars does."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self._table = table
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self._table.__arrow_c_stream__(requested_schema)
+
+
+def _written(table: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+class TestParquetConformance(HandlerConformanceTests):
+    handler_class = ParquetHandler
+    sample_values = (_frame(), _table(), pd.DataFrame({"a": pd.Series([], dtype="int64")}))
+    writer_kwargs: ClassVar[dict[str, Any]] = {"compression": "zstd", "row_group_size": 2}
+    reader_kwargs: ClassVar[dict[str, Any]] = {"use_threads": False}
+    unsupported_values = (object(), [1, 2, 3])
+    other_environment: ClassVar[dict[str, Any]] = {"pyarrow_version": "999.0.0"}
+    compatible_environment: ClassVar[dict[str, Any]] = {"pyarrow_version": "1.0.0"}
+
+    def assert_equal(self, loaded: Any, expected: Any) -> None:
+        assert type(loaded) is type(expected)
+        if isinstance(expected, pd.DataFrame):
+            pd.testing.assert_frame_equal(loaded, expected)
+        else:
+            assert loaded.equals(expected), f"{loaded} != {expected}"
+
+    def legacy_versions(self) -> list[LegacyVersion]:
+        table = _table()
+        return [
+            # lazyscribe-arrow wrote plain Parquet and no metadata: it loads as a Table.
+            LegacyVersion(_written(table), table),
+            LegacyVersion(_written(table), table, {"pyarrow_version": "999.1"}, mismatch=True),
+        ]
+
+
+@pytest.fixture
+def repository(tmp_path: Path) -> Repository:
+    return Repository(tmp_path / "repository.json", mode="w")
+
+
+def test_records_kind_rows_schema_and_versions(repository: Repository) -> None:
+    repository.log_artifact("frame", _frame(), handler="parquet")
+    repository.log_artifact("table", _table(), handler="parquet")
+    repository.save()
+    frame = repository.get_artifact_metadata("frame")
+    assert frame["kind"] == "pandas"
+    assert frame["num_rows"] == 5
+    assert frame["pyarrow_version"] == pa.__version__
+    assert frame["pandas_version"] == pd.__version__
+    assert {"name": "row", "type": "int64"} in frame["schema"]
+    types = {field["name"]: field["type"] for field in frame["schema"]}
+    assert types["group"].startswith("dictionary<values=")  # a Categorical
+    table = repository.get_artifact_metadata("table")
+    assert table["kind"] == "arrow"
+    assert table["schema"] == [
+        {"name": "x", "type": "int32"},
+        {"name": "tags", "type": "list<item: string>"},
+    ]
+    assert "pandas_version" not in table
+
+
+def test_as_table_and_as_pandas_convert(repository: Repository) -> None:
+    repository.log_artifact("frame", _frame(), handler="parquet")
+    repository.log_artifact("table", _table(), handler="parquet")
+    repository.save()
+    as_table = repository.load_artifact("frame", as_table=True)
+    assert isinstance(as_table, pa.Table)
+    assert KIND_METADATA_KEY not in (as_table.schema.metadata or {})
+    pd.testing.assert_frame_equal(as_table.to_pandas(), _frame())
+    as_pandas = repository.load_artifact("table", as_pandas=True)
+    assert isinstance(as_pandas, pd.DataFrame)
+    assert as_pandas["x"].tolist()[:2] == [1, 2]
+    with pytest.raises(SerializationError, match="exclude each other"):
+        repository.load_artifact("table", as_table=True, as_pandas=True)
+
+
+def test_columns_keep_the_index(repository: Repository) -> None:
+    repository.log_artifact("frame", _frame(), handler="parquet")
+    repository.save()
+    loaded = repository.load_artifact("frame", columns=["score"])
+    pd.testing.assert_frame_equal(loaded, _frame()[["score"]])
+
+
+def test_capsule_objects_and_one_shot_streams_load_as_tables(repository: Repository) -> None:
+    table = _table()
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+    repository.log_artifact("capsule", _CapsuleOnly(table), handler="parquet")
+    repository.log_artifact("reader", reader, handler="parquet")
+    repository.log_artifact("batch", table.combine_chunks().to_batches()[0], handler="parquet")
+    repository.save()
+    for name in ("capsule", "reader", "batch"):
+        loaded = repository.load_artifact(name)
+        assert isinstance(loaded, pa.Table)
+        assert loaded.equals(table), name
+        assert repository.get_artifact_metadata(name)["num_rows"] == 3
+
+
+def test_frame_chunks_share_the_whole_frame_schema(repository: Repository) -> None:
+    # The first row group holds only missing labels; its type still comes from the frame.
+    frame = pd.DataFrame({"label": [None, None, "x", "y"], "n": [1, 2, 3, 4]})
+    repository.log_artifact("frame", frame, handler="parquet", row_group_size=2)
+    repository.save()
+    record = repository.get_artifact_metadata("frame")
+    path = Path(repository.store.file_location("frame", record["fname"]))
+    assert pq.ParquetFile(path).num_row_groups == 2
+    pd.testing.assert_frame_equal(repository.load_artifact("frame"), frame)
+
+
+def test_large_frame_is_written_in_row_groups_and_streamed_back(tmp_path: Path) -> None:
+    # Above the core's 64 MiB in-memory limit the file is verified, then streamed.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.random(5_000_000), "b": rng.random(5_000_000)})
+    repository = Repository(tmp_path / "repository.json", mode="w")
+    repository.log_artifact("big", frame, handler="parquet", compression="none")
+    repository.save()
+    record = repository.get_artifact_metadata("big")
+    assert record["size"] > 64 << 20
+    path = Path(repository.store.file_location("big", record["fname"]))
+    assert pq.ParquetFile(path).num_row_groups > 1
+    pd.testing.assert_frame_equal(Repository(repository.location, "r").load_artifact("big"), frame)
+
+
+def test_invalid_writer_option_value_is_a_serialization_error(repository: Repository) -> None:
+    repository.log_artifact("frame", _frame(), handler="parquet", compression="no-such-codec")
+    with pytest.raises(SerializationError, match="no-such-codec"):
+        repository.save()
+
+
+def test_found_through_its_entry_point() -> None:
+    assert archivist.get_handler("parquet") is ParquetHandler
