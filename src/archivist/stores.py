@@ -214,6 +214,15 @@ class AbstractRepositoryStore(ABC):
             A file already exists under that name; it was not touched.
         """
 
+    def make_durable(self, files: Sequence[tuple[str, str]]) -> None:
+        """Make newly written version files durable before a commit references them.
+
+        Parameters
+        ----------
+        files : Sequence[tuple[str, str]]
+            ``(name, fname)`` of the files this save wrote. The default does nothing.
+        """
+
     @abstractmethod
     def open_file(self, name: str, fname: str, sha256: str | None, size: int | None) -> IO[bytes]:
         """Open a version's file for reading, verified against its digest and size.
@@ -338,6 +347,11 @@ class ManifestStore(AbstractRepositoryStore):
                 "a stored file"
             ) from None
         return hashing.sha256, hashing.size
+
+    def make_durable(self, files: Sequence[tuple[str, str]]) -> None:
+        """Ask the backend to flush the new files (local disk: fsync) before the commit."""
+        with storage_errors(f"flushing new files under {self.folder}"):
+            self.backend.sync([self._file_path(name, fname) for name, fname in files])
 
     def open_file(self, name: str, fname: str, sha256: str | None, size: int | None) -> IO[bytes]:
         """Open a version's file, verifying its digest before anything reads it."""
