@@ -35,6 +35,7 @@ from archivist.errors import (
     UnsupportedOperationError,
     VersionNotFoundError,
 )
+from archivist.experiment import Experiment
 from archivist.handlers.base import Handler
 from archivist.manifest import VersionRecord
 from archivist.plugin import NAME, hookimpl
@@ -48,6 +49,7 @@ from archivist.plugin.manager import (
     register,
     unregister,
 )
+from archivist.project import Project
 from archivist.release import Release
 from archivist.repository import Repository, VerificationReport
 from archivist.storage.base import Backend
@@ -90,6 +92,7 @@ __all__ = [
     "ConflictError",
     "DuplicatePluginError",
     "EnvironmentMismatchError",
+    "Experiment",
     "Handler",
     "IntegrityError",
     "InvalidModeError",
@@ -99,6 +102,7 @@ __all__ = [
     "ManifestSnapshot",
     "ManifestStore",
     "PluginLoadError",
+    "Project",
     "ReadOnlyError",
     "Release",
     "ReleaseStore",

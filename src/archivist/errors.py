@@ -10,6 +10,7 @@ refines, so code written for ``LookupError`` or ``PermissionError`` keeps workin
     ├── VersionNotFoundError (LookupError)
     │   └── AmbiguousVersionError
     ├── ArtifactNotFoundError (LookupError)
+    ├── ExperimentNotFoundError (KeyError)
     ├── RepositoryNotFoundError (FileNotFoundError)
     ├── UnknownHandlerError (LookupError)
     ├── UnknownBackendError (LookupError)
@@ -43,6 +44,7 @@ __all__ = [
     "ConflictError",
     "DuplicatePluginError",
     "EnvironmentMismatchError",
+    "ExperimentNotFoundError",
     "IntegrityError",
     "InvalidModeError",
     "InvalidNameError",
@@ -80,6 +82,13 @@ class AmbiguousVersionError(VersionNotFoundError):
 
 class ArtifactNotFoundError(ArchivistError, LookupError):
     """No artifact of the given name exists, or its stored file is missing."""
+
+
+class ExperimentNotFoundError(ArchivistError, KeyError):
+    """A project has no experiment with the slug or short slug asked for."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class RepositoryNotFoundError(ArchivistError, FileNotFoundError):

@@ -16,7 +16,7 @@ import re
 import secrets
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -673,6 +673,7 @@ class Repository:
             return
         new_records = self._write_files()
         try:
+            self.store.make_durable([(record.name, record.fname) for record in new_records])
             added = self._commit(new_records)
         except BaseException:
             self._remove_files(new_records)
@@ -784,6 +785,75 @@ class Repository:
             f"gave up saving to {self.location} after {MAX_COMMIT_ATTEMPTS} attempts: other "
             "writers kept committing. Nothing was committed; try save() again."
         )
+
+    # -- promotion from experiments (used by archivist.experiment) ---------------------------
+
+    def _log_promoted(
+        self,
+        name: str,
+        value: Any,
+        handler: str,
+        writer_kwargs: Mapping[str, Any],
+        source: Mapping[str, Any],
+    ) -> None:
+        """Log ``value`` as :meth:`log_artifact` does, recording its lineage as ``source``."""
+        self.log_artifact(name, value, handler, **writer_kwargs)
+        pending = self._pending[-1]
+        pending.record = pending.record.replace(extra={**pending.record.extra, "source": source})
+        self._view = None
+
+    def _promote(
+        self,
+        name: str,
+        handler: str,
+        write: Callable[[IO[bytes]], None],
+        metadata: Mapping[str, Any],
+        source: Mapping[str, Any],
+        expected: tuple[str, int] | None = None,
+    ) -> dict[str, Any]:
+        """Store an already-serialized file as a new version of ``name`` and commit it now.
+
+        ``write`` streams the file's bytes into the repository's storage (write-if-absent);
+        the file is then checked against ``expected`` (sha256, size) and re-read verified,
+        and committed through the commit protocol. On any failure the file is removed and
+        nothing is committed. Returns the committed record.
+        """
+        self._require_writable()
+        if self._pending or self._expiry_changes:
+            raise UnsavedChangesError(
+                f"{self.location} holds changes that are not saved; save() before promoting "
+                "a saved experiment artifact, which commits at once"
+            )
+        check_name(name)
+        handler_cls = get_handler(handler)
+        created_at = utcnow()
+        record = VersionRecord(
+            name=name,
+            version=self._committed.last_version(name) + 1,
+            handler=handler_cls.alias,
+            fname=_auto_fname(name, created_at, handler_cls.suffix),
+            created_at=created_at,
+        )
+        sha256, size = self.store.write_file(name, record.fname, write)
+        record = record.replace(sha256=sha256, size=size, extra={**metadata, "source": source})
+        try:
+            if expected is not None and (sha256, size) != tuple(expected):
+                raise IntegrityError(
+                    f"the copy of {name!r} in {self.store.file_location(name, record.fname)} "
+                    f"has sha256 {sha256} and {size} bytes, but its source records sha256 "
+                    f"{expected[0]} and {expected[1]} bytes; nothing was committed"
+                )
+            with self.store.open_file(name, record.fname, sha256, size):
+                pass  # what arrived is re-read and verified against its digest
+            added = self._commit([record])
+        except BaseException:
+            self._remove_files([record])
+            raise
+        self._fresh = False
+        plugin_manager().hook.archivist_after_commit(
+            location=self.location, versions=[r.to_dict() for r in added]
+        )
+        return added[0].to_dict()
 
 
 def _with_expiry(index: ManifestIndex, name: str, version: int, expiry: datetime) -> ManifestIndex:

@@ -1,0 +1,539 @@
+"""What experiments and their tests share: logged artifacts, metrics, parameters, file I/O.
+
+An experiment's artifact files live at ``<project folder>/<experiment slug>/<fname>`` and a
+test's at ``<project folder>/<experiment slug>/<test slug>/<fname>``, as lazyscribe lays
+them out. Files are written through a :class:`~archivist.Backend` with write-if-absent and
+hashed on the way; the digest and size are recorded with the artifact and checked on load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import re
+import unicodedata
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import IO, Any, cast
+
+from archivist._streams import CHUNK, HashingWriter, digest_stream, stream_for
+from archivist.errors import (
+    AlreadyExistsError,
+    ArchivistError,
+    ArchivistWarning,
+    ArtifactNotFoundError,
+    EnvironmentMismatchError,
+    IntegrityError,
+    ManifestError,
+    ReadOnlyError,
+    SerializationError,
+)
+from archivist.manifest import check_file_name, check_name, utcnow
+from archivist.plugin.manager import get_handler
+from archivist.storage.base import Backend
+from archivist.stores import storage_errors
+
+__all__ = ["LoggedArtifact", "Tracked", "default_author", "format_seconds", "slugify"]
+
+#: Fields of an artifact record that are not handler metadata.
+ARTIFACT_FIELDS = ("name", "fname", "created_at", "expiry", "version", "handler", "sha256", "size")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_QUOTES = re.compile(r"['\"]+")
+
+
+def slugify(text: str) -> str:
+    """Turn a name into a slug the way lazyscribe (python-slugify) does for plain names.
+
+    Parameters
+    ----------
+    text : str
+        The name.
+
+    Returns
+    -------
+    str
+        Lowercase ASCII letters and digits separated by single hyphens.
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _NOT_SLUG.sub("-", _QUOTES.sub("", ascii_text.lower())).strip("-")
+
+
+def format_seconds(value: datetime) -> str:
+    """Format a naive UTC time as lazyscribe writes it in ``project.json`` (to the second)."""
+    return value.isoformat(timespec="seconds")
+
+
+def parse_iso(value: object, what: str) -> datetime:
+    """Parse an ISO 8601 time from ``project.json`` into naive UTC.
+
+    Raises
+    ------
+    archivist.errors.ManifestError
+        The value is not an ISO 8601 string.
+    """
+    if not isinstance(value, str):
+        raise ManifestError(f"{what} must be an ISO 8601 string, got {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ManifestError(f"{what} is not an ISO 8601 time: {value!r}") from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def default_author() -> str:
+    """Return the login name of the current user (``"unknown"`` when there is none)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class LoggedArtifact:
+    """One artifact of an experiment or test, as ``project.json`` records it.
+
+    Attributes
+    ----------
+    name : str
+        The artifact name, unique within its experiment or test.
+    handler : str
+        The alias of the handler that writes and reads it.
+    fname : str
+        The file name inside the experiment's (or test's) folder.
+    created_at : datetime.datetime
+        When it was logged, naive UTC.
+    expiry : datetime.datetime or None
+        Kept for lazyscribe's format; experiments do not expire artifacts.
+    version : int
+        Kept for lazyscribe's format (always 0 in a project).
+    sha256, size : str or None, int or None
+        Digest and size of the stored file (``None`` for files lazyscribe wrote).
+    metadata : Mapping[str, Any]
+        The handler's metadata (``python_version``) and other recorded fields.
+    value : Any
+        The logged object while it is not saved; ``None`` for artifacts read from a file.
+    writer_kwargs : Mapping[str, Any]
+        The writer options given when it was logged.
+    dirty : bool
+        ``True`` until the file is saved.
+    """
+
+    name: str
+    handler: str
+    fname: str
+    created_at: datetime
+    expiry: datetime | None = None
+    version: int = 0
+    sha256: str | None = None
+    size: int | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    value: Any = field(default=None, compare=False, repr=False)
+    writer_kwargs: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    dirty: bool = field(default=False, compare=False)
+
+    @property
+    def alias(self) -> str:
+        """The handler alias (lazyscribe's name for :attr:`handler`)."""
+        return self.handler
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the record as ``project.json`` stores it (lazyscribe-readable)."""
+        out: dict[str, Any] = dict(self.metadata)
+        out.update(
+            name=self.name,
+            fname=self.fname,
+            created_at=format_seconds(self.created_at),
+            expiry=None if self.expiry is None else format_seconds(self.expiry),
+            version=self.version,
+            handler=self.handler,
+        )
+        if self.sha256 is not None:
+            out.update(sha256=self.sha256, size=self.size)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: object, what: str) -> LoggedArtifact:
+        """Read a record of ``project.json``.
+
+        Raises
+        ------
+        archivist.errors.ManifestError
+            A field is missing or malformed.
+        """
+        if not isinstance(data, Mapping):
+            raise ManifestError(f"{what} must be a JSON object")
+        missing = [key for key in ("name", "fname", "created_at", "handler") if key not in data]
+        if missing:
+            raise ManifestError(f"{what} lacks the field(s) {', '.join(missing)}")
+        try:
+            check_file_name(data["fname"])
+        except ArchivistError as exc:
+            raise ManifestError(f"{what}: {exc}") from None
+        if not isinstance(data["name"], str) or not isinstance(data["handler"], str):
+            raise ManifestError(f"{what}: name and handler must be strings")
+        expiry = data.get("expiry")
+        version = data.get("version", 0)
+        return cls(
+            name=data["name"],
+            handler=data["handler"],
+            fname=data["fname"],
+            created_at=parse_iso(data["created_at"], f"{what}: created_at"),
+            expiry=None if expiry is None else parse_iso(expiry, f"{what}: expiry"),
+            version=version if isinstance(version, int) else 0,
+            sha256=data.get("sha256"),
+            size=data.get("size"),
+            metadata={k: v for k, v in data.items() if k not in ARTIFACT_FIELDS},
+        )
+
+
+class Tracked:
+    """Metrics, parameters and artifacts, with a folder for the artifact files.
+
+    The base of :class:`~archivist.Experiment` and :class:`~archivist.test.Test`. Read-only
+    instances refuse every change and hand out read-only views.
+    """
+
+    _label = "item"
+
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        folder: str,
+        read_only: bool,
+        metrics: Mapping[str, Any] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        artifacts: Sequence[LoggedArtifact] = (),
+    ) -> None:
+        self._backend = backend
+        self._folder = folder
+        self._read_only = read_only
+        self._metrics: dict[str, Any] = dict(metrics or {})
+        self._parameters: dict[str, Any] = dict(parameters or {})
+        self._artifacts: list[LoggedArtifact] = list(artifacts)
+        self.dirty = False
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        """``True`` when this was loaded from a project opened in mode ``r`` or ``a``."""
+        return self._read_only
+
+    @property
+    def metrics(self) -> Mapping[str, Any]:
+        """The metrics (a read-only view when :attr:`read_only`)."""
+        return MappingProxyType(self._metrics) if self._read_only else self._metrics
+
+    @property
+    def parameters(self) -> Mapping[str, Any]:
+        """The parameters (a read-only view when :attr:`read_only`)."""
+        return MappingProxyType(self._parameters) if self._read_only else self._parameters
+
+    @property
+    def artifacts(self) -> Sequence[LoggedArtifact]:
+        """The logged artifacts, in the order they were logged (a tuple when read-only)."""
+        return tuple(self._artifacts) if self._read_only else list(self._artifacts)
+
+    def _find_artifact(self, name: str) -> LoggedArtifact:
+        for artifact in self._artifacts:
+            if artifact.name == name:
+                return artifact
+        names = ", ".join(repr(a.name) for a in self._artifacts) or "none"
+        raise ArtifactNotFoundError(
+            f"no artifact named {name!r} in this {self._label}; its artifacts: {names}"
+        )
+
+    def load_artifact(self, name: str, validate: bool = True, **reader_kwargs: Any) -> Any:
+        """Read a saved artifact back.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name.
+        validate : bool, optional
+            Refuse (``True``, default) or only warn (``False``) when the artifact was written
+            under a different environment (e.g. another Python version for pickles).
+        **reader_kwargs
+            Passed to the handler's ``read``.
+
+        Returns
+        -------
+        Any
+            The stored value.
+
+        Raises
+        ------
+        archivist.errors.ArtifactNotFoundError
+            No artifact has that name, it is not saved yet, or its file is missing.
+        archivist.errors.IntegrityError
+            The file does not match its recorded digest.
+        archivist.errors.EnvironmentMismatchError
+            ``validate`` is true and the environment differs.
+        """
+        artifact = self._find_artifact(name)
+        if artifact.dirty:
+            raise ArtifactNotFoundError(
+                f"artifact {name!r} is not saved yet; call the project's save() first"
+            )
+        handler = get_handler(artifact.handler)()
+        problems = handler.mismatches(artifact.to_dict())
+        if problems:
+            message = f"artifact {name!r} was written under a different environment: " + "; ".join(
+                problems
+            )
+            if validate:
+                raise EnvironmentMismatchError(message + ". Pass validate=False to load anyway.")
+            warnings.warn(message, ArchivistWarning, stacklevel=2)
+        with (
+            self.open_artifact_file(artifact) as raw,
+            stream_for(raw, handler.binary) as stream,
+        ):
+            try:
+                return handler.read(stream, **reader_kwargs)
+            except ArchivistError:
+                raise
+            except Exception as exc:
+                raise SerializationError(
+                    f"handler {artifact.handler!r} could not read artifact {name!r}: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+
+    def artifact_location(self, artifact: LoggedArtifact) -> str:
+        """Return the path of an artifact's file in its backend's form."""
+        return self._backend.join(self._folder, artifact.fname)
+
+    def open_artifact_file(self, artifact: LoggedArtifact) -> IO[bytes]:
+        """Open a saved artifact's file, verified against its digest when one is recorded.
+
+        Raises
+        ------
+        archivist.errors.ArtifactNotFoundError
+            The file is missing.
+        archivist.errors.IntegrityError
+            The file does not match its digest or size.
+        """
+        path = self.artifact_location(artifact)
+        try:
+            with storage_errors(f"reading {path}"):
+                if artifact.sha256 is not None:
+                    with self._backend.open_read(path) as stream:
+                        sha256, size = digest_stream(stream)
+                    if sha256 != artifact.sha256 or (
+                        artifact.size is not None and size != artifact.size
+                    ):
+                        raise IntegrityError(
+                            f"{path} does not match its record in the project: expected sha256 "
+                            f"{artifact.sha256} and {artifact.size} bytes, found {sha256} and "
+                            f"{size} bytes. It was not deserialized."
+                        )
+                return self._backend.open_read(path)
+        except FileNotFoundError:
+            raise ArtifactNotFoundError(
+                f"the file of artifact {artifact.name!r} is missing: {path}"
+            ) from None
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def _require_editable(self) -> None:
+        if self._read_only:
+            raise ReadOnlyError(
+                f"this {self._label} is read-only (its project was opened with mode 'r' or "
+                "'a'); open the project with mode 'w+' to change saved experiments"
+            )
+
+    def _touch(self) -> None:
+        self.dirty = True
+
+    def log_metric(self, name: str, value: float | int) -> None:
+        """Record a metric, replacing any value of the same name.
+
+        Parameters
+        ----------
+        name : str
+            The metric name.
+        value : float or int
+            Its value.
+
+        Raises
+        ------
+        archivist.errors.ReadOnlyError
+            This is read-only.
+        """
+        self._require_editable()
+        self._metrics[name] = value
+        self._touch()
+
+    def log_parameter(self, name: str, value: Any) -> None:
+        """Record a parameter, replacing any value of the same name.
+
+        Parameters
+        ----------
+        name : str
+            The parameter name.
+        value : Any
+            Its value (JSON-serializable).
+
+        Raises
+        ------
+        archivist.errors.ReadOnlyError
+            This is read-only.
+        """
+        self._require_editable()
+        self._parameters[name] = value
+        self._touch()
+
+    def log_artifact(
+        self,
+        name: str,
+        value: Any,
+        handler: str,
+        fname: str | None = None,
+        overwrite: bool = False,
+        **writer_kwargs: Any,
+    ) -> None:
+        """Associate an artifact; its file is written when the project is saved.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name, unique here.
+        value : Any
+            The object to store.
+        handler : str
+            The handler alias, for example ``"json"``.
+        fname : str, optional
+            The file name; by default ``<slug of name>-<YYYYMMDDHHMMSS>.<suffix>`` as
+            lazyscribe names it.
+        overwrite : bool, optional
+            Replace an artifact of the same name instead of refusing.
+        **writer_kwargs
+            Passed to the handler's ``write`` (``indent=4`` for ``json``).
+
+        Raises
+        ------
+        archivist.errors.ReadOnlyError
+            This is read-only.
+        archivist.errors.AlreadyExistsError
+            An artifact has that name and ``overwrite`` is false, or another artifact here
+            uses ``fname``.
+        archivist.errors.UnknownHandlerError
+            No installed handler has that alias.
+        archivist.errors.InvalidNameError
+            ``fname`` is not a plain file name.
+        """
+        self._require_editable()
+        check_name(name) if fname is None else check_file_name(fname)
+        handler_cls = get_handler(handler)
+        created_at = utcnow()
+        if fname is None:
+            suffix = f".{handler_cls.suffix}" if handler_cls.suffix else ""
+            fname = f"{slugify(name) or 'artifact'}-{created_at:%Y%m%d%H%M%S}{suffix}"
+        existing = next((i for i, a in enumerate(self._artifacts) if a.name == name), None)
+        if existing is not None and not overwrite:
+            raise AlreadyExistsError(
+                f"this {self._label} already has an artifact named {name!r}; use another name "
+                "or pass overwrite=True to replace it"
+            )
+        clash = [a for a in self._artifacts if a.fname == fname and a.name != name]
+        if clash:
+            raise AlreadyExistsError(
+                f"the file name {fname!r} is already used by artifact {clash[0].name!r}"
+            )
+        artifact = LoggedArtifact(
+            name=name,
+            handler=handler_cls.alias,
+            fname=fname,
+            created_at=created_at,
+            value=value,
+            writer_kwargs=dict(writer_kwargs),
+            dirty=True,
+        )
+        if existing is None:
+            self._artifacts.append(artifact)
+        else:
+            self._artifacts[existing] = artifact
+        self._touch()
+
+    def _write_dirty_artifacts(self, written: list[str]) -> None:
+        """Write every unsaved artifact's file; record written paths in ``written``."""
+        for index, artifact in enumerate(self._artifacts):
+            if artifact.dirty:
+                self._artifacts[index] = self._write_artifact(artifact, written)
+
+    def _write_artifact(self, artifact: LoggedArtifact, written: list[str]) -> LoggedArtifact:
+        handler = get_handler(artifact.handler)()
+        try:
+            metadata = {
+                k: v
+                for k, v in handler.metadata(artifact.value).items()
+                if k not in ARTIFACT_FIELDS
+            }
+        except Exception as exc:
+            raise SerializationError(
+                f"handler {artifact.handler!r} could not describe {artifact.name!r}: {exc}"
+            ) from exc
+
+        def attempt(fname: str) -> tuple[str, int]:
+            path = self._backend.join(self._folder, fname)
+            with storage_errors(f"writing {path}"), self._backend.open_new(path) as raw:
+                hashing = HashingWriter(raw)
+                with stream_for(cast("IO[bytes]", hashing), handler.binary) as stream:
+                    try:
+                        handler.write(artifact.value, stream, **artifact.writer_kwargs)
+                    except ArchivistError:
+                        raise
+                    except Exception as exc:
+                        raise SerializationError(
+                            f"handler {artifact.handler!r} could not write {artifact.name!r}: "
+                            f"{type(exc).__name__}: {exc}"
+                        ) from exc
+                hashing.flush()
+            written.append(path)
+            return hashing.sha256, hashing.size
+
+        # Never overwrite a stored file: on a clash (an artifact replaced with overwrite=True
+        # in the same second, or two experiments sharing a slug) take a numbered variant.
+        fname, counter = artifact.fname, 0
+        while True:
+            try:
+                sha256, size = attempt(fname)
+                break
+            except FileExistsError:
+                counter += 1
+                if counter > 99:
+                    raise AlreadyExistsError(
+                        f"could not find a free file name for {artifact.name!r}"
+                    ) from None
+                stem, dot, suffix = artifact.fname.rpartition(".")
+                fname = f"{stem}-{counter}.{suffix}" if dot else f"{suffix}-{counter}"
+        return replace(
+            artifact,
+            fname=fname,
+            sha256=sha256,
+            size=size,
+            metadata={**artifact.metadata, **metadata},
+            dirty=False,
+        )
+
+    def _remove(self, paths: Sequence[str]) -> None:
+        for path in paths:
+            with contextlib.suppress(ArchivistError, OSError):  # best-effort clean-up
+                self._backend.delete(path)
+
+    def _artifact_dicts(self) -> list[dict[str, Any]]:
+        return [artifact.to_dict() for artifact in self._artifacts]
+
+
+def copy_stream(source: IO[bytes], target: IO[bytes]) -> tuple[str, int]:
+    """Copy ``source`` to ``target`` in chunks, returning the digest and size copied."""
+    hashing = HashingWriter(target)
+    while chunk := source.read(CHUNK):
+        hashing.write(chunk)
+    hashing.flush()
+    return hashing.sha256, hashing.size

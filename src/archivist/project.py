@@ -1,0 +1,363 @@
+"""Projects: a ``project.json`` of experiments, in lazyscribe 2.x's format.
+
+A :class:`Project` logs experiments (:meth:`Project.log`), saves them with their artifact
+files, and reads back ``project.json`` files written by archivist or by lazyscribe 2.x.
+Saving writes the artifact files first, then replaces ``project.json`` with a
+compare-and-swap, merging experiments other writers saved in the meantime.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import posixpath
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+from fsspec.core import split_protocol
+
+from archivist._tracking import default_author
+from archivist.errors import (
+    ArchivistError,
+    ConflictError,
+    ExperimentNotFoundError,
+    InvalidModeError,
+    ManifestError,
+    ReadOnlyError,
+    RepositoryNotFoundError,
+    StaleTokenError,
+)
+from archivist.experiment import Experiment
+from archivist.storage.base import Backend
+from archivist.stores import open_backend, storage_errors
+
+__all__ = ["Project"]
+
+ProjectMode = Literal["r", "a", "w", "w+"]
+_MODES = ("r", "a", "w", "w+")
+#: How many times a save re-reads and re-merges ``project.json`` after losing a race.
+MAX_SAVE_ATTEMPTS = 64
+
+
+class Project:
+    """A list of experiments kept in ``project.json``, with their artifact files beside it.
+
+    Parameters
+    ----------
+    fpath : str or os.PathLike, optional
+        The project file's path or URL (default ``"project.json"``).
+    mode : {"r", "a", "w", "w+"}, optional
+        ``r`` reads only; ``a`` (default) loads existing experiments read-only and adds
+        new ones; ``w`` ignores existing experiments and replaces the file on save; ``w+``
+        loads existing experiments editable.
+    author : str, optional
+        The author recorded on new and changed experiments (default: the current user).
+    **storage_options
+        Passed to the backend's fsspec filesystem.
+
+    Raises
+    ------
+    archivist.errors.InvalidModeError
+        ``mode`` is not one of the four.
+    archivist.errors.RepositoryNotFoundError
+        ``mode="r"`` and there is no project file.
+    archivist.errors.ManifestError
+        The project file is corrupt.
+
+    Examples
+    --------
+    >>> from archivist import Project
+    >>> project = Project("memory://project-doc/project.json", mode="w")
+    >>> with project.log("baseline") as exp:
+    ...     exp.log_metric("auc", 0.91)
+    >>> project.save()
+    >>> Project("memory://project-doc/project.json", mode="r")["baseline"].metrics["auc"]
+    0.91
+    """
+
+    def __init__(
+        self,
+        fpath: str | os.PathLike[str] = "project.json",
+        mode: ProjectMode = "a",
+        author: str | None = None,
+        **storage_options: Any,
+    ) -> None:
+        if mode not in _MODES:
+            raise InvalidModeError(f"mode must be one of 'r', 'a', 'w', 'w+', got {mode!r}")
+        self.mode: ProjectMode = mode
+        self.author = author if author is not None else default_author()
+        self.storage_options = storage_options
+        self.backend: Backend
+        self.backend, self.path = open_backend(fpath, **storage_options)
+        text = os.fspath(fpath)
+        protocol = split_protocol(text)[0]
+        self.location = text if protocol not in (None, "file", "local") else self.path
+        self.fpath = fpath
+        self.dir = posixpath.dirname(self.path)
+        self.experiments: list[Experiment] = []
+        self._token: str | None = None
+        if mode != "w":
+            self.load()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _read(self) -> tuple[list[dict[str, Any]], str | None]:
+        try:
+            with storage_errors(f"reading {self.location}"):
+                data, token = self.backend.read_with_token(self.path)
+        except FileNotFoundError:
+            return [], None
+        try:
+            parsed = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ManifestError(f"{self.location} is not valid JSON ({exc})") from None
+        if not isinstance(parsed, list) or not all(isinstance(e, dict) for e in parsed):
+            raise ManifestError(f"{self.location} must hold a JSON array of experiments")
+        return parsed, token
+
+    def load(self) -> None:
+        """(Re-)read the experiments from the project file.
+
+        Raises
+        ------
+        archivist.errors.RepositoryNotFoundError
+            Mode ``r`` and there is no project file.
+        archivist.errors.ManifestError
+            The file is corrupt.
+        """
+        entries, token = self._read()
+        if token is None and self.mode == "r":
+            raise RepositoryNotFoundError(
+                f"no project at {self.location}; open it with mode 'a' or 'w' to create one"
+            )
+        read_only = self.mode in ("r", "a")
+        experiments = [
+            Experiment.from_dict(
+                entry,
+                backend=self.backend,
+                folder=self.dir,
+                project=self.location,
+                read_only=read_only,
+                what=f"experiment {i} of {self.location}",
+            )
+            for i, entry in enumerate(entries)
+        ]
+        self.experiments = sorted(experiments, key=lambda e: e._sort_key())
+        self._token = token
+
+    def __getitem__(self, key: str) -> Experiment:
+        """Return the latest experiment whose slug or short slug is ``key``.
+
+        Raises
+        ------
+        archivist.errors.ExperimentNotFoundError
+            No experiment matches (a ``KeyError``).
+        """
+        for experiment in reversed(self.experiments):
+            if key in (experiment.slug, experiment.short_slug):
+                return experiment
+        names = ", ".join(repr(e.slug) for e in self.experiments[-20:]) or "none"
+        raise ExperimentNotFoundError(
+            f"no experiment with the slug or short slug {key!r} in {self.location}; "
+            f"experiments: {names}"
+        )
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in (e.slug, e.short_slug) for e in self.experiments)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """Yield each experiment as a dict, in project order (as lazyscribe does)."""
+        for experiment in self.experiments:
+            yield experiment.to_dict()
+
+    def __len__(self) -> int:
+        return len(self.experiments)
+
+    def __repr__(self) -> str:
+        return f"Project({self.location!r}, mode={self.mode!r}: {len(self)} experiments)"
+
+    def filter(self, func: Callable[[Experiment], bool]) -> Iterator[Experiment]:
+        """Yield the experiments for which ``func`` returns true.
+
+        Parameters
+        ----------
+        func : Callable[[Experiment], bool]
+            The test.
+
+        Yields
+        ------
+        Experiment
+            Matching experiments, in project order.
+        """
+        for experiment in self.experiments:
+            if func(experiment):
+                yield experiment
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def _require_writable(self) -> None:
+        if self.mode == "r":
+            raise ReadOnlyError(
+                f"{self.location} is open read-only (mode='r'); open it with mode 'a' or 'w+'"
+            )
+
+    def _new_experiment(self, name: str) -> Experiment:
+        return Experiment(
+            name,
+            backend=self.backend,
+            folder=self.dir,
+            project=self.location,
+            author=self.author,
+        )
+
+    @contextmanager
+    def log(self, name: str) -> Iterator[Experiment]:
+        """Run an experiment; it is added to the project if the block succeeds.
+
+        Parameters
+        ----------
+        name : str
+            The experiment's name.
+
+        Yields
+        ------
+        Experiment
+            The new experiment, to log metrics, parameters, tags, tests and artifacts to.
+
+        Raises
+        ------
+        archivist.errors.ReadOnlyError
+            The project is open in mode ``r``.
+        """
+        self._require_writable()
+        experiment = self._new_experiment(name)
+        yield experiment
+        self.append(experiment)
+
+    def append(self, experiment: Experiment) -> None:
+        """Add an experiment to the project (saved by :meth:`save`).
+
+        Parameters
+        ----------
+        experiment : Experiment
+            The experiment.
+
+        Raises
+        ------
+        archivist.errors.ReadOnlyError
+            The project is open in mode ``r``.
+        """
+        self._require_writable()
+        self.experiments.append(experiment)
+        self.experiments.sort(key=lambda e: e._sort_key())
+
+    def merge(self, *others: Project) -> Project:
+        """Return a new project holding this project's and the others' experiments.
+
+        Experiments sharing a slug are kept once: the one updated last. The new project
+        has this project's file, mode and author; nothing is saved.
+
+        Parameters
+        ----------
+        *others : Project
+            The projects to merge in.
+
+        Returns
+        -------
+        Project
+            The merged project.
+        """
+        chosen: dict[str, Experiment] = {}
+        for experiment in [*self.experiments, *(e for p in others for e in p.experiments)]:
+            current = chosen.get(experiment.slug)
+            if current is None or current.last_updated < experiment.last_updated:
+                chosen[experiment.slug] = experiment
+        merged = object.__new__(Project)
+        merged.__dict__.update(self.__dict__)
+        merged.experiments = sorted(chosen.values(), key=lambda e: e._sort_key())
+        return merged
+
+    def save(self) -> None:
+        """Write the new artifact files, then ``project.json``.
+
+        Files are written first (never overwriting a stored file); then ``project.json``
+        is re-read and replaced with a compare-and-swap, keeping experiments that other
+        writers saved meanwhile (mode ``w`` replaces the file with this project's
+        experiments). If anything fails, the files this save wrote are removed.
+
+        Raises
+        ------
+        archivist.errors.ReadOnlyError
+            The project is open in mode ``r``.
+        archivist.errors.SerializationError
+            A handler could not write an artifact.
+        archivist.errors.ConflictError
+            Other writers kept saving the project.
+        """
+        self._require_writable()
+        dirty = [e for e in self.experiments if e.dirty and not e.read_only]
+        if self.mode == "w+":
+            for experiment in dirty:
+                experiment._last_updated_by = self.author
+        written: list[str] = []
+        before = [
+            (e, list(e._artifacts), [(t, list(t._artifacts)) for t in e._tests]) for e in dirty
+        ]
+        try:
+            for experiment in dirty:
+                experiment._save_files(written)
+            self._commit(dirty)
+        except BaseException:
+            for path in written:
+                with contextlib.suppress(ArchivistError, OSError):  # best-effort clean-up
+                    self.backend.delete(path)
+            for experiment, artifacts, tests in before:
+                experiment._artifacts = artifacts
+                for test, test_artifacts in tests:
+                    test._artifacts = test_artifacts
+            raise
+        for experiment in dirty:
+            experiment.dirty = False
+
+    def _commit(self, dirty: list[Experiment]) -> None:
+        delay = 0.002
+        for _ in range(MAX_SAVE_ATTEMPTS):
+            entries, token = self._read()
+            if self.mode == "w":
+                merged = [e.to_dict() for e in self.experiments]
+            else:
+                merged = _merge_entries(entries, self.experiments, dirty)
+            data = json.dumps(merged, sort_keys=True, indent=4).encode("utf-8")
+            try:
+                with storage_errors(f"writing {self.location}"):
+                    self._token = self.backend.replace_if_unchanged(self.path, data, token)
+            except StaleTokenError:
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.25)
+                continue
+            return
+        raise ConflictError(
+            f"gave up saving {self.location} after {MAX_SAVE_ATTEMPTS} attempts: other writers "
+            "kept saving. The project file is unchanged; try save() again."
+        )
+
+
+def _merge_entries(
+    entries: list[dict[str, Any]], experiments: list[Experiment], dirty: list[Experiment]
+) -> list[dict[str, Any]]:
+    """Lay this project's changed and unknown experiments over the stored entries."""
+    merged = list(entries)
+    position = {entry.get("slug"): i for i, entry in enumerate(merged)}
+    changed = {id(e) for e in dirty}
+    for experiment in experiments:
+        index = position.get(experiment.slug)
+        if index is None:
+            position[experiment.slug] = len(merged)
+            merged.append(experiment.to_dict())
+        elif id(experiment) in changed:
+            merged[index] = experiment.to_dict()
+    return merged
