@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from archivist import Repository
+from archivist.errors import ConflictError, StaleTokenError
+from archivist.storage import local
+from archivist.storage.local import LocalBackend
+
+
+def test_file_urls_and_relative_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = (tmp_path / "repository.json").as_uri()
+    assert url.startswith("file://")
+    repository = Repository(url, mode="w")
+    repository.log_artifact("a", [1], handler="json")
+    repository.save()
+    monkeypatch.chdir(tmp_path)
+    reread = Repository("repository.json", mode="r")
+    assert reread.load_artifact("a") == [1]
+    monkeypatch.chdir("/")  # an open repository keeps its absolute location
+    assert reread.load_artifact("a") == [1]
+
+
+def test_replace_if_unchanged_is_a_compare_and_swap(tmp_path: Path) -> None:
+    backend = LocalBackend()
+    path = str(tmp_path / "m.json")
+    first = backend.replace_if_unchanged(path, b"[1]", None)
+    with pytest.raises(StaleTokenError):
+        backend.replace_if_unchanged(path, b"[2]", None)  # exists already
+    second = backend.replace_if_unchanged(path, b"[2]", first)
+    assert second != first
+    with pytest.raises(StaleTokenError):
+        backend.replace_if_unchanged(path, b"[3]", first)  # stale token
+    assert backend.read_with_token(path) == (b"[2]", second)
+    assert os.path.exists(tmp_path / ".m.json.lock")
+    assert [p for p in os.listdir(tmp_path) if p.endswith(".tmp")] == []
+
+
+def test_open_new_never_overwrites_and_leaves_nothing_on_failure(tmp_path: Path) -> None:
+    backend = LocalBackend()
+    target = str(tmp_path / "new" / "f.bin")
+    with backend.open_new(target) as stream:
+        stream.write(b"one")
+    with pytest.raises(FileExistsError), backend.open_new(target) as stream:
+        stream.write(b"two")
+    assert backend.read_bytes(target) == b"one"
+    failing = str(tmp_path / "other" / "g.bin")
+
+    def write_then_fail() -> None:
+        with backend.open_new(failing) as stream:
+            stream.write(b"partial")
+            raise RuntimeError("handler failed")
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
+    assert not (tmp_path / "other").exists()
+    assert sorted(os.listdir(tmp_path / "new")) == ["f.bin"]
+
+
+@pytest.mark.parametrize("count", [2, local.SYNC_EACH_LIMIT + 1])
+def test_sync_flushes_small_and_large_batches(tmp_path: Path, count: int) -> None:
+    backend = LocalBackend()
+    paths = []
+    for i in range(count):
+        path = str(tmp_path / f"f{i}")
+        backend.write_if_absent(path, b"x")
+        paths.append(path)
+    backend.sync(paths)  # fsync each, or one os.sync(): both must simply succeed
+    backend.sync([])
+
+
+def test_commit_gives_up_after_bounded_retries(
+    repo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repository = Repository(repo_path, mode="w")
+    repository.log_artifact("a", 0, handler="json")
+    repository.save()
+    monkeypatch.setattr("archivist.repository.MAX_COMMIT_ATTEMPTS", 3)
+    monkeypatch.setattr("archivist.repository.time.sleep", lambda _: None)
+
+    def always_stale(records: object, token: object) -> str:
+        raise StaleTokenError("another writer won")
+
+    monkeypatch.setattr(repository.store, "commit", always_stale)
+    repository.log_artifact("a", 1, handler="json")
+    with pytest.raises(ConflictError, match="after 3 attempts"):
+        repository.save()
+    # the file written for the lost save was removed; the committed state is intact
+    assert sorted(os.listdir(repo_path.parent / "a")) == [
+        Repository(repo_path, mode="r").get_artifact_metadata("a", 0)["fname"]
+    ]
+    assert Repository(repo_path, mode="r").versions("a") == [0]
