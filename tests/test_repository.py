@@ -526,3 +526,36 @@ def test_all_errors_are_archivist_errors_and_builtins() -> None:
         cls = getattr(archivist.errors, name)
         if name != "ArchivistWarning":
             assert issubclass(cls, ArchivistError), name
+
+
+def test_gc_removes_old_orphans_only(repo_path: Path) -> None:
+    import os
+
+    repository = Repository(repo_path, mode="w")
+    repository.log_artifact("a", [1], handler="json")
+    repository.save()
+    folder = repo_path.parent / "a"
+    old, young = folder / "old-orphan.json", folder / ".a.json.1234.tmp"
+    old.write_text("[]")
+    young.write_text("[]")
+    stamp = time.time() - 7200
+    os.utime(old, (stamp, stamp))
+    assert repository.gc(dry_run=True) == [str(old)]
+    assert old.exists()
+    with pytest.raises(ReadOnlyError):
+        Repository(repo_path, mode="r").gc()
+    assert repository.gc() == [str(old)]
+    assert not old.exists() and young.exists()
+    assert repository.gc(older_than=timedelta(0)) == [str(young)]
+    assert repository.verify().orphans == []
+    assert repository.load_artifact("a") == [1]
+
+
+def test_repository_pickles_for_multiprocessing(repo_path: Path) -> None:
+    import pickle
+
+    repository = Repository(repo_path, mode="w")
+    repository.log_artifact("a", [1], handler="json")
+    repository.save()
+    clone = pickle.loads(pickle.dumps(Repository(repo_path, mode="r")))
+    assert clone.load_artifact("a") == [1]

@@ -18,7 +18,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -515,6 +515,50 @@ class Repository:
                 + "\n".join(problems)
             )
         return VerificationReport(checked, unverifiable, orphans)
+
+    def gc(self, older_than: timedelta = timedelta(hours=1), dry_run: bool = False) -> list[str]:
+        """Delete orphan files: files in artifact folders that no committed version names.
+
+        Orphans are left by saves that crashed or lost every commit round. A save in
+        progress has files no version names *yet*, so only files older than ``older_than``
+        are removed.
+
+        Parameters
+        ----------
+        older_than : datetime.timedelta, optional
+            Keep orphans younger than this (default one hour). Files whose time the store
+            does not know are kept unless this is zero.
+        dry_run : bool, optional
+            Only list what would be deleted.
+
+        Returns
+        -------
+        list[str]
+            The orphan files deleted (or that would be).
+
+        Raises
+        ------
+        archivist.errors.ReadOnlyError
+            The repository is open in mode ``r`` (and ``dry_run`` is false).
+        """
+        if not dry_run:
+            self._require_writable()
+        self.refresh()  # never judge by a stale manifest: another writer may have committed
+        referenced = {(r.name, r.fname) for r in self._committed}
+        referenced |= {(p.record.name, p.record.fname) for p in self._pending}
+        cutoff = datetime.now(UTC) - older_than
+        removed = []
+        for name, fname in sorted(self.store.list_files()):
+            if (name, fname) in referenced:
+                continue
+            modified = self.store.file_modified(name, fname)
+            if older_than > timedelta(0) and (modified is None or modified > cutoff):
+                continue
+            if not dry_run:
+                with contextlib.suppress(FileNotFoundError):
+                    self.store.delete_file(name, fname)
+            removed.append(self.store.file_location(name, fname))
+        return removed
 
     def __contains__(self, name: object) -> bool:
         return name in self._index()

@@ -214,7 +214,7 @@ class AbstractRepositoryStore(ABC):
             A file already exists under that name; it was not touched.
         """
 
-    def make_durable(self, files: Sequence[tuple[str, str]]) -> None:
+    def make_durable(self, files: Sequence[tuple[str, str]]) -> None:  # noqa: B027 - optional
         """Make newly written version files durable before a commit references them.
 
         Parameters
@@ -260,6 +260,21 @@ class AbstractRepositoryStore(ABC):
     @abstractmethod
     def file_location(self, name: str, fname: str) -> str:
         """Return the URL or path of a version's file, for messages."""
+
+    def file_modified(self, name: str, fname: str) -> datetime | None:
+        """Return when a version's file was last written (aware UTC), if the store knows.
+
+        Parameters
+        ----------
+        name, fname : str
+            The artifact name and file name.
+
+        Returns
+        -------
+        datetime.datetime or None
+            ``None`` when the store does not record it. The default returns ``None``.
+        """
+        return None
 
 
 class ManifestStore(AbstractRepositoryStore):
@@ -372,6 +387,11 @@ class ManifestStore(AbstractRepositoryStore):
             raise ArtifactNotFoundError(
                 f"the file of version {fname!r} of {name!r} is missing: {where}"
             ) from None
+
+    def file_modified(self, name: str, fname: str) -> datetime | None:
+        """Return when a version's file was last written, from the backend."""
+        with storage_errors(f"reading the time of {self.file_location(name, fname)}"):
+            return self.backend.modified(self._file_path(name, fname))
 
     def delete_file(self, name: str, fname: str) -> None:
         """Delete a version's file."""

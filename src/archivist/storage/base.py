@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar
@@ -207,6 +207,19 @@ class Backend(ABC):
         ------
         FileExistsError
             A file already exists at ``path`` (raised on entry or on exit).
+        """
+
+    def sync(self, paths: Sequence[str]) -> None:  # noqa: B027 - optional, a no-op by default
+        """Make files written with :meth:`open_new` durable before anything references them.
+
+        The commit protocol calls it once per save, between writing the new files and
+        committing the manifest that names them. The default does nothing: object stores
+        acknowledge a write only once it is durable.
+
+        Parameters
+        ----------
+        paths : Sequence[str]
+            The files this save wrote.
         """
 
     # -- derived operations -----------------------------------------------------------------
