@@ -1,0 +1,382 @@
+"""The ``s3`` backend: repositories in Amazon S3 or an S3-compatible store, through s3fs.
+
+Every write is a conditional request, so concurrent writers need no lock:
+
+* write-if-absent sends ``If-None-Match: *`` (on ``PutObject``, or on
+  ``CompleteMultipartUpload`` for files streamed in parts);
+* replace-if-unchanged sends ``If-Match: <ETag>``; the state token is the object's ETag,
+  and a ``GetObject`` returns the ETag of exactly the bytes it returned.
+
+Reads go straight to the store (no fsspec listing cache is consulted), so a reader sees
+another process's commit as soon as the store acknowledges it.
+
+Before the first write to a bucket, each process checks once that the store enforces both
+conditions (some S3-compatible stores ignore them, which would let two concurrent saves
+overwrite each other's manifest). A store that does not is refused with a
+:class:`~archivist.errors.StorageError`, unless ``single_writer=True`` is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import IO, Any, ClassVar, cast
+
+from botocore.exceptions import BotoCoreError, ClientError
+from fsspec.asyn import sync
+from s3fs import S3FileSystem
+
+from archivist import Backend, StaleTokenError, StorageError
+from archivist.storage.base import ChunkedUpload
+
+__all__ = ["S3Backend"]
+
+#: Buckets (per endpoint) whose conditional writes were checked in this process.
+_VERIFIED: set[tuple[str, str]] = set()
+_VERIFY_LOCK = threading.Lock()
+_CONDITION_CODES = {"PreconditionFailed", "ConditionalRequestConflict"}
+
+
+class _ConditionFailed(Exception):
+    """A conditional request was refused (412, or 409 for a concurrent conditional write)."""
+
+
+class _S3Error(StorageError):
+    """A request failed; ``code`` and ``status`` say how, for the probe."""
+
+    def __init__(self, message: str, code: str = "", status: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+def _client_error(exc: BaseException) -> ClientError | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ClientError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+class S3Backend(Backend):
+    """Files in an S3 bucket (``s3://bucket/key``, also ``s3a://``).
+
+    Parameters
+    ----------
+    single_writer : bool, optional
+        Accept a store that does not enforce conditional writes. archivist then checks the
+        ETag with a ``HeadObject`` before each write instead, which is safe only while a
+        single process writes to the repository. Default ``False``.
+    **storage_options
+        Passed to :class:`s3fs.S3FileSystem`: ``key``/``secret``/``token``, ``anon``,
+        ``profile``, ``endpoint_url``, ``client_kwargs``, ``s3_additional_kwargs`` ...
+
+    Attributes
+    ----------
+    part_size : int
+        Files streamed through :meth:`open_new` are uploaded in parts of this size
+        (multipart upload) once they grow past it; smaller files take one ``PutObject``.
+    """
+
+    protocols: ClassVar[tuple[str, ...]] = ("s3", "s3a")
+    part_size: ClassVar[int] = 8 << 20
+
+    def __init__(self, **storage_options: Any) -> None:
+        self.single_writer = bool(storage_options.pop("single_writer", False))
+        super().__init__(**storage_options)
+
+    def make_filesystem(self, **storage_options: Any) -> S3FileSystem:
+        """Return an :class:`s3fs.S3FileSystem` built from the storage options."""
+        return S3FileSystem(**storage_options)
+
+    # -- requests ---------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint URL requests go to (``"AWS"`` for Amazon's own)."""
+        client_kwargs = self.storage_options.get("client_kwargs") or {}
+        found = self.storage_options.get("endpoint_url") or client_kwargs.get("endpoint_url")
+        return str(found or "AWS")
+
+    def _split(self, path: str) -> tuple[str, str]:
+        bucket, key, _ = self.fs.split_path(path)
+        return str(bucket), str(key)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        bucket, key = self._split(path)
+        return cast(
+            "dict[str, Any]",
+            self._run(self.fs._call_s3, method, path, Bucket=bucket, Key=key, **kwargs),
+        )
+
+    def _run(self, func: Callable[..., Any], method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            return sync(self.fs.loop, func, method, **kwargs)
+        except Exception as exc:
+            raise self._translate(exc, method, path) from exc
+
+    def _translate(self, exc: Exception, method: str, path: str) -> Exception:
+        url = self.to_url(path)
+        error = _client_error(exc)
+        if error is None:
+            if isinstance(exc, FileNotFoundError):
+                return FileNotFoundError(url)
+            kind = "could not reach" if isinstance(exc, BotoCoreError | OSError) else "failed on"
+            return _S3Error(f"S3 {method} {kind} {url} ({self.endpoint}): {exc}")
+        details = error.response.get("Error", {})
+        code = str(details.get("Code", ""))
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        message = str(details.get("Message", "")) or str(error)
+        if code in _CONDITION_CODES or status == 412:
+            return _ConditionFailed(code)
+        if code == "NoSuchBucket":
+            bucket = self._split(path)[0]
+            return _S3Error(
+                f"the bucket {bucket!r} does not exist at {self.endpoint}; create it first "
+                f"({method} {url})",
+                code,
+                status,
+            )
+        if code in {"NoSuchKey", "404", "NotFound"} or status == 404:
+            return FileNotFoundError(url)
+        if code in {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
+            return _S3Error(
+                f"S3 refused {method} on {url}: {code}: {message}. Check the credentials in "
+                "the storage options (key, secret, profile) and the bucket's policy.",
+                code,
+                status,
+            )
+        return _S3Error(f"S3 {method} on {url} failed: {code}: {message}", code, status)
+
+    async def _get(self, method: str, **kwargs: Any) -> tuple[bytes, str]:
+        response = await self.fs._call_s3(method, **kwargs)
+        body = response["Body"]
+        try:
+            data = await body.read()
+        finally:
+            body.close()
+        return bytes(data), str(response["ETag"])
+
+    def _get_object(self, path: str) -> tuple[bytes, str]:
+        bucket, key = self._split(path)
+        return cast(
+            "tuple[bytes, str]", self._run(self._get, "get_object", path, Bucket=bucket, Key=key)
+        )
+
+    def _head(self, path: str) -> dict[str, Any] | None:
+        try:
+            return self._call("head_object", path)
+        except FileNotFoundError:
+            return None
+
+    # -- the contract primitives ------------------------------------------------------------
+
+    def read_with_token(self, path: str) -> tuple[bytes, str]:
+        """Read ``path`` with one ``GetObject``; the token is the ETag it returned."""
+        return self._get_object(path)
+
+    def replace_if_unchanged(self, path: str, data: bytes, token: str | None) -> str:
+        """``PutObject`` with ``If-Match: <token>`` (or ``If-None-Match: *`` for ``None``)."""
+        self.check_conditional_writes(path)
+        if self.single_writer:
+            head = self._head(path)
+            if (None if head is None else str(head["ETag"])) != token:
+                raise StaleTokenError(f"{self.to_url(path)} changed since it was read")
+            return str(self._call("put_object", path, Body=data)["ETag"])
+        condition = {"IfNoneMatch": "*"} if token is None else {"IfMatch": token}
+        try:
+            response = self._call("put_object", path, Body=data, **condition)
+        except (_ConditionFailed, FileNotFoundError):
+            raise StaleTokenError(f"{self.to_url(path)} changed since it was read") from None
+        return str(response["ETag"])
+
+    @contextlib.contextmanager
+    def open_new(self, path: str) -> Iterator[IO[bytes]]:
+        """Stream a new object: one ``PutObject``, or a multipart upload for large files.
+
+        Either way the final request carries ``If-None-Match: *``, so the object lands only
+        if nothing is at ``path``; parts of a refused or failed upload are aborted.
+        """
+        self.check_conditional_writes(path)
+        if self.single_writer and self._head(path) is not None:
+            raise FileExistsError(self.to_url(path))
+        upload = _S3Upload(self, path, conditional=not self.single_writer)
+        try:
+            yield cast("IO[bytes]", upload)
+        except BaseException:
+            upload.abort()
+            raise
+        upload.commit()
+
+    # -- derived operations, each one request -----------------------------------------------
+
+    def read_bytes(self, path: str) -> bytes:
+        """Read ``path`` with one ``GetObject``."""
+        return self._get_object(path)[0]
+
+    def open_read(self, path: str) -> IO[bytes]:
+        """Open ``path`` for streaming, ranged reads pinned to the ETag found on opening."""
+        self.fs.invalidate_cache(path)
+        try:
+            stream: IO[bytes] = self.fs.open(path, "rb")
+        except Exception as exc:
+            raise self._translate(exc, "open", path) from exc
+        return stream
+
+    def exists(self, path: str) -> bool:
+        """``HeadObject`` ``path`` (never a cached listing)."""
+        return self._head(path) is not None
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """List every object below ``prefix`` (a fresh listing, not fsspec's cache)."""
+        self.fs.invalidate_cache(prefix)
+        try:
+            found = self.fs.find(prefix)
+        except Exception as exc:
+            raise self._translate(exc, "list_objects_v2", prefix) from exc
+        yield from (str(path) for path in found)
+
+    def delete(self, path: str) -> None:
+        """``DeleteObject`` ``path``, after a ``HeadObject`` (S3 deletes missing keys silently)."""
+        if self._head(path) is None:
+            raise FileNotFoundError(self.to_url(path))
+        self._call("delete_object", path)
+
+    def modified(self, path: str) -> datetime | None:
+        """Return the object's ``LastModified`` time from a ``HeadObject``."""
+        head = self._head(path)
+        stamp = None if head is None else head.get("LastModified")
+        if not isinstance(stamp, datetime):
+            return None
+        return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+    # -- conditional-write check ------------------------------------------------------------
+
+    def check_conditional_writes(self, path: str) -> None:
+        """Check once per process and bucket that the store enforces conditional writes.
+
+        Writes a probe object next to ``path`` with ``If-None-Match: *`` twice (the second
+        must be refused), then with a wrong ``If-Match`` (must be refused), and deletes it.
+        Skipped in single-writer mode.
+
+        Parameters
+        ----------
+        path : str
+            A path about to be written; the probe goes in its folder (so it needs no more
+            permissions than the write itself).
+
+        Raises
+        ------
+        archivist.errors.StorageError
+            The store ignores or rejects conditional writes: concurrent saves could
+            silently overwrite each other's versions.
+        """
+        if self.single_writer:
+            return
+        bucket, _ = self._split(path)
+        verified = (self.endpoint, bucket)
+        if verified in _VERIFIED:
+            return
+        with _VERIFY_LOCK:
+            if verified in _VERIFIED:
+                return
+            self._probe(path)
+            _VERIFIED.add(verified)
+
+    def _probe(self, path: str) -> None:
+        probe = posixpath.join(posixpath.dirname(path), f".archivist-probe-{secrets.token_hex(8)}")
+        where = f"{self.to_url(probe)} ({self.endpoint})"
+        advice = (
+            "archivist relies on conditional writes to keep concurrent saves from overwriting "
+            "each other's versions. Use a store that supports S3 conditional writes "
+            "(If-None-Match and If-Match on PutObject), or, if only one process ever writes to "
+            "this repository, pass single_writer=True in the storage options to accept the risk."
+        )
+        try:
+            try:
+                self._call("put_object", probe, Body=b"probe", IfNoneMatch="*")
+            except _S3Error as exc:
+                if exc.status in (400, 501):
+                    raise StorageError(
+                        f"the store rejects conditional writes (If-None-Match) at {where}: "
+                        f"{exc}. {advice}"
+                    ) from exc
+                raise
+            except _ConditionFailed:
+                pass  # a fresh random key "exists": conditions are at least evaluated
+            for condition, header in (
+                ({"IfNoneMatch": "*"}, "If-None-Match: *"),
+                ({"IfMatch": '"archivist-probe-stale-etag"'}, "If-Match"),
+            ):
+                try:
+                    self._call("put_object", probe, Body=b"probe", **condition)
+                except _ConditionFailed:
+                    continue
+                except _S3Error as exc:
+                    if exc.status in (400, 501):
+                        raise StorageError(
+                            f"the store rejects conditional writes ({header}) at {where}: "
+                            f"{exc}. {advice}"
+                        ) from exc
+                    raise
+                raise StorageError(
+                    f"the store ignores conditional writes: a PutObject with {header} that "
+                    f"had to be refused succeeded at {where}. {advice}"
+                )
+        finally:
+            with contextlib.suppress(Exception):
+                self._call("delete_object", probe)
+
+
+class _S3Upload(ChunkedUpload):
+    """One ``PutObject``, or a multipart upload completed with ``If-None-Match: *``."""
+
+    def __init__(self, backend: S3Backend, path: str, conditional: bool) -> None:
+        super().__init__(backend.part_size)
+        self.backend = backend
+        self.path = path
+        self.condition = {"IfNoneMatch": "*"} if conditional else {}
+        self.upload_id = ""
+        self.parts: list[dict[str, Any]] = []
+
+    def _refused(self) -> FileExistsError:
+        return FileExistsError(self.backend.to_url(self.path))
+
+    def put_whole(self, data: bytes) -> None:
+        try:
+            self.backend._call("put_object", self.path, Body=data, **self.condition)
+        except _ConditionFailed:
+            raise self._refused() from None
+
+    def begin(self) -> None:
+        response = self.backend._call("create_multipart_upload", self.path)
+        self.upload_id = str(response["UploadId"])
+
+    def put_part(self, data: bytes) -> None:
+        number = len(self.parts) + 1
+        response = self.backend._call(
+            "upload_part", self.path, PartNumber=number, UploadId=self.upload_id, Body=data
+        )
+        self.parts.append({"PartNumber": number, "ETag": response["ETag"]})
+
+    def finish(self, data: bytes) -> None:
+        self.put_part(data)
+        try:
+            self.backend._call(
+                "complete_multipart_upload",
+                self.path,
+                UploadId=self.upload_id,
+                MultipartUpload={"Parts": self.parts},
+                **self.condition,
+            )
+        except _ConditionFailed:
+            raise self._refused() from None
+
+    def abort_upload(self) -> None:
+        with contextlib.suppress(Exception):
+            self.backend._call("abort_multipart_upload", self.path, UploadId=self.upload_id)

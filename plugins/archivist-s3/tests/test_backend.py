@@ -1,0 +1,140 @@
+"""The S3 backend keeps the storage contract on moto's S3 server."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+from archivist_s3 import S3Backend
+
+from archivist import Repository, StaleTokenError, StorageError, get_backend
+from archivist.testing.backends import (
+    BackendConformanceTests,
+    BackendTarget,
+    RepositoryOnBackendTests,
+)
+
+
+class SmallPartS3Backend(S3Backend):
+    """S3's smallest part size, so the streaming test runs a multipart upload cheaply."""
+
+    part_size = 5 << 20
+
+
+class TestS3Conformance(BackendConformanceTests):
+    large_file_size = 41 << 20  # eight full parts and a short last one
+
+    @pytest.fixture
+    def backend_target(self, s3_bucket: str, s3_options: dict[str, Any]) -> BackendTarget:
+        return BackendTarget(f"s3://{s3_bucket}/conformance", s3_options, SmallPartS3Backend)
+
+
+class TestS3Repository(RepositoryOnBackendTests):
+    @pytest.fixture
+    def repository_location(
+        self, s3_bucket: str, s3_options: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        return f"s3://{s3_bucket}/team/repository.json", s3_options
+
+
+def test_both_protocols_are_registered() -> None:
+    assert get_backend("s3") is S3Backend
+    assert get_backend("s3a") is S3Backend
+
+
+def test_s3a_urls_reach_the_same_objects(s3_bucket: str, s3_options: dict[str, Any]) -> None:
+    repository = Repository(f"s3a://{s3_bucket}/repository.json", mode="w", **s3_options)
+    repository.log_artifact(name="features", value=[1], handler="json")
+    repository.save()
+    same = Repository(f"s3://{s3_bucket}/repository.json", mode="r", **s3_options)
+    assert same.load_artifact("features") == [1]
+
+
+def test_a_missing_bucket_is_a_clear_storage_error(s3_options: dict[str, Any]) -> None:
+    repository = Repository("s3://no-such-bucket-here/repository.json", mode="w", **s3_options)
+    repository.log_artifact(name="features", value=[1], handler="json")
+    with pytest.raises(StorageError, match="no-such-bucket-here' does not exist"):
+        repository.save()
+    with pytest.raises(StorageError, match="does not exist"):
+        Repository("s3://no-such-bucket-here/repository.json", mode="a", **s3_options)
+
+
+class IgnoringS3Backend(S3Backend):
+    """Talks to moto as to a store that ignores conditions: it never sends them."""
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        kwargs.pop("IfNoneMatch", None)
+        kwargs.pop("IfMatch", None)
+        return super()._call(method, path, **kwargs)
+
+
+class RejectingS3Backend(S3Backend):
+    """Talks to moto as to a store that rejects conditional requests (501)."""
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        if "IfNoneMatch" in kwargs or "IfMatch" in kwargs:
+            from archivist_s3.backend import _S3Error
+
+            raise _S3Error("S3 put_object failed: NotImplemented", "NotImplemented", 501)
+        return super()._call(method, path, **kwargs)
+
+
+@pytest.mark.parametrize("backend_class", [IgnoringS3Backend, RejectingS3Backend])
+def test_a_store_without_conditional_writes_is_refused(
+    backend_class: type[S3Backend], s3_bucket: str, s3_options: dict[str, Any]
+) -> None:
+    backend = backend_class(**s3_options)
+    path = f"{s3_bucket}/team/repository.json"
+    with pytest.raises(StorageError, match="single_writer=True"):
+        backend.replace_if_unchanged(path, b"[]", None)
+    with pytest.raises(StorageError, match="conditional writes"):
+        backend.write_if_absent(f"{s3_bucket}/team/model/v0.json", b"{}")
+    assert list(backend.list(s3_bucket)) == []  # nothing written, the probe cleaned up
+
+
+def test_single_writer_mode_works_without_conditional_writes(
+    s3_bucket: str, s3_options: dict[str, Any]
+) -> None:
+    backend = IgnoringS3Backend(single_writer=True, **s3_options)
+    assert "single_writer" not in backend.storage_options
+    path = f"{s3_bucket}/team/repository.json"
+    token = backend.replace_if_unchanged(path, b"[1]", None)
+    with pytest.raises(StaleTokenError):
+        backend.replace_if_unchanged(path, b"[2]", None)
+    token = backend.replace_if_unchanged(path, b"[2]", token)
+    with pytest.raises(StaleTokenError):
+        backend.replace_if_unchanged(path, b"[3]", '"stale"')
+    assert backend.read_with_token(path) == (b"[2]", token)
+    backend.write_if_absent(f"{s3_bucket}/team/a.bin", b"a")
+    with pytest.raises(FileExistsError):
+        backend.write_if_absent(f"{s3_bucket}/team/a.bin", b"b")
+    assert not any(".archivist-probe" in p for p in backend.list(s3_bucket))
+
+
+def test_single_writer_is_a_storage_option_of_repository(
+    s3_bucket: str, s3_options: dict[str, Any]
+) -> None:
+    url = f"s3://{s3_bucket}/repository.json"
+    repository = Repository(url, mode="w", single_writer=True, **s3_options)
+    repository.log_artifact(name="features", value=[1], handler="json")
+    repository.save()
+    assert Repository(url, mode="r", **s3_options).load_artifact("features") == [1]
+
+
+def test_the_probe_runs_once_per_bucket(s3_bucket: str, s3_options: dict[str, Any]) -> None:
+    calls: list[str] = []
+
+    class CountingS3Backend(S3Backend):
+        def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+            calls.append(method)
+            return super()._call(method, path, **kwargs)
+
+    first, second = CountingS3Backend(**s3_options), CountingS3Backend(**s3_options)
+    first.write_if_absent(f"{s3_bucket}/a/one", b"1")
+    assert calls == ["put_object"] * 3 + ["delete_object", "put_object"]
+    calls.clear()
+    second.write_if_absent(f"{s3_bucket}/a/two", b"2")
+    with contextlib.suppress(StaleTokenError):
+        second.replace_if_unchanged(f"{s3_bucket}/a/two", b"3", None)
+    assert calls == ["put_object", "put_object"]
