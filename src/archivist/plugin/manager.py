@@ -60,7 +60,12 @@ OPTIONAL_DISTRIBUTIONS: Mapping[str, str] = MappingProxyType(
     }
 )
 
-_BUILTIN_PLUGINS = ("archivist.handlers.hooks", "archivist.storage.hooks")
+_BUILTIN_PLUGINS = (
+    "archivist.handlers.hooks",
+    "archivist.storage.hooks",
+    # adapters for lazyscribe's ``lazyscribe.artifact_type`` entry points (lazy, optional)
+    "archivist.handlers.lazyscribe",
+)
 
 _T = TypeVar("_T", bound=type)
 

@@ -1,0 +1,208 @@
+"""Use lazyscribe artifact handlers (``lazyscribe.artifact_type`` entry points) in archivist.
+
+lazyscribe handler packages (``lazyscribe-yaml``, ``lazyscribe-arrow``, ...) register
+:class:`lazyscribe.artifacts.base.Artifact` subclasses whose ``read`` and ``write`` are
+classmethods and whose environment facts are extra attrs fields set by ``construct``.
+:func:`adapt` wraps such a class as an archivist :class:`~archivist.Handler`; this module's
+hook returns an adapter for every entry point of that group, except lazyscribe's own
+``json``, ``pickle`` and ``base`` and any alias a native archivist handler already serves.
+
+Discovery is lazy (it runs when the handler registry is first built), is skipped when
+lazyscribe is not installed or ``ARCHIVIST_DISABLE_PLUGIN_AUTOLOAD`` is set, and never
+breaks the registry: an entry point that fails to load becomes a placeholder whose use
+raises :class:`~archivist.errors.PluginLoadError`, naming the entry point and distribution.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Sequence
+from importlib.metadata import EntryPoint, entry_points
+from typing import IO, Any, ClassVar, cast
+
+from archivist.errors import PluginLoadError
+from archivist.handlers.base import Handler
+from archivist.plugin import hookimpl
+
+__all__ = ["ENTRY_POINT_GROUP", "LazyscribeHandler", "adapt", "archivist_register_handlers"]
+
+#: The entry point group lazyscribe 2.x reads its artifact handlers from.
+ENTRY_POINT_GROUP = "lazyscribe.artifact_type"
+#: lazyscribe's own entry points, which archivist's built-in handlers already cover.
+_SKIPPED = frozenset({"base", "json", "pickle"})
+#: The attrs fields every lazyscribe artifact has; other fields are handler metadata.
+_BASE_FIELDS = frozenset(
+    {"name", "fname", "value", "writer_kwargs", "created_at", "expiry", "version", "dirty"}
+)
+
+
+class LazyscribeHandler(Handler):
+    """Base of the adapters :func:`adapt` creates; not used directly.
+
+    Attributes
+    ----------
+    artifact_class : type
+        The wrapped lazyscribe ``Artifact`` subclass.
+    """
+
+    alias: ClassVar[str] = "lazyscribe-adapter"
+    suffix: ClassVar[str] = ""
+    binary: ClassVar[bool] = False
+    artifact_class: ClassVar[Any] = None
+
+    def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:
+        """Write with the lazyscribe class's ``write`` classmethod."""
+        self.artifact_class.write(value, stream, **kwargs)
+
+    def read(self, stream: IO[Any], **kwargs: Any) -> Any:
+        """Read with the lazyscribe class's ``read`` classmethod."""
+        return self.artifact_class.read(stream, **kwargs)
+
+    def _constructed(self, value: Any) -> dict[str, Any]:
+        import attrs
+
+        artifact = self.artifact_class.construct(name="archivist-adapter", value=value)
+        return {
+            field.name: getattr(artifact, field.name)
+            for field in attrs.fields(type(artifact))
+            if field.name not in _BASE_FIELDS
+        }
+
+    def environment(self) -> dict[str, Any]:
+        """Return the extra fields ``construct`` records that take part in equality.
+
+        lazyscribe compares these (for example ``python_version``) when it validates a
+        stored artifact against the running environment; so does archivist.
+        """
+        import attrs
+
+        compared = {f.name for f in attrs.fields(self.artifact_class) if f.eq}
+        return {k: v for k, v in self._constructed(None).items() if k in compared}
+
+    def metadata(self, value: Any) -> dict[str, Any]:
+        """Return every extra field ``construct`` records for ``value``."""
+        return self._constructed(value)
+
+
+def adapt(artifact_class: Any) -> type[Handler]:
+    """Wrap a lazyscribe ``Artifact`` subclass as an archivist handler class.
+
+    Parameters
+    ----------
+    artifact_class : type
+        A subclass of ``lazyscribe.artifacts.base.Artifact`` with ``alias``, ``suffix``
+        and ``binary`` class variables and ``read``/``write``/``construct`` classmethods.
+
+    Returns
+    -------
+    type[archivist.Handler]
+        A handler with the same alias, suffix and binary flag.
+
+    Raises
+    ------
+    archivist.errors.PluginLoadError
+        The class lacks the lazyscribe handler interface.
+    """
+    missing = [
+        attr
+        for attr in ("alias", "suffix", "binary", "read", "write", "construct")
+        if not hasattr(artifact_class, attr)
+    ]
+    if not isinstance(artifact_class, type) or missing:
+        raise PluginLoadError(
+            f"{artifact_class!r} is not a lazyscribe artifact handler class"
+            + (f": it lacks {', '.join(missing)}" if missing else "")
+        )
+    source: Any = artifact_class
+    namespace = {
+        "alias": str(source.alias),
+        "suffix": str(source.suffix),
+        "binary": bool(source.binary),
+        "artifact_class": source,
+        "__module__": __name__,
+        "__doc__": f"archivist adapter for the lazyscribe handler {artifact_class.__qualname__}.",
+    }
+    return type(f"Lazyscribe{artifact_class.__name__}", (LazyscribeHandler,), namespace)
+
+
+def _broken(entry_point: EntryPoint, cause: BaseException) -> type[Handler]:
+    dist = entry_point.dist.name if entry_point.dist is not None else "an unknown distribution"
+    message = (
+        f"could not load the lazyscribe handler {entry_point.name!r} ({entry_point.value}) "
+        f"from distribution {dist}: {type(cause).__name__}: {cause}"
+    )
+
+    def fail(self: Handler, *args: Any, **kwargs: Any) -> Any:
+        raise PluginLoadError(message) from cause
+
+    return type(
+        f"BrokenLazyscribeHandler_{entry_point.name}",
+        (LazyscribeHandler,),
+        {
+            "alias": entry_point.name,
+            "suffix": "",
+            "binary": True,
+            "load_error": message,
+            "__init__": fail,
+            "__module__": __name__,
+        },
+    )
+
+
+def _native_aliases() -> set[str]:
+    from archivist.plugin.manager import plugin_manager
+
+    aliases: set[str] = set()
+    hook = plugin_manager().hook.archivist_register_handlers
+    for impl in hook.get_hookimpls():
+        if impl.function is archivist_register_handlers:
+            continue
+        try:
+            classes = cast("Sequence[Any]", impl.function() or ())
+        except Exception:  # the registry reports that plugin's failure itself
+            continue
+        aliases.update(str(getattr(cls, "alias", "")) for cls in classes)
+    return aliases
+
+
+_ADAPTERS: dict[tuple[str, str], type[Handler]] = {}
+
+
+def discover() -> list[type[Handler]]:
+    """Return an adapter for each lazyscribe handler entry point archivist lacks.
+
+    Returns
+    -------
+    list[type[archivist.Handler]]
+        Adapters, and placeholders for entry points that failed to load.
+    """
+    if importlib.util.find_spec("lazyscribe") is None:
+        return []
+    native = _native_aliases()
+    adapters: list[type[Handler]] = []
+    seen: set[str] = set()
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        if entry_point.name in _SKIPPED or entry_point.name in native:
+            continue
+        if entry_point.name in seen:
+            continue
+        seen.add(entry_point.name)
+        key = (entry_point.name, entry_point.value)
+        if key not in _ADAPTERS:  # one class per entry point, however often the registry is built
+            try:
+                _ADAPTERS[key] = adapt(entry_point.load())
+            except Exception as exc:
+                _ADAPTERS[key] = _broken(entry_point, exc)
+        adapters.append(_ADAPTERS[key])
+    return adapters
+
+
+@hookimpl
+def archivist_register_handlers() -> Sequence[type[Handler]]:
+    """Register adapters for the installed lazyscribe handler packages."""
+    from archivist.plugin.manager import DISABLE_AUTOLOAD_ENV
+
+    if (os.environ.get(DISABLE_AUTOLOAD_ENV) or "").strip().lower() in {"1", "true", "yes", "on"}:
+        return []
+    return discover()
