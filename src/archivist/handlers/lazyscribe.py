@@ -15,6 +15,7 @@ raises :class:`~archivist.errors.PluginLoadError`, naming the entry point and di
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 from collections.abc import Sequence
@@ -60,8 +61,7 @@ class LazyscribeHandler(Handler):
         return self.artifact_class.read(stream, **kwargs)
 
     def _constructed(self, value: Any) -> dict[str, Any]:
-        import attrs
-
+        attrs = importlib.import_module("attrs")
         artifact = self.artifact_class.construct(name="archivist-adapter", value=value)
         return {
             field.name: getattr(artifact, field.name)
@@ -75,8 +75,7 @@ class LazyscribeHandler(Handler):
         lazyscribe compares these (for example ``python_version``) when it validates a
         stored artifact against the running environment; so does archivist.
         """
-        import attrs
-
+        attrs = importlib.import_module("attrs")
         compared = {f.name for f in attrs.fields(self.artifact_class) if f.eq}
         return {k: v for k, v in self._constructed(None).items() if k in compared}
 
