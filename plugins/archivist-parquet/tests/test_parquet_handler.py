@@ -127,6 +127,9 @@ def test_columns_keep_the_index(repository: Repository) -> None:
     repository.save()
     loaded = repository.load_artifact("frame", columns=["score"])
     pd.testing.assert_frame_equal(loaded, _frame()[["score"]])
+    # filters is a read_table option: that path keeps the index too.
+    filtered = repository.load_artifact("frame", filters=[("id", ">", 2)])
+    pd.testing.assert_frame_equal(filtered, _frame().iloc[3:])
 
 
 def test_capsule_objects_and_one_shot_streams_load_as_tables(repository: Repository) -> None:

@@ -15,6 +15,9 @@ pytest plugin in your top-level ``conftest.py`` or in a test module::
     pytest_plugins = ["archivist.testing"]
 
 This package needs pytest; nothing in archivist imports it.
+
+PYTEST_DONT_REWRITE: this module holds no asserts, and the marker lets ``pytest_plugins``
+name it after a test module imported it. The suites' asserts are rewritten as usual.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import pytest
 
 # Let pytest rewrite the suites' asserts into readable failure reports.
-pytest.register_assert_rewrite("archivist.testing.handlers")
+pytest.register_assert_rewrite("archivist.testing.handlers", "archivist.testing.backends")
 
 from archivist.testing.fixtures import (  # noqa: E402
     archivist_register,

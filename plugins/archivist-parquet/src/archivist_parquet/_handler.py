@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Iterator, Mapping
 from typing import IO, Any, ClassVar, Literal
@@ -92,6 +93,30 @@ class _Source:
         }
 
 
+def _parameters(function: Any) -> frozenset[str]:
+    return frozenset(inspect.signature(function).parameters) - {"self", "source"}
+
+
+#: Reader options that pyarrow.parquet.ParquetFile takes, and those its read() takes.
+_FILE_OPTIONS = _parameters(pq.ParquetFile.__init__)
+_READ_OPTIONS = _parameters(pq.ParquetFile.read)
+
+
+def _read_table(stream: IO[Any], options: dict[str, Any]) -> pa.Table:
+    """Read the whole file from ``stream``, without buffering its encoded bytes up front.
+
+    ``pre_buffer=False`` decodes column chunk by column chunk from the stream, so memory
+    peaks near the decoded table instead of the table plus the encoded file. Options only
+    :func:`pyarrow.parquet.read_table` knows (``filters``) take that path.
+    """
+    options = {"pre_buffer": False, "use_pandas_metadata": True, **options}
+    if not options.keys() <= _FILE_OPTIONS | _READ_OPTIONS:
+        return pq.read_table(stream, **options)
+    file_options = {k: v for k, v in options.items() if k in _FILE_OPTIONS}
+    read_options = {k: v for k, v in options.items() if k not in _FILE_OPTIONS}
+    return pq.ParquetFile(stream, **file_options).read(**read_options)
+
+
 def _major(version: object) -> int | None:
     if not isinstance(version, str):
         return None
@@ -108,8 +133,9 @@ class ParquetHandler(Handler):
 
     Writer options go to :class:`pyarrow.parquet.ParquetWriter` (``compression="zstd"``,
     ``compression_level``, ``use_dictionary``, ...), except ``row_group_size``, the most
-    rows per row group. Other reader options go to :func:`pyarrow.parquet.read_table`
-    (``columns``, ``filters``, ``use_threads``).
+    rows per row group. Other reader options go to :class:`pyarrow.parquet.ParquetFile` and
+    its ``read`` (``columns``, ``use_threads``), or to :func:`pyarrow.parquet.read_table`
+    for the options only it takes (``filters``).
 
     The file is written a row group at a time into the storage stream (a DataFrame is
     converted to Arrow a slice at a time), and read from the storage stream directly, so
@@ -162,7 +188,7 @@ class ParquetHandler(Handler):
         as_pandas = bool(kwargs.pop("as_pandas", False))
         if as_table and as_pandas:
             raise ValueError("as_table=True and as_pandas=True exclude each other; pass one")
-        table = pq.read_table(stream, **{"use_pandas_metadata": True, **kwargs})
+        table = _read_table(stream, kwargs)
         stored = (table.schema.metadata or {}).get(KIND_METADATA_KEY)
         # Files without the key (lazyscribe-arrow wrote them) were read back as tables there.
         if as_table or (stored != b"pandas" and not as_pandas):
