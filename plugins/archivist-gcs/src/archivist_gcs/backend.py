@@ -1,0 +1,387 @@
+"""The ``gs`` backend: repositories in Google Cloud Storage, through gcsfs.
+
+Every write is an upload with a generation precondition, so concurrent writers need no
+lock:
+
+* write-if-absent uploads with ``ifGenerationMatch=0`` (a multipart upload for small files,
+  a resumable upload whose session carries the precondition for files streamed in parts);
+* replace-if-unchanged uploads with ``ifGenerationMatch=<generation>``; the state token is
+  the object's generation, and a download returns the generation of exactly the bytes it
+  returned (``x-goog-generation``).
+
+Reads go straight to the store (no fsspec listing cache is consulted), so a reader sees
+another process's commit as soon as GCS acknowledges it (GCS is strongly consistent).
+
+Before the first write to a bucket, each process checks once that the endpoint enforces
+generation preconditions (emulators and some gateways ignore them). One that does not is
+refused with a :class:`~archivist.errors.StorageError`, unless ``single_writer=True`` is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import posixpath
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import IO, Any, ClassVar, cast
+from urllib.parse import quote
+
+from fsspec.asyn import sync
+from gcsfs.core import GCSFileSystem
+
+from archivist import Backend, StaleTokenError, StorageError
+from archivist.storage.base import ChunkedUpload
+
+__all__ = ["GCSBackend"]
+
+#: Buckets (per endpoint) whose preconditions were checked in this process.
+_VERIFIED: set[tuple[str, str]] = set()
+_VERIFY_LOCK = threading.Lock()
+_QUANTUM = 256 << 10  # resumable-upload chunks must be multiples of 256 KiB
+
+
+class _ConditionFailed(Exception):
+    """A precondition failed (HTTP 412)."""
+
+
+class GCSBackend(Backend):
+    """Files in a Google Cloud Storage bucket (``gs://bucket/key``, also ``gcs://``).
+
+    Parameters
+    ----------
+    single_writer : bool, optional
+        Accept an endpoint that does not enforce generation preconditions. archivist then
+        compares generations with a metadata request before each write instead, which is
+        safe only while a single process writes to the repository. Default ``False``.
+    **storage_options
+        Passed to :class:`gcsfs.GCSFileSystem`: ``project``, ``token`` (``"anon"``,
+        ``"google_default"``, a service-account file or credentials), ``endpoint_url``,
+        ``requester_pays`` ...
+
+    Attributes
+    ----------
+    part_size : int
+        Files streamed through :meth:`open_new` are sent as a resumable upload in chunks of
+        this size (a multiple of 256 KiB) once they grow past it; smaller files take one
+        multipart upload.
+    """
+
+    protocols: ClassVar[tuple[str, ...]] = ("gs", "gcs")
+    part_size: ClassVar[int] = 8 << 20
+
+    def __init__(self, **storage_options: Any) -> None:
+        self.single_writer = bool(storage_options.pop("single_writer", False))
+        if self.part_size % _QUANTUM:
+            raise ValueError(f"{type(self).__name__}.part_size must be a multiple of 256 KiB")
+        super().__init__(**storage_options)
+
+    def make_filesystem(self, **storage_options: Any) -> GCSFileSystem:
+        """Return a :class:`gcsfs.GCSFileSystem` built from the storage options."""
+        return GCSFileSystem(**storage_options)
+
+    # -- requests ---------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint requests go to (``"GCS"`` for Google's own)."""
+        found = self.storage_options.get("endpoint_url") or os.environ.get("STORAGE_EMULATOR_HOST")
+        return str(found or "GCS")
+
+    def _split(self, path: str) -> tuple[str, str]:
+        bucket, key, _ = self.fs.split_path(path)
+        return str(bucket), str(key)
+
+    def _run(self, what: str, path: str, func: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        """Run gcsfs coroutine ``func`` on its event loop, translating its errors."""
+        return self._direct(what, path, sync, self.fs.loop, func, *args, **kw)
+
+    def _direct(self, what: str, path: str, func: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        """Call ``func``, translating gcsfs's errors into the backend contract's."""
+        try:
+            return func(*args, **kw)
+        except FileExistsError:
+            raise _ConditionFailed(what) from None  # gcsfs reports every 412 so
+        except FileNotFoundError:
+            raise FileNotFoundError(self.to_url(path)) from None
+        except _ConditionFailed:
+            raise
+        except Exception as exc:
+            raise StorageError(
+                f"GCS {what} on {self.to_url(path)} ({self.endpoint}) failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+
+    def _write_failed(self, exc: FileNotFoundError, path: str) -> StorageError:
+        bucket = self._split(path)[0]
+        return StorageError(
+            f"could not write {self.to_url(path)}: the bucket {bucket!r} does not exist at "
+            f"{self.endpoint}; create it first"
+        )
+
+    def _metadata(self, path: str) -> dict[str, Any] | None:
+        bucket, key = self._split(path)
+        try:
+            found = self._run(
+                "GET object metadata",
+                path,
+                self.fs._call,
+                "GET",
+                "b/{}/o/{}",
+                bucket,
+                key,
+                json_out=True,
+            )
+        except FileNotFoundError:
+            return None
+        return cast("dict[str, Any]", found)
+
+    def _upload(self, path: str, data: bytes, generation: str | None) -> str:
+        """One multipart upload, with ``ifGenerationMatch=generation`` unless ``None``."""
+        bucket, key = self._split(path)
+        boundary = secrets.token_hex(16)
+        body = b"".join(
+            [
+                f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".encode(),
+                json.dumps({"name": key}).encode(),
+                f"\r\n--{boundary}\r\nContent-Type: application/octet-stream\r\n\r\n".encode(),
+                data,
+                f"\r\n--{boundary}--".encode(),
+            ]
+        )
+        try:
+            result = self._run(
+                "upload",
+                path,
+                self.fs._call,
+                "POST",
+                f"{self.fs._location}/upload/storage/v1/b/{quote(bucket, safe='')}/o",
+                uploadType="multipart",
+                headers={"Content-Type": f'multipart/related; boundary="{boundary}"'},
+                data=body,
+                json_out=True,
+                ifGenerationMatch=generation,
+            )
+        except FileNotFoundError as exc:
+            raise self._write_failed(exc, path) from None
+        return str(result["generation"])
+
+    async def _download(self, path: str) -> tuple[bytes, str]:
+        headers, data = await self.fs._call("GET", self.fs.url(path))
+        return bytes(data), str(headers["X-Goog-Generation"])
+
+    # -- the contract primitives ------------------------------------------------------------
+
+    def read_with_token(self, path: str) -> tuple[bytes, str]:
+        """Download ``path`` with one request; the token is the generation it returned."""
+        return cast("tuple[bytes, str]", self._run("download", path, self._download, path))
+
+    def replace_if_unchanged(self, path: str, data: bytes, token: str | None) -> str:
+        """Upload with ``ifGenerationMatch=<token>`` (``0``, meaning absent, for ``None``)."""
+        self.check_conditional_writes(path)
+        if self.single_writer:
+            found = self._metadata(path)
+            if (None if found is None else str(found["generation"])) != token:
+                raise StaleTokenError(f"{self.to_url(path)} changed since it was read")
+            return self._upload(path, data, None)
+        if token is not None and not token.isdigit():
+            raise StaleTokenError(f"{token!r} is not a generation of {self.to_url(path)}")
+        try:
+            return self._upload(path, data, "0" if token is None else token)
+        except _ConditionFailed:
+            raise StaleTokenError(f"{self.to_url(path)} changed since it was read") from None
+
+    @contextlib.contextmanager
+    def open_new(self, path: str) -> Iterator[IO[bytes]]:
+        """Stream a new object: one multipart upload, or a resumable one for large files.
+
+        Both carry ``ifGenerationMatch=0``, so the object lands only if nothing is at
+        ``path``; a refused or failed resumable upload is cancelled.
+        """
+        self.check_conditional_writes(path)
+        if self.single_writer and self._metadata(path) is not None:
+            raise FileExistsError(self.to_url(path))
+        upload = _GCSUpload(self, path, conditional=not self.single_writer)
+        try:
+            yield cast("IO[bytes]", upload)
+        except BaseException:
+            upload.abort()
+            raise
+        upload.commit()
+
+    # -- derived operations, each one request -----------------------------------------------
+
+    def read_bytes(self, path: str) -> bytes:
+        """Download ``path`` with one request."""
+        return self.read_with_token(path)[0]
+
+    def open_read(self, path: str) -> IO[bytes]:
+        """Open ``path`` for streaming, ranged reads (after dropping any cached listing)."""
+        self.fs.invalidate_cache(path)
+        stream: IO[bytes] = self._direct("open", path, self.fs.open, path, "rb")
+        return stream
+
+    def exists(self, path: str) -> bool:
+        """Ask for ``path``'s metadata (never a cached listing)."""
+        return self._metadata(path) is not None
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """List every object below ``prefix`` (a fresh listing, not fsspec's cache)."""
+        self.fs.invalidate_cache(prefix)
+        found = self._direct("list", prefix, self.fs.find, prefix)
+        yield from (str(path) for path in found)
+
+    def delete(self, path: str) -> None:
+        """Delete ``path`` with one request (GCS answers 404 for a missing object)."""
+        bucket, key = self._split(path)
+        self._run("delete", path, self.fs._call, "DELETE", "b/{}/o/{}", bucket, key)
+        self.fs.invalidate_cache(path)
+
+    def modified(self, path: str) -> datetime | None:
+        """Return the object's ``updated`` time."""
+        found = self._metadata(path)
+        if found is None or "updated" not in found:
+            return None
+        stamp = datetime.fromisoformat(str(found["updated"]).replace("Z", "+00:00"))
+        return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+    # -- precondition check -----------------------------------------------------------------
+
+    def check_conditional_writes(self, path: str) -> None:
+        """Check once per process and bucket that the endpoint enforces preconditions.
+
+        Uploads a probe object next to ``path`` with ``ifGenerationMatch=0`` twice (the
+        second must be refused) and with a wrong generation (must be refused), then deletes
+        it. Skipped in single-writer mode.
+
+        Parameters
+        ----------
+        path : str
+            A path about to be written; the probe goes in its folder.
+
+        Raises
+        ------
+        archivist.errors.StorageError
+            The endpoint ignores generation preconditions: concurrent saves could silently
+            overwrite each other's versions.
+        """
+        if self.single_writer:
+            return
+        verified = (self.endpoint, self._split(path)[0])
+        if verified in _VERIFIED:
+            return
+        with _VERIFY_LOCK:
+            if verified in _VERIFIED:
+                return
+            self._probe(path)
+            _VERIFIED.add(verified)
+
+    def _probe(self, path: str) -> None:
+        probe = posixpath.join(posixpath.dirname(path), f".archivist-probe-{secrets.token_hex(8)}")
+        where = f"{self.to_url(probe)} ({self.endpoint})"
+        advice = (
+            "archivist relies on generation preconditions (ifGenerationMatch) to keep "
+            "concurrent saves from overwriting each other's versions. Use an endpoint that "
+            "enforces them, or, if only one process ever writes to this repository, pass "
+            "single_writer=True in the storage options to accept the risk."
+        )
+        try:
+            generation = self._upload(probe, b"probe", "0")
+            wrong = str(int(generation) + 1) if generation.isdigit() else "1"
+            for condition, what in (("0", "ifGenerationMatch=0"), (wrong, "a wrong generation")):
+                try:
+                    self._upload(probe, b"probe", condition)
+                except _ConditionFailed:
+                    continue
+                raise StorageError(
+                    f"the endpoint ignores generation preconditions: an upload with {what} "
+                    f"that had to be refused succeeded at {where}. {advice}"
+                )
+        finally:
+            with contextlib.suppress(Exception):
+                self.delete(probe)
+
+
+class _GCSUpload(ChunkedUpload):
+    """One multipart upload, or a resumable upload, each with ``ifGenerationMatch=0``."""
+
+    def __init__(self, backend: GCSBackend, path: str, conditional: bool) -> None:
+        super().__init__(backend.part_size)
+        self.backend = backend
+        self.path = path
+        self.generation = "0" if conditional else None
+        self.location = ""
+        self.offset = 0
+
+    def put_whole(self, data: bytes) -> None:
+        try:
+            self.backend._upload(self.path, data, self.generation)
+        except _ConditionFailed:
+            raise FileExistsError(self.backend.to_url(self.path)) from None
+
+    def begin(self) -> None:
+        backend = self.backend
+        bucket, key = backend._split(self.path)
+        try:
+            headers, _ = backend._run(
+                "resumable upload",
+                self.path,
+                backend.fs._call,
+                "POST",
+                f"{backend.fs._location}/upload/storage/v1/b/{quote(bucket, safe='')}/o",
+                uploadType="resumable",
+                json={"name": key},
+                headers={"X-Upload-Content-Type": "application/octet-stream"},
+                ifGenerationMatch=self.generation,
+            )
+        except _ConditionFailed:
+            raise FileExistsError(backend.to_url(self.path)) from None
+        except FileNotFoundError as exc:
+            raise backend._write_failed(exc, self.path) from None
+        location = headers["Location"]
+        self.location = str(location[0] if isinstance(location, list) else location)
+
+    def _send(self, data: bytes, final: bool) -> None:
+        view = memoryview(data)
+        while True:
+            end = self.offset + len(view)
+            total = str(end) if final else "*"
+            headers = {
+                "Content-Range": f"bytes {self.offset}-{end - 1}/{total}",
+                "Content-Type": "application/octet-stream",
+                "Content-Length": str(len(view)),
+            }
+            try:
+                reply, _ = self.backend._run(
+                    "resumable upload",
+                    self.path,
+                    self.backend.fs._call,
+                    "POST",
+                    self.location,
+                    headers=headers,
+                    data=view,
+                )
+            except _ConditionFailed:
+                raise FileExistsError(self.backend.to_url(self.path)) from None
+            if "Range" not in reply:  # the upload is complete
+                self.offset = end
+                return
+            persisted = int(str(reply["Range"]).rsplit("-", 1)[-1]) + 1
+            if persisted >= end:  # all taken (a final chunk completes the upload)
+                self.offset = end
+                return
+            view = view[persisted - self.offset :]  # the store kept less: send the rest
+            self.offset = persisted
+
+    def put_part(self, data: bytes) -> None:
+        self._send(data, final=False)
+
+    def finish(self, data: bytes) -> None:
+        self._send(data, final=True)
+
+    def abort_upload(self) -> None:
+        with contextlib.suppress(Exception):
+            self.backend.fs.call("DELETE", self.location.replace("&ifGenerationMatch=0", ""))
