@@ -310,6 +310,9 @@ class Project:
         try:
             for experiment in dirty:
                 experiment._save_files(written)
+            if written:
+                with storage_errors(f"flushing the files of {self.location}"):
+                    self.backend.sync(written)  # durable before project.json names them
             self._commit(dirty)
         except BaseException:
             for path in written:

@@ -889,6 +889,7 @@ class Repository:
                 )
             with self.store.open_file(name, record.fname, sha256, size):
                 pass  # what arrived is re-read and verified against its digest
+            self.store.make_durable([(name, record.fname)])
             added = self._commit([record])
         except BaseException:
             self._remove_files([record])
