@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
@@ -299,3 +300,31 @@ def test_memory_backend_project() -> None:
     project.save()
     assert Project(url, mode="r")["m"].load_artifact("v") == {"a": 1}
     assert isinstance(Project(url, mode="r")["m"], Experiment)
+
+
+def test_experiments_sharing_a_slug_are_both_kept(
+    project_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frozen = datetime(2026, 3, 1, 12, 0, 0, 123456)
+    monkeypatch.setattr("archivist.experiment.utcnow", lambda: frozen)
+    monkeypatch.setattr("archivist._tracking.utcnow", lambda: frozen)
+    project = Project(project_path, mode="w")
+    for n in range(2):
+        with project.log("same") as exp:
+            exp.log_metric("n", n)
+            exp.log_artifact("value", [n], handler="json")
+    assert project.experiments[0].slug == project.experiments[1].slug == "same-20260301120000"
+    project.save()
+    appender = Project(project_path, mode="a")
+    with appender.log("same") as exp:
+        exp.log_metric("n", 2)
+    appender.save()
+    editor = Project(project_path, mode="w+")
+    editor.experiments[0].log_metric("edited", True)
+    editor.save()
+    entries = json.loads(project_path.read_text())
+    assert sorted(e["metrics"]["n"] for e in entries) == [0, 1, 2]
+    assert [e["metrics"].get("edited") for e in entries].count(True) == 1
+    reader = Project(project_path, mode="r")
+    values = sorted(e.load_artifact("value")[0] for e in reader.experiments if e.artifacts)
+    assert values == [0, 1]

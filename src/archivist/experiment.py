@@ -125,6 +125,8 @@ class Experiment(Tracked):
         self._tags = list(tags)
         self._dependencies = list(dependencies)
         self._tests = list(tests)
+        #: The form this experiment was read or last saved in (``None`` while never saved).
+        self._saved: dict[str, Any] | None = None
         self.dirty = not read_only
 
     # -- identity ---------------------------------------------------------------------------
@@ -345,6 +347,7 @@ class Experiment(Tracked):
             ],
         )
         experiment.dirty = False
+        experiment._saved = copy.deepcopy(dict(data))
         return experiment
 
     def _save_files(self, written: list[str]) -> None:

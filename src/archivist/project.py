@@ -325,6 +325,7 @@ class Project:
             raise
         for experiment in dirty:
             experiment.dirty = False
+            experiment._saved = json.loads(json.dumps(experiment.to_dict()))
 
     def _commit(self, dirty: list[Experiment]) -> None:
         delay = 0.002
@@ -352,15 +353,33 @@ class Project:
 def _merge_entries(
     entries: list[dict[str, Any]], experiments: list[Experiment], dirty: list[Experiment]
 ) -> list[dict[str, Any]]:
-    """Lay this project's changed and unknown experiments over the stored entries."""
+    """Lay this project's changed and new experiments over the stored entries.
+
+    An experiment read from a file is matched to the stored entry equal to the form it was
+    read in (so experiments sharing a slug never replace each other); a changed one
+    replaces that entry, an unchanged one leaves the stored entry alone. New experiments,
+    and read ones whose entry is gone, are appended; an unchanged one is appended in the
+    form it was read in, so nothing changed in memory sneaks into the file.
+    """
     merged = list(entries)
-    position = {entry.get("slug"): i for i, entry in enumerate(merged)}
+    claimed: set[int] = set()
     changed = {id(e) for e in dirty}
     for experiment in experiments:
-        index = position.get(experiment.slug)
-        if index is None:
-            position[experiment.slug] = len(merged)
+        saved = experiment._saved
+        index = None
+        if saved is not None:
+            index = next(
+                (i for i, entry in enumerate(merged) if i not in claimed and entry == saved),
+                None,
+            )
+        if index is not None:
+            claimed.add(index)
+            if id(experiment) in changed:
+                merged[index] = experiment.to_dict()
+            continue
+        if id(experiment) in changed or saved is None:
             merged.append(experiment.to_dict())
-        elif id(experiment) in changed:
-            merged[index] = experiment.to_dict()
+        else:
+            merged.append(saved)
+        claimed.add(len(merged) - 1)
     return merged
