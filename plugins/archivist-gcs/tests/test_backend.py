@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from archivist_gcs import GCSBackend
 
-from archivist import Repository, StaleTokenError, StorageError, get_backend
+from archivist import Backend, Repository, StaleTokenError, StorageError, get_backend
 from archivist.testing.backends import (
     BackendConformanceTests,
     BackendTarget,
@@ -28,6 +28,32 @@ class TestGCSConformance(BackendConformanceTests):
     @pytest.fixture
     def backend_target(self, gcs_bucket: str, gcs_options: dict[str, Any]) -> BackendTarget:
         return BackendTarget(f"gs://{gcs_bucket}/conformance", gcs_options, SmallPartGCSBackend)
+
+    def test_a_large_write_never_overwrites(self, opened: tuple[Backend, str]) -> None:
+        """fake-gcs-server ignores preconditions on resumable uploads (real GCS enforces
+        them), so check what is sent: the session is opened with ``ifGenerationMatch=0``."""
+        backend, base = opened
+        assert isinstance(backend, GCSBackend)
+        sent: list[tuple[str, dict[str, Any]]] = []
+        call = backend.fs._call
+
+        async def recording(method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+            sent.append((method, kwargs))
+            return await call(method, path, *args, **kwargs)
+
+        backend.fs._call = recording
+        try:
+            with backend.open_new(backend.join(base, "streamed.bin")) as stream:
+                for _ in range(3):
+                    stream.write(b"x" * backend.part_size)
+        finally:
+            del backend.fs._call
+        sessions = [kw for method, kw in sent if kw.get("uploadType") == "resumable"]
+        assert len(sessions) == 1
+        assert sessions[0]["ifGenerationMatch"] == "0"
+        assert backend.read_bytes(backend.join(base, "streamed.bin")) == b"x" * (
+            3 * backend.part_size
+        )
 
 
 class TestGCSRepository(RepositoryOnBackendTests):

@@ -424,6 +424,22 @@ class BackendConformanceTests:
         assert size == self.large_file_size
         assert read_back.hexdigest() == digest.hexdigest()
 
+    def test_a_large_write_never_overwrites(self, opened: tuple[Backend, str]) -> None:
+        """A file streamed in parts is refused at an existing path, which stays as it was."""
+        backend, base = opened
+        path = backend.join(base, "taken.bin")
+        backend.write_if_absent(path, b"first")
+        blocks = _blocks(seed=1)
+
+        def stream_over() -> None:
+            with backend.open_new(path) as stream:
+                for piece in _pattern(blocks, self.large_file_size):
+                    stream.write(piece)
+
+        with pytest.raises(FileExistsError):
+            stream_over()
+        assert backend.read_bytes(path) == b"first"
+
     def test_a_failed_stream_leaves_nothing(self, opened: tuple[Backend, str]) -> None:
         """An exception inside open_new leaves nothing at the path."""
         backend, base = opened

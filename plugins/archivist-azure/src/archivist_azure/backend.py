@@ -1,0 +1,353 @@
+"""The ``az`` backend: repositories in Azure Blob Storage, through adlfs and the blob SDK.
+
+Every write is a conditional request, so concurrent writers need no lock:
+
+* write-if-absent sends ``If-None-Match: *`` (on Put Blob, or on Put Block List for files
+  streamed in blocks);
+* replace-if-unchanged sends ``If-Match: <ETag>``; the state token is the blob's ETag, and a
+  download returns the ETag of exactly the bytes it returned.
+
+Reads go straight to the store (no fsspec listing cache is consulted), so a reader sees
+another process's commit as soon as the store acknowledges it.
+
+Before the first write to a container, each process checks once that the endpoint enforces
+both conditions. One that does not is refused with a :class:`~archivist.errors.StorageError`,
+unless ``single_writer=True`` is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+import secrets
+import threading
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from typing import IO, Any, ClassVar, TypeVar, cast
+
+from adlfs import AzureBlobFileSystem
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.storage.blob import BlobBlock
+from fsspec.asyn import sync
+
+from archivist import Backend, StaleTokenError, StorageError
+from archivist.storage.base import ChunkedUpload
+
+__all__ = ["AzureBlobBackend"]
+
+_T = TypeVar("_T")
+#: Containers (per account) whose conditional writes were checked in this process.
+_VERIFIED: set[tuple[str, str]] = set()
+_VERIFY_LOCK = threading.Lock()
+
+
+class _ConditionFailed(Exception):
+    """A conditional request was refused (409 exists, 412 modified)."""
+
+
+class AzureBlobBackend(Backend):
+    """Files in an Azure Blob container (``az://container/blob``, also ``abfs(s)://``).
+
+    Parameters
+    ----------
+    single_writer : bool, optional
+        Accept an endpoint that does not enforce conditional writes. archivist then compares
+        ETags with a properties request before each write instead, which is safe only while
+        a single process writes to the repository. Default ``False``.
+    **storage_options
+        Passed to :class:`adlfs.AzureBlobFileSystem`: ``account_name``, ``account_key``,
+        ``sas_token``, ``connection_string``, ``credential``, ``anon`` ...
+
+    Attributes
+    ----------
+    part_size : int
+        Files streamed through :meth:`open_new` are staged in blocks of this size once they
+        grow past it; smaller files take one Put Blob.
+    """
+
+    protocols: ClassVar[tuple[str, ...]] = ("az", "abfs", "abfss")
+    part_size: ClassVar[int] = 8 << 20
+
+    def __init__(self, **storage_options: Any) -> None:
+        self.single_writer = bool(storage_options.pop("single_writer", False))
+        super().__init__(**storage_options)
+
+    def make_filesystem(self, **storage_options: Any) -> AzureBlobFileSystem:
+        """Return an :class:`adlfs.AzureBlobFileSystem` built from the storage options."""
+        return AzureBlobFileSystem(**storage_options)
+
+    # -- requests ---------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        """The account URL requests go to."""
+        return str(getattr(self.fs, "account_url", None) or self.fs.account_name or "Azure")
+
+    def _split(self, path: str) -> tuple[str, str]:
+        container, blob, _ = self.fs.split_path(path)
+        return str(container), str(blob)
+
+    def _blob(self, path: str) -> Any:
+        container, blob = self._split(path)
+        return self.fs.service_client.get_blob_client(container=container, blob=blob)
+
+    def _run(self, what: str, path: str, call: Callable[[Any], Awaitable[_T]]) -> _T:
+        """Run ``call(blob_client)`` on adlfs's event loop, translating the SDK's errors."""
+
+        async def run() -> _T:
+            return await call(self._blob(path))
+
+        url = self.to_url(path)
+        try:
+            return cast("_T", sync(self.fs.loop, run))
+        except (ResourceExistsError, ResourceModifiedError) as exc:
+            raise _ConditionFailed(what) from exc
+        except ResourceNotFoundError as exc:
+            if getattr(exc, "error_code", None) == "ContainerNotFound":
+                container = self._split(path)[0]
+                raise StorageError(
+                    f"the container {container!r} does not exist at {self.endpoint}; create "
+                    f"it first ({what} {url})"
+                ) from exc
+            raise FileNotFoundError(url) from None
+        except HttpResponseError as exc:
+            if exc.status_code == 412:
+                raise _ConditionFailed(what) from exc
+            raise StorageError(
+                f"Azure {what} on {url} failed: {exc.status_code} {exc.reason}: "
+                f"{getattr(exc, 'error_code', '')}"
+            ) from exc
+        except ClientAuthenticationError as exc:
+            raise StorageError(
+                f"Azure refused {what} on {url}: check the credentials in the storage options"
+            ) from exc
+        except AzureError as exc:
+            raise StorageError(f"Azure {what} on {url} ({self.endpoint}) failed: {exc}") from exc
+
+    def _properties(self, path: str) -> Any | None:
+        async def call(client: Any) -> Any:
+            return await client.get_blob_properties()
+
+        try:
+            return self._run("get properties", path, call)
+        except FileNotFoundError:
+            return None
+
+    def _put(self, path: str, data: bytes, condition: dict[str, Any]) -> str:
+        async def call(client: Any) -> Any:
+            return await client.upload_blob(data, **condition)
+
+        return str(self._run("upload", path, call)["etag"])
+
+    # -- the contract primitives ------------------------------------------------------------
+
+    def read_with_token(self, path: str) -> tuple[bytes, str]:
+        """Download ``path``; the token is the ETag of what was downloaded."""
+
+        async def call(client: Any) -> tuple[bytes, str]:
+            downloader = await client.download_blob()
+            data = await downloader.readall()
+            return bytes(data), str(downloader.properties.etag)
+
+        return self._run("download", path, call)
+
+    def replace_if_unchanged(self, path: str, data: bytes, token: str | None) -> str:
+        """Put Blob with ``If-Match: <token>`` (or ``If-None-Match: *`` for ``None``)."""
+        self.check_conditional_writes(path)
+        if self.single_writer:
+            found = self._properties(path)
+            if (None if found is None else str(found.etag)) != token:
+                raise StaleTokenError(f"{self.to_url(path)} changed since it was read")
+            return self._put(path, data, {"overwrite": True})
+        try:
+            return self._put(path, data, _condition(token))
+        except (_ConditionFailed, FileNotFoundError):
+            raise StaleTokenError(f"{self.to_url(path)} changed since it was read") from None
+
+    @contextlib.contextmanager
+    def open_new(self, path: str) -> Iterator[IO[bytes]]:
+        """Stream a new blob: one Put Blob, or staged blocks and a conditional Put Block List.
+
+        Either way the final request carries ``If-None-Match: *``, so the blob lands only if
+        nothing is at ``path``.
+        """
+        self.check_conditional_writes(path)
+        if self.single_writer and self._properties(path) is not None:
+            raise FileExistsError(self.to_url(path))
+        upload = _AzureUpload(self, path, conditional=not self.single_writer)
+        try:
+            yield cast("IO[bytes]", upload)
+        except BaseException:
+            upload.abort()
+            raise
+        upload.commit()
+
+    # -- derived operations, each one request -----------------------------------------------
+
+    def read_bytes(self, path: str) -> bytes:
+        """Download ``path``."""
+        return self.read_with_token(path)[0]
+
+    def open_read(self, path: str) -> IO[bytes]:
+        """Open ``path`` for streaming, ranged reads (after dropping any cached listing)."""
+        self.fs.invalidate_cache(path)
+        try:
+            stream: IO[bytes] = self.fs.open(path, "rb")
+        except FileNotFoundError:
+            raise FileNotFoundError(self.to_url(path)) from None
+        except Exception as exc:
+            raise StorageError(f"Azure could not open {self.to_url(path)}: {exc}") from exc
+        return stream
+
+    def exists(self, path: str) -> bool:
+        """Ask for ``path``'s properties (never a cached listing)."""
+        return self._properties(path) is not None
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """List every blob below ``prefix`` (a fresh listing, not fsspec's cache)."""
+        self.fs.invalidate_cache(prefix)
+        try:
+            found = self.fs.find(prefix)
+        except FileNotFoundError:
+            found = []
+        except Exception as exc:
+            raise StorageError(f"Azure could not list {self.to_url(prefix)}: {exc}") from exc
+        yield from (str(path) for path in found)
+
+    def delete(self, path: str) -> None:
+        """Delete ``path`` with one request (Azure answers 404 for a missing blob)."""
+
+        async def call(client: Any) -> None:
+            await client.delete_blob()
+
+        self._run("delete", path, call)
+        self.fs.invalidate_cache(path)
+
+    def modified(self, path: str) -> datetime | None:
+        """Return the blob's ``Last-Modified`` time."""
+        found = self._properties(path)
+        stamp = None if found is None else getattr(found, "last_modified", None)
+        if not isinstance(stamp, datetime):
+            return None
+        return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+    # -- conditional-write check ------------------------------------------------------------
+
+    def check_conditional_writes(self, path: str) -> None:
+        """Check once per process and container that the endpoint enforces conditions.
+
+        Uploads a probe blob next to ``path`` with ``If-None-Match: *`` twice (the second
+        must be refused) and with a wrong ``If-Match`` (must be refused), then deletes it.
+        Skipped in single-writer mode.
+
+        Parameters
+        ----------
+        path : str
+            A path about to be written; the probe goes in its folder.
+
+        Raises
+        ------
+        archivist.errors.StorageError
+            The endpoint ignores conditional writes: concurrent saves could silently
+            overwrite each other's versions.
+        """
+        if self.single_writer:
+            return
+        verified = (self.endpoint, self._split(path)[0])
+        if verified in _VERIFIED:
+            return
+        with _VERIFY_LOCK:
+            if verified in _VERIFIED:
+                return
+            self._probe(path)
+            _VERIFIED.add(verified)
+
+    def _probe(self, path: str) -> None:
+        probe = posixpath.join(posixpath.dirname(path), f".archivist-probe-{secrets.token_hex(8)}")
+        where = f"{self.to_url(probe)} ({self.endpoint})"
+        advice = (
+            "archivist relies on conditional writes (If-None-Match, If-Match) to keep "
+            "concurrent saves from overwriting each other's versions. Use an endpoint that "
+            "enforces them, or, if only one process ever writes to this repository, pass "
+            "single_writer=True in the storage options to accept the risk."
+        )
+        try:
+            self._put(probe, b"probe", _condition(None))
+            for token, header in ((None, "If-None-Match: *"), ('"0x0"', "a wrong If-Match")):
+                try:
+                    self._put(probe, b"probe", _condition(token))
+                except _ConditionFailed:
+                    continue
+                raise StorageError(
+                    f"the endpoint ignores conditional writes: an upload with {header} that "
+                    f"had to be refused succeeded at {where}. {advice}"
+                )
+        finally:
+            with contextlib.suppress(Exception):
+                self.delete(probe)
+
+
+def _condition(token: str | None) -> dict[str, Any]:
+    """Upload options: create only if absent (``None``), or replace only at ETag ``token``."""
+    if token is None:
+        return {"overwrite": False}  # the SDK sends If-None-Match: *
+    return {"overwrite": True, "etag": token, "match_condition": MatchConditions.IfNotModified}
+
+
+class _AzureUpload(ChunkedUpload):
+    """One Put Blob, or staged blocks committed with a conditional Put Block List."""
+
+    def __init__(self, backend: AzureBlobBackend, path: str, conditional: bool) -> None:
+        super().__init__(backend.part_size)
+        self.backend = backend
+        self.path = path
+        self.conditional = conditional
+        self.blocks: list[str] = []
+
+    def _refused(self) -> FileExistsError:
+        return FileExistsError(self.backend.to_url(self.path))
+
+    def put_whole(self, data: bytes) -> None:
+        condition = _condition(None) if self.conditional else {"overwrite": True}
+        try:
+            self.backend._put(self.path, data, condition)
+        except _ConditionFailed:
+            raise self._refused() from None
+
+    def begin(self) -> None:
+        self.blocks = []
+
+    def put_part(self, data: bytes) -> None:
+        block_id = uuid.uuid4().hex
+
+        async def call(client: Any) -> None:
+            await client.stage_block(block_id=block_id, data=data, length=len(data))
+
+        self.backend._run("stage block", self.path, call)
+        self.blocks.append(block_id)
+
+    def finish(self, data: bytes) -> None:
+        self.put_part(data)
+        blocks = [BlobBlock(block_id=block_id) for block_id in self.blocks]
+        condition: dict[str, Any] = {"if_none_match": "*"} if self.conditional else {}
+
+        async def call(client: Any) -> None:
+            await client.commit_block_list(blocks, **condition)
+
+        try:
+            self.backend._run("commit block list", self.path, call)
+        except _ConditionFailed:
+            raise self._refused() from None
+
+    def abort_upload(self) -> None:
+        # Uncommitted blocks are invisible and Azure discards them after a week.
+        self.blocks = []
