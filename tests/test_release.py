@@ -96,6 +96,23 @@ def test_filter_with_a_release(repo_path: Path) -> None:
     assert len(view) == 2
 
 
+def test_filter_takes_the_release_itself(repo_path: Path) -> None:
+    repository = make_repository(repo_path)
+    release = lzr.create_release(repository, "v1")
+    view = repository.filter(release)
+    assert sorted((r["name"], r["version"]) for r in view) == [("features", 1), ("model", 0)]
+
+
+def test_release_from_toml_file_urls(tmp_path: Path) -> None:
+    make_repository(tmp_path / "m" / "repository.json")
+    url = (tmp_path / "m" / "repository.json").as_uri()
+    lzr.release_from_toml(f'[project]\nversion = "3"\n[tool.archivist]\nrepositories = ["{url}"]\n')
+    assert ReleaseStore(tmp_path / "m" / "releases.json").get("v3").artifacts == [
+        ("features", 1),
+        ("model", 0),
+    ]
+
+
 def test_find_release_by_tag_time_and_asof() -> None:
     base = datetime(2026, 1, 1, 12, 0, 0)
     releases = [

@@ -414,10 +414,10 @@ def parse_release_list(data: str | bytes, location: str, **kwargs: Any) -> list[
 
 
 def _releases_location(repository_path: str) -> str:
-    protocol, _ = split_protocol(repository_path)
+    protocol, path = split_protocol(repository_path)
     if protocol not in (None, "file", "local"):
         return posixpath.join(posixpath.dirname(repository_path), "releases.json")
-    return os.path.join(os.path.dirname(os.path.abspath(repository_path)), "releases.json")
+    return os.path.join(os.path.dirname(os.path.abspath(path)), "releases.json")
 
 
 def release_from_toml(cfg: str, **storage_options: Any) -> list[Release]:
