@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -26,12 +27,46 @@ def install_project(session: nox.Session, *groups: str) -> None:
     session.install(*editable, *extras)
 
 
+#: Azurite (the Azure Blob emulator) is an npm package; 3.35 is the last to run on Node 20.
+AZURITE = ROOT / ".cache" / "azurite"
+AZURITE_VERSION = "3.35.0"
+#: gcsfs must not try gRPC against the plain-HTTP GCS emulator; S3 clients need a region.
+EMULATOR_ENV = {
+    "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "ARCHIVIST_AZURITE_PREFIX": str(AZURITE),
+}
+
+
+def install_azurite(session: nox.Session) -> None:
+    """Install Azurite into .cache/azurite with npm, unless it is there already."""
+    if (AZURITE / "node_modules" / ".bin" / "azurite-blob").is_file():
+        return
+    if shutil.which("npm") is None:
+        message = "npm (Node.js 20+) is needed to install Azurite for the Azure backend's tests"
+        if os.environ.get("CI"):
+            session.error(message)
+        session.warn(message + "; they will be skipped")
+        return
+    session.run(
+        "npm",
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        str(AZURITE),
+        f"azurite@{AZURITE_VERSION}",
+        external=True,
+    )
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the whole test suite: core, every plugin, cloud backends on emulators."""
     install_project(session, "test")
+    install_azurite(session)
     tests_dirs = ["tests", *(f"{p}/tests" for p in PLUGINS if (ROOT / p / "tests").is_dir())]
-    session.run("pytest", *tests_dirs, *session.posargs)
+    session.run("pytest", *tests_dirs, *session.posargs, env=EMULATOR_ENV)
 
 
 @nox.session

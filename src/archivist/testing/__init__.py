@@ -27,6 +27,12 @@ import pytest
 # Let pytest rewrite the suites' asserts into readable failure reports.
 pytest.register_assert_rewrite("archivist.testing.handlers", "archivist.testing.backends")
 
+from archivist.testing.backends import (  # noqa: E402
+    BackendConformanceTests,
+    BackendTarget,
+    RepositoryOnBackendTests,
+    run_concurrent_saves,
+)
 from archivist.testing.fixtures import (  # noqa: E402
     archivist_register,
     archivist_repository,
@@ -35,9 +41,13 @@ from archivist.testing.fixtures import (  # noqa: E402
 from archivist.testing.handlers import HandlerConformanceTests, LegacyVersion  # noqa: E402
 
 __all__ = [
+    "BackendConformanceTests",
+    "BackendTarget",
     "HandlerConformanceTests",
     "LegacyVersion",
+    "RepositoryOnBackendTests",
     "archivist_register",
     "archivist_repository",
     "registered",
+    "run_concurrent_saves",
 ]
