@@ -1,0 +1,126 @@
+"""Count the HTTP requests each repository operation makes against S3 (moto's server).
+
+Every request the S3 client sends is recorded through a botocore ``before-send`` hook, so
+retries would show too. The expected counts are the protocol's minimum:
+
+* open a repository (mode ``a`` or ``r``): 1 GET of the manifest;
+* load the latest version: manifest GET + file GET;
+* save k new versions: k file PUTs + manifest GET + 1 conditional PUT of the manifest;
+* a file larger than the part size: a multipart upload (create, parts, complete) instead of
+  its one PUT;
+* once per process and bucket, before the first write: the conditional-write probe
+  (3 PUTs and a DELETE of a probe key).
+
+Run it with ``python3 dev.py -s bench -- bench_s3_requests`` or directly with a Python that
+has archivist-s3 and ``moto[s3] flask flask-cors`` installed:
+``python bench/bench_s3_requests.py``. It exits non-zero if any count is above the minimum.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+from fsspec.asyn import sync
+from s3fs import S3FileSystem
+
+from archivist import Repository
+from archivist.testing.emulators import start_moto
+
+REQUESTS: list[str] = []
+
+
+def record(request: Any, **_: Any) -> None:
+    """Record one HTTP request as ``METHOD /key?query`` (the bucket left out)."""
+    url = str(request.url).split("://", 1)[-1]  # host/bucket/key?query
+    REQUESTS.append(f"{request.method} /{url.split('/', 2)[-1]}")
+
+
+def measure(label: str, expected: int, action: Callable[[], object]) -> bool:
+    """Run ``action``, print the requests it made, and tell whether it met ``expected``."""
+    REQUESTS.clear()
+    action()
+    made = list(REQUESTS)
+    verdict = "ok" if len(made) <= expected else "TOO MANY"
+    print(f"{label:<46} {len(made):>3} (minimum {expected:>2})  {verdict}")
+    for request in made:
+        short = request if len(request) < 90 else request[:87] + "..."
+        print(f"      {short}")
+    return len(made) <= expected
+
+
+def main() -> int:
+    """Measure each operation once on a fresh bucket; return 1 if any made extra requests."""
+    with start_moto() as moto:
+        options = dict(moto.storage_options)
+        bucket = f"bench-{uuid.uuid4().hex[:12]}"
+        fs = S3FileSystem(**options)  # the instance every backend below shares (fsspec cache)
+        fs.mkdir(bucket)
+        sync(fs.loop, fs.set_session)
+        fs.s3.meta.events.register("before-send.s3", record)
+        url = f"s3://{bucket}/team/repository.json"
+        ok = True
+        print(f"S3 requests per operation (moto {moto.endpoint})\n")
+
+        def first_save() -> None:
+            repository = Repository(url, mode="w", **options)
+            repository.log_artifact(name="features", value=[0, 1, 2], handler="json")
+            repository.save()
+
+        ok &= measure("first save (probe + 1 file + manifest create)", 4 + 2, first_save)
+
+        opened: dict[str, Repository] = {}
+
+        def open_append() -> None:
+            opened["a"] = Repository(url, mode="a", **options)
+
+        ok &= measure("open mode='a'", 1, open_append)
+
+        def save_one() -> None:
+            opened["a"].log_artifact(name="features", value=[0, 1, 2, 3], handler="json")
+            opened["a"].save()
+
+        ok &= measure("save 1 new version", 1 + 2, save_one)
+
+        def save_five() -> None:
+            for i in range(5):
+                opened["a"].log_artifact(name=f"model-{i}", value={"i": i}, handler="json")
+            opened["a"].save()
+
+        ok &= measure("save 5 new versions", 5 + 2, save_five)
+
+        def save_large() -> None:
+            opened["a"].log_artifact(name="weights", value=os.urandom(20 << 20), handler="pickle")
+            opened["a"].save()
+
+        # 20 MiB in 8 MiB parts: create + 3 parts + complete, then manifest GET + PUT.
+        ok &= measure("save a 20 MiB version (multipart upload)", 5 + 2, save_large)
+
+        def load_latest() -> None:
+            Repository(url, mode="r", **options).load_artifact("features")
+
+        ok &= measure("open mode='r' + load latest", 2, load_latest)
+
+        def load_as_of() -> None:
+            repository = Repository(url, mode="r", **options)
+            created = repository.get_artifact_metadata("features", version=0)["created_at"]
+            repository.load_artifact("features", version=created, match="asof")
+
+        ok &= measure("open mode='r' + load as-of", 2, load_as_of)
+
+        def refresh_unchanged() -> None:
+            opened["a"].refresh()
+
+        ok &= measure("refresh (manifest unchanged)", 1, refresh_unchanged)
+        fs.s3.meta.events.unregister("before-send.s3", record)
+    print("\nall at the minimum" if ok else "\nsome operations made extra requests")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
