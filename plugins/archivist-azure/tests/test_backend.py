@@ -16,20 +16,14 @@ from archivist.testing.backends import (
 )
 
 
-class SmallBlockAzureBackend(AzureBlobBackend):
-    """1 MiB blocks, so the streaming test stages many of them cheaply."""
-
-    part_size = 1 << 20
-
-
 class TestAzureConformance(BackendConformanceTests):
     large_file_size = 17 << 20  # sixteen full blocks and a short last one
 
     @pytest.fixture
     def backend_target(self, azure_container: str, azure_options: dict[str, Any]) -> BackendTarget:
-        return BackendTarget(
-            f"az://{azure_container}/conformance", azure_options, SmallBlockAzureBackend
-        )
+        # 1 MiB blocks, so the streaming test stages many of them cheaply
+        options = {**azure_options, "part_size": 1 << 20}
+        return BackendTarget(f"az://{azure_container}/conformance", options)
 
 
 class TestAzureRepository(RepositoryOnBackendTests):

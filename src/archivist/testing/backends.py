@@ -64,6 +64,8 @@ class BackendTarget:
         Passed to the backend (credentials, endpoint, ...). Must be picklable.
     backend_class : type[Backend] or None
         The backend to test; ``None`` picks the one registered for the URL's protocol.
+        Worker processes import it by name, so define it in an installed module, not in
+        a test module (tune a registered backend through ``storage_options`` instead).
     """
 
     url: str

@@ -71,14 +71,18 @@ class AzureBlobBackend(Backend):
     ----------
     part_size : int
         Files streamed through :meth:`open_new` are staged in blocks of this size once they
-        grow past it; smaller files take one Put Blob.
+        grow past it; smaller files take one Put Blob. Default 8 MiB; set it with the
+        ``part_size`` storage option.
     """
 
     protocols: ClassVar[tuple[str, ...]] = ("az", "abfs", "abfss")
-    part_size: ClassVar[int] = 8 << 20
+    part_size: int = 8 << 20
 
     def __init__(self, **storage_options: Any) -> None:
         self.single_writer = bool(storage_options.pop("single_writer", False))
+        self.part_size = int(storage_options.pop("part_size", None) or type(self).part_size)
+        if self.part_size <= 0:
+            raise ValueError("part_size must be positive")
         super().__init__(**storage_options)
 
     def make_filesystem(self, **storage_options: Any) -> AzureBlobFileSystem:

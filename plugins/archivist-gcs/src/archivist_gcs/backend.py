@@ -67,16 +67,17 @@ class GCSBackend(Backend):
     part_size : int
         Files streamed through :meth:`open_new` are sent as a resumable upload in chunks of
         this size (a multiple of 256 KiB) once they grow past it; smaller files take one
-        multipart upload.
+        multipart upload. Default 8 MiB; set it with the ``part_size`` storage option.
     """
 
     protocols: ClassVar[tuple[str, ...]] = ("gs", "gcs")
-    part_size: ClassVar[int] = 8 << 20
+    part_size: int = 8 << 20
 
     def __init__(self, **storage_options: Any) -> None:
         self.single_writer = bool(storage_options.pop("single_writer", False))
-        if self.part_size % _QUANTUM:
-            raise ValueError(f"{type(self).__name__}.part_size must be a multiple of 256 KiB")
+        self.part_size = int(storage_options.pop("part_size", None) or type(self).part_size)
+        if self.part_size <= 0 or self.part_size % _QUANTUM:
+            raise ValueError("part_size must be a positive multiple of 256 KiB")
         super().__init__(**storage_options)
 
     def make_filesystem(self, **storage_options: Any) -> GCSFileSystem:

@@ -81,13 +81,17 @@ class S3Backend(Backend):
     part_size : int
         Files streamed through :meth:`open_new` are uploaded in parts of this size
         (multipart upload) once they grow past it; smaller files take one ``PutObject``.
+        Default 8 MiB; set it with the ``part_size`` storage option (at least 5 MiB).
     """
 
     protocols: ClassVar[tuple[str, ...]] = ("s3", "s3a")
-    part_size: ClassVar[int] = 8 << 20
+    part_size: int = 8 << 20
 
     def __init__(self, **storage_options: Any) -> None:
         self.single_writer = bool(storage_options.pop("single_writer", False))
+        self.part_size = int(storage_options.pop("part_size", None) or type(self).part_size)
+        if self.part_size < 5 << 20:
+            raise ValueError("part_size must be at least 5 MiB, S3's smallest multipart part")
         super().__init__(**storage_options)
 
     def make_filesystem(self, **storage_options: Any) -> S3FileSystem:
