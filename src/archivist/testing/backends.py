@@ -595,6 +595,41 @@ class RepositoryOnBackendTests:
         assert pinned.load_artifact("metrics") == {"auc": 0.5}
         assert repository.verify().checked == 3
 
+    def test_promotion_and_releases_in_the_same_storage(
+        self, repository_location: tuple[str, dict[str, Any]]
+    ) -> None:
+        """Promote from a project, release, find and filter, release_from_toml: all stored here."""
+        import posixpath
+
+        from archivist import release as lzr
+        from archivist.project import Project
+        from archivist.repository import Repository
+        from archivist.stores import ReleaseStore
+
+        url, options = repository_location
+        folder = posixpath.dirname(url)
+        project = Project(f"{folder}/experiments/project.json", mode="w", **options)
+        with project.log("my-experiment") as experiment:
+            experiment.log_artifact(name="features", value=[0, 1, 2], handler="json", indent=4)
+        project.save()
+        project = Project(f"{folder}/experiments/project.json", mode="r", **options)
+        repository = Repository(url, mode="w", **options)
+        project["my-experiment"].promote_artifact(repository, "features")
+        repository = Repository(url, mode="r", **options)
+        assert repository.load_artifact("features") == [0, 1, 2]
+
+        release = lzr.create_release(repository, "v0.1.0")
+        store = ReleaseStore(f"{folder}/releases.json", **options)
+        store.add(release)
+        found = lzr.find_release(store.list(), "v0.1.0")
+        assert found.artifacts == [("features", 0)]
+        assert repository.filter(found.artifacts).load_artifact("features") == [0, 1, 2]
+
+        toml = f'[project]\nversion = "1.0.0"\n\n[tool.archivist]\nrepositories = ["{url}"]\n'
+        [recorded] = lzr.release_from_toml(toml, **options)
+        assert recorded.tag == "v1.0.0"
+        assert [r.tag for r in store.list()] == ["v0.1.0", "v1.0.0"]
+
     def test_a_reader_sees_each_commit_at_once(
         self, repository_location: tuple[str, dict[str, Any]]
     ) -> None:
