@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import queue
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
@@ -17,9 +19,43 @@ __all__ = ["HashingWriter", "digest_stream", "stream_for"]
 
 CHUNK = 1 << 20
 
+#: Past this many bytes, a HashingWriter hashes on a worker thread, so the digest of a large
+#: file overlaps the serialization producing it instead of adding to it.
+BACKGROUND_HASH_AFTER = 8 << 20
+#: Bytes handed to the worker at a time, and how many such batches may wait (bounds memory).
+_HASH_BATCH = 4 << 20
+_HASH_BACKLOG = 8
+
+
+class _HashWorker:
+    """Feed batches of bytes, in order, to a hash object on a daemon thread."""
+
+    def __init__(self, digest: Any) -> None:
+        self._queue: queue.Queue[bytearray | None] = queue.Queue(maxsize=_HASH_BACKLOG)
+        self._thread = threading.Thread(
+            target=self._run, args=(digest, self._queue), name="archivist-hash", daemon=True
+        )
+        self._thread.start()
+
+    @staticmethod
+    def _run(digest: Any, batches: queue.Queue[bytearray | None]) -> None:
+        while (batch := batches.get()) is not None:
+            digest.update(batch)  # hashlib releases the GIL for large buffers
+
+    def put(self, batch: bytearray) -> None:
+        self._queue.put(batch)
+
+    def finish(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
 
 class HashingWriter(io.BufferedIOBase):
     """Pass writes through to ``raw`` while computing their SHA-256 and size.
+
+    The first :data:`BACKGROUND_HASH_AFTER` bytes are hashed inline; past that, bytes are
+    copied into batches that a worker thread hashes, so a large file's digest costs no time
+    on the thread serializing it. :attr:`sha256` waits for the worker.
 
     Parameters
     ----------
@@ -31,6 +67,8 @@ class HashingWriter(io.BufferedIOBase):
         super().__init__()
         self._raw = raw
         self._hash = hashlib.sha256()
+        self._batch = bytearray()
+        self._worker: _HashWorker | None = None
         self.size = 0
 
     def writable(self) -> bool:
@@ -42,9 +80,27 @@ class HashingWriter(io.BufferedIOBase):
             self._raw.write(view)
         except Exception as exc:
             raise StorageError(f"writing to storage failed: {type(exc).__name__}: {exc}") from exc
-        self._hash.update(view)
+        if self._worker is None and self.size + len(view) <= BACKGROUND_HASH_AFTER:
+            self._hash.update(view)
+        else:
+            self._batch += view  # a copy: the caller may reuse its buffer once we return
+            if len(self._batch) >= _HASH_BATCH:
+                self._hand_over_batch()
         self.size += len(view)
         return len(view)
+
+    def _hand_over_batch(self) -> None:
+        if self._worker is None:
+            self._worker = _HashWorker(self._hash)
+        self._worker.put(self._batch)
+        self._batch = bytearray()
+
+    def _finish_hashing(self) -> None:
+        if self._batch:
+            self._hand_over_batch()
+        if self._worker is not None:
+            self._worker.finish()
+            self._worker = None
 
     def tell(self) -> int:
         return self.size
@@ -54,11 +110,13 @@ class HashingWriter(io.BufferedIOBase):
 
     def close(self) -> None:
         # Leave the destination open: the backend commits it when its own block ends.
+        self._finish_hashing()
         super().close()
 
     @property
     def sha256(self) -> str:
         """The hex digest of everything written so far."""
+        self._finish_hashing()
         return self._hash.hexdigest()
 
 
