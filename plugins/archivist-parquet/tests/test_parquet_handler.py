@@ -179,3 +179,15 @@ def test_invalid_writer_option_value_is_a_serialization_error(repository: Reposi
 
 def test_found_through_its_entry_point() -> None:
     assert archivist.get_handler("parquet") is ParquetHandler
+
+
+def test_a_one_shot_stream_can_be_written_twice_by_one_handler() -> None:
+    # A save retries write() under a new name if the first name was taken meanwhile.
+    table = _table()
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+    handler = ParquetHandler()
+    assert handler.metadata(reader)["num_rows"] == 3
+    for _ in range(2):
+        buffer = io.BytesIO()
+        handler.write(reader, buffer)
+        assert pq.read_table(io.BytesIO(buffer.getvalue())).equals(table)

@@ -139,10 +139,13 @@ class ParquetHandler(Handler):
 
     The file is written a row group at a time into the storage stream (a DataFrame is
     converted to Arrow a slice at a time), and read from the storage stream directly, so
-    no extra copy of the encoded file is held in memory. Each version records ``kind``,
-    ``num_rows``, ``schema`` (a list of ``{"name", "type"}``) and ``pyarrow_version``. A
-    file written by a newer major version of pyarrow than the running one is flagged on
-    load, since it may use types this one cannot read; older files load silently.
+    no extra copy of the encoded file is held in memory. A PyCapsule stream is imported as
+    one table first (mostly without copying), since a stream can be read only once.
+
+    Each version records ``kind``, ``num_rows``, ``schema`` (a list of
+    ``{"name", "type"}``) and ``pyarrow_version``. A file written by a newer major version
+    of pyarrow than the running one is flagged on load, since it may use types this one
+    cannot read; older files load silently.
 
     Examples
     --------
@@ -163,7 +166,8 @@ class ParquetHandler(Handler):
         self._source: _Source | None = None
 
     def _source_of(self, value: Any) -> _Source:
-        # metadata() runs just before write(): describe the value once, convert it once.
+        # metadata() runs just before write(), and write() may run again if the file name
+        # was taken: convert once, since a stream (a RecordBatchReader) can be read only once.
         if self._source is None or self._source.value is not value:
             self._source = _Source(value)
         return self._source
@@ -172,15 +176,12 @@ class ParquetHandler(Handler):
         """Stream ``value`` into ``stream`` as Parquet, a row group at a time."""
         row_group_size = kwargs.pop("row_group_size", None)
         source = self._source_of(value)
-        try:
-            schema = source.schema.with_metadata(
-                {**(source.schema.metadata or {}), KIND_METADATA_KEY: source.kind.encode()}
-            )
-            with pq.ParquetWriter(stream, schema, **kwargs) as writer:
-                for table in source.tables(row_group_size):
-                    writer.write_table(table, row_group_size=row_group_size)
-        finally:
-            self._source = None
+        schema = source.schema.with_metadata(
+            {**(source.schema.metadata or {}), KIND_METADATA_KEY: source.kind.encode()}
+        )
+        with pq.ParquetWriter(stream, schema, **kwargs) as writer:
+            for table in source.tables(row_group_size):
+                writer.write_table(table, row_group_size=row_group_size)
 
     def read(self, stream: IO[Any], **kwargs: Any) -> Any:
         """Read a table back, as a DataFrame when one was stored (see the class docs)."""
