@@ -33,6 +33,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from importlib.util import find_spec
 from typing import Any, ClassVar, TypeVar
 
 import pytest
@@ -50,6 +51,8 @@ __all__ = [
 
 _T = TypeVar("_T")
 _MIB = 1 << 20
+#: Modules worth importing once in the fork server (the cloud plugins' filesystems).
+_SDK_MODULES = ("s3fs", "botocore.exceptions", "gcsfs.core", "adlfs", "azure.core.exceptions")
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ def _context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     modules = ["archivist.testing.backends", "archivist.repository"]
     modules += sorted({ep.module for ep in entry_points(group="archivist")})
+    # The plugins import their cloud SDKs on first use; import them once, here, instead.
+    modules += [name for name in _SDK_MODULES if find_spec(name.split(".")[0]) is not None]
     context.set_forkserver_preload(modules)
     return context
 

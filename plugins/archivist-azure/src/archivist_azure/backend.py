@@ -24,23 +24,15 @@ import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
-from typing import IO, Any, ClassVar, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
-from adlfs import AzureBlobFileSystem
-from azure.core import MatchConditions
-from azure.core.exceptions import (
-    AzureError,
-    ClientAuthenticationError,
-    HttpResponseError,
-    ResourceExistsError,
-    ResourceModifiedError,
-    ResourceNotFoundError,
-)
-from azure.storage.blob import BlobBlock
 from fsspec.asyn import sync
 
 from archivist import Backend, StaleTokenError, StorageError
 from archivist.storage.base import ChunkedUpload
+
+if TYPE_CHECKING:  # adlfs and the Azure SDK take a second to import: only when first used
+    from adlfs import AzureBlobFileSystem
 
 __all__ = ["AzureBlobBackend"]
 
@@ -87,6 +79,8 @@ class AzureBlobBackend(Backend):
 
     def make_filesystem(self, **storage_options: Any) -> AzureBlobFileSystem:
         """Return an :class:`adlfs.AzureBlobFileSystem` built from the storage options."""
+        from adlfs import AzureBlobFileSystem
+
         return AzureBlobFileSystem(**storage_options)
 
     # -- requests ---------------------------------------------------------------------------
@@ -106,6 +100,14 @@ class AzureBlobBackend(Backend):
 
     def _run(self, what: str, path: str, call: Callable[[Any], Awaitable[_T]]) -> _T:
         """Run ``call(blob_client)`` on adlfs's event loop, translating the SDK's errors."""
+        from azure.core.exceptions import (
+            AzureError,
+            ClientAuthenticationError,
+            HttpResponseError,
+            ResourceExistsError,
+            ResourceModifiedError,
+            ResourceNotFoundError,
+        )
 
         async def run() -> _T:
             return await call(self._blob(path))
@@ -302,6 +304,8 @@ class AzureBlobBackend(Backend):
 
 def _condition(token: str | None) -> dict[str, Any]:
     """Upload options: create only if absent (``None``), or replace only at ETag ``token``."""
+    from azure.core import MatchConditions
+
     if token is None:
         return {"overwrite": False}  # the SDK sends If-None-Match: *
     return {"overwrite": True, "etag": token, "match_condition": MatchConditions.IfNotModified}
@@ -340,6 +344,8 @@ class _AzureUpload(ChunkedUpload):
         self.blocks.append(block_id)
 
     def finish(self, data: bytes) -> None:
+        from azure.storage.blob import BlobBlock
+
         self.put_part(data)
         blocks = [BlobBlock(block_id=block_id) for block_id in self.blocks]
         condition: dict[str, Any] = {"if_none_match": "*"} if self.conditional else {}

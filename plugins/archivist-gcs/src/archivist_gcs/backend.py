@@ -27,14 +27,16 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import IO, Any, ClassVar, cast
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import quote
 
 from fsspec.asyn import sync
-from gcsfs.core import GCSFileSystem
 
 from archivist import Backend, StaleTokenError, StorageError
 from archivist.storage.base import ChunkedUpload
+
+if TYPE_CHECKING:  # gcsfs and the Google SDK take a second to import: only when first used
+    from gcsfs.core import GCSFileSystem
 
 __all__ = ["GCSBackend"]
 
@@ -82,6 +84,8 @@ class GCSBackend(Backend):
 
     def make_filesystem(self, **storage_options: Any) -> GCSFileSystem:
         """Return a :class:`gcsfs.GCSFileSystem` built from the storage options."""
+        from gcsfs.core import GCSFileSystem
+
         return GCSFileSystem(**storage_options)
 
     # -- requests ---------------------------------------------------------------------------

@@ -24,14 +24,16 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import IO, Any, ClassVar, cast
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
-from botocore.exceptions import BotoCoreError, ClientError
 from fsspec.asyn import sync
-from s3fs import S3FileSystem
 
 from archivist import Backend, StaleTokenError, StorageError
 from archivist.storage.base import ChunkedUpload
+
+if TYPE_CHECKING:  # s3fs and botocore take a second to import: only when first used
+    from botocore.exceptions import ClientError
+    from s3fs import S3FileSystem
 
 __all__ = ["S3Backend"]
 
@@ -55,6 +57,8 @@ class _S3Error(StorageError):
 
 
 def _client_error(exc: BaseException) -> ClientError | None:
+    from botocore.exceptions import ClientError
+
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, ClientError):
@@ -96,6 +100,8 @@ class S3Backend(Backend):
 
     def make_filesystem(self, **storage_options: Any) -> S3FileSystem:
         """Return an :class:`s3fs.S3FileSystem` built from the storage options."""
+        from s3fs import S3FileSystem
+
         return S3FileSystem(**storage_options)
 
     # -- requests ---------------------------------------------------------------------------
@@ -125,6 +131,8 @@ class S3Backend(Backend):
             raise self._translate(exc, method, path) from exc
 
     def _translate(self, exc: Exception, method: str, path: str) -> Exception:
+        from botocore.exceptions import BotoCoreError
+
         url = self.to_url(path)
         error = _client_error(exc)
         if error is None:
