@@ -31,6 +31,8 @@ from archivist import Repository
 
 path = sys.argv[1]
 payload = bytes(range(256)) * 2048  # 512 KiB per version widens the window for a kill
+Repository(path, mode="r")  # imports and plugin discovery done: from here on, only saves
+print("ready", flush=True)
 i = 0
 while True:
     repository = Repository(path, mode="a")
@@ -43,7 +45,9 @@ while True:
 
 def _spawn(code: str, *args: object) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-c", code, *(str(a) for a in args)], stderr=subprocess.PIPE
+        [sys.executable, "-c", code, *(str(a) for a in args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -74,7 +78,9 @@ def test_sigkill_at_any_moment_leaves_a_loadable_repository(repo_path: Path) -> 
     seen_versions = 0
     for _ in range(12):
         proc = _spawn(FOREVER, repo_path)
-        time.sleep(rng.uniform(0.3, 0.9))
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"ready\n", proc.stderr.read() if proc.stderr else ""
+        time.sleep(rng.uniform(0.05, 0.6))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
 
