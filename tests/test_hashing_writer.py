@@ -37,3 +37,15 @@ def test_worker_thread_ends_with_the_digest_or_on_close() -> None:
     abandoned.write(b"y" * (2 * BACKGROUND_HASH_AFTER))
     abandoned.close()  # a failed save never asks for the digest
     assert threading.active_count() == before
+
+
+def test_large_reusable_buffers_keep_their_place_in_the_digest() -> None:
+    small = b"a" * (BACKGROUND_HASH_AFTER + 10)  # switches to the worker
+    large = bytearray(b"b" * (3 * BACKGROUND_HASH_AFTER))  # hashed inline, not copied
+    tail = b"c" * 1000
+    writer = HashingWriter(io.BytesIO())
+    for piece in (small, large, tail, small):
+        writer.write(piece)
+    large[:] = b"\x00" * len(large)
+    expected = hashlib.sha256(small + b"b" * len(large) + tail + small).hexdigest()
+    assert writer.sha256 == expected

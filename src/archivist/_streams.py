@@ -31,18 +31,19 @@ class _HashWorker:
     """Feed batches of bytes, in order, to a hash object on a daemon thread."""
 
     def __init__(self, digest: Any) -> None:
-        self._queue: queue.Queue[bytearray | None] = queue.Queue(maxsize=_HASH_BACKLOG)
+        self._queue: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=_HASH_BACKLOG)
         self._thread = threading.Thread(
             target=self._run, args=(digest, self._queue), name="archivist-hash", daemon=True
         )
         self._thread.start()
 
     @staticmethod
-    def _run(digest: Any, batches: queue.Queue[bytearray | None]) -> None:
+    def _run(digest: Any, batches: queue.Queue[list[bytes] | None]) -> None:
         while (batch := batches.get()) is not None:
-            digest.update(batch)  # hashlib releases the GIL for large buffers
+            for piece in batch:
+                digest.update(piece)  # hashlib releases the GIL for large buffers
 
-    def put(self, batch: bytearray) -> None:
+    def put(self, batch: list[bytes]) -> None:
         self._queue.put(batch)
 
     def finish(self) -> None:
@@ -53,9 +54,9 @@ class _HashWorker:
 class HashingWriter(io.BufferedIOBase):
     """Pass writes through to ``raw`` while computing their SHA-256 and size.
 
-    The first :data:`BACKGROUND_HASH_AFTER` bytes are hashed inline; past that, bytes are
-    copied into batches that a worker thread hashes, so a large file's digest costs no time
-    on the thread serializing it. :attr:`sha256` waits for the worker.
+    The first :data:`BACKGROUND_HASH_AFTER` bytes are hashed inline; past that, a worker
+    thread hashes batches of what was written (``bytes`` as given, other buffers copied), so
+    a large file's digest overlaps its serialization. :attr:`sha256` waits for the worker.
 
     Parameters
     ----------
@@ -67,7 +68,8 @@ class HashingWriter(io.BufferedIOBase):
         super().__init__()
         self._raw = raw
         self._hash = hashlib.sha256()
-        self._batch = bytearray()
+        self._batch: list[bytes] = []
+        self._batch_size = 0
         self._worker: _HashWorker | None = None
         self.size = 0
 
@@ -80,11 +82,17 @@ class HashingWriter(io.BufferedIOBase):
             self._raw.write(view)
         except Exception as exc:
             raise StorageError(f"writing to storage failed: {type(exc).__name__}: {exc}") from exc
-        if self._worker is None and self.size + len(view) <= BACKGROUND_HASH_AFTER:
+        inline = self._worker is None and self.size + len(view) <= BACKGROUND_HASH_AFTER
+        if inline or (len(view) >= _HASH_BATCH and not isinstance(data, bytes)):
+            # Small files, and large buffers the caller may reuse (not worth a copy), are
+            # hashed here, after whatever the worker still holds.
+            self._finish_hashing()
             self._hash.update(view)
         else:
-            self._batch += view  # a copy: the caller may reuse its buffer once we return
-            if len(self._batch) >= _HASH_BATCH:
+            # bytes cannot change; any other buffer may be reused once we return: copy it.
+            self._batch.append(data if isinstance(data, bytes) else view.tobytes())
+            self._batch_size += len(view)
+            if self._batch_size >= _HASH_BATCH:
                 self._hand_over_batch()
         self.size += len(view)
         return len(view)
@@ -93,7 +101,7 @@ class HashingWriter(io.BufferedIOBase):
         if self._worker is None:
             self._worker = _HashWorker(self._hash)
         self._worker.put(self._batch)
-        self._batch = bytearray()
+        self._batch, self._batch_size = [], 0
 
     def _finish_hashing(self) -> None:
         if self._batch:
