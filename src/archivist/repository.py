@@ -814,6 +814,13 @@ class Repository:
             else:
                 snapshot = self.store.read()
                 base, token = snapshot.records, snapshot.token
+                landed = _already_committed(base, new_records)
+                if landed is not None:
+                    # An earlier round's write landed, but its answer was lost and the
+                    # retried request was refused: the versions are committed, once.
+                    self._token = token
+                    self._committed = ManifestIndex(base)
+                    return landed
             if self._fresh:
                 base = []
             merged, added = _merge(base, new_records, self._expiry_changes)
@@ -899,6 +906,27 @@ class Repository:
             location=self.location, versions=[r.to_dict() for r in added]
         )
         return added[0].to_dict()
+
+
+def _already_committed(
+    base: Sequence[VersionRecord], new_records: Sequence[VersionRecord]
+) -> list[VersionRecord] | None:
+    """Return the committed records of ``new_records`` if all are in ``base`` already.
+
+    A version's file name is unique and never reused, so a record in the manifest with the
+    same name, file name and digest is that version.
+    """
+    if not new_records:
+        return None
+    wanted = {(r.name, r.fname): r.sha256 for r in new_records}
+    found = {
+        (r.name, r.fname): r
+        for r in base
+        if (r.name, r.fname) in wanted and wanted[(r.name, r.fname)] == r.sha256
+    }
+    if len(found) != len(wanted):
+        return None
+    return [found[(r.name, r.fname)] for r in new_records]
 
 
 def _with_expiry(index: ManifestIndex, name: str, version: int, expiry: datetime) -> ManifestIndex:

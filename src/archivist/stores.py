@@ -583,8 +583,14 @@ class ReleaseStore(AbstractReleaseStore):
     def add(self, release: Release) -> None:
         """Append ``release`` with a compare-and-swap; a duplicate tag is refused."""
         delay = 0.002
+        mine = release.to_dict()
+        lost_a_race = False
         for _ in range(MAX_RELEASE_ATTEMPTS):
             entries, token = self._read()
+            if lost_a_race and any(_same_release(entry, mine) for entry in entries):
+                # Our write landed, but its answer was lost and the retried request was
+                # refused: the release is stored, exactly once.
+                return
             if any(entry.get("tag") == release.tag for entry in entries):
                 raise AlreadyExistsError(
                     f"{self.location} already has a release tagged {release.tag!r}; release "
@@ -595,6 +601,7 @@ class ReleaseStore(AbstractReleaseStore):
                 with storage_errors(f"writing {self.location}"):
                     self.backend.replace_if_unchanged(self.path, data.encode("utf-8"), token)
             except StaleTokenError:
+                lost_a_race = True
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.25)
                 continue
@@ -604,3 +611,15 @@ class ReleaseStore(AbstractReleaseStore):
             f"{MAX_RELEASE_ATTEMPTS} attempts: other writers kept adding releases. Nothing was "
             "written; try again."
         )
+
+
+def _same_release(entry: object, mine: dict[str, Any]) -> bool:
+    """Tell whether a stored entry is this release (same tag, artifacts and time)."""
+    if not isinstance(entry, dict):
+        return False
+    return (
+        entry.get("tag") == mine["tag"]
+        and [list(pair) for pair in entry.get("artifacts", [])]
+        == [list(p) for p in mine["artifacts"]]
+        and entry.get("created_at") == mine["created_at"]
+    )

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from archivist import Repository
-from archivist.errors import ConflictError, StaleTokenError
+from archivist.errors import AlreadyExistsError, ConflictError, StaleTokenError
 from archivist.storage import local
 from archivist.storage.local import LocalBackend
 
@@ -93,3 +94,50 @@ def test_commit_gives_up_after_bounded_retries(
         Repository(repo_path, mode="r").get_artifact_metadata("a", 0)["fname"]
     ]
     assert Repository(repo_path, mode="r").versions("a") == [0]
+
+
+def _lose_the_first_answer(commit: Callable[..., str]) -> Callable[..., str]:
+    """Wrap a commit so its first call lands but reports a refused retry (a lost answer)."""
+    calls = []
+
+    def flaky(*args: object) -> str:
+        token = commit(*args)
+        calls.append(token)
+        if len(calls) == 1:
+            raise StaleTokenError("the write landed, its answer was lost, the retry got 412")
+        return token
+
+    return flaky
+
+
+def test_a_commit_whose_answer_was_lost_is_not_applied_twice(
+    repo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repository = Repository(repo_path, mode="w")
+    repository.log_artifact("a", 0, handler="json")
+    repository.save()
+    repository.log_artifact("a", 1, handler="json")
+    repository.log_artifact("b", 0, handler="json")
+    monkeypatch.setattr(repository.store, "commit", _lose_the_first_answer(repository.store.commit))
+    repository.save()
+    reread = Repository(repo_path, mode="r")
+    assert reread.versions("a") == [0, 1] and reread.versions("b") == [0]
+    assert repository.versions("a") == [0, 1]
+    assert reread.verify().orphans == []
+
+
+def test_a_release_whose_answer_was_lost_is_stored_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archivist import Release, ReleaseStore
+
+    store = ReleaseStore(tmp_path / "releases.json")
+    store.add(Release("v1", [("a", 0)]))
+    backend = store.backend
+    monkeypatch.setattr(
+        backend, "replace_if_unchanged", _lose_the_first_answer(backend.replace_if_unchanged)
+    )
+    store.add(Release("v2", [("a", 1)]))
+    assert [r.tag for r in store.list()] == ["v1", "v2"]
+    with pytest.raises(AlreadyExistsError):
+        store.add(Release("v2", [("a", 1)]))

@@ -297,6 +297,7 @@ class Backend(ABC):
         bool
             ``True`` when it exists.
         """
+        self.fs.invalidate_cache(path)  # never answer from a listing another writer outdated
         return bool(self.fs.exists(path))
 
     def list(self, prefix: str) -> Iterator[str]:
