@@ -19,10 +19,11 @@ KIND_METADATA_KEY = b"archivist.kind"
 
 Kind = Literal["pandas", "arrow"]
 
-#: A DataFrame is converted to Arrow this many bytes of its columns at a time.
-_CHUNK_BYTES = 64 << 20
-#: pyarrow's default row group length, which chunks never exceed.
-_MAX_CHUNK_ROWS = 1 << 20
+#: A DataFrame is converted to Arrow about this many bytes of its columns at a time (numeric
+#: columns convert without copying; strings and objects are copied, a slice at a time).
+_CHUNK_BYTES = 256 << 20
+#: pyarrow's default row group length.
+_ROW_GROUP_ROWS = 1 << 20
 
 
 def _pandas() -> Any:
@@ -65,25 +66,25 @@ class _Source:
         self.schema = self.table.schema
         self.num_rows = self.table.num_rows
 
-    def tables(self, chunk_rows: int | None) -> Iterator[pa.Table]:
+    def tables(self, row_group_size: int | None) -> Iterator[pa.Table]:
         """Yield the value as Arrow tables; a DataFrame a slice at a time, to bound memory."""
         if self.table is not None:
             yield self.table
             return
         frame = self.value
-        rows = chunk_rows or self._default_chunk_rows()
+        rows = self._chunk_rows(row_group_size or _ROW_GROUP_ROWS)
         for start in range(0, max(self.num_rows, 1), rows):
             yield pa.Table.from_pandas(
                 frame.iloc[start : start + rows], schema=self.schema, preserve_index=None
             )
 
-    def _default_chunk_rows(self) -> int:
+    def _chunk_rows(self, group_rows: int) -> int:
+        """Rows per slice: whole row groups (so slices do not cut them), near _CHUNK_BYTES."""
         if self.num_rows == 0:
-            return 1
-        row_bytes = max(
-            1, int(self.value.memory_usage(index=True, deep=False).sum()) // self.num_rows
-        )
-        return max(1, min(_MAX_CHUNK_ROWS, _CHUNK_BYTES // row_bytes))
+            return group_rows
+        used = int(self.value.memory_usage(index=True, deep=False).sum())
+        fitting = _CHUNK_BYTES // max(1, used // self.num_rows)
+        return max(group_rows, fitting // group_rows * group_rows)
 
     def describe(self) -> dict[str, Any]:
         return {
