@@ -108,7 +108,8 @@ class HandlerConformanceTests:
 
     Set :attr:`handler_class` and :attr:`sample_values`; the other attributes are optional.
     The handler is registered for each test if no installed plugin provides it yet, so an
-    in-house handler needs no packaging to be tested.
+    in-house handler needs no packaging to be tested. Repositories live on local disk and
+    in ``memory://``; override the ``conformance_url`` fixture to add another store.
 
     Attributes
     ----------
