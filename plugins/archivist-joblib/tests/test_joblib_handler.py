@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any, ClassVar
@@ -144,3 +146,16 @@ def test_large_array_is_streamed_back(tmp_path: Path) -> None:
 
 def test_found_through_its_entry_point() -> None:
     assert archivist.get_handler("joblib") is JoblibHandler
+
+
+def test_discovery_does_not_import_joblib() -> None:
+    # Everyone with the plugin installed pays for what its entry point module imports.
+    code = (
+        "import sys, archivist_joblib.hooks as hooks; "
+        "assert hooks.archivist_register_handlers()[0].alias == 'joblib'; "
+        "print('joblib' in sys.modules, 'numpy' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False False"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -12,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from archivist_parquet import KIND_METADATA_KEY, ParquetHandler
-from archivist_parquet import _handler as parquet_handler_module
+from archivist_parquet import _arrow as parquet_arrow
 
 import archivist
 from archivist import Repository, SerializationError
@@ -152,7 +154,7 @@ def test_frame_chunks_share_the_whole_frame_schema(
 ) -> None:
     # Convert one row group at a time. The first holds only missing labels; its type still
     # comes from the whole frame.
-    monkeypatch.setattr(parquet_handler_module, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(parquet_arrow, "_CHUNK_BYTES", 1)
     frame = pd.DataFrame({"label": [None, None, "x", "y"], "n": [1, 2, 3, 4]})
     assert ParquetHandler().metadata(frame)["schema"][0]["type"] in {"string", "large_string"}
     repository.log_artifact("frame", frame, handler="parquet", row_group_size=2)
@@ -197,3 +199,16 @@ def test_a_one_shot_stream_can_be_written_twice_by_one_handler() -> None:
         buffer = io.BytesIO()
         handler.write(reader, buffer)
         assert pq.read_table(io.BytesIO(buffer.getvalue())).equals(table)
+
+
+def test_discovery_does_not_import_pyarrow() -> None:
+    # Everyone with the plugin installed pays for what its entry point module imports.
+    code = (
+        "import sys, archivist_parquet.hooks as hooks; "
+        "assert hooks.archivist_register_handlers()[0].alias == 'parquet'; "
+        "print('pyarrow' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"

@@ -1,4 +1,7 @@
-"""The ``joblib`` handler: any object joblib can pickle, with its environment recorded."""
+"""The ``joblib`` handler: any object joblib can pickle, with its environment recorded.
+
+joblib (and numpy with it) is imported on first use, not when archivist discovers the plugin.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,6 @@ import sys
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from typing import IO, Any, ClassVar
-
-import joblib
 
 from archivist import Handler
 
@@ -77,14 +78,20 @@ class JoblibHandler(Handler):
 
     def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:
         """Write ``value`` with :func:`joblib.dump` (``compress``, ``protocol``)."""
+        import joblib
+
         joblib.dump(value, stream, **kwargs)
 
     def read(self, stream: IO[Any], **kwargs: Any) -> Any:
         """Read a value with :func:`joblib.load`."""
+        import joblib
+
         return joblib.load(stream, **kwargs)
 
     def environment(self) -> dict[str, Any]:
         """Record the joblib version the file was written with."""
+        import joblib
+
         return {"joblib_version": joblib.__version__}
 
     def metadata(self, value: Any) -> dict[str, Any]:
