@@ -559,3 +559,20 @@ def test_repository_pickles_for_multiprocessing(repo_path: Path) -> None:
     repository.save()
     clone = pickle.loads(pickle.dumps(Repository(repo_path, mode="r")))
     assert clone.load_artifact("a") == [1]
+
+
+def test_a_failed_large_write_leaves_no_hashing_thread(repo_path: Path) -> None:
+    import threading
+
+    class Unpicklable:
+        def __reduce__(self) -> object:
+            raise RuntimeError("cannot pickle this")
+
+    before = threading.active_count()
+    repository = Repository(repo_path, mode="w")
+    # 20 MiB first, so hashing moves to its worker thread, then a value pickle refuses
+    repository.log_artifact("x", [b"x" * (20 << 20), Unpicklable()], handler="pickle")
+    with pytest.raises(SerializationError, match="cannot pickle this"):
+        repository.save()
+    assert threading.active_count() == before
+    assert not (repo_path.parent / "x").exists()

@@ -354,8 +354,11 @@ class ManifestStore(AbstractRepositoryStore):
                 self.backend.open_new(path) as raw,
             ):
                 hashing = HashingWriter(raw)
-                write(cast("IO[bytes]", hashing))
-                hashing.flush()
+                try:
+                    write(cast("IO[bytes]", hashing))
+                    hashing.flush()
+                finally:
+                    hashing.close()  # also stops a background hash worker if writing failed
         except FileExistsError:
             raise AlreadyExistsError(
                 f"{self.file_location(name, fname)} already exists; archivist never overwrites "
