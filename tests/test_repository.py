@@ -572,7 +572,9 @@ def test_a_failed_large_write_leaves_no_hashing_thread(repo_path: Path) -> None:
     repository = Repository(repo_path, mode="w")
     # 20 MiB first, so hashing moves to its worker thread, then a value pickle refuses
     repository.log_artifact("x", [b"x" * (20 << 20), Unpicklable()], handler="pickle")
-    with pytest.raises(SerializationError, match="cannot pickle this"):
+    with pytest.raises(SerializationError, match="cannot pickle this") as caught:
         repository.save()
+    # the traceback keeps the writer's frames alive: only an explicit close stops the worker
+    assert caught.value.__traceback__ is not None
     assert threading.active_count() == before
     assert not (repo_path.parent / "x").exists()
