@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import io
 import posixpath
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
     from fsspec.spec import AbstractFileSystem
 
 __all__ = ["Backend", "ChunkedUpload", "content_token"]
+
+#: (backend class, scope) pairs whose conditional writes were probed in this process.
+_PROBED: set[tuple[type, Hashable]] = set()
+_PROBE_LOCK = threading.Lock()
 
 
 def content_token(data: bytes) -> str:
@@ -71,6 +76,9 @@ class Backend(ABC):
     protocols: ClassVar[tuple[str, ...]]
 
     def __init__(self, **storage_options: Any) -> None:
+        #: Set by the ``single_writer=True`` storage option: the user vouches that one
+        #: process at a time writes, so a store without conditional writes may be used.
+        self.single_writer = bool(storage_options.pop("single_writer", False))
         self.storage_options: dict[str, Any] = dict(storage_options)
         self.fs: AbstractFileSystem = self.make_filesystem(**storage_options)
 
@@ -221,6 +229,69 @@ class Backend(ABC):
         ----------
         paths : Sequence[str]
             The files this save wrote.
+        """
+
+    # -- conditional writes -----------------------------------------------------------------
+
+    def check_conditional_writes(self, path: str) -> None:
+        """Check, once per process and :meth:`conditional_write_scope`, that writes are safe.
+
+        Backends call it before their first write. It runs
+        :meth:`probe_conditional_writes` unless :attr:`single_writer` is set, and remembers
+        a scope that passed, so the probe costs a few requests once per store.
+
+        Parameters
+        ----------
+        path : str
+            A path about to be written.
+
+        Raises
+        ------
+        archivist.errors.StorageError
+            The store ignores or rejects conditional requests (raised by the probe).
+        """
+        if self.single_writer:
+            return
+        key = (type(self), self.conditional_write_scope(path))
+        if key in _PROBED:
+            return
+        with _PROBE_LOCK:
+            if key not in _PROBED:
+                self.probe_conditional_writes(path)
+                _PROBED.add(key)
+
+    def conditional_write_scope(self, path: str) -> Hashable:
+        """Name what one probe vouches for (for example an endpoint and a bucket).
+
+        Parameters
+        ----------
+        path : str
+            A path about to be written.
+
+        Returns
+        -------
+        Hashable
+            The default, ``None``, means one probe per backend class and process.
+        """
+        return None
+
+    def probe_conditional_writes(self, path: str) -> None:  # noqa: B027 - optional
+        """Make sure the store enforces the conditions the primitives rely on.
+
+        Object-store backends write a probe object beside ``path`` and check that a write
+        that must be refused is refused. The default does nothing: local disk and memory
+        enforce the conditions themselves.
+
+        Parameters
+        ----------
+        path : str
+            A path about to be written; a probe should go in its folder, so that it needs
+            no more permissions than the write itself.
+
+        Raises
+        ------
+        archivist.errors.StorageError
+            The store ignores or rejects conditional requests.
         """
 
     # -- derived operations -----------------------------------------------------------------

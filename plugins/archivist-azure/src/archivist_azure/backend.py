@@ -20,9 +20,8 @@ from __future__ import annotations
 import contextlib
 import posixpath
 import secrets
-import threading
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Hashable, Iterator
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
@@ -37,9 +36,6 @@ if TYPE_CHECKING:  # adlfs and the Azure SDK take a second to import: only when 
 __all__ = ["AzureBlobBackend"]
 
 _T = TypeVar("_T")
-#: Containers (per account) whose conditional writes were checked in this process.
-_VERIFIED: set[tuple[str, str]] = set()
-_VERIFY_LOCK = threading.Lock()
 
 
 class _ConditionFailed(Exception):
@@ -71,7 +67,6 @@ class AzureBlobBackend(Backend):
     part_size: int = 8 << 20
 
     def __init__(self, **storage_options: Any) -> None:
-        self.single_writer = bool(storage_options.pop("single_writer", False))
         self.part_size = int(storage_options.pop("part_size", None) or type(self).part_size)
         if self.part_size <= 0:
             raise ValueError("part_size must be positive")
@@ -248,8 +243,12 @@ class AzureBlobBackend(Backend):
 
     # -- conditional-write check ------------------------------------------------------------
 
-    def check_conditional_writes(self, path: str) -> None:
-        """Check once per process and container that the endpoint enforces conditions.
+    def conditional_write_scope(self, path: str) -> Hashable:
+        """Probe once per account endpoint and container."""
+        return (self.endpoint, self._split(path)[0])
+
+    def probe_conditional_writes(self, path: str) -> None:
+        """Check that the endpoint enforces conditions.
 
         Uploads a probe blob next to ``path`` with ``If-None-Match: *`` twice (the second
         must be refused) and with a wrong ``If-Match`` (must be refused), then deletes it.
@@ -263,21 +262,9 @@ class AzureBlobBackend(Backend):
         Raises
         ------
         archivist.errors.StorageError
-            The endpoint ignores conditional writes: concurrent saves could silently
+            The store ignores or rejects the conditions: concurrent saves could silently
             overwrite each other's versions.
         """
-        if self.single_writer:
-            return
-        verified = (self.endpoint, self._split(path)[0])
-        if verified in _VERIFIED:
-            return
-        with _VERIFY_LOCK:
-            if verified in _VERIFIED:
-                return
-            self._probe(path)
-            _VERIFIED.add(verified)
-
-    def _probe(self, path: str) -> None:
         probe = posixpath.join(posixpath.dirname(path), f".archivist-probe-{secrets.token_hex(8)}")
         where = f"{self.to_url(probe)} ({self.endpoint})"
         advice = (

@@ -24,8 +24,7 @@ import json
 import os
 import posixpath
 import secrets
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import quote
@@ -40,9 +39,6 @@ if TYPE_CHECKING:  # gcsfs and the Google SDK take a second to import: only when
 
 __all__ = ["GCSBackend"]
 
-#: Buckets (per endpoint) whose preconditions were checked in this process.
-_VERIFIED: set[tuple[str, str]] = set()
-_VERIFY_LOCK = threading.Lock()
 _QUANTUM = 256 << 10  # resumable-upload chunks must be multiples of 256 KiB
 
 
@@ -76,7 +72,6 @@ class GCSBackend(Backend):
     part_size: int = 8 << 20
 
     def __init__(self, **storage_options: Any) -> None:
-        self.single_writer = bool(storage_options.pop("single_writer", False))
         self.part_size = int(storage_options.pop("part_size", None) or type(self).part_size)
         if self.part_size <= 0 or self.part_size % _QUANTUM:
             raise ValueError("part_size must be a positive multiple of 256 KiB")
@@ -255,8 +250,12 @@ class GCSBackend(Backend):
 
     # -- precondition check -----------------------------------------------------------------
 
-    def check_conditional_writes(self, path: str) -> None:
-        """Check once per process and bucket that the endpoint enforces preconditions.
+    def conditional_write_scope(self, path: str) -> Hashable:
+        """Probe once per endpoint and bucket."""
+        return (self.endpoint, self._split(path)[0])
+
+    def probe_conditional_writes(self, path: str) -> None:
+        """Check that the endpoint enforces preconditions.
 
         Uploads a probe object next to ``path`` with ``ifGenerationMatch=0`` twice (the
         second must be refused) and with a wrong generation (must be refused), then deletes
@@ -270,21 +269,9 @@ class GCSBackend(Backend):
         Raises
         ------
         archivist.errors.StorageError
-            The endpoint ignores generation preconditions: concurrent saves could silently
+            The store ignores or rejects the conditions: concurrent saves could silently
             overwrite each other's versions.
         """
-        if self.single_writer:
-            return
-        verified = (self.endpoint, self._split(path)[0])
-        if verified in _VERIFIED:
-            return
-        with _VERIFY_LOCK:
-            if verified in _VERIFIED:
-                return
-            self._probe(path)
-            _VERIFIED.add(verified)
-
-    def _probe(self, path: str) -> None:
         probe = posixpath.join(posixpath.dirname(path), f".archivist-probe-{secrets.token_hex(8)}")
         where = f"{self.to_url(probe)} ({self.endpoint})"
         advice = (

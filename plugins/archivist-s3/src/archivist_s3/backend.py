@@ -21,8 +21,7 @@ from __future__ import annotations
 import contextlib
 import posixpath
 import secrets
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
@@ -37,9 +36,6 @@ if TYPE_CHECKING:  # s3fs and botocore take a second to import: only when first 
 
 __all__ = ["S3Backend"]
 
-#: Buckets (per endpoint) whose conditional writes were checked in this process.
-_VERIFIED: set[tuple[str, str]] = set()
-_VERIFY_LOCK = threading.Lock()
 _CONDITION_CODES = {"PreconditionFailed", "ConditionalRequestConflict"}
 
 
@@ -92,7 +88,6 @@ class S3Backend(Backend):
     part_size: int = 8 << 20
 
     def __init__(self, **storage_options: Any) -> None:
-        self.single_writer = bool(storage_options.pop("single_writer", False))
         self.part_size = int(storage_options.pop("part_size", None) or type(self).part_size)
         if self.part_size < 5 << 20:
             raise ValueError("part_size must be at least 5 MiB, S3's smallest multipart part")
@@ -269,8 +264,13 @@ class S3Backend(Backend):
 
     # -- conditional-write check ------------------------------------------------------------
 
-    def check_conditional_writes(self, path: str) -> None:
-        """Check once per process and bucket that the store enforces conditional writes.
+    def conditional_write_scope(self, path: str) -> Hashable:
+        """Probe once per endpoint and bucket."""
+        bucket, _ = self._split(path)
+        return (self.endpoint, bucket)
+
+    def probe_conditional_writes(self, path: str) -> None:
+        """Check that the store enforces conditional writes.
 
         Writes a probe object next to ``path`` with ``If-None-Match: *`` twice (the second
         must be refused), then with a wrong ``If-Match`` (must be refused), and deletes it.
@@ -279,28 +279,14 @@ class S3Backend(Backend):
         Parameters
         ----------
         path : str
-            A path about to be written; the probe goes in its folder (so it needs no more
-            permissions than the write itself).
+            A path about to be written; the probe goes in its folder.
 
         Raises
         ------
         archivist.errors.StorageError
-            The store ignores or rejects conditional writes: concurrent saves could
-            silently overwrite each other's versions.
+            The store ignores or rejects the conditions: concurrent saves could silently
+            overwrite each other's versions.
         """
-        if self.single_writer:
-            return
-        bucket, _ = self._split(path)
-        verified = (self.endpoint, bucket)
-        if verified in _VERIFIED:
-            return
-        with _VERIFY_LOCK:
-            if verified in _VERIFIED:
-                return
-            self._probe(path)
-            _VERIFIED.add(verified)
-
-    def _probe(self, path: str) -> None:
         probe = posixpath.join(posixpath.dirname(path), f".archivist-probe-{secrets.token_hex(8)}")
         where = f"{self.to_url(probe)} ({self.endpoint})"
         advice = (
