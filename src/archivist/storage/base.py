@@ -14,6 +14,7 @@ fsspec filesystem, so a backend for a new store implements three methods.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import posixpath
@@ -22,14 +23,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 import fsspec
+
+from archivist.errors import StaleTokenError
 
 if TYPE_CHECKING:
     from fsspec.spec import AbstractFileSystem
 
-__all__ = ["Backend", "ChunkedUpload", "content_token"]
+__all__ = ["Backend", "ChunkedUpload", "ObjectStoreBackend", "content_token"]
 
 #: (backend class, scope) pairs whose conditional writes were probed in this process.
 _PROBED: set[tuple[type, Hashable]] = set()
@@ -562,3 +565,108 @@ class ChunkedUpload(io.RawIOBase, ABC):
     @abstractmethod
     def abort_upload(self) -> None:
         """Discard an upload that :meth:`begin` started (best effort)."""
+
+
+class ObjectStoreBackend(Backend):
+    """A backend for an object store with conditional requests (S3, GCS, Azure Blob).
+
+    It derives the contract primitives from four store calls, so a store backend writes
+    only those, plus :meth:`~Backend.read_with_token` and, ideally, a
+    :meth:`~Backend.probe_conditional_writes`:
+
+    * :meth:`current_token`: one metadata request;
+    * :meth:`put_if`: one conditional upload (``If-None-Match: *`` / ``If-Match``, or a
+      generation precondition);
+    * :meth:`put_unconditionally`: one plain upload, for single-writer mode;
+    * :meth:`start_upload`: a :class:`ChunkedUpload` for streaming new files.
+
+    In single-writer mode (``single_writer=True``), the token is checked with a metadata
+    request before an unconditional write; that is safe only when one process writes.
+    """
+
+    @abstractmethod
+    def current_token(self, path: str) -> str | None:
+        """Return the token of the object at ``path`` without downloading it.
+
+        Parameters
+        ----------
+        path : str
+            The object.
+
+        Returns
+        -------
+        str or None
+            Its ETag or generation, ``None`` when nothing is stored there.
+        """
+
+    @abstractmethod
+    def put_if(self, path: str, data: bytes, token: str | None) -> str:
+        """Upload ``data`` only if the object is in the state ``token`` names.
+
+        Parameters
+        ----------
+        path : str
+            The object.
+        data : bytes
+            The new content.
+        token : str or None
+            The expected token; ``None`` means the object must not exist.
+
+        Returns
+        -------
+        str
+            The token of the new object.
+
+        Raises
+        ------
+        archivist.errors.StaleTokenError
+            The store refused the condition.
+        """
+
+    @abstractmethod
+    def put_unconditionally(self, path: str, data: bytes) -> str:
+        """Upload ``data`` with no condition and return the new token (single-writer mode)."""
+
+    @abstractmethod
+    def start_upload(self, path: str, conditional: bool) -> ChunkedUpload:
+        """Return a streaming upload to ``path``.
+
+        Parameters
+        ----------
+        path : str
+            The new object.
+        conditional : bool
+            ``True``: the request that lands the object carries the store's "only if
+            absent" condition, and raises ``FileExistsError`` when it is refused.
+
+        Returns
+        -------
+        ChunkedUpload
+            The upload; :meth:`open_new` commits or aborts it.
+        """
+
+    def replace_if_unchanged(self, path: str, data: bytes, token: str | None) -> str:
+        """Replace ``path`` with one conditional upload (single-writer: a check, a plain one)."""
+        self.check_conditional_writes(path)
+        if not self.single_writer:
+            return self.put_if(path, data, token)
+        if self.current_token(path) != token:
+            raise StaleTokenError(f"{self.to_url(path)} changed since it was read")
+        return self.put_unconditionally(path, data)
+
+    @contextlib.contextmanager
+    def open_new(self, path: str) -> Iterator[IO[bytes]]:
+        """Stream a new object whose final request lands it only if nothing is at ``path``.
+
+        A refused or failed upload is aborted, so nothing is left behind.
+        """
+        self.check_conditional_writes(path)
+        if self.single_writer and self.current_token(path) is not None:
+            raise FileExistsError(self.to_url(path))
+        upload = self.start_upload(path, conditional=not self.single_writer)
+        try:
+            yield cast("IO[bytes]", upload)
+        except BaseException:
+            upload.abort()
+            raise
+        upload.commit()

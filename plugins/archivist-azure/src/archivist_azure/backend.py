@@ -27,8 +27,8 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from fsspec.asyn import sync
 
-from archivist import Backend, StaleTokenError, StorageError
-from archivist.storage.base import ChunkedUpload
+from archivist import StaleTokenError, StorageError
+from archivist.storage.base import ChunkedUpload, ObjectStoreBackend
 
 if TYPE_CHECKING:  # adlfs and the Azure SDK take a second to import: only when first used
     from adlfs import AzureBlobFileSystem
@@ -42,7 +42,7 @@ class _ConditionFailed(Exception):
     """A conditional request was refused (409 exists, 412 modified)."""
 
 
-class AzureBlobBackend(Backend):
+class AzureBlobBackend(ObjectStoreBackend):
     """Files in an Azure Blob container (``az://container/blob``, also ``abfs(s)://``).
 
     Parameters
@@ -161,36 +161,25 @@ class AzureBlobBackend(Backend):
 
         return self._run("download", path, call)
 
-    def replace_if_unchanged(self, path: str, data: bytes, token: str | None) -> str:
+    def current_token(self, path: str) -> str | None:
+        """Return the ETag of ``path`` from one Get Blob Properties."""
+        found = self._properties(path)
+        return None if found is None else str(found.etag)
+
+    def put_if(self, path: str, data: bytes, token: str | None) -> str:
         """Put Blob with ``If-Match: <token>`` (or ``If-None-Match: *`` for ``None``)."""
-        self.check_conditional_writes(path)
-        if self.single_writer:
-            found = self._properties(path)
-            if (None if found is None else str(found.etag)) != token:
-                raise StaleTokenError(f"{self.to_url(path)} changed since it was read")
-            return self._put(path, data, {"overwrite": True})
         try:
             return self._put(path, data, _condition(token))
         except (_ConditionFailed, FileNotFoundError):
             raise StaleTokenError(f"{self.to_url(path)} changed since it was read") from None
 
-    @contextlib.contextmanager
-    def open_new(self, path: str) -> Iterator[IO[bytes]]:
-        """Stream a new blob: one Put Blob, or staged blocks and a conditional Put Block List.
+    def put_unconditionally(self, path: str, data: bytes) -> str:
+        """Put Blob with no condition."""
+        return self._put(path, data, {"overwrite": True})
 
-        Either way the final request carries ``If-None-Match: *``, so the blob lands only if
-        nothing is at ``path``.
-        """
-        self.check_conditional_writes(path)
-        if self.single_writer and self._properties(path) is not None:
-            raise FileExistsError(self.to_url(path))
-        upload = _AzureUpload(self, path, conditional=not self.single_writer)
-        try:
-            yield cast("IO[bytes]", upload)
-        except BaseException:
-            upload.abort()
-            raise
-        upload.commit()
+    def start_upload(self, path: str, conditional: bool) -> ChunkedUpload:
+        """Start one Put Blob, or staged blocks and a Put Block List with ``If-None-Match: *``."""
+        return _AzureUpload(self, path, conditional=conditional)
 
     # -- derived operations, each one request -----------------------------------------------
 

@@ -31,8 +31,8 @@ from urllib.parse import quote
 
 from fsspec.asyn import sync
 
-from archivist import Backend, StaleTokenError, StorageError
-from archivist.storage.base import ChunkedUpload
+from archivist import StaleTokenError, StorageError
+from archivist.storage.base import ChunkedUpload, ObjectStoreBackend
 
 if TYPE_CHECKING:  # gcsfs and the Google SDK take a second to import: only when first used
     from gcsfs.core import GCSFileSystem
@@ -46,7 +46,7 @@ class _ConditionFailed(Exception):
     """A precondition failed (HTTP 412)."""
 
 
-class GCSBackend(Backend):
+class GCSBackend(ObjectStoreBackend):
     """Files in a Google Cloud Storage bucket (``gs://bucket/key``, also ``gcs://``).
 
     Parameters
@@ -179,14 +179,13 @@ class GCSBackend(Backend):
         """Download ``path`` with one request; the token is the generation it returned."""
         return cast("tuple[bytes, str]", self._run("download", path, self._download, path))
 
-    def replace_if_unchanged(self, path: str, data: bytes, token: str | None) -> str:
+    def current_token(self, path: str) -> str | None:
+        """Return the generation of ``path`` from one metadata request."""
+        found = self._metadata(path)
+        return None if found is None else str(found["generation"])
+
+    def put_if(self, path: str, data: bytes, token: str | None) -> str:
         """Upload with ``ifGenerationMatch=<token>`` (``0``, meaning absent, for ``None``)."""
-        self.check_conditional_writes(path)
-        if self.single_writer:
-            found = self._metadata(path)
-            if (None if found is None else str(found["generation"])) != token:
-                raise StaleTokenError(f"{self.to_url(path)} changed since it was read")
-            return self._upload(path, data, None)
         if token is not None and not token.isdigit():
             raise StaleTokenError(f"{token!r} is not a generation of {self.to_url(path)}")
         try:
@@ -194,23 +193,13 @@ class GCSBackend(Backend):
         except _ConditionFailed:
             raise StaleTokenError(f"{self.to_url(path)} changed since it was read") from None
 
-    @contextlib.contextmanager
-    def open_new(self, path: str) -> Iterator[IO[bytes]]:
-        """Stream a new object: one multipart upload, or a resumable one for large files.
+    def put_unconditionally(self, path: str, data: bytes) -> str:
+        """Upload with no precondition."""
+        return self._upload(path, data, None)
 
-        Both carry ``ifGenerationMatch=0``, so the object lands only if nothing is at
-        ``path``; a refused or failed resumable upload is cancelled.
-        """
-        self.check_conditional_writes(path)
-        if self.single_writer and self._metadata(path) is not None:
-            raise FileExistsError(self.to_url(path))
-        upload = _GCSUpload(self, path, conditional=not self.single_writer)
-        try:
-            yield cast("IO[bytes]", upload)
-        except BaseException:
-            upload.abort()
-            raise
-        upload.commit()
+    def start_upload(self, path: str, conditional: bool) -> ChunkedUpload:
+        """Start a multipart or resumable upload carrying ``ifGenerationMatch=0``."""
+        return _GCSUpload(self, path, conditional=conditional)
 
     # -- derived operations, each one request -----------------------------------------------
 

@@ -27,8 +27,8 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from fsspec.asyn import sync
 
-from archivist import Backend, StaleTokenError, StorageError
-from archivist.storage.base import ChunkedUpload
+from archivist import StaleTokenError, StorageError
+from archivist.storage.base import ChunkedUpload, ObjectStoreBackend
 
 if TYPE_CHECKING:  # s3fs and botocore take a second to import: only when first used
     from botocore.exceptions import ClientError
@@ -63,7 +63,7 @@ def _client_error(exc: BaseException) -> ClientError | None:
     return None
 
 
-class S3Backend(Backend):
+class S3Backend(ObjectStoreBackend):
     """Files in an S3 bucket (``s3://bucket/key``, also ``s3a://``).
 
     Parameters
@@ -187,14 +187,13 @@ class S3Backend(Backend):
         """Read ``path`` with one ``GetObject``; the token is the ETag it returned."""
         return self._get_object(path)
 
-    def replace_if_unchanged(self, path: str, data: bytes, token: str | None) -> str:
+    def current_token(self, path: str) -> str | None:
+        """Return the ETag of ``path`` from one ``HeadObject``."""
+        head = self._head(path)
+        return None if head is None else str(head["ETag"])
+
+    def put_if(self, path: str, data: bytes, token: str | None) -> str:
         """``PutObject`` with ``If-Match: <token>`` (or ``If-None-Match: *`` for ``None``)."""
-        self.check_conditional_writes(path)
-        if self.single_writer:
-            head = self._head(path)
-            if (None if head is None else str(head["ETag"])) != token:
-                raise StaleTokenError(f"{self.to_url(path)} changed since it was read")
-            return str(self._call("put_object", path, Body=data)["ETag"])
         condition = {"IfNoneMatch": "*"} if token is None else {"IfMatch": token}
         try:
             response = self._call("put_object", path, Body=data, **condition)
@@ -202,23 +201,13 @@ class S3Backend(Backend):
             raise StaleTokenError(f"{self.to_url(path)} changed since it was read") from None
         return str(response["ETag"])
 
-    @contextlib.contextmanager
-    def open_new(self, path: str) -> Iterator[IO[bytes]]:
-        """Stream a new object: one ``PutObject``, or a multipart upload for large files.
+    def put_unconditionally(self, path: str, data: bytes) -> str:
+        """``PutObject`` with no condition."""
+        return str(self._call("put_object", path, Body=data)["ETag"])
 
-        Either way the final request carries ``If-None-Match: *``, so the object lands only
-        if nothing is at ``path``; parts of a refused or failed upload are aborted.
-        """
-        self.check_conditional_writes(path)
-        if self.single_writer and self._head(path) is not None:
-            raise FileExistsError(self.to_url(path))
-        upload = _S3Upload(self, path, conditional=not self.single_writer)
-        try:
-            yield cast("IO[bytes]", upload)
-        except BaseException:
-            upload.abort()
-            raise
-        upload.commit()
+    def start_upload(self, path: str, conditional: bool) -> ChunkedUpload:
+        """Start one ``PutObject``, or a multipart upload completed with ``If-None-Match: *``."""
+        return _S3Upload(self, path, conditional=conditional)
 
     # -- derived operations, each one request -----------------------------------------------
 
