@@ -15,7 +15,7 @@ import unicodedata
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType
 from typing import IO, Any, cast
 
@@ -31,7 +31,7 @@ from archivist.errors import (
     ReadOnlyError,
     SerializationError,
 )
-from archivist.manifest import check_file_name, check_name, utcnow
+from archivist.manifest import check_file_name, check_name, parse_stored_time, utcnow
 from archivist.plugin.manager import get_handler
 from archivist.storage.base import Backend
 from archivist.stores import storage_errors
@@ -64,25 +64,6 @@ def slugify(text: str) -> str:
 def format_seconds(value: datetime) -> str:
     """Format a naive UTC time as lazyscribe writes it in ``project.json`` (to the second)."""
     return value.isoformat(timespec="seconds")
-
-
-def parse_iso(value: object, what: str) -> datetime:
-    """Parse an ISO 8601 time from ``project.json`` into naive UTC.
-
-    Raises
-    ------
-    archivist.errors.ManifestError
-        The value is not an ISO 8601 string.
-    """
-    if not isinstance(value, str):
-        raise ManifestError(f"{what} must be an ISO 8601 string, got {value!r}")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ManifestError(f"{what} is not an ISO 8601 time: {value!r}") from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
 
 
 def default_author() -> str:
@@ -182,8 +163,8 @@ class LoggedArtifact:
             name=data["name"],
             handler=data["handler"],
             fname=data["fname"],
-            created_at=parse_iso(data["created_at"], f"{what}: created_at"),
-            expiry=None if expiry is None else parse_iso(expiry, f"{what}: expiry"),
+            created_at=parse_stored_time(data["created_at"], f"{what}: created_at"),
+            expiry=None if expiry is None else parse_stored_time(expiry, f"{what}: expiry"),
             version=version if isinstance(version, int) else 0,
             sha256=data.get("sha256"),
             size=data.get("size"),

@@ -21,11 +21,10 @@ from archivist._tracking import (
     copy_stream,
     default_author,
     format_seconds,
-    parse_iso,
     slugify,
 )
 from archivist.errors import IntegrityError, ManifestError
-from archivist.manifest import CORE_FIELDS, utcnow
+from archivist.manifest import CORE_FIELDS, parse_stored_time, utcnow
 from archivist.storage.base import Backend
 from archivist.test import Test
 
@@ -328,11 +327,11 @@ class Experiment(Tracked):
             folder=folder,
             project=project,
             author=data.get("author"),
-            created_at=parse_iso(data["created_at"], f"{what}: created_at"),
+            created_at=parse_stored_time(data["created_at"], f"{what}: created_at"),
             read_only=read_only,
             last_updated=None
             if last_updated is None
-            else parse_iso(last_updated, f"{what}: last_updated"),
+            else parse_stored_time(last_updated, f"{what}: last_updated"),
             last_updated_by=data.get("last_updated_by"),
             slug=slug,
             short_slug=data.get("short_slug"),

@@ -30,6 +30,7 @@ __all__ = [
     "check_name",
     "format_time",
     "parse_manifest",
+    "parse_stored_time",
     "serialize_manifest",
     "utcnow",
 ]
@@ -63,7 +64,26 @@ def format_time(value: datetime) -> str:
     return value.isoformat(timespec="microseconds")
 
 
-def _parse_time(value: Any, what: str) -> datetime:
+def parse_stored_time(value: object, what: str) -> datetime:
+    """Parse a time stored in a JSON file (manifest, project, releases) into naive UTC.
+
+    Parameters
+    ----------
+    value : object
+        The stored value; any ISO 8601 string (an offset is converted to UTC).
+    what : str
+        What the value is, for error messages.
+
+    Returns
+    -------
+    datetime.datetime
+        Naive UTC.
+
+    Raises
+    ------
+    archivist.errors.ManifestError
+        The value is not an ISO 8601 string.
+    """
     if not isinstance(value, str):
         raise ManifestError(f"{what} must be an ISO 8601 string, got {value!r}")
     try:
@@ -227,8 +247,8 @@ class VersionRecord:
             version=version,
             handler=handler,
             fname=fname,
-            created_at=_parse_time(data["created_at"], f"{label}: created_at"),
-            expiry=None if expiry is None else _parse_time(expiry, f"{label}: expiry"),
+            created_at=parse_stored_time(data["created_at"], f"{label}: created_at"),
+            expiry=None if expiry is None else parse_stored_time(expiry, f"{label}: expiry"),
             sha256=sha256,
             size=size,
             extra={key: value for key, value in data.items() if key not in CORE_FIELDS},
