@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from fsspec.core import split_protocol
-
 from archivist._tracking import default_author
 from archivist.errors import (
     ArchivistError,
@@ -33,7 +31,7 @@ from archivist.errors import (
 )
 from archivist.experiment import Experiment
 from archivist.storage.base import Backend
-from archivist.stores import open_backend, storage_errors
+from archivist.stores import open_location, storage_errors
 
 __all__ = ["Project"]
 
@@ -92,10 +90,7 @@ class Project:
         self.author = author if author is not None else default_author()
         self.storage_options = storage_options
         self.backend: Backend
-        self.backend, self.path = open_backend(fpath, **storage_options)
-        text = os.fspath(fpath)
-        protocol = split_protocol(text)[0]
-        self.location = text if protocol not in (None, "file", "local") else self.path
+        self.backend, self.path, self.location = open_location(fpath, **storage_options)
         self.fpath = fpath
         self.dir = posixpath.dirname(self.path)
         self.experiments: list[Experiment] = []

@@ -47,6 +47,7 @@ __all__ = [
     "ManifestStore",
     "ReleaseStore",
     "open_backend",
+    "open_location",
 ]
 
 #: Files up to this size are read whole, verified, then handed to the handler from memory;
@@ -122,6 +123,35 @@ def open_backend(url: str | os.PathLike[str], **storage_options: Any) -> tuple[B
     with storage_errors(f"opening a {backend_cls.__name__} for {text}"):
         backend = backend_cls(**storage_options)
         return backend, backend.strip_protocol(text)
+
+
+def open_location(
+    fpath: str | os.PathLike[str], backend: Backend | None = None, **storage_options: Any
+) -> tuple[Backend, str, str]:
+    """Resolve a file's path or URL into a backend, its path there, and a display location.
+
+    Parameters
+    ----------
+    fpath : str or os.PathLike
+        A local path or a URL.
+    backend : Backend, optional
+        Use this backend instead of the one the URL's protocol selects.
+    **storage_options
+        Passed to the backend's filesystem when one is created.
+
+    Returns
+    -------
+    tuple[Backend, str, str]
+        The backend, the path in its form, and the location for messages: the URL for a
+        remote store, the absolute path for a local file.
+    """
+    if backend is None:
+        backend, path = open_backend(fpath, **storage_options)
+    else:
+        path = backend.strip_protocol(os.fspath(fpath))
+    text = os.fspath(fpath)
+    location = text if split_protocol(text)[0] not in (None, "file", "local") else path
+    return backend, path, location
 
 
 class AbstractRepositoryStore(ABC):
@@ -296,15 +326,8 @@ class ManifestStore(AbstractRepositoryStore):
         backend: Backend | None = None,
         **storage_options: Any,
     ) -> None:
-        if backend is None:
-            backend, path = open_backend(fpath, **storage_options)
-        else:
-            path = backend.strip_protocol(os.fspath(fpath))
-        self.backend = backend
-        self.path = path
-        self.folder = posixpath.dirname(path)
-        text = os.fspath(fpath)
-        self.location = text if split_protocol(text)[0] not in (None, "file", "local") else path
+        self.backend, self.path, self.location = open_location(fpath, backend, **storage_options)
+        self.folder = posixpath.dirname(self.path)
 
     def __repr__(self) -> str:
         return f"ManifestStore({self.location!r})"
@@ -558,14 +581,7 @@ class ReleaseStore(AbstractReleaseStore):
         backend: Backend | None = None,
         **storage_options: Any,
     ) -> None:
-        if backend is None:
-            backend, path = open_backend(fpath, **storage_options)
-        else:
-            path = backend.strip_protocol(os.fspath(fpath))
-        self.backend = backend
-        self.path = path
-        text = os.fspath(fpath)
-        self.location = text if split_protocol(text)[0] not in (None, "file", "local") else path
+        self.backend, self.path, self.location = open_location(fpath, backend, **storage_options)
 
     def __repr__(self) -> str:
         return f"ReleaseStore({self.location!r})"
