@@ -91,7 +91,12 @@ def docs(session: nox.Session) -> None:
     """Build the documentation strictly and run every example in it."""
     install_project(session, "docs")
     session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"))
-    session.run("pytest", "tests/test_docs.py", "-q")
+    docs_tests = [
+        "tests/test_docs.py",
+        "tests/test_guide.py",
+        "tests/handlers/test_writing_a_handler.py",
+    ]
+    session.run("pytest", *docs_tests, "-q")
 
 
 @nox.session

@@ -23,3 +23,15 @@ def test_demo_runs_and_leaves_a_verified_repository(
 def test_errors_are_reported_not_raised(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["show", str(tmp_path / "missing.json")]) == 1
     assert "RepositoryNotFoundError" in capsys.readouterr().err
+
+
+def test_gc_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", str(tmp_path / "demo")]) == 0
+    orphan = tmp_path / "demo" / "features" / "orphan.json"
+    orphan.write_text("[]")
+    manifest = str(tmp_path / "demo" / "repository.json")
+    assert main(["gc", manifest, "--older-than-hours", "0", "--dry-run"]) == 0
+    assert orphan.exists()
+    assert main(["gc", manifest, "--older-than-hours", "0"]) == 0
+    assert not orphan.exists()
+    assert "1 orphan file(s) removed" in capsys.readouterr().out

@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from archivist.errors import ArchivistError
@@ -82,6 +83,15 @@ def _verify(path: str) -> None:
         _say(f"orphan (referenced by no version): {orphan}")
 
 
+def _gc(path: str, older_than_hours: float, dry_run: bool) -> None:
+    repository = Repository(path, mode="r" if dry_run else "a")
+    removed = repository.gc(older_than=timedelta(hours=older_than_hours), dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for location in removed:
+        _say(f"{verb} {location}")
+    _say(f"{len(removed)} orphan file(s) {verb.split()[-1]}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``archivist`` command.
 
@@ -103,6 +113,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     show.add_argument("repository", help="path or URL of repository.json")
     verify = commands.add_parser("verify", help="check every stored file's digest")
     verify.add_argument("repository", help="path or URL of repository.json")
+    gc = commands.add_parser("gc", help="delete orphan files left by saves that never committed")
+    gc.add_argument("repository", help="path or URL of repository.json")
+    gc.add_argument(
+        "--older-than-hours",
+        type=float,
+        default=1.0,
+        help="keep orphans younger than this, they may belong to a save in progress (default 1)",
+    )
+    gc.add_argument("--dry-run", action="store_true", help="only list what would be removed")
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
@@ -114,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     demo(Path(folder))
         elif args.command == "show":
             _show(args.repository)
+        elif args.command == "gc":
+            _gc(args.repository, args.older_than_hours, args.dry_run)
         else:
             _verify(args.repository)
     except ArchivistError as exc:
