@@ -141,3 +141,23 @@ def test_a_release_whose_answer_was_lost_is_stored_once(
     assert [r.tag for r in store.list()] == ["v1", "v2"]
     with pytest.raises(AlreadyExistsError):
         store.add(Release("v2", [("a", 1)]))
+
+
+def test_large_new_files_are_flushed_while_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    monkeypatch.setattr(local, "WRITEBACK_EVERY", 1 << 16)
+    flushed: list[int] = []
+    real = local._datasync
+    monkeypatch.setattr(local, "_datasync", lambda fd: (flushed.append(fd), real(fd)))
+    backend = LocalBackend()
+    target = tmp_path / "big.bin"
+    chunk = bytes(range(256)) * 1024  # 256 KiB, four times the (patched) threshold
+    with backend.open_new(str(target)) as stream:
+        for _ in range(8):
+            stream.write(chunk)
+    assert flushed  # writeback started before the file was complete
+    assert not [t for t in threading.enumerate() if t.name == "archivist-writeback"]
+    assert target.read_bytes() == chunk * 8

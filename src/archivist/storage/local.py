@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import secrets
+import threading
 from collections.abc import Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from fsspec.implementations.local import LocalFileSystem
 
@@ -15,9 +17,14 @@ from archivist.storage._lock import FileLock
 from archivist.storage.base import Backend, content_token
 
 if TYPE_CHECKING:
+    from io import BufferedWriter
+
     from fsspec.spec import AbstractFileSystem
 
 __all__ = ["SYNC_EACH_LIMIT", "LocalBackend"]
+
+#: A new file is flushed to disk in the background each time this many more bytes are written.
+WRITEBACK_EVERY = 64 << 20
 
 #: Saves that write more files than this flush them with one ``os.sync()`` instead of an
 #: fsync each.
@@ -110,7 +117,11 @@ class LocalBackend(Backend):
         landed = False
         try:
             with stream:
-                yield stream
+                writer = _EarlyWriteback(stream)
+                try:
+                    yield cast("IO[bytes]", writer)
+                finally:
+                    writer.finish()  # no flush may outlive the file descriptor
             _link_if_absent(tmp, path)
             landed = True
         finally:
@@ -170,6 +181,55 @@ def _remove_empty_folder(folder: str) -> None:
     """Remove ``folder`` if it is empty; a folder another writer just filled stays."""
     with contextlib.suppress(OSError):
         os.rmdir(folder)
+
+
+class _EarlyWriteback(io.RawIOBase):
+    """Pass writes to a new file, and start flushing it to disk while it is being written.
+
+    Every :data:`WRITEBACK_EVERY` bytes, what was written so far is flushed on a worker
+    thread (``fdatasync``), so the fsync that makes the file durable before its commit has
+    little left to do instead of a whole large file. Small files never start a thread.
+    """
+
+    def __init__(self, stream: BufferedWriter) -> None:
+        super().__init__()
+        self._stream = stream
+        self._unflushed = 0
+        self._flusher: threading.Thread | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        written = self._stream.write(data)
+        self._unflushed += written
+        if self._unflushed >= WRITEBACK_EVERY and not (
+            self._flusher is not None and self._flusher.is_alive()
+        ):
+            self._unflushed = 0
+            self._stream.flush()
+            self._flusher = threading.Thread(
+                target=_datasync, args=(self._stream.fileno(),), name="archivist-writeback"
+            )
+            self._flusher.start()
+        return written
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def finish(self) -> None:
+        """Wait for a flush in progress (call before the file is closed)."""
+        if self._flusher is not None:
+            self._flusher.join()
+            self._flusher = None
+
+
+def _datasync(fd: int) -> None:
+    with contextlib.suppress(OSError):  # best effort: the fsync before the commit decides
+        getattr(os, "fdatasync", os.fsync)(fd)
 
 
 def _link_if_absent(source: str, target: str) -> None:
