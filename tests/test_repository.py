@@ -578,3 +578,18 @@ def test_a_failed_large_write_leaves_no_hashing_thread(repo_path: Path) -> None:
     assert caught.value.__traceback__ is not None
     assert threading.active_count() == before
     assert not (repo_path.parent / "x").exists()
+
+
+def test_mode_w_replaces_even_an_unreadable_manifest(repo_path: Path) -> None:
+    repository = Repository(repo_path, mode="w")
+    repository.log_artifact("a", 0, handler="json")
+    repository.save()
+    repo_path.write_text('[{"name": "a", "version"')  # truncated
+    with pytest.raises(ManifestError):
+        Repository(repo_path, mode="a")
+    fresh = Repository(repo_path, mode="w")
+    fresh.log_artifact("a", "new", handler="json")
+    fresh.save()
+    reread = Repository(repo_path, mode="r")
+    assert reread.versions("a") == [0]
+    assert reread.load_artifact("a") == "new"

@@ -34,6 +34,7 @@ from archivist.errors import (
     IntegrityError,
     InvalidModeError,
     InvalidVersionError,
+    ManifestError,
     ReadOnlyError,
     RepositoryNotFoundError,
     SerializationError,
@@ -50,7 +51,7 @@ from archivist.manifest import (
     utcnow,
 )
 from archivist.plugin.manager import get_handler, plugin_manager
-from archivist.stores import AbstractRepositoryStore, ManifestStore
+from archivist.stores import AbstractRepositoryStore, ManifestSnapshot, ManifestStore
 
 __all__ = ["MAX_COMMIT_ATTEMPTS", "Mode", "Repository", "VerificationReport"]
 
@@ -812,7 +813,14 @@ class Repository:
                     if fresh is not None:
                         base, token = fresh.records, fresh.token
             else:
-                snapshot = self.store.read()
+                try:
+                    snapshot = self.store.read()
+                except ManifestError:
+                    if not self._fresh:
+                        raise
+                    # Mode "w" replaces whatever is there, even a manifest that cannot be
+                    # read: only its token matters.
+                    snapshot = ManifestSnapshot([], self.store.current_token())
                 base, token = snapshot.records, snapshot.token
                 landed = _already_committed(base, new_records)
                 if landed is not None:

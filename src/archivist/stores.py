@@ -180,6 +180,16 @@ class AbstractRepositoryStore(ABC):
             The manifest is corrupt or breaks the contract.
         """
 
+    def current_token(self) -> str | None:
+        """Return the manifest's state token without parsing it (``None`` when absent).
+
+        Returns
+        -------
+        str or None
+            The token. The default reads and parses the manifest.
+        """
+        return self.read().token
+
     def read_if_changed(self, token: str | None) -> ManifestSnapshot | None:
         """Read the manifest unless it is still in the state ``token`` names.
 
@@ -340,6 +350,14 @@ class ManifestStore(AbstractRepositoryStore):
         except FileNotFoundError:
             return ManifestSnapshot([], None)
         return ManifestSnapshot(parse_manifest(data, self.location), token)
+
+    def current_token(self) -> str | None:
+        """Return the manifest's token from one read, without parsing it."""
+        try:
+            with storage_errors(f"reading {self.location}"):
+                return self.backend.read_with_token(self.path)[1]
+        except FileNotFoundError:
+            return None
 
     def read_if_changed(self, token: str | None) -> ManifestSnapshot | None:
         """Read the manifest, skipping the parse when its token is still ``token``."""
