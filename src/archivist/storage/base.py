@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import io
 import posixpath
+import secrets
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterator, Sequence
@@ -27,7 +28,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 import fsspec
 
-from archivist.errors import StaleTokenError
+from archivist.errors import StaleTokenError, StorageError
 
 if TYPE_CHECKING:
     from fsspec.spec import AbstractFileSystem
@@ -582,7 +583,20 @@ class ObjectStoreBackend(Backend):
 
     In single-writer mode (``single_writer=True``), the token is checked with a metadata
     request before an unconditional write; that is safe only when one process writes.
+
+    Attributes
+    ----------
+    conditions : str
+        How the store's conditions are named in messages, for example ``"conditional writes
+        (If-None-Match, If-Match)"``.
     """
+
+    conditions: ClassVar[str] = "conditional writes"
+
+    @property
+    def endpoint(self) -> str:
+        """The service address, named in messages (empty when the store has only one)."""
+        return ""
 
     @abstractmethod
     def current_token(self, path: str) -> str | None:
@@ -644,6 +658,100 @@ class ObjectStoreBackend(Backend):
         ChunkedUpload
             The upload; :meth:`open_new` commits or aborts it.
         """
+
+    def probe_conditional_writes(self, path: str) -> None:
+        """Check that the store enforces the conditions :meth:`put_if` sends.
+
+        Writes a probe object beside ``path`` only if absent, then again only if absent
+        (must be refused) and with a stale token (must be refused), and deletes it: three
+        uploads and a delete, once per process and :meth:`~Backend.conditional_write_scope`.
+
+        Parameters
+        ----------
+        path : str
+            A path about to be written; the probe goes in its folder.
+
+        Raises
+        ------
+        archivist.errors.StorageError
+            The store ignores or rejects the conditions: concurrent saves could silently
+            overwrite each other's versions.
+        """
+        probe = posixpath.join(posixpath.dirname(path), f".archivist-probe-{secrets.token_hex(8)}")
+        where = self.to_url(probe) + (f" ({self.endpoint})" if self.endpoint else "")
+        advice = (
+            f"archivist relies on {self.conditions} to keep concurrent saves from overwriting "
+            "each other's versions. Use a store that enforces them, or, if only one process "
+            "ever writes to this repository, pass single_writer=True in the storage options "
+            "to accept the risk."
+        )
+        try:
+            try:
+                token: str | None = self.put_if(probe, b"probe", None)
+            except StaleTokenError:
+                token = None  # a fresh random name "exists": the condition was evaluated
+            for stale, what in (
+                (None, "an only-if-absent condition"),
+                (self.stale_token(token), "a stale token"),
+            ):
+                try:
+                    self.put_if(probe, b"probe", stale)
+                except StaleTokenError:
+                    continue
+                raise StorageError(
+                    f"the store ignores {self.conditions}: a write with {what} that had to be "
+                    f"refused succeeded at {where}. {advice}"
+                )
+        except StorageError as exc:
+            if not self.refuses_conditions(exc):
+                raise
+            raise StorageError(
+                f"the store rejects {self.conditions} at {where}: {exc}. {advice}"
+            ) from exc
+        finally:
+            with contextlib.suppress(Exception):
+                self.discard(probe)
+
+    def stale_token(self, token: str | None) -> str:
+        """Return a token the object written with ``token`` surely does not have (for the probe).
+
+        Parameters
+        ----------
+        token : str or None
+            The token of the probe object, when known.
+
+        Returns
+        -------
+        str
+            By default a made-up quoted ETag.
+        """
+        return '"archivist-probe-stale"'
+
+    def refuses_conditions(self, error: StorageError) -> bool:
+        """Tell whether ``error`` means the store does not support the conditions at all.
+
+        Parameters
+        ----------
+        error : archivist.errors.StorageError
+            What a conditional upload raised.
+
+        Returns
+        -------
+        bool
+            ``False`` by default: the error is reported as it is.
+        """
+        return False
+
+    def discard(self, path: str) -> None:
+        """Delete ``path`` if it exists, in as few requests as the store allows (probe clean-up).
+
+        Parameters
+        ----------
+        path : str
+            The object.
+        """
+        with contextlib.suppress(FileNotFoundError):
+            self.delete(path)
 
     def replace_if_unchanged(self, path: str, data: bytes, token: str | None) -> str:
         """Replace ``path`` with one conditional upload (single-writer: a check, a plain one)."""

@@ -17,9 +17,6 @@ unless ``single_writer=True`` is given.
 
 from __future__ import annotations
 
-import contextlib
-import posixpath
-import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from datetime import UTC, datetime
@@ -64,6 +61,7 @@ class AzureBlobBackend(ObjectStoreBackend):
     """
 
     protocols: ClassVar[tuple[str, ...]] = ("az", "abfs", "abfss")
+    conditions: ClassVar[str] = "conditional writes (If-None-Match, If-Match)"
     part_size: int = 8 << 20
 
     def __init__(self, **storage_options: Any) -> None:
@@ -235,47 +233,6 @@ class AzureBlobBackend(ObjectStoreBackend):
     def conditional_write_scope(self, path: str) -> Hashable:
         """Probe once per account endpoint and container."""
         return (self.endpoint, self._split(path)[0])
-
-    def probe_conditional_writes(self, path: str) -> None:
-        """Check that the endpoint enforces conditions.
-
-        Uploads a probe blob next to ``path`` with ``If-None-Match: *`` twice (the second
-        must be refused) and with a wrong ``If-Match`` (must be refused), then deletes it.
-        Skipped in single-writer mode.
-
-        Parameters
-        ----------
-        path : str
-            A path about to be written; the probe goes in its folder.
-
-        Raises
-        ------
-        archivist.errors.StorageError
-            The store ignores or rejects the conditions: concurrent saves could silently
-            overwrite each other's versions.
-        """
-        probe = posixpath.join(posixpath.dirname(path), f".archivist-probe-{secrets.token_hex(8)}")
-        where = f"{self.to_url(probe)} ({self.endpoint})"
-        advice = (
-            "archivist relies on conditional writes (If-None-Match, If-Match) to keep "
-            "concurrent saves from overwriting each other's versions. Use an endpoint that "
-            "enforces them, or, if only one process ever writes to this repository, pass "
-            "single_writer=True in the storage options to accept the risk."
-        )
-        try:
-            self._put(probe, b"probe", _condition(None))
-            for token, header in ((None, "If-None-Match: *"), ('"0x0"', "a wrong If-Match")):
-                try:
-                    self._put(probe, b"probe", _condition(token))
-                except _ConditionFailed:
-                    continue
-                raise StorageError(
-                    f"the endpoint ignores conditional writes: an upload with {header} that "
-                    f"had to be refused succeeded at {where}. {advice}"
-                )
-        finally:
-            with contextlib.suppress(Exception):
-                self.delete(probe)
 
 
 def _condition(token: str | None) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import posixpath
 import secrets
 from collections.abc import Callable, Hashable, Iterator
 from datetime import UTC, datetime
@@ -69,6 +68,7 @@ class GCSBackend(ObjectStoreBackend):
     """
 
     protocols: ClassVar[tuple[str, ...]] = ("gs", "gcs")
+    conditions: ClassVar[str] = "generation preconditions (ifGenerationMatch)"
     part_size: int = 8 << 20
 
     def __init__(self, **storage_options: Any) -> None:
@@ -243,47 +243,9 @@ class GCSBackend(ObjectStoreBackend):
         """Probe once per endpoint and bucket."""
         return (self.endpoint, self._split(path)[0])
 
-    def probe_conditional_writes(self, path: str) -> None:
-        """Check that the endpoint enforces preconditions.
-
-        Uploads a probe object next to ``path`` with ``ifGenerationMatch=0`` twice (the
-        second must be refused) and with a wrong generation (must be refused), then deletes
-        it. Skipped in single-writer mode.
-
-        Parameters
-        ----------
-        path : str
-            A path about to be written; the probe goes in its folder.
-
-        Raises
-        ------
-        archivist.errors.StorageError
-            The store ignores or rejects the conditions: concurrent saves could silently
-            overwrite each other's versions.
-        """
-        probe = posixpath.join(posixpath.dirname(path), f".archivist-probe-{secrets.token_hex(8)}")
-        where = f"{self.to_url(probe)} ({self.endpoint})"
-        advice = (
-            "archivist relies on generation preconditions (ifGenerationMatch) to keep "
-            "concurrent saves from overwriting each other's versions. Use an endpoint that "
-            "enforces them, or, if only one process ever writes to this repository, pass "
-            "single_writer=True in the storage options to accept the risk."
-        )
-        try:
-            generation = self._upload(probe, b"probe", "0")
-            wrong = str(int(generation) + 1) if generation.isdigit() else "1"
-            for condition, what in (("0", "ifGenerationMatch=0"), (wrong, "a wrong generation")):
-                try:
-                    self._upload(probe, b"probe", condition)
-                except _ConditionFailed:
-                    continue
-                raise StorageError(
-                    f"the endpoint ignores generation preconditions: an upload with {what} "
-                    f"that had to be refused succeeded at {where}. {advice}"
-                )
-        finally:
-            with contextlib.suppress(Exception):
-                self.delete(probe)
+    def stale_token(self, token: str | None) -> str:
+        """Return a generation the probe object does not have (the next one)."""
+        return str(int(token) + 1) if token is not None and token.isdigit() else "1"
 
 
 class _GCSUpload(ChunkedUpload):

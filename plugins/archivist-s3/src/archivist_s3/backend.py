@@ -19,8 +19,6 @@ overwrite each other's manifest). A store that does not is refused with a
 from __future__ import annotations
 
 import contextlib
-import posixpath
-import secrets
 from collections.abc import Callable, Hashable, Iterator
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
@@ -85,6 +83,7 @@ class S3Backend(ObjectStoreBackend):
     """
 
     protocols: ClassVar[tuple[str, ...]] = ("s3", "s3a")
+    conditions: ClassVar[str] = "conditional writes (If-None-Match and If-Match on PutObject)"
     part_size: int = 8 << 20
 
     def __init__(self, **storage_options: Any) -> None:
@@ -258,66 +257,13 @@ class S3Backend(ObjectStoreBackend):
         bucket, _ = self._split(path)
         return (self.endpoint, bucket)
 
-    def probe_conditional_writes(self, path: str) -> None:
-        """Check that the store enforces conditional writes.
+    def refuses_conditions(self, error: StorageError) -> bool:
+        """Tell a store without conditional writes (400 or 501 to a conditional PUT)."""
+        return isinstance(error, _S3Error) and error.status in (400, 501)
 
-        Writes a probe object next to ``path`` with ``If-None-Match: *`` twice (the second
-        must be refused), then with a wrong ``If-Match`` (must be refused), and deletes it.
-        Skipped in single-writer mode.
-
-        Parameters
-        ----------
-        path : str
-            A path about to be written; the probe goes in its folder.
-
-        Raises
-        ------
-        archivist.errors.StorageError
-            The store ignores or rejects the conditions: concurrent saves could silently
-            overwrite each other's versions.
-        """
-        probe = posixpath.join(posixpath.dirname(path), f".archivist-probe-{secrets.token_hex(8)}")
-        where = f"{self.to_url(probe)} ({self.endpoint})"
-        advice = (
-            "archivist relies on conditional writes to keep concurrent saves from overwriting "
-            "each other's versions. Use a store that supports S3 conditional writes "
-            "(If-None-Match and If-Match on PutObject), or, if only one process ever writes to "
-            "this repository, pass single_writer=True in the storage options to accept the risk."
-        )
-        try:
-            try:
-                self._call("put_object", probe, Body=b"probe", IfNoneMatch="*")
-            except _S3Error as exc:
-                if exc.status in (400, 501):
-                    raise StorageError(
-                        f"the store rejects conditional writes (If-None-Match) at {where}: "
-                        f"{exc}. {advice}"
-                    ) from exc
-                raise
-            except _ConditionFailed:
-                pass  # a fresh random key "exists": conditions are at least evaluated
-            for condition, header in (
-                ({"IfNoneMatch": "*"}, "If-None-Match: *"),
-                ({"IfMatch": '"archivist-probe-stale-etag"'}, "If-Match"),
-            ):
-                try:
-                    self._call("put_object", probe, Body=b"probe", **condition)
-                except _ConditionFailed:
-                    continue
-                except _S3Error as exc:
-                    if exc.status in (400, 501):
-                        raise StorageError(
-                            f"the store rejects conditional writes ({header}) at {where}: "
-                            f"{exc}. {advice}"
-                        ) from exc
-                    raise
-                raise StorageError(
-                    f"the store ignores conditional writes: a PutObject with {header} that "
-                    f"had to be refused succeeded at {where}. {advice}"
-                )
-        finally:
-            with contextlib.suppress(Exception):
-                self._call("delete_object", probe)
+    def discard(self, path: str) -> None:
+        """``DeleteObject`` alone: it succeeds whether or not the key exists."""
+        self._call("delete_object", path)
 
 
 class _S3Upload(ChunkedUpload):
