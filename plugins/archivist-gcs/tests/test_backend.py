@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import pytest
 from archivist_gcs import GCSBackend
 
-from archivist import Backend, Repository, StaleTokenError, StorageError, get_backend
+from archivist import Backend, Repository, StorageError, get_backend
 from archivist.testing.backends import (
-    BackendConformanceTests,
     BackendTarget,
+    ObjectStoreConformanceTests,
     RepositoryOnBackendTests,
 )
 
 
-class TestGCSConformance(BackendConformanceTests):
+class TestGCSConformance(ObjectStoreConformanceTests):
     large_file_size = 17 << 20  # sixteen full chunks and a short last one
 
     @pytest.fixture
@@ -85,59 +84,3 @@ def test_a_missing_bucket_is_a_clear_storage_error(gcs_options: dict[str, Any]) 
     repository.log_artifact(name="features", value=[1], handler="json")
     with pytest.raises(StorageError, match="no-such-bucket-here' does not exist"):
         repository.save()
-
-
-class IgnoringGCSBackend(GCSBackend):
-    """Talks to the emulator as to an endpoint that ignores preconditions."""
-
-    def _upload(self, path: str, data: bytes, generation: str | None) -> str:
-        return super()._upload(path, data, None)
-
-
-def test_an_endpoint_without_preconditions_is_refused(
-    gcs_bucket: str, gcs_options: dict[str, Any]
-) -> None:
-    backend = IgnoringGCSBackend(**gcs_options)
-    with pytest.raises(StorageError, match="single_writer=True"):
-        backend.replace_if_unchanged(f"{gcs_bucket}/team/repository.json", b"[]", None)
-    with pytest.raises(StorageError, match="ignores generation preconditions"):
-        backend.write_if_absent(f"{gcs_bucket}/team/model/v0.json", b"{}")
-    assert list(backend.list(gcs_bucket)) == []
-
-
-def test_single_writer_mode_works_without_preconditions(
-    gcs_bucket: str, gcs_options: dict[str, Any]
-) -> None:
-    backend = IgnoringGCSBackend(single_writer=True, **gcs_options)
-    path = f"{gcs_bucket}/team/repository.json"
-    token = backend.replace_if_unchanged(path, b"[1]", None)
-    with pytest.raises(StaleTokenError):
-        backend.replace_if_unchanged(path, b"[2]", None)
-    token = backend.replace_if_unchanged(path, b"[2]", token)
-    assert backend.read_with_token(path) == (b"[2]", token)
-    backend.write_if_absent(f"{gcs_bucket}/team/a.bin", b"a")
-    with pytest.raises(FileExistsError):
-        backend.write_if_absent(f"{gcs_bucket}/team/a.bin", b"b")
-    url = f"gs://{gcs_bucket}/other/repository.json"
-    repository = Repository(url, mode="w", single_writer=True, **gcs_options)
-    repository.log_artifact(name="features", value=[1], handler="json")
-    repository.save()
-    assert Repository(url, mode="r", **gcs_options).load_artifact("features") == [1]
-
-
-def test_the_probe_runs_once_per_bucket(gcs_bucket: str, gcs_options: dict[str, Any]) -> None:
-    uploads: list[str | None] = []
-
-    class CountingGCSBackend(GCSBackend):
-        def _upload(self, path: str, data: bytes, generation: str | None) -> str:
-            uploads.append(generation)
-            return super()._upload(path, data, generation)
-
-    first, second = CountingGCSBackend(**gcs_options), CountingGCSBackend(**gcs_options)
-    first.write_if_absent(f"{gcs_bucket}/a/one", b"1")
-    assert len(uploads) == 4 and uploads[:2] == ["0", "0"] and uploads[3] == "0"
-    uploads.clear()
-    second.write_if_absent(f"{gcs_bucket}/a/two", b"2")
-    with contextlib.suppress(StaleTokenError):
-        second.replace_if_unchanged(f"{gcs_bucket}/a/two", b"3", None)
-    assert uploads == ["0", "0"]

@@ -10,13 +10,13 @@ from archivist_s3 import S3Backend
 
 from archivist import Repository, StaleTokenError, StorageError, get_backend
 from archivist.testing.backends import (
-    BackendConformanceTests,
     BackendTarget,
+    ObjectStoreConformanceTests,
     RepositoryOnBackendTests,
 )
 
 
-class TestS3Conformance(BackendConformanceTests):
+class TestS3Conformance(ObjectStoreConformanceTests):
     large_file_size = 41 << 20  # eight full parts and a short last one
 
     @pytest.fixture
@@ -87,35 +87,6 @@ def test_a_store_without_conditional_writes_is_refused(
     with pytest.raises(StorageError, match="conditional writes"):
         backend.write_if_absent(f"{s3_bucket}/team/model/v0.json", b"{}")
     assert list(backend.list(s3_bucket)) == []  # nothing written, the probe cleaned up
-
-
-def test_single_writer_mode_works_without_conditional_writes(
-    s3_bucket: str, s3_options: dict[str, Any]
-) -> None:
-    backend = IgnoringS3Backend(single_writer=True, **s3_options)
-    assert "single_writer" not in backend.storage_options
-    path = f"{s3_bucket}/team/repository.json"
-    token = backend.replace_if_unchanged(path, b"[1]", None)
-    with pytest.raises(StaleTokenError):
-        backend.replace_if_unchanged(path, b"[2]", None)
-    token = backend.replace_if_unchanged(path, b"[2]", token)
-    with pytest.raises(StaleTokenError):
-        backend.replace_if_unchanged(path, b"[3]", '"stale"')
-    assert backend.read_with_token(path) == (b"[2]", token)
-    backend.write_if_absent(f"{s3_bucket}/team/a.bin", b"a")
-    with pytest.raises(FileExistsError):
-        backend.write_if_absent(f"{s3_bucket}/team/a.bin", b"b")
-    assert not any(".archivist-probe" in p for p in backend.list(s3_bucket))
-
-
-def test_single_writer_is_a_storage_option_of_repository(
-    s3_bucket: str, s3_options: dict[str, Any]
-) -> None:
-    url = f"s3://{s3_bucket}/repository.json"
-    repository = Repository(url, mode="w", single_writer=True, **s3_options)
-    repository.log_artifact(name="features", value=[1], handler="json")
-    repository.save()
-    assert Repository(url, mode="r", **s3_options).load_artifact("features") == [1]
 
 
 def test_the_probe_runs_once_per_bucket(s3_bucket: str, s3_options: dict[str, Any]) -> None:

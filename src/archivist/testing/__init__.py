@@ -30,6 +30,7 @@ pytest.register_assert_rewrite("archivist.testing.handlers", "archivist.testing.
 from archivist.testing.backends import (  # noqa: E402
     BackendConformanceTests,
     BackendTarget,
+    ObjectStoreConformanceTests,
     RepositoryOnBackendTests,
     run_concurrent_saves,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "BackendTarget",
     "HandlerConformanceTests",
     "LegacyVersion",
+    "ObjectStoreConformanceTests",
     "RepositoryOnBackendTests",
     "archivist_register",
     "archivist_repository",

@@ -25,9 +25,11 @@ backend from it, so its storage options must be picklable.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import hashlib
 import json
 import multiprocessing
+import re
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterator, Mapping
@@ -38,13 +40,15 @@ from typing import Any, ClassVar, TypeVar
 
 import pytest
 
-from archivist.errors import StaleTokenError
-from archivist.storage.base import Backend
+from archivist.errors import StaleTokenError, StorageError
+from archivist.repository import Repository
+from archivist.storage.base import Backend, ObjectStoreBackend
 from archivist.stores import open_backend
 
 __all__ = [
     "BackendConformanceTests",
     "BackendTarget",
+    "ObjectStoreConformanceTests",
     "RepositoryOnBackendTests",
     "run_concurrent_saves",
 ]
@@ -158,8 +162,6 @@ def _save_versions(
     url: str, storage_options: Mapping[str, Any], name: str, worker: int, saves: int
 ) -> None:
     """Log and save ``saves`` versions of ``name`` into the repository at ``url``."""
-    from archivist.repository import Repository
-
     repository = Repository(url, mode="a", **storage_options)
     for i in range(saves):
         repository.log_artifact(name=name, value={"worker": worker, "save": i}, handler="json")
@@ -570,8 +572,6 @@ class RepositoryOnBackendTests:
         self, repository_location: tuple[str, dict[str, Any]]
     ) -> None:
         """The user guide's flow: log, versions, exact and as-of times, filter."""
-        from archivist.repository import Repository
-
         url, options = repository_location
         repository = Repository(url, mode="w", **options)
         repository.log_artifact(name="features", value=[0, 1, 2], handler="json", indent=4)
@@ -639,8 +639,6 @@ class RepositoryOnBackendTests:
         self, repository_location: tuple[str, dict[str, Any]]
     ) -> None:
         """New readers and refreshed ones see each commit at once."""
-        from archivist.repository import Repository
-
         url, options = repository_location
         writer = Repository(url, mode="w", **options)
         writer.log_artifact(name="model", value=1, handler="json")
@@ -657,8 +655,6 @@ class RepositoryOnBackendTests:
         self, repository_location: tuple[str, dict[str, Any]]
     ) -> None:
         """Concurrent saves number every version, gap-free, and every value loads."""
-        from archivist.repository import Repository
-
         url, options = repository_location
         expected = run_concurrent_saves(url, options, processes=self.processes, saves=self.saves)
         repository = Repository(url, mode="r", **options)
@@ -671,3 +667,97 @@ class RepositoryOnBackendTests:
             mine = [v["save"] for v in loaded if v["worker"] == worker]
             assert mine == sorted(mine)
         assert repository.verify().checked == len(expected)
+
+
+class ObjectStoreConformanceTests(BackendConformanceTests):
+    """The contract, plus what an :class:`~archivist.storage.base.ObjectStoreBackend` adds.
+
+    On top of :class:`BackendConformanceTests`: a store that ignores conditional writes is
+    refused (the probe), single-writer mode works without them, and the probe runs once per
+    :meth:`~archivist.Backend.conditional_write_scope`. The stores that ignore conditions
+    are simulated by subclasses of the tested backend whose ``put_if`` sends none.
+    """
+
+    @pytest.fixture
+    def store_class(self, opened: tuple[Backend, str]) -> type[ObjectStoreBackend]:
+        """Return the tested backend's class (an ObjectStoreBackend subclass)."""
+        backend_class = type(opened[0])
+        assert issubclass(backend_class, ObjectStoreBackend)
+        return backend_class
+
+    @staticmethod
+    def _ignoring(store_class: type[ObjectStoreBackend]) -> type[ObjectStoreBackend]:
+        def put_if(self: ObjectStoreBackend, path: str, data: bytes, token: str | None) -> str:
+            return self.put_unconditionally(path, data)
+
+        return type(f"Ignoring{store_class.__name__}", (store_class,), {"put_if": put_if})
+
+    def test_a_store_that_ignores_conditions_is_refused(
+        self,
+        backend_target: BackendTarget,
+        opened: tuple[Backend, str],
+        store_class: type[ObjectStoreBackend],
+    ) -> None:
+        """Without single-writer mode, no write reaches a store that ignores conditions."""
+        backend, base = opened
+        ignoring = self._ignoring(store_class)(**backend_target.storage_options)
+        with pytest.raises(StorageError, match="single_writer=True"):
+            ignoring.replace_if_unchanged(backend.join(base, "repository.json"), b"[]", None)
+        with pytest.raises(StorageError, match=re.escape(f"ignores {store_class.conditions}")):
+            ignoring.write_if_absent(backend.join(base, "model", "v0.json"), b"{}")
+        assert list(backend.list(base)) == []  # nothing written, the probe cleaned up
+
+    def test_single_writer_mode_works_without_conditions(
+        self,
+        backend_target: BackendTarget,
+        opened: tuple[Backend, str],
+        store_class: type[ObjectStoreBackend],
+    ) -> None:
+        """With ``single_writer=True`` the token is checked before each plain write."""
+        backend, base = opened
+        options = dict(backend_target.storage_options)
+        single = self._ignoring(store_class)(single_writer=True, **options)
+        assert "single_writer" not in single.storage_options
+        path = backend.join(base, "repository.json")
+        token = single.replace_if_unchanged(path, b"[1]", None)
+        with pytest.raises(StaleTokenError):
+            single.replace_if_unchanged(path, b"[2]", None)
+        token = single.replace_if_unchanged(path, b"[2]", token)
+        with pytest.raises(StaleTokenError):
+            single.replace_if_unchanged(path, b"[3]", single.stale_token(token))
+        assert single.read_with_token(path) == (b"[2]", token)
+        single.write_if_absent(backend.join(base, "a.bin"), b"a")
+        with pytest.raises(FileExistsError):
+            single.write_if_absent(backend.join(base, "a.bin"), b"b")
+        assert not any(".archivist-probe" in p for p in backend.list(base))
+
+        url = backend_target.url.rstrip("/") + "/single/repository.json"
+        repository = Repository(url, mode="w", single_writer=True, **options)
+        repository.log_artifact(name="features", value=[1], handler="json")
+        repository.save()
+        assert Repository(url, mode="r", **options).load_artifact("features") == [1]
+
+    def test_the_probe_runs_once_per_scope(
+        self,
+        backend_target: BackendTarget,
+        opened: tuple[Backend, str],
+        store_class: type[ObjectStoreBackend],
+    ) -> None:
+        """The first write probes (three conditional uploads); later ones, no more."""
+        backend, base = opened
+        sent: list[str | None] = []
+
+        def put_if(self: ObjectStoreBackend, path: str, data: bytes, token: str | None) -> str:
+            sent.append(token)
+            return store_class.put_if(self, path, data, token)
+
+        counting = type(f"Counting{store_class.__name__}", (store_class,), {"put_if": put_if})
+        first = counting(**backend_target.storage_options)
+        second = counting(**backend_target.storage_options)
+        first.write_if_absent(backend.join(base, "one"), b"1")
+        assert [token is None for token in sent] == [True, True, False]
+        sent.clear()
+        second.write_if_absent(backend.join(base, "two"), b"2")
+        with contextlib.suppress(StaleTokenError):
+            second.replace_if_unchanged(backend.join(base, "two"), b"3", None)
+        assert sent == [None]
