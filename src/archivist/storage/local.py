@@ -36,6 +36,7 @@ SYNC_EACH_LIMIT = 32
 #: The end of a temporary name ``.<file name>.<16 hex digits>.tmp`` that open_new writes.
 _TMP_SUFFIX = re.compile(r"[0-9a-f]{16}\.tmp")
 
+
 def _fsync_dir(path: str) -> None:
     """Make a rename in folder ``path`` durable (a no-op where folders cannot be opened)."""
     try:
