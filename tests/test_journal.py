@@ -319,3 +319,20 @@ def test_gc_collects_what_a_write_killed_midway_left(
     assert Repository(repo_path, mode="a").gc(older_than=timedelta(0)) == [str(partial)]
     assert not partial.exists() and user_tmp.exists()
     assert journals(repo_path) == []
+
+
+def test_mode_w_after_the_manifest_was_deleted_keeps_what_it_named(
+    repository: Repository, repo_path: Path
+) -> None:
+    """Nothing tells which files a manifest deleted by hand named: mode w keeps them all."""
+    repository.log_artifact("a", [2], handler="json")
+    with crash_at_commit(repository, landed=True):
+        repository.save()
+    committed = files_of(repo_path, "a")
+    repo_path.unlink()
+    replacing = Repository(repo_path, mode="w")
+    replacing.log_artifact("c", [0], handler="json")
+    replacing.save()
+    assert journals(repo_path) == []
+    assert Repository(repo_path, mode="a").gc(older_than=timedelta(0)) == []
+    assert files_of(repo_path, "a") == committed

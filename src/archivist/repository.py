@@ -869,6 +869,11 @@ class Repository:
                     fresh = self.store.read_if_changed(token)
                     if fresh is not None:
                         base, token = fresh.records, fresh.token
+                else:
+                    # Mode "w" has not read what it replaces (a manifest, or none because
+                    # someone deleted it): forget every other save's journal, which only
+                    # ever keeps files. Later rounds forget only what the manifest names.
+                    settle_replaced_journals(self.store, None, own=journal_id)
             else:
                 replaced: list[VersionRecord] | None
                 try:
