@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import logging
 import os
 import random
 import re
@@ -22,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from archivist._progress import close_callback, make_callback, metered
 from archivist._streams import stream_for
 from archivist._versions import parse_time, parse_version
 from archivist.errors import (
@@ -60,6 +62,7 @@ _MODES = ("r", "a", "w", "w+")
 
 #: How many times a save re-reads and re-merges the manifest after losing a race.
 MAX_COMMIT_ATTEMPTS = 64
+_log = logging.getLogger(__name__)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -236,6 +239,8 @@ class Repository:
         version: int | datetime | str | None = None,
         match: Literal["exact", "asof"] = "exact",
         validate: bool = True,
+        *,
+        progress: object = None,
         **reader_kwargs: Any,
     ) -> Any:
         """Load one version of an artifact.
@@ -255,6 +260,10 @@ class Repository:
         validate : bool, optional
             Refuse (``True``, default) or only warn (``False``) when the version was written
             under a different environment than the running one (e.g. Python version).
+        progress : bool or fsspec.callbacks.Callback, optional
+            Report the bytes read: ``True`` draws a bar on standard error for large files;
+            an fsspec ``Callback`` (anything with ``set_size`` and ``relative_update``) is
+            told the size and every byte read. See :mod:`archivist._progress`.
         **reader_kwargs
             Passed to the handler's ``read``.
 
@@ -279,9 +288,19 @@ class Repository:
             ``validate`` is true and the environment differs.
         """
         record = self._find(name, version, match)
-        return self._load(record, validate, reader_kwargs)
+        callback = make_callback(progress, f"loading {name}")
+        try:
+            return self._load(record, validate, reader_kwargs, callback)
+        finally:
+            close_callback(callback)
 
-    def _load(self, record: VersionRecord, validate: bool, reader_kwargs: dict[str, Any]) -> Any:
+    def _load(
+        self,
+        record: VersionRecord,
+        validate: bool,
+        reader_kwargs: dict[str, Any],
+        callback: Any = None,
+    ) -> Any:
         if self._is_pending(record):
             raise ArtifactNotFoundError(
                 f"version {record.version} of {record.name!r} is not saved yet; call save() first"
@@ -296,9 +315,11 @@ class Repository:
             if validate:
                 raise EnvironmentMismatchError(message + ". Pass validate=False to load anyway.")
             warnings.warn(message, ArchivistWarning, stacklevel=3)
+        if callback is not None and record.size is not None:
+            callback.set_size(record.size)
         with (
             self.store.open_file(record.name, record.fname, record.sha256, record.size) as raw,
-            stream_for(raw, handler.binary) as stream,
+            stream_for(metered(raw, callback), handler.binary) as stream,
         ):
             try:
                 return handler.read(stream, **reader_kwargs)
@@ -552,12 +573,15 @@ class Repository:
             if (name, fname) in referenced:
                 continue
             modified = self.store.file_modified(name, fname)
+            location = self.store.file_location(name, fname)
             if older_than > timedelta(0) and (modified is None or modified > cutoff):
+                _log.info("gc: keeping %s: modified %s, within %s", location, modified, older_than)
                 continue
             if not dry_run:
                 with contextlib.suppress(FileNotFoundError):
                     self.store.delete_file(name, fname)
-            removed.append(self.store.file_location(name, fname))
+            _log.info("gc: %s %s", "would delete" if dry_run else "deleted", location)
+            removed.append(location)
         return removed
 
     def __contains__(self, name: object) -> bool:
@@ -694,13 +718,20 @@ class Repository:
         self._committed = _with_expiry(self._committed, record.name, record.version, when)
         self._view = None
 
-    def save(self) -> None:
+    def save(self, *, progress: object = None) -> None:
         """Write the new versions' files, then commit them to the manifest.
 
         Files go first, each under a fresh name with write-if-absent; then the manifest is
         re-read, this save's versions are numbered after each name's current last version,
         and the manifest is replaced only if nobody committed in between (else it retries).
         A crash at any point leaves the repository at its old or its new state.
+
+        Parameters
+        ----------
+        progress : bool or fsspec.callbacks.Callback, optional
+            Report the bytes written: ``True`` draws a bar on standard error for large saves;
+            an fsspec ``Callback`` (anything with ``set_size`` and ``relative_update``) is
+            told every byte written.
 
         Raises
         ------
@@ -715,7 +746,11 @@ class Repository:
         self._require_writable()
         if not self._pending and not self._expiry_changes and not self._fresh:
             return
-        new_records = self._write_files()
+        callback = make_callback(progress, "saving")
+        try:
+            new_records = self._write_files(callback)
+        finally:
+            close_callback(callback)
         try:
             self.store.make_durable([(record.name, record.fname) for record in new_records])
             added = self._commit(new_records)
@@ -733,21 +768,21 @@ class Repository:
                 location=self.location, versions=[record.to_dict() for record in added]
             )
 
-    def _write_files(self) -> list[VersionRecord]:
+    def _write_files(self, callback: Any = None) -> list[VersionRecord]:
         written: list[VersionRecord] = []
         try:
             for pending in self._pending:
-                written.append(self._write_one(pending))
+                written.append(self._write_one(pending, callback))
         except BaseException:
             self._remove_files(written)
             raise
         return written
 
-    def _write_one(self, pending: _Pending) -> VersionRecord:
+    def _write_one(self, pending: _Pending, callback: Any = None) -> VersionRecord:
         record, handler = pending.record, pending.handler
 
         def write(raw: IO[bytes]) -> None:
-            with stream_for(raw, handler.binary) as stream:
+            with stream_for(metered(raw, callback), handler.binary) as stream:
                 try:
                     handler.write(pending.value, stream, **pending.writer_kwargs)
                 except ArchivistError:
@@ -827,6 +862,9 @@ class Repository:
                     # retried request was refused: the versions are committed, once.
                     self._token = token
                     self._committed = ManifestIndex(base)
+                    _log.info(
+                        "%s: an earlier commit attempt had landed; not retried", self.location
+                    )
                     return landed
             if self._fresh:
                 base = []
@@ -834,10 +872,18 @@ class Repository:
             try:
                 self._token = self.store.commit(merged, token)
             except StaleTokenError:
+                _log.info(
+                    "%s: another writer committed first (attempt %d of %d); re-reading and "
+                    "retrying",
+                    self.location,
+                    attempt + 1,
+                    MAX_COMMIT_ATTEMPTS,
+                )
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.25)
                 continue
             self._committed = ManifestIndex(merged)
+            _log_commit(self.location, new_records, added, attempt)
             return added
         raise ConflictError(
             f"gave up saving to {self.location} after {MAX_COMMIT_ATTEMPTS} attempts: other "
@@ -913,6 +959,25 @@ class Repository:
             location=self.location, versions=[r.to_dict() for r in added]
         )
         return added[0].to_dict()
+
+
+def _log_commit(
+    location: str,
+    new_records: Sequence[VersionRecord],
+    added: Sequence[VersionRecord],
+    attempt: int,
+) -> None:
+    """Log a commit, and each version renumbered because another writer committed first."""
+    _log.info("%s: committed %d new version(s) (attempt %d)", location, len(added), attempt + 1)
+    for old, new in zip(new_records, added, strict=True):
+        if old.version != new.version:
+            _log.info(
+                "%s: %r renumbered from version %d to %d after another writer's commit",
+                location,
+                new.name,
+                old.version,
+                new.version,
+            )
 
 
 def _already_committed(
