@@ -66,6 +66,11 @@ def verify(
         echo(f"orphan (referenced by no version): {orphan}")
 
 
+def _can_ask() -> bool:
+    """Tell whether standard input is a terminal, where a person can confirm."""
+    return sys.stdin.isatty()
+
+
 def _duration(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
     return parse_duration(value)
 
@@ -112,7 +117,7 @@ def gc(
         for location in candidates:
             echo(f"would delete {location}")
     if not yes:
-        if not sys.stdin.isatty():
+        if not _can_ask():
             raise click.UsageError(
                 f"{len(candidates)} file(s) would be deleted; standard input is not a terminal "
                 "to confirm: pass --yes to delete, or --dry-run to only list"
