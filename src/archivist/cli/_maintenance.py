@@ -36,7 +36,7 @@ def verify(
 ) -> None:
     """Check every stored file of REPO against its SHA-256 and size; exit 1 on a mismatch.
 
-    Also lists versions without a digest (written by lazyscribe; `archivist adopt` records
+    Also lists versions without a digest (written by lazyscribe; archivist adopt records
     them) and files no version references.
     """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
