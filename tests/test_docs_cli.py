@@ -46,7 +46,7 @@ def test_the_readme_quick_start_runs(tmp_path: Path) -> None:
     run_blocks(lines, tmp_path)
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"])
+@pytest.mark.parametrize("path", [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"])
 def test_no_example_holds_a_placeholder_that_fails_when_pasted(path: Path) -> None:
     for block in re.findall(r"```(?:python|bash|toml)\n(.*?)```", path.read_text(), re.DOTALL):
         assert "YYYY" not in block, f"{path.name}: an example holds a placeholder"
