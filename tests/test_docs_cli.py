@@ -37,10 +37,7 @@ def test_the_readme_quick_start_runs(tmp_path: Path) -> None:
     """The archivist lines of the README run; pip and dev.py lines are CI's own steps."""
     blocks = BASH.findall((ROOT / "README.md").read_text())
     lines = [
-        line
-        for block in blocks
-        for line in block.splitlines()
-        if line.startswith("archivist ")
+        line for block in blocks for line in block.splitlines() if line.startswith("archivist ")
     ]
     assert len(lines) >= 4
     run_blocks(lines, tmp_path)
