@@ -4,6 +4,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
 from archivist import Repository
@@ -79,3 +80,25 @@ def test_diff_of_binary_versions_summarizes_the_records(repo: Path, invoke: Invo
 def test_diff_names_a_missing_version(repo: Path, invoke: Invoke) -> None:
     result = invoke("diff", str(repo), "features", "0", "7", code=1)
     assert "7" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_large_transfers_draw_a_bar_unless_quiet(
+    repo: Path, invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archivist.cli import _files
+
+    drawn: list[bool] = []
+
+    class Terminal(_files.RichCallback):  # type: ignore[misc,name-defined]
+        def __init__(self, description: str, threshold: int) -> None:
+            super().__init__(description, threshold=threshold, force=True)
+
+        def close(self) -> None:
+            drawn.append(self.shown)
+            super().close()
+
+    monkeypatch.setattr(_files, "RichCallback", Terminal)
+    monkeypatch.setattr(_files, "PROGRESS_THRESHOLD", 10)  # the stored files are small
+    invoke("cat", str(repo), "features")
+    invoke("-q", "cat", str(repo), "features")
+    assert drawn == [True, False]

@@ -122,4 +122,5 @@ def cli(ctx: click.Context, verbose: int, quiet: int, debug: bool) -> None:
     Exit codes: 0 ok, 1 a check failed or what was asked for does not exist, 2 usage error.
     """
     ctx.meta["archivist.debug"] = debug
+    ctx.meta["archivist.quiet"] = quiet > 0
     _configure_logging(ctx, verbose, quiet)

@@ -11,7 +11,7 @@ from typing import IO, Any
 
 import click
 
-from archivist._progress import RichCallback, metered
+from archivist._progress import PROGRESS_THRESHOLD, RichCallback, metered
 from archivist.cli._app import cli
 from archivist.cli._common import (
     VersionSpec,
@@ -38,9 +38,15 @@ def _record(repository: Repository, spec: str) -> dict[str, Any]:
     return repository.get_artifact_metadata(wanted.name, wanted.version, wanted.match)
 
 
+def _threshold(quiet: bool) -> int:
+    """Bytes after which ``get`` and ``cat`` draw a bar: never with ``-q``."""
+    return sys.maxsize if quiet else PROGRESS_THRESHOLD
+
+
 def _copy(repository: Repository, record: dict[str, Any], out: IO[bytes]) -> int:
     """Copy a version's stored file, verified against its digest first, into ``out``."""
-    callback = RichCallback(f"{record['name']} v{record['version']}")
+    quiet = bool(click.get_current_context().find_root().meta.get("archivist.quiet"))
+    callback = RichCallback(f"{record['name']} v{record['version']}", threshold=_threshold(quiet))
     if record.get("size") is not None:
         callback.set_size(record["size"])
     copied = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
@@ -150,4 +151,5 @@ def show(
         return
     width = max(len(key) for key in record)
     for key, value in record.items():
-        echo(f"{key.ljust(width)}  {'-' if value is None else value}")
+        shown = json.dumps(value) if isinstance(value, dict | list) else value
+        echo(f"{key.ljust(width)}  {'-' if value is None else shown}")
