@@ -164,3 +164,10 @@ def test_json_output_is_only_json(repo: Path, invoke: Invoke) -> None:
         ["release", "list", str(repo)],
     ):
         json.loads(invoke("-v", *args, "--json").stdout)
+
+
+@pytest.mark.parametrize("group", [[], ["release"]])
+def test_command_summaries_are_whole_sentences(invoke: Invoke, group: list[str]) -> None:
+    listing = invoke(*group, "--help").stdout.split("Commands:")[1]
+    for line in listing.strip().splitlines():
+        assert line.rstrip().endswith(".") and not line.rstrip().endswith("..."), line

@@ -67,7 +67,9 @@ def demo(folder: Path) -> None:
 @cli.command("demo")
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 def demo_command(folder: Path | None) -> None:
-    """Log, version and time-travel artifacts in a repository on local disk.
+    """Create a demo repository and time-travel in it.
+
+    Logs, versions and time-travels artifacts in a repository on local disk.
 
     The repository is created in FOLDER (kept), or in a temporary folder removed afterwards.
     """

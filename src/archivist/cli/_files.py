@@ -85,7 +85,9 @@ def get(
     storage_options_json: str | None,
     storage_option_pairs: tuple[str, ...],
 ) -> None:
-    """Write the stored file of one version, verified against its SHA-256, to a file.
+    """Write a version's stored file, verified, to a file.
+
+    The file is checked against its SHA-256 before anything is written.
 
     Large files show a progress bar on standard error when it is a terminal.
     """
@@ -119,7 +121,10 @@ def get(
 def cat(
     repo: str, spec: str, storage_options_json: str | None, storage_option_pairs: tuple[str, ...]
 ) -> None:
-    """Write the stored file of one version, verified against its SHA-256, to standard output."""
+    """Print a version's stored file, verified.
+
+    The file is checked against its SHA-256 before anything is printed.
+    """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     record = _record(repository, spec)
     out = sys.stdout.buffer
@@ -155,7 +160,9 @@ def diff(
     storage_options_json: str | None,
     storage_option_pairs: tuple[str, ...],
 ) -> None:
-    """Compare versions A and B of artifact NAME (B defaults to the latest).
+    """Compare two versions of an artifact.
+
+    Versions A and B of artifact NAME (B defaults to the latest).
 
     Text artifacts get a unified diff; binary ones a summary of what their records differ
     in: size, digest, and what the handler recorded (e.g. schema and row count).

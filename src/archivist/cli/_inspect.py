@@ -62,7 +62,9 @@ def ls(
     storage_options_json: str | None,
     storage_option_pairs: tuple[str, ...],
 ) -> None:
-    """List the artifacts of REPO: versions, latest, handler, size, created.
+    """List the artifacts of a repository.
+
+    One row per artifact: versions, latest, handler, size, created.
 
     The latest version is the newest that has not expired (blank when all have).
     """
@@ -102,7 +104,10 @@ def log(
     storage_options_json: str | None,
     storage_option_pairs: tuple[str, ...],
 ) -> None:
-    """Show the history of artifact NAME in REPO, newest first, with expiry."""
+    """Show an artifact's history, newest first.
+
+    Every version of artifact NAME in REPO, with its expiry.
+    """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     numbers = repository.versions(name)
     records = [record_summary(repository.get_artifact_metadata(name, n)) for n in numbers]
@@ -138,7 +143,9 @@ def show(
     storage_options_json: str | None,
     storage_option_pairs: tuple[str, ...],
 ) -> None:
-    """Show the manifest record of one version (default: the latest).
+    """Show the record of one version.
+
+    NAME alone means the latest version.
 
     VERSION is a number (-1 is the last), an ISO time, or ~TIME for the newest version
     created at or before it: features@0, features@-1, features@~2026-01-31.

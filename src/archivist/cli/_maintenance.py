@@ -34,7 +34,9 @@ def verify(
     storage_options_json: str | None,
     storage_option_pairs: tuple[str, ...],
 ) -> None:
-    """Check every stored file of REPO against its SHA-256 and size; exit 1 on a mismatch.
+    """Check every stored file against its SHA-256.
+
+    Exit code 1 when a file is missing or does not match its SHA-256 and size.
 
     Also lists versions without a digest (written by lazyscribe; archivist adopt records
     them) and files no version references.
@@ -99,7 +101,9 @@ def gc(
     storage_options_json: str | None,
     storage_option_pairs: tuple[str, ...],
 ) -> None:
-    """Delete files that saves wrote but never committed, after listing them and asking.
+    """Delete files of saves that never committed.
+
+    Lists them first, and asks before deleting (--yes skips the question).
 
     Refuses when REPO has no manifest, so a mistyped path never deletes anything.
     """
@@ -145,7 +149,10 @@ def adopt(
     storage_options_json: str | None,
     storage_option_pairs: tuple[str, ...],
 ) -> None:
-    """Record a SHA-256 and size for versions stored without one (written by lazyscribe).
+    """Record digests for versions stored without one.
+
+    Versions lazyscribe wrote have no SHA-256 and size in their records; adopt hashes their
+    files and records both.
 
     From then on every read of them is verified. The files are read once to hash them.
     """

@@ -37,7 +37,10 @@ def _as_dict(release_: Release) -> dict[str, Any]:
 
 @cli.group("release")
 def release() -> None:
-    """Releases: a tag pinning one version of every artifact (releases.json beside REPO)."""
+    """Tag releases pinning a version of every artifact.
+
+    Releases are kept in releases.json beside REPO.
+    """
 
 
 @release.command("create")
@@ -52,7 +55,7 @@ def create(
     storage_options_json: str | None,
     storage_option_pairs: tuple[str, ...],
 ) -> None:
-    """Pin the latest version of every artifact of REPO under TAG (e.g. v1.0.0)."""
+    """Pin the latest version of every artifact under TAG."""
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     made = create_release(repository, tag)
     store = _store(repository, storage_options(storage_options_json, storage_option_pairs))
@@ -102,7 +105,10 @@ def show(
     storage_options_json: str | None,
     storage_option_pairs: tuple[str, ...],
 ) -> None:
-    """Show one release: by tag, by creation time, ~TIME for the newest by then (default newest)."""
+    """Show one release.
+
+    By tag, by creation time, or ~TIME for the newest by then (default: the newest).
+    """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     store = _store(repository, storage_options(storage_options_json, storage_option_pairs))
     if which is None:
@@ -127,7 +133,9 @@ def from_toml(
     storage_options_json: str | None,
     storage_option_pairs: tuple[str, ...],
 ) -> None:
-    """Tag v{version} from CONFIG in each repository its [tool.archivist] lists.
+    """Tag the project version in every repository a TOML file lists.
+
+    The tag is v{version}; the repositories are [tool.archivist].repositories.
 
     CONFIG defaults to ./pyproject.toml; the version is [project].version.
     """
