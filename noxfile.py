@@ -1,4 +1,4 @@
-"""Sessions: tests, lint, typecheck, docs, demo, bench. Run them with ``python3 dev.py -s NAME``."""
+"""Sessions: tests, lint, typecheck, docs, install, demo, bench (`python3 dev.py -s NAME`)."""
 
 from __future__ import annotations
 
@@ -97,6 +97,27 @@ def docs(session: nox.Session) -> None:
         "tests/handlers/test_writing_a_handler.py",
     ]
     session.run("pytest", *docs_tests, "-q")
+
+
+#: What the install check puts in a fresh environment: the README's command, core + plugins.
+INSTALL_CHECK = ["./plugins/archivist-parquet", "./plugins/archivist-s3"]
+
+
+@nox.session(venv_backend="none")
+def install(session: nox.Session) -> None:
+    """Install core + parquet + s3 into a fresh venv with the documented command; use them."""
+    target = Path(session.create_tmp()) / "fresh-venv"
+    python = target / ("Scripts" if os.name == "nt" else "bin") / "python"
+    session.run("uv", "venv", "--quiet", "--clear", str(target), external=True)
+    session.run("uv", "pip", "install", "--python", str(python), ".", *INSTALL_CHECK, external=True)
+    check = (
+        "import archivist; "
+        "assert archivist.get_handler('parquet').alias == 'parquet'; "
+        "assert archivist.get_backend('s3'); "
+        "print('core + parquet + s3 installed from the checkout:', archivist.__version__)"
+    )
+    session.run(str(python), "-c", check, external=True)
+    session.run(str(python), "-m", "archivist", "--version", external=True)
 
 
 @nox.session

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -69,3 +70,21 @@ def crash_at_commit(repository: Repository, *, landed: bool) -> Iterator[None]:
             yield
     finally:
         del store.commit, store.read
+
+
+def make_orphan(
+    manifest: Path, name: str = "features", fname: str = "orphan.json", age_seconds: float = 7200
+) -> Path:
+    """Leave a real orphan: a save of ``manifest`` that died before its commit, aged.
+
+    The save's file and journal are dated ``age_seconds`` back, as if it crashed then.
+    """
+    repository = Repository(manifest, mode="a")
+    repository.log_artifact(name, [], handler="json", fname=fname)
+    with crash_at_commit(repository, landed=False):
+        repository.save()
+    path = manifest.parent / name / fname
+    old = time.time() - age_seconds
+    for file in [path, *(manifest.parent / f".{manifest.name}.archivist").glob("*.journal")]:
+        os.utime(file, (old, old))
+    return path

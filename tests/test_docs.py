@@ -22,12 +22,15 @@ def test_every_hook_has_a_section() -> None:
         assert f"## `{name}`" in text, f"docs/hooks.md has no section for {name}"
 
 
-def test_readme_opens_with_the_two_commands() -> None:
+def test_readme_opens_with_what_it_is_and_the_two_commands() -> None:
     lines = (ROOT / "README.md").read_text().splitlines()
-    assert lines[0] == "```bash"
-    assert lines[1].startswith("python3 dev.py -s demo")
-    assert lines[2].startswith("python3 dev.py -s tests")
-    assert lines[3] == "```"
+    assert lines[0] == "# archivist"
+    first_screen = lines[:24]
+    assert "## Quick start" in first_screen
+    demo = first_screen.index(next(line for line in first_screen if "dev.py -s demo" in line))
+    assert first_screen[demo - 1] == "```bash"
+    assert first_screen[demo].startswith("python3 dev.py -s demo")
+    assert first_screen[demo + 1].startswith("python3 dev.py -s tests")
     ci = (ROOT / ".ci" / "run").read_text()
     assert "python3 dev.py -s tests" in ci
 

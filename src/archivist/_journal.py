@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["JournalEntry", "SaveJournal", "collect_garbage", "settle_replaced_journals"]
 
-logger = logging.getLogger("archivist")
+logger = logging.getLogger(__name__)
 
 #: The journal file format; a journal of another format is left alone by gc.
 JOURNAL_FORMAT = 1

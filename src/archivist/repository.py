@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import logging
 import os
 import random
 import re
@@ -28,6 +29,7 @@ from archivist._journal import (
     collect_garbage,
     settle_replaced_journals,
 )
+from archivist._progress import close_callback, make_callback, metered
 from archivist._streams import stream_for
 from archivist._versions import parse_time, parse_version
 from archivist.errors import (
@@ -67,6 +69,7 @@ _MODES = ("r", "a", "w", "w+")
 
 #: How many times a save re-reads and re-merges the manifest after losing a race.
 MAX_COMMIT_ATTEMPTS = 64
+_log = logging.getLogger(__name__)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -244,6 +247,8 @@ class Repository:
         version: int | datetime | str | None = None,
         match: Literal["exact", "asof"] = "exact",
         validate: bool = True,
+        *,
+        progress: object = None,
         **reader_kwargs: Any,
     ) -> Any:
         """Load one version of an artifact.
@@ -263,6 +268,10 @@ class Repository:
         validate : bool, optional
             Refuse (``True``, default) or only warn (``False``) when the version was written
             under a different environment than the running one (e.g. Python version).
+        progress : bool or fsspec.callbacks.Callback, optional
+            Report the bytes read: ``True`` draws a bar on standard error for large files;
+            an fsspec ``Callback`` (anything with ``set_size`` and ``relative_update``) is
+            told the size and every byte read. See :mod:`archivist._progress`.
         **reader_kwargs
             Passed to the handler's ``read``.
 
@@ -287,9 +296,19 @@ class Repository:
             ``validate`` is true and the environment differs.
         """
         record = self._find(name, version, match)
-        return self._load(record, validate, reader_kwargs)
+        callback = make_callback(progress, f"loading {name}")
+        try:
+            return self._load(record, validate, reader_kwargs, callback)
+        finally:
+            close_callback(callback)
 
-    def _load(self, record: VersionRecord, validate: bool, reader_kwargs: dict[str, Any]) -> Any:
+    def _load(
+        self,
+        record: VersionRecord,
+        validate: bool,
+        reader_kwargs: dict[str, Any],
+        callback: Any = None,
+    ) -> Any:
         if self._is_pending(record):
             raise ArtifactNotFoundError(
                 f"version {record.version} of {record.name!r} is not saved yet; call save() first"
@@ -304,9 +323,11 @@ class Repository:
             if validate:
                 raise EnvironmentMismatchError(message + ". Pass validate=False to load anyway.")
             warnings.warn(message, ArchivistWarning, stacklevel=3)
+        if callback is not None and record.size is not None:
+            callback.set_size(record.size)
         with (
             self.store.open_file(record.name, record.fname, record.sha256, record.size) as raw,
-            stream_for(raw, handler.binary) as stream,
+            stream_for(metered(raw, callback), handler.binary) as stream,
         ):
             try:
                 return handler.read(stream, **reader_kwargs)
@@ -704,13 +725,20 @@ class Repository:
         self._committed = _with_expiry(self._committed, record.name, record.version, when)
         self._view = None
 
-    def save(self) -> None:
+    def save(self, *, progress: object = None) -> None:
         """Write the new versions' files, then commit them to the manifest.
 
         Files go first, each under a fresh name with write-if-absent; then the manifest is
         re-read, this save's versions are numbered after each name's current last version,
         and the manifest is replaced only if nobody committed in between (else it retries).
         A crash at any point leaves the repository at its old or its new state.
+
+        Parameters
+        ----------
+        progress : bool or fsspec.callbacks.Callback, optional
+            Report the bytes written: ``True`` draws a bar on standard error for large saves;
+            an fsspec ``Callback`` (anything with ``set_size`` and ``relative_update``) is
+            told every byte written.
 
         Raises
         ------
@@ -729,7 +757,11 @@ class Repository:
             self.store,
             [JournalEntry(p.record.name, p.record.fname, p.auto_fname) for p in self._pending],
         )
-        new_records = self._write_files(journal)
+        callback = make_callback(progress, "saving")
+        try:
+            new_records = self._write_files(journal, callback)
+        finally:
+            close_callback(callback)
         added = self._commit_written(new_records, journal)
         self._pending.clear()
         self._pending_last.clear()
@@ -787,22 +819,24 @@ class Repository:
         self._remove_files(new_records)
         journal.close()
 
-    def _write_files(self, journal: SaveJournal) -> list[VersionRecord]:
+    def _write_files(self, journal: SaveJournal, callback: Any = None) -> list[VersionRecord]:
         written: list[VersionRecord] = []
         try:
             for pending in self._pending:
-                written.append(self._write_one(pending, journal))
+                written.append(self._write_one(pending, journal, callback))
         except BaseException:
             self._remove_files(written)
             journal.close()
             raise
         return written
 
-    def _write_one(self, pending: _Pending, journal: SaveJournal) -> VersionRecord:
+    def _write_one(
+        self, pending: _Pending, journal: SaveJournal, callback: Any = None
+    ) -> VersionRecord:
         record, handler = pending.record, pending.handler
 
         def write(raw: IO[bytes]) -> None:
-            with stream_for(raw, handler.binary) as stream:
+            with stream_for(metered(raw, callback), handler.binary) as stream:
                 try:
                     handler.write(pending.value, stream, **pending.writer_kwargs)
                 except ArchivistError:
@@ -895,6 +929,9 @@ class Repository:
                     # retried request was refused: the versions are committed, once.
                     self._token = token
                     self._committed = ManifestIndex(base)
+                    _log.info(
+                        "%s: an earlier commit attempt had landed; not retried", self.location
+                    )
                     return landed
             if self._fresh:
                 base = []
@@ -902,10 +939,18 @@ class Repository:
             try:
                 self._token = self.store.commit(merged, token)
             except StaleTokenError:
+                _log.info(
+                    "%s: another writer committed first (attempt %d of %d); re-reading and "
+                    "retrying",
+                    self.location,
+                    attempt + 1,
+                    MAX_COMMIT_ATTEMPTS,
+                )
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.25)
                 continue
             self._committed = ManifestIndex(merged)
+            _log_commit(self.location, new_records, added, attempt)
             return added
         raise ConflictError(
             f"gave up saving to {self.location} after {MAX_COMMIT_ATTEMPTS} attempts: other "
@@ -986,6 +1031,25 @@ class Repository:
             location=self.location, versions=[r.to_dict() for r in added]
         )
         return added[0].to_dict()
+
+
+def _log_commit(
+    location: str,
+    new_records: Sequence[VersionRecord],
+    added: Sequence[VersionRecord],
+    attempt: int,
+) -> None:
+    """Log a commit, and each version renumbered because another writer committed first."""
+    _log.info("%s: committed %d new version(s) (attempt %d)", location, len(added), attempt + 1)
+    for old, new in zip(new_records, added, strict=True):
+        if old.version != new.version:
+            _log.info(
+                "%s: %r renumbered from version %d to %d after another writer's commit",
+                location,
+                new.name,
+                old.version,
+                new.version,
+            )
 
 
 def _already_committed(

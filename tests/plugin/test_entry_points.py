@@ -88,7 +88,7 @@ def test_without_the_plugin_parquet_names_its_distribution(tmp_path: Any) -> Non
         ARCHIVIST_DISABLE_PLUGIN_AUTOLOAD="1",
     )
     assert "no handler named 'parquet'" in out
-    assert "pip install archivist-parquet" in out
+    assert "pip install ./plugins/archivist-parquet" in out
 
 
 class Reversed(Handler):

@@ -187,9 +187,11 @@ for call, name in ((archivist.get_handler, "parquet"), (archivist.get_backend, "
     ).stdout.splitlines()
     assert out[0].startswith("UnknownHandlerError no handler named 'parquet'")
     assert "Installed handlers: json, pickle." in out[0]
-    assert "pip install archivist-parquet" in out[0]
-    assert out[1].startswith("UnknownBackendError") and "pip install archivist-s3" in out[1]
-    assert "pip install archivist-azure" in out[2]
+    assert "pip install ./plugins/archivist-parquet" in out[0]
+    assert "not on the package index" in out[0]
+    assert out[1].startswith("UnknownBackendError")
+    assert "pip install ./plugins/archivist-s3" in out[1]
+    assert "pip install ./plugins/archivist-azure" in out[2]
     assert "pip install" not in out[3]
 
 
@@ -204,3 +206,12 @@ class UpperPlugin:
     @archivist.hookimpl
     def archivist_register_handlers() -> list[type[Handler]]:
         return [UpperText]
+
+
+def test_the_hint_names_the_index_once_a_distribution_is_published(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert "pip install ./plugins/archivist-parquet" in manager._install_hint("parquet")
+    monkeypatch.setattr(manager, "PUBLISHED_DISTRIBUTIONS", frozenset({"archivist-parquet"}))
+    assert manager._install_hint("parquet").endswith("pip install archivist-parquet")
+    assert manager._install_hint("nope") == ""

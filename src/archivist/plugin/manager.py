@@ -32,6 +32,7 @@ from archivist.storage.base import Backend
 __all__ = [
     "DISABLE_AUTOLOAD_ENV",
     "OPTIONAL_DISTRIBUTIONS",
+    "PUBLISHED_DISTRIBUTIONS",
     "backends",
     "get_backend",
     "get_handler",
@@ -59,6 +60,10 @@ OPTIONAL_DISTRIBUTIONS: Mapping[str, str] = MappingProxyType(
         "abfss": "archivist-azure",
     }
 )
+
+#: The optional distributions published on the package index (the others install from a
+#: checkout of archivist's repository, where each is a folder under ``plugins/``).
+PUBLISHED_DISTRIBUTIONS: frozenset[str] = frozenset()
 
 _BUILTIN_PLUGINS = (
     "archivist.handlers.hooks",
@@ -352,7 +357,12 @@ def _install_hint(name: str) -> str:
     dist = OPTIONAL_DISTRIBUTIONS.get(name)
     if dist is None:
         return ""
-    return f" {name!r} is provided by the distribution {dist}: pip install {dist}"
+    if dist in PUBLISHED_DISTRIBUTIONS:
+        return f" {name!r} is provided by the distribution {dist}: pip install {dist}"
+    return (
+        f" {name!r} is provided by the distribution {dist}, which is not on the package index: "
+        f"from an archivist checkout, pip install ./plugins/{dist}"
+    )
 
 
 _PLUGINS = _Plugins()

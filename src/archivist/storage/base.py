@@ -18,6 +18,7 @@ import builtins
 import contextlib
 import hashlib
 import io
+import logging
 import posixpath
 import secrets
 import threading
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from fsspec.spec import AbstractFileSystem
 
 __all__ = ["Backend", "ChunkedUpload", "ObjectStoreBackend", "content_token"]
+
+_log = logging.getLogger(__name__)
 
 #: (backend class, scope) pairs whose conditional writes were probed in this process.
 _PROBED: set[tuple[type, Hashable]] = set()
@@ -713,6 +716,7 @@ class ObjectStoreBackend(Backend):
         """
         probe = posixpath.join(posixpath.dirname(path), f".archivist-probe-{secrets.token_hex(8)}")
         where = self.to_url(probe) + (f" ({self.endpoint})" if self.endpoint else "")
+        _log.info("probing that the store enforces %s at %s", self.conditions, where)
         advice = (
             f"archivist relies on {self.conditions} to keep concurrent saves from overwriting "
             "each other's versions. Use a store that enforces them, or, if only one process "
@@ -745,6 +749,7 @@ class ObjectStoreBackend(Backend):
         finally:
             with contextlib.suppress(Exception):
                 self.discard(probe)
+        _log.info("the store enforces %s at %s", self.conditions, where)
 
     def stale_token(self, token: str | None) -> str:
         """Return a token the object written with ``token`` surely does not have (for the probe).

@@ -28,6 +28,7 @@ import concurrent.futures
 import contextlib
 import hashlib
 import json
+import logging
 import multiprocessing
 import re
 import threading
@@ -742,8 +743,9 @@ class ObjectStoreConformanceTests(BackendConformanceTests):
         backend_target: BackendTarget,
         opened: tuple[Backend, str],
         store_class: type[ObjectStoreBackend],
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
-        """The first write probes (three conditional uploads); later ones, no more."""
+        """The first write probes (three conditional uploads, logged); later ones, no more."""
         backend, base = opened
         sent: list[str | None] = []
 
@@ -754,8 +756,10 @@ class ObjectStoreConformanceTests(BackendConformanceTests):
         counting = type(f"Counting{store_class.__name__}", (store_class,), {"put_if": put_if})
         first = counting(**backend_target.storage_options)
         second = counting(**backend_target.storage_options)
-        first.write_if_absent(backend.join(base, "one"), b"1")
+        with caplog.at_level(logging.INFO, logger="archivist"):
+            first.write_if_absent(backend.join(base, "one"), b"1")
         assert [token is None for token in sent] == [True, True, False]
+        assert f"the store enforces {store_class.conditions}" in caplog.text
         sent.clear()
         second.write_if_absent(backend.join(base, "two"), b"2")
         with contextlib.suppress(StaleTokenError):

@@ -1,0 +1,237 @@
+"""Progress reports for transfers: fsspec-compatible callbacks and metered streams.
+
+:meth:`Repository.save <archivist.Repository.save>` and
+:meth:`Repository.load_artifact <archivist.Repository.load_artifact>` take ``progress``:
+``True`` for a bar on standard error (drawn by rich, only once a transfer passes
+:data:`PROGRESS_THRESHOLD` bytes), or any object with fsspec's ``Callback`` methods
+``set_size`` and ``relative_update`` (for example ``fsspec.callbacks.TqdmCallback()``), which
+is told the bytes as they pass. The CLI uses the same callbacks for ``get`` and ``cat``.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from typing import IO, TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+
+from fsspec.callbacks import Callback
+
+from archivist.errors import ArchivistError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+    from typing_extensions import Buffer
+
+__all__ = [
+    "PROGRESS_THRESHOLD",
+    "ProgressCallback",
+    "RichCallback",
+    "make_callback",
+    "metered",
+]
+
+#: A bar appears once a transfer passes this many bytes (or is known to be this large).
+PROGRESS_THRESHOLD = 8 << 20
+
+
+@runtime_checkable
+class ProgressCallback(Protocol):
+    """What archivist calls on a progress object: the two methods of fsspec's ``Callback``."""
+
+    def set_size(self, size: int) -> None:
+        """Announce the transfer's total bytes, when known."""
+
+    def relative_update(self, inc: int = 1) -> None:
+        """Report ``inc`` more bytes transferred."""
+
+
+class RichCallback(Callback):  # type: ignore[misc] # fsspec ships no type information
+    """An fsspec ``Callback`` that draws a rich progress bar on standard error.
+
+    The bar appears only once the transfer passes ``threshold`` bytes (or its announced size
+    does) and standard error is a terminal, so small transfers and logs stay quiet.
+
+    Parameters
+    ----------
+    description : str, optional
+        The text beside the bar.
+    threshold : int, optional
+        Bytes after which the bar appears (default :data:`PROGRESS_THRESHOLD`).
+    force : bool, optional
+        Draw even when standard error is not a terminal (tests, notebooks).
+    **kwargs
+        Passed to ``fsspec.callbacks.Callback``.
+    """
+
+    def __init__(
+        self,
+        description: str = "",
+        threshold: int = PROGRESS_THRESHOLD,
+        force: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.description = description
+        self.threshold = threshold
+        self.force = force
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def call(self, *args: Any, **kwargs: Any) -> None:
+        """Redraw the bar after ``set_size``, ``relative_update`` or ``absolute_update``."""
+        if self._progress is None:
+            if max(self.value, self.size or 0) < self.threshold:
+                return
+            if not (self.force or sys.stderr.isatty()):
+                return
+            self._start()
+        assert self._progress is not None
+        assert self._task is not None
+        self._progress.update(self._task, completed=self.value, total=self.size)
+
+    def _start(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=Console(file=sys.stderr, force_terminal=self.force or None),
+            transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(self.description, total=self.size)
+
+    @property
+    def shown(self) -> bool:
+        """Whether the bar has been drawn."""
+        return self._progress is not None
+
+    def close(self) -> None:
+        """Remove the bar, if it was drawn."""
+        if self._progress is not None:
+            self._progress.stop()
+
+
+class InvalidProgressError(ArchivistError, TypeError):
+    """``progress`` is neither a bool nor a callback with ``set_size`` and ``relative_update``."""
+
+
+def make_callback(progress: object, description: str) -> ProgressCallback | None:
+    """Turn a ``progress`` argument into a callback, or ``None`` for no reports.
+
+    Parameters
+    ----------
+    progress : bool, ProgressCallback or None
+        ``None``/``False``: no reports; ``True``: a :class:`RichCallback`; anything with
+        ``set_size`` and ``relative_update`` (fsspec's ``Callback``) is used as it is.
+    description : str
+        The text beside a bar created here.
+
+    Returns
+    -------
+    ProgressCallback or None
+        The callback.
+
+    Raises
+    ------
+    InvalidProgressError
+        ``progress`` is something else.
+    """
+    if progress is None or progress is False:
+        return None
+    if progress is True:
+        return RichCallback(description)
+    if isinstance(progress, ProgressCallback):
+        return progress
+    raise InvalidProgressError(
+        "progress must be True, False, None or an object with set_size() and "
+        f"relative_update() such as an fsspec Callback, got {type(progress).__name__}"
+    )
+
+
+def close_callback(callback: ProgressCallback | None) -> None:
+    """Close a callback that has ``close`` (a bar archivist drew is removed)."""
+    close = getattr(callback, "close", None)
+    if callable(close):
+        close()
+
+
+class _Metered(io.BufferedIOBase):
+    """A byte stream that reports every byte read or written through it to a callback."""
+
+    def __init__(self, raw: IO[bytes], callback: ProgressCallback) -> None:
+        super().__init__()
+        self._raw = raw
+        self._callback = callback
+
+    def readable(self) -> bool:
+        return self._raw.readable()
+
+    def writable(self) -> bool:
+        return self._raw.writable()
+
+    def seekable(self) -> bool:
+        return self._raw.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._raw.read(-1 if size is None else size)
+        self._callback.relative_update(len(data))
+        return data
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+    def readinto(self, buffer: Buffer) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def write(self, data: Buffer) -> int:
+        written = self._raw.write(data)
+        self._callback.relative_update(memoryview(data).nbytes)
+        return written
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+    def close(self) -> None:
+        """Close this view only; the underlying stream stays open for its owner."""
+        super().close()
+
+
+def metered(raw: IO[bytes], callback: ProgressCallback | None) -> IO[bytes]:
+    """Return ``raw``, reporting its bytes to ``callback`` when there is one.
+
+    Parameters
+    ----------
+    raw : IO[bytes]
+        The stream (left open when the returned view is closed).
+    callback : ProgressCallback or None
+        Told every byte read or written.
+
+    Returns
+    -------
+    IO[bytes]
+        ``raw`` itself without a callback, else a view of it that reports.
+    """
+    if callback is None:
+        return raw
+    return cast("IO[bytes]", _Metered(raw, callback))

@@ -1,0 +1,294 @@
+"""Arguments every ``archivist`` command shares: REPO, storage options, NAME@VERSION, --json."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import click
+from fsspec.core import split_protocol
+
+from archivist.errors import RepositoryNotFoundError
+from archivist.repository import Mode, Repository
+
+__all__ = [
+    "DEFAULT_REPOSITORY",
+    "VersionSpec",
+    "json_option",
+    "open_repository",
+    "parse_duration",
+    "parse_version_spec",
+    "repository_argument",
+    "resolve_repository",
+    "storage_options",
+    "storage_options_option",
+]
+
+#: REPO when none is given.
+DEFAULT_REPOSITORY = "repository.json"
+MANIFEST_NAME = "repository.json"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def repository_argument(function: F) -> F:
+    """Add the optional ``REPO`` argument (default ``./repository.json``)."""
+    return click.argument("repo", default=DEFAULT_REPOSITORY, metavar="[REPO]")(function)
+
+
+def json_option(function: F) -> F:
+    """Add ``--json``: print one JSON document and nothing else on standard output."""
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        help="Print one JSON document on standard output, and nothing else.",
+    )(function)
+
+
+def storage_options_option(function: F) -> F:
+    """Add ``--storage-options JSON`` and the repeatable ``--storage-option KEY=VALUE``."""
+    function = click.option(
+        "--storage-option",
+        "storage_option_pairs",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="One fsspec storage option; repeatable. VALUE is read as JSON when it parses "
+        "(true, 3, null), else as text.",
+    )(function)
+    return click.option(
+        "--storage-options",
+        "storage_options_json",
+        metavar="JSON",
+        help="fsspec storage options as a JSON object, e.g. '{\"anon\": true}'.",
+    )(function)
+
+
+def storage_options(options_json: str | None, pairs: tuple[str, ...]) -> dict[str, Any]:
+    """Merge ``--storage-options`` and ``--storage-option`` values into one dict.
+
+    Parameters
+    ----------
+    options_json : str or None
+        A JSON object.
+    pairs : tuple[str, ...]
+        ``KEY=VALUE`` strings; they override keys of the JSON object.
+
+    Returns
+    -------
+    dict[str, Any]
+        The options.
+
+    Raises
+    ------
+    click.BadParameter
+        The JSON is not an object, or a pair has no ``=``.
+    """
+    options: dict[str, Any] = {}
+    if options_json:
+        try:
+            parsed = json.loads(options_json)
+        except ValueError as exc:
+            raise click.BadParameter(
+                f"not valid JSON ({exc}); write an object such as '{{\"anon\": true}}'",
+                param_hint="--storage-options",
+            ) from None
+        if not isinstance(parsed, dict):
+            raise click.BadParameter(
+                f"must be a JSON object, got {type(parsed).__name__}",
+                param_hint="--storage-options",
+            )
+        options.update(parsed)
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(
+                f"{pair!r} is not KEY=VALUE, e.g. --storage-option anon=true",
+                param_hint="--storage-option",
+            )
+        try:
+            options[key.strip()] = json.loads(text)
+        except ValueError:
+            options[key.strip()] = text
+    return options
+
+
+def resolve_repository(repo: str, **options: Any) -> str:
+    """Turn REPO (a manifest path, a folder holding one, or a URL) into a manifest location.
+
+    Parameters
+    ----------
+    repo : str
+        What the user gave.
+    **options
+        Storage options, to look inside a remote folder.
+
+    Returns
+    -------
+    str
+        The manifest's path or URL.
+    """
+    protocol, _ = split_protocol(repo)
+    if protocol in (None, "file", "local"):
+        local = Path(repo[len("file://") :] if repo.startswith("file://") else repo)
+        return os.fspath(local / MANIFEST_NAME) if local.is_dir() else repo
+    if repo.endswith("/"):
+        return repo + MANIFEST_NAME
+    if repo.endswith(".json"):
+        return repo
+    from archivist.stores import open_backend
+
+    backend, path = open_backend(repo, **options)
+    if backend.exists(backend.join(path, MANIFEST_NAME)):
+        return repo + "/" + MANIFEST_NAME
+    return repo
+
+
+def open_repository(
+    repo: str, mode: Mode, options_json: str | None, pairs: tuple[str, ...]
+) -> Repository:
+    """Open REPO, which must exist, in ``mode``.
+
+    A repository that is not there is an error for every command, writers included, so a
+    mistyped path never creates or deletes anything.
+
+    Raises
+    ------
+    archivist.errors.RepositoryNotFoundError
+        There is no manifest at REPO; the message names what was looked for.
+    """
+    options = storage_options(options_json, pairs)
+    location = resolve_repository(repo, **options)
+    try:
+        repository = Repository(location, mode="r", **options)
+    except RepositoryNotFoundError:
+        raise RepositoryNotFoundError(
+            f"no repository at {location}: there is no repository.json there. Give the path "
+            "or URL of a repository.json, or the folder holding one (REPO defaults to "
+            "./repository.json)"
+        ) from None
+    if mode == "r":
+        return repository
+    return Repository(location, mode=mode, **options)
+
+
+@dataclass(frozen=True)
+class VersionSpec:
+    """``NAME@VERSION`` parsed: the name, the version value, and how to match a time."""
+
+    name: str
+    version: int | str | None
+    match: Literal["exact", "asof"]
+
+    def __str__(self) -> str:
+        if self.version is None:
+            return self.name
+        return f"{self.name}@{'~' if self.match == 'asof' else ''}{self.version}"
+
+
+_NUMBER = re.compile(r"[+-]?\d+")
+
+
+def parse_version_text(text: str) -> tuple[int | str, Literal["exact", "asof"]]:
+    """Parse the part after ``@``: a number, an ISO time, or ``~``TIME for as-of."""
+    if text.startswith("~"):
+        return text[1:], "asof"
+    if _NUMBER.fullmatch(text):
+        return int(text), "exact"
+    return text, "exact"
+
+
+def parse_version_spec(spec: str, names: Callable[[], list[str]] | None = None) -> VersionSpec:
+    """Parse ``NAME``, ``NAME@3``, ``NAME@-1``, ``NAME@2026-01-31T12:00`` or ``NAME@~2026-01-31``.
+
+    Parameters
+    ----------
+    spec : str
+        What the user gave.
+    names : callable, optional
+        Returns the repository's artifact names: a name that itself holds ``@`` is taken
+        whole when it is one of them.
+
+    Returns
+    -------
+    VersionSpec
+        The name and version.
+
+    Raises
+    ------
+    click.BadParameter
+        The name is empty.
+    """
+    if names is not None and "@" in spec and spec in names():
+        return VersionSpec(spec, None, "exact")
+    name, sep, text = spec.rpartition("@")
+    if not sep:
+        return VersionSpec(spec, None, "exact")
+    if not name:
+        raise click.BadParameter(f"{spec!r} has no artifact name before '@'; write NAME@VERSION")
+    if not text:
+        return VersionSpec(name, None, "exact")
+    version, match = parse_version_text(text)
+    return VersionSpec(name, version, match)
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])", re.IGNORECASE)
+_UNITS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse seconds (``3600``, ``0.5``) or a duration (``1h``, ``30m``, ``1h30m``, ``2d``).
+
+    Parameters
+    ----------
+    text : str
+        The duration.
+
+    Returns
+    -------
+    datetime.timedelta
+        The duration.
+
+    Raises
+    ------
+    click.BadParameter
+        Negative, not finite, or not understood.
+    """
+    cleaned = text.strip()
+    seconds: float
+    try:
+        seconds = float(cleaned)
+    except ValueError:
+        parts = _DURATION.findall(cleaned)
+        if not parts or _DURATION.sub("", cleaned).strip():
+            raise click.BadParameter(
+                f"{text!r} is not a duration; give seconds (3600) or e.g. 1h, 30m, 1h30m, 2d"
+            ) from None
+        seconds = sum(float(value) * _UNITS[unit.lower()] for value, unit in parts)
+    if not math.isfinite(seconds) or seconds < 0:
+        raise click.BadParameter(f"{text!r} must be a finite, non-negative duration")
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise click.BadParameter(f"{text!r} is too long a duration") from None
+
+
+def record_summary(record: dict[str, Any]) -> dict[str, Any]:
+    """Return the fields ``log`` shows of a version record."""
+    return {
+        "name": record["name"],
+        "version": record["version"],
+        "created_at": record["created_at"],
+        "expiry": record.get("expiry"),
+        "handler": record["handler"],
+        "size": record.get("size"),
+        "sha256": record.get("sha256"),
+        "fname": record["fname"],
+    }

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from archivist import Repository
+
+Invoke = Callable[..., Result]
+
+
+def parse_json(result: Result) -> object:
+    return json.loads(result.stdout)  # stdout holds exactly one JSON document
+
+
+def test_ls_lists_each_artifact_as_json(repo: Path, invoke: Invoke) -> None:
+    rows = parse_json(invoke("ls", str(repo), "--json"))
+    assert [row["name"] for row in rows] == ["features", "model"]
+    features = rows[0]
+    assert features["versions"] == 2 and features["latest"] == 1
+    assert features["handler"] == "json" and features["size"] > 0
+    assert set(features) == {"name", "versions", "latest", "handler", "size", "created_at"}
+
+
+def test_ls_human_output_is_plain_text_off_a_terminal(repo: Path, invoke: Invoke) -> None:
+    out = invoke("ls", str(repo)).stdout
+    lines = out.splitlines()
+    assert lines[0].split() == ["NAME", "VERSIONS", "LATEST", "HANDLER", "SIZE", "CREATED"]
+    assert lines[1].split()[:4] == ["features", "2", "1", "json"]
+    assert "\x1b" not in out and "│" not in out  # no colour codes, no box drawing
+
+
+def test_repo_defaults_to_the_current_folder(
+    repo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(repo)
+    assert len(parse_json(invoke("ls", "--json"))) == 2
+
+
+@pytest.mark.parametrize("form", ["folder", "manifest", "file-url"])
+def test_repo_is_a_folder_a_manifest_or_a_url(repo: Path, invoke: Invoke, form: str) -> None:
+    arg = {
+        "folder": str(repo),
+        "manifest": str(repo / "repository.json"),
+        "file-url": (repo / "repository.json").as_uri(),
+    }[form]
+    assert len(parse_json(invoke("ls", arg, "--json"))) == 2
+
+
+def test_repo_in_a_memory_folder_url(invoke: Invoke, memory_url: str) -> None:
+    repository = Repository(memory_url, mode="w")
+    repository.log_artifact(name="a", value=1, handler="json")
+    repository.save()
+    folder = memory_url.rsplit("/", 1)[0]
+    assert parse_json(invoke("ls", folder, "--json"))[0]["name"] == "a"
+    assert parse_json(invoke("ls", folder + "/", "--json"))[0]["name"] == "a"
+
+
+def test_a_missing_repository_is_one_line_and_exit_1(tmp_path: Path, invoke: Invoke) -> None:
+    result = invoke("ls", str(tmp_path / "typo"), code=1)
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "no repository at" in result.stderr and "repository.json" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_log_is_newest_first_with_expiry(repo: Path, invoke: Invoke) -> None:
+    repository = Repository(repo / "repository.json", mode="w+")
+    repository.set_artifact_expiry("features", 0, expiry="2020-01-01")
+    repository.save()
+    records = parse_json(invoke("log", str(repo), "features", "--json"))
+    assert [r["version"] for r in records] == [1, 0]
+    assert records[1]["expiry"].startswith("2020-01-01") and records[0]["expiry"] is None
+    human = invoke("log", str(repo), "features").stdout.splitlines()
+    assert human[1].split()[0] == "1" and "2020-01-01" in human[2]
+
+
+def test_log_of_an_unknown_name_names_what_exists(repo: Path, invoke: Invoke) -> None:
+    result = invoke("log", str(repo), "featurez", code=1)
+    assert "'features'" in result.stderr and "'model'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("spec", "version"),
+    [("features", 1), ("features@0", 0), ("features@-1", 1), ("features@-2", 0)],
+)
+def test_show_by_number(repo: Path, invoke: Invoke, spec: str, version: int) -> None:
+    assert parse_json(invoke("show", str(repo), spec, "--json"))["version"] == version
+
+
+def test_show_by_time_and_as_of(repo: Path, invoke: Invoke) -> None:
+    first = Repository(repo / "repository.json", mode="r").get_artifact_metadata("features", 0)
+    exact = parse_json(invoke("show", str(repo), f"features@{first['created_at']}", "--json"))
+    assert exact["version"] == 0
+    later = parse_json(invoke("show", str(repo), "features@~2999-01-01", "--json"))
+    assert later["version"] == 1
+    result = invoke("show", str(repo), "features@~2000-01-01", code=1)
+    assert "predates" in result.stderr or "no version" in result.stderr.lower()
+
+
+def test_show_human_lists_every_field(repo: Path, invoke: Invoke) -> None:
+    out = invoke("show", str(repo), "features@0").stdout
+    for field in ("name", "version", "handler", "fname", "created_at", "sha256", "size"):
+        assert any(line.split()[0] == field for line in out.splitlines())
+
+
+def test_a_malformed_version_is_a_usage_error(repo: Path, invoke: Invoke) -> None:
+    result = invoke("show", str(repo), "features@yesterday", code=2)
+    assert "ISO 8601" in result.stderr
+    invoke("show", str(repo), "@3", code=2)
+
+
+def _write_manifest(path: Path, **fields: object) -> None:
+    record = {
+        "name": "features",
+        "version": 0,
+        "handler": "json",
+        "fname": "x.json",
+        "created_at": "2026-01-01T00:00:00",
+        **fields,
+    }
+    path.write_text(json.dumps([record]))
+
+
+def test_control_characters_are_escaped_in_human_output(tmp_path: Path, invoke: Invoke) -> None:
+    # other tools write manifests too: a field may hold terminal escapes
+    manifest = tmp_path / "repository.json"
+    _write_manifest(manifest, note="\x1b[2Jgone\u202e")
+    out = invoke("show", str(manifest), "features").stdout
+    assert "\x1b" not in out and "\u202e" not in out
+    assert "\\x1b[2Jgone\\u202e" in out
+    record = parse_json(invoke("show", str(manifest), "features", "--json"))
+    assert isinstance(record, dict) and record["note"] == "\x1b[2Jgone\u202e"
+
+
+def test_control_characters_are_escaped_in_errors(tmp_path: Path, invoke: Invoke) -> None:
+    manifest = tmp_path / "repository.json"
+    _write_manifest(manifest, name="evil\x1b[2J")
+    result = invoke("ls", str(manifest), code=1)
+    assert "\x1b" not in result.stderr and "evil\\x1b[2J" in result.stderr

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from fsspec.callbacks import Callback
+
+from archivist import Repository
+from archivist._progress import (
+    InvalidProgressError,
+    RichCallback,
+    make_callback,
+    metered,
+)
+
+
+class Recorder(Callback):  # type: ignore[misc]
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_save_reports_every_byte_written(repo_path: Path) -> None:
+    repository = Repository(repo_path, mode="w")
+    repository.log_artifact(name="text", value=list(range(1000)), handler="json")
+    repository.log_artifact(name="blob", value=b"x" * 100_000, handler="pickle")
+    recorder = Recorder()
+    repository.save(progress=recorder)
+    total = sum(r["size"] for r in Repository(repo_path, mode="r"))
+    assert recorder.value == total and recorder.closed
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "handler"), [("t", [1, 2, 3], "json"), ("b", b"z" * 5000, "pickle")]
+)
+def test_load_reports_the_size_and_the_bytes_read(
+    repo_path: Path, name: str, value: object, handler: str
+) -> None:
+    repository = Repository(repo_path, mode="w")
+    repository.log_artifact(name=name, value=value, handler=handler)
+    repository.save()
+    recorder = Recorder()
+    assert repository.load_artifact(name, progress=recorder) == value
+    size = repository.get_artifact_metadata(name)["size"]
+    assert recorder.size == size and recorder.value == size and recorder.closed
+
+
+def test_progress_true_and_false(repo_path: Path) -> None:
+    repository = Repository(repo_path, mode="w")
+    repository.log_artifact(name="a", value=[1], handler="json")
+    repository.save(progress=True)  # small: no bar, and no error
+    assert repository.load_artifact("a", progress=False) == [1]
+    assert isinstance(make_callback(True, "x"), RichCallback)
+    assert make_callback(None, "x") is None and make_callback(False, "x") is None
+
+
+def test_a_bad_progress_value_is_refused_before_writing(repo_path: Path) -> None:
+    repository = Repository(repo_path, mode="w")
+    repository.log_artifact(name="a", value=[1], handler="json")
+    with pytest.raises(InvalidProgressError, match="fsspec Callback"):
+        repository.save(progress="yes")
+    assert not repo_path.exists()
+    with pytest.raises(TypeError):
+        make_callback(3, "x")
+
+
+def test_the_bar_appears_only_past_the_threshold(capsys: pytest.CaptureFixture[str]) -> None:
+    callback = RichCallback("big", threshold=100, force=True)
+    callback.relative_update(50)
+    assert not callback.shown
+    callback.relative_update(60)
+    assert callback.shown
+    callback.close()
+    known = RichCallback("known", threshold=100, force=True)
+    known.set_size(1000)
+    assert known.shown
+    known.close()
+    off_terminal = RichCallback("pipe", threshold=1)  # stderr is captured: not a terminal
+    off_terminal.relative_update(10)
+    assert not off_terminal.shown
+
+
+def test_metered_streams_pass_bytes_through() -> None:
+    recorder = Recorder()
+    raw = io.BytesIO()
+    stream = metered(raw, recorder)
+    stream.write(b"abc")
+    stream.write(memoryview(b"defg"))
+    assert raw.getvalue() == b"abcdefg" and recorder.value == 7
+    raw.seek(0)
+    reader = metered(raw, recorder)
+    buffer = bytearray(4)
+    assert reader.readinto(buffer) == 4 and bytes(buffer) == b"abcd"
+    assert reader.read() == b"efg" and recorder.value == 14
+    assert reader.seekable() and reader.tell() == 7
+    reader.close()
+    assert not raw.closed
+    assert metered(raw, None) is raw
