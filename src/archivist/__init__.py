@@ -35,6 +35,7 @@ from archivist.errors import (
     UnknownHandlerError,
     UnsavedChangesError,
     UnsupportedOperationError,
+    UntrustedArtifactError,
     VersionNotFoundError,
 )
 from archivist.experiment import Experiment
@@ -119,6 +120,7 @@ __all__ = [
     "UnknownHandlerError",
     "UnsavedChangesError",
     "UnsupportedOperationError",
+    "UntrustedArtifactError",
     "VerificationReport",
     "VersionNotFoundError",
     "VersionRecord",
