@@ -39,3 +39,22 @@ def tree_digest(folder: Path) -> dict[str, str]:
             path = Path(root) / name
             out[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
+
+
+@pytest.fixture(autouse=True)
+def _no_trust_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test under the default trust policy, whatever ARCHIVIST_TRUST says."""
+    monkeypatch.delenv("ARCHIVIST_TRUST", raising=False)
+
+
+@pytest.fixture
+def lazyscribe_repo(tmp_path: Path) -> Path:
+    """A repository lazyscribe 2.2.2 wrote: a pickle and a JSON version, no digests."""
+    import lazyscribe
+
+    path = tmp_path / "repository.json"
+    repository = lazyscribe.Repository(str(path), mode="w")
+    repository.log_artifact("model", {"w": 1}, handler="pickle")
+    repository.log_artifact("features", [0, 1], handler="json")
+    repository.save()
+    return path

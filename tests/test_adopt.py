@@ -11,23 +11,6 @@ import lazyscribe
 import pytest
 
 from archivist import ArchivistWarning, ReadOnlyError, Repository
-from archivist._trust import TRUST_ENV
-
-
-@pytest.fixture(autouse=True)
-def _no_trust_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(TRUST_ENV, raising=False)
-
-
-@pytest.fixture
-def lazyscribe_repo(tmp_path: Path) -> Path:
-    """A repository lazyscribe 2.2.2 wrote: a pickle and a JSON version, no digests."""
-    path = tmp_path / "repository.json"
-    repository = lazyscribe.Repository(str(path), mode="w")
-    repository.log_artifact("model", {"w": 1}, handler="pickle")
-    repository.log_artifact("features", [0, 1], handler="json")
-    repository.save()
-    return path
 
 
 def records(path: Path) -> list[dict[str, Any]]:
