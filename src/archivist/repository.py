@@ -512,7 +512,8 @@ class Repository:
         Raises
         ------
         archivist.errors.IntegrityError
-            A file is missing or does not match; the message lists every such version.
+            A file is missing, not a regular file, or does not match its digest or size; the
+            message lists every such version (each file is hashed in one bounded pass).
         """
         problems: list[str] = []
         unverifiable: list[tuple[str, int]] = []
