@@ -169,8 +169,12 @@ def test_a_folder_in_place_of_the_file_is_an_integrity_error(repo_path: Path) ->
 
 
 def run_isolated(code: str, *args: str) -> str:
-    """Run ``code`` in a child Python limited to 2 GiB, for 60 s; return what it printed."""
-    limit = "import resource\nresource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
+    """Run ``code`` in a child Python (2 GiB, files up to 64 MiB, 60 s); return its output."""
+    limit = (
+        "import resource\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 20, 64 << 20))\n"
+    )
     try:
         result = subprocess.run(
             [sys.executable, "-c", limit + code, *args],
@@ -273,3 +277,48 @@ def test_verify_lists_every_bad_version_instead_of_stopping(repo_path: Path) -> 
         line = next(line for line in output.splitlines() if f"version {version} " in line)
         assert why in line, line
     assert "version 6 " not in output
+
+
+PROMOTE = """
+import sys
+from archivist import Project, Repository
+experiment = Project(sys.argv[1], mode="r")["run"]
+try:
+    experiment.promote_artifact(Repository(sys.argv[2], mode="w"), "model")
+except Exception as exc:
+    print(type(exc).__name__, exc)
+else:
+    print("promoted")
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_promotion_never_copies_an_irregular_source_without_bound(tmp_path: Path) -> None:
+    project = Project(tmp_path / "project.json", mode="w")
+    with project.log("run") as experiment:
+        experiment.log_artifact("model", {"w": 1}, handler="pickle")
+    project.save()
+    experiment = Project(tmp_path / "project.json", mode="r")["run"]
+    path = Path(experiment.artifact_location(experiment.artifacts[0]))
+    path.unlink()
+    path.symlink_to("/dev/zero")
+    target = tmp_path / "repo" / "repository.json"
+    output = run_isolated(PROMOTE, str(tmp_path / "project.json"), str(target))
+    assert output.startswith("IntegrityError"), output
+    assert "character device" in output
+    assert not target.parent.exists() or not any(target.parent.rglob("*.pkl"))
+
+
+def test_an_experiment_artifact_replaced_by_a_folder_is_an_integrity_error(
+    tmp_path: Path,
+) -> None:
+    project = Project(tmp_path / "project.json", mode="w")
+    with project.log("run") as experiment, experiment.log_test("slice") as test:
+        test.log_artifact("rows", [1], handler="json")
+    project.save()
+    test = Project(tmp_path / "project.json", mode="r")["run"].tests[0]
+    path = Path(test.artifact_location(test.artifacts[0]))
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(IntegrityError, match="folder"):
+        test.load_artifact("rows")
