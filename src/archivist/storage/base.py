@@ -385,12 +385,20 @@ class Backend(ABC):
         archivist.errors.IntegrityError
             What is at ``path`` is not a regular file.
         """
+        folder = IntegrityError(
+            f"{self.to_url(path)} is a folder, not a file; archivist reads only regular files"
+        )
         try:
-            return self.open_read(path)
+            stream = self.open_read(path)
         except IsADirectoryError:
-            raise IntegrityError(
-                f"{self.to_url(path)} is a folder, not a file; archivist reads only regular files"
-            ) from None
+            raise folder from None
+        # fsspec's object-store files open on a prefix too, as an empty "directory": the
+        # details they fetched on opening tell.
+        details = getattr(stream, "details", None)
+        if isinstance(details, dict) and details.get("type") == "directory":
+            stream.close()
+            raise folder
+        return stream
 
     def exists(self, path: str) -> bool:
         """Tell whether a file is stored at ``path``.

@@ -406,6 +406,18 @@ class BackendConformanceTests:
         with pytest.raises(StaleTokenError):
             backend.replace_if_unchanged(path, b"x", "a-token-that-never-was")
 
+    def test_open_regular_reads_stored_files_only(self, opened: tuple[Backend, str]) -> None:
+        """``open_regular`` reads a stored file; a missing one or a folder is refused."""
+        backend, base = opened
+        path = backend.join(base, "folder", "file.bin")
+        backend.write_if_absent(path, b"content")
+        with backend.open_regular(path) as stream:
+            assert stream.read() == b"content"
+        with pytest.raises(FileNotFoundError):
+            backend.open_regular(backend.join(base, "folder", "missing.bin")).close()
+        with pytest.raises((FileNotFoundError, IntegrityError)):
+            backend.open_regular(backend.join(base, "folder")).close()
+
     # -- streaming --------------------------------------------------------------------------
 
     def test_large_files_stream_both_ways(self, opened: tuple[Backend, str]) -> None:
