@@ -79,12 +79,33 @@ def make_orphan(
 
     The save's file and journal are dated ``age_seconds`` back, as if it crashed then.
     """
+    journals = manifest.parent / f".{manifest.name}.archivist"
+    before = set(journals.glob("*.journal"))
     repository = Repository(manifest, mode="a")
     repository.log_artifact(name, [], handler="json", fname=fname)
     with crash_at_commit(repository, landed=False):
         repository.save()
     path = manifest.parent / name / fname
     old = time.time() - age_seconds
-    for file in [path, *(manifest.parent / f".{manifest.name}.archivist").glob("*.journal")]:
+    for file in [path, *(set(journals.glob("*.journal")) - before)]:
         os.utime(file, (old, old))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_trust_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test under the default trust policy, whatever ARCHIVIST_TRUST says."""
+    monkeypatch.delenv("ARCHIVIST_TRUST", raising=False)
+
+
+@pytest.fixture
+def lazyscribe_repo(tmp_path: Path) -> Path:
+    """A repository lazyscribe 2.2.2 wrote: a pickle and a JSON version, no digests."""
+    import lazyscribe
+
+    path = tmp_path / "repository.json"
+    repository = lazyscribe.Repository(str(path), mode="w")
+    repository.log_artifact("model", {"w": 1}, handler="pickle")
+    repository.log_artifact("features", [0, 1], handler="json")
+    repository.save()
     return path

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import make_orphan
 
 from archivist import Repository, StaleTokenError
 
@@ -51,12 +51,11 @@ def test_gc_decisions_are_logged(repo_path: Path, caplog: pytest.LogCaptureFixtu
     repository = Repository(repo_path, mode="w")
     repository.log_artifact(name="a", value=1, handler="json")
     repository.save()
-    young = repo_path.parent / "a" / "young.json"
-    young.write_text("1")
-    old = repo_path.parent / "a" / "old.json"
-    old.write_text("1")
-    os.utime(old, (0, 0))
+    (repo_path.parent / "a" / "hand-made.json").write_text("1")
+    young = make_orphan(repo_path, "a", "young.json", age_seconds=0)
+    old = make_orphan(repo_path, "a", "old.json")
     with caplog.at_level(logging.INFO, logger="archivist"):
         repository.gc(dry_run=True)
     assert f"gc: would delete {old}" in caplog.text
     assert f"gc: keeping {young}" in caplog.text
+    assert "hand-made" not in caplog.text  # no journal names it: gc never even looks

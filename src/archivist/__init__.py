@@ -36,6 +36,7 @@ from archivist.errors import (
     UnknownHandlerError,
     UnsavedChangesError,
     UnsupportedOperationError,
+    UntrustedArtifactError,
     VersionNotFoundError,
 )
 from archivist.experiment import Experiment
@@ -121,6 +122,7 @@ __all__ = [
     "UnknownHandlerError",
     "UnsavedChangesError",
     "UnsupportedOperationError",
+    "UntrustedArtifactError",
     "VerificationReport",
     "VersionNotFoundError",
     "VersionRecord",

@@ -304,11 +304,6 @@ def collect_garbage(
     removed: list[str] = []
     for owner, ids in _journal_groups(store.list_journals()).items():
         times = {journal_id: store.journal_modified(journal_id) for journal_id in ids}
-        if older_than > timedelta(0) and any(t is None or t > cutoff for t in times.values()):
-            logger.debug(
-                "gc: journal %s is younger than %s; its save may be running", owner, older_than
-            )
-            continue
         doomed: list[JournalEntry] = []
         try:
             named = _read_group(store, ids)
@@ -316,6 +311,17 @@ def collect_garbage(
             continue  # collected meanwhile by another gc
         except ManifestError as exc:
             logger.warning("gc: leaving journal %s alone: %s", owner, exc)
+            continue
+        if older_than > timedelta(0) and any(t is None or t > cutoff for t in times.values()):
+            for entry, _ in named:
+                if (entry.name, entry.fname) not in referenced:
+                    logger.info(
+                        "gc: keeping %s: its save's journal %s is younger than %s (the save "
+                        "may still be running)",
+                        store.file_location(entry.name, entry.fname),
+                        owner,
+                        older_than,
+                    )
             continue
         digests = {(e.name, e.fname): e for e, _ in named if e.sha256 is not None}
         seen: set[tuple[str, str]] = set()

@@ -156,13 +156,19 @@ def stream_for(raw: IO[bytes], binary: bool) -> Iterator[IO[Any]]:
         text.detach()
 
 
-def digest_stream(stream: IO[bytes]) -> tuple[str, int]:
-    """Read ``stream`` to its end in chunks and return its SHA-256 and size.
+def digest_stream(
+    stream: IO[bytes], limit: int | None = None, sink: IO[bytes] | None = None
+) -> tuple[str, int]:
+    """Read ``stream`` in chunks and return the SHA-256 and size of what was read.
 
     Parameters
     ----------
     stream : IO[bytes]
         A readable byte stream.
+    limit : int, optional
+        Read at most this many bytes (default: to the end).
+    sink : IO[bytes], optional
+        Also write every chunk read here (a spool the caller hands on).
 
     Returns
     -------
@@ -170,7 +176,12 @@ def digest_stream(stream: IO[bytes]) -> tuple[str, int]:
         The hex digest and the number of bytes read.
     """
     digest, size = hashlib.sha256(), 0
-    while chunk := stream.read(CHUNK):
+    while limit is None or size < limit:
+        chunk = stream.read(CHUNK if limit is None else min(CHUNK, limit - size))
+        if not chunk:
+            break
         digest.update(chunk)
         size += len(chunk)
+        if sink is not None:
+            sink.write(chunk)
     return digest.hexdigest(), size

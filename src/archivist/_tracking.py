@@ -19,14 +19,15 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import IO, Any, cast
 
-from archivist._streams import CHUNK, HashingWriter, digest_stream, stream_for
+from archivist._streams import HashingWriter, digest_stream, stream_for
+from archivist._trust import Trust, check_trusted, resolve_trust
+from archivist._verified import open_stored
 from archivist.errors import (
     AlreadyExistsError,
     ArchivistError,
     ArchivistWarning,
     ArtifactNotFoundError,
     EnvironmentMismatchError,
-    IntegrityError,
     ManifestError,
     ReadOnlyError,
     SerializationError,
@@ -190,8 +191,10 @@ class Tracked:
         metrics: Mapping[str, Any] | None = None,
         parameters: Mapping[str, Any] | None = None,
         artifacts: Sequence[LoggedArtifact] = (),
+        trust: Trust | None = None,
     ) -> None:
         self._backend = backend
+        self._trust: Trust = resolve_trust(trust)
         self._folder = folder
         self._read_only = read_only
         self._metrics: dict[str, Any] = dict(metrics or {})
@@ -256,6 +259,9 @@ class Tracked:
             The file does not match its recorded digest.
         archivist.errors.EnvironmentMismatchError
             ``validate`` is true and the environment differs.
+        archivist.errors.UntrustedArtifactError
+            The artifact has no digest, its handler runs code, and the project was opened
+            with ``trust="verified"``.
         """
         artifact = self._find_artifact(name)
         if artifact.dirty:
@@ -271,6 +277,15 @@ class Tracked:
             if validate:
                 raise EnvironmentMismatchError(message + ". Pass validate=False to load anyway.")
             warnings.warn(message, ArchivistWarning, stacklevel=2)
+        check_trusted(
+            self._trust,
+            handler,
+            artifact.sha256,
+            f"artifact {name!r} of this {self._label} ({self.artifact_location(artifact)})",
+            "archivist records a digest for every artifact it saves; re-log the value with "
+            "archivist to get one.",
+            stacklevel=2,
+        )
         with (
             self.open_artifact_file(artifact) as raw,
             stream_for(raw, handler.binary) as stream,
@@ -290,30 +305,26 @@ class Tracked:
         return self._backend.join(self._folder, artifact.fname)
 
     def open_artifact_file(self, artifact: LoggedArtifact) -> IO[bytes]:
-        """Open a saved artifact's file, verified against its digest when one is recorded.
+        """Open a saved artifact's file: read once, bounded, verified when a digest is recorded.
 
         Raises
         ------
         archivist.errors.ArtifactNotFoundError
             The file is missing.
         archivist.errors.IntegrityError
-            The file does not match its digest or size.
+            The file does not match its digest or size, or is not a regular file.
         """
         path = self.artifact_location(artifact)
         try:
             with storage_errors(f"reading {path}"):
-                if artifact.sha256 is not None:
-                    with self._backend.open_read(path) as stream:
-                        sha256, size = digest_stream(stream)
-                    if sha256 != artifact.sha256 or (
-                        artifact.size is not None and size != artifact.size
-                    ):
-                        raise IntegrityError(
-                            f"{path} does not match its record in the project: expected sha256 "
-                            f"{artifact.sha256} and {artifact.size} bytes, found {sha256} and "
-                            f"{size} bytes. It was not deserialized."
-                        )
-                return self._backend.open_read(path)
+                return open_stored(
+                    self._backend,
+                    path,
+                    path,
+                    artifact.sha256,
+                    artifact.size,
+                    "its record in the project",
+                )
         except FileNotFoundError:
             raise ArtifactNotFoundError(
                 f"the file of artifact {artifact.name!r} is missing: {path}"
@@ -511,10 +522,6 @@ class Tracked:
         return [artifact.to_dict() for artifact in self._artifacts]
 
 
-def copy_stream(source: IO[bytes], target: IO[bytes]) -> tuple[str, int]:
-    """Copy ``source`` to ``target`` in chunks, returning the digest and size copied."""
-    hashing = HashingWriter(target)
-    while chunk := source.read(CHUNK):
-        hashing.write(chunk)
-    hashing.flush()
-    return hashing.sha256, hashing.size
+def copy_stream(source: IO[bytes], target: IO[bytes], limit: int | None = None) -> tuple[str, int]:
+    """Copy ``source`` to ``target`` in chunks, at most ``limit`` bytes; return digest and size."""
+    return digest_stream(source, limit, target)

@@ -23,6 +23,7 @@ refines, so code written for ``LookupError`` or ``PermissionError`` keeps workin
     ├── ConfigError (ValueError)
     ├── SerializationError (ValueError)
     ├── IntegrityError
+    │   └── UntrustedArtifactError
     ├── EnvironmentMismatchError (RuntimeError)
     ├── UnsavedChangesError (RuntimeError)
     ├── ConflictError
@@ -62,6 +63,7 @@ __all__ = [
     "UnknownHandlerError",
     "UnsavedChangesError",
     "UnsupportedOperationError",
+    "UntrustedArtifactError",
     "VersionNotFoundError",
 ]
 
@@ -139,6 +141,14 @@ class SerializationError(ArchivistError, ValueError):
 
 class IntegrityError(ArchivistError):
     """A stored file does not match the digest or size its manifest record holds."""
+
+
+class UntrustedArtifactError(IntegrityError):
+    """Loading would run code from a file no digest vouches for, and ``trust="verified"``.
+
+    Raised for records written without a digest (by lazyscribe) whose handler executes code
+    when it reads (pickle, joblib). ``Repository.adopt()`` records digests for them.
+    """
 
 
 class EnvironmentMismatchError(ArchivistError, RuntimeError):

@@ -23,8 +23,10 @@ from archivist._tracking import (
     format_seconds,
     slugify,
 )
+from archivist._trust import Trust, check_trusted
 from archivist.errors import IntegrityError, ManifestError
 from archivist.manifest import CORE_FIELDS, parse_stored_time, utcnow
+from archivist.plugin.manager import get_handler
 from archivist.storage.base import Backend
 from archivist.test import Test
 
@@ -103,6 +105,7 @@ class Experiment(Tracked):
         dependencies: Sequence[str] = (),
         tests: Sequence[Test] = (),
         artifacts: Sequence[LoggedArtifact] = (),
+        trust: Trust | None = None,
     ) -> None:
         self._name = name
         self._created_at = created_at or utcnow()
@@ -114,6 +117,7 @@ class Experiment(Tracked):
             metrics=metrics,
             parameters=parameters,
             artifacts=artifacts,
+            trust=trust,
         )
         self._project_folder = folder
         self._project = project
@@ -249,6 +253,7 @@ class Experiment(Tracked):
             description,
             backend=self._backend,
             folder=self._backend.join(self._folder, slugify(name) or "test"),
+            trust=self._trust,
         )
         yield test
         self._tests.append(test)
@@ -290,6 +295,7 @@ class Experiment(Tracked):
         project: str,
         read_only: bool,
         what: str = "an experiment",
+        trust: Trust | None = None,
     ) -> Experiment:
         """Build an experiment from its ``project.json`` form (archivist's or lazyscribe's).
 
@@ -315,6 +321,7 @@ class Experiment(Tracked):
                 folder=backend.join(experiment_folder, slugify(str(item.get("name", "")))),
                 read_only=read_only,
                 what=f"{what}, test {i}",
+                trust=trust,
             )
             if isinstance(item, Mapping)
             else _bad(f"{what}, test {i} must be an object")
@@ -340,6 +347,7 @@ class Experiment(Tracked):
             tags=[str(t) for t in _list(data, "tags", what)],
             dependencies=[str(d) for d in _list(data, "dependencies", what)],
             tests=tests,
+            trust=trust,
             artifacts=[
                 LoggedArtifact.from_dict(item, f"{what}, artifact {i}")
                 for i, item in enumerate(_list(data, "artifacts", what))
@@ -385,6 +393,9 @@ class Experiment(Tracked):
             The file must be committed at once, but the repository holds unsaved changes.
         archivist.errors.IntegrityError
             The stored file does not match its digest; nothing was committed.
+        archivist.errors.UntrustedArtifactError
+            The project was opened with ``trust="verified"`` and the artifact has no digest
+            and a handler that runs code.
         """
         artifact = self._find_artifact(name)
         source = {"project": self._project, "experiment": self._slug}
@@ -395,10 +406,22 @@ class Experiment(Tracked):
             return
         repository._require_writable()
         path = self.artifact_location(artifact)
+        if self._trust == "verified" and artifact.sha256 is None:
+            # The copy would get a digest, vouching for bytes nothing verified: refuse as a
+            # load would. (Under "any" copying runs no code, so no warning is due.)
+            check_trusted(
+                self._trust,
+                get_handler(artifact.handler),
+                None,
+                f"artifact {name!r} of this experiment ({path})",
+                "Promoting it would record a digest for it.",
+                stacklevel=2,
+            )
 
         def write(target: IO[bytes]) -> None:
+            limit = None if artifact.size is None else artifact.size + 1
             with self._open_unverified(artifact) as stream:
-                sha256, size = copy_stream(stream, target)
+                sha256, size = copy_stream(stream, target, limit)
             if artifact.sha256 is not None and (sha256, size) != (artifact.sha256, artifact.size):
                 raise IntegrityError(
                     f"{path} does not match its record in the project (expected sha256 "
@@ -417,8 +440,9 @@ class Experiment(Tracked):
         repository._promote(name, artifact.handler, write, metadata, source, expected)
 
     def _open_unverified(self, artifact: LoggedArtifact) -> IO[bytes]:
-        # The copy is hashed while it streams and checked against the record afterwards,
-        # so the source is read once.
+        # The copy is hashed while it streams (at most the recorded size plus one byte, from
+        # a regular file only) and checked against the record afterwards, so the source is
+        # read once; the repository then checks the copy it stored before committing it.
         return self.open_artifact_file(
             LoggedArtifact(artifact.name, artifact.handler, artifact.fname, artifact.created_at)
         )

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 from archivist._tracking import default_author
+from archivist._trust import Trust, resolve_trust
 from archivist.errors import (
     ArchivistError,
     ConflictError,
@@ -54,6 +55,12 @@ class Project:
         loads existing experiments editable.
     author : str, optional
         The author recorded on new and changed experiments (default: the current user).
+    trust : {"any", "verified"}, optional
+        The policy for artifacts lazyscribe wrote (no recorded digest) whose handler runs
+        code when reading (pickle, joblib), followed by every experiment and test of this
+        project: ``"any"`` loads them with an :class:`~archivist.ArchivistWarning`,
+        ``"verified"`` refuses them with :class:`~archivist.UntrustedArtifactError`.
+        Default: the environment variable ``ARCHIVIST_TRUST``, else ``"any"``.
     **storage_options
         Passed to the backend's fsspec filesystem.
 
@@ -61,6 +68,8 @@ class Project:
     ------
     archivist.errors.InvalidModeError
         ``mode`` is not one of the four.
+    archivist.errors.ConfigError
+        ``trust`` (or ``ARCHIVIST_TRUST``) is not ``"any"`` or ``"verified"``.
     archivist.errors.RepositoryNotFoundError
         ``mode="r"`` and there is no project file.
     archivist.errors.ManifestError
@@ -82,11 +91,14 @@ class Project:
         fpath: str | os.PathLike[str] = "project.json",
         mode: ProjectMode = "a",
         author: str | None = None,
+        *,
+        trust: Trust | None = None,
         **storage_options: Any,
     ) -> None:
         if mode not in _MODES:
             raise InvalidModeError(f"mode must be one of 'r', 'a', 'w', 'w+', got {mode!r}")
         self.mode: ProjectMode = mode
+        self.trust: Trust = resolve_trust(trust)
         self.author = author if author is not None else default_author()
         self.storage_options = storage_options
         self.backend: Backend
@@ -138,6 +150,7 @@ class Project:
                 project=self.location,
                 read_only=read_only,
                 what=f"experiment {i} of {self.location}",
+                trust=self.trust,
             )
             for i, entry in enumerate(entries)
         ]
@@ -207,6 +220,7 @@ class Project:
             folder=self.dir,
             project=self.location,
             author=self.author,
+            trust=self.trust,
         )
 
     @contextmanager

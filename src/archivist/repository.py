@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from archivist._adopt import adopt as _adopt
 from archivist._journal import (
     JournalEntry,
     SaveJournal,
@@ -31,6 +32,7 @@ from archivist._journal import (
 )
 from archivist._progress import close_callback, make_callback, metered
 from archivist._streams import stream_for
+from archivist._trust import Trust, check_trusted, resolve_trust
 from archivist._versions import parse_time, parse_version
 from archivist.errors import (
     AlreadyExistsError,
@@ -48,6 +50,7 @@ from archivist.errors import (
     RepositoryNotFoundError,
     SerializationError,
     StaleTokenError,
+    StorageError,
     UnsavedChangesError,
     UnsupportedOperationError,
 )
@@ -131,6 +134,12 @@ class Repository:
     store : AbstractRepositoryStore, optional
         Keep the manifest and files in this store instead of the default
         :class:`~archivist.ManifestStore` at ``fpath``.
+    trust : {"any", "verified"}, optional
+        What to do with versions lazyscribe wrote (no recorded digest) whose handler runs
+        code when reading (pickle, joblib): ``"any"`` loads them with an
+        :class:`~archivist.ArchivistWarning`, ``"verified"`` refuses them with
+        :class:`~archivist.UntrustedArtifactError`. Default: the environment variable
+        ``ARCHIVIST_TRUST``, else ``"any"``. :meth:`adopt` records their digests.
     **storage_options
         Passed to the fsspec filesystem (credentials, endpoint, ...).
 
@@ -138,6 +147,8 @@ class Repository:
     ------
     archivist.errors.InvalidModeError
         ``mode`` is not one of the four.
+    archivist.errors.ConfigError
+        ``trust`` (or ``ARCHIVIST_TRUST``) is not ``"any"`` or ``"verified"``.
     archivist.errors.RepositoryNotFoundError
         ``mode="r"`` and there is no manifest at ``fpath``.
     archivist.errors.ManifestError
@@ -161,11 +172,13 @@ class Repository:
         mode: Mode = "w+",
         *,
         store: AbstractRepositoryStore | None = None,
+        trust: Trust | None = None,
         **storage_options: Any,
     ) -> None:
         if mode not in _MODES:
             raise InvalidModeError(f"mode must be one of 'r', 'a', 'w', 'w+', got {mode!r}")
         self.mode: Mode = mode
+        self.trust: Trust = resolve_trust(trust)
         self.storage_options = storage_options
         self.store: AbstractRepositoryStore = (
             store if store is not None else ManifestStore(fpath, **storage_options)
@@ -294,6 +307,9 @@ class Repository:
             The version's handler is not installed.
         archivist.errors.EnvironmentMismatchError
             ``validate`` is true and the environment differs.
+        archivist.errors.UntrustedArtifactError
+            The version has no digest, its handler runs code, and :attr:`trust` is
+            ``"verified"``.
         """
         record = self._find(name, version, match)
         callback = make_callback(progress, f"loading {name}")
@@ -323,6 +339,15 @@ class Repository:
             if validate:
                 raise EnvironmentMismatchError(message + ". Pass validate=False to load anyway.")
             warnings.warn(message, ArchivistWarning, stacklevel=3)
+        check_trusted(
+            self.trust,
+            handler,
+            record.sha256,
+            f"version {record.version} of {record.name!r} in {self.location}",
+            "Once you trust the stored files, record their digests with Repository.adopt() "
+            "(or `archivist adopt`).",
+            stacklevel=3,
+        )
         if callback is not None and record.size is not None:
             callback.set_size(record.size)
         with (
@@ -516,16 +541,17 @@ class Repository:
         Raises
         ------
         archivist.errors.IntegrityError
-            A file is missing or does not match; the message lists every such version.
+            A file is missing, not a regular file, or does not match its digest or size; the
+            message lists every such version (each file is hashed in one bounded pass).
         """
         problems: list[str] = []
         unverifiable: list[tuple[str, int]] = []
         checked = 0
         for record in self._committed:
             try:
-                # open_file checks presence, and the digest where one is recorded
-                self.store.open_file(record.name, record.fname, record.sha256, record.size).close()
-            except (ArtifactNotFoundError, IntegrityError) as exc:
+                # presence and regularity, and the digest where one is recorded
+                self.store.check_file(record.name, record.fname, record.sha256, record.size)
+            except (ArtifactNotFoundError, IntegrityError, StorageError) as exc:
                 problems.append(f"version {record.version} of {record.name!r}: {exc}")
                 continue
             if record.sha256 is None:
@@ -539,6 +565,36 @@ class Repository:
                 + "\n".join(problems)
             )
         return VerificationReport(checked, unverifiable, orphans)
+
+    def adopt(self, dry_run: bool = False) -> list[tuple[str, int]]:
+        """Record digests for committed versions that have none (written by lazyscribe).
+
+        Each such version's file is hashed once (regular files only) and its SHA-256 and size
+        are recorded in place, committed with the same compare-and-swap as :meth:`save`.
+        From then on its loads are verified, also under ``trust="verified"``. It vouches for
+        the files as they are now: run it once you trust them. Mode ``a`` may adopt, since
+        adopting only fills in missing digests; running it again adopts nothing.
+
+        Parameters
+        ----------
+        dry_run : bool, optional
+            Hash the files but record nothing (allowed in mode ``r``).
+
+        Returns
+        -------
+        list[tuple[str, int]]
+            ``(name, version)`` of the versions adopted (or that would be). Versions whose
+            file is missing or not a regular file are skipped with an
+            :class:`~archivist.ArchivistWarning`.
+
+        Raises
+        ------
+        archivist.errors.ReadOnlyError
+            The repository is open in mode ``r`` and ``dry_run`` is false.
+        archivist.errors.ConflictError
+            Other writers kept committing; nothing was recorded.
+        """
+        return _adopt(self, dry_run)
 
     def gc(self, older_than: timedelta = timedelta(hours=1), dry_run: bool = False) -> list[str]:
         """Delete the files of saves that never committed, and nothing else.
@@ -1019,8 +1075,8 @@ class Repository:
                     f"has sha256 {sha256} and {size} bytes, but its source records sha256 "
                     f"{expected[0]} and {expected[1]} bytes; nothing was committed"
                 )
-            with self.store.open_file(name, record.fname, sha256, size):
-                pass  # what arrived is re-read and verified against its digest
+            # what arrived is re-read and verified against its digest
+            self.store.check_file(name, record.fname, sha256, size)
         except BaseException:
             self._remove_files([record])
             journal.close()

@@ -10,7 +10,6 @@ without touching :class:`~archivist.Repository`'s versioning logic.
 from __future__ import annotations
 
 import builtins
-import io
 import json
 import os
 import posixpath
@@ -25,12 +24,12 @@ from typing import IO, Any, Literal, NamedTuple, cast
 from fsspec.core import split_protocol
 
 from archivist._streams import HashingWriter, digest_stream
+from archivist._verified import check_stored, open_stored
 from archivist.errors import (
     AlreadyExistsError,
     ArchivistError,
     ArtifactNotFoundError,
     ConflictError,
-    IntegrityError,
     StaleTokenError,
     StorageError,
     VersionNotFoundError,
@@ -50,9 +49,6 @@ __all__ = [
     "open_location",
 ]
 
-#: Files up to this size are read whole, verified, then handed to the handler from memory;
-#: larger ones are verified in a streaming pass first, then streamed to the handler.
-IN_MEMORY_LIMIT = 64 << 20
 #: Save journals are ``<id>.journal`` in the manifest's private folder.
 _JOURNAL_SUFFIX = ".journal"
 
@@ -291,6 +287,51 @@ class AbstractRepositoryStore(ABC):
             The file does not match ``sha256`` or ``size``.
         """
 
+    def check_file(self, name: str, fname: str, sha256: str | None, size: int | None) -> None:
+        """Check a version's file against its digest and size, without deserializing it.
+
+        Parameters
+        ----------
+        name, fname : str
+            The artifact name and file name.
+        sha256 : str or None
+            The expected digest, or ``None`` to check only that the file is there.
+        size : int or None
+            The expected size, or ``None``.
+
+        Raises
+        ------
+        archivist.errors.ArtifactNotFoundError
+            The file is missing.
+        archivist.errors.IntegrityError
+            The file does not match, or is not a regular file. The default opens it with
+            :meth:`open_file`.
+        """
+        self.open_file(name, fname, sha256, size).close()
+
+    def digest_file(self, name: str, fname: str) -> tuple[str, int]:
+        """Hash a version's file as it is stored now (for records without a digest).
+
+        Parameters
+        ----------
+        name, fname : str
+            The artifact name and file name.
+
+        Returns
+        -------
+        tuple[str, int]
+            The SHA-256 hex digest and size.
+
+        Raises
+        ------
+        archivist.errors.ArtifactNotFoundError
+            The file is missing.
+        archivist.errors.IntegrityError
+            It is not a regular file.
+        """
+        with self.open_file(name, fname, None, None) as stream:
+            return digest_stream(stream)
+
     @abstractmethod
     def delete_file(self, name: str, fname: str) -> None:
         """Delete a version's file (used to clean up files no commit references)."""
@@ -518,20 +559,25 @@ class ManifestStore(AbstractRepositoryStore):
             self.backend.sync([self._file_path(name, fname) for name, fname in files])
 
     def open_file(self, name: str, fname: str, sha256: str | None, size: int | None) -> IO[bytes]:
-        """Open a version's file, verifying its digest before anything reads it."""
-        path = self._file_path(name, fname)
+        """Open a version's file: read it once, bounded, and return the bytes that matched."""
+        where = self.file_location(name, fname)
+        with self._reading(name, fname):
+            return open_stored(
+                self.backend, self._file_path(name, fname), where, sha256, size, _RECORD
+            )
+
+    def check_file(self, name: str, fname: str, sha256: str | None, size: int | None) -> None:
+        """Hash a version's file in one bounded pass, keeping none of its bytes."""
+        where = self.file_location(name, fname)
+        with self._reading(name, fname):
+            check_stored(self.backend, self._file_path(name, fname), where, sha256, size, _RECORD)
+
+    @contextmanager
+    def _reading(self, name: str, fname: str) -> Iterator[None]:
         where = self.file_location(name, fname)
         try:
             with storage_errors(f"reading {where}"):
-                if sha256 is None:
-                    return self.backend.open_read(path)
-                if size is not None and size <= IN_MEMORY_LIMIT:
-                    data = self.backend.read_bytes(path)
-                    _check(where, sha256, size, *_digest_bytes(data))
-                    return io.BytesIO(data)
-                with self.backend.open_read(path) as stream:
-                    _check(where, sha256, size, *digest_stream(stream))
-                return self.backend.open_read(path)
+                yield
         except FileNotFoundError:
             raise ArtifactNotFoundError(
                 f"the file of version {fname!r} of {name!r} is missing: {where}"
@@ -616,19 +662,7 @@ class ManifestStore(AbstractRepositoryStore):
                 yield parts[0], parts[1]
 
 
-def _digest_bytes(data: bytes) -> tuple[str, int]:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest(), len(data)
-
-
-def _check(where: str, sha256: str, size: int | None, actual: str, actual_size: int) -> None:
-    if actual != sha256 or (size is not None and actual_size != size):
-        raise IntegrityError(
-            f"{where} does not match its manifest record: expected sha256 {sha256} and "
-            f"{size} bytes, found sha256 {actual} and {actual_size} bytes. The stored file was "
-            "modified or damaged; it was not deserialized."
-        )
+_RECORD = "its manifest record"
 
 
 # -- releases ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from archivist._tracking import LoggedArtifact, Tracked
+from archivist._trust import Trust
 from archivist.errors import ManifestError
 from archivist.storage.base import Backend
 
@@ -54,6 +55,7 @@ class Test(Tracked):
         metrics: Mapping[str, Any] | None = None,
         parameters: Mapping[str, Any] | None = None,
         artifacts: Sequence[LoggedArtifact] = (),
+        trust: Trust | None = None,
     ) -> None:
         super().__init__(
             backend=backend,
@@ -62,6 +64,7 @@ class Test(Tracked):
             metrics=metrics,
             parameters=parameters,
             artifacts=artifacts,
+            trust=trust,
         )
         self._name = name
         self._description = description
@@ -99,7 +102,14 @@ class Test(Tracked):
 
     @classmethod
     def from_dict(
-        cls, data: object, *, backend: Backend, folder: str, read_only: bool, what: str
+        cls,
+        data: object,
+        *,
+        backend: Backend,
+        folder: str,
+        read_only: bool,
+        what: str,
+        trust: Trust | None = None,
     ) -> Test:
         """Build a test from its ``project.json`` form.
 
@@ -124,6 +134,7 @@ class Test(Tracked):
             read_only=read_only,
             metrics=metrics,
             parameters=parameters,
+            trust=trust,
             artifacts=[
                 LoggedArtifact.from_dict(item, f"{what}, artifact {i}")
                 for i, item in enumerate(artifacts)

@@ -21,6 +21,7 @@ class PickleHandler(Handler):
     alias: ClassVar[str] = "pickle"
     suffix: ClassVar[str] = "pkl"
     binary: ClassVar[bool] = True
+    executes_code: ClassVar[bool] = True
 
     def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:
         """Write ``value`` with :func:`pickle.dump`."""

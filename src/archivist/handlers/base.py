@@ -27,6 +27,11 @@ class Handler(ABC):
     binary : bool
         ``True`` when :meth:`write` and :meth:`read` take byte streams, ``False`` when they
         take text streams (UTF-8).
+    executes_code : bool
+        ``True`` when :meth:`read` can run code the file names (pickle, joblib). Such a
+        handler never reads a file lacking a recorded digest under ``trust="verified"``,
+        and reads one with an :class:`~archivist.errors.ArchivistWarning` otherwise.
+        Default ``False``.
 
     Examples
     --------
@@ -43,6 +48,7 @@ class Handler(ABC):
     alias: ClassVar[str]
     suffix: ClassVar[str]
     binary: ClassVar[bool]
+    executes_code: ClassVar[bool] = False
 
     @abstractmethod
     def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:

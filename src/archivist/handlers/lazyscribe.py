@@ -26,12 +26,30 @@ from archivist.errors import PluginLoadError
 from archivist.handlers.base import Handler
 from archivist.plugin import hookimpl
 
-__all__ = ["ENTRY_POINT_GROUP", "LazyscribeHandler", "adapt", "archivist_register_handlers"]
+__all__ = [
+    "DATA_ONLY_HANDLERS",
+    "ENTRY_POINT_GROUP",
+    "LazyscribeHandler",
+    "adapt",
+    "archivist_register_handlers",
+]
 
 #: The entry point group lazyscribe 2.x reads its artifact handlers from.
 ENTRY_POINT_GROUP = "lazyscribe.artifact_type"
 #: lazyscribe's own entry points, which archivist's built-in handlers already cover.
 _SKIPPED = frozenset({"base", "json", "pickle"})
+#: lazyscribe handler classes known to read plain data without running code from the file
+#: (JSON, and YAML through PyYAML's SafeLoader by default or the YAML 1.2 parser yaml12).
+#: Every other adapted handler is taken to execute code on load (pickle, joblib and any
+#: handler archivist cannot vouch for), unless its class says otherwise with an
+#: ``executes_code`` attribute.
+DATA_ONLY_HANDLERS = frozenset(
+    {
+        "lazyscribe.artifacts.json.JSONArtifact",
+        "lazyscribe_yaml.pyyaml.YAMLArtifact",
+        "lazyscribe_yaml.py_yaml12.YAML12Artifact",
+    }
+)
 #: The attrs fields every lazyscribe artifact has; other fields are handler metadata.
 _BASE_FIELDS = frozenset(
     {"name", "fname", "value", "writer_kwargs", "created_at", "expiry", "version", "dirty"}
@@ -50,6 +68,7 @@ class LazyscribeHandler(Handler):
     alias: ClassVar[str] = "lazyscribe-adapter"
     suffix: ClassVar[str] = ""
     binary: ClassVar[bool] = False
+    executes_code: ClassVar[bool] = True  # unknown code: assume the worst
     artifact_class: ClassVar[Any] = None
 
     def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:
@@ -96,7 +115,10 @@ def adapt(artifact_class: Any) -> type[Handler]:
     Returns
     -------
     type[archivist.Handler]
-        A handler with the same alias, suffix and binary flag.
+        A handler with the same alias, suffix and binary flag. Its ``executes_code`` is
+        ``False`` only for the classes in :data:`DATA_ONLY_HANDLERS` (or a class that
+        declares ``executes_code = False``): archivist cannot tell what another handler's
+        ``read`` runs, so pickle, joblib and unknown handlers count as executing code.
 
     Raises
     ------
@@ -118,11 +140,25 @@ def adapt(artifact_class: Any) -> type[Handler]:
         "alias": str(source.alias),
         "suffix": str(source.suffix),
         "binary": bool(source.binary),
+        "executes_code": _executes_code(source),
         "artifact_class": source,
         "__module__": __name__,
         "__doc__": f"archivist adapter for the lazyscribe handler {artifact_class.__qualname__}.",
     }
     return type(f"Lazyscribe{artifact_class.__name__}", (LazyscribeHandler,), namespace)
+
+
+def _executes_code(artifact_class: Any) -> bool:
+    """Tell whether reading with a lazyscribe handler class may run code from the file.
+
+    Conservative: only the classes in :data:`DATA_ONLY_HANDLERS`, or a class declaring a
+    false ``executes_code``, count as data-only.
+    """
+    declared = getattr(artifact_class, "executes_code", None)
+    if isinstance(declared, bool):
+        return declared
+    qualified = f"{artifact_class.__module__}.{artifact_class.__qualname__}"
+    return qualified not in DATA_ONLY_HANDLERS
 
 
 def _broken(entry_point: EntryPoint, cause: BaseException) -> type[Handler]:
@@ -142,6 +178,7 @@ def _broken(entry_point: EntryPoint, cause: BaseException) -> type[Handler]:
             "alias": entry_point.name,
             "suffix": "",
             "binary": True,
+            "executes_code": True,
             "load_error": message,
             "__init__": fail,
             "__module__": __name__,

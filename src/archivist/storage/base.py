@@ -30,7 +30,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 import fsspec
 
-from archivist.errors import StaleTokenError, StorageError
+from archivist.errors import IntegrityError, StaleTokenError, StorageError
 
 if TYPE_CHECKING:
     from fsspec.spec import AbstractFileSystem
@@ -361,6 +361,47 @@ class Backend(ABC):
             Nothing is stored at ``path``.
         """
         stream: IO[bytes] = self.fs.open(path, "rb")
+        return stream
+
+    def open_regular(self, path: str) -> IO[bytes]:
+        """Open a stored file for a verified read: only a regular file, never blocking.
+
+        Readers of stored versions use this, not :meth:`open_read`: they read at most the
+        recorded size plus one byte from it and deserialize only what they hashed. The
+        default opens with :meth:`open_read` (an object store holds only regular objects)
+        and reports a folder at ``path`` as an :class:`~archivist.errors.IntegrityError`;
+        a backend whose paths can name FIFOs or devices (local disk) overrides it.
+
+        Parameters
+        ----------
+        path : str
+            The file to read.
+
+        Returns
+        -------
+        IO[bytes]
+            A readable binary stream; the caller closes it.
+
+        Raises
+        ------
+        FileNotFoundError
+            Nothing is stored at ``path``.
+        archivist.errors.IntegrityError
+            What is at ``path`` is not a regular file.
+        """
+        folder = IntegrityError(
+            f"{self.to_url(path)} is a folder, not a file; archivist reads only regular files"
+        )
+        try:
+            stream = self.open_read(path)
+        except IsADirectoryError:
+            raise folder from None
+        # fsspec's object-store files open on a prefix too, as an empty "directory": the
+        # details they fetched on opening tell.
+        details = getattr(stream, "details", None)
+        if isinstance(details, dict) and details.get("type") == "directory":
+            stream.close()
+            raise folder
         return stream
 
     def exists(self, path: str) -> bool:

@@ -8,13 +8,14 @@ import io
 import os
 import re
 import secrets
+import stat
 import threading
 from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from fsspec.implementations.local import LocalFileSystem
 
-from archivist.errors import StaleTokenError
+from archivist.errors import IntegrityError, StaleTokenError
 from archivist.storage._lock import FileLock
 from archivist.storage.base import Backend, content_token
 
@@ -181,6 +182,25 @@ class LocalBackend(Backend):
         """Open ``path`` as a plain, seekable binary file."""
         return open(path, "rb")
 
+    def open_regular(self, path: str) -> IO[bytes]:
+        """Open ``path`` only if it is a regular file (a symlink's target counts).
+
+        A FIFO, device, socket or folder is refused before any byte is read: the type is
+        checked with ``stat``, and again with ``fstat`` on the descriptor, which is opened
+        non-blocking so that a FIFO swapped in between cannot make the open hang.
+        """
+        _require_regular(path, os.stat(path).st_mode)
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+        try:
+            _require_regular(path, os.fstat(fd).st_mode)
+            if flags & getattr(os, "O_NONBLOCK", 0):
+                os.set_blocking(fd, True)
+            return open(fd, "rb")
+        except BaseException:
+            os.close(fd)
+            raise
+
     def exists(self, path: str) -> bool:
         """Tell whether ``path`` is a file."""
         return os.path.isfile(path)
@@ -195,6 +215,23 @@ class LocalBackend(Backend):
         """Remove ``path``, and its folder if that leaves it empty."""
         os.remove(path)
         _remove_empty_folder(os.path.dirname(path))
+
+
+def _require_regular(path: str, mode: int) -> None:
+    """Raise IntegrityError unless ``mode`` is a regular file's."""
+    if stat.S_ISREG(mode):
+        return
+    kinds = (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+    raise IntegrityError(
+        f"{path} is {kind}, not a regular file; archivist reads only regular files"
+    )
 
 
 def _remove_empty_folder(folder: str) -> None:

@@ -30,6 +30,7 @@ import hashlib
 import json
 import logging
 import multiprocessing
+import posixpath
 import re
 import threading
 import tracemalloc
@@ -41,7 +42,8 @@ from typing import Any, ClassVar, TypeVar
 
 import pytest
 
-from archivist.errors import StaleTokenError, StorageError
+from archivist import _verified
+from archivist.errors import IntegrityError, StaleTokenError, StorageError, UntrustedArtifactError
 from archivist.repository import Repository
 from archivist.storage.base import Backend, ObjectStoreBackend
 from archivist.stores import open_backend
@@ -405,6 +407,18 @@ class BackendConformanceTests:
         with pytest.raises(StaleTokenError):
             backend.replace_if_unchanged(path, b"x", "a-token-that-never-was")
 
+    def test_open_regular_reads_stored_files_only(self, opened: tuple[Backend, str]) -> None:
+        """``open_regular`` reads a stored file; a missing one or a folder is refused."""
+        backend, base = opened
+        path = backend.join(base, "folder", "file.bin")
+        backend.write_if_absent(path, b"content")
+        with backend.open_regular(path) as stream:
+            assert stream.read() == b"content"
+        with pytest.raises(FileNotFoundError):
+            backend.open_regular(backend.join(base, "folder", "missing.bin")).close()
+        with pytest.raises((FileNotFoundError, IntegrityError)):
+            backend.open_regular(backend.join(base, "folder")).close()
+
     # -- streaming --------------------------------------------------------------------------
 
     def test_large_files_stream_both_ways(self, opened: tuple[Backend, str]) -> None:
@@ -651,6 +665,64 @@ class RepositoryOnBackendTests:
             assert Repository(url, mode="r", **options).load_artifact("model") == value
             reader.refresh()
             assert reader.load_artifact("model") == value
+
+    def test_changed_files_are_never_deserialized(
+        self, repository_location: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Reads are bounded and verified: longer or changed files are refused, listed by verify."""
+        url, options = repository_location
+        monkeypatch.setattr(_verified, "IN_MEMORY_LIMIT", 1024)  # spool past 1 KiB
+        small, large = b"s" * 16, bytes(range(256)) * 64
+        repository = Repository(url, mode="w", **options)
+        for value in (small, large, small, large):
+            repository.log_artifact(name="model", value=value, handler="pickle")
+        repository.save()
+        backend, path = open_backend(url, **options)
+        for version, change in ((2, b"longer"), (3, b"")):
+            fname = repository.get_artifact_metadata("model", version=version)["fname"]
+            stored = backend.join(posixpath.dirname(path), "model", fname)
+            data = backend.read_bytes(stored)
+            backend.delete(stored)
+            backend.write_if_absent(stored, data + change if change else data[:-1] + b"!")
+        reader = Repository(url, mode="r", **options)
+        assert reader.load_artifact("model", version=0) == small
+        assert reader.load_artifact("model", version=1) == large
+        with pytest.raises(IntegrityError, match="more than"):
+            reader.load_artifact("model", version=2)
+        with pytest.raises(IntegrityError, match="does not match"):
+            reader.load_artifact("model", version=3)
+        with pytest.raises(IntegrityError, match=r"2 version\(s\)") as failed:
+            reader.verify()
+        assert "version 2 of" in str(failed.value)
+        assert "version 3 of" in str(failed.value)
+
+    def test_adopt_records_digests_for_versions_without_one(
+        self, repository_location: tuple[str, dict[str, Any]]
+    ) -> None:
+        """Versions without a digest (as lazyscribe writes them) are refused until adopted."""
+        url, options = repository_location
+        repository = Repository(url, mode="w", **options)
+        repository.log_artifact(name="model", value={"w": 1}, handler="pickle")
+        repository.log_artifact(name="features", value=[0, 1], handler="json")
+        repository.save()
+        backend, path = open_backend(url, **options)
+        data, token = backend.read_with_token(path)
+        stripped = [
+            {k: v for k, v in record.items() if k not in ("sha256", "size")}
+            for record in json.loads(data)
+        ]
+        backend.replace_if_unchanged(path, json.dumps(stripped).encode(), token)
+        with pytest.raises(UntrustedArtifactError):
+            Repository(url, mode="r", trust="verified", **options).load_artifact("model")
+        assert Repository(url, mode="r", **options).adopt(dry_run=True) == [
+            ("model", 0),
+            ("features", 0),
+        ]
+        assert Repository(url, mode="a", **options).adopt() == [("model", 0), ("features", 0)]
+        strict = Repository(url, mode="r", trust="verified", **options)
+        assert strict.load_artifact("model") == {"w": 1}
+        assert strict.verify().checked == 2
+        assert Repository(url, mode="a", **options).adopt() == []
 
     def test_concurrent_saves_from_processes_lose_nothing(
         self, repository_location: tuple[str, dict[str, Any]]

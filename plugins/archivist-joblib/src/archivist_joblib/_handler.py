@@ -75,6 +75,7 @@ class JoblibHandler(Handler):
     alias: ClassVar[str] = "joblib"
     suffix: ClassVar[str] = "joblib"
     binary: ClassVar[bool] = True
+    executes_code: ClassVar[bool] = True
 
     def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:
         """Write ``value`` with :func:`joblib.dump` (``compress``, ``protocol``)."""

@@ -1,0 +1,147 @@
+"""Adopting a lazyscribe repository: record digests for versions written without one.
+
+lazyscribe writes no digest or size. :func:`adopt` hashes each such version's stored file
+once (regular files only) and records its SHA-256 and size in the manifest, through the
+same compare-and-swap commit as a save: on a lost race it re-reads the manifest and applies
+the digests again. Afterwards every load of those versions is verified, and a repository
+opened with ``trust="verified"`` loads them.
+
+Adopting vouches for the files *as they are now*: run it when you trust their content.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import warnings
+from typing import TYPE_CHECKING
+
+from archivist.errors import (
+    ArchivistWarning,
+    ArtifactNotFoundError,
+    ConflictError,
+    IntegrityError,
+    StaleTokenError,
+    StorageError,
+)
+from archivist.manifest import VersionRecord
+
+if TYPE_CHECKING:
+    from archivist.repository import Repository
+
+__all__ = ["adopt"]
+
+#: How many times adopting re-reads the manifest after another writer committed first.
+MAX_ADOPT_ATTEMPTS = 64
+
+_Key = tuple[str, int, str]
+
+
+def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]]:
+    """Record digests for the committed versions of ``repository`` that have none.
+
+    Parameters
+    ----------
+    repository : Repository
+        The repository; written only when ``dry_run`` is false.
+    dry_run : bool, optional
+        Hash the files, but record nothing.
+
+    Returns
+    -------
+    list[tuple[str, int]]
+        ``(name, version)`` of the versions adopted (or that would be), in manifest order.
+        Versions whose file is missing or not a regular file are left out, with an
+        :class:`~archivist.errors.ArchivistWarning` listing them.
+
+    Raises
+    ------
+    archivist.errors.ReadOnlyError
+        The repository is open in mode ``r`` and ``dry_run`` is false.
+    archivist.errors.ConflictError
+        Other writers kept committing; nothing was recorded.
+    """
+    if not dry_run:
+        repository._require_writable()
+    store = repository.store
+    snapshot = store.read()
+    digests: dict[_Key, tuple[str, int]] = {}
+    problems: list[str] = []
+    for record in snapshot.records:
+        if record.sha256 is not None:
+            continue
+        try:
+            sha256, size = store.digest_file(record.name, record.fname)
+        except (ArtifactNotFoundError, IntegrityError, StorageError) as exc:
+            problems.append(f"version {record.version} of {record.name!r}: {exc}")
+            continue
+        if record.size is not None and record.size != size:
+            problems.append(
+                f"version {record.version} of {record.name!r}: its record says {record.size} "
+                f"bytes, the stored file has {size}"
+            )
+            continue
+        digests[_key(record)] = (sha256, size)
+    if problems:
+        warnings.warn(
+            f"{len(problems)} version(s) in {store.location} were not adopted:\n"
+            + "\n".join(problems),
+            ArchivistWarning,
+            stacklevel=3,
+        )
+    if dry_run or not digests:
+        return [(record.name, record.version) for record in _adoptable(snapshot.records, digests)]
+    adopted = _commit(repository, snapshot.records, snapshot.token, digests)
+    if not repository._fresh:
+        repository.refresh()
+    return adopted
+
+
+def _key(record: VersionRecord) -> _Key:
+    return (record.name, record.version, record.fname)
+
+
+def _adoptable(
+    records: list[VersionRecord], digests: dict[_Key, tuple[str, int]]
+) -> list[VersionRecord]:
+    return [r for r in records if r.sha256 is None and _key(r) in digests]
+
+
+def _commit(
+    repository: Repository,
+    records: list[VersionRecord],
+    token: str | None,
+    digests: dict[_Key, tuple[str, int]],
+) -> list[tuple[str, int]]:
+    """Fill in the digests with a compare-and-swap, re-reading after a lost race."""
+    store, delay = repository.store, 0.002
+    for attempt in range(MAX_ADOPT_ATTEMPTS):
+        if attempt:
+            snapshot = store.read()
+            records, token = snapshot.records, snapshot.token
+        targets = {_key(r) for r in _adoptable(records, digests)}
+        if not targets:
+            # An earlier round landed though its answer was lost, or another writer adopted
+            # the same files: report the versions now holding the digests computed here.
+            return [
+                (r.name, r.version)
+                for r in records
+                if _key(r) in digests and r.sha256 == digests[_key(r)][0]
+            ]
+        merged = [
+            r.replace(sha256=digests[_key(r)][0], size=digests[_key(r)][1])
+            if _key(r) in targets
+            else r
+            for r in records
+        ]
+        try:
+            store.commit(merged, token)
+        except StaleTokenError:
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.25)
+            continue
+        return [(r.name, r.version) for r in records if _key(r) in targets]
+    raise ConflictError(
+        f"gave up adopting {store.location} after {MAX_ADOPT_ATTEMPTS} attempts: other writers "
+        "kept committing. Nothing was recorded; try again."
+    )

@@ -1,0 +1,120 @@
+"""Verified reads: a handler gets exactly the bytes whose digest matched, never a re-read.
+
+A stored file is opened once, through :meth:`~archivist.Backend.open_regular` (a regular
+file only: never a FIFO, device or folder), and read at most to its recorded size plus one
+byte while it is hashed. What was read is kept (in memory up to :data:`IN_MEMORY_LIMIT`,
+else in an anonymous temporary file) and handed to the handler only if the digest and size
+match. Nothing is opened by path again after the check, so a file swapped in the meantime is
+never deserialized, and a file that is longer than recorded is never read to its end.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from typing import IO
+
+from archivist._streams import digest_stream
+from archivist.errors import IntegrityError
+from archivist.storage.base import Backend
+
+__all__ = ["IN_MEMORY_LIMIT", "check_stored", "open_stored"]
+
+#: Verified files up to this recorded size are kept in memory for the handler; larger ones
+#: are spooled to an anonymous temporary file while they are hashed.
+IN_MEMORY_LIMIT = 64 << 20
+
+
+def open_stored(
+    backend: Backend, path: str, where: str, sha256: str | None, size: int | None, record: str
+) -> IO[bytes]:
+    """Open a stored file and return the verified bytes, for a handler to read.
+
+    Parameters
+    ----------
+    backend : Backend
+        Where the file is stored.
+    path : str
+        Its path in the backend's form.
+    where : str
+        Its location for messages.
+    sha256 : str or None
+        The recorded digest; ``None`` (a record lazyscribe wrote) returns the opened regular
+        file unverified, for the trust policy to judge.
+    size : int or None
+        The recorded size; at most this plus one byte is read.
+    record : str
+        What holds the record, for messages (``"its manifest record"``).
+
+    Returns
+    -------
+    IO[bytes]
+        A readable, seekable binary stream at its start; the caller closes it.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file is missing.
+    archivist.errors.IntegrityError
+        It is not a regular file, or does not match the digest or size.
+    """
+    stream = backend.open_regular(path)
+    if sha256 is None:
+        return stream
+    with stream:
+        spool = _spool(size)
+        try:
+            actual, actual_size = digest_stream(stream, _limit(size), spool)
+            _check(where, record, sha256, size, actual, actual_size)
+        except BaseException:
+            spool.close()
+            raise
+    spool.seek(0)
+    return spool
+
+
+def check_stored(
+    backend: Backend, path: str, where: str, sha256: str | None, size: int | None, record: str
+) -> None:
+    """Check a stored file against its digest and size without keeping its bytes.
+
+    Parameters are those of :func:`open_stored`; with ``sha256`` ``None`` only presence and
+    regularity are checked.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file is missing.
+    archivist.errors.IntegrityError
+        It is not a regular file, or does not match the digest or size.
+    """
+    with backend.open_regular(path) as stream:
+        if sha256 is not None:
+            _check(where, record, sha256, size, *digest_stream(stream, _limit(size)))
+
+
+def _limit(size: int | None) -> int | None:
+    # One byte past the recorded size tells "longer than recorded" without reading the rest.
+    return None if size is None else max(size, 0) + 1
+
+
+def _spool(size: int | None) -> IO[bytes]:
+    if size is not None and size <= IN_MEMORY_LIMIT:
+        return io.BytesIO()
+    # Unnamed where the platform allows (O_TMPFILE), else unlinked at once; mode 0600.
+    return tempfile.TemporaryFile(prefix="archivist-verified-")
+
+
+def _check(
+    where: str, record: str, sha256: str, size: int | None, actual: str, actual_size: int
+) -> None:
+    if actual == sha256 and (size is None or actual_size == size):
+        return
+    if size is not None and actual_size > size:
+        found = f"more than {size} bytes (reading stopped there)"
+    else:
+        found = f"sha256 {actual} and {actual_size} bytes"
+    raise IntegrityError(
+        f"{where} does not match {record}: expected sha256 {sha256} and {size} bytes, found "
+        f"{found}. The stored file was modified or damaged; it was not deserialized."
+    )
