@@ -68,16 +68,18 @@ def _faulty_store(manifest: Path) -> tuple[ManifestStore, FaultyBackend]:
     return ManifestStore(manifest, backend=backend), backend
 
 
-def _attempt(action: Callable[[], object]) -> BaseException | None:
-    """Run ``action``; return what it raised (Ctrl-C included), or ``None``."""
+def _attempt(action: Callable[..., object], *args: Any) -> BaseException | None:
+    """Run ``action(*args)``; return what it raised (Ctrl-C included), or ``None``."""
     try:
-        action()
-    except BaseException as exc:  # noqa: BLE001 - the point is to see everything
+        action(*args)
+    except BaseException as exc:
         return exc
     return None
 
 
-def _check_raised(plan: FaultPlan, error: type[BaseException], raised: BaseException | None):
+def _check_raised(
+    plan: FaultPlan, error: type[BaseException], raised: BaseException | None
+) -> None:
     """A write that saw no fault succeeds; an injected Ctrl-C reaches the caller."""
     if not plan.fired:
         assert raised is None, f"nothing was injected, yet the write raised {raised!r}"
@@ -213,7 +215,13 @@ def test_a_crash_before_the_commit_changes_no_committed_version(tmp_path: Path) 
     repository = Repository(manifest, mode="a", store=store)
     repository.log_artifact("model", {"save": "new"}, handler="json")
     backend.plan = plan = FaultPlan(
-        Fault("replace_if_unchanged", "before", KeyboardInterrupt, match="*/repository.json", crash=True)
+        Fault(
+            "replace_if_unchanged",
+            "before",
+            KeyboardInterrupt,
+            match="*/repository.json",
+            crash=True,
+        )
     )
     with pytest.raises(KeyboardInterrupt):
         repository.save()
@@ -248,7 +256,7 @@ def test_a_failed_promotion_keeps_every_committed_version(
         experiment = Project(project_path, mode="r")["my-experiment"]
         backend.plan = plan = FaultPlan(Fault(primitive, phase, error, nth=nth))
 
-        raised = _attempt(lambda: experiment.promote_artifact(repository, "features"))
+        raised = _attempt(experiment.promote_artifact, repository, "features")
 
         _check_raised(plan, error, raised)
         values = _all_values(manifest)
@@ -277,7 +285,7 @@ def test_a_failed_release_append_is_never_duplicated(
         release = Release("v0.2.0", [("model", 1), ("features", 0)])
         backend.plan = plan = FaultPlan(Fault(primitive, phase, error, nth=nth))
 
-        raised = _attempt(lambda: store.add(release))  # noqa: B023 - called at once
+        raised = _attempt(store.add, release)
 
         _check_raised(plan, error, raised)
         tags = [r.tag for r in ReleaseStore(path).list()]
@@ -285,7 +293,7 @@ def test_a_failed_release_append_is_never_duplicated(
         if raised is None:
             assert tags == ["v0.1.0", "v0.2.0"]
         # The user tries again: the release ends up stored exactly once.
-        retry = _attempt(lambda: ReleaseStore(path).add(release))  # noqa: B023
+        retry = _attempt(ReleaseStore(path).add, release)
         assert retry is None or isinstance(retry, AlreadyExistsError), retry
         assert [r.tag for r in ReleaseStore(path).list()] == ["v0.1.0", "v0.2.0"]
         if not plan.fired:
@@ -322,7 +330,9 @@ def test_a_save_that_provably_did_not_commit_removes_its_files(
     store, backend = _faulty_store(manifest)
     repository = Repository(manifest, mode="a", store=store)
     repository.log_artifact("model", {"save": "new"}, handler="json")
-    backend.plan = FaultPlan(Fault("replace_if_unchanged", "before", error, match="*/repository.json"))
+    backend.plan = FaultPlan(
+        Fault("replace_if_unchanged", "before", error, match="*/repository.json")
+    )
     raised = _attempt(repository.save)
     assert isinstance(raised, (error, StorageError)), raised
     assert _tree(tmp_path) == before

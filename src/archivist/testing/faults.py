@@ -524,4 +524,3 @@ class FaultyBackend(Backend):
     def check_conditional_writes(self, path: str) -> None:
         """Let the wrapped backend check its store (its primitives do it anyway)."""
         self.inner.check_conditional_writes(path)
-
