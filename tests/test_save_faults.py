@@ -336,3 +336,51 @@ def test_a_save_that_provably_did_not_commit_removes_its_files(
     raised = _attempt(repository.save)
     assert isinstance(raised, (error, StorageError)), raised
     assert _tree(tmp_path) == before
+
+
+# -- Project.save ------------------------------------------------------------------------------
+
+
+def _project_state(path: Path) -> dict[str, Any]:
+    """Open the project cleanly and load every experiment's artifacts (digests checked)."""
+    project = Project(path, mode="r")
+    return {
+        experiment.name: {
+            artifact: experiment.load_artifact(artifact)
+            for artifact in ("features", "model")
+            if artifact in {a["name"] for a in experiment.to_dict().get("artifacts", [])}
+        }
+        for experiment in project.experiments
+    }
+
+
+@pytest.mark.parametrize(("primitive", "phase", "error"), CASES)
+def test_a_failed_project_save_keeps_every_saved_experiment(
+    tmp_path: Path, primitive: Primitive, phase: Phase, error: type[BaseException]
+) -> None:
+    for nth in _each_call(primitive):
+        path = tmp_path / f"call-{nth}" / "project.json"
+        project = Project(path, mode="w")
+        with project.log("first") as experiment:
+            experiment.log_artifact(name="features", value=[1], handler="json")
+        project.save()
+        seeded = _project_state(path)
+        project = Project(path, mode="a")
+        project.backend = backend = FaultyBackend(project.backend)
+        with project.log("second") as experiment:
+            experiment.log_artifact(name="features", value=[2], handler="json")
+            experiment.log_artifact(name="model", value={"second": True}, handler="json")
+        backend.plan = plan = FaultPlan(Fault(primitive, phase, error, nth=nth))
+
+        raised = _attempt(project.save)
+
+        _check_raised(plan, error, raised)
+        state = _project_state(path)
+        assert {k: v for k, v in state.items() if k != "second"} == seeded
+        second = {"features": [2], "model": {"second": True}}
+        if raised is None:
+            assert state.get("second") == second
+        else:
+            assert state.get("second") in (None, second), state
+        if not plan.fired:
+            break

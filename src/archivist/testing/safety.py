@@ -40,10 +40,10 @@ import fsspec
 import pytest
 from fsspec.core import split_protocol
 
-from archivist.errors import ArchivistError
+from archivist.errors import ArchivistError, StaleTokenError
 from archivist.repository import Repository
 from archivist.stores import ManifestStore, ReleaseStore, open_backend
-from archivist.testing.faults import Fault, FaultPlan, FaultyBackend
+from archivist.testing.faults import Fault, FaultPlan, FaultyBackend, InjectedFault
 
 __all__ = [
     "DEFAULT_ITERATIONS",
@@ -255,6 +255,35 @@ class InterruptedSaveTests:
         repository.log_artifact("model", {"i": -1}, handler="json")
         repository.save()
         return url, options
+
+    @pytest.mark.parametrize(
+        "error",
+        [InjectedFault, KeyboardInterrupt, StaleTokenError],
+        ids=["oserror", "ctrl-c", "retry-refused"],
+    )
+    def test_a_lost_acknowledgement_keeps_every_committed_file(
+        self, repository_location: tuple[str, dict[str, Any]], error: type[BaseException]
+    ) -> None:
+        """The manifest's replace lands and its answer is lost: all it names stays loadable."""
+        url, options = self._seeded(repository_location)
+        inner, path = open_backend(url, **options)
+        backend = FaultyBackend(inner)
+        repository = Repository(url, mode="a", store=ManifestStore(url, backend=backend))
+        repository.log_artifact("model", {"i": "new"}, handler="json")
+        repository.log_artifact("features", [1, 2, 3], handler="json")
+        backend.plan = plan = FaultPlan(
+            Fault("replace_if_unchanged", "after", error, match=f"*/{posixpath.basename(path)}")
+        )
+        try:
+            repository.save()
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt) != (error is KeyboardInterrupt):
+                raise
+        assert plan.fired
+        assert check_repository(url, options) == 3
+        committed = Repository(url, mode="r", **options)
+        assert committed.load_artifact("model") == {"i": "new"}
+        assert committed.load_artifact("features") == [1, 2, 3]
 
     @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
     def test_a_stopped_writer_leaves_every_version_loadable(
