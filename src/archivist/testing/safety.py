@@ -472,6 +472,30 @@ class GcSafetyTests:
         check_repository(f"{root}/b.json", options)
         check_repository(f"{root}/team/repository.json", options)
 
+    def test_gc_leaves_a_recent_crash_and_another_repositorys_orphans(
+        self, gc_root: tuple[str, dict[str, Any]]
+    ) -> None:
+        """Orphans younger than ``older_than`` stay; each repository collects only its own."""
+        root, options = gc_root
+        a, b = f"{root}/a.json", f"{root}/b.json"
+        self._repository(a, options, ("features", [1]))
+        self._repository(b, options, ("features", [2]))
+        before = snapshot(root, options)
+        orphans_of_b = _crash_a_save(b, options)
+        after_crash = snapshot(root, options)
+
+        assert Repository(b, mode="a", **options).gc() == []  # younger than an hour: kept
+        assert Repository(a, mode="a", **options).gc(older_than=timedelta(0)) == []
+        assert snapshot(root, options) == after_crash
+
+        removed = Repository(b, mode="a", **options).gc(older_than=timedelta(0))
+        assert {posixpath.basename(p) for p in removed} >= {
+            posixpath.basename(p) for p in orphans_of_b
+        }
+        assert _without_bookkeeping(snapshot(root, options)) == _without_bookkeeping(before)
+        check_repository(a, options)
+        check_repository(b, options)
+
 
 def _crash_a_save(manifest: str, options: Mapping[str, Any]) -> set[str]:
     """Save two versions through a backend that dies just before the manifest's replace.
