@@ -19,6 +19,7 @@ changes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -384,3 +385,33 @@ def test_a_failed_project_save_keeps_every_saved_experiment(
             assert state.get("second") in (None, second), state
         if not plan.fired:
             break
+
+
+@pytest.mark.parametrize("phase", ["before", "after"], ids=["never-sent", "landed"])
+def test_a_save_that_cannot_tell_whether_it_committed_deletes_nothing_committed(
+    tmp_path: Path, phase: Phase
+) -> None:
+    """The replace fails and every read after it fails too: the save cannot decide, so it
+    must not delete; what it leaves behind is collected by gc if it was never committed."""
+    manifest = tmp_path / "repository.json"
+    _seed_repository(manifest)
+    before = _tree(tmp_path)
+    store, backend = _faulty_store(manifest)
+    repository = Repository(manifest, mode="a", store=store)
+    for name, value in NEW:
+        repository.log_artifact(name, value, handler="json")
+    replace = Fault("replace_if_unchanged", phase, InjectedFault, match="*/repository.json")
+    blind = [
+        Fault(primitive, "before", InjectedFault, times=None, armed_by=replace)
+        for primitive in ("read_with_token", "read_bytes", "open_read", "exists", "list")
+    ]
+    backend.plan = plan = FaultPlan(replace, *blind)
+
+    assert _attempt(repository.save) is not None
+    assert plan.fired[0] == replace
+
+    _check_all_or_nothing(_all_values(manifest), NEW, committed=phase == "after")
+    Repository(manifest, mode="a").gc(older_than=timedelta(0))
+    _check_all_or_nothing(_all_values(manifest), NEW, committed=phase == "after")
+    if phase == "before":
+        assert _tree(tmp_path) == before  # gc took what the failed save left

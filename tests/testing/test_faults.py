@@ -111,3 +111,16 @@ def test_the_documented_example_runs() -> None:
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.DOTALL)
     [example] = [block for block in blocks if "FaultyBackend" in block]
     exec(compile(example, str(DOC), "exec"), {})
+
+
+def test_armed_by_counts_calls_only_after_another_fault_fired(tmp_path: Path) -> None:
+    first = Fault("sync", "before")
+    then = Fault("exists", "before", times=None, armed_by=first)
+    backend, base = _backend(tmp_path, first, then)
+    assert backend.exists(f"{base}/x") is False  # not armed yet
+    with pytest.raises(InjectedFault):
+        backend.sync([])
+    for _ in range(3):
+        with pytest.raises(InjectedFault):
+            backend.exists(f"{base}/x")
+    assert backend.plan.fired == [first, then, then, then]

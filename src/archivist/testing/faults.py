@@ -119,6 +119,9 @@ class Fault:
     crash : bool, optional
         After raising, every later call of the backend raises too, before reaching the
         store: the process "died" here.
+    armed_by : Fault or None, optional
+        Count calls only once this other fault of the plan has fired, for failures that
+        follow a first one (the re-read after a lost acknowledgement fails too).
 
     Raises
     ------
@@ -134,6 +137,7 @@ class Fault:
     times: int | None = 1
     match: str | None = None
     crash: bool = False
+    armed_by: Fault | None = None
 
     def __post_init__(self) -> None:
         if self.primitive not in PHASES:
@@ -263,6 +267,8 @@ class FaultPlan:
             due = []
             for fault in self.faults:
                 if not fault.matches(primitive, paths):
+                    continue
+                if fault.armed_by is not None and fault.armed_by not in self.fired:
                     continue
                 seen = self._seen[fault] = self._seen.get(fault, 0) + 1
                 last = None if fault.times is None else fault.nth + fault.times - 1
