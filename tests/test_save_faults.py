@@ -415,3 +415,40 @@ def test_a_save_that_cannot_tell_whether_it_committed_deletes_nothing_committed(
     _check_all_or_nothing(_all_values(manifest), NEW, committed=phase == "after")
     if phase == "before":
         assert _tree(tmp_path) == before  # gc took what the failed save left
+
+
+@pytest.mark.parametrize("phase", ["before", "after"], ids=["never-sent", "landed"])
+@pytest.mark.parametrize("error", [InjectedFault, KeyboardInterrupt], ids=["oserror", "ctrl-c"])
+def test_another_writer_committing_after_a_failed_replace_loses_nothing(
+    tmp_path: Path, phase: Phase, error: type[BaseException]
+) -> None:
+    """Between the failed replace and the save's re-read, another writer commits: both
+    writers' versions that committed stay, with their files."""
+    manifest = tmp_path / "repository.json"
+    _seed_repository(manifest)
+
+    def other_writer_commits() -> None:
+        other = Repository(manifest, mode="a")
+        other.log_artifact("metrics", {"auc": 0.9}, handler="json")
+        other.save()
+
+    store, backend = _faulty_store(manifest)
+    repository = Repository(manifest, mode="a", store=store)
+    for name, value in NEW:
+        repository.log_artifact(name, value, handler="json")
+    backend.plan = FaultPlan(
+        Fault(
+            "replace_if_unchanged",
+            phase,
+            error,
+            match="*/repository.json",
+            on_fire=other_writer_commits,
+        )
+    )
+
+    raised = _attempt(repository.save)
+
+    assert raised is not None
+    values = _all_values(manifest)
+    assert ("metrics", 1, {"auc": 0.9}) in values
+    _check_all_or_nothing(values, NEW, committed=phase == "after")

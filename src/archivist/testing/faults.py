@@ -48,8 +48,8 @@ import contextlib
 import fnmatch
 import io
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, ClassVar, Literal, cast, get_args
 
@@ -122,6 +122,9 @@ class Fault:
     armed_by : Fault or None, optional
         Count calls only once this other fault of the plan has fired, for failures that
         follow a first one (the re-read after a lost acknowledgement fails too).
+    on_fire : Callable[[], object] or None, optional
+        Called just before the error is raised, for example to let another writer commit
+        in the window between a lost acknowledgement and the caller's next request.
 
     Raises
     ------
@@ -138,6 +141,7 @@ class Fault:
     match: str | None = None
     crash: bool = False
     armed_by: Fault | None = None
+    on_fire: Callable[[], object] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.primitive not in PHASES:
@@ -277,6 +281,8 @@ class FaultPlan:
         return _Call(self, primitive, path, due)
 
     def _fire(self, fault: Fault, primitive: str, phase: Phase, path: str) -> None:
+        if fault.on_fire is not None:
+            fault.on_fire()
         error = fault.make_error(primitive, phase, path)
         with self._lock:
             self.fired.append(fault)
