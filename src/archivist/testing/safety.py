@@ -299,7 +299,8 @@ class InterruptedSaveTests:
         repository.log_artifact("model", {"i": "after"}, handler="json")
         repository.save()
         assert Repository(url, mode="r", **options).load_artifact("model") == {"i": "after"}
-        assert check_repository(url, options) == report.versions[-1] + 1
+        # ">=": a request a killed writer sent just before dying may still land
+        assert check_repository(url, options) >= report.versions[-1] + 1
 
 
 # -- gc ----------------------------------------------------------------------------------------
