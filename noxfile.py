@@ -1,4 +1,7 @@
-"""Sessions: tests, lint, typecheck, docs, install, demo, bench (`python3 dev.py -s NAME`)."""
+"""Sessions: tests, lint, typecheck, docs, install, demo, bench, stress.
+
+Run them with ``python3 dev.py -s NAME``.
+"""
 
 from __future__ import annotations
 
@@ -67,6 +70,32 @@ def tests(session: nox.Session) -> None:
     install_azurite(session)
     tests_dirs = ["tests", *(f"{p}/tests" for p in PLUGINS if (ROOT / p / "tests").is_dir())]
     session.run("pytest", *tests_dirs, *session.posargs, env=EMULATOR_ENV)
+
+
+#: How many writers the stress session stops per signal and store (tests default to 2).
+STRESS_ITERATIONS = "50"
+
+
+@nox.session
+def stress(session: nox.Session) -> None:
+    """Stop saving writers with Ctrl-C and SIGKILL many times, on local disk and every emulator.
+
+    ``ARCHIVIST_STRESS_ITERATIONS`` (default 50) sets the stops per signal and store; the
+    normal test run makes two. Not a default session: it takes minutes.
+    """
+    install_project(session, "test")
+    install_azurite(session)
+    iterations = os.environ.get("ARCHIVIST_STRESS_ITERATIONS", STRESS_ITERATIONS)
+    suites = [
+        "tests/test_save_interrupts.py",
+        *(
+            f"{p}/tests/test_safety.py"
+            for p in PLUGINS
+            if (ROOT / p / "tests/test_safety.py").is_file()
+        ),
+    ]
+    env = {**EMULATOR_ENV, "ARCHIVIST_STRESS_ITERATIONS": iterations}
+    session.run("pytest", *suites, "-k", "InterruptedSaves", *session.posargs, env=env)
 
 
 @nox.session

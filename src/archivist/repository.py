@@ -819,16 +819,19 @@ class Repository:
         finally:
             close_callback(callback)
         added = self._commit_written(new_records, journal)
+        self._forget_saved_changes()
+        if added:
+            plugin_manager().hook.archivist_after_commit(
+                location=self.location, versions=[record.to_dict() for record in added]
+            )
+
+    def _forget_saved_changes(self) -> None:
         self._pending.clear()
         self._pending_last.clear()
         self._pending_fnames.clear()
         self._expiry_changes.clear()
         self._view = None
         self._fresh = False
-        if added:
-            plugin_manager().hook.archivist_after_commit(
-                location=self.location, versions=[record.to_dict() for record in added]
-            )
 
     def _commit_written(
         self, new_records: list[VersionRecord], journal: SaveJournal
@@ -864,7 +867,12 @@ class Repository:
             snapshot = self.store.read()
             named = {(record.name, record.fname) for record in snapshot.records}
             if any((record.name, record.fname) in named for record in new_records):
-                journal.close()  # it landed: the files are committed data
+                # It landed: the files are committed data, and the changes are saved (a
+                # second save() must not commit them again), though the error still
+                # reaches the caller.
+                self._committed, self._token = ManifestIndex(snapshot.records), snapshot.token
+                self._forget_saved_changes()
+                journal.close()
                 return
             if not journal.exists():
                 # Another writer settled the journal: a mode "w" save replaced a manifest

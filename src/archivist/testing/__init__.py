@@ -8,6 +8,12 @@ Subclass a suite to check that a handler (or a backend) keeps archivist's contra
         handler_class = MyHandler
         sample_values = ([1, 2, 3], {"a": 1})
 
+Attack suites check the safety promises on any store: :class:`GcSafetyTests` (gc deletes
+only the orphans of this repository's crashed saves) and :class:`InterruptedSaveTests`
+(Ctrl-C and ``SIGKILL`` during saves lose nothing). :class:`FaultyBackend` wraps any backend
+and fails its calls before, during or after they run, as a :class:`FaultPlan` says
+(see :mod:`archivist.testing.faults`).
+
 The suites carry their own fixtures. To use the general fixtures too
 (``archivist_repository``, ``archivist_register``) in your tests, load this module as a
 pytest plugin in your top-level ``conftest.py`` or in a test module::
@@ -25,7 +31,9 @@ from __future__ import annotations
 import pytest
 
 # Let pytest rewrite the suites' asserts into readable failure reports.
-pytest.register_assert_rewrite("archivist.testing.handlers", "archivist.testing.backends")
+pytest.register_assert_rewrite(
+    "archivist.testing.handlers", "archivist.testing.backends", "archivist.testing.safety"
+)
 
 from archivist.testing.backends import (  # noqa: E402
     BackendConformanceTests,
@@ -34,22 +42,46 @@ from archivist.testing.backends import (  # noqa: E402
     RepositoryOnBackendTests,
     run_concurrent_saves,
 )
+from archivist.testing.faults import (  # noqa: E402
+    PHASES,
+    PRIMITIVES,
+    Fault,
+    FaultPlan,
+    FaultyBackend,
+    InjectedFault,
+)
 from archivist.testing.fixtures import (  # noqa: E402
     archivist_register,
     archivist_repository,
     registered,
 )
 from archivist.testing.handlers import HandlerConformanceTests, LegacyVersion  # noqa: E402
+from archivist.testing.safety import (  # noqa: E402
+    GcSafetyTests,
+    InterruptedSaveTests,
+    check_repository,
+    interrupt_saves,
+)
 
 __all__ = [
+    "PHASES",
+    "PRIMITIVES",
     "BackendConformanceTests",
     "BackendTarget",
+    "Fault",
+    "FaultPlan",
+    "FaultyBackend",
+    "GcSafetyTests",
     "HandlerConformanceTests",
+    "InjectedFault",
+    "InterruptedSaveTests",
     "LegacyVersion",
     "ObjectStoreConformanceTests",
     "RepositoryOnBackendTests",
     "archivist_register",
     "archivist_repository",
+    "check_repository",
+    "interrupt_saves",
     "registered",
     "run_concurrent_saves",
 ]

@@ -1,0 +1,524 @@
+"""Attack suites for archivist's safety promises, runnable on any store.
+
+Two pytest test-class mixins, subclassed by the core tests (local disk) and by every cloud
+plugin (on its emulator), so each store is attacked the same way:
+
+:class:`InterruptedSaveTests`
+    A writer process saves over and over and is stopped at a random moment with Ctrl-C
+    (``SIGINT``) or ``SIGKILL``, again and again. After each stop the repository must open,
+    every version must load and ``verify()`` must pass. Iterations come from the
+    ``ARCHIVIST_STRESS_ITERATIONS`` environment variable (default
+    :data:`DEFAULT_ITERATIONS`, a few seconds per store); the ``stress`` nox session runs
+    many more.
+:class:`GcSafetyTests`
+    ``gc`` in a folder (or bucket root) shared with the user guide's other files, user
+    files, nested repositories and a second repository: it deletes nothing that is not the
+    orphan of a crashed save of *this* repository, and refuses without a manifest.
+
+Subclasses provide one fixture each (see the classes). One writer runs at a time, so the
+loops stay honest on moto's S3 server, whose conditional writes are not atomic under
+concurrent requests (docs/testing notes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import posixpath
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, ClassVar, Literal
+
+import fsspec
+import pytest
+from fsspec.core import split_protocol
+
+from archivist.errors import ArchivistError, StaleTokenError
+from archivist.repository import Repository
+from archivist.stores import ManifestStore, ReleaseStore, open_backend
+from archivist.testing.faults import Fault, FaultPlan, FaultyBackend, InjectedFault
+
+__all__ = [
+    "DEFAULT_ITERATIONS",
+    "GcSafetyTests",
+    "InterruptReport",
+    "InterruptedSaveTests",
+    "check_repository",
+    "interrupt_saves",
+    "snapshot",
+    "stress_iterations",
+]
+
+#: Stops per signal and store in a normal test run.
+DEFAULT_ITERATIONS = 2
+
+_WRITER = """
+import json, sys
+from archivist import Repository
+
+url, options = sys.argv[1], json.loads(sys.argv[2])
+payload = bytes(range(256)) * 64  # 16 KiB per version widens the window for a stop
+Repository(url, mode="r", **options)  # imports and plugin discovery done: only saves follow
+print("ready", flush=True)
+i = 0
+while True:
+    repository = Repository(url, mode="a", **options)
+    repository.log_artifact("model", {"i": i, "payload": payload.hex()}, handler="json")
+    repository.log_artifact("features", (i, payload), handler="pickle")
+    repository.save()
+    i += 1
+"""
+
+
+def stress_iterations(default: int = DEFAULT_ITERATIONS) -> int:
+    """Return how many times to stop a writer: ``$ARCHIVIST_STRESS_ITERATIONS`` or ``default``.
+
+    Parameters
+    ----------
+    default : int, optional
+        Used when the variable is unset.
+
+    Returns
+    -------
+    int
+        A positive number.
+    """
+    value = int(os.environ.get("ARCHIVIST_STRESS_ITERATIONS", default))
+    if value < 1:
+        raise ValueError(f"ARCHIVIST_STRESS_ITERATIONS must be positive, got {value}")
+    return value
+
+
+def check_repository(
+    url: str, options: Mapping[str, Any], loaded: set[tuple[str, int]] | None = None
+) -> int:
+    """Open a repository, verify it, and load every version of every artifact.
+
+    Parameters
+    ----------
+    url : str
+        The manifest's URL or path.
+    options : Mapping[str, Any]
+        Storage options.
+    loaded : set[tuple[str, int]], optional
+        ``(name, version)`` pairs loaded by an earlier check: ``verify()`` still checks
+        their digests, but they are not deserialized again. Updated in place.
+
+    Returns
+    -------
+    int
+        The number of committed versions.
+
+    Raises
+    ------
+    AssertionError
+        A version number is missing (gaps), or ``verify()`` checked fewer versions than the
+        manifest holds. ``verify()`` and loading raise archivist's errors as they are.
+    """
+    repository = Repository(url, mode="r", **options)
+    report = repository.verify()
+    assert report.checked == len(repository), (report, len(repository))
+    for name in sorted({record.name for record in repository.artifacts}):
+        versions = repository.versions(name)
+        assert versions == list(range(len(versions))), f"{name!r} has gaps: {versions}"
+        for version in versions:
+            if loaded is None or (name, version) not in loaded:
+                repository.load_artifact(name, version=version)
+            if loaded is not None:
+                loaded.add((name, version))
+    return len(repository)
+
+
+@dataclass
+class InterruptReport:
+    """What :func:`interrupt_saves` saw.
+
+    Attributes
+    ----------
+    stops : int
+        Writers stopped.
+    versions : list[int]
+        Committed versions after each stop (never decreasing).
+    exit_codes : list[int]
+        The writers' exit codes.
+    """
+
+    stops: int
+    versions: list[int]
+    exit_codes: list[int]
+
+
+def interrupt_saves(
+    url: str,
+    options: Mapping[str, Any],
+    sig: signal.Signals,
+    iterations: int,
+    *,
+    seed: int = 0,
+    window: tuple[float, float] = (0.02, 0.5),
+) -> InterruptReport:
+    """Start a saving writer, stop it with ``sig`` at a random moment, check, repeat.
+
+    The repository at ``url`` must exist. After each stop, :func:`check_repository` runs
+    and the number of committed versions must not have dropped.
+
+    Parameters
+    ----------
+    url : str
+        The manifest's URL or path.
+    options : Mapping[str, Any]
+        Storage options (JSON-serializable: they go to the writer on its command line).
+    sig : signal.Signals
+        ``SIGINT`` (Ctrl-C: ``KeyboardInterrupt`` in the writer) or ``SIGKILL``.
+    iterations : int
+        How many writers to stop.
+    seed : int, optional
+        Seeds the random delays, so a failure can be replayed.
+    window : tuple[float, float], optional
+        The delay after the writer is ready, drawn uniformly from this range (seconds).
+
+    Returns
+    -------
+    InterruptReport
+        The counts seen.
+    """
+    rng = random.Random(seed)
+    report = InterruptReport(0, [], [])
+    loaded: set[tuple[str, int]] = set()
+    previous = check_repository(url, options, loaded)
+    for _ in range(iterations):
+        process = subprocess.Popen(
+            [sys.executable, "-c", _WRITER, url, json.dumps(dict(options))],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            assert process.stdout is not None
+            assert process.stderr is not None
+            line = process.stdout.readline()
+            if line != b"ready\n":
+                process.kill()
+                raise AssertionError(f"the writer did not start: {process.stderr.read()!r}")
+            time.sleep(rng.uniform(*window))
+            if process.poll() is not None:
+                raise AssertionError(f"the writer died by itself: {process.stderr.read()!r}")
+            process.send_signal(sig)
+            _, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:  # pragma: no cover - a writer that ignored the signal
+                process.kill()
+                process.wait(timeout=30)
+        if sig == signal.SIGINT:
+            # Ctrl-C ends the writer with KeyboardInterrupt, never with another error.
+            text = err.decode(errors="replace")
+            assert "KeyboardInterrupt" in text or process.returncode == 0, text
+        versions = check_repository(url, options, loaded)
+        assert versions >= previous, f"committed versions dropped from {previous} to {versions}"
+        previous = versions
+        report.stops += 1
+        report.versions.append(versions)
+        report.exit_codes.append(process.returncode)
+    return report
+
+
+class InterruptedSaveTests:
+    """Stop saving writers with Ctrl-C and ``SIGKILL``: every version still loads and verifies.
+
+    Subclasses provide a ``repository_location`` fixture returning the manifest URL of a
+    repository that does not exist yet and the storage options to reach it (JSON-
+    serializable: a writer process receives them).
+
+    Attributes
+    ----------
+    seed : int
+        Seeds the stop times.
+    """
+
+    seed: ClassVar[int] = 20261127
+
+    @pytest.fixture
+    def repository_location(self) -> tuple[str, dict[str, Any]]:
+        """Override: a fresh manifest URL and the storage options to reach it."""
+        raise NotImplementedError("provide a repository_location fixture")
+
+    def _seeded(self, location: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+        url, options = location
+        repository = Repository(url, mode="w", **options)
+        repository.log_artifact("model", {"i": -1}, handler="json")
+        repository.save()
+        return url, options
+
+    @pytest.mark.parametrize(
+        "error",
+        [InjectedFault, KeyboardInterrupt, StaleTokenError],
+        ids=["oserror", "ctrl-c", "retry-refused"],
+    )
+    def test_a_lost_acknowledgement_keeps_every_committed_file(
+        self, repository_location: tuple[str, dict[str, Any]], error: type[BaseException]
+    ) -> None:
+        """The manifest's replace lands and its answer is lost: all it names stays loadable."""
+        url, options = self._seeded(repository_location)
+        inner, path = open_backend(url, **options)
+        backend = FaultyBackend(inner)
+        repository = Repository(url, mode="a", store=ManifestStore(url, backend=backend))
+        repository.log_artifact("model", {"i": "new"}, handler="json")
+        repository.log_artifact("features", [1, 2, 3], handler="json")
+        backend.plan = plan = FaultPlan(
+            Fault("replace_if_unchanged", "after", error, match=f"*/{posixpath.basename(path)}")
+        )
+        try:
+            repository.save()
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt) != (error is KeyboardInterrupt):
+                raise
+        assert plan.fired
+        assert check_repository(url, options) == 3
+        committed = Repository(url, mode="r", **options)
+        assert committed.load_artifact("model") == {"i": "new"}
+        assert committed.load_artifact("features") == [1, 2, 3]
+
+    @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
+    def test_a_stopped_writer_leaves_every_version_loadable(
+        self, repository_location: tuple[str, dict[str, Any]], sig: signal.Signals
+    ) -> None:
+        """Stop writers at random moments; after each stop every version loads and verifies."""
+        url, options = self._seeded(repository_location)
+        report = interrupt_saves(url, options, sig, stress_iterations(), seed=self.seed + sig)
+        assert report.stops == stress_iterations()
+        # After all that, gc and a new save leave a repository that still verifies.
+        repository = Repository(url, mode="a", **options)
+        repository.gc(older_than=timedelta(0))
+        repository.log_artifact("model", {"i": "after"}, handler="json")
+        repository.save()
+        assert Repository(url, mode="r", **options).load_artifact("model") == {"i": "after"}
+        # ">=": a request a killed writer sent just before dying may still land
+        assert check_repository(url, options) >= report.versions[-1] + 1
+
+
+# -- gc ----------------------------------------------------------------------------------------
+
+
+def snapshot(root: str, options: Mapping[str, Any]) -> dict[str, str]:
+    """Map every file below ``root`` (path relative to it) to its SHA-256.
+
+    Parameters
+    ----------
+    root : str
+        A folder URL or path (a bucket root works).
+    options : Mapping[str, Any]
+        Storage options for the fsspec filesystem.
+
+    Returns
+    -------
+    dict[str, str]
+        Relative path to content digest.
+    """
+    protocol = split_protocol(root)[0] or "file"
+    fs = fsspec.filesystem(protocol, skip_instance_cache=True, **options)
+    base = fs._strip_protocol(root).rstrip("/")
+    fs.invalidate_cache()
+    out = {}
+    for path in fs.find(base):
+        out[path[len(base) :].lstrip("/")] = hashlib.sha256(fs.cat_file(path)).hexdigest()
+    return out
+
+
+def _put(root: str, options: Mapping[str, Any], relative: str, data: bytes) -> None:
+    protocol = split_protocol(root)[0] or "file"
+    fs = fsspec.filesystem(protocol, skip_instance_cache=True, **options)
+    path = posixpath.join(fs._strip_protocol(root), relative)
+    if protocol in ("file", "local"):
+        fs.makedirs(posixpath.dirname(path), exist_ok=True)
+    fs.pipe_file(path, data)
+
+
+def _bookkeeping(relative: str) -> bool:
+    """Tell whether a path is inside a manifest's own folder (``.<manifest>.archivist/``)."""
+    return any(part.startswith(".") and part.endswith(".archivist") for part in relative.split("/"))
+
+
+def _without_bookkeeping(tree: Mapping[str, str]) -> dict[str, str]:
+    return {path: digest for path, digest in tree.items() if not _bookkeeping(path)}
+
+
+class GcSafetyTests:
+    """``gc`` deletes only the orphans of this repository's crashed saves, and nothing else.
+
+    Subclasses provide a ``gc_root`` fixture: the URL (or path) of an empty folder or
+    bucket root, and the storage options to reach it. The tests lay out the user guide's
+    files there, with user files and other repositories, run
+    ``gc(older_than=timedelta(0))`` and compare every file before and after.
+    """
+
+    @pytest.fixture
+    def gc_root(self) -> tuple[str, dict[str, Any]]:
+        """Override: an empty folder or bucket root and its storage options."""
+        raise NotImplementedError("provide a gc_root fixture")
+
+    @staticmethod
+    def _repository(url: str, options: Mapping[str, Any], *values: tuple[str, Any]) -> None:
+        repository = Repository(url, mode="w", **options)
+        for name, value in values:
+            repository.log_artifact(name, value, handler="json")
+        repository.save()
+
+    def _guide_layout(self, root: str, options: Mapping[str, Any]) -> str:
+        """Lay out the guide's files, user files and a nested repository; return the manifest."""
+        from archivist import release as lzr
+        from archivist.project import Project
+
+        manifest = f"{root}/repository.json"
+        self._repository(manifest, options, ("features", [0, 1, 2]), ("model", {"w": 1}))
+        project = Project(f"{root}/project.json", mode="w", **options)
+        with project.log("my-experiment") as experiment:
+            experiment.log_artifact(name="features", value=[0, 1, 2], handler="json")
+        project.save()
+        repository = Repository(manifest, mode="r", **options)
+        release = lzr.create_release(repository, "v0.1.0")
+        ReleaseStore(f"{root}/releases/releases.json", **options).add(release)
+        ReleaseStore(f"{root}/releases.json", **options).add(release)
+        for relative, data in {
+            "data/train.csv": b"a,b\n1,2\n",
+            "src/train.py": b"print('train')\n",
+            ".git/HEAD": b"ref: refs/heads/main\n",
+            "notes.txt": b"remember\n",
+        }.items():
+            _put(root, options, relative, data)
+        self._repository(f"{root}/team/repository.json", options, ("features", [9]))
+        return manifest
+
+    def _gc_changes_nothing(self, manifest: str, root: str, options: Mapping[str, Any]) -> None:
+        before = snapshot(root, options)
+        repository = Repository(manifest, mode="w+", **options)
+        assert repository.gc(older_than=timedelta(0), dry_run=True) == []
+        assert repository.gc(older_than=timedelta(0)) == []
+        assert snapshot(root, options) == before
+        check_repository(manifest, options)
+
+    def test_gc_keeps_the_guide_layout_user_files_and_nested_repositories(
+        self, gc_root: tuple[str, dict[str, Any]]
+    ) -> None:
+        """Project, experiments, releases, data, code, .git and team/ all stay."""
+        root, options = gc_root
+        manifest = self._guide_layout(root, options)
+        self._gc_changes_nothing(manifest, root, options)
+        check_repository(f"{root}/team/repository.json", options)
+
+    def test_gc_keeps_another_repository_in_the_same_folder(
+        self, gc_root: tuple[str, dict[str, Any]]
+    ) -> None:
+        """a.json and b.json side by side, with artifacts of the same names."""
+        root, options = gc_root
+        self._repository(f"{root}/a.json", options, ("features", [1]), ("model", {"a": 1}))
+        self._repository(f"{root}/b.json", options, ("features", [2]), ("other", {"b": 2}))
+        self._gc_changes_nothing(f"{root}/a.json", root, options)
+        self._gc_changes_nothing(f"{root}/b.json", root, options)
+        check_repository(f"{root}/a.json", options)
+        check_repository(f"{root}/b.json", options)
+
+    def test_gc_keeps_the_files_of_versions_a_mode_w_save_replaced(
+        self, gc_root: tuple[str, dict[str, Any]]
+    ) -> None:
+        """Mode ``w`` replaced the manifest; the files its old versions named are not orphans."""
+        root, options = gc_root
+        manifest = f"{root}/repository.json"
+        self._repository(manifest, options, ("features", [1]), ("model", {"old": True}))
+        self._repository(manifest, options, ("features", [2]))
+        self._gc_changes_nothing(manifest, root, options)
+
+    @pytest.mark.parametrize("mode", ["w+", "a"])
+    def test_gc_refuses_without_a_manifest(
+        self, gc_root: tuple[str, dict[str, Any]], mode: Literal["w+", "a"]
+    ) -> None:
+        """A typo'd manifest path finds no manifest: gc raises and deletes nothing."""
+        root, options = gc_root
+        self._guide_layout(root, options)
+        before = snapshot(root, options)
+        typo = Repository(f"{root}/repostory.json", mode=mode, **options)
+        for dry_run in (True, False):
+            with pytest.raises(ArchivistError):
+                typo.gc(older_than=timedelta(0), dry_run=dry_run)
+        assert snapshot(root, options) == before
+
+    def test_gc_collects_the_orphans_of_a_crashed_save_and_nothing_else(
+        self, gc_root: tuple[str, dict[str, Any]]
+    ) -> None:
+        """A save dies after writing its files, before its commit: gc takes exactly those."""
+        root, options = gc_root
+        manifest = self._guide_layout(root, options)
+        self._repository(f"{root}/b.json", options, ("model", {"b": 1}))
+        before = snapshot(root, options)
+        orphans = _crash_a_save(manifest, options)
+        after_crash = snapshot(root, options)
+        written = {path for path in after_crash if path not in before and not _bookkeeping(path)}
+        assert written == orphans, (written, orphans)
+
+        repository = Repository(manifest, mode="a", **options)
+        listed = repository.gc(older_than=timedelta(0), dry_run=True)
+        assert snapshot(root, options) == after_crash  # a dry run deletes nothing
+        removed = repository.gc(older_than=timedelta(0))
+
+        assert sorted(listed) == sorted(removed)
+        assert {posixpath.basename(p) for p in removed} >= {posixpath.basename(p) for p in orphans}
+        assert _without_bookkeeping(snapshot(root, options)) == _without_bookkeeping(before)
+        check_repository(manifest, options)
+        check_repository(f"{root}/b.json", options)
+        check_repository(f"{root}/team/repository.json", options)
+
+    def test_gc_leaves_a_recent_crash_and_another_repositorys_orphans(
+        self, gc_root: tuple[str, dict[str, Any]]
+    ) -> None:
+        """Orphans younger than ``older_than`` stay; each repository collects only its own."""
+        root, options = gc_root
+        a, b = f"{root}/a.json", f"{root}/b.json"
+        self._repository(a, options, ("features", [1]))
+        self._repository(b, options, ("features", [2]))
+        before = snapshot(root, options)
+        orphans_of_b = _crash_a_save(b, options)
+        after_crash = snapshot(root, options)
+
+        assert Repository(b, mode="a", **options).gc() == []  # younger than an hour: kept
+        assert Repository(a, mode="a", **options).gc(older_than=timedelta(0)) == []
+        assert snapshot(root, options) == after_crash
+
+        removed = Repository(b, mode="a", **options).gc(older_than=timedelta(0))
+        assert {posixpath.basename(p) for p in removed} >= {
+            posixpath.basename(p) for p in orphans_of_b
+        }
+        assert _without_bookkeeping(snapshot(root, options)) == _without_bookkeeping(before)
+        check_repository(a, options)
+        check_repository(b, options)
+
+
+def _crash_a_save(manifest: str, options: Mapping[str, Any]) -> set[str]:
+    """Save two versions through a backend that dies just before the manifest's replace.
+
+    Returns the written files' paths relative to the manifest's folder.
+    """
+    inner, path = open_backend(manifest, **options)
+    backend = FaultyBackend(inner)
+    repository = Repository(manifest, mode="a", store=ManifestStore(manifest, backend=backend))
+    repository.log_artifact("features", [0, 1, 2, 3], handler="json")
+    repository.log_artifact("crashed", {"lost": True}, handler="json")
+    base = posixpath.basename(path)
+    backend.plan = plan = FaultPlan(
+        Fault("replace_if_unchanged", "before", SystemExit, match=f"*/{base}", crash=True)
+    )
+    with pytest.raises(SystemExit):
+        repository.save()
+    assert plan.crashed is not None, "the save never reached its commit"
+    folder = posixpath.dirname(path)
+    written = [p for primitive, p in plan.calls if primitive == "open_new"]
+    return {
+        posixpath.relpath(p, folder)
+        for p in written
+        if not _bookkeeping(posixpath.relpath(p, folder))
+    }
