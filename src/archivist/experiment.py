@@ -126,6 +126,8 @@ class Experiment(Tracked):
         self._tests = list(tests)
         #: The form this experiment was read or last saved in (``None`` while never saved).
         self._saved: dict[str, Any] | None = None
+        #: :meth:`to_dict` as it was read or last saved: any difference is an unsaved edit.
+        self._baseline: dict[str, Any] | None = None
         self.dirty = not read_only
 
     # -- identity ---------------------------------------------------------------------------
@@ -196,6 +198,29 @@ class Experiment(Tracked):
         return self._folder
 
     # -- changes ----------------------------------------------------------------------------
+
+    @property
+    def dirty(self) -> bool:
+        """``True`` while the experiment holds changes the project has not saved.
+
+        Any edit counts: through this experiment's methods, through one of its tests
+        (``exp.tests[0].log_metric(...)``), or directly (``exp.metrics["x"] = 1``).
+        """
+        if self._dirty or any(test.dirty for test in self._tests):
+            return True
+        return self._baseline is not None and self.to_dict() != self._baseline
+
+    @dirty.setter
+    def dirty(self, value: bool) -> None:
+        self._dirty = value
+
+    def _mark_saved(self) -> None:
+        """Record the current state as the saved one."""
+        self._dirty = False
+        for test in self._tests:
+            test.dirty = False
+        self._baseline = self.to_dict()
+        self._saved = copy.deepcopy(self._baseline)
 
     def _touch(self) -> None:
         self._last_updated = utcnow()
@@ -347,6 +372,7 @@ class Experiment(Tracked):
         )
         experiment.dirty = False
         experiment._saved = copy.deepcopy(dict(data))
+        experiment._baseline = experiment.to_dict()
         return experiment
 
     def _save_files(self, written: list[str]) -> None:

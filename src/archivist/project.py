@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from archivist._tracking import default_author
+from archivist._tracking import default_author, slugify
 from archivist.errors import (
     ArchivistError,
     ConflictError,
@@ -27,9 +27,11 @@ from archivist.errors import (
     ManifestError,
     ReadOnlyError,
     RepositoryNotFoundError,
+    SerializationError,
     StaleTokenError,
 )
 from archivist.experiment import Experiment
+from archivist.manifest import utcnow
 from archivist.storage.base import Backend
 from archivist.stores import open_location, storage_errors
 
@@ -282,47 +284,100 @@ class Project:
         Files are written first (never overwriting a stored file); then ``project.json``
         is re-read and replaced with a compare-and-swap, keeping experiments that other
         writers saved meanwhile (mode ``w`` replaces the file with this project's
-        experiments). If anything fails, the files this save wrote are removed.
+        experiments). Every edited experiment is saved, however it was edited (see
+        :attr:`Experiment.dirty <archivist.Experiment.dirty>`).
+
+        If the save fails before the replace of ``project.json``, the files it wrote are
+        removed. If it fails during or after the replace (an error, a lost acknowledgement,
+        Ctrl-C), ``project.json`` is read again: the files are removed only if it provably
+        does not name them; if it names them the save landed and this project counts as
+        saved (the error is still raised); if it cannot be read the files stay, as orphans
+        that never break the project.
 
         Raises
         ------
         archivist.errors.ReadOnlyError
             The project is open in mode ``r``.
         archivist.errors.SerializationError
-            A handler could not write an artifact.
+            A handler could not write an artifact, or a metric or parameter is not
+            JSON-serializable; nothing was written.
         archivist.errors.ConflictError
             Other writers kept saving the project.
         """
         self._require_writable()
-        dirty = [e for e in self.experiments if e.dirty and not e.read_only]
-        if self.mode == "w+":
-            for experiment in dirty:
+        dirty = [e for e in self.experiments if not e.read_only and e.dirty]
+        for experiment in dirty:
+            if not experiment._dirty:  # edited through a test or directly: stamp the change
+                experiment._last_updated = utcnow()
+            if self.mode == "w+":
                 experiment._last_updated_by = self.author
+        for experiment in dirty:
+            _check_serializable(experiment)
         written: list[str] = []
         before = [
             (e, list(e._artifacts), [(t, list(t._artifacts)) for t in e._tests]) for e in dirty
         ]
+        replacing: list[bool] = []  # non-empty once the replace of project.json has started
         try:
             for experiment in dirty:
                 experiment._save_files(written)
             if written:
                 with storage_errors(f"flushing the files of {self.location}"):
                     self.backend.sync(written)  # durable before project.json names them
-            self._commit(dirty)
+            self._commit(dirty, replacing)
         except BaseException:
-            for path in written:
-                with contextlib.suppress(ArchivistError, OSError):  # best-effort clean-up
-                    self.backend.delete(path)
-            for experiment, artifacts, tests in before:
-                experiment._artifacts = artifacts
-                for test, test_artifacts in tests:
-                    test._artifacts = test_artifacts
+            landed = self._landed(dirty, written) if replacing else False
+            if landed:
+                for experiment in dirty:
+                    experiment._mark_saved()
+            else:
+                if landed is False:
+                    for path in written:
+                        with contextlib.suppress(ArchivistError, OSError):  # best-effort
+                            self.backend.delete(path)
+                for experiment, artifacts, tests in before:
+                    experiment._artifacts = artifacts
+                    for test, test_artifacts in tests:
+                        test._artifacts = test_artifacts
             raise
         for experiment in dirty:
-            experiment.dirty = False
-            experiment._saved = json.loads(json.dumps(experiment.to_dict()))
+            experiment._mark_saved()
 
-    def _commit(self, dirty: list[Experiment]) -> None:
+    def _landed(self, dirty: list[Experiment], written: list[str]) -> bool | None:
+        """Tell whether a save whose replace failed is in ``project.json`` after all.
+
+        Returns ``True`` when the stored file names this save's files (or holds all its
+        experiments, when it wrote no file), ``False`` when it provably does not, and
+        ``None`` when the file cannot be read.
+        """
+        try:
+            entries, token = self._read()
+        except BaseException:  # unknown state (even a second Ctrl-C): keep every file
+            return None
+        referenced = set(self._referenced_paths(entries))
+        if written:
+            landed = any(path in referenced for path in written)
+        else:
+            landed = bool(dirty) and all(e.to_dict() in entries for e in dirty)
+        if landed:
+            self._token = token
+        return landed
+
+    def _referenced_paths(self, entries: list[dict[str, Any]]) -> Iterator[str]:
+        """Yield the path of every artifact file that stored experiments name."""
+        join = self.backend.join
+        for entry in entries:
+            slug = entry.get("slug")
+            if not isinstance(slug, str):
+                continue
+            for artifact in _records(entry.get("artifacts")):
+                yield join(self.dir, slug, str(artifact.get("fname")))
+            for test in _records(entry.get("tests")):
+                folder = join(self.dir, slug, slugify(str(test.get("name", ""))) or "test")
+                for artifact in _records(test.get("artifacts")):
+                    yield join(folder, str(artifact.get("fname")))
+
+    def _commit(self, dirty: list[Experiment], replacing: list[bool]) -> None:
         delay = 0.002
         for _ in range(MAX_SAVE_ATTEMPTS):
             entries, token = self._read()
@@ -330,11 +385,18 @@ class Project:
                 merged = [e.to_dict() for e in self.experiments]
             else:
                 merged = _merge_entries(entries, self.experiments, dirty)
-            data = json.dumps(merged, sort_keys=True, indent=4).encode("utf-8")
             try:
+                data = json.dumps(merged, sort_keys=True, indent=4).encode("utf-8")
+            except (TypeError, ValueError) as exc:
+                raise SerializationError(
+                    f"{self.location} cannot be written as JSON: {exc}"
+                ) from exc
+            try:
+                replacing.append(True)
                 with storage_errors(f"writing {self.location}"):
                     self._token = self.backend.replace_if_unchanged(self.path, data, token)
             except StaleTokenError:
+                replacing.clear()
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.25)
                 continue
@@ -343,6 +405,29 @@ class Project:
             f"gave up saving {self.location} after {MAX_SAVE_ATTEMPTS} attempts: other writers "
             "kept saving. The project file is unchanged; try save() again."
         )
+
+
+def _records(value: object) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _check_serializable(experiment: Experiment) -> None:
+    """Refuse, before anything is written, an experiment ``project.json`` cannot hold."""
+    for label, values in (
+        ("metric", experiment._metrics),
+        ("parameter", experiment._parameters),
+        *((f"metric of test {test.name!r}", test._metrics) for test in experiment._tests),
+        *((f"parameter of test {test.name!r}", test._parameters) for test in experiment._tests),
+    ):
+        for key, value in values.items():
+            try:
+                json.dumps(value)
+            except (TypeError, ValueError) as exc:
+                raise SerializationError(
+                    f"the {label} {key!r} of experiment {experiment.slug!r} cannot be saved "
+                    f"in project.json: {exc}. Log a JSON value (str, number, bool, None, "
+                    "list or dict of those) instead; nothing was written."
+                ) from None
 
 
 def _merge_entries(
