@@ -47,7 +47,8 @@ def test_metrics_parameters_tags(tmp_path: Path) -> None:
     exp.tag(overwrite=True)
     assert list(exp.tags) == []
     assert exp.short_slug == "fancy-run"
-    assert exp.path == f"{project.dir}/{exp.slug}"
+    assert exp.path == tmp_path / exp.slug
+    assert exp.dir == tmp_path
     assert exp.last_updated >= exp.created_at
 
 

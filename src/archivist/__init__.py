@@ -37,7 +37,7 @@ from archivist.errors import (
     UnsupportedOperationError,
     VersionNotFoundError,
 )
-from archivist.experiment import Experiment
+from archivist.experiment import Experiment, ReadOnlyExperiment
 from archivist.handlers.base import Handler
 from archivist.manifest import VersionRecord
 from archivist.plugin import NAME, hookimpl
@@ -62,6 +62,7 @@ from archivist.stores import (
     ManifestStore,
     ReleaseStore,
 )
+from archivist.test import ReadOnlyTest, Test
 
 try:
     __version__ = version("archivist")
@@ -108,6 +109,8 @@ __all__ = [
     "PluginLoadError",
     "Project",
     "ReadOnlyError",
+    "ReadOnlyExperiment",
+    "ReadOnlyTest",
     "Release",
     "ReleaseStore",
     "Repository",
@@ -115,6 +118,7 @@ __all__ = [
     "SerializationError",
     "StaleTokenError",
     "StorageError",
+    "Test",
     "UnknownBackendError",
     "UnknownHandlerError",
     "UnsavedChangesError",

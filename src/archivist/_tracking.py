@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import os
 import re
+import threading
 import unicodedata
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from types import MappingProxyType
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
+
+from fsspec.core import split_protocol
 
 from archivist._streams import CHUNK, HashingWriter, digest_stream, stream_for
 from archivist.errors import (
@@ -34,12 +39,16 @@ from archivist.errors import (
 from archivist.manifest import check_file_name, check_name, parse_stored_time, utcnow
 from archivist.plugin.manager import get_handler
 from archivist.storage.base import Backend
-from archivist.stores import storage_errors
+from archivist.stores import open_backend, storage_errors
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
 
 __all__ = ["LoggedArtifact", "Tracked", "default_author", "format_seconds", "slugify"]
 
 #: Fields of an artifact record that are not handler metadata.
 ARTIFACT_FIELDS = ("name", "fname", "created_at", "expiry", "version", "handler", "sha256", "size")
+_LOCK_TYPE = type(threading.Lock())
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _QUOTES = re.compile(r"['\"]+")
 
@@ -64,6 +73,23 @@ def slugify(text: str) -> str:
 def format_seconds(value: datetime) -> str:
     """Format a naive UTC time as lazyscribe writes it in ``project.json`` (to the second)."""
     return value.isoformat(timespec="seconds")
+
+
+def test_folder_name(name: str) -> str:
+    """Return the folder name of a test's files inside its experiment's folder."""
+    return slugify(name) or "test"
+
+
+def lazyscribe_path(fpath: str | os.PathLike[str]) -> Path:
+    """Return a project file's path as lazyscribe shows it: a URL without its protocol."""
+    text = os.fspath(fpath)
+    protocol, rest = split_protocol(text)
+    return Path(rest if protocol is not None else text)
+
+
+def local_backend() -> Backend:
+    """Return a backend for the local file system (where lazyscribe's defaults point)."""
+    return open_backend(".")[0]
 
 
 def default_author() -> str:
@@ -184,20 +210,53 @@ class Tracked:
     def __init__(
         self,
         *,
-        backend: Backend,
+        backend: Backend | None,
         folder: str,
         read_only: bool,
         metrics: Mapping[str, Any] | None = None,
         parameters: Mapping[str, Any] | None = None,
         artifacts: Sequence[LoggedArtifact] = (),
     ) -> None:
-        self._backend = backend
+        #: ``False`` until a project (or an experiment, for a test) placed this here: the
+        #: folder is then a placeholder, set when the project saves it.
+        self._attached = backend is not None
+        self._backend = backend if backend is not None else local_backend()
         self._folder = folder
         self._read_only = read_only
         self._metrics: dict[str, Any] = dict(metrics or {})
         self._parameters: dict[str, Any] = dict(parameters or {})
         self._artifacts: list[LoggedArtifact] = list(artifacts)
         self.dirty = False
+
+    @property
+    def fs(self) -> AbstractFileSystem:
+        """The fsspec filesystem the artifact files are read and written through."""
+        return self._backend.fs
+
+    # -- equality and pickling (value semantics, as lazyscribe's attrs classes) -----------
+
+    def _eq_key(self) -> tuple[Any, ...]:
+        return (self._metrics, self._parameters, self._artifacts)
+
+    def __eq__(self, other: object) -> bool:
+        """Compare by value: same class and same recorded content (not location)."""
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._eq_key() == other._eq_key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Return the state to pickle (locks are left out and re-created)."""
+        return {k: v for k, v in self.__dict__.items() if not isinstance(v, _LOCK_TYPE)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a pickled state with fresh locks."""
+        self.__dict__.update(state)
+        self._init_locks()
+
+    def _init_locks(self) -> None:
+        """Create the locks an instance holds (none here)."""
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -211,15 +270,30 @@ class Tracked:
         """The metrics (a read-only view when :attr:`read_only`)."""
         return MappingProxyType(self._metrics) if self._read_only else self._metrics
 
+    @metrics.setter
+    def metrics(self, value: Mapping[str, Any]) -> None:
+        self._require_editable()
+        self._metrics = dict(value)
+
     @property
     def parameters(self) -> Mapping[str, Any]:
         """The parameters (a read-only view when :attr:`read_only`)."""
         return MappingProxyType(self._parameters) if self._read_only else self._parameters
 
+    @parameters.setter
+    def parameters(self, value: Mapping[str, Any]) -> None:
+        self._require_editable()
+        self._parameters = dict(value)
+
     @property
     def artifacts(self) -> Sequence[LoggedArtifact]:
         """The logged artifacts, in the order they were logged (a tuple when read-only)."""
-        return tuple(self._artifacts) if self._read_only else list(self._artifacts)
+        return tuple(self._artifacts) if self._read_only else self._artifacts
+
+    @artifacts.setter
+    def artifacts(self, value: Sequence[LoggedArtifact]) -> None:
+        self._require_editable()
+        self._artifacts = list(value)
 
     def _find_artifact(self, name: str) -> LoggedArtifact:
         for artifact in self._artifacts:

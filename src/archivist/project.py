@@ -13,12 +13,16 @@ import json
 import os
 import posixpath
 import random
+import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from archivist._tracking import default_author, slugify
+from fsspec.core import split_protocol
+
+from archivist._tracking import default_author, lazyscribe_path, test_folder_name
 from archivist.errors import (
     ArchivistError,
     ConflictError,
@@ -34,6 +38,9 @@ from archivist.experiment import Experiment
 from archivist.manifest import utcnow
 from archivist.storage.base import Backend
 from archivist.stores import open_location, storage_errors
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
 
 __all__ = ["Project"]
 
@@ -93,12 +100,34 @@ class Project:
         self.storage_options = storage_options
         self.backend: Backend
         self.backend, self.path, self.location = open_location(fpath, **storage_options)
-        self.fpath = fpath
+        #: The project file's path as lazyscribe shows it (a URL without its protocol).
+        self.fpath = lazyscribe_path(fpath)
+        #: The URL protocol (``"file"`` for a local path), as lazyscribe's ``protocol``.
+        self.protocol: str = split_protocol(os.fspath(fpath))[0] or "file"
+        self._fpath_given = fpath
         self.dir = posixpath.dirname(self.path)
         self.experiments: list[Experiment] = []
         self._token: str | None = None
+        self.mutex_ = threading.Lock()
         if mode != "w":
             self.load()
+
+    @property
+    def fs(self) -> AbstractFileSystem:
+        """The fsspec filesystem the project is stored through (lazyscribe's ``fs``)."""
+        return self.backend.fs
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Return the state to pickle: the backend and lock are re-created on unpickling."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("backend", "mutex_")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a pickled project, re-opening its storage."""
+        self.__dict__.update(state)
+        self.backend = open_location(self._fpath_given, **self.storage_options)[0]
+        self.mutex_ = threading.Lock()
+        for experiment in self.experiments:
+            experiment._backend = self.backend
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -137,9 +166,12 @@ class Project:
                 entry,
                 backend=self.backend,
                 folder=self.dir,
-                project=self.location,
+                project=self.fpath,
+                location=self.location,
                 read_only=read_only,
                 what=f"experiment {i} of {self.location}",
+                protocol=self.protocol,
+                storage_options=self.storage_options,
             )
             for i, entry in enumerate(entries)
         ]
@@ -205,11 +237,17 @@ class Project:
     def _new_experiment(self, name: str) -> Experiment:
         return Experiment(
             name,
+            self.fpath,
+            author=self.author,
             backend=self.backend,
             folder=self.dir,
-            project=self.location,
-            author=self.author,
+            location=self.location,
         )
+
+    def _adopt(self, experiment: Experiment) -> None:
+        """Place an experiment created outside this project in its folder and storage."""
+        if not experiment._attached and not experiment.read_only:
+            experiment._attach(self.backend, self.dir, self.fpath, self.location)
 
     @contextmanager
     def log(self, name: str) -> Iterator[Experiment]:
@@ -249,10 +287,12 @@ class Project:
             The project is open in mode ``r``.
         """
         self._require_writable()
-        self.experiments.append(experiment)
-        self.experiments.sort(key=lambda e: e._sort_key())
+        self._adopt(experiment)
+        with self.mutex_:
+            self.experiments.append(experiment)
+            self.experiments.sort(key=lambda e: e._sort_key())
 
-    def merge(self, *others: Project) -> Project:
+    def merge(self, *others: Project, other: Project | None = None) -> Project:
         """Return a new project holding this project's and the others' experiments.
 
         Experiments sharing a slug are kept once: the one updated last. The new project
@@ -262,12 +302,27 @@ class Project:
         ----------
         *others : Project
             The projects to merge in.
+        other : Project, optional
+            One project to merge in; deprecated (as in lazyscribe 2.2), pass it positionally.
 
         Returns
         -------
         Project
             The merged project.
+
+        Warns
+        -----
+        DeprecationWarning
+            ``other`` was given.
         """
+        if other is not None:
+            warnings.warn(
+                "Named argument ``other`` is deprecated and will be removed in version 3.0. "
+                "Please use a positional argument",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            others = (*others, other)
         chosen: dict[str, Experiment] = {}
         for experiment in [*self.experiments, *(e for p in others for e in p.experiments)]:
             current = chosen.get(experiment.slug)
@@ -275,6 +330,7 @@ class Project:
                 chosen[experiment.slug] = experiment
         merged = object.__new__(Project)
         merged.__dict__.update(self.__dict__)
+        merged.mutex_ = threading.Lock()
         merged.experiments = sorted(chosen.values(), key=lambda e: e._sort_key())
         return merged
 
@@ -305,6 +361,8 @@ class Project:
             Other writers kept saving the project.
         """
         self._require_writable()
+        for experiment in self.experiments:  # appended to project.experiments directly
+            self._adopt(experiment)
         dirty = [e for e in self.experiments if not e.read_only and e.dirty]
         for experiment in dirty:
             if not experiment._dirty:  # edited through a test or directly: stamp the change
@@ -373,7 +431,7 @@ class Project:
             for artifact in _records(entry.get("artifacts")):
                 yield join(self.dir, slug, str(artifact.get("fname")))
             for test in _records(entry.get("tests")):
-                folder = join(self.dir, slug, slugify(str(test.get("name", ""))) or "test")
+                folder = join(self.dir, slug, test_folder_name(str(test.get("name", ""))))
                 for artifact in _records(test.get("artifacts")):
                     yield join(folder, str(artifact.get("fname")))
 
