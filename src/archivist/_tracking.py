@@ -148,6 +148,28 @@ class LoggedArtifact:
         """The handler alias (lazyscribe's name for :attr:`handler`)."""
         return self.handler
 
+    @property
+    def suffix(self) -> str:
+        """The file suffix of its handler (as on lazyscribe's artifact classes)."""
+        return get_handler(self.handler).suffix
+
+    @property
+    def binary(self) -> bool:
+        """Whether its handler writes bytes (as on lazyscribe's artifact classes)."""
+        return get_handler(self.handler).binary
+
+    @property
+    def output_only(self) -> bool:
+        """Whether the stored file cannot be read back as the object (lazyscribe's flag)."""
+        return bool(getattr(get_handler(self.handler), "output_only", False))
+
+    def __getattr__(self, name: str) -> Any:
+        """Expose recorded handler metadata (``python_version``...) as attributes."""
+        metadata = self.__dict__.get("metadata", {})
+        if name in metadata:
+            return metadata[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def to_dict(self) -> dict[str, Any]:
         """Return the record as ``project.json`` stores it (lazyscribe-readable)."""
         out: dict[str, Any] = dict(self.metadata)
