@@ -85,6 +85,8 @@ class Experiment(Tracked):
         Its tags.
     dirty : bool, optional
         Whether the project should save it (default ``True``: it is new).
+    mutex_ : threading.Lock, optional
+        The lock guarding its tests list (default: a new one).
     backend : Backend, optional
         Where the project and its files are stored (set by the project).
     folder : str, optional
@@ -116,6 +118,7 @@ class Experiment(Tracked):
         artifacts: Sequence[LoggedArtifact] = (),
         tags: Sequence[str] = (),
         dirty: bool = True,
+        mutex_: threading.Lock | None = None,
         *,
         backend: Backend | None = None,
         folder: str | None = None,
@@ -158,6 +161,8 @@ class Experiment(Tracked):
         self._baseline: dict[str, Any] | None = None
         self.dirty = dirty and not read_only
         self._init_locks()
+        if mutex_ is not None:
+            self.mutex_ = mutex_
 
     def _init_locks(self) -> None:
         #: Guards the tests list while tests are logged from several threads.

@@ -273,13 +273,13 @@ class Project:
         yield experiment
         self.append(experiment)
 
-    def append(self, experiment: Experiment) -> None:
+    def append(self, other: Experiment) -> None:
         """Add an experiment to the project (saved by :meth:`save`).
 
         Parameters
         ----------
-        experiment : Experiment
-            The experiment.
+        other : Experiment
+            The experiment (lazyscribe's parameter name).
 
         Raises
         ------
@@ -287,9 +287,9 @@ class Project:
             The project is open in mode ``r``.
         """
         self._require_writable()
-        self._adopt(experiment)
+        self._adopt(other)
         with self.mutex_:
-            self.experiments.append(experiment)
+            self.experiments.append(other)
             self.experiments.sort(key=lambda e: e._sort_key())
 
     def merge(self, *others: Project, other: Project | None = None) -> Project:

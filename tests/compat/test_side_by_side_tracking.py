@@ -225,3 +225,32 @@ def test_version_artifacts_guide_experiment_parts() -> None:
     project["my-experiment"].promote_artifact(repository, "features")
 
     assert Repository("repository.json", mode="r").load_artifact("features") == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("theirs", "ours"),
+    [
+        (lazyscribe.experiment.Experiment, archivist.experiment.Experiment),
+        (lazyscribe.test.Test, archivist.test.Test),
+        (lazyscribe.project.Project, archivist.project.Project),
+    ],
+    ids=["Experiment", "Test", "Project"],
+)
+def test_signatures_accept_lazyscribe_calls(theirs: type, ours: type) -> None:
+    """Every parameter of lazyscribe's methods exists, and positional ones in its order."""
+    import inspect
+
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    for name in ["__init__", *(n for n in dir(theirs) if not n.startswith("_"))]:
+        method = getattr(theirs, name)
+        if isinstance(method, property | type) or not callable(method):
+            continue
+        their_parameters = inspect.signature(method).parameters.values()
+        our_parameters = inspect.signature(getattr(ours, name)).parameters
+        for parameter in their_parameters:
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                continue
+            assert parameter.name in our_parameters, f"{name}({parameter.name}=...)"
+        their_order = [p.name for p in their_parameters if p.kind is positional]
+        our_order = [p.name for p in our_parameters.values() if p.kind is positional]
+        assert our_order[: len(their_order)] == their_order, name
