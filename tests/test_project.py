@@ -128,8 +128,11 @@ def test_read_only_experiments_cannot_change(project_path: Path) -> None:
     before = project_path.read_bytes()
     appender = Project(project_path, mode="a")
     old = appender["curve"]
-    with pytest.raises(TypeError):
+    with pytest.raises(ReadOnlyError):
         old.metrics["loss"] = 0  # type: ignore[index]
+    with pytest.raises(ReadOnlyError):
+        old.tags.append("x")  # type: ignore[attr-defined]
+    assert json.loads(json.dumps(old.metrics)) == {"loss": [3, 2, 1]}
     for change in (
         lambda: old.log_metric("x", 1),
         lambda: old.log_parameter("x", 1),
@@ -138,8 +141,8 @@ def test_read_only_experiments_cannot_change(project_path: Path) -> None:
     ):
         with pytest.raises(ReadOnlyError):
             change()
-    assert isinstance(old.tags, tuple)
-    assert isinstance(old.artifacts, tuple)
+    assert old.tags == []
+    assert old.artifacts == []
     old.metrics["loss"].append(0)  # an in-place change to a value must not sneak into a save
     with appender.log("new") as exp:
         exp.log_metric("x", 1)

@@ -18,11 +18,11 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from fsspec.core import split_protocol
 
+from archivist._frozen import FrozenDict, FrozenList
 from archivist._logged import ARTIFACT_FIELDS, LoggedArtifact, format_seconds
 from archivist._streams import CHUNK, HashingWriter, digest_stream, stream_for
 from archivist.errors import (
@@ -168,8 +168,8 @@ class Tracked:
 
     @property
     def metrics(self) -> Mapping[str, Any]:
-        """The metrics (a read-only view when :attr:`read_only`)."""
-        return MappingProxyType(self._metrics) if self._read_only else self._metrics
+        """The metrics (a dict that refuses changes when :attr:`read_only`)."""
+        return FrozenDict(self._metrics, self._label) if self._read_only else self._metrics
 
     @metrics.setter
     def metrics(self, value: Mapping[str, Any]) -> None:
@@ -178,8 +178,8 @@ class Tracked:
 
     @property
     def parameters(self) -> Mapping[str, Any]:
-        """The parameters (a read-only view when :attr:`read_only`)."""
-        return MappingProxyType(self._parameters) if self._read_only else self._parameters
+        """The parameters (a dict that refuses changes when :attr:`read_only`)."""
+        return FrozenDict(self._parameters, self._label) if self._read_only else self._parameters
 
     @parameters.setter
     def parameters(self, value: Mapping[str, Any]) -> None:
@@ -188,8 +188,8 @@ class Tracked:
 
     @property
     def artifacts(self) -> Sequence[LoggedArtifact]:
-        """The logged artifacts, in the order they were logged (a tuple when read-only)."""
-        return tuple(self._artifacts) if self._read_only else self._artifacts
+        """The logged artifacts, in the order logged (a list refusing changes when read-only)."""
+        return FrozenList(self._artifacts, self._label) if self._read_only else self._artifacts
 
     @artifacts.setter
     def artifacts(self, value: Sequence[LoggedArtifact]) -> None:

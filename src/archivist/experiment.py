@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archivist._dependencies import Dependencies
+from archivist._frozen import FrozenList
 from archivist._promotion import promote
 from archivist._tracking import (
     LoggedArtifact,
@@ -264,8 +265,8 @@ class Experiment(Tracked):
 
     @property
     def tags(self) -> Sequence[str]:
-        """The tags (a tuple when read-only)."""
-        return tuple(self._tags) if self._read_only else self._tags
+        """The tags (a list that refuses changes when read-only)."""
+        return FrozenList(self._tags) if self._read_only else self._tags
 
     @tags.setter
     def tags(self, value: Sequence[str]) -> None:
@@ -289,8 +290,8 @@ class Experiment(Tracked):
 
     @property
     def tests(self) -> Sequence[Test]:
-        """The tests (a tuple when read-only); append a :class:`Test` to add one."""
-        return tuple(self._tests) if self._read_only else self._tests
+        """The tests (a list refusing changes when read-only); append a :class:`Test` to add one."""
+        return FrozenList(self._tests) if self._read_only else self._tests
 
     @tests.setter
     def tests(self, value: Sequence[Test]) -> None:

@@ -50,8 +50,11 @@ def test_read_only_mode() -> None:
         exp.log_metric("metric", 1.0)
     with pytest.raises(ReadOnlyError):
         exp.tests[0].log_metric("metric", 1.0)
-    with pytest.raises(TypeError):
+    with pytest.raises(ReadOnlyError):
         exp.metrics["metric"] = 1.0  # type: ignore[index]
+    with pytest.raises(ReadOnlyError):
+        exp.tests.append(Test("another"))  # type: ignore[attr-defined]
+    assert json.loads(json.dumps(exp.metrics)) == {"metric": 0.5}
     # 2. save the project file
     with pytest.raises(ReadOnlyError):
         project.save()
