@@ -18,7 +18,8 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from fsspec.core import split_protocol
 
@@ -42,9 +43,22 @@ from archivist.stores import open_location, storage_errors
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
-__all__ = ["Project"]
+__all__ = ["Project", "ProjectState"]
 
 ProjectMode = Literal["r", "a", "w", "w+"]
+
+
+class ProjectState(TypedDict):
+    """The fields lazyscribe pickles for a project (archivist pickles these and more)."""
+
+    author: str
+    experiments: list[Experiment]
+    fpath: Path
+    mode: ProjectMode
+    protocol: str
+    storage_options: dict[str, Any]
+
+
 _MODES = ("r", "a", "w", "w+")
 #: How many times a save re-reads and re-merges ``project.json`` after losing a race.
 MAX_SAVE_ATTEMPTS = 64

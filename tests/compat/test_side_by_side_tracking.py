@@ -254,3 +254,22 @@ def test_signatures_accept_lazyscribe_calls(theirs: type, ours: type) -> None:
         their_order = [p.name for p in their_parameters if p.kind is positional]
         our_order = [p.name for p in our_parameters.values() if p.kind is positional]
         assert our_order[: len(their_order)] == their_order, name
+
+
+@pytest.mark.parametrize(
+    "module_name",
+    ["lazyscribe", "lazyscribe.experiment", "lazyscribe.project", "lazyscribe.test"],
+)
+def test_module_names_have_counterparts(module_name: str) -> None:
+    import importlib
+
+    theirs = importlib.import_module(module_name)
+    ours = importlib.import_module("archivist" + module_name.removeprefix("lazyscribe"))
+    names = set(getattr(theirs, "__all__", ())) | {
+        name
+        for name in dir(theirs)
+        if not name.startswith("_")
+        and getattr(getattr(theirs, name), "__module__", None) == theirs.__name__
+    }
+    assert names
+    assert sorted(name for name in names if not hasattr(ours, name)) == []
