@@ -5,10 +5,15 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from archivist import Repository
+from archivist.errors import StorageError
 
 
 @pytest.fixture
@@ -39,3 +44,28 @@ def tree_digest(folder: Path) -> dict[str, str]:
             path = Path(root) / name
             out[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
+
+
+@contextmanager
+def crash_at_commit(repository: Repository, *, landed: bool) -> Iterator[None]:
+    """Make the next save die in its commit, with no chance to settle (as SIGKILL would).
+
+    With ``landed`` the manifest is replaced before the process "dies".
+    """
+    store: Any = repository.store
+    real_commit = store.commit
+
+    def commit(records: Any, token: Any) -> str:
+        if landed:
+            real_commit(records, token)
+        raise KeyboardInterrupt
+
+    def read() -> Any:
+        raise StorageError("the network went down")
+
+    store.commit, store.read = commit, read
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            yield
+    finally:
+        del store.commit, store.read

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from tests.conftest import crash_at_commit
 
 import archivist
 from archivist import Repository
@@ -292,9 +294,14 @@ def test_verify_reports_orphans_and_fails_on_damage(repo_path: Path) -> None:
     repository.log_artifact("a", [1], handler="json")
     repository.log_artifact("a", [2], handler="json")
     repository.save()
+    hand_made = repo_path.parent / "a" / "not-archivists.json"
+    hand_made.write_text("[]")  # a file no save wrote is never an orphan
+    repository = Repository(repo_path, mode="a")
+    repository.log_artifact("a", [3], handler="json", fname="left-by-a-crashed-save.json")
+    with crash_at_commit(repository, landed=False):
+        repository.save()
     orphan = repo_path.parent / "a" / "left-by-a-crashed-save.json"
-    orphan.write_text("[]")
-    report = repository.verify()
+    report = Repository(repo_path, mode="r").verify()
     assert report.checked == 2 and report.orphans == [str(orphan)]
 
     stored = repo_path.parent / "a" / repository.get_artifact_metadata("a", 1)["fname"]
@@ -529,24 +536,28 @@ def test_all_errors_are_archivist_errors_and_builtins() -> None:
 
 
 def test_gc_removes_old_orphans_only(repo_path: Path) -> None:
-    import os
-
     repository = Repository(repo_path, mode="w")
     repository.log_artifact("a", [1], handler="json")
     repository.save()
     folder = repo_path.parent / "a"
-    old, young = folder / "old-orphan.json", folder / ".a.json.1234.tmp"
-    old.write_text("[]")
-    young.write_text("[]")
+    hand_made = folder / "old-but-not-ours.json"
+    hand_made.write_text("[]")
     stamp = time.time() - 7200
-    os.utime(old, (stamp, stamp))
+    os.utime(hand_made, (stamp, stamp))
+    crashed = Repository(repo_path, mode="a")
+    crashed.log_artifact("a", [2], handler="json", fname="orphan.json")
+    with crash_at_commit(crashed, landed=False):
+        crashed.save()
+    for journal in (repo_path.parent / ".repository.json.archivist").iterdir():
+        os.utime(journal, (stamp, stamp))
+    old = folder / "orphan.json"
     assert repository.gc(dry_run=True) == [str(old)]
     assert old.exists()
     with pytest.raises(ReadOnlyError):
         Repository(repo_path, mode="r").gc()
     assert repository.gc() == [str(old)]
-    assert not old.exists() and young.exists()
-    assert repository.gc(older_than=timedelta(0)) == [str(young)]
+    assert not old.exists() and hand_made.exists()
+    assert repository.gc(older_than=timedelta(0)) == []
     assert repository.verify().orphans == []
     assert repository.load_artifact("a") == [1]
 

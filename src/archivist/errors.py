@@ -18,6 +18,7 @@ refines, so code written for ``LookupError`` or ``PermissionError`` keeps workin
     ├── InvalidVersionError (ValueError)
     ├── InvalidNameError (ValueError)
     ├── InvalidModeError (ValueError)
+    ├── InvalidArgumentError (ValueError)
     ├── UnsupportedOperationError (ValueError)
     ├── ConfigError (ValueError)
     ├── SerializationError (ValueError)
@@ -46,6 +47,7 @@ __all__ = [
     "EnvironmentMismatchError",
     "ExperimentNotFoundError",
     "IntegrityError",
+    "InvalidArgumentError",
     "InvalidModeError",
     "InvalidNameError",
     "InvalidVersionError",
@@ -121,6 +123,10 @@ class InvalidModeError(ArchivistError, ValueError):
 
 class UnsupportedOperationError(ArchivistError, ValueError):
     """The operation does not apply to this artifact (for example, a diff of binary files)."""
+
+
+class InvalidArgumentError(ArchivistError, ValueError):
+    """An argument has a value (or a keyword a name) that the call does not accept."""
 
 
 class ConfigError(ArchivistError, ValueError):

@@ -18,10 +18,16 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from archivist._journal import (
+    JournalEntry,
+    SaveJournal,
+    collect_garbage,
+    settle_replaced_journals,
+)
 from archivist._streams import stream_for
 from archivist._versions import parse_time, parse_version
 from archivist.errors import (
@@ -32,6 +38,7 @@ from archivist.errors import (
     ConflictError,
     EnvironmentMismatchError,
     IntegrityError,
+    InvalidArgumentError,
     InvalidModeError,
     InvalidVersionError,
     ManifestError,
@@ -95,8 +102,9 @@ class VerificationReport:
     unverifiable : list[tuple[str, int]]
         Versions present on storage but recorded without a digest (written by lazyscribe).
     orphans : list[str]
-        Files in the artifact folders that no version references (left by saves that
-        never committed); :meth:`Repository.gc` removes them.
+        Files written by saves of this repository that never committed (named in a save
+        journal, provably written by that save, named by no version):
+        ``gc(older_than=timedelta(0))`` would remove them.
     """
 
     checked: int
@@ -503,12 +511,7 @@ class Repository:
                 unverifiable.append((record.name, record.version))
             else:
                 checked += 1
-        referenced = {(r.name, r.fname) for r in self._committed}
-        orphans = sorted(
-            self.store.file_location(name, fname)
-            for name, fname in self.store.list_files()
-            if (name, fname) not in referenced
-        )
+        orphans = collect_garbage(self.store, self._referenced(), timedelta(0), dry_run=True)
         if problems:
             raise IntegrityError(
                 f"{len(problems)} version(s) in {self.location} failed verification:\n"
@@ -517,48 +520,55 @@ class Repository:
         return VerificationReport(checked, unverifiable, orphans)
 
     def gc(self, older_than: timedelta = timedelta(hours=1), dry_run: bool = False) -> list[str]:
-        """Delete orphan files: files in artifact folders that no committed version names.
+        """Delete the files of saves that never committed, and nothing else.
 
-        Orphans are left by saves that crashed or lost every commit round. A save in
-        progress has files no version names *yet*, so only files older than ``older_than``
-        are removed.
+        A file is deleted only when a journal of a save of *this* repository names it, the
+        manifest does not, and the file is provably the one that save wrote (see
+        ``docs/design.md``, "Ownership"). User files, other repositories, projects, release
+        files and files a manifest replaced by mode ``w`` named are never touched.
 
         Parameters
         ----------
         older_than : datetime.timedelta, optional
-            Keep orphans younger than this (default one hour). Files whose time the store
-            does not know are kept unless this is zero.
+            Only saves whose journal is older than this (default one hour) are taken as
+            dead; a younger one may still be running. Use zero only when no save of this
+            repository is running anywhere.
         dry_run : bool, optional
             Only list what would be deleted.
 
         Returns
         -------
         list[str]
-            The orphan files deleted (or that would be).
+            The files deleted (or that would be).
 
         Raises
         ------
         archivist.errors.ReadOnlyError
             The repository is open in mode ``r`` (and ``dry_run`` is false).
+        archivist.errors.RepositoryNotFoundError
+            There is no manifest at this location: gc refuses to judge any file.
+        archivist.errors.InvalidArgumentError
+            ``older_than`` is negative or not a timedelta.
         """
+        if not isinstance(older_than, timedelta) or older_than < timedelta(0):
+            raise InvalidArgumentError(
+                f"older_than must be a timedelta of zero or more, got {older_than!r}; "
+                "for example timedelta(hours=1)"
+            )
         if not dry_run:
             self._require_writable()
         self.refresh()  # never judge by a stale manifest: another writer may have committed
+        if self._token is None:
+            raise RepositoryNotFoundError(
+                f"no repository at {self.location}: there is no manifest, so gc deletes "
+                "nothing. Check the path."
+            )
+        return collect_garbage(self.store, self._referenced(), older_than, dry_run)
+
+    def _referenced(self) -> set[tuple[str, str]]:
         referenced = {(r.name, r.fname) for r in self._committed}
         referenced |= {(p.record.name, p.record.fname) for p in self._pending}
-        cutoff = datetime.now(UTC) - older_than
-        removed = []
-        for name, fname in sorted(self.store.list_files()):
-            if (name, fname) in referenced:
-                continue
-            modified = self.store.file_modified(name, fname)
-            if older_than > timedelta(0) and (modified is None or modified > cutoff):
-                continue
-            if not dry_run:
-                with contextlib.suppress(FileNotFoundError):
-                    self.store.delete_file(name, fname)
-            removed.append(self.store.file_location(name, fname))
-        return removed
+        return referenced
 
     def __contains__(self, name: object) -> bool:
         return name in self._index()
@@ -715,13 +725,12 @@ class Repository:
         self._require_writable()
         if not self._pending and not self._expiry_changes and not self._fresh:
             return
-        new_records = self._write_files()
-        try:
-            self.store.make_durable([(record.name, record.fname) for record in new_records])
-            added = self._commit(new_records)
-        except BaseException:
-            self._remove_files(new_records)
-            raise
+        journal = SaveJournal.begin(
+            self.store,
+            [JournalEntry(p.record.name, p.record.fname, p.auto_fname) for p in self._pending],
+        )
+        new_records = self._write_files(journal)
+        added = self._commit_written(new_records, journal)
         self._pending.clear()
         self._pending_last.clear()
         self._pending_fnames.clear()
@@ -733,17 +742,63 @@ class Repository:
                 location=self.location, versions=[record.to_dict() for record in added]
             )
 
-    def _write_files(self) -> list[VersionRecord]:
+    def _commit_written(
+        self, new_records: list[VersionRecord], journal: SaveJournal
+    ) -> list[VersionRecord]:
+        """Make the written files durable and commit them; settle the files on failure.
+
+        Before the manifest's conditional replace is attempted, a failure removes the files
+        (nothing can reference them). From then on, whatever the failure (a lost
+        acknowledgement, an error after the write, Ctrl-C), the files are removed only when
+        a re-read proves the commit did not land; otherwise they stay, and when they were in
+        fact never committed, :meth:`gc` collects them through the save's journal.
+        """
+        try:
+            journal.record_written(new_records)
+            self.store.make_durable([(record.name, record.fname) for record in new_records])
+        except BaseException:
+            self._remove_files(new_records)
+            journal.close()
+            raise
+        try:
+            added = self._commit(new_records, journal.id)
+        except BaseException:
+            self._settle_failed_commit(new_records, journal)
+            raise
+        journal.close()
+        return added
+
+    def _settle_failed_commit(self, new_records: list[VersionRecord], journal: SaveJournal) -> None:
+        """After a failed commit, remove this save's files only if it provably did not land."""
+        if not new_records:
+            return
+        try:
+            snapshot = self.store.read()
+            named = {(record.name, record.fname) for record in snapshot.records}
+            if any((record.name, record.fname) in named for record in new_records):
+                journal.close()  # it landed: the files are committed data
+                return
+            if not journal.exists():
+                # Another writer settled the journal: a mode "w" save replaced a manifest
+                # that named these files. Files a replaced manifest named are kept.
+                return
+        except BaseException:
+            return
+        self._remove_files(new_records)
+        journal.close()
+
+    def _write_files(self, journal: SaveJournal) -> list[VersionRecord]:
         written: list[VersionRecord] = []
         try:
             for pending in self._pending:
-                written.append(self._write_one(pending))
+                written.append(self._write_one(pending, journal))
         except BaseException:
             self._remove_files(written)
+            journal.close()
             raise
         return written
 
-    def _write_one(self, pending: _Pending) -> VersionRecord:
+    def _write_one(self, pending: _Pending, journal: SaveJournal) -> VersionRecord:
         record, handler = pending.record, pending.handler
 
         def write(raw: IO[bytes]) -> None:
@@ -793,6 +848,7 @@ class Repository:
                 record = record.replace(
                     fname=_auto_fname(record.name, record.created_at, handler.suffix)
                 )
+                journal.add(JournalEntry(record.name, record.fname, auto=True))
         else:  # pragma: no cover - eight random collisions in a row
             raise ConflictError(f"could not find a free file name for {record.name!r}")
         return record.replace(sha256=sha256, size=size, extra={**record.extra, **metadata})
@@ -802,7 +858,9 @@ class Repository:
             with contextlib.suppress(ArchivistError, OSError):  # best effort clean-up
                 self.store.delete_file(record.name, record.fname)
 
-    def _commit(self, new_records: list[VersionRecord]) -> list[VersionRecord]:
+    def _commit(
+        self, new_records: list[VersionRecord], journal_id: str | None = None
+    ) -> list[VersionRecord]:
         delay = 0.002
         for attempt in range(MAX_COMMIT_ATTEMPTS):
             if attempt == 0:
@@ -811,16 +869,26 @@ class Repository:
                     fresh = self.store.read_if_changed(token)
                     if fresh is not None:
                         base, token = fresh.records, fresh.token
+                else:
+                    # Mode "w" has not read what it replaces (a manifest, or none because
+                    # someone deleted it): forget every other save's journal, which only
+                    # ever keeps files. Later rounds forget only what the manifest names.
+                    settle_replaced_journals(self.store, None, own=journal_id)
             else:
+                replaced: list[VersionRecord] | None
                 try:
                     snapshot = self.store.read()
+                    replaced = snapshot.records
                 except ManifestError:
                     if not self._fresh:
                         raise
                     # Mode "w" replaces whatever is there, even a manifest that cannot be
                     # read: only its token matters.
                     snapshot = ManifestSnapshot([], self.store.current_token())
+                    replaced = None
                 base, token = snapshot.records, snapshot.token
+                if self._fresh and token is not None:
+                    settle_replaced_journals(self.store, replaced, own=journal_id)
                 landed = _already_committed(base, new_records)
                 if landed is not None:
                     # An earlier round's write landed, but its answer was lost and the
@@ -892,7 +960,12 @@ class Repository:
             fname=_auto_fname(name, created_at, handler_cls.suffix),
             created_at=created_at,
         )
-        sha256, size = self.store.write_file(name, record.fname, write)
+        journal = SaveJournal.begin(self.store, [JournalEntry(name, record.fname, auto=True)])
+        try:
+            sha256, size = self.store.write_file(name, record.fname, write)
+        except BaseException:
+            journal.close()
+            raise
         record = record.replace(sha256=sha256, size=size, extra={**metadata, "source": source})
         try:
             if expected is not None and (sha256, size) != tuple(expected):
@@ -903,11 +976,11 @@ class Repository:
                 )
             with self.store.open_file(name, record.fname, sha256, size):
                 pass  # what arrived is re-read and verified against its digest
-            self.store.make_durable([(name, record.fname)])
-            added = self._commit([record])
         except BaseException:
             self._remove_files([record])
+            journal.close()
             raise
+        added = self._commit_written([record], journal)
         self._fresh = False
         plugin_manager().hook.archivist_after_commit(
             location=self.location, versions=[r.to_dict() for r in added]

@@ -53,6 +53,8 @@ __all__ = [
 #: Files up to this size are read whole, verified, then handed to the handler from memory;
 #: larger ones are verified in a streaming pass first, then streamed to the handler.
 IN_MEMORY_LIMIT = 64 << 20
+#: Save journals are ``<id>.journal`` in the manifest's private folder.
+_JOURNAL_SUFFIX = ".journal"
 
 
 class ManifestSnapshot(NamedTuple):
@@ -316,6 +318,104 @@ class AbstractRepositoryStore(ABC):
         """
         return None
 
+    # -- save journals (see archivist._journal); the defaults keep none, so gc deletes nothing
+
+    def write_journal(self, journal_id: str, data: bytes) -> None:  # noqa: B027 - optional
+        """Create a save journal, only if none has that id.
+
+        Parameters
+        ----------
+        journal_id : str
+            The journal's id (fresh and random: never reused).
+        data : bytes
+            Its content.
+
+        Raises
+        ------
+        FileExistsError
+            A journal with that id exists; it was not touched.
+
+        Notes
+        -----
+        The default stores nothing: a store without journals can never prove a file
+        uncommitted, so ``gc`` deletes nothing from it.
+        """
+
+    def list_journals(self) -> builtins.list[str]:
+        """Return the ids of the stored save journals (the default: none).
+
+        Returns
+        -------
+        list[str]
+            The ids.
+        """
+        return []
+
+    def read_journal(self, journal_id: str) -> bytes:
+        """Read a save journal.
+
+        Parameters
+        ----------
+        journal_id : str
+            The journal's id.
+
+        Returns
+        -------
+        bytes
+            Its content.
+
+        Raises
+        ------
+        FileNotFoundError
+            No such journal (the default stores none).
+        """
+        raise FileNotFoundError(journal_id)
+
+    def journal_modified(self, journal_id: str) -> datetime | None:
+        """Return when a save journal was written (aware UTC), if the store knows.
+
+        Parameters
+        ----------
+        journal_id : str
+            The journal's id.
+
+        Returns
+        -------
+        datetime.datetime or None
+            The time, or ``None``.
+        """
+        return None
+
+    def remove_partial_writes(
+        self, name: str, fname: str, since: datetime, dry_run: bool = False
+    ) -> builtins.list[str]:
+        """Remove what interrupted writes of a version's file left, if written since ``since``.
+
+        Parameters
+        ----------
+        name, fname : str
+            The artifact name and file name a save was writing.
+        since : datetime.datetime
+            Only leftovers written at or after this time (the save's journal) are removed.
+        dry_run : bool, optional
+            Only list them.
+
+        Returns
+        -------
+        list[str]
+            Their locations. The default (a store that leaves none) returns ``[]``.
+        """
+        return []
+
+    def delete_journal(self, journal_id: str) -> None:  # noqa: B027 - optional
+        """Delete a save journal; a missing one is no error.
+
+        Parameters
+        ----------
+        journal_id : str
+            The journal's id.
+        """
+
 
 class ManifestStore(AbstractRepositoryStore):
     """The default store: ``repository.json`` and one folder per artifact, on a Backend.
@@ -338,6 +438,11 @@ class ManifestStore(AbstractRepositoryStore):
     ) -> None:
         self.backend, self.path, self.location = open_location(fpath, backend, **storage_options)
         self.folder = posixpath.dirname(self.path)
+        #: archivist's private folder for this manifest (journals), named after the manifest
+        #: so that two repositories in one folder never share one.
+        self.private_folder = self.backend.join(
+            self.folder, f".{posixpath.basename(self.path)}.archivist"
+        )
 
     def __repr__(self) -> str:
         return f"ManifestStore({self.location!r})"
@@ -441,6 +546,63 @@ class ManifestStore(AbstractRepositoryStore):
         """Delete a version's file."""
         with storage_errors(f"deleting {self.file_location(name, fname)}"):
             self.backend.delete(self._file_path(name, fname))
+
+    def _journal_path(self, journal_id: str) -> str:
+        return self.backend.join(self.private_folder, f"{journal_id}{_JOURNAL_SUFFIX}")
+
+    def write_journal(self, journal_id: str, data: bytes) -> None:
+        """Create a save journal in the manifest's private folder (write-if-absent)."""
+        with storage_errors(f"writing a save journal in {self.private_folder}"):
+            self.backend.write_if_absent(self._journal_path(journal_id), data)
+
+    def list_journals(self) -> builtins.list[str]:
+        """Return the ids of the save journals stored for this manifest."""
+        prefix = self.private_folder.rstrip("/") + "/"
+        with storage_errors(f"listing {self.private_folder}"):
+            try:
+                paths = builtins.list(self.backend.list(self.private_folder))
+            except FileNotFoundError:
+                return []
+        ids = []
+        for path in paths:
+            relative = path[len(prefix) :] if path.startswith(prefix) else ""
+            if relative.endswith(_JOURNAL_SUFFIX) and "/" not in relative:
+                ids.append(relative[: -len(_JOURNAL_SUFFIX)])
+        return sorted(ids)
+
+    def read_journal(self, journal_id: str) -> bytes:
+        """Read a save journal."""
+        with storage_errors(f"reading save journal {journal_id}"):
+            return self.backend.read_bytes(self._journal_path(journal_id))
+
+    def journal_modified(self, journal_id: str) -> datetime | None:
+        """Return when a save journal was written, from the backend."""
+        with storage_errors(f"reading the time of save journal {journal_id}"):
+            return self.backend.modified(self._journal_path(journal_id))
+
+    def remove_partial_writes(
+        self, name: str, fname: str, since: datetime, dry_run: bool = False
+    ) -> builtins.list[str]:
+        """Remove the backend's leftovers of interrupted writes of a file, if recent enough."""
+        target = self._file_path(name, fname)
+        removed = []
+        with storage_errors(f"removing partial writes of {self.file_location(name, fname)}"):
+            for path in self.backend.partial_writes(target):
+                try:
+                    modified = self.backend.modified(path)
+                    if modified is None or modified < since:
+                        continue
+                    if not dry_run:
+                        self.backend.delete(path)
+                except FileNotFoundError:
+                    continue
+                removed.append(path if self.location == self.path else self.backend.to_url(path))
+        return removed
+
+    def delete_journal(self, journal_id: str) -> None:
+        """Delete a save journal (a missing one is no error)."""
+        with storage_errors(f"deleting save journal {journal_id}"):
+            self.backend.discard(self._journal_path(journal_id))
 
     def list_files(self) -> Iterator[tuple[str, str]]:
         """Yield ``(name, fname)`` of every file in the artifact folders."""

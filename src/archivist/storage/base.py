@@ -14,6 +14,7 @@ fsspec filesystem, so a backend for a new store implements three methods.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import hashlib
 import io
@@ -406,6 +407,39 @@ class Backend(ABC):
         """
         self.fs.rm_file(path)
 
+    def discard(self, path: str) -> None:
+        """Delete ``path`` if it exists, in as few requests as the store allows.
+
+        Used for archivist's own clean-up (probe objects, save journals), where a missing
+        file is no error.
+
+        Parameters
+        ----------
+        path : str
+            The file.
+        """
+        with contextlib.suppress(FileNotFoundError):
+            self.delete(path)
+
+    def partial_writes(self, path: str) -> builtins.list[str]:
+        """Return what interrupted :meth:`open_new` calls for ``path`` left behind.
+
+        A process killed while streaming a new file can leave a partial copy under a name
+        derived from ``path`` (local disk: a temporary file beside it). Object stores commit
+        an upload whole or not at all, so the default is none.
+
+        Parameters
+        ----------
+        path : str
+            The file an :meth:`open_new` call was writing.
+
+        Returns
+        -------
+        list[str]
+            Paths of leftover partial files (only ever of this backend's own naming).
+        """
+        return []
+
     def modified(self, path: str) -> datetime | None:
         """Return when a file was last written, in UTC, if the store says.
 
@@ -741,17 +775,6 @@ class ObjectStoreBackend(Backend):
             ``False`` by default: the error is reported as it is.
         """
         return False
-
-    def discard(self, path: str) -> None:
-        """Delete ``path`` if it exists, in as few requests as the store allows (probe clean-up).
-
-        Parameters
-        ----------
-        path : str
-            The object.
-        """
-        with contextlib.suppress(FileNotFoundError):
-            self.delete(path)
 
     def replace_if_unchanged(self, path: str, data: bytes, token: str | None) -> str:
         """Replace ``path`` with one conditional upload (single-writer: a check, a plain one)."""

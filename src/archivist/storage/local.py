@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import os
+import re
 import secrets
 import threading
 from collections.abc import Iterator, Sequence
@@ -29,6 +31,10 @@ WRITEBACK_EVERY = 64 << 20
 #: Saves that write more files than this flush them with one ``os.sync()`` instead of an
 #: fsync each.
 SYNC_EACH_LIMIT = 32
+
+
+#: The end of a temporary name ``.<file name>.<16 hex digits>.tmp`` that open_new writes.
+_TMP_SUFFIX = re.compile(r"[0-9a-f]{16}\.tmp")
 
 
 def _fsync_dir(path: str) -> None:
@@ -104,7 +110,7 @@ class LocalBackend(Backend):
         folder, base = os.path.split(path)
         if os.path.lexists(path):
             raise FileExistsError(path)
-        tmp = os.path.join(folder, f".{base}.{secrets.token_hex(8)}.tmp")
+        tmp = os.path.join(folder, f".{base}.{secrets.token_hex(8)}.tmp")  # see _TMP_SUFFIX
         created = not os.path.isdir(folder)
         for attempt in range(3):
             os.makedirs(folder, exist_ok=True)
@@ -129,6 +135,20 @@ class LocalBackend(Backend):
                 os.remove(tmp)
             if created and not landed:
                 _remove_empty_folder(folder)
+
+    def partial_writes(self, path: str) -> builtins.list[str]:
+        """Return the temporary files interrupted :meth:`open_new` calls for ``path`` left."""
+        folder, base = os.path.split(path)
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return []
+        prefix = f".{base}."
+        return sorted(
+            os.path.join(folder, name).replace(os.sep, "/")
+            for name in names
+            if name.startswith(prefix) and _TMP_SUFFIX.fullmatch(name[len(prefix) :])
+        )
 
     def sync(self, paths: Sequence[str]) -> None:
         """Flush new files and their folders to disk before the manifest names them.

@@ -1,0 +1,354 @@
+"""Save journals: the proof that lets :meth:`~archivist.Repository.gc` delete a file.
+
+A save names the files it is about to write in a small journal object *before* it writes
+any of them, and deletes the journal once its commit landed (or provably did not land and
+its files were removed). A journal that outlives its save is therefore the record of a save
+that crashed or was interrupted. ``gc`` deletes a file only when all of these hold:
+
+- a journal of *this* repository names it (journals live in a folder named after the
+  manifest, ``<folder>/.<manifest>.archivist/journal/``, so two repositories in one folder
+  never share one);
+- the journal is older than the grace period (the save is not still running);
+- the manifest does not name it;
+- the file is provably the one the save wrote: its SHA-256 and size match what the journal
+  recorded once the file was written, or, for a name the save generated at random, the file
+  is no older than the journal that chose the name.
+
+Everything else (user files, other repositories, projects, release files, files that a
+manifest replaced by mode ``w`` named) is never touched: when in doubt, a file stays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from archivist.errors import (
+    ArchivistError,
+    ArtifactNotFoundError,
+    IntegrityError,
+    ManifestError,
+)
+
+if TYPE_CHECKING:
+    from archivist.manifest import VersionRecord
+    from archivist.stores import AbstractRepositoryStore
+
+__all__ = ["JournalEntry", "SaveJournal", "collect_garbage", "settle_replaced_journals"]
+
+logger = logging.getLogger("archivist")
+
+#: The journal file format; a journal of another format is left alone by gc.
+JOURNAL_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One file a save intends to write (and, once written, its digest).
+
+    Attributes
+    ----------
+    name, fname : str
+        The artifact name and file name.
+    auto : bool
+        The file name was generated at random by the save (not given by the user).
+    sha256 : str or None
+        The digest of what the save wrote, once written and recorded.
+    size : int or None
+        The size of what the save wrote, once written and recorded.
+    """
+
+    name: str
+    fname: str
+    auto: bool
+    sha256: str | None = None
+    size: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        return {
+            "name": self.name,
+            "fname": self.fname,
+            "auto": self.auto,
+            "sha256": self.sha256,
+            "size": self.size,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> JournalEntry:
+        """Parse the JSON form, refusing anything that is not exactly it."""
+        if not isinstance(data, dict):
+            raise ManifestError("a journal entry is not an object")
+        name, fname, auto = data.get("name"), data.get("fname"), data.get("auto")
+        sha256, size = data.get("sha256"), data.get("size")
+        if not (isinstance(name, str) and isinstance(fname, str) and isinstance(auto, bool)):
+            raise ManifestError("a journal entry lacks name, fname or auto")
+        if sha256 is not None and not isinstance(sha256, str):
+            raise ManifestError("a journal entry has a sha256 that is not a string")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool)):
+            raise ManifestError("a journal entry has a size that is not an integer")
+        return cls(name, fname, auto, sha256, size)
+
+
+def _serialize(entries: Sequence[JournalEntry]) -> bytes:
+    document = {"format": JOURNAL_FORMAT, "files": [entry.to_dict() for entry in entries]}
+    return json.dumps(document, indent=1).encode("utf-8")
+
+
+def _parse(data: bytes) -> list[JournalEntry]:
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise ManifestError(f"a journal is not valid JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != JOURNAL_FORMAT:
+        raise ManifestError("a journal has an unknown format")
+    files = document.get("files")
+    if not isinstance(files, list):
+        raise ManifestError("a journal has no list of files")
+    return [JournalEntry.from_dict(item) for item in files]
+
+
+def new_journal_id() -> str:
+    """Return a fresh, never-reused journal id (UTC time plus a random part)."""
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(8)}"
+
+
+class SaveJournal:
+    """The journal of one save: written before its files, deleted after its commit.
+
+    A journal is one or more objects that are only ever created, never rewritten: the main
+    one (``ID``) names the files before they are written; later ones (``ID-1``, ``ID-2``,
+    ...) name a fresh file name after a collision, or record the digests of written files.
+    Each object's time is the proof for the generated names it introduced.
+
+    Parameters
+    ----------
+    store : AbstractRepositoryStore
+        The repository's store; a store without journals makes every call a no-op.
+    entries : Sequence[JournalEntry]
+        The files the save intends to write.
+    """
+
+    def __init__(self, store: AbstractRepositoryStore, entries: Sequence[JournalEntry]) -> None:
+        self.store = store
+        self.id = new_journal_id()
+        self.entries = list(entries)
+        self._objects: list[str] = []
+
+    @classmethod
+    def begin(cls, store: AbstractRepositoryStore, entries: Sequence[JournalEntry]) -> SaveJournal:
+        """Write the journal of a save that is about to write ``entries``.
+
+        Parameters
+        ----------
+        store : AbstractRepositoryStore
+            The repository's store.
+        entries : Sequence[JournalEntry]
+            The intended files.
+
+        Returns
+        -------
+        SaveJournal
+            The journal, written (nothing is written when there are no entries).
+        """
+        journal = cls(store, entries)
+        if entries:
+            journal._write(journal.id, entries)
+        return journal
+
+    def _write(self, object_id: str, entries: Sequence[JournalEntry]) -> None:
+        self._objects.append(object_id)  # before the write: close() tries it either way
+        self.store.write_journal(object_id, _serialize(entries))
+
+    def add(self, entry: JournalEntry) -> None:
+        """Name one more file before writing it (a fresh name after a collision)."""
+        self._write(f"{self.id}-{len(self._objects)}", [entry])
+        self.entries.append(entry)
+
+    def record_written(self, records: Sequence[VersionRecord]) -> None:
+        """Record the digests of the written files, when a name was given by the user.
+
+        Generated names are proven by time (see the module docstring), so a save of
+        generated names only skips this write.
+        """
+        if not self._objects or all(entry.auto for entry in self.entries):
+            return
+        self._write(
+            f"{self.id}-{len(self._objects)}",
+            [JournalEntry(r.name, r.fname, False, r.sha256, r.size) for r in records],
+        )
+
+    def exists(self) -> bool:
+        """Tell whether the journal is still stored (nobody settled or collected it)."""
+        return bool(self._objects) and self.id in set(self.store.list_journals())
+
+    def close(self) -> None:
+        """Delete the journal (best effort: a journal left behind only keeps files)."""
+        with contextlib.suppress(ArchivistError, OSError):
+            while self._objects:
+                with contextlib.suppress(FileNotFoundError):
+                    self.store.delete_journal(self._objects[-1])
+                self._objects.pop()
+
+
+def _journal_groups(ids: Iterable[str]) -> dict[str, list[str]]:
+    """Group journal object ids by the save they belong to (``ID`` and ``ID-N``)."""
+    groups: dict[str, list[str]] = {}
+    for journal_id in sorted(ids):
+        base, _, extra = journal_id.rpartition("-")
+        owner = base if extra.isdigit() and "-" in base else journal_id
+        groups.setdefault(owner, []).append(journal_id)
+    return groups
+
+
+def _read_group(
+    store: AbstractRepositoryStore, ids: Sequence[str]
+) -> list[tuple[JournalEntry, str]]:
+    """Return every entry of one save's journal objects, with the object naming it."""
+    return [
+        (entry, object_id) for object_id in ids for entry in _parse(store.read_journal(object_id))
+    ]
+
+
+def settle_replaced_journals(
+    store: AbstractRepositoryStore,
+    replaced: Sequence[VersionRecord] | None,
+    own: str | None = None,
+) -> None:
+    """Before mode ``w`` replaces a manifest, forget journals of saves that it committed.
+
+    A save that committed and then crashed before deleting its journal leaves a journal
+    naming committed files. Once mode ``w`` replaces that manifest, nothing would tell those
+    files from never-committed ones, and the rule is that files a replaced manifest named
+    are never deleted. So such journals are deleted first (their files then stay for good).
+
+    Parameters
+    ----------
+    store : AbstractRepositoryStore
+        The repository's store.
+    replaced : Sequence[VersionRecord] or None
+        The records of the manifest about to be replaced; ``None`` when it cannot be read,
+        in which case every other journal is forgotten.
+    own : str, optional
+        The id of the replacing save's own journal, which is kept.
+    """
+    named = None if replaced is None else {(r.name, r.fname) for r in replaced}
+    for owner, ids in _journal_groups(store.list_journals()).items():
+        if owner == own:
+            continue
+        if named is not None:
+            try:
+                entries = [entry for entry, _ in _read_group(store, ids)]
+            except FileNotFoundError:
+                continue
+            except ManifestError:
+                entries = []  # unreadable: forget it, which only keeps files
+            if entries and not any((e.name, e.fname) in named for e in entries):
+                continue
+        logger.info("forgetting save journal %s: the manifest it committed to is replaced", owner)
+        for journal_id in ids:
+            with contextlib.suppress(FileNotFoundError):
+                store.delete_journal(journal_id)
+
+
+def _provably_ours(
+    store: AbstractRepositoryStore, entry: JournalEntry, journal_time: datetime | None
+) -> bool:
+    """Tell whether the stored file is the one the journal's save wrote."""
+    if entry.sha256 is not None and entry.size is not None:
+        try:
+            store.open_file(entry.name, entry.fname, entry.sha256, entry.size).close()
+        except (ArtifactNotFoundError, IntegrityError):
+            return False
+        return True
+    if not entry.auto or journal_time is None:
+        return False
+    try:
+        modified = store.file_modified(entry.name, entry.fname)
+    except FileNotFoundError:
+        return False
+    return modified is not None and modified >= journal_time
+
+
+def collect_garbage(
+    store: AbstractRepositoryStore,
+    referenced: Collection[tuple[str, str]],
+    older_than: timedelta,
+    dry_run: bool,
+) -> list[str]:
+    """Delete the files that stale save journals prove uncommitted; see the module docstring.
+
+    Parameters
+    ----------
+    store : AbstractRepositoryStore
+        The repository's store.
+    referenced : Collection[tuple[str, str]]
+        ``(name, fname)`` of every file the manifest (and this writer's pending versions) name.
+    older_than : datetime.timedelta
+        Journals younger than this belong to saves that may still be running: skipped.
+    dry_run : bool
+        Only list what would be deleted; delete nothing, journals included.
+
+    Returns
+    -------
+    list[str]
+        The locations of the files deleted (or that would be), sorted.
+    """
+    cutoff = datetime.now(UTC) - older_than
+    removed: list[str] = []
+    for owner, ids in _journal_groups(store.list_journals()).items():
+        times = {journal_id: store.journal_modified(journal_id) for journal_id in ids}
+        if older_than > timedelta(0) and any(t is None or t > cutoff for t in times.values()):
+            logger.debug(
+                "gc: journal %s is younger than %s; its save may be running", owner, older_than
+            )
+            continue
+        doomed: list[JournalEntry] = []
+        try:
+            named = _read_group(store, ids)
+        except FileNotFoundError:
+            continue  # collected meanwhile by another gc
+        except ManifestError as exc:
+            logger.warning("gc: leaving journal %s alone: %s", owner, exc)
+            continue
+        digests = {(e.name, e.fname): e for e, _ in named if e.sha256 is not None}
+        seen: set[tuple[str, str]] = set()
+        for entry, object_id in named:
+            key = (entry.name, entry.fname)
+            if key in referenced or key in seen:
+                continue
+            seen.add(key)
+            since = times[object_id]
+            if since is not None:
+                removed += store.remove_partial_writes(*key, since=since, dry_run=dry_run)
+            if _provably_ours(store, digests.get(key, entry), since):
+                doomed.append(entry)
+            else:
+                logger.info(
+                    "gc: keeping %s: journal %s names it, but nothing proves its save wrote it",
+                    store.file_location(*key),
+                    owner,
+                )
+        for entry in doomed:
+            location = store.file_location(entry.name, entry.fname)
+            logger.info(
+                "gc: %s %s (written by save %s, never committed)",
+                "would delete" if dry_run else "deleting",
+                location,
+                owner,
+            )
+            if not dry_run:
+                with contextlib.suppress(FileNotFoundError):
+                    store.delete_file(entry.name, entry.fname)
+            removed.append(location)
+        if not dry_run:
+            for journal_id in ids:
+                with contextlib.suppress(FileNotFoundError):
+                    store.delete_journal(journal_id)
+    return sorted(removed)
