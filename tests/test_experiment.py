@@ -16,6 +16,7 @@ from archivist.errors import (
     ReadOnlyError,
     StorageError,
     UnsavedChangesError,
+    UnsupportedOperationError,
 )
 from archivist.test import Test
 
@@ -265,3 +266,13 @@ def test_a_standalone_test_waits_for_its_experiment() -> None:
     test.log_artifact("sample", [1], handler="json")
     with pytest.raises(ArtifactNotFoundError, match="not saved yet"):
         test.load_artifact("sample")
+
+
+def test_the_slug_of_saved_files_cannot_change(tmp_path: Path) -> None:
+    make_project(tmp_path / "project.json")
+    editor = Project(tmp_path / "project.json", mode="w+")
+    exp = editor["my-experiment"]
+    with pytest.raises(UnsupportedOperationError, match="'features'"):
+        exp.slug = "renamed"
+    exp.slug = exp.slug  # unchanged: fine
+    assert exp.load_artifact("features") == [0, 1, 2]

@@ -34,7 +34,7 @@ from archivist._tracking import (
     slugify,
     test_folder_name,
 )
-from archivist.errors import ManifestError
+from archivist.errors import ManifestError, UnsupportedOperationError
 from archivist.manifest import parse_stored_time, utcnow
 from archivist.storage.base import Backend
 from archivist.test import Test
@@ -207,6 +207,13 @@ class Experiment(Tracked):
     @slug.setter
     def slug(self, value: str) -> None:
         self._require_editable()
+        saved = [a.name for t in (self, *self._tests) for a in t._artifacts if not a.dirty]
+        if saved and value != self._slug:
+            raise UnsupportedOperationError(
+                f"cannot change the slug of experiment {self._slug!r} to {value!r}: the files "
+                f"of its saved artifacts ({', '.join(map(repr, saved))}) are stored under the "
+                "old slug and would no longer be found. Log a new experiment instead."
+            )
         self._slug = value
         self._folder = self._backend.join(self._project_folder, value)
         for test in self._tests:
