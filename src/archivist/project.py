@@ -379,12 +379,12 @@ class Project:
             self._adopt(experiment)
         dirty = [e for e in self.experiments if not e.read_only and e.dirty]
         for experiment in dirty:
+            _check_serializable(experiment)
+        for experiment in dirty:
             if not experiment._dirty:  # edited through a test or directly: stamp the change
                 experiment._last_updated = utcnow()
             if self.mode == "w+":
                 experiment._last_updated_by = self.author
-        for experiment in dirty:
-            _check_serializable(experiment)
         written: list[str] = []
         before = [
             (e, list(e._artifacts), [(t, list(t._artifacts)) for t in e._tests]) for e in dirty
