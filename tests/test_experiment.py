@@ -16,6 +16,7 @@ from archivist.errors import (
     ReadOnlyError,
     StorageError,
     UnsavedChangesError,
+    UnsupportedOperationError,
 )
 from archivist.test import Test
 
@@ -47,7 +48,8 @@ def test_metrics_parameters_tags(tmp_path: Path) -> None:
     exp.tag(overwrite=True)
     assert list(exp.tags) == []
     assert exp.short_slug == "fancy-run"
-    assert exp.path == f"{project.dir}/{exp.slug}"
+    assert exp.path == tmp_path / exp.slug
+    assert exp.dir == tmp_path
     assert exp.last_updated >= exp.created_at
 
 
@@ -225,3 +227,52 @@ def test_promote_unknown_artifact(tmp_path: Path) -> None:
     exp = Project(tmp_path / "project.json", mode="r")["my-experiment"]
     with pytest.raises(ArtifactNotFoundError, match="'nope'"):
         exp.promote_artifact(Repository(tmp_path / "repository.json"), "nope")
+
+
+def test_a_new_slug_moves_the_files_not_yet_saved(tmp_path: Path) -> None:
+    project = Project(tmp_path / "project.json", mode="w")
+    with project.log("run") as exp:
+        with exp.log_test("North") as test:
+            test.log_artifact("sample", [1], handler="json")
+        exp.log_artifact("features", [2], handler="json")
+        exp.slug = "renamed"
+    assert exp.path == tmp_path / "renamed"
+    assert exp.tests[0].path == tmp_path / "renamed" / "north"
+    project.save()
+    reread = Project(tmp_path / "project.json", mode="r")["renamed"]
+    assert reread.load_artifact("features") == [2]
+    assert reread.tests[0].load_artifact("sample") == [1]
+
+
+def test_read_only_dependencies_refuse_changes(tmp_path: Path) -> None:
+    upstream = make_project(tmp_path / "up" / "project.json")
+    project = Project(tmp_path / "project.json", mode="w")
+    with project.log("downstream") as exp:
+        exp.dependencies["my-experiment"] = upstream["my-experiment"]
+    project.save()
+    stored = json.loads((tmp_path / "project.json").read_text())[0]["dependencies"]
+    assert stored == [f"{tmp_path}/up/project.json|{upstream['my-experiment'].slug}"]
+    reread = Project(tmp_path / "project.json", mode="r")["downstream"]
+    with pytest.raises(ReadOnlyError):
+        reread.dependencies["other"] = upstream["my-experiment"]
+    with pytest.raises(ReadOnlyError):
+        del reread.dependencies["my-experiment"]
+    assert reread.dependencies["my-experiment"].load_artifact("features") == [0, 1, 2]
+
+
+def test_a_standalone_test_waits_for_its_experiment() -> None:
+    test = Test(name="North")
+    assert test.path == Path(".")
+    test.log_artifact("sample", [1], handler="json")
+    with pytest.raises(ArtifactNotFoundError, match="not saved yet"):
+        test.load_artifact("sample")
+
+
+def test_the_slug_of_saved_files_cannot_change(tmp_path: Path) -> None:
+    make_project(tmp_path / "project.json")
+    editor = Project(tmp_path / "project.json", mode="w+")
+    exp = editor["my-experiment"]
+    with pytest.raises(UnsupportedOperationError, match="'features'"):
+        exp.slug = "renamed"
+    exp.slug = exp.slug  # unchanged: fine
+    assert exp.load_artifact("features") == [0, 1, 2]

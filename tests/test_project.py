@@ -128,8 +128,11 @@ def test_read_only_experiments_cannot_change(project_path: Path) -> None:
     before = project_path.read_bytes()
     appender = Project(project_path, mode="a")
     old = appender["curve"]
-    with pytest.raises(TypeError):
+    with pytest.raises(ReadOnlyError):
         old.metrics["loss"] = 0  # type: ignore[index]
+    with pytest.raises(ReadOnlyError):
+        old.tags.append("x")  # type: ignore[attr-defined]
+    assert json.loads(json.dumps(old.metrics)) == {"loss": [3, 2, 1]}
     for change in (
         lambda: old.log_metric("x", 1),
         lambda: old.log_parameter("x", 1),
@@ -138,8 +141,8 @@ def test_read_only_experiments_cannot_change(project_path: Path) -> None:
     ):
         with pytest.raises(ReadOnlyError):
             change()
-    assert isinstance(old.tags, tuple)
-    assert isinstance(old.artifacts, tuple)
+    assert old.tags == []
+    assert old.artifacts == []
     old.metrics["loss"].append(0)  # an in-place change to a value must not sneak into a save
     with appender.log("new") as exp:
         exp.log_metric("x", 1)
@@ -328,3 +331,127 @@ def test_experiments_sharing_a_slug_are_both_kept(
     reader = Project(project_path, mode="r")
     values = sorted(e.load_artifact("value")[0] for e in reader.experiments if e.artifacts)
     assert values == [0, 1]
+
+
+def test_w_plus_edits_to_a_test_are_saved(project_path: Path) -> None:
+    project = Project(project_path, mode="w", author="ada")
+    with project.log("baseline") as exp, exp.log_test("region") as test:
+        test.log_metric("auc", 0.5)
+    project.save()
+    editor = Project(project_path, mode="w+", author="bob")
+    test = editor["baseline"].tests[0]
+    test.log_metric("auc", 0.75)
+    test.log_parameter("rows", 10)
+    test.log_artifact("sample", [1, 2], handler="json")
+    assert editor["baseline"].dirty
+    editor.save()
+    entry = json.loads(project_path.read_text())[0]
+    assert entry["last_updated_by"] == "bob"
+    assert entry["tests"][0]["metrics"] == {"auc": 0.75}
+    assert entry["tests"][0]["parameters"] == {"rows": 10}
+    reread = Project(project_path, mode="r")["baseline"].tests[0]
+    assert reread.load_artifact("sample") == [1, 2]
+    assert not editor["baseline"].dirty
+
+
+def test_w_plus_direct_edits_are_saved(project_path: Path) -> None:
+    saved_project(project_path)
+    editor = Project(project_path, mode="w+")
+    editor["baseline"].metrics["direct"] = 1
+    editor["baseline"].parameters["also"] = "yes"
+    editor.save()
+    entry = json.loads(project_path.read_text())[0]
+    assert entry["metrics"]["direct"] == 1
+    assert entry["parameters"]["also"] == "yes"
+
+
+def test_unserializable_parameter_writes_nothing(project_path: Path) -> None:
+    saved_project(project_path)
+    before = project_path.read_bytes()
+    files_before = sorted(p for p in project_path.parent.rglob("*") if p.is_file())
+    project = Project(project_path, mode="a")
+    with project.log("bad") as exp:
+        exp.log_artifact("good", [1], handler="json")
+        exp.log_parameter("x", object())
+    with pytest.raises(SerializationError, match="'x'"):
+        project.save()
+    assert project_path.read_bytes() == before
+    assert sorted(p for p in project_path.parent.rglob("*") if p.is_file()) == files_before
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+@pytest.mark.parametrize("fault", [OSError("lost acknowledgement"), KeyboardInterrupt()])
+def test_failure_after_the_replace_landed_keeps_the_files(
+    project_path: Path, monkeypatch: pytest.MonkeyPatch, fault: BaseException
+) -> None:
+    saved_project(project_path)
+    project = Project(project_path, mode="a")
+    backend_cls = type(project.backend)
+    real = backend_cls.replace_if_unchanged
+
+    def land_then_fail(self: Any, path: str, data: bytes, token: str | None) -> str:
+        real(self, path, data, token)
+        raise fault
+
+    with project.log("landed") as exp:
+        exp.log_artifact("features", [4, 5], handler="json")
+        with exp.log_test("region") as test:
+            test.log_artifact("sample", [6], handler="json")
+    monkeypatch.setattr(backend_cls, "replace_if_unchanged", land_then_fail)
+    with pytest.raises(type(fault)):
+        project.save()
+    monkeypatch.undo()
+    reread = Project(project_path, mode="r")
+    assert reread["landed"].load_artifact("features") == [4, 5]
+    assert reread["landed"].tests[0].load_artifact("sample") == [6]
+    assert reread["baseline"].load_artifact("features") == [0, 1, 2]
+    # the in-memory project knows it is saved: saving again adds nothing
+    project.save()
+    assert len(Project(project_path, mode="r")) == 2
+
+
+def test_failure_before_the_replace_landed_removes_the_files(
+    project_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved_project(project_path)
+    files_before = _files(project_path.parent)
+    project = Project(project_path, mode="a")
+    backend_cls = type(project.backend)
+
+    def fail(self: Any, path: str, data: bytes, token: str | None) -> str:
+        raise KeyboardInterrupt
+
+    with project.log("lost") as exp:
+        exp.log_artifact("features", [4, 5], handler="json")
+    monkeypatch.setattr(backend_cls, "replace_if_unchanged", fail)
+    with pytest.raises(KeyboardInterrupt):
+        project.save()
+    assert _files(project_path.parent) == files_before
+    assert [e.name for e in Project(project_path, mode="r").experiments] == ["baseline"]
+
+
+def test_unreadable_project_after_a_failed_replace_keeps_the_files(
+    project_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved_project(project_path)
+    project = Project(project_path, mode="a")
+    backend_cls = type(project.backend)
+
+    def unreadable(self: Any, path: str) -> tuple[bytes, str]:
+        raise OSError("still down")
+
+    def fail(self: Any, path: str, data: bytes, token: str | None) -> str:
+        monkeypatch.setattr(backend_cls, "read_with_token", unreadable)  # the store goes away
+        raise OSError("connection reset")
+
+    with project.log("unknown") as exp:
+        exp.log_artifact("features", [4, 5], handler="json")
+    monkeypatch.setattr(backend_cls, "replace_if_unchanged", fail)
+    with pytest.raises(archivist.StorageError):
+        project.save()
+    monkeypatch.undo()
+    folder = project_path.parent / project["unknown"].slug
+    assert [json.loads(p.read_text()) for p in folder.iterdir()] == [[4, 5]]

@@ -39,7 +39,7 @@ from archivist.errors import (
     UntrustedArtifactError,
     VersionNotFoundError,
 )
-from archivist.experiment import Experiment
+from archivist.experiment import Experiment, ReadOnlyExperiment
 from archivist.handlers.base import Handler
 from archivist.manifest import VersionRecord
 from archivist.plugin import NAME, hookimpl
@@ -64,6 +64,7 @@ from archivist.stores import (
     ManifestStore,
     ReleaseStore,
 )
+from archivist.test import ReadOnlyTest, Test
 
 try:
     __version__ = version("archivist")
@@ -111,6 +112,8 @@ __all__ = [
     "PluginLoadError",
     "Project",
     "ReadOnlyError",
+    "ReadOnlyExperiment",
+    "ReadOnlyTest",
     "Release",
     "ReleaseStore",
     "Repository",
@@ -118,6 +121,7 @@ __all__ = [
     "SerializationError",
     "StaleTokenError",
     "StorageError",
+    "Test",
     "UnknownBackendError",
     "UnknownHandlerError",
     "UnsavedChangesError",

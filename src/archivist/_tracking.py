@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import os
 import re
+import threading
 import unicodedata
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from types import MappingProxyType
-from typing import IO, Any, cast
+from dataclasses import replace
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, cast
 
+from fsspec.core import split_protocol
+
+from archivist._frozen import FrozenDict, FrozenList
+from archivist._logged import ARTIFACT_FIELDS, LoggedArtifact, format_seconds
 from archivist._streams import HashingWriter, digest_stream, stream_for
 from archivist._trust import Trust, check_trusted, resolve_trust
 from archivist._verified import open_stored
@@ -28,19 +33,27 @@ from archivist.errors import (
     ArchivistWarning,
     ArtifactNotFoundError,
     EnvironmentMismatchError,
-    ManifestError,
     ReadOnlyError,
     SerializationError,
 )
-from archivist.manifest import check_file_name, check_name, parse_stored_time, utcnow
+from archivist.manifest import check_file_name, check_name, utcnow
 from archivist.plugin.manager import get_handler
 from archivist.storage.base import Backend
-from archivist.stores import storage_errors
+from archivist.stores import open_backend, storage_errors
 
-__all__ = ["LoggedArtifact", "Tracked", "default_author", "format_seconds", "slugify"]
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
 
-#: Fields of an artifact record that are not handler metadata.
-ARTIFACT_FIELDS = ("name", "fname", "created_at", "expiry", "version", "handler", "sha256", "size")
+__all__ = [
+    "ARTIFACT_FIELDS",
+    "LoggedArtifact",
+    "Tracked",
+    "default_author",
+    "format_seconds",
+    "slugify",
+]
+
+_LOCK_TYPE = type(threading.Lock())
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _QUOTES = re.compile(r"['\"]+")
 
@@ -62,9 +75,21 @@ def slugify(text: str) -> str:
     return _NOT_SLUG.sub("-", _QUOTES.sub("", ascii_text.lower())).strip("-")
 
 
-def format_seconds(value: datetime) -> str:
-    """Format a naive UTC time as lazyscribe writes it in ``project.json`` (to the second)."""
-    return value.isoformat(timespec="seconds")
+def test_folder_name(name: str) -> str:
+    """Return the folder name of a test's files inside its experiment's folder."""
+    return slugify(name) or "test"
+
+
+def lazyscribe_path(fpath: str | os.PathLike[str]) -> Path:
+    """Return a project file's path as lazyscribe shows it: a URL without its protocol."""
+    text = os.fspath(fpath)
+    protocol, rest = split_protocol(text)
+    return Path(rest if protocol is not None else text)
+
+
+def local_backend() -> Backend:
+    """Return a backend for the local file system (where lazyscribe's defaults point)."""
+    return open_backend(".")[0]
 
 
 def default_author() -> str:
@@ -73,104 +98,6 @@ def default_author() -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return "unknown"
-
-
-@dataclass(frozen=True)
-class LoggedArtifact:
-    """One artifact of an experiment or test, as ``project.json`` records it.
-
-    Attributes
-    ----------
-    name : str
-        The artifact name, unique within its experiment or test.
-    handler : str
-        The alias of the handler that writes and reads it.
-    fname : str
-        The file name inside the experiment's (or test's) folder.
-    created_at : datetime.datetime
-        When it was logged, naive UTC.
-    expiry : datetime.datetime or None
-        Kept for lazyscribe's format; experiments do not expire artifacts.
-    version : int
-        Kept for lazyscribe's format (always 0 in a project).
-    sha256, size : str or None, int or None
-        Digest and size of the stored file (``None`` for files lazyscribe wrote).
-    metadata : Mapping[str, Any]
-        The handler's metadata (``python_version``) and other recorded fields.
-    value : Any
-        The logged object while it is not saved; ``None`` for artifacts read from a file.
-    writer_kwargs : Mapping[str, Any]
-        The writer options given when it was logged.
-    dirty : bool
-        ``True`` until the file is saved.
-    """
-
-    name: str
-    handler: str
-    fname: str
-    created_at: datetime
-    expiry: datetime | None = None
-    version: int = 0
-    sha256: str | None = None
-    size: int | None = None
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    value: Any = field(default=None, compare=False, repr=False)
-    writer_kwargs: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    dirty: bool = field(default=False, compare=False)
-
-    @property
-    def alias(self) -> str:
-        """The handler alias (lazyscribe's name for :attr:`handler`)."""
-        return self.handler
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the record as ``project.json`` stores it (lazyscribe-readable)."""
-        out: dict[str, Any] = dict(self.metadata)
-        out.update(
-            name=self.name,
-            fname=self.fname,
-            created_at=format_seconds(self.created_at),
-            expiry=None if self.expiry is None else format_seconds(self.expiry),
-            version=self.version,
-            handler=self.handler,
-        )
-        if self.sha256 is not None:
-            out.update(sha256=self.sha256, size=self.size)
-        return out
-
-    @classmethod
-    def from_dict(cls, data: object, what: str) -> LoggedArtifact:
-        """Read a record of ``project.json``.
-
-        Raises
-        ------
-        archivist.errors.ManifestError
-            A field is missing or malformed.
-        """
-        if not isinstance(data, Mapping):
-            raise ManifestError(f"{what} must be a JSON object")
-        missing = [key for key in ("name", "fname", "created_at", "handler") if key not in data]
-        if missing:
-            raise ManifestError(f"{what} lacks the field(s) {', '.join(missing)}")
-        try:
-            check_file_name(data["fname"])
-        except ArchivistError as exc:
-            raise ManifestError(f"{what}: {exc}") from None
-        if not isinstance(data["name"], str) or not isinstance(data["handler"], str):
-            raise ManifestError(f"{what}: name and handler must be strings")
-        expiry = data.get("expiry")
-        version = data.get("version", 0)
-        return cls(
-            name=data["name"],
-            handler=data["handler"],
-            fname=data["fname"],
-            created_at=parse_stored_time(data["created_at"], f"{what}: created_at"),
-            expiry=None if expiry is None else parse_stored_time(expiry, f"{what}: expiry"),
-            version=version if isinstance(version, int) else 0,
-            sha256=data.get("sha256"),
-            size=data.get("size"),
-            metadata={k: v for k, v in data.items() if k not in ARTIFACT_FIELDS},
-        )
 
 
 class Tracked:
@@ -185,7 +112,7 @@ class Tracked:
     def __init__(
         self,
         *,
-        backend: Backend,
+        backend: Backend | None,
         folder: str,
         read_only: bool,
         metrics: Mapping[str, Any] | None = None,
@@ -193,7 +120,10 @@ class Tracked:
         artifacts: Sequence[LoggedArtifact] = (),
         trust: Trust | None = None,
     ) -> None:
-        self._backend = backend
+        #: ``False`` until a project (or an experiment, for a test) placed this here: the
+        #: folder is then a placeholder, set when the project saves it.
+        self._attached = backend is not None
+        self._backend = backend if backend is not None else local_backend()
         self._trust: Trust = resolve_trust(trust)
         self._folder = folder
         self._read_only = read_only
@@ -201,6 +131,36 @@ class Tracked:
         self._parameters: dict[str, Any] = dict(parameters or {})
         self._artifacts: list[LoggedArtifact] = list(artifacts)
         self.dirty = False
+
+    @property
+    def fs(self) -> AbstractFileSystem:
+        """The fsspec filesystem the artifact files are read and written through."""
+        return self._backend.fs
+
+    # -- equality and pickling (value semantics, as lazyscribe's attrs classes) -----------
+
+    def _eq_key(self) -> tuple[Any, ...]:
+        return (self._metrics, self._parameters, self._artifacts)
+
+    def __eq__(self, other: object) -> bool:
+        """Compare by value: same class and same recorded content (not location)."""
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._eq_key() == other._eq_key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Return the state to pickle (locks are left out and re-created)."""
+        return {k: v for k, v in self.__dict__.items() if not isinstance(v, _LOCK_TYPE)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a pickled state with fresh locks."""
+        self.__dict__.update(state)
+        self._init_locks()
+
+    def _init_locks(self) -> None:
+        """Create the locks an instance holds (none here)."""
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -211,18 +171,33 @@ class Tracked:
 
     @property
     def metrics(self) -> Mapping[str, Any]:
-        """The metrics (a read-only view when :attr:`read_only`)."""
-        return MappingProxyType(self._metrics) if self._read_only else self._metrics
+        """The metrics (a dict that refuses changes when :attr:`read_only`)."""
+        return FrozenDict(self._metrics, self._label) if self._read_only else self._metrics
+
+    @metrics.setter
+    def metrics(self, value: Mapping[str, Any]) -> None:
+        self._require_editable()
+        self._metrics = dict(value)
 
     @property
     def parameters(self) -> Mapping[str, Any]:
-        """The parameters (a read-only view when :attr:`read_only`)."""
-        return MappingProxyType(self._parameters) if self._read_only else self._parameters
+        """The parameters (a dict that refuses changes when :attr:`read_only`)."""
+        return FrozenDict(self._parameters, self._label) if self._read_only else self._parameters
+
+    @parameters.setter
+    def parameters(self, value: Mapping[str, Any]) -> None:
+        self._require_editable()
+        self._parameters = dict(value)
 
     @property
     def artifacts(self) -> Sequence[LoggedArtifact]:
-        """The logged artifacts, in the order they were logged (a tuple when read-only)."""
-        return tuple(self._artifacts) if self._read_only else list(self._artifacts)
+        """The logged artifacts, in the order logged (a list refusing changes when read-only)."""
+        return FrozenList(self._artifacts, self._label) if self._read_only else self._artifacts
+
+    @artifacts.setter
+    def artifacts(self, value: Sequence[LoggedArtifact]) -> None:
+        self._require_editable()
+        self._artifacts = list(value)
 
     def _find_artifact(self, name: str) -> LoggedArtifact:
         for artifact in self._artifacts:

@@ -3,84 +3,100 @@
 An :class:`Experiment` holds metrics, parameters, tags, tests and artifacts; a
 :class:`~archivist.Project` keeps a list of them in ``project.json`` (lazyscribe's format) and
 their files in ``<project folder>/<experiment slug>/``. What gets deployed is promoted into a
-:class:`~archivist.Repository` with :meth:`Experiment.promote_artifact`.
+:class:`~archivist.Repository` with :meth:`Experiment.promote_artifact`. Experiments loaded
+from a project opened in mode ``r`` or ``a`` are :class:`ReadOnlyExperiment`.
+
+The attributes are lazyscribe 2.x's (``name``, ``slug``, ``created_at``, ``metrics``,
+``tests``, ``dependencies``, ``path``...): an editable experiment lets you set them, compares
+by value, and pickles.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
+import os
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import IO, TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from archivist._dependencies import Dependencies
+from archivist._frozen import FrozenList
+from archivist._promotion import promote
 from archivist._tracking import (
-    ARTIFACT_FIELDS,
     LoggedArtifact,
     Tracked,
-    copy_stream,
     default_author,
     format_seconds,
+    lazyscribe_path,
     slugify,
+    test_folder_name,
 )
-from archivist._trust import Trust, check_trusted
-from archivist.errors import IntegrityError, ManifestError
-from archivist.manifest import CORE_FIELDS, parse_stored_time, utcnow
-from archivist.plugin.manager import get_handler
+from archivist._trust import Trust
+from archivist.errors import ManifestError, UnsupportedOperationError
+from archivist.manifest import parse_stored_time, utcnow
 from archivist.storage.base import Backend
 from archivist.test import Test
 
 if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
+
     from archivist.repository import Repository
 
-__all__ = ["Experiment"]
-
-_EXPERIMENT_FIELDS = (
-    "name",
-    "author",
-    "last_updated_by",
-    "metrics",
-    "parameters",
-    "created_at",
-    "last_updated",
-    "dependencies",
-    "short_slug",
-    "slug",
-    "tests",
-    "artifacts",
-    "tags",
-)
+__all__ = ["Experiment", "ReadOnlyExperiment"]
 
 
 class Experiment(Tracked):
     """One run of a project: metrics, parameters, tags, tests and artifacts.
 
-    Create experiments with :meth:`archivist.Project.log`; experiments loaded from a
-    project opened in mode ``r`` or ``a`` are read-only.
+    Create experiments with :meth:`archivist.Project.log`, or as lazyscribe's guide does
+    (``Experiment(name=..., project=project.fpath)``, then append it to
+    ``project.experiments``): the project places it in its folder when it saves it.
+    The parameters are lazyscribe's, in its order.
 
     Parameters
     ----------
     name : str
         The experiment's name.
-    backend : Backend
-        Where the project and its files are stored.
-    folder : str
-        The project's folder, in the backend's path form.
-    project : str, optional
-        The project file's location, recorded as lineage when promoting.
+    project : str or os.PathLike, optional
+        The project file it belongs to (default ``"project.json"``).
+    dir : str or os.PathLike, optional
+        The project's folder (default: the folder of ``project``).
+    fs : fsspec.AbstractFileSystem, optional
+        Accepted for lazyscribe's signature; the project's storage is used once the
+        experiment belongs to a project.
     author : str, optional
         Who ran it (default: the current user).
-    created_at : datetime.datetime, optional
-        Naive UTC creation time (default: now).
+    last_updated_by : str, optional
+        Who changed it last (default: ``author``).
+    metrics, parameters : Mapping[str, Any], optional
+        Initial values.
+    created_at, last_updated : datetime.datetime, optional
+        Naive UTC times (default: now).
+    dependencies : Mapping[str, Experiment] or Iterable[str], optional
+        Upstream experiments by short slug, or stored ``"<project>|<slug>"`` references.
+    short_slug, slug : str, optional
+        Default: the slug of the name, and of the name and creation second.
+    tests : Sequence[Test], optional
+        Its tests.
+    artifacts : Sequence[LoggedArtifact], optional
+        Its artifacts.
+    tags : Sequence[str], optional
+        Its tags.
+    dirty : bool, optional
+        Whether the project should save it (default ``True``: it is new).
+    mutex_ : threading.Lock, optional
+        The lock guarding its tests list (default: a new one).
+    backend : Backend, optional
+        Where the project and its files are stored (set by the project).
+    folder : str, optional
+        The project's folder, in the backend's path form.
     read_only : bool, optional
         Refuse every change.
-    **fields
-        Saved fields (``slug``, ``metrics``, ``tests``...), as :meth:`from_dict` passes them.
-
-    Attributes
-    ----------
-    dirty : bool
-        ``True`` while the experiment holds changes the project has not saved.
+    location : str, optional
+        The project file's location for lineage records (URL or absolute path).
     """
 
     _label = "experiment"
@@ -88,49 +104,92 @@ class Experiment(Tracked):
     def __init__(
         self,
         name: str,
-        *,
-        backend: Backend,
-        folder: str,
-        project: str = "project.json",
+        project: str | os.PathLike[str] | None = None,
+        dir: str | os.PathLike[str] | None = None,  # lazyscribe's name
+        fs: AbstractFileSystem | None = None,
         author: str | None = None,
-        created_at: datetime | None = None,
-        read_only: bool = False,
-        last_updated: datetime | None = None,
         last_updated_by: str | None = None,
-        slug: str | None = None,
-        short_slug: str | None = None,
         metrics: Mapping[str, Any] | None = None,
         parameters: Mapping[str, Any] | None = None,
-        tags: Sequence[str] = (),
-        dependencies: Sequence[str] = (),
+        created_at: datetime | None = None,
+        last_updated: datetime | None = None,
+        dependencies: Mapping[str, Experiment] | Iterable[str] | None = None,
+        short_slug: str | None = None,
+        slug: str | None = None,
         tests: Sequence[Test] = (),
         artifacts: Sequence[LoggedArtifact] = (),
+        tags: Sequence[str] = (),
+        dirty: bool = True,
+        mutex_: threading.Lock | None = None,
+        *,
+        backend: Backend | None = None,
+        folder: str | None = None,
+        read_only: bool = False,
+        location: str | None = None,
         trust: Trust | None = None,
     ) -> None:
+        project_path = lazyscribe_path(project if project is not None else "project.json")
+        public_dir = Path(dir) if dir is not None else project_path.parent
+        project_folder = folder if folder is not None else public_dir.as_posix()
         self._name = name
         self._created_at = created_at or utcnow()
         self._slug = slug or slugify(f"{name}-{self._created_at:%Y%m%d%H%M%S}")
         super().__init__(
             backend=backend,
-            folder=backend.join(folder, self._slug),
+            folder=Backend.join(project_folder, self._slug),
             read_only=read_only,
             metrics=metrics,
             parameters=parameters,
             artifacts=artifacts,
             trust=trust,
         )
-        self._project_folder = folder
-        self._project = project
+        self._fs = fs
+        self._project_path = project_path
+        self._dir = public_dir
+        self._project_folder = project_folder
+        self._project = location if location is not None else os.fspath(project_path)
         self._author = author or default_author()
         self._last_updated = last_updated or self._created_at
         self._last_updated_by = last_updated_by or self._author
         self._short_slug = short_slug or slugify(name)
         self._tags = list(tags)
-        self._dependencies = list(dependencies)
+        self._dependencies = (
+            dependencies
+            if isinstance(dependencies, Dependencies)
+            else Dependencies(dependencies or (), read_only=read_only)
+        )
         self._tests = list(tests)
         #: The form this experiment was read or last saved in (``None`` while never saved).
         self._saved: dict[str, Any] | None = None
-        self.dirty = not read_only
+        #: :meth:`to_dict` as it was read or last saved: any difference is an unsaved edit.
+        self._baseline: dict[str, Any] | None = None
+        self.dirty = dirty and not read_only
+        self._init_locks()
+        if mutex_ is not None:
+            self.mutex_ = mutex_
+
+    def _init_locks(self) -> None:
+        #: Guards the tests list while tests are logged from several threads.
+        self.mutex_ = threading.Lock()
+
+    def _attach(self, backend: Backend, folder: str, project: Path, location: str) -> None:
+        """Place the experiment in a project (its folder and storage); done by the project."""
+        self._backend, self._project_folder = backend, folder
+        self._project_path, self._dir, self._project, self._fs = (
+            project,
+            project.parent,
+            location,
+            None,
+        )
+        self._folder = backend.join(folder, self._slug)
+        self._attached = True
+        for test in self._tests:
+            self._attach_test(test)
+
+    def _attach_test(self, test: Test) -> None:
+        name = test_folder_name(test.name)
+        test._attach(self._backend, self._backend.join(self._folder, name), self.path / name)
+        test._trust = self._trust  # a test follows its experiment's (its project's) policy
 
     # -- identity ---------------------------------------------------------------------------
 
@@ -139,67 +198,164 @@ class Experiment(Tracked):
         """The experiment's name."""
         return self._name
 
+    @name.setter
+    def name(self, value: str) -> None:
+        self._require_editable()
+        self._name = value
+
     @property
     def slug(self) -> str:
         """Its unique identifier: the slug of the name and creation second."""
         return self._slug
+
+    @slug.setter
+    def slug(self, value: str) -> None:
+        self._require_editable()
+        saved = [a.name for t in (self, *self._tests) for a in t._artifacts if not a.dirty]
+        if saved and value != self._slug:
+            raise UnsupportedOperationError(
+                f"cannot change the slug of experiment {self._slug!r} to {value!r}: the files "
+                f"of its saved artifacts ({', '.join(map(repr, saved))}) are stored under the "
+                "old slug and would no longer be found. Log a new experiment instead."
+            )
+        self._slug = value
+        self._folder = self._backend.join(self._project_folder, value)
+        for test in self._tests:
+            if all(artifact.dirty for artifact in test._artifacts):  # no file stored yet
+                self._attach_test(test)
 
     @property
     def short_slug(self) -> str:
         """The slug of the name alone."""
         return self._short_slug
 
+    @short_slug.setter
+    def short_slug(self, value: str) -> None:
+        self._require_editable()
+        self._short_slug = value
+
     @property
     def author(self) -> str:
         """Who created it."""
         return self._author
+
+    @author.setter
+    def author(self, value: str) -> None:
+        self._require_editable()
+        self._author = value
 
     @property
     def last_updated_by(self) -> str:
         """Who changed it last."""
         return self._last_updated_by
 
+    @last_updated_by.setter
+    def last_updated_by(self, value: str) -> None:
+        self._require_editable()
+        self._last_updated_by = value
+
     @property
     def created_at(self) -> datetime:
         """Creation time, naive UTC."""
         return self._created_at
+
+    @created_at.setter
+    def created_at(self, value: datetime) -> None:
+        self._require_editable()
+        self._created_at = value
 
     @property
     def last_updated(self) -> datetime:
         """Time of the last change, naive UTC."""
         return self._last_updated
 
-    @property
-    def tags(self) -> Sequence[str]:
-        """The tags (a tuple when read-only)."""
-        return tuple(self._tags) if self._read_only else self._tags
+    @last_updated.setter
+    def last_updated(self, value: datetime) -> None:
+        self._require_editable()
+        self._last_updated = value
 
     @property
-    def dependencies(self) -> Sequence[str]:
-        """Upstream experiments, as lazyscribe records them: ``"<project>|<slug>"``."""
-        return tuple(self._dependencies)
+    def tags(self) -> Sequence[str]:
+        """The tags (a list that refuses changes when read-only)."""
+        return FrozenList(self._tags) if self._read_only else self._tags
+
+    @tags.setter
+    def tags(self, value: Sequence[str]) -> None:
+        self._require_editable()
+        self._tags = list(value)
+
+    @property
+    def dependencies(self) -> Dependencies:
+        """Upstream experiments by short slug, as lazyscribe shows them.
+
+        Stored as ``"<project>|<slug>"``; an upstream project is opened (read only) when
+        one of its experiments is looked up. Add one with
+        ``exp.dependencies["short-slug"] = other_project["short-slug"]``.
+        """
+        return self._dependencies
+
+    @dependencies.setter
+    def dependencies(self, value: Mapping[str, Experiment] | Iterable[str]) -> None:
+        self._require_editable()
+        self._dependencies = Dependencies(value)
 
     @property
     def tests(self) -> Sequence[Test]:
-        """The tests (a tuple when read-only)."""
-        return tuple(self._tests) if self._read_only else list(self._tests)
+        """The tests (a list refusing changes when read-only); append a :class:`Test` to add one."""
+        return FrozenList(self._tests) if self._read_only else self._tests
+
+    @tests.setter
+    def tests(self, value: Sequence[Test]) -> None:
+        self._require_editable()
+        self._tests = list(value)
 
     @property
-    def project(self) -> str:
-        """The location of the project file this experiment belongs to."""
-        return self._project
+    def project(self) -> Path:
+        """The project file this experiment belongs to, as lazyscribe shows it."""
+        return self._project_path
 
     @property
-    def dir(self) -> str:
-        """The project's folder (lazyscribe's ``dir``)."""
-        return self._project_folder
+    def dir(self) -> Path:
+        """The project's folder."""
+        return self._dir
 
     @property
-    def path(self) -> str:
-        """The experiment's folder, ``<project folder>/<slug>``, holding its artifact files."""
-        return self._folder
+    def path(self) -> Path:
+        """The experiment's folder, ``<project folder>/<slug>``, holding its artifact files.
+
+        For a project in a bucket this is the path without the protocol, as in lazyscribe.
+        """
+        return self._dir / self._slug
+
+    @property
+    def fs(self) -> AbstractFileSystem:
+        """The fsspec filesystem the artifact files are read and written through."""
+        return self._fs if self._fs is not None else self._backend.fs
 
     # -- changes ----------------------------------------------------------------------------
+
+    @property
+    def dirty(self) -> bool:
+        """``True`` while the experiment holds changes the project has not saved.
+
+        Any edit counts: through this experiment's methods, through one of its tests
+        (``exp.tests[0].log_metric(...)``), or directly (``exp.metrics["x"] = 1``).
+        """
+        if self._dirty or any(test.dirty for test in self._tests):
+            return True
+        return self._baseline is not None and self.to_dict() != self._baseline
+
+    @dirty.setter
+    def dirty(self, value: bool) -> None:
+        self._dirty = value
+
+    def _mark_saved(self) -> None:
+        """Record the current state as the saved one."""
+        self._dirty = False
+        for test in self._tests:
+            test.dirty = False
+        self._baseline = self.to_dict()
+        self._saved = copy.deepcopy(self._baseline)
 
     def _touch(self) -> None:
         self._last_updated = utcnow()
@@ -228,7 +384,8 @@ class Experiment(Tracked):
     def log_test(self, name: str, description: str | None = None) -> Iterator[Test]:
         """Record a test (a sub-population) of this experiment.
 
-        The test is added when the ``with`` block ends without an exception.
+        The test is added when the ``with`` block ends without an exception. Tests may be
+        logged from several threads at once.
 
         Parameters
         ----------
@@ -248,16 +405,13 @@ class Experiment(Tracked):
             The experiment is read-only.
         """
         self._require_editable()
-        test = Test(
-            name,
-            description,
-            backend=self._backend,
-            folder=self._backend.join(self._folder, slugify(name) or "test"),
-            trust=self._trust,
-        )
+        test = Test(name, description)
+        self._attach_test(test)
+        test._attached = self._attached
         yield test
-        self._tests.append(test)
-        self._touch()
+        with self.mutex_:
+            self._tests.append(test)
+            self._touch()
 
     # -- persistence ------------------------------------------------------------------------
 
@@ -277,7 +431,7 @@ class Experiment(Tracked):
             "parameters": copy.deepcopy(self._parameters),
             "created_at": format_seconds(self._created_at),
             "last_updated": format_seconds(self._last_updated),
-            "dependencies": list(self._dependencies),
+            "dependencies": self._dependencies.references(),
             "short_slug": self._short_slug,
             "slug": self._slug,
             "tests": [test.to_dict() for test in self._tests],
@@ -292,12 +446,17 @@ class Experiment(Tracked):
         *,
         backend: Backend,
         folder: str,
-        project: str,
+        project: Path,
+        location: str,
         read_only: bool,
         what: str = "an experiment",
+        protocol: str = "file",
+        storage_options: Mapping[str, Any] | None = None,
         trust: Trust | None = None,
     ) -> Experiment:
         """Build an experiment from its ``project.json`` form (archivist's or lazyscribe's).
+
+        A read-only one is a :class:`ReadOnlyExperiment`, with read-only tests.
 
         Raises
         ------
@@ -314,25 +473,30 @@ class Experiment(Tracked):
             raise ManifestError(f"{what}: slug must be a plain folder name, got {slug!r}")
         what = f"experiment {slug!r}"
         experiment_folder = backend.join(folder, slug)
-        tests = [
-            Test.from_dict(
-                item,
-                backend=backend,
-                folder=backend.join(experiment_folder, slugify(str(item.get("name", "")))),
-                read_only=read_only,
-                what=f"{what}, test {i}",
-                trust=trust,
+        tests = []
+        for i, item in enumerate(_list(data, "tests", what)):
+            if not isinstance(item, Mapping):
+                raise ManifestError(f"{what}, test {i} must be an object")
+            name = test_folder_name(str(item.get("name", "")))
+            tests.append(
+                Test.from_dict(
+                    item,
+                    backend=backend,
+                    folder=backend.join(experiment_folder, name),
+                    path=project.parent / slug / name,
+                    read_only=read_only,
+                    what=f"{what}, test {i}",
+                    trust=trust,
+                )
             )
-            if isinstance(item, Mapping)
-            else _bad(f"{what}, test {i} must be an object")
-            for i, item in enumerate(_list(data, "tests", what))
-        ]
         last_updated = data.get("last_updated")
-        experiment = cls(
+        target = ReadOnlyExperiment if read_only else cls
+        experiment = target(
             str(data["name"]),
+            project,
             backend=backend,
             folder=folder,
-            project=project,
+            location=location,
             author=data.get("author"),
             created_at=parse_stored_time(data["created_at"], f"{what}: created_at"),
             read_only=read_only,
@@ -345,22 +509,30 @@ class Experiment(Tracked):
             metrics=_mapping(data, "metrics", what),
             parameters=_mapping(data, "parameters", what),
             tags=[str(t) for t in _list(data, "tags", what)],
-            dependencies=[str(d) for d in _list(data, "dependencies", what)],
+            dependencies=Dependencies(
+                [str(d) for d in _list(data, "dependencies", what)],
+                protocol=protocol,
+                storage_options=storage_options,
+                read_only=read_only,
+            ),
             tests=tests,
             trust=trust,
             artifacts=[
                 LoggedArtifact.from_dict(item, f"{what}, artifact {i}")
                 for i, item in enumerate(_list(data, "artifacts", what))
             ],
+            dirty=False,
         )
-        experiment.dirty = False
         experiment._saved = copy.deepcopy(dict(data))
+        experiment._baseline = experiment.to_dict()
         return experiment
 
     def _save_files(self, written: list[str]) -> None:
         """Write the unsaved artifact files of the experiment and its tests."""
         self._write_dirty_artifacts(written)
         for test in self._tests:
+            if not test._attached:  # created as Test(...) and appended to the tests list
+                self._attach_test(test)
             test._write_dirty_artifacts(written)
 
     # -- promotion --------------------------------------------------------------------------
@@ -397,73 +569,60 @@ class Experiment(Tracked):
             The project was opened with ``trust="verified"`` and the artifact has no digest
             and a handler that runs code.
         """
-        artifact = self._find_artifact(name)
-        source = {"project": self._project, "experiment": self._slug}
-        if artifact.dirty:
-            repository._log_promoted(
-                name, artifact.value, artifact.handler, artifact.writer_kwargs, source
-            )
-            return
-        repository._require_writable()
-        path = self.artifact_location(artifact)
-        if self._trust == "verified" and artifact.sha256 is None:
-            # The copy would get a digest, vouching for bytes nothing verified: refuse as a
-            # load would. (Under "any" copying runs no code, so no warning is due.)
-            check_trusted(
-                self._trust,
-                get_handler(artifact.handler),
-                None,
-                f"artifact {name!r} of this experiment ({path})",
-                "Promoting it would record a digest for it.",
-                stacklevel=2,
-            )
-
-        def write(target: IO[bytes]) -> None:
-            limit = None if artifact.size is None else artifact.size + 1
-            with self._open_unverified(artifact) as stream:
-                sha256, size = copy_stream(stream, target, limit)
-            if artifact.sha256 is not None and (sha256, size) != (artifact.sha256, artifact.size):
-                raise IntegrityError(
-                    f"{path} does not match its record in the project (expected sha256 "
-                    f"{artifact.sha256} and {artifact.size} bytes, read {sha256} and {size} "
-                    "bytes); it was not promoted"
-                )
-
-        metadata = {
-            k: v
-            for k, v in artifact.metadata.items()
-            if k not in CORE_FIELDS and k not in ARTIFACT_FIELDS and k != "source"
-        }
-        expected = None
-        if artifact.sha256 is not None and artifact.size is not None:
-            expected = (artifact.sha256, artifact.size)
-        repository._promote(name, artifact.handler, write, metadata, source, expected)
-
-    def _open_unverified(self, artifact: LoggedArtifact) -> IO[bytes]:
-        # The copy is hashed while it streams (at most the recorded size plus one byte, from
-        # a regular file only) and checked against the record afterwards, so the source is
-        # read once; the repository then checks the copy it stored before committing it.
-        return self.open_artifact_file(
-            LoggedArtifact(artifact.name, artifact.handler, artifact.fname, artifact.created_at)
-        )
+        promote(self, repository, name)
 
     # -- ordering and display ---------------------------------------------------------------
 
     def _sort_key(self) -> tuple[datetime, datetime]:
         return (self._created_at, self._last_updated)
 
+    def _eq_key(self) -> tuple[Any, ...]:
+        return (
+            self._name,
+            self._author,
+            self._last_updated_by,
+            self._created_at,
+            self._last_updated,
+            self._short_slug,
+            self._slug,
+            self._tests,
+            self._tags,
+            *super()._eq_key(),
+        )
+
     def __lt__(self, other: Experiment) -> bool:
+        """Order as lazyscribe: by ``last_updated`` for one slug, else by ``created_at``."""
         if self._slug == other._slug:
             return self._last_updated < other._last_updated
         return self._created_at < other._created_at
 
+    def __gt__(self, other: Experiment) -> bool:
+        """Order as lazyscribe: by ``last_updated`` for one slug, else by ``created_at``."""
+        return other < self
+
+    def __le__(self, other: Experiment) -> bool:
+        """Equal, or older."""
+        return self == other or self < other
+
+    def __ge__(self, other: Experiment) -> bool:
+        """Equal, or newer."""
+        return self == other or self > other
+
     def __repr__(self) -> str:
-        state = ", read-only" if self._read_only else ""
-        return f"Experiment({self._name!r}, slug={self._slug!r}{state})"
+        return f"{type(self).__name__}({self._name!r}, slug={self._slug!r})"
 
 
-def _bad(message: str) -> Test:
-    raise ManifestError(message)
+class ReadOnlyExperiment(Experiment):
+    """An experiment that refuses every change (lazyscribe's ``ReadOnlyExperiment``).
+
+    Experiments loaded from a project opened in mode ``r`` or ``a`` are read-only: logging
+    and setting attributes raise :class:`~archivist.errors.ReadOnlyError`, and metrics,
+    parameters, tags, tests and artifacts are read-only views.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        super().__init__(*args, **kwargs)
 
 
 def _list(data: Mapping[str, Any], key: str, what: str) -> list[Any]:

@@ -13,12 +13,17 @@ import json
 import os
 import posixpath
 import random
+import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from archivist._tracking import default_author
+from fsspec.core import split_protocol
+
+from archivist._tracking import default_author, lazyscribe_path, test_folder_name
 from archivist._trust import Trust, resolve_trust
 from archivist.errors import (
     ArchivistError,
@@ -28,15 +33,33 @@ from archivist.errors import (
     ManifestError,
     ReadOnlyError,
     RepositoryNotFoundError,
+    SerializationError,
     StaleTokenError,
 )
 from archivist.experiment import Experiment
+from archivist.manifest import utcnow
 from archivist.storage.base import Backend
 from archivist.stores import open_location, storage_errors
 
-__all__ = ["Project"]
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
+
+__all__ = ["Project", "ProjectState"]
 
 ProjectMode = Literal["r", "a", "w", "w+"]
+
+
+class ProjectState(TypedDict):
+    """The fields lazyscribe pickles for a project (archivist pickles these and more)."""
+
+    author: str
+    experiments: list[Experiment]
+    fpath: Path
+    mode: ProjectMode
+    protocol: str
+    storage_options: dict[str, Any]
+
+
 _MODES = ("r", "a", "w", "w+")
 #: How many times a save re-reads and re-merges ``project.json`` after losing a race.
 MAX_SAVE_ATTEMPTS = 64
@@ -103,12 +126,34 @@ class Project:
         self.storage_options = storage_options
         self.backend: Backend
         self.backend, self.path, self.location = open_location(fpath, **storage_options)
-        self.fpath = fpath
+        #: The project file's path as lazyscribe shows it (a URL without its protocol).
+        self.fpath = lazyscribe_path(fpath)
+        #: The URL protocol (``"file"`` for a local path), as lazyscribe's ``protocol``.
+        self.protocol: str = split_protocol(os.fspath(fpath))[0] or "file"
+        self._fpath_given = fpath
         self.dir = posixpath.dirname(self.path)
         self.experiments: list[Experiment] = []
         self._token: str | None = None
+        self.mutex_ = threading.Lock()
         if mode != "w":
             self.load()
+
+    @property
+    def fs(self) -> AbstractFileSystem:
+        """The fsspec filesystem the project is stored through (lazyscribe's ``fs``)."""
+        return self.backend.fs
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Return the state to pickle: the backend and lock are re-created on unpickling."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("backend", "mutex_")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a pickled project, re-opening its storage."""
+        self.__dict__.update(state)
+        self.backend = open_location(self._fpath_given, **self.storage_options)[0]
+        self.mutex_ = threading.Lock()
+        for experiment in self.experiments:
+            experiment._backend = self.backend
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -147,10 +192,13 @@ class Project:
                 entry,
                 backend=self.backend,
                 folder=self.dir,
-                project=self.location,
+                project=self.fpath,
+                location=self.location,
                 read_only=read_only,
                 what=f"experiment {i} of {self.location}",
                 trust=self.trust,
+                protocol=self.protocol,
+                storage_options=self.storage_options,
             )
             for i, entry in enumerate(entries)
         ]
@@ -216,12 +264,19 @@ class Project:
     def _new_experiment(self, name: str) -> Experiment:
         return Experiment(
             name,
+            self.fpath,
+            author=self.author,
             backend=self.backend,
             folder=self.dir,
-            project=self.location,
-            author=self.author,
+            location=self.location,
             trust=self.trust,
         )
+
+    def _adopt(self, experiment: Experiment) -> None:
+        """Place an experiment created outside this project in its folder and storage."""
+        if not experiment._attached and not experiment.read_only:
+            experiment._trust = self.trust
+            experiment._attach(self.backend, self.dir, self.fpath, self.location)
 
     @contextmanager
     def log(self, name: str) -> Iterator[Experiment]:
@@ -247,13 +302,13 @@ class Project:
         yield experiment
         self.append(experiment)
 
-    def append(self, experiment: Experiment) -> None:
+    def append(self, other: Experiment) -> None:
         """Add an experiment to the project (saved by :meth:`save`).
 
         Parameters
         ----------
-        experiment : Experiment
-            The experiment.
+        other : Experiment
+            The experiment (lazyscribe's parameter name).
 
         Raises
         ------
@@ -261,10 +316,12 @@ class Project:
             The project is open in mode ``r``.
         """
         self._require_writable()
-        self.experiments.append(experiment)
-        self.experiments.sort(key=lambda e: e._sort_key())
+        self._adopt(other)
+        with self.mutex_:
+            self.experiments.append(other)
+            self.experiments.sort(key=lambda e: e._sort_key())
 
-    def merge(self, *others: Project) -> Project:
+    def merge(self, *others: Project, other: Project | None = None) -> Project:
         """Return a new project holding this project's and the others' experiments.
 
         Experiments sharing a slug are kept once: the one updated last. The new project
@@ -274,12 +331,27 @@ class Project:
         ----------
         *others : Project
             The projects to merge in.
+        other : Project, optional
+            One project to merge in; deprecated (as in lazyscribe 2.2), pass it positionally.
 
         Returns
         -------
         Project
             The merged project.
+
+        Warns
+        -----
+        DeprecationWarning
+            ``other`` was given.
         """
+        if other is not None:
+            warnings.warn(
+                "Named argument ``other`` is deprecated and will be removed in version 3.0. "
+                "Please use a positional argument",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            others = (*others, other)
         chosen: dict[str, Experiment] = {}
         for experiment in [*self.experiments, *(e for p in others for e in p.experiments)]:
             current = chosen.get(experiment.slug)
@@ -287,6 +359,7 @@ class Project:
                 chosen[experiment.slug] = experiment
         merged = object.__new__(Project)
         merged.__dict__.update(self.__dict__)
+        merged.mutex_ = threading.Lock()
         merged.experiments = sorted(chosen.values(), key=lambda e: e._sort_key())
         return merged
 
@@ -296,47 +369,102 @@ class Project:
         Files are written first (never overwriting a stored file); then ``project.json``
         is re-read and replaced with a compare-and-swap, keeping experiments that other
         writers saved meanwhile (mode ``w`` replaces the file with this project's
-        experiments). If anything fails, the files this save wrote are removed.
+        experiments). Every edited experiment is saved, however it was edited (see
+        :attr:`Experiment.dirty <archivist.Experiment.dirty>`).
+
+        If the save fails before the replace of ``project.json``, the files it wrote are
+        removed. If it fails during or after the replace (an error, a lost acknowledgement,
+        Ctrl-C), ``project.json`` is read again: the files are removed only if it provably
+        does not name them; if it names them the save landed and this project counts as
+        saved (the error is still raised); if it cannot be read the files stay, as orphans
+        that never break the project.
 
         Raises
         ------
         archivist.errors.ReadOnlyError
             The project is open in mode ``r``.
         archivist.errors.SerializationError
-            A handler could not write an artifact.
+            A handler could not write an artifact, or a metric or parameter is not
+            JSON-serializable; nothing was written.
         archivist.errors.ConflictError
             Other writers kept saving the project.
         """
         self._require_writable()
-        dirty = [e for e in self.experiments if e.dirty and not e.read_only]
-        if self.mode == "w+":
-            for experiment in dirty:
+        for experiment in self.experiments:  # appended to project.experiments directly
+            self._adopt(experiment)
+        dirty = [e for e in self.experiments if not e.read_only and e.dirty]
+        for experiment in dirty:
+            _check_serializable(experiment)
+        for experiment in dirty:
+            if not experiment._dirty:  # edited through a test or directly: stamp the change
+                experiment._last_updated = utcnow()
+            if self.mode == "w+":
                 experiment._last_updated_by = self.author
         written: list[str] = []
         before = [
             (e, list(e._artifacts), [(t, list(t._artifacts)) for t in e._tests]) for e in dirty
         ]
+        replacing: list[bool] = []  # non-empty once the replace of project.json has started
         try:
             for experiment in dirty:
                 experiment._save_files(written)
             if written:
                 with storage_errors(f"flushing the files of {self.location}"):
                     self.backend.sync(written)  # durable before project.json names them
-            self._commit(dirty)
+            self._commit(dirty, replacing)
         except BaseException:
-            for path in written:
-                with contextlib.suppress(ArchivistError, OSError):  # best-effort clean-up
-                    self.backend.delete(path)
-            for experiment, artifacts, tests in before:
-                experiment._artifacts = artifacts
-                for test, test_artifacts in tests:
-                    test._artifacts = test_artifacts
+            landed = self._landed(dirty, written) if replacing else False
+            if landed:
+                for experiment in dirty:
+                    experiment._mark_saved()
+            else:
+                if landed is False:
+                    for path in written:
+                        with contextlib.suppress(ArchivistError, OSError):  # best-effort
+                            self.backend.delete(path)
+                for experiment, artifacts, tests in before:
+                    experiment._artifacts = artifacts
+                    for test, test_artifacts in tests:
+                        test._artifacts = test_artifacts
             raise
         for experiment in dirty:
-            experiment.dirty = False
-            experiment._saved = json.loads(json.dumps(experiment.to_dict()))
+            experiment._mark_saved()
 
-    def _commit(self, dirty: list[Experiment]) -> None:
+    def _landed(self, dirty: list[Experiment], written: list[str]) -> bool | None:
+        """Tell whether a save whose replace failed is in ``project.json`` after all.
+
+        Returns ``True`` when the stored file names this save's files (or holds all its
+        experiments, when it wrote no file), ``False`` when it provably does not, and
+        ``None`` when the file cannot be read.
+        """
+        try:
+            entries, token = self._read()
+        except BaseException:  # unknown state (even a second Ctrl-C): keep every file
+            return None
+        referenced = set(self._referenced_paths(entries))
+        if written:
+            landed = any(path in referenced for path in written)
+        else:
+            landed = bool(dirty) and all(e.to_dict() in entries for e in dirty)
+        if landed:
+            self._token = token
+        return landed
+
+    def _referenced_paths(self, entries: list[dict[str, Any]]) -> Iterator[str]:
+        """Yield the path of every artifact file that stored experiments name."""
+        join = self.backend.join
+        for entry in entries:
+            slug = entry.get("slug")
+            if not isinstance(slug, str):
+                continue
+            for artifact in _records(entry.get("artifacts")):
+                yield join(self.dir, slug, str(artifact.get("fname")))
+            for test in _records(entry.get("tests")):
+                folder = join(self.dir, slug, test_folder_name(str(test.get("name", ""))))
+                for artifact in _records(test.get("artifacts")):
+                    yield join(folder, str(artifact.get("fname")))
+
+    def _commit(self, dirty: list[Experiment], replacing: list[bool]) -> None:
         delay = 0.002
         for _ in range(MAX_SAVE_ATTEMPTS):
             entries, token = self._read()
@@ -344,11 +472,18 @@ class Project:
                 merged = [e.to_dict() for e in self.experiments]
             else:
                 merged = _merge_entries(entries, self.experiments, dirty)
-            data = json.dumps(merged, sort_keys=True, indent=4).encode("utf-8")
             try:
+                data = json.dumps(merged, sort_keys=True, indent=4).encode("utf-8")
+            except (TypeError, ValueError) as exc:
+                raise SerializationError(
+                    f"{self.location} cannot be written as JSON: {exc}"
+                ) from exc
+            try:
+                replacing.append(True)
                 with storage_errors(f"writing {self.location}"):
                     self._token = self.backend.replace_if_unchanged(self.path, data, token)
             except StaleTokenError:
+                replacing.clear()
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.25)
                 continue
@@ -357,6 +492,29 @@ class Project:
             f"gave up saving {self.location} after {MAX_SAVE_ATTEMPTS} attempts: other writers "
             "kept saving. The project file is unchanged; try save() again."
         )
+
+
+def _records(value: object) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _check_serializable(experiment: Experiment) -> None:
+    """Refuse, before anything is written, an experiment ``project.json`` cannot hold."""
+    for label, values in (
+        ("metric", experiment._metrics),
+        ("parameter", experiment._parameters),
+        *((f"metric of test {test.name!r}", test._metrics) for test in experiment._tests),
+        *((f"parameter of test {test.name!r}", test._parameters) for test in experiment._tests),
+    ):
+        for key, value in values.items():
+            try:
+                json.dumps(value)
+            except (TypeError, ValueError) as exc:
+                raise SerializationError(
+                    f"the {label} {key!r} of experiment {experiment.slug!r} cannot be saved "
+                    f"in project.json: {exc}. Log a JSON value (str, number, bool, None, "
+                    "list or dict of those) instead; nothing was written."
+                ) from None
 
 
 def _merge_entries(

@@ -1,0 +1,77 @@
+"""Promotion of an experiment's artifact into a versioned repository.
+
+The body of :meth:`archivist.Experiment.promote_artifact`: a saved artifact's file is
+streamed into the repository's storage (across backends too), verified against its digest
+on arrival and committed at once; an unsaved one is logged to the repository like
+``log_artifact``. Either way the new version records the project and experiment it came from.
+"""
+
+from __future__ import annotations
+
+from typing import IO, TYPE_CHECKING
+
+from archivist._tracking import ARTIFACT_FIELDS, LoggedArtifact, copy_stream
+from archivist._trust import check_trusted
+from archivist.errors import IntegrityError
+from archivist.manifest import CORE_FIELDS
+from archivist.plugin.manager import get_handler
+
+if TYPE_CHECKING:
+    from archivist.experiment import Experiment
+    from archivist.repository import Repository
+
+__all__ = ["promote"]
+
+
+def promote(experiment: Experiment, repository: Repository, name: str) -> None:
+    """Promote the artifact ``name`` of ``experiment`` into ``repository``.
+
+    See :meth:`archivist.Experiment.promote_artifact` for the contract.
+    """
+    artifact = experiment._find_artifact(name)
+    source = {"project": experiment._project, "experiment": experiment.slug}
+    if artifact.dirty:
+        repository._log_promoted(
+            name, artifact.value, artifact.handler, artifact.writer_kwargs, source
+        )
+        return
+    repository._require_writable()
+    path = experiment.artifact_location(artifact)
+    if experiment._trust == "verified" and artifact.sha256 is None:
+        # The copy would get a digest, vouching for bytes nothing verified: refuse as a
+        # load would. (Under "any" copying runs no code, so no warning is due.)
+        check_trusted(
+            experiment._trust,
+            get_handler(artifact.handler),
+            None,
+            f"artifact {name!r} of this experiment ({path})",
+            "Promoting it would record a digest for it.",
+            stacklevel=3,
+        )
+
+    def write(target: IO[bytes]) -> None:
+        # The copy is hashed while it streams (at most the recorded size plus one byte, from
+        # a regular file only) and checked against the record afterwards, so the source is
+        # read once; the repository then checks the copy it stored before committing it.
+        unverified = LoggedArtifact(
+            artifact.name, artifact.handler, artifact.fname, artifact.created_at
+        )
+        limit = None if artifact.size is None else artifact.size + 1
+        with experiment.open_artifact_file(unverified) as stream:
+            sha256, size = copy_stream(stream, target, limit)
+        if artifact.sha256 is not None and (sha256, size) != (artifact.sha256, artifact.size):
+            raise IntegrityError(
+                f"{path} does not match its record in the project (expected sha256 "
+                f"{artifact.sha256} and {artifact.size} bytes, read {sha256} and {size} "
+                "bytes); it was not promoted"
+            )
+
+    metadata = {
+        k: v
+        for k, v in artifact.metadata.items()
+        if k not in CORE_FIELDS and k not in ARTIFACT_FIELDS and k != "source"
+    }
+    expected = None
+    if artifact.sha256 is not None and artifact.size is not None:
+        expected = (artifact.sha256, artifact.size)
+    repository._promote(name, artifact.handler, write, metadata, source, expected)
