@@ -18,6 +18,7 @@ refines, so code written for ``LookupError`` or ``PermissionError`` keeps workin
     ├── InvalidVersionError (ValueError)
     ├── InvalidNameError (ValueError)
     ├── InvalidModeError (ValueError)
+    ├── InvalidArgumentError (TypeError)
     ├── UnsupportedOperationError (ValueError)
     ├── ConfigError (ValueError)
     ├── SerializationError (ValueError)
@@ -46,6 +47,7 @@ __all__ = [
     "EnvironmentMismatchError",
     "ExperimentNotFoundError",
     "IntegrityError",
+    "InvalidArgumentError",
     "InvalidModeError",
     "InvalidNameError",
     "InvalidVersionError",
@@ -117,6 +119,10 @@ class InvalidNameError(ArchivistError, ValueError):
 
 class InvalidModeError(ArchivistError, ValueError):
     """A repository or project was opened with a mode it does not know."""
+
+
+class InvalidArgumentError(ArchivistError, TypeError):
+    """A keyword is unknown: a misspelled parameter, or a storage option the store lacks."""
 
 
 class UnsupportedOperationError(ArchivistError, ValueError):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from archivist._json import MAX_DEPTH, check_depth, load_json
 from archivist.errors import (
     AmbiguousVersionError,
     InvalidNameError,
@@ -24,10 +25,16 @@ from archivist.errors import (
 
 __all__ = [
     "CORE_FIELDS",
+    "MAX_NAME_BYTES",
+    "SIDE_FILES",
     "ManifestIndex",
     "VersionRecord",
     "check_file_name",
     "check_name",
+    "check_name_beside",
+    "check_stored_name",
+    "describe_precision",
+    "end_of",
     "format_time",
     "parse_manifest",
     "parse_stored_time",
@@ -39,8 +46,16 @@ __all__ = [
 CORE_FIELDS = ("name", "version", "handler", "fname", "created_at", "expiry", "sha256", "size")
 _REQUIRED = ("name", "version", "handler", "fname", "created_at")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-# One path component: no separators or control characters, no leading dot, no drive prefix.
-_SAFE_COMPONENT = re.compile(r"(?![A-Za-z]:)[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]*")
+# One path component: no separators, control characters or lone surrogates, no leading dot,
+# no drive prefix.
+_SAFE_COMPONENT = re.compile(r"(?![A-Za-z]:)[^./\\\x00-\x1f\x7f\ud800-\udfff][^/\\\x00-\x1f\x7f\ud800-\udfff]*")
+# The same, as read from a stored file: a leading dot is allowed (lazyscribe wrote such names).
+_STORED_COMPONENT = re.compile(r"(?![A-Za-z]:)[^/\\\x00-\x1f\x7f]+")
+
+#: The longest artifact name or file name archivist creates, in UTF-8 bytes: the limit of
+#: one path component on most local file systems (ext4, APFS, NTFS), kept for every store
+#: so a repository can be copied between them.
+MAX_NAME_BYTES = 255
 
 
 def utcnow() -> datetime:
@@ -82,21 +97,27 @@ def parse_stored_time(value: object, what: str) -> datetime:
     Raises
     ------
     archivist.errors.ManifestError
-        The value is not an ISO 8601 string.
+        The value is not an ISO 8601 string, or its offset moves it out of the years
+        1 to 9999.
     """
     if not isinstance(value, str):
-        raise ManifestError(f"{what} must be an ISO 8601 string, got {value!r}")
+        raise ManifestError(f"{what} must be an ISO 8601 string, got {value!r:.100}")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ManifestError(f"{what} is not an ISO 8601 time: {value!r}") from None
+        raise ManifestError(f"{what} is not an ISO 8601 time: {value!r:.100}") from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise ManifestError(
+                f"{what} {value!r} is outside the years 1 to 9999 once converted to UTC"
+            ) from None
     return parsed
 
 
 def check_name(name: object) -> str:
-    """Validate an artifact name: it becomes a folder directly below the repository folder.
+    """Validate a new artifact name: it becomes a folder directly below the repository folder.
 
     Parameters
     ----------
@@ -112,13 +133,14 @@ def check_name(name: object) -> str:
     ------
     archivist.errors.InvalidNameError
         The name is empty, not a string, ``.`` or ``..``, holds a path separator or a
-        control character, or starts with a dot.
+        control character, starts with a dot (reserved for archivist's own files), or is
+        longer than :data:`MAX_NAME_BYTES` bytes in UTF-8.
     """
     return _check_component(name, "artifact name")
 
 
 def check_file_name(fname: object) -> str:
-    """Validate a version's file name: a single path component inside the artifact folder.
+    """Validate a new version's file name: a single path component in the artifact folder.
 
     Parameters
     ----------
@@ -138,21 +160,117 @@ def check_file_name(fname: object) -> str:
     return _check_component(fname, "file name")
 
 
-def _check_component(value: object, what: str) -> str:
-    if isinstance(value, str) and _SAFE_COMPONENT.fullmatch(value) and value.strip():
-        return value  # the common case, in one regex match
+def check_stored_name(value: object, what: str) -> str:
+    """Validate a name or file name read from a stored file (manifest, project).
+
+    Only the rules that keep a path inside its folder apply: lazyscribe wrote names
+    archivist would not create (a leading dot, a name longer than the local disk allows on
+    a bucket), and those must still open and load.
+
+    Parameters
+    ----------
+    value : object
+        The stored name.
+    what : str
+        What it is, for messages.
+
+    Returns
+    -------
+    str
+        The name, unchanged.
+
+    Raises
+    ------
+    archivist.errors.InvalidNameError
+        The name is empty, not a string, ``.`` or ``..``, or holds a path separator, a
+        control character or a drive prefix.
+    """
+    return _check_component(value, what, stored=True)
+
+
+#: Files kept beside a manifest, whose names no artifact folder may take (nor the
+#: manifest's own name).
+SIDE_FILES = ("repository.json", "releases.json", "project.json")
+
+
+def check_name_beside(name: str, manifest_name: str) -> str:
+    """Refuse an artifact name that would clash with a file beside the manifest.
+
+    An artifact's files live in ``<folder>/<name>/``; a folder named like the manifest
+    (or ``releases.json``, ``project.json``, ``repository.json``) would stop that file from
+    being written, or hide it. Compared ignoring case, as on macOS and Windows.
+
+    Parameters
+    ----------
+    name : str
+        The artifact name.
+    manifest_name : str
+        The manifest's file name (``"repository.json"``).
+
+    Returns
+    -------
+    str
+        The name, unchanged.
+
+    Raises
+    ------
+    archivist.errors.InvalidNameError
+        The name is one of those file names.
+    """
+    folded = name.casefold()
+    if folded == manifest_name.casefold() or folded in SIDE_FILES:
+        raise InvalidNameError(
+            f"artifact name {name!r} would make a folder named like a file kept beside the "
+            f"manifest ({', '.join(sorted({manifest_name, *SIDE_FILES}))}); choose another "
+            "name, for example without the '.json'"
+        )
+    return name
+
+
+def _check_component(value: object, what: str, *, stored: bool = False) -> str:
+    if (
+        isinstance(value, str)
+        and (_STORED_COMPONENT if stored else _SAFE_COMPONENT).fullmatch(value)
+        and value.strip()
+        and value not in {".", ".."}
+        and (stored or len(value) * 4 <= MAX_NAME_BYTES or _utf8_length(value) <= MAX_NAME_BYTES)
+    ):
+        return value  # the common case: one regex match and a length check
     if not isinstance(value, str) or not value.strip():
-        raise InvalidNameError(f"{what} must be a non-empty string, got {value!r}")
+        raise InvalidNameError(f"{what} must be a non-empty string, got {value!r:.300}")
     if value in {".", ".."} or "/" in value or "\\" in value:
         raise InvalidNameError(
-            f"{what} {value!r} would leave the repository folder: it may not be '.' or '..' "
-            "or contain '/' or '\\'"
+            f"{what} {value!r:.300} would leave the repository folder: it may not be '.' or "
+            "'..' or contain '/' or '\\'"
         )
-    if value.startswith("."):
-        raise InvalidNameError(f"{what} {value!r} may not start with '.' (reserved)")
+    if any(ch < " " or ch == "\x7f" for ch in value):
+        raise InvalidNameError(f"{what} {value!r:.300} holds a control character")
     if len(value) >= 2 and value[1] == ":" and value[0].isalpha():
-        raise InvalidNameError(f"{what} {value!r} looks like a drive-qualified (absolute) path")
-    raise InvalidNameError(f"{what} {value!r} holds a control character")
+        raise InvalidNameError(
+            f"{what} {value!r:.300} looks like a drive-qualified (absolute) path"
+        )
+    if not stored and value.startswith("."):
+        raise InvalidNameError(
+            f"{what} {value!r:.300} may not start with '.': names starting with a dot are "
+            "reserved for archivist's own files"
+        )
+    length = _utf8_length(value)
+    if length < 0:
+        raise InvalidNameError(
+            f"{what} {value!r:.300} cannot be encoded as UTF-8 (it holds a lone surrogate)"
+        )
+    raise InvalidNameError(
+        f"{what} {value[:40]!r}... is {length} bytes long in UTF-8; a folder or file name may "
+        f"be at most {MAX_NAME_BYTES} bytes on most file systems. Choose a shorter one."
+    )
+
+
+def _utf8_length(value: str) -> int:
+    """Return the UTF-8 length of ``value``, or -1 when it cannot be encoded."""
+    try:
+        return len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        return -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +332,8 @@ class VersionRecord:
             A field is missing or malformed.
         """
         if not isinstance(data, dict):
-            raise ManifestError(f"manifest record #{position} is not an object: {data!r:.80}")
+            kind = type(data).__name__
+            raise ManifestError(f"manifest record #{position} is a JSON {kind}, not an object")
         label = f"manifest record #{position}" + (
             f" ({data['name']!r})" if isinstance(data.get("name"), str) else ""
         )
@@ -232,8 +351,8 @@ class VersionRecord:
         if not isinstance(handler, str) or not handler:
             raise ManifestError(f"{label}: handler must be a non-empty string")
         try:
-            check_name(name)
-            check_file_name(fname)
+            check_stored_name(name, "artifact name")
+            check_stored_name(fname, "file name")
         except InvalidNameError as exc:
             raise ManifestError(f"{label}: {exc}") from None
         expiry = data.get("expiry")
@@ -242,6 +361,10 @@ class VersionRecord:
             raise ManifestError(f"{label}: sha256 must be 64 lowercase hex digits")
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
             raise ManifestError(f"{label}: size must be an integer >= 0")
+        extra = {key: value for key, value in data.items() if key not in CORE_FIELDS}
+        for key, value in extra.items():
+            if isinstance(value, dict | list):
+                check_depth(value, MAX_DEPTH - 2, f"{label}: field {key!r}")
         return cls(
             name=name,
             version=version,
@@ -251,7 +374,7 @@ class VersionRecord:
             expiry=None if expiry is None else parse_stored_time(expiry, f"{label}: expiry"),
             sha256=sha256,
             size=size,
-            extra={key: value for key, value in data.items() if key not in CORE_FIELDS},
+            extra=extra,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -302,13 +425,10 @@ def parse_manifest(data: bytes | str, location: str = "the manifest") -> list[Ve
     ------
     archivist.errors.ManifestError
         The text is not a JSON array of valid records, or a (name, version) pair repeats.
+        Hostile text too: nesting too deep, ``NaN``, a key twice (see
+        :func:`archivist._json.load_json`).
     """
-    try:
-        parsed = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ManifestError(
-            f"{location} is not valid JSON ({exc}); it may be truncated or corrupt"
-        ) from None
+    parsed = load_json(data, location)
     if not isinstance(parsed, list):
         raise ManifestError(f"{location} must hold a JSON array of version records")
     records = [VersionRecord.from_dict(item, i) for i, item in enumerate(parsed)]
@@ -432,17 +552,17 @@ class ManifestIndex:
         """Return the version of ``name`` created within ``[start, start + precision)``."""
         entry = self._entry(name)
         low = bisect_left(entry.times, start)
-        high = bisect_left(entry.times, start + precision)
+        high = end_of(entry.times, start, precision)
         matches = entry.by_time[low:high]
         if not matches:
-            raise self._missing(name, f"a version created at {format_time(start)}")
+            raise self._missing(name, f"version created at {format_time(start)}")
         if len(matches) > 1:
             listing = ", ".join(
                 f"version {r.version} ({format_time(r.created_at)})" for r in matches
             )
             raise AmbiguousVersionError(
                 f"{len(matches)} versions of {name!r} were created within "
-                f"{_describe(precision)} of {format_time(start)}: {listing}. Give the time "
+                f"{describe_precision(precision)} of {format_time(start)}: {listing}. Give the time "
                 "with microseconds, or the version number."
             )
         return matches[0]
@@ -450,7 +570,7 @@ class ManifestIndex:
     def as_of(self, name: str, at: datetime, precision: timedelta) -> VersionRecord:
         """Return the newest version of ``name`` created by ``at``, to its precision, unexpired."""
         entry = self._entry(name)
-        end = bisect_left(entry.times, at + precision)
+        end = end_of(entry.times, at, precision)
         if end == 0:
             raise VersionNotFoundError(
                 f"{format_time(at)} predates the first version of {name!r} (version "
@@ -472,9 +592,54 @@ class ManifestIndex:
         )
 
 
-def _describe(precision: timedelta) -> str:
-    if precision >= timedelta(days=1):
-        return "the day"
-    if precision >= timedelta(seconds=1):
-        return "the second"
-    return "the given precision"
+def end_of(times: Sequence[datetime], start: datetime, precision: timedelta) -> int:
+    """Return how many of the sorted ``times`` fall before ``start + precision``.
+
+    Overflow-safe: at the end of the representable range (``"9999-12-31"`` to the day)
+    every time up to :attr:`datetime.datetime.max` counts.
+
+    Parameters
+    ----------
+    times : Sequence[datetime.datetime]
+        Sorted times.
+    start : datetime.datetime
+        The start of the span.
+    precision : datetime.timedelta
+        Its length.
+
+    Returns
+    -------
+    int
+        The index where ``start + precision`` would be inserted.
+    """
+    try:
+        return bisect_left(times, start + precision)
+    except OverflowError:
+        return len(times)
+
+
+
+def describe_precision(precision: timedelta) -> str:
+    """Name the span a time was given to: ``"the day"``, ``"the hour"``, ``"the second"``...
+
+    Parameters
+    ----------
+    precision : datetime.timedelta
+        A :class:`~archivist._versions.TimeSpec` precision.
+
+    Returns
+    -------
+    str
+        Words for messages such as "created within the hour of ..." (a fraction of a
+        second is counted in microseconds).
+    """
+    for unit, words in (
+        (timedelta(days=1), "the day"),
+        (timedelta(hours=1), "the hour"),
+        (timedelta(minutes=1), "the minute"),
+        (timedelta(seconds=1), "the second"),
+    ):
+        if precision >= unit:
+            return words
+    return f"{precision // timedelta(microseconds=1)} microseconds"
+

@@ -27,6 +27,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 from fsspec.core import split_protocol
 
+from archivist._json import MAX_DEPTH, check_depth, load_json
 from archivist._versions import parse_match, parse_time
 from archivist.errors import (
     AmbiguousVersionError,
@@ -37,7 +38,7 @@ from archivist.errors import (
     UnsavedChangesError,
     VersionNotFoundError,
 )
-from archivist.manifest import format_time, utcnow
+from archivist.manifest import end_of, format_time, parse_stored_time, utcnow
 
 if TYPE_CHECKING:
     from archivist.repository import Repository
@@ -124,25 +125,23 @@ class Release:
             A field is missing or malformed.
         """
         if not isinstance(data, Mapping):
-            raise ManifestError(f"a release must be a JSON object, got {data!r}")
+            raise ManifestError(f"a release must be a JSON object, got a {type(data).__name__}")
         missing = [key for key in ("tag", "artifacts", "created_at") if key not in data]
         if missing:
-            raise ManifestError(f"release {data!r} lacks the field(s) {', '.join(missing)}")
-        created_at = data["created_at"]
-        if not isinstance(created_at, str):
-            raise ManifestError(f"release {data['tag']!r}: created_at must be an ISO string")
-        try:
-            when = datetime.fromisoformat(created_at)
-        except ValueError:
+            raise ManifestError(f"release {data!r:.200} lacks the field(s) {', '.join(missing)}")
+        tag = data["tag"]
+        if not isinstance(tag, str) or not tag.strip():
             raise ManifestError(
-                f"release {data['tag']!r}: created_at {created_at!r} is not an ISO 8601 time"
-            ) from None
-        if not isinstance(data["artifacts"], list):
-            raise ManifestError(f"release {data['tag']!r}: artifacts must be a list of pairs")
+                f"a release's tag must be a non-empty string, got {type(tag).__name__} {tag!r:.80}"
+            )
+        when = parse_stored_time(data["created_at"], f"release {tag!r}: created_at")
+        artifacts = data["artifacts"]
+        if not isinstance(artifacts, list):
+            raise ManifestError(f"release {tag!r}: artifacts must be a list of [name, version]")
         try:
-            return cls(str(data["tag"]), list(data["artifacts"]), when)
+            return cls(tag, artifacts, when)
         except InvalidVersionError as exc:
-            raise ManifestError(f"release {data['tag']!r}: {exc}") from None
+            raise ManifestError(f"release {tag!r}: {exc}") from None
 
 
 def _pair(item: object) -> tuple[str, int]:
@@ -153,9 +152,13 @@ def _pair(item: object) -> tuple[str, int]:
         and isinstance(item[0], str)
         and isinstance(item[1], int)
         and not isinstance(item[1], bool)
+        and item[1] >= 0
     ):
         return (item[0], item[1])
-    raise InvalidVersionError(f"a release pins (name, version) pairs, got {item!r}")
+    raise InvalidVersionError(
+        f"a release pins (name, version) pairs: a name and a version number >= 0, got "
+        f"{item!r:.200}"
+    )
 
 
 def create_release(repository: Repository, tag: str) -> Release:
@@ -266,7 +269,7 @@ def find_release(
     spec = parse_time(wanted, "release time")
     times = [r.created_at for r in ordered]
     if mode == "asof":
-        end = bisect_left(times, spec.start + spec.precision)
+        end = end_of(times, spec.start, spec.precision)
         if end == 0:
             first = ordered[0]
             raise VersionNotFoundError(
@@ -274,7 +277,7 @@ def find_release(
                 f"(created {format_time(first.created_at)})"
             )
         return ordered[end - 1]
-    low, high = bisect_left(times, spec.start), bisect_left(times, spec.start + spec.precision)
+    low, high = bisect_left(times, spec.start), end_of(times, spec.start, spec.precision)
     matches = ordered[low:high]
     if not matches:
         raise VersionNotFoundError(
@@ -399,10 +402,16 @@ def parse_release_list(data: str | bytes, location: str, **kwargs: Any) -> list[
     archivist.errors.ManifestError
         The text is not a JSON list of valid releases.
     """
-    try:
-        parsed = json.loads(data, **kwargs)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{location} is not valid JSON ({exc})") from None
+    if kwargs:  # json.loads options, as lazyscribe's loads takes them
+        try:
+            parsed = json.loads(data, **kwargs)
+        except RecursionError:
+            raise ManifestError(f"{location} nests JSON too deeply to be read") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ManifestError(f"{location} is not valid JSON ({exc})") from None
+        check_depth(parsed, MAX_DEPTH, location)
+    else:
+        parsed = load_json(data, location, max_depth=MAX_DEPTH)
     if not isinstance(parsed, list):
         raise ManifestError(f"{location} must hold a JSON array of releases")
     for entry in parsed:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import inspect
 import os
 import random
 import re
@@ -22,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from archivist._options import merge_storage_options
 from archivist._streams import stream_for
 from archivist._versions import parse_time, parse_version
 from archivist.errors import (
@@ -70,7 +72,8 @@ def _slug(name: str) -> str:
 
 def _auto_fname(name: str, created_at: datetime, suffix: str) -> str:
     stamp = created_at.strftime("%Y%m%d%H%M%S")
-    return f"{_slug(name)}-{stamp}-{secrets.token_hex(4)}" + (f".{suffix}" if suffix else "")
+    # the slug is ASCII; 100 characters keep the name well below MAX_NAME_BYTES
+    return f"{_slug(name)[:100]}-{stamp}-{secrets.token_hex(4)}" + (f".{suffix}" if suffix else "")
 
 
 @dataclass
@@ -120,8 +123,13 @@ class Repository:
     store : AbstractRepositoryStore, optional
         Keep the manifest and files in this store instead of the default
         :class:`~archivist.ManifestStore` at ``fpath``.
-    **storage_options
-        Passed to the fsspec filesystem (credentials, endpoint, ...).
+    storage_options : Mapping[str, Any], optional
+        Options for the fsspec filesystem (credentials, endpoint, ...), as one mapping (the
+        pandas and Kedro spelling).
+    **options
+        More storage options, as keywords (the lazyscribe spelling). A keyword close to a
+        parameter name (``mdoe="r"``) is refused as a typo, and a local path refuses any
+        option its filesystem does not know.
 
     Raises
     ------
@@ -133,6 +141,8 @@ class Repository:
         The manifest is corrupt or breaks the manifest contract.
     archivist.errors.UnknownBackendError
         No installed backend serves the URL's protocol.
+    archivist.errors.InvalidArgumentError
+        A keyword is a misspelled parameter or an option the storage does not take.
 
     Examples
     --------
@@ -150,14 +160,20 @@ class Repository:
         mode: Mode = "w+",
         *,
         store: AbstractRepositoryStore | None = None,
-        **storage_options: Any,
+        storage_options: Mapping[str, Any] | None = None,
+        **options: Any,
     ) -> None:
         if mode not in _MODES:
             raise InvalidModeError(f"mode must be one of 'r', 'a', 'w', 'w+', got {mode!r}")
         self.mode: Mode = mode
-        self.storage_options = storage_options
+        self.storage_options = merge_storage_options(
+            "Repository()",
+            storage_options,
+            options,
+            inspect.signature(Repository).parameters if options else (),
+        )
         self.store: AbstractRepositoryStore = (
-            store if store is not None else ManifestStore(fpath, **storage_options)
+            store if store is not None else ManifestStore(fpath, **self.storage_options)
         )
         self.fpath = Path(self.store.path) if isinstance(self.store, ManifestStore) else None
         self.dir = self.fpath.parent if self.fpath is not None else None
@@ -615,7 +631,9 @@ class Repository:
         archivist.errors.ReadOnlyError
             The repository is open in mode ``r``.
         archivist.errors.InvalidNameError
-            ``name`` or ``fname`` would escape the repository folder.
+            ``name`` or ``fname`` would escape the repository folder, is longer than 255
+            bytes in UTF-8, starts with a dot, or ``name`` is that of a file kept beside the
+            manifest (its own name, ``releases.json``, ``project.json``); nothing changes.
         archivist.errors.UnknownHandlerError
             No installed handler has that alias.
         archivist.errors.AlreadyExistsError
@@ -625,7 +643,7 @@ class Repository:
         check_name(name)
         handler_cls = get_handler(handler)
         created_at = utcnow()
-        pending_fnames = self._pending_fnames.setdefault(name, set())
+        pending_fnames = self._pending_fnames.get(name, set())
         if fname is None:
             fname = _auto_fname(name, created_at, handler_cls.suffix)
             auto = True
@@ -637,6 +655,7 @@ class Repository:
                     f"the file name {fname!r} is already used by a version of {name!r}; "
                     "archivist never overwrites a stored file. Omit fname for a unique one."
                 )
+        self.store.check_new_file(name, fname)
         version = max(self._committed.last_version(name), self._pending_last.get(name, -1)) + 1
         record = VersionRecord(
             name=name,
@@ -647,7 +666,7 @@ class Repository:
         )
         self._pending.append(_Pending(record, value, handler_cls(), dict(writer_kwargs), auto))
         self._pending_last[name] = version
-        pending_fnames.add(fname)
+        self._pending_fnames.setdefault(name, set()).add(fname)
         self._view = None
 
     def set_artifact_expiry(
@@ -804,7 +823,9 @@ class Repository:
 
     def _commit(self, new_records: list[VersionRecord]) -> list[VersionRecord]:
         delay = 0.002
+        warned = not self._fresh
         for attempt in range(MAX_COMMIT_ATTEMPTS):
+            unreadable = False
             if attempt == 0:
                 base, token = list(self._committed), self._token
                 if not self._fresh:
@@ -820,6 +841,7 @@ class Repository:
                     # Mode "w" replaces whatever is there, even a manifest that cannot be
                     # read: only its token matters.
                     snapshot = ManifestSnapshot([], self.store.current_token())
+                    unreadable = True
                 base, token = snapshot.records, snapshot.token
                 landed = _already_committed(base, new_records)
                 if landed is not None:
@@ -828,6 +850,9 @@ class Repository:
                     self._token = token
                     self._committed = ManifestIndex(base)
                     return landed
+                if not warned and (base or unreadable):
+                    warned = True
+                    _warn_replacing(self.location, None if unreadable else base)
             if self._fresh:
                 base = []
             merged, added = _merge(base, new_records, self._expiry_changes)
@@ -892,6 +917,7 @@ class Repository:
             fname=_auto_fname(name, created_at, handler_cls.suffix),
             created_at=created_at,
         )
+        self.store.check_new_file(name, record.fname)
         sha256, size = self.store.write_file(name, record.fname, write)
         record = record.replace(sha256=sha256, size=size, extra={**metadata, "source": source})
         try:
@@ -913,6 +939,22 @@ class Repository:
             location=self.location, versions=[r.to_dict() for r in added]
         )
         return added[0].to_dict()
+
+
+def _warn_replacing(location: str, replaced: Sequence[VersionRecord] | None) -> None:
+    """Warn that a mode ``w`` save is about to replace a manifest holding versions."""
+    if replaced is None:
+        what = "a manifest that cannot be read"
+    else:
+        names = len({record.name for record in replaced})
+        what = f"{len(replaced)} version(s) of {names} artifact(s)"
+    warnings.warn(
+        f"mode 'w' replaces the manifest at {location}, which holds {what}; after this save "
+        "they are no longer listed (their files are kept). Open with mode 'a' or 'w+' to add "
+        "to them instead.",
+        ArchivistWarning,
+        stacklevel=4,
+    )
 
 
 def _already_committed(
@@ -972,7 +1014,14 @@ def _merge(
         if previous is None:
             numbered = record.replace(version=0)
         else:
-            created_at = max(record.created_at, previous.created_at + _ONE_MICROSECOND)
+            try:
+                created_at = max(record.created_at, previous.created_at + _ONE_MICROSECOND)
+            except OverflowError:
+                raise ManifestError(
+                    f"version {previous.version} of {record.name!r} was created at "
+                    f"{previous.created_at.isoformat()}, the last time a manifest can hold; no "
+                    "later version can be added. The manifest's times are wrong."
+                ) from None
             numbered = record.replace(version=previous.version + 1, created_at=created_at)
         last[record.name] = numbered
         merged.append(numbered)
