@@ -28,6 +28,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from fsspec.core import split_protocol
 
 from archivist._json import MAX_DEPTH, check_depth, load_json
+from archivist._options import merge_storage_options
 from archivist._versions import parse_match, parse_time
 from archivist.errors import (
     AmbiguousVersionError,
@@ -429,7 +430,9 @@ def _releases_location(repository_path: str) -> str:
     return os.path.join(os.path.dirname(os.path.abspath(path)), "releases.json")
 
 
-def release_from_toml(cfg: str, **storage_options: Any) -> list[Release]:
+def release_from_toml(
+    cfg: str, storage_options: Mapping[str, Any] | None = None, **options: Any
+) -> list[Release]:
     """Record the project's version as a release in every repository a TOML file lists.
 
     The version is ``[project].version`` (or ``[tool.archivist].version``); the
@@ -442,8 +445,10 @@ def release_from_toml(cfg: str, **storage_options: Any) -> list[Release]:
     ----------
     cfg : str
         The TOML text (the content of ``pyproject.toml``).
-    **storage_options
-        Passed to the storage of every listed repository.
+    storage_options : Mapping[str, Any], optional
+        Passed to the storage of every listed repository (as one mapping).
+    **options
+        More storage options, as keywords.
 
     Returns
     -------
@@ -457,18 +462,27 @@ def release_from_toml(cfg: str, **storage_options: Any) -> list[Release]:
         The TOML cannot be parsed, or the version or repositories are missing or malformed.
     archivist.errors.RepositoryNotFoundError
         A listed repository does not exist; nothing was recorded anywhere.
+    archivist.errors.ManifestError
+        A repository's manifest or ``releases.json`` cannot be read; nothing was recorded
+        anywhere (every listed repository and release file is read and checked first).
     """
     from archivist.repository import Repository
     from archivist.stores import ReleaseStore
 
+    merged = merge_storage_options("release_from_toml()", storage_options, options, ("cfg",))
     version, repositories = _read_release_config(cfg)
     tag = version if version.startswith("v") else f"v{version}"
-    opened = [(path, Repository(path, mode="r", **storage_options)) for path in repositories]
+    planned: list[tuple[ReleaseStore, Release, bool]] = []
+    for path in repositories:  # read and check everything before writing anything
+        repository = Repository(path, mode="r", **merged)
+        store = ReleaseStore(_releases_location(path), **merged)
+        taken = any(existing.tag == tag for existing in store.list())
+        # two manifests in one folder share a releases.json: the first one's release takes it
+        taken = taken or any(store.location == other.location for other, _, _ in planned)
+        planned.append((store, create_release(repository, tag), taken))
     recorded: list[Release] = []
-    for path, repository in opened:
-        store = ReleaseStore(_releases_location(path), **storage_options)
-        release = create_release(repository, tag)
-        if any(existing.tag == tag for existing in store.list()):
+    for store, release, taken in planned:
+        if taken:
             warnings.warn(
                 f"{store.location} already has a release tagged {tag!r}; skipped",
                 ArchivistWarning,
