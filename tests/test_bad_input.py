@@ -179,7 +179,10 @@ def test_hostile_release_text_is_a_manifest_error(text: str | bytes, tmp_path: P
     [
         pytest.param([record_dict(extra=float("nan"))], id="NaN-in-an-extra-field"),
         pytest.param([record_dict(size=1e400)], id="infinite-size"),
-        pytest.param(json.dumps([record_dict()]).replace('"version": 0', '"version": ' + "9" * 5000), id="huge-version"),
+        pytest.param(
+            json.dumps([record_dict()]).replace('"version": 0', '"version": ' + "9" * 5000),
+            id="huge-version",
+        ),
         pytest.param([record_dict(version=1.0)], id="float-version"),
         pytest.param([record_dict(name=7)], id="int-name"),
         pytest.param([record_dict(fname=None)], id="null-fname"),
@@ -393,7 +396,9 @@ def test_release_from_toml_checks_every_release_file_first(tmp_path: Path) -> No
     saved(second, 1)
     corrupt = second.parent / "releases.json"
     corrupt.write_text('[{"tag": 1, "artifacts": [], "created_at": "2026-01-01"}]')
-    config = f'[project]\nversion = "1.0"\n[tool.archivist]\nrepositories = ["{first}", "{second}"]\n'
+    config = (
+        f'[project]\nversion = "1.0"\n[tool.archivist]\nrepositories = ["{first}", "{second}"]\n'
+    )
     with pytest.raises(ManifestError, match="tag"):
         lzr.release_from_toml(config)
     assert not (first.parent / "releases.json").exists()

@@ -48,7 +48,9 @@ _REQUIRED = ("name", "version", "handler", "fname", "created_at")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # One path component: no separators, control characters or lone surrogates, no leading dot,
 # no drive prefix.
-_SAFE_COMPONENT = re.compile(r"(?![A-Za-z]:)[^./\\\x00-\x1f\x7f\ud800-\udfff][^/\\\x00-\x1f\x7f\ud800-\udfff]*")
+_SAFE_COMPONENT = re.compile(
+    r"(?![A-Za-z]:)[^./\\\x00-\x1f\x7f\ud800-\udfff][^/\\\x00-\x1f\x7f\ud800-\udfff]*"
+)
 # The same, as read from a stored file: a leading dot is allowed (lazyscribe wrote such names).
 _STORED_COMPONENT = re.compile(r"(?![A-Za-z]:)[^/\\\x00-\x1f\x7f]+")
 
@@ -618,7 +620,6 @@ def end_of(times: Sequence[datetime], start: datetime, precision: timedelta) -> 
         return len(times)
 
 
-
 def describe_precision(precision: timedelta) -> str:
     """Name the span a time was given to: ``"the day"``, ``"the hour"``, ``"the second"``...
 
@@ -642,4 +643,3 @@ def describe_precision(precision: timedelta) -> str:
         if precision >= unit:
             return words
     return f"{precision // timedelta(microseconds=1)} microseconds"
-

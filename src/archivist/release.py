@@ -157,8 +157,7 @@ def _pair(item: object) -> tuple[str, int]:
     ):
         return (item[0], item[1])
     raise InvalidVersionError(
-        f"a release pins (name, version) pairs: a name and a version number >= 0, got "
-        f"{item!r:.200}"
+        f"a release pins (name, version) pairs: a name and a version number >= 0, got {item!r:.200}"
     )
 
 
