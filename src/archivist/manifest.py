@@ -564,8 +564,8 @@ class ManifestIndex:
             )
             raise AmbiguousVersionError(
                 f"{len(matches)} versions of {name!r} were created within "
-                f"{describe_precision(precision)} of {format_time(start)}: {listing}. Give the time "
-                "with microseconds, or the version number."
+                f"{describe_precision(precision)} of {format_time(start)}: {listing}. Give the "
+                "time with microseconds, or the version number."
             )
         return matches[0]
 
