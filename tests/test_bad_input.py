@@ -104,6 +104,20 @@ def test_a_stored_time_beyond_the_range_is_a_manifest_error(field: str, value: s
         parse_stored_time(value, "created_at")
 
 
+@pytest.mark.parametrize("field", ["created_at", "last_updated"])
+def test_a_project_time_beyond_the_range_is_a_manifest_error(tmp_path: Path, field: str) -> None:
+    path = tmp_path / "project.json"
+    project = Project(path, mode="w")
+    with project.log("exp") as experiment:
+        experiment.log_metric("m", 1)
+    project.save()
+    entries = json.loads(path.read_text())
+    entries[0][field] = "0001-01-01T00:00:00+05:00"
+    path.write_text(json.dumps(entries))
+    with pytest.raises(ManifestError, match="years 1 to 9999"):
+        Project(path, mode="r")
+
+
 def test_no_version_can_follow_one_created_at_the_last_representable_time(
     repo_path: Path, snapshot_tree: Tree
 ) -> None:
