@@ -30,6 +30,7 @@ from archivist.errors import (
     VersionNotFoundError,
 )
 from archivist.manifest import (
+    CORE_FIELDS,
     MAX_NAME_BYTES,
     ManifestIndex,
     VersionRecord,
@@ -110,21 +111,7 @@ def valid_records(draw: st.DrawFn) -> list[dict[str, Any]]:
             expiry = draw(st.none() | st.datetimes())
             extra = draw(
                 st.dictionaries(
-                    st.text(max_size=8).filter(
-                        lambda k: (
-                            k
-                            not in {
-                                "name",
-                                "version",
-                                "handler",
-                                "fname",
-                                "created_at",
-                                "expiry",
-                                "sha256",
-                                "size",
-                            }
-                        )
-                    ),
+                    st.text(max_size=8).filter(lambda k: k not in CORE_FIELDS),
                     json_values.filter(_is_finite),
                     max_size=3,
                 )
