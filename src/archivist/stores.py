@@ -355,7 +355,8 @@ class ManifestStore(AbstractRepositoryStore):
     backend : Backend, optional
         Use this backend instead of the one the URL's protocol selects.
     **storage_options
-        Passed to the backend's fsspec filesystem.
+        Passed to the backend's fsspec filesystem; a ``storage_options={...}`` mapping is
+        accepted too. A local path refuses options its filesystem does not know.
     """
 
     def __init__(
@@ -628,7 +629,8 @@ class ReleaseStore(AbstractReleaseStore):
     backend : Backend, optional
         Use this backend instead of the one the URL's protocol selects.
     **storage_options
-        Passed to the backend's fsspec filesystem.
+        Passed to the backend's fsspec filesystem; a ``storage_options={...}`` mapping is
+        accepted too. A local path refuses options its filesystem does not know.
 
     Examples
     --------
