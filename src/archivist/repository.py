@@ -119,7 +119,8 @@ class Repository:
     mode : {"r", "a", "w", "w+"}, optional
         ``r`` reads only; ``a`` reads the existing versions and only appends new ones;
         ``w+`` (the default, as in lazyscribe) also lets existing records change (expiry);
-        ``w`` starts a new repository: its first save replaces the manifest.
+        ``w`` starts a new repository: its first save replaces the manifest (warning with
+        an :class:`~archivist.ArchivistWarning` how many versions the replaced one held).
     store : AbstractRepositoryStore, optional
         Keep the manifest and files in this store instead of the default
         :class:`~archivist.ManifestStore` at ``fpath``.
@@ -730,6 +731,12 @@ class Repository:
             wrote were removed.
         archivist.errors.ConflictError
             Other writers kept committing for :data:`MAX_COMMIT_ATTEMPTS` rounds.
+
+        Warns
+        -----
+        archivist.ArchivistWarning
+            Mode ``w``: the manifest this save replaces holds versions (their count, read
+            from it just before replacing it), or cannot be read.
         """
         self._require_writable()
         if not self._pending and not self._expiry_changes and not self._fresh:
