@@ -460,6 +460,15 @@ def test_a_local_repository_refuses_options_its_filesystem_does_not_know(
     assert not repo_path.parent.exists()
 
 
+def test_storage_options_beside_a_store_are_an_error(repo_path: Path) -> None:
+    store = ManifestStore(repo_path)
+    with pytest.raises(InvalidArgumentError, match="configure the store itself"):
+        Repository(mode="w", store=store, auto_mkdir=True)
+    with pytest.raises(InvalidArgumentError):
+        Repository(mode="w", store=store, storage_options={"auto_mkdir": True})
+    assert Repository(mode="w", store=store).store is store
+
+
 def test_storage_options_as_one_mapping(repo_path: Path, memory_url: str, tmp_path: Path) -> None:
     local = Repository(repo_path, mode="w", storage_options={"auto_mkdir": True})
     assert local.storage_options == {"auto_mkdir": True}

@@ -34,6 +34,7 @@ from archivist.errors import (
     ConflictError,
     EnvironmentMismatchError,
     IntegrityError,
+    InvalidArgumentError,
     InvalidModeError,
     InvalidVersionError,
     ManifestError,
@@ -173,6 +174,12 @@ class Repository:
             options,
             inspect.signature(Repository).parameters if options else (),
         )
+        if store is not None and self.storage_options:
+            raise InvalidArgumentError(
+                f"Repository() got a store and the storage option(s) "
+                f"{', '.join(map(repr, self.storage_options))}, which only the default store "
+                "would use; configure the store itself instead"
+            )
         self.store: AbstractRepositoryStore = (
             store if store is not None else ManifestStore(fpath, **self.storage_options)
         )
