@@ -58,6 +58,7 @@ def small_memory_limit(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def saved(repo_path: Path, value: Any, handler: str = "pickle") -> tuple[Path, dict[str, Any]]:
     """Save ``value`` as version 0 of ``model``; return its file and record."""
+    repo_path.unlink(missing_ok=True)  # a fresh repository each time, not a replaced one
     repository = Repository(repo_path, mode="w")
     repository.log_artifact("model", value, handler=handler)
     repository.save()

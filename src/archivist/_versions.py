@@ -35,10 +35,16 @@ class TimeSpec:
     precision: timedelta
 
 
-def _to_naive_utc(value: datetime) -> datetime:
+def _to_naive_utc(value: datetime, what: str, shown: object) -> datetime:
     if value.tzinfo is None:
         return value
-    return value.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        raise InvalidVersionError(
+            f"{what} {shown!r} is outside the years 1 to 9999 once converted to UTC; give a "
+            "time in UTC instead"
+        ) from None
 
 
 def _precision_of(text: str) -> timedelta:
@@ -79,23 +85,27 @@ def parse_time(value: datetime | str, what: str = "version") -> TimeSpec:
     Raises
     ------
     archivist.errors.InvalidVersionError
-        The string is not an ISO 8601 date or date-time.
+        The string is not an ISO 8601 date or date-time, or its offset moves it outside the
+        years 1 to 9999. The precision may reach past :attr:`datetime.datetime.max`
+        (``"9999-12-31"`` stands for its whole day); compare with
+        :func:`archivist.manifest.end_of`, which never overflows.
     """
     if isinstance(value, datetime):
         precision = timedelta(seconds=1) if value.microsecond == 0 else timedelta(microseconds=1)
-        return TimeSpec(_to_naive_utc(value), precision)
+        return TimeSpec(_to_naive_utc(value, what, value), precision)
     if isinstance(value, str):
         text = value.strip()
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
             raise InvalidVersionError(
-                f"{what} {value!r} is not an ISO 8601 date or time; use for example "
+                f"{what} {value!r:.200} is not an ISO 8601 date or time; use for example "
                 "'2026-01-31T12:00:00', '2026-01-31T12:00:00.250000+01:00' or '2026-01-31'"
             ) from None
-        return TimeSpec(_to_naive_utc(parsed), _precision_of(text))
+        return TimeSpec(_to_naive_utc(parsed, what, value), _precision_of(text))
     raise InvalidVersionError(
-        f"{what} must be a datetime or an ISO 8601 string, got {type(value).__name__} {value!r}"
+        f"{what} must be a datetime or an ISO 8601 string, got {type(value).__name__} "
+        f"{value!r:.200}"
     )
 
 

@@ -18,7 +18,7 @@ refines, so code written for ``LookupError`` or ``PermissionError`` keeps workin
     ├── InvalidVersionError (ValueError)
     ├── InvalidNameError (ValueError)
     ├── InvalidModeError (ValueError)
-    ├── InvalidArgumentError (ValueError)
+    ├── InvalidArgumentError (TypeError, ValueError)
     ├── UnsupportedOperationError (ValueError)
     ├── ConfigError (ValueError)
     ├── SerializationError (ValueError)
@@ -127,8 +127,8 @@ class UnsupportedOperationError(ArchivistError, ValueError):
     """The operation does not apply to this artifact (for example, a diff of binary files)."""
 
 
-class InvalidArgumentError(ArchivistError, ValueError):
-    """An argument has a value (or a keyword a name) that the call does not accept."""
+class InvalidArgumentError(ArchivistError, TypeError, ValueError):
+    """An argument is not accepted: an unknown keyword, or a value out of range."""
 
 
 class ConfigError(ArchivistError, ValueError):

@@ -15,6 +15,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from archivist._json import MAX_DEPTH, check_depth, load_json
+from archivist._names import (
+    MAX_NAME_BYTES,
+    SIDE_FILES,
+    check_file_name,
+    check_name,
+    check_name_beside,
+    check_stored_name,
+)
 from archivist.errors import (
     AmbiguousVersionError,
     InvalidNameError,
@@ -24,10 +33,16 @@ from archivist.errors import (
 
 __all__ = [
     "CORE_FIELDS",
+    "MAX_NAME_BYTES",
+    "SIDE_FILES",
     "ManifestIndex",
     "VersionRecord",
     "check_file_name",
     "check_name",
+    "check_name_beside",
+    "check_stored_name",
+    "describe_precision",
+    "end_of",
     "format_time",
     "parse_manifest",
     "parse_stored_time",
@@ -39,8 +54,6 @@ __all__ = [
 CORE_FIELDS = ("name", "version", "handler", "fname", "created_at", "expiry", "sha256", "size")
 _REQUIRED = ("name", "version", "handler", "fname", "created_at")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-# One path component: no separators or control characters, no leading dot, no drive prefix.
-_SAFE_COMPONENT = re.compile(r"(?![A-Za-z]:)[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]*")
 
 
 def utcnow() -> datetime:
@@ -82,77 +95,23 @@ def parse_stored_time(value: object, what: str) -> datetime:
     Raises
     ------
     archivist.errors.ManifestError
-        The value is not an ISO 8601 string.
+        The value is not an ISO 8601 string, or its offset moves it out of the years
+        1 to 9999.
     """
     if not isinstance(value, str):
-        raise ManifestError(f"{what} must be an ISO 8601 string, got {value!r}")
+        raise ManifestError(f"{what} must be an ISO 8601 string, got {value!r:.100}")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ManifestError(f"{what} is not an ISO 8601 time: {value!r}") from None
+        raise ManifestError(f"{what} is not an ISO 8601 time: {value!r:.100}") from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise ManifestError(
+                f"{what} {value!r} is outside the years 1 to 9999 once converted to UTC"
+            ) from None
     return parsed
-
-
-def check_name(name: object) -> str:
-    """Validate an artifact name: it becomes a folder directly below the repository folder.
-
-    Parameters
-    ----------
-    name : object
-        The name to check.
-
-    Returns
-    -------
-    str
-        The name, unchanged.
-
-    Raises
-    ------
-    archivist.errors.InvalidNameError
-        The name is empty, not a string, ``.`` or ``..``, holds a path separator or a
-        control character, or starts with a dot.
-    """
-    return _check_component(name, "artifact name")
-
-
-def check_file_name(fname: object) -> str:
-    """Validate a version's file name: a single path component inside the artifact folder.
-
-    Parameters
-    ----------
-    fname : object
-        The file name to check.
-
-    Returns
-    -------
-    str
-        The file name, unchanged.
-
-    Raises
-    ------
-    archivist.errors.InvalidNameError
-        Same rules as :func:`check_name`.
-    """
-    return _check_component(fname, "file name")
-
-
-def _check_component(value: object, what: str) -> str:
-    if isinstance(value, str) and _SAFE_COMPONENT.fullmatch(value) and value.strip():
-        return value  # the common case, in one regex match
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidNameError(f"{what} must be a non-empty string, got {value!r}")
-    if value in {".", ".."} or "/" in value or "\\" in value:
-        raise InvalidNameError(
-            f"{what} {value!r} would leave the repository folder: it may not be '.' or '..' "
-            "or contain '/' or '\\'"
-        )
-    if value.startswith("."):
-        raise InvalidNameError(f"{what} {value!r} may not start with '.' (reserved)")
-    if len(value) >= 2 and value[1] == ":" and value[0].isalpha():
-        raise InvalidNameError(f"{what} {value!r} looks like a drive-qualified (absolute) path")
-    raise InvalidNameError(f"{what} {value!r} holds a control character")
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +173,8 @@ class VersionRecord:
             A field is missing or malformed.
         """
         if not isinstance(data, dict):
-            raise ManifestError(f"manifest record #{position} is not an object: {data!r:.80}")
+            kind = type(data).__name__
+            raise ManifestError(f"manifest record #{position} is a JSON {kind}, not an object")
         label = f"manifest record #{position}" + (
             f" ({data['name']!r})" if isinstance(data.get("name"), str) else ""
         )
@@ -232,8 +192,8 @@ class VersionRecord:
         if not isinstance(handler, str) or not handler:
             raise ManifestError(f"{label}: handler must be a non-empty string")
         try:
-            check_name(name)
-            check_file_name(fname)
+            check_stored_name(name, "artifact name")
+            check_stored_name(fname, "file name")
         except InvalidNameError as exc:
             raise ManifestError(f"{label}: {exc}") from None
         expiry = data.get("expiry")
@@ -242,6 +202,10 @@ class VersionRecord:
             raise ManifestError(f"{label}: sha256 must be 64 lowercase hex digits")
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
             raise ManifestError(f"{label}: size must be an integer >= 0")
+        extra = {key: value for key, value in data.items() if key not in CORE_FIELDS}
+        for key, value in extra.items():
+            if isinstance(value, dict | list):
+                check_depth(value, MAX_DEPTH - 2, f"{label}: field {key!r}")
         return cls(
             name=name,
             version=version,
@@ -251,7 +215,7 @@ class VersionRecord:
             expiry=None if expiry is None else parse_stored_time(expiry, f"{label}: expiry"),
             sha256=sha256,
             size=size,
-            extra={key: value for key, value in data.items() if key not in CORE_FIELDS},
+            extra=extra,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -302,13 +266,10 @@ def parse_manifest(data: bytes | str, location: str = "the manifest") -> list[Ve
     ------
     archivist.errors.ManifestError
         The text is not a JSON array of valid records, or a (name, version) pair repeats.
+        Hostile text too: nesting too deep, ``NaN``, a key twice (see
+        :func:`archivist._json.load_json`).
     """
-    try:
-        parsed = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ManifestError(
-            f"{location} is not valid JSON ({exc}); it may be truncated or corrupt"
-        ) from None
+    parsed = load_json(data, location)
     if not isinstance(parsed, list):
         raise ManifestError(f"{location} must hold a JSON array of version records")
     records = [VersionRecord.from_dict(item, i) for i, item in enumerate(parsed)]
@@ -432,25 +393,25 @@ class ManifestIndex:
         """Return the version of ``name`` created within ``[start, start + precision)``."""
         entry = self._entry(name)
         low = bisect_left(entry.times, start)
-        high = bisect_left(entry.times, start + precision)
+        high = end_of(entry.times, start, precision)
         matches = entry.by_time[low:high]
         if not matches:
-            raise self._missing(name, f"a version created at {format_time(start)}")
+            raise self._missing(name, f"version created at {format_time(start)}")
         if len(matches) > 1:
             listing = ", ".join(
                 f"version {r.version} ({format_time(r.created_at)})" for r in matches
             )
             raise AmbiguousVersionError(
                 f"{len(matches)} versions of {name!r} were created within "
-                f"{_describe(precision)} of {format_time(start)}: {listing}. Give the time "
-                "with microseconds, or the version number."
+                f"{describe_precision(precision)} of {format_time(start)}: {listing}. Give the "
+                "time with microseconds, or the version number."
             )
         return matches[0]
 
     def as_of(self, name: str, at: datetime, precision: timedelta) -> VersionRecord:
         """Return the newest version of ``name`` created by ``at``, to its precision, unexpired."""
         entry = self._entry(name)
-        end = bisect_left(entry.times, at + precision)
+        end = end_of(entry.times, at, precision)
         if end == 0:
             raise VersionNotFoundError(
                 f"{format_time(at)} predates the first version of {name!r} (version "
@@ -472,9 +433,52 @@ class ManifestIndex:
         )
 
 
-def _describe(precision: timedelta) -> str:
-    if precision >= timedelta(days=1):
-        return "the day"
-    if precision >= timedelta(seconds=1):
-        return "the second"
-    return "the given precision"
+def end_of(times: Sequence[datetime], start: datetime, precision: timedelta) -> int:
+    """Return how many of the sorted ``times`` fall before ``start + precision``.
+
+    Overflow-safe: at the end of the representable range (``"9999-12-31"`` to the day)
+    every time up to :attr:`datetime.datetime.max` counts.
+
+    Parameters
+    ----------
+    times : Sequence[datetime.datetime]
+        Sorted times.
+    start : datetime.datetime
+        The start of the span.
+    precision : datetime.timedelta
+        Its length.
+
+    Returns
+    -------
+    int
+        The index where ``start + precision`` would be inserted.
+    """
+    try:
+        return bisect_left(times, start + precision)
+    except OverflowError:
+        return len(times)
+
+
+def describe_precision(precision: timedelta) -> str:
+    """Name the span a time was given to: ``"the day"``, ``"the hour"``, ``"the second"``...
+
+    Parameters
+    ----------
+    precision : datetime.timedelta
+        A :class:`~archivist._versions.TimeSpec` precision.
+
+    Returns
+    -------
+    str
+        Words for messages such as "created within the hour of ..." (a fraction of a
+        second is counted in microseconds).
+    """
+    for unit, words in (
+        (timedelta(days=1), "the day"),
+        (timedelta(hours=1), "the hour"),
+        (timedelta(minutes=1), "the minute"),
+        (timedelta(seconds=1), "the second"),
+    ):
+        if precision >= unit:
+            return words
+    return f"{precision // timedelta(microseconds=1)} microseconds"

@@ -27,6 +27,8 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 from fsspec.core import split_protocol
 
+from archivist._json import MAX_DEPTH, check_depth, load_json
+from archivist._options import merge_storage_options
 from archivist._versions import parse_match, parse_time
 from archivist.errors import (
     AmbiguousVersionError,
@@ -37,7 +39,7 @@ from archivist.errors import (
     UnsavedChangesError,
     VersionNotFoundError,
 )
-from archivist.manifest import format_time, utcnow
+from archivist.manifest import end_of, format_time, parse_stored_time, utcnow
 
 if TYPE_CHECKING:
     from archivist.repository import Repository
@@ -124,25 +126,23 @@ class Release:
             A field is missing or malformed.
         """
         if not isinstance(data, Mapping):
-            raise ManifestError(f"a release must be a JSON object, got {data!r}")
+            raise ManifestError(f"a release must be a JSON object, got a {type(data).__name__}")
         missing = [key for key in ("tag", "artifacts", "created_at") if key not in data]
         if missing:
-            raise ManifestError(f"release {data!r} lacks the field(s) {', '.join(missing)}")
-        created_at = data["created_at"]
-        if not isinstance(created_at, str):
-            raise ManifestError(f"release {data['tag']!r}: created_at must be an ISO string")
-        try:
-            when = datetime.fromisoformat(created_at)
-        except ValueError:
+            raise ManifestError(f"release {data!r:.200} lacks the field(s) {', '.join(missing)}")
+        tag = data["tag"]
+        if not isinstance(tag, str) or not tag.strip():
             raise ManifestError(
-                f"release {data['tag']!r}: created_at {created_at!r} is not an ISO 8601 time"
-            ) from None
-        if not isinstance(data["artifacts"], list):
-            raise ManifestError(f"release {data['tag']!r}: artifacts must be a list of pairs")
+                f"a release's tag must be a non-empty string, got {type(tag).__name__} {tag!r:.80}"
+            )
+        when = parse_stored_time(data["created_at"], f"release {tag!r}: created_at")
+        artifacts = data["artifacts"]
+        if not isinstance(artifacts, list):
+            raise ManifestError(f"release {tag!r}: artifacts must be a list of [name, version]")
         try:
-            return cls(str(data["tag"]), list(data["artifacts"]), when)
+            return cls(tag, artifacts, when)
         except InvalidVersionError as exc:
-            raise ManifestError(f"release {data['tag']!r}: {exc}") from None
+            raise ManifestError(f"release {tag!r}: {exc}") from None
 
 
 def _pair(item: object) -> tuple[str, int]:
@@ -153,9 +153,12 @@ def _pair(item: object) -> tuple[str, int]:
         and isinstance(item[0], str)
         and isinstance(item[1], int)
         and not isinstance(item[1], bool)
+        and item[1] >= 0
     ):
         return (item[0], item[1])
-    raise InvalidVersionError(f"a release pins (name, version) pairs, got {item!r}")
+    raise InvalidVersionError(
+        f"a release pins (name, version) pairs: a name and a version number >= 0, got {item!r:.200}"
+    )
 
 
 def create_release(repository: Repository, tag: str) -> Release:
@@ -266,7 +269,7 @@ def find_release(
     spec = parse_time(wanted, "release time")
     times = [r.created_at for r in ordered]
     if mode == "asof":
-        end = bisect_left(times, spec.start + spec.precision)
+        end = end_of(times, spec.start, spec.precision)
         if end == 0:
             first = ordered[0]
             raise VersionNotFoundError(
@@ -274,7 +277,7 @@ def find_release(
                 f"(created {format_time(first.created_at)})"
             )
         return ordered[end - 1]
-    low, high = bisect_left(times, spec.start), bisect_left(times, spec.start + spec.precision)
+    low, high = bisect_left(times, spec.start), end_of(times, spec.start, spec.precision)
     matches = ordered[low:high]
     if not matches:
         raise VersionNotFoundError(
@@ -399,10 +402,16 @@ def parse_release_list(data: str | bytes, location: str, **kwargs: Any) -> list[
     archivist.errors.ManifestError
         The text is not a JSON list of valid releases.
     """
-    try:
-        parsed = json.loads(data, **kwargs)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{location} is not valid JSON ({exc})") from None
+    if kwargs:  # json.loads options, as lazyscribe's loads takes them
+        try:
+            parsed = json.loads(data, **kwargs)
+        except RecursionError:
+            raise ManifestError(f"{location} nests JSON too deeply to be read") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ManifestError(f"{location} is not valid JSON ({exc})") from None
+        check_depth(parsed, MAX_DEPTH, location)
+    else:
+        parsed = load_json(data, location, max_depth=MAX_DEPTH)
     if not isinstance(parsed, list):
         raise ManifestError(f"{location} must hold a JSON array of releases")
     for entry in parsed:
@@ -420,7 +429,9 @@ def _releases_location(repository_path: str) -> str:
     return os.path.join(os.path.dirname(os.path.abspath(path)), "releases.json")
 
 
-def release_from_toml(cfg: str, **storage_options: Any) -> list[Release]:
+def release_from_toml(
+    cfg: str, storage_options: Mapping[str, Any] | None = None, **options: Any
+) -> list[Release]:
     """Record the project's version as a release in every repository a TOML file lists.
 
     The version is ``[project].version`` (or ``[tool.archivist].version``); the
@@ -433,8 +444,10 @@ def release_from_toml(cfg: str, **storage_options: Any) -> list[Release]:
     ----------
     cfg : str
         The TOML text (the content of ``pyproject.toml``).
-    **storage_options
-        Passed to the storage of every listed repository.
+    storage_options : Mapping[str, Any], optional
+        Passed to the storage of every listed repository (as one mapping).
+    **options
+        More storage options, as keywords.
 
     Returns
     -------
@@ -448,18 +461,27 @@ def release_from_toml(cfg: str, **storage_options: Any) -> list[Release]:
         The TOML cannot be parsed, or the version or repositories are missing or malformed.
     archivist.errors.RepositoryNotFoundError
         A listed repository does not exist; nothing was recorded anywhere.
+    archivist.errors.ManifestError
+        A repository's manifest or ``releases.json`` cannot be read; nothing was recorded
+        anywhere (every listed repository and release file is read and checked first).
     """
     from archivist.repository import Repository
     from archivist.stores import ReleaseStore
 
+    merged = merge_storage_options("release_from_toml()", storage_options, options, ("cfg",))
     version, repositories = _read_release_config(cfg)
     tag = version if version.startswith("v") else f"v{version}"
-    opened = [(path, Repository(path, mode="r", **storage_options)) for path in repositories]
+    planned: list[tuple[ReleaseStore, Release, bool]] = []
+    for path in repositories:  # read and check everything before writing anything
+        repository = Repository(path, mode="r", **merged)
+        store = ReleaseStore(_releases_location(path), **merged)
+        taken = any(existing.tag == tag for existing in store.list())
+        # two manifests in one folder share a releases.json: the first one's release takes it
+        taken = taken or any(store.location == other.location for other, _, _ in planned)
+        planned.append((store, create_release(repository, tag), taken))
     recorded: list[Release] = []
-    for path, repository in opened:
-        store = ReleaseStore(_releases_location(path), **storage_options)
-        release = create_release(repository, tag)
-        if any(existing.tag == tag for existing in store.list()):
+    for store, release, taken in planned:
+        if taken:
             warnings.warn(
                 f"{store.location} already has a release tagged {tag!r}; skipped",
                 ArchivistWarning,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import inspect
 import logging
 import os
 import random
@@ -30,6 +31,7 @@ from archivist._journal import (
     collect_garbage,
     settle_replaced_journals,
 )
+from archivist._options import merge_storage_options
 from archivist._progress import close_callback, make_callback, metered
 from archivist._streams import stream_for
 from archivist._trust import Trust, check_trusted, resolve_trust
@@ -83,7 +85,8 @@ def _slug(name: str) -> str:
 
 def _auto_fname(name: str, created_at: datetime, suffix: str) -> str:
     stamp = created_at.strftime("%Y%m%d%H%M%S")
-    return f"{_slug(name)}-{stamp}-{secrets.token_hex(4)}" + (f".{suffix}" if suffix else "")
+    # the slug is ASCII; 100 characters keep the name well below MAX_NAME_BYTES
+    return f"{_slug(name)[:100]}-{stamp}-{secrets.token_hex(4)}" + (f".{suffix}" if suffix else "")
 
 
 @dataclass
@@ -130,7 +133,8 @@ class Repository:
     mode : {"r", "a", "w", "w+"}, optional
         ``r`` reads only; ``a`` reads the existing versions and only appends new ones;
         ``w+`` (the default, as in lazyscribe) also lets existing records change (expiry);
-        ``w`` starts a new repository: its first save replaces the manifest.
+        ``w`` starts a new repository: its first save replaces the manifest (warning with
+        an :class:`~archivist.ArchivistWarning` how many versions the replaced one held).
     store : AbstractRepositoryStore, optional
         Keep the manifest and files in this store instead of the default
         :class:`~archivist.ManifestStore` at ``fpath``.
@@ -140,8 +144,13 @@ class Repository:
         :class:`~archivist.ArchivistWarning`, ``"verified"`` refuses them with
         :class:`~archivist.UntrustedArtifactError`. Default: the environment variable
         ``ARCHIVIST_TRUST``, else ``"any"``. :meth:`adopt` records their digests.
-    **storage_options
-        Passed to the fsspec filesystem (credentials, endpoint, ...).
+    storage_options : Mapping[str, Any], optional
+        Options for the fsspec filesystem (credentials, endpoint, ...), as one mapping (the
+        pandas and Kedro spelling).
+    **options
+        More storage options, as keywords (the lazyscribe spelling). A keyword close to a
+        parameter name (``mdoe="r"``) is refused as a typo, and a local path refuses any
+        option its filesystem does not know.
 
     Raises
     ------
@@ -155,6 +164,8 @@ class Repository:
         The manifest is corrupt or breaks the manifest contract.
     archivist.errors.UnknownBackendError
         No installed backend serves the URL's protocol.
+    archivist.errors.InvalidArgumentError
+        A keyword is a misspelled parameter or an option the storage does not take.
 
     Examples
     --------
@@ -173,15 +184,27 @@ class Repository:
         *,
         store: AbstractRepositoryStore | None = None,
         trust: Trust | None = None,
-        **storage_options: Any,
+        storage_options: Mapping[str, Any] | None = None,
+        **options: Any,
     ) -> None:
         if mode not in _MODES:
             raise InvalidModeError(f"mode must be one of 'r', 'a', 'w', 'w+', got {mode!r}")
         self.mode: Mode = mode
+        self.storage_options = merge_storage_options(
+            "Repository()",
+            storage_options,
+            options,
+            inspect.signature(Repository).parameters if options else (),
+        )
+        if store is not None and self.storage_options:
+            raise InvalidArgumentError(
+                f"Repository() got a store and the storage option(s) "
+                f"{', '.join(map(repr, self.storage_options))}, which only the default store "
+                "would use; configure the store itself instead"
+            )
         self.trust: Trust = resolve_trust(trust)
-        self.storage_options = storage_options
         self.store: AbstractRepositoryStore = (
-            store if store is not None else ManifestStore(fpath, **storage_options)
+            store if store is not None else ManifestStore(fpath, **self.storage_options)
         )
         self.fpath = Path(self.store.path) if isinstance(self.store, ManifestStore) else None
         self.dir = self.fpath.parent if self.fpath is not None else None
@@ -702,7 +725,9 @@ class Repository:
         archivist.errors.ReadOnlyError
             The repository is open in mode ``r``.
         archivist.errors.InvalidNameError
-            ``name`` or ``fname`` would escape the repository folder.
+            ``name`` or ``fname`` would escape the repository folder, is longer than 255
+            bytes in UTF-8, starts with a dot, or ``name`` is that of a file kept beside the
+            manifest (its own name, ``releases.json``, ``project.json``); nothing changes.
         archivist.errors.UnknownHandlerError
             No installed handler has that alias.
         archivist.errors.AlreadyExistsError
@@ -712,7 +737,7 @@ class Repository:
         check_name(name)
         handler_cls = get_handler(handler)
         created_at = utcnow()
-        pending_fnames = self._pending_fnames.setdefault(name, set())
+        pending_fnames = self._pending_fnames.get(name, set())
         if fname is None:
             fname = _auto_fname(name, created_at, handler_cls.suffix)
             auto = True
@@ -724,6 +749,7 @@ class Repository:
                     f"the file name {fname!r} is already used by a version of {name!r}; "
                     "archivist never overwrites a stored file. Omit fname for a unique one."
                 )
+        self.store.check_new_file(name, fname)
         version = max(self._committed.last_version(name), self._pending_last.get(name, -1)) + 1
         record = VersionRecord(
             name=name,
@@ -734,7 +760,7 @@ class Repository:
         )
         self._pending.append(_Pending(record, value, handler_cls(), dict(writer_kwargs), auto))
         self._pending_last[name] = version
-        pending_fnames.add(fname)
+        self._pending_fnames.setdefault(name, set()).add(fname)
         self._view = None
 
     def set_artifact_expiry(
@@ -805,6 +831,12 @@ class Repository:
             wrote were removed.
         archivist.errors.ConflictError
             Other writers kept committing for :data:`MAX_COMMIT_ATTEMPTS` rounds.
+
+        Warns
+        -----
+        archivist.ArchivistWarning
+            Mode ``w``: the manifest this save replaces holds versions (their count, read
+            from it just before replacing it), or cannot be read.
         """
         self._require_writable()
         if not self._pending and not self._expiry_changes and not self._fresh:
@@ -960,6 +992,7 @@ class Repository:
         self, new_records: list[VersionRecord], journal_id: str | None = None
     ) -> list[VersionRecord]:
         delay = 0.002
+        warned = not self._fresh
         for attempt in range(MAX_COMMIT_ATTEMPTS):
             if attempt == 0:
                 base, token = list(self._committed), self._token
@@ -997,6 +1030,9 @@ class Repository:
                         "%s: an earlier commit attempt had landed; not retried", self.location
                     )
                     return landed
+                if not warned and (replaced is None or replaced):
+                    warned = True
+                    _warn_replacing(self.location, replaced)
             if self._fresh:
                 base = []
             merged, added = _merge(base, new_records, self._expiry_changes)
@@ -1069,6 +1105,7 @@ class Repository:
             fname=_auto_fname(name, created_at, handler_cls.suffix),
             created_at=created_at,
         )
+        self.store.check_new_file(name, record.fname)
         journal = SaveJournal.begin(self.store, [JournalEntry(name, record.fname, auto=True)])
         try:
             sha256, size = self.store.write_file(name, record.fname, write)
@@ -1114,6 +1151,22 @@ def _log_commit(
                 old.version,
                 new.version,
             )
+
+
+def _warn_replacing(location: str, replaced: Sequence[VersionRecord] | None) -> None:
+    """Warn that a mode ``w`` save is about to replace a manifest holding versions."""
+    if replaced is None:
+        what = "a manifest that cannot be read"
+    else:
+        names = len({record.name for record in replaced})
+        what = f"{len(replaced)} version(s) of {names} artifact(s)"
+    warnings.warn(
+        f"mode 'w' replaces the manifest at {location}, which holds {what}; after this save "
+        "they are no longer listed (their files are kept). Open with mode 'a' or 'w+' to add "
+        "to them instead.",
+        ArchivistWarning,
+        stacklevel=4,
+    )
 
 
 def _already_committed(
@@ -1173,7 +1226,14 @@ def _merge(
         if previous is None:
             numbered = record.replace(version=0)
         else:
-            created_at = max(record.created_at, previous.created_at + _ONE_MICROSECOND)
+            try:
+                created_at = max(record.created_at, previous.created_at + _ONE_MICROSECOND)
+            except OverflowError:
+                raise ManifestError(
+                    f"version {previous.version} of {record.name!r} was created at "
+                    f"{previous.created_at.isoformat()}, the last time a manifest can hold; no "
+                    "later version can be added. The manifest's times are wrong."
+                ) from None
             numbered = record.replace(version=previous.version + 1, created_at=created_at)
         last[record.name] = numbered
         merged.append(numbered)

@@ -23,6 +23,7 @@ from typing import IO, Any, Literal, NamedTuple, cast
 
 from fsspec.core import split_protocol
 
+from archivist._options import merge_storage_options
 from archivist._streams import HashingWriter, digest_stream
 from archivist._verified import check_stored, open_stored
 from archivist.errors import (
@@ -30,11 +31,17 @@ from archivist.errors import (
     ArchivistError,
     ArtifactNotFoundError,
     ConflictError,
+    InvalidNameError,
     StaleTokenError,
     StorageError,
     VersionNotFoundError,
 )
-from archivist.manifest import VersionRecord, parse_manifest, serialize_manifest
+from archivist.manifest import (
+    VersionRecord,
+    check_name_beside,
+    parse_manifest,
+    serialize_manifest,
+)
 from archivist.plugin.manager import get_backend
 from archivist.release import Release, find_release, parse_release_list
 from archivist.storage.base import Backend
@@ -114,8 +121,13 @@ def open_backend(url: str | os.PathLike[str], **storage_options: Any) -> tuple[B
         No installed backend serves the URL's protocol.
     archivist.errors.StorageError
         The filesystem rejected the storage options.
+    archivist.errors.InvalidArgumentError
+        The backend does not take an option (the local backend refuses any it does not
+        know), or ``storage_options`` is not a mapping.
     """
     text = os.fspath(url)
+    # storage_options={...} forwarded inside **kwargs (the pandas/Kedro spelling)
+    storage_options = merge_storage_options(f"the storage of {text}", None, storage_options)
     protocol, _ = split_protocol(text)
     backend_cls = get_backend(protocol or "file")
     with storage_errors(f"opening a {backend_cls.__name__} for {text}"):
@@ -224,6 +236,22 @@ class AbstractRepositoryStore(ABC):
         ------
         archivist.errors.StaleTokenError
             Another writer committed first; nothing was written.
+        """
+
+    def check_new_file(self, name: str, fname: str) -> None:  # noqa: B027 - optional
+        """Refuse names this store cannot hold, before anything is written (default: none).
+
+        Parameters
+        ----------
+        name : str
+            The artifact name (already checked by :func:`archivist.manifest.check_name`).
+        fname : str
+            The file name.
+
+        Raises
+        ------
+        archivist.errors.InvalidNameError
+            The store cannot hold a file under these names.
         """
 
     @abstractmethod
@@ -468,7 +496,8 @@ class ManifestStore(AbstractRepositoryStore):
     backend : Backend, optional
         Use this backend instead of the one the URL's protocol selects.
     **storage_options
-        Passed to the backend's fsspec filesystem.
+        Passed to the backend's fsspec filesystem; a ``storage_options={...}`` mapping is
+        accepted too. A local path refuses options its filesystem does not know.
     """
 
     def __init__(
@@ -524,6 +553,24 @@ class ManifestStore(AbstractRepositoryStore):
 
     def _file_path(self, name: str, fname: str) -> str:
         return self.backend.join(self.folder, name, fname)
+
+    def check_new_file(self, name: str, fname: str) -> None:
+        """Refuse a name that clashes with a file beside the manifest, or a path too long.
+
+        An artifact's folder sits beside the manifest, so an artifact may not be named
+        like the manifest itself, ``repository.json``, ``releases.json`` or
+        ``project.json`` (compared ignoring case, as macOS and Windows do).
+        """
+        check_name_beside(name, posixpath.basename(self.path))
+        limit = self.backend.max_path_bytes
+        if limit is not None:
+            length = len(self._file_path(name, fname).encode("utf-8", "surrogatepass"))
+            if length > limit:
+                raise InvalidNameError(
+                    f"the file of {name!r} would be {self.file_location(name, fname)!r}, "
+                    f"{length} bytes long; this store takes paths of at most {limit} bytes. "
+                    "Choose a shorter name or file name."
+                )
 
     def file_location(self, name: str, fname: str) -> str:
         """Return the path (or URL) of a version's file."""
@@ -778,7 +825,8 @@ class ReleaseStore(AbstractReleaseStore):
     backend : Backend, optional
         Use this backend instead of the one the URL's protocol selects.
     **storage_options
-        Passed to the backend's fsspec filesystem.
+        Passed to the backend's fsspec filesystem; a ``storage_options={...}`` mapping is
+        accepted too. A local path refuses options its filesystem does not know.
 
     Examples
     --------

@@ -96,13 +96,13 @@ def test_storage_options_reach_the_filesystem(
         "ls",
         str(repo),
         "--storage-options",
-        '{"auto_mkdir": false, "x": 1}',
+        '{"auto_mkdir": false, "use_listings_cache": false}',
         "--storage-option",
         "auto_mkdir=true",
         "--storage-option",
-        "name=text",
+        "skip_instance_cache=true",
     )
-    assert seen[0] == {"auto_mkdir": True, "x": 1, "name": "text"}
+    assert seen[0] == {"auto_mkdir": True, "use_listings_cache": False, "skip_instance_cache": True}
 
 
 @pytest.mark.parametrize(

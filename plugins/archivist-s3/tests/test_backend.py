@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from archivist_s3 import S3Backend
 
-from archivist import Repository, StaleTokenError, StorageError, get_backend
+from archivist import InvalidArgumentError, Repository, StaleTokenError, StorageError, get_backend
 from archivist.testing.backends import (
     BackendTarget,
     ObjectStoreConformanceTests,
@@ -105,3 +105,15 @@ def test_the_probe_runs_once_per_bucket(s3_bucket: str, s3_options: dict[str, An
     with contextlib.suppress(StaleTokenError):
         second.replace_if_unchanged(f"{s3_bucket}/a/two", b"3", None)
     assert calls == ["put_object", "put_object"]
+
+
+def test_storage_options_as_one_mapping_reach_s3(
+    s3_bucket: str, s3_options: dict[str, Any]
+) -> None:
+    url = f"s3://{s3_bucket}/team/repository.json"
+    repository = Repository(url, mode="w", storage_options=s3_options)
+    repository.log_artifact(name="features", value=[1], handler="json")
+    repository.save()
+    assert Repository(url, mode="r", storage_options=s3_options).load_artifact("features") == [1]
+    with pytest.raises(InvalidArgumentError, match="did you mean 'mode'"):
+        Repository(url, mdoe="r", storage_options=s3_options)  # type: ignore[call-arg]

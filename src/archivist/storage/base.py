@@ -79,9 +79,15 @@ class Backend(ABC):
         the canonical name.
     fs : fsspec.AbstractFileSystem
         The filesystem files are read and written through.
+    max_path_bytes : int or None
+        The longest path of a new file, in UTF-8 bytes (``None``: no limit known).
     """
 
     protocols: ClassVar[tuple[str, ...]]
+
+    #: The longest path (in UTF-8 bytes) of a new file this backend can create, or ``None``
+    #: for no limit known; a repository refuses longer ones before writing anything.
+    max_path_bytes: ClassVar[int | None] = None
 
     def __init__(self, **storage_options: Any) -> None:
         #: Set by the ``single_writer=True`` storage option: the user vouches that one

@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from fsspec.implementations.local import LocalFileSystem
 
-from archivist.errors import IntegrityError, StaleTokenError
+from archivist.errors import IntegrityError, InvalidArgumentError, StaleTokenError
 from archivist.storage._lock import FileLock
 from archivist.storage.base import Backend, content_token
 
@@ -24,7 +24,13 @@ if TYPE_CHECKING:
 
     from fsspec.spec import AbstractFileSystem
 
-__all__ = ["SYNC_EACH_LIMIT", "LocalBackend"]
+__all__ = ["LOCAL_OPTIONS", "SYNC_EACH_LIMIT", "LocalBackend"]
+
+#: The storage options a local path takes: fsspec's ``LocalFileSystem`` options (besides
+#: archivist's own ``single_writer``). Any other is refused rather than ignored.
+LOCAL_OPTIONS = frozenset(
+    {"auto_mkdir", "skip_instance_cache", "use_listings_cache", "listings_expiry_time", "max_paths"}
+)
 
 #: A new file is flushed to disk in the background each time this many more bytes are written.
 WRITEBACK_EVERY = 64 << 20
@@ -60,9 +66,25 @@ class LocalBackend(Backend):
     """
 
     protocols: ClassVar[tuple[str, ...]] = ("file", "local")
+    #: PATH_MAX (4096 with its NUL on Linux), less what the temporary name of a new file adds.
+    max_path_bytes: ClassVar[int | None] = 4095 - len(".." + "0" * 16 + ".tmp")
 
     def make_filesystem(self, **storage_options: Any) -> AbstractFileSystem:
-        """Return an fsspec :class:`~fsspec.implementations.local.LocalFileSystem`."""
+        """Return an fsspec :class:`~fsspec.implementations.local.LocalFileSystem`.
+
+        Raises
+        ------
+        archivist.errors.InvalidArgumentError
+            An option the local filesystem does not know (fsspec would ignore it silently,
+            so a misspelled parameter such as ``mdoe="r"`` would go unnoticed).
+        """
+        unknown = sorted(set(storage_options) - LOCAL_OPTIONS)
+        if unknown:
+            raise InvalidArgumentError(
+                f"unknown option(s) for a local repository: {', '.join(map(repr, unknown))}. "
+                f"A local path takes only {', '.join(sorted(LOCAL_OPTIONS | {'single_writer'}))}"
+                "; credentials and endpoints are for cloud URLs (s3://, gs://, az://)"
+            )
         return LocalFileSystem(**storage_options)
 
     def strip_protocol(self, url: str) -> str:
@@ -105,24 +127,25 @@ class LocalBackend(Backend):
     def open_new(self, path: str) -> Iterator[IO[bytes]]:
         """Stream into a temporary file, then hard-link it to ``path`` if ``path`` is free.
 
-        A folder this call created is removed again if the write fails, so a failed save
-        leaves the tree as it was.
+        The folders this call created are removed again if the write fails (also when the
+        temporary file cannot even be created, for example because the path is too long),
+        so a failed save leaves the tree as it was.
         """
         folder, base = os.path.split(path)
         if os.path.lexists(path):
             raise FileExistsError(path)
-        tmp = os.path.join(folder, f".{base}.{secrets.token_hex(8)}.tmp")  # see _TMP_SUFFIX
-        created = not os.path.isdir(folder)
-        for attempt in range(3):
-            os.makedirs(folder, exist_ok=True)
-            try:
-                stream = open(tmp, "xb")  # noqa: SIM115 - closed below, before the link
-                break
-            except FileNotFoundError:  # a concurrent clean-up removed the empty folder
-                if attempt == 2:
-                    raise
+        tmp = os.path.join(folder, _temporary_name(base))
+        created = _missing_folders(folder)
         landed = False
         try:
+            for attempt in range(3):
+                os.makedirs(folder, exist_ok=True)
+                try:
+                    stream = open(tmp, "xb")  # noqa: SIM115 - closed below, before the link
+                    break
+                except FileNotFoundError:  # a concurrent clean-up removed the empty folder
+                    if attempt == 2:
+                        raise
             with stream:
                 writer = _EarlyWriteback(stream)
                 try:
@@ -131,11 +154,14 @@ class LocalBackend(Backend):
                     writer.finish()  # no flush may outlive the file descriptor
             _link_if_absent(tmp, path)
             landed = True
+            if created:
+                self._made_for[path] = created
         finally:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 os.remove(tmp)
-            if created and not landed:
-                _remove_empty_folder(folder)
+            if not landed:
+                for created_folder in created:  # deepest first
+                    _remove_empty_folder(created_folder)
 
     def partial_writes(self, path: str) -> builtins.list[str]:
         """Return the temporary files interrupted :meth:`open_new` calls for ``path`` left."""
@@ -144,7 +170,7 @@ class LocalBackend(Backend):
             names = os.listdir(folder)
         except OSError:
             return []
-        prefix = f".{base}."
+        prefix = _temporary_prefix(base)
         return sorted(
             os.path.join(folder, name).replace(os.sep, "/")
             for name in names
@@ -212,9 +238,20 @@ class LocalBackend(Backend):
                 yield os.path.join(folder, name).replace(os.sep, "/")
 
     def delete(self, path: str) -> None:
-        """Remove ``path``, and its folder if that leaves it empty."""
+        """Remove ``path``, and its folder if that leaves it empty.
+
+        When this backend created folders for ``path`` (:meth:`open_new`), each of them that
+        is left empty goes too, so a save that fails after writing leaves the tree as it was.
+        """
         os.remove(path)
-        _remove_empty_folder(os.path.dirname(path))
+        for folder in self._made_for.pop(path, None) or [os.path.dirname(path)]:
+            _remove_empty_folder(folder)
+
+    @property
+    def _made_for(self) -> dict[str, builtins.list[str]]:
+        """The folders :meth:`open_new` created for each file it wrote, deepest first."""
+        made: dict[str, builtins.list[str]] = self.__dict__.setdefault("_made_folders", {})
+        return made
 
 
 def _require_regular(path: str, mode: int) -> None:
@@ -232,6 +269,36 @@ def _require_regular(path: str, mode: int) -> None:
     raise IntegrityError(
         f"{path} is {kind}, not a regular file; archivist reads only regular files"
     )
+
+
+def _temporary_prefix(base: str) -> str:
+    """Return ``.<base>.``, ``base`` shortened (at a character boundary) to fit 255 bytes.
+
+    A temporary name is this prefix, 16 hex digits and ``.tmp``: a long ``base`` is cut so
+    the temporary name fits where the final name fits.
+    """
+    room = 255 - len(".") - len(".0123456789abcdef.tmp")
+    encoded = base.encode("utf-8", "surrogatepass")
+    if len(encoded) > room:
+        base = encoded[:room].decode("utf-8", "ignore")
+    return f".{base}."
+
+
+def _temporary_name(base: str) -> str:
+    """Return a fresh hidden temporary name for a new file ``base`` (see _temporary_prefix)."""
+    return f"{_temporary_prefix(base)}{secrets.token_hex(8)}.tmp"
+
+
+def _missing_folders(folder: str) -> list[str]:
+    """Return ``folder`` and those of its parents that do not exist yet, deepest first."""
+    missing: list[str] = []
+    while folder and not os.path.isdir(folder):
+        missing.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return missing
 
 
 def _remove_empty_folder(folder: str) -> None:

@@ -1,0 +1,149 @@
+"""Reading JSON that archivist may not have written: strict, bounded, one error type.
+
+Manifests, ``releases.json`` and ``project.json`` come from disk or a bucket, where anyone
+(or any truncated upload) may have put them. :func:`load_json` turns every way such text can
+be wrong into a :class:`~archivist.errors.ManifestError` naming the file: invalid JSON or
+UTF-8, nesting deeper than Python's recursion limit, integers longer than Python converts,
+``NaN``/``Infinity`` (not JSON, though Python writes them), and an object with a key twice
+(parsers disagree on which value wins, so archivist refuses to pick one).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from archivist.errors import ManifestError
+
+__all__ = ["MAX_DEPTH", "check_depth", "load_json"]
+
+#: How deeply a value archivist keeps and writes back may nest. Deeper values are refused
+#: when read, so writing them back (and printing them) can never hit the recursion limit.
+MAX_DEPTH = 64
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+class _ConstantError(ValueError):
+    pass
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(f"an object holds the key {key!r} twice")
+            seen.add(key)
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _ConstantError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses to inf, which would be written as Infinity
+        raise _ConstantError(f"the number {text[:40]} is too large for a float")
+    return value
+
+
+def load_json(
+    data: str | bytes | bytearray,
+    location: str,
+    *,
+    allow_nan: bool = False,
+    max_depth: int | None = None,
+) -> Any:
+    """Parse JSON text from storage, turning every failure into a :class:`ManifestError`.
+
+    Parameters
+    ----------
+    data : str, bytes or bytearray
+        The text (bytes are decoded as JSON's UTF-8/16/32).
+    location : str
+        Where it was read from, for messages.
+    allow_nan : bool, optional
+        Accept ``NaN``, ``Infinity``, ``-Infinity`` and numbers too large for a float
+        (Python's ``json`` writes such floats, and lazyscribe's ``project.json`` may hold
+        them as metrics). Default: refuse them.
+    max_depth : int, optional
+        Refuse values nested deeper than this (see :func:`check_depth`); by default only
+        what Python's recursion limit cannot parse is refused.
+
+    Returns
+    -------
+    Any
+        The parsed value.
+
+    Raises
+    ------
+    archivist.errors.ManifestError
+        The text is not valid JSON, nests too deeply, holds a number Python cannot convert,
+        a ``NaN``/``Infinity`` not allowed, or an object with a repeated key.
+    """
+    try:
+        if allow_nan:
+            parsed = json.loads(data, object_pairs_hook=_unique_object)
+        else:
+            parsed = json.loads(
+                data,
+                object_pairs_hook=_unique_object,
+                parse_constant=_refuse_constant,
+                parse_float=_finite_float,
+            )
+    except RecursionError:
+        raise ManifestError(
+            f"{location} nests JSON arrays or objects too deeply to be read; it is corrupt or "
+            "was not written by archivist or lazyscribe"
+        ) from None
+    except (_DuplicateKeyError, _ConstantError) as exc:
+        raise ManifestError(f"{location} is not valid: {exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # also int digits beyond Python's limit
+        raise ManifestError(
+            f"{location} is not valid JSON ({exc}); it may be truncated or corrupt"
+        ) from None
+    if max_depth is not None:
+        check_depth(parsed, max_depth, location)
+    return parsed
+
+
+def check_depth(value: object, max_depth: int, what: str) -> None:
+    """Refuse a parsed JSON value that nests lists or objects deeper than ``max_depth``.
+
+    Iterative, so it never recurses itself.
+
+    Parameters
+    ----------
+    value : object
+        A parsed JSON value.
+    max_depth : int
+        The deepest nesting accepted (``0``: scalars only; ``1``: a flat list or object).
+    what : str
+        What the value is, for the message.
+
+    Raises
+    ------
+    archivist.errors.ManifestError
+        The value nests deeper.
+    """
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth + 1 > max_depth:
+            raise ManifestError(
+                f"{what} nests lists or objects more than {max_depth} levels deep; archivist "
+                "does not keep values that deep"
+            )
+        stack.extend((child, depth + 1) for child in children)

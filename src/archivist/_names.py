@@ -1,0 +1,192 @@
+"""Names of artifacts and their files: what may become a folder or file in a repository.
+
+An artifact's files live in ``<repository folder>/<name>/<fname>``, so both are single path
+components. New names are checked strictly (no leading dot, at most 255 bytes, not a file
+kept beside the manifest); names read from stored files only need to stay inside their
+folder, so what lazyscribe wrote still opens.
+"""
+
+from __future__ import annotations
+
+import re
+
+from archivist.errors import InvalidNameError
+
+__all__ = [
+    "MAX_NAME_BYTES",
+    "SIDE_FILES",
+    "check_file_name",
+    "check_name",
+    "check_name_beside",
+    "check_stored_name",
+]
+
+# One path component: no separators, control characters or lone surrogates, no leading dot,
+# no drive prefix.
+_SAFE_COMPONENT = re.compile(
+    r"(?![A-Za-z]:)[^./\\\x00-\x1f\x7f\ud800-\udfff][^/\\\x00-\x1f\x7f\ud800-\udfff]*"
+)
+# The same, as read from a stored file: a leading dot is allowed (lazyscribe wrote such names).
+_STORED_COMPONENT = re.compile(r"(?![A-Za-z]:)[^/\\\x00-\x1f\x7f]+")
+
+#: The longest artifact name or file name archivist creates, in UTF-8 bytes: the limit of
+#: one path component on most local file systems (ext4, APFS, NTFS), kept for every store
+#: so a repository can be copied between them.
+MAX_NAME_BYTES = 255
+
+
+def check_name(name: object) -> str:
+    """Validate a new artifact name: it becomes a folder directly below the repository folder.
+
+    Parameters
+    ----------
+    name : object
+        The name to check.
+
+    Returns
+    -------
+    str
+        The name, unchanged.
+
+    Raises
+    ------
+    archivist.errors.InvalidNameError
+        The name is empty, not a string, ``.`` or ``..``, holds a path separator or a
+        control character, starts with a dot (reserved for archivist's own files), or is
+        longer than :data:`MAX_NAME_BYTES` bytes in UTF-8.
+    """
+    return _check_component(name, "artifact name")
+
+
+def check_file_name(fname: object) -> str:
+    """Validate a new version's file name: a single path component in the artifact folder.
+
+    Parameters
+    ----------
+    fname : object
+        The file name to check.
+
+    Returns
+    -------
+    str
+        The file name, unchanged.
+
+    Raises
+    ------
+    archivist.errors.InvalidNameError
+        Same rules as :func:`check_name`.
+    """
+    return _check_component(fname, "file name")
+
+
+def check_stored_name(value: object, what: str) -> str:
+    """Validate a name or file name read from a stored file (manifest, project).
+
+    Only the rules that keep a path inside its folder apply: lazyscribe wrote names
+    archivist would not create (a leading dot, a name longer than the local disk allows on
+    a bucket), and those must still open and load.
+
+    Parameters
+    ----------
+    value : object
+        The stored name.
+    what : str
+        What it is, for messages.
+
+    Returns
+    -------
+    str
+        The name, unchanged.
+
+    Raises
+    ------
+    archivist.errors.InvalidNameError
+        The name is empty, not a string, ``.`` or ``..``, or holds a path separator, a
+        control character or a drive prefix.
+    """
+    return _check_component(value, what, stored=True)
+
+
+#: Files kept beside a manifest, whose names no artifact folder may take (nor the
+#: manifest's own name).
+SIDE_FILES = ("repository.json", "releases.json", "project.json")
+
+
+def check_name_beside(name: str, manifest_name: str) -> str:
+    """Refuse an artifact name that would clash with a file beside the manifest.
+
+    An artifact's files live in ``<folder>/<name>/``; a folder named like the manifest
+    (or ``releases.json``, ``project.json``, ``repository.json``) would stop that file from
+    being written, or hide it. Compared ignoring case, as on macOS and Windows.
+
+    Parameters
+    ----------
+    name : str
+        The artifact name.
+    manifest_name : str
+        The manifest's file name (``"repository.json"``).
+
+    Returns
+    -------
+    str
+        The name, unchanged.
+
+    Raises
+    ------
+    archivist.errors.InvalidNameError
+        The name is one of those file names.
+    """
+    folded = name.casefold()
+    if folded == manifest_name.casefold() or folded in SIDE_FILES:
+        raise InvalidNameError(
+            f"artifact name {name!r} would make a folder named like a file kept beside the "
+            f"manifest ({', '.join(sorted({manifest_name, *SIDE_FILES}))}); choose another "
+            "name, for example without the '.json'"
+        )
+    return name
+
+
+def _check_component(value: object, what: str, *, stored: bool = False) -> str:
+    if (
+        isinstance(value, str)
+        and (_STORED_COMPONENT if stored else _SAFE_COMPONENT).fullmatch(value)
+        and value.strip()
+        and value not in {".", ".."}
+        and (stored or len(value) * 4 <= MAX_NAME_BYTES or _utf8_length(value) <= MAX_NAME_BYTES)
+    ):
+        return value  # the common case: one regex match and a length check
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidNameError(f"{what} must be a non-empty string, got {value!r:.300}")
+    if value in {".", ".."} or "/" in value or "\\" in value:
+        raise InvalidNameError(
+            f"{what} {value!r:.300} would leave the repository folder: it may not be '.' or "
+            "'..' or contain '/' or '\\'"
+        )
+    if any(ch < " " or ch == "\x7f" for ch in value):
+        raise InvalidNameError(f"{what} {value!r:.300} holds a control character")
+    if len(value) >= 2 and value[1] == ":" and value[0].isalpha():
+        raise InvalidNameError(
+            f"{what} {value!r:.300} looks like a drive-qualified (absolute) path"
+        )
+    if not stored and value.startswith("."):
+        raise InvalidNameError(
+            f"{what} {value!r:.300} may not start with '.': names starting with a dot are "
+            "reserved for archivist's own files"
+        )
+    length = _utf8_length(value)
+    if length < 0:
+        raise InvalidNameError(
+            f"{what} {value!r:.300} cannot be encoded as UTF-8 (it holds a lone surrogate)"
+        )
+    raise InvalidNameError(
+        f"{what} {value[:40]!r}... is {length} bytes long in UTF-8; a folder or file name may "
+        f"be at most {MAX_NAME_BYTES} bytes on most file systems. Choose a shorter one."
+    )
+
+
+def _utf8_length(value: str) -> int:
+    """Return the UTF-8 length of ``value``, or -1 when it cannot be encoded."""
+    try:
+        return len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        return -1
