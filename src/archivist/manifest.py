@@ -118,7 +118,11 @@ def check_name(name: object) -> str:
 
 
 def check_file_name(fname: object) -> str:
-    """Validate a version's file name: a single path component inside the artifact folder.
+    """Validate a version's file name: a path inside the artifact folder.
+
+    As in lazyscribe 2.2, the file name may hold sub-folders (``"mydir/sub/x.json"``,
+    ``/``-separated); each part follows the rules of :func:`check_name`, so the file stays
+    inside ``<repository folder>/<name>/``.
 
     Parameters
     ----------
@@ -133,8 +137,20 @@ def check_file_name(fname: object) -> str:
     Raises
     ------
     archivist.errors.InvalidNameError
-        Same rules as :func:`check_name`.
+        The name is empty, absolute, has an empty part (``a//b``, a trailing ``/``), or a
+        part breaks the rules of :func:`check_name` (``..``, ``\\``, a leading dot, ...).
     """
+    if isinstance(fname, str) and "/" in fname:
+        if fname.startswith("/"):
+            raise InvalidNameError(
+                f"file name {fname!r} is absolute; give a path relative to the artifact folder"
+            )
+        parts = fname.split("/")
+        if not all(parts):
+            raise InvalidNameError(f"file name {fname!r} has an empty part ('//' or a final '/')")
+        for part in parts:
+            _check_component(part, f"file name {fname!r}: part")
+        return fname
     return _check_component(fname, "file name")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import logging
 import os
 import random
 import re
@@ -22,12 +23,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from archivist._repository_compat import (
+    filesystem_of,
+    lazyscribe_artifacts,
+    protocol_of,
+    warn_output_only,
+)
 from archivist._streams import stream_for
 from archivist._versions import parse_time, parse_version
 from archivist.errors import (
     AlreadyExistsError,
     ArchivistError,
     ArchivistWarning,
+    ArtifactFileNotFoundError,
     ArtifactNotFoundError,
     ConflictError,
     EnvironmentMismatchError,
@@ -55,6 +63,7 @@ from archivist.stores import AbstractRepositoryStore, ManifestSnapshot, Manifest
 
 __all__ = ["MAX_COMMIT_ATTEMPTS", "Mode", "Repository", "VerificationReport"]
 
+LOG = logging.getLogger(__name__)
 Mode = Literal["r", "a", "w", "w+"]
 _MODES = ("r", "a", "w", "w+")
 
@@ -187,9 +196,43 @@ class Repository:
         return self.store.location
 
     @property
-    def artifacts(self) -> list[VersionRecord]:
-        """Every version record, saved and pending, in manifest order."""
+    def records(self) -> list[VersionRecord]:
+        """Every version record, saved and pending, in manifest order (typed access)."""
         return list(self._index())
+
+    @property
+    def artifacts(self) -> list[Any]:
+        """Every version, saved and pending, as lazyscribe's artifact objects.
+
+        Each item has lazyscribe's attributes (``name``, ``fname``, ``value``, ``version``,
+        ``created_at``, ``expiry``, ``dirty``, ``writer_kwargs``, ``alias``, ...) and
+        ``record``, its :class:`~archivist.VersionRecord`. See :mod:`archivist.artifacts`.
+        """
+        return lazyscribe_artifacts(self._index(), self._pending)
+
+    @property
+    def protocol(self) -> str:
+        """The URL protocol of the repository's storage (``"file"`` for local paths)."""
+        return protocol_of(self.store)
+
+    @property
+    def fs(self) -> Any:
+        """The fsspec filesystem the repository's storage uses (as in lazyscribe)."""
+        return filesystem_of(self.store)
+
+    def __getitem__(self, name: str) -> Any:
+        """Return the first version of an artifact, as lazyscribe's ``repository[name]``.
+
+        Raises
+        ------
+        archivist.errors.ArtifactNotFoundError
+            No artifact has that name (a :class:`KeyError`).
+        """
+        for artifact in self.artifacts:
+            if artifact.name == name:
+                return artifact
+        self._find(name, None, "exact")  # raises the descriptive error
+        raise ArtifactNotFoundError(name)  # pragma: no cover - _find raised
 
     def refresh(self) -> None:
         """Re-read the manifest, to see versions other writers committed since opening.
@@ -283,7 +326,7 @@ class Repository:
 
     def _load(self, record: VersionRecord, validate: bool, reader_kwargs: dict[str, Any]) -> Any:
         if self._is_pending(record):
-            raise ArtifactNotFoundError(
+            raise ArtifactFileNotFoundError(
                 f"version {record.version} of {record.name!r} is not saved yet; call save() first"
             )
         handler = get_handler(record.handler)()
@@ -301,7 +344,9 @@ class Repository:
             stream_for(raw, handler.binary) as stream,
         ):
             try:
-                return handler.read(stream, **reader_kwargs)
+                value = handler.read(stream, **reader_kwargs)
+                warn_output_only(handler, record.name, "load")
+                return value
             except ArchivistError:
                 raise
             except Exception as exc:
@@ -389,10 +434,12 @@ class Repository:
             pair = sorted((self._find(name, v, match) for v in version), key=lambda r: r.created_at)
         else:
             pair = [self._find(name, version, match), self._find(name, None, "exact")]
+        if pair[0] is pair[1]:
+            LOG.warning(f"Only version '{pair[0].version!s}' was supplied for comparison")
         texts = []
         for record in pair:
             if self._is_pending(record):
-                raise ArtifactNotFoundError(
+                raise ArtifactFileNotFoundError(
                     f"version {record.version} of {name!r} is not saved yet; call save() first"
                 )
             if get_handler(record.handler).binary:
@@ -402,15 +449,7 @@ class Repository:
                 )
             with self.store.open_file(name, record.fname, record.sha256, record.size) as raw:
                 texts.append(raw.read().decode("utf-8").splitlines())
-        return "\n".join(
-            difflib.unified_diff(
-                texts[0],
-                texts[1],
-                fromfile=f"{name} v{pair[0].version}",
-                tofile=f"{name} v{pair[1].version}",
-                lineterm="",
-            )
-        )
+        return "\n".join(difflib.unified_diff(texts[0], texts[1]))  # lazyscribe's exact output
 
     def filter(self, version: datetime | str | Sequence[Sequence[Any]] | Any) -> Repository:
         """Return a read-only view holding at most one version of each artifact.
@@ -446,6 +485,7 @@ class Repository:
                 try:
                     selected[name] = self._committed.as_of(name, spec.start, spec.precision)
                 except ArchivistError:
+                    LOG.warning(f"Artifact '{name}' does not have a version that predates {pairs!s}")
                     continue
         elif isinstance(pairs, Sequence):
             for pair in pairs:
@@ -646,6 +686,7 @@ class Repository:
             created_at=created_at,
         )
         self._pending.append(_Pending(record, value, handler_cls(), dict(writer_kwargs), auto))
+        warn_output_only(handler_cls, name, "log")
         self._pending_last[name] = version
         pending_fnames.add(fname)
         self._view = None
@@ -728,6 +769,8 @@ class Repository:
         self._expiry_changes.clear()
         self._view = None
         self._fresh = False
+        for record in new_records:
+            warn_output_only(get_handler(record.handler), record.name, "log")
         if added:
             plugin_manager().hook.archivist_after_commit(
                 location=self.location, versions=[record.to_dict() for record in added]

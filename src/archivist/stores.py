@@ -28,7 +28,7 @@ from archivist._streams import HashingWriter, digest_stream
 from archivist.errors import (
     AlreadyExistsError,
     ArchivistError,
-    ArtifactNotFoundError,
+    ArtifactFileNotFoundError,
     ConflictError,
     IntegrityError,
     StaleTokenError,
@@ -428,7 +428,7 @@ class ManifestStore(AbstractRepositoryStore):
                     _check(where, sha256, size, *digest_stream(stream))
                 return self.backend.open_read(path)
         except FileNotFoundError:
-            raise ArtifactNotFoundError(
+            raise ArtifactFileNotFoundError(
                 f"the file of version {fname!r} of {name!r} is missing: {where}"
             ) from None
 
@@ -450,8 +450,10 @@ class ManifestStore(AbstractRepositoryStore):
         for path in paths:
             relative = path[len(prefix) :] if path.startswith(prefix) else path
             parts = relative.split("/")
-            if len(parts) == 2:
-                yield parts[0], parts[1]
+            # a version's file is <name>/<fname>, fname possibly in sub-folders; a folder
+            # starting with "." is never part of one (archivist's own bookkeeping)
+            if len(parts) >= 2 and not any(part.startswith(".") for part in parts[:-1]):
+                yield parts[0], "/".join(parts[1:])
 
 
 def _digest_bytes(data: bytes) -> tuple[str, int]:

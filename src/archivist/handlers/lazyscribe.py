@@ -26,7 +26,13 @@ from archivist.errors import PluginLoadError
 from archivist.handlers.base import Handler
 from archivist.plugin import hookimpl
 
-__all__ = ["ENTRY_POINT_GROUP", "LazyscribeHandler", "adapt", "archivist_register_handlers"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "LazyscribeHandler",
+    "adapt",
+    "adapt_cached",
+    "archivist_register_handlers",
+]
 
 #: The entry point group lazyscribe 2.x reads its artifact handlers from.
 ENTRY_POINT_GROUP = "lazyscribe.artifact_type"
@@ -34,7 +40,7 @@ ENTRY_POINT_GROUP = "lazyscribe.artifact_type"
 _SKIPPED = frozenset({"base", "json", "pickle"})
 #: The attrs fields every lazyscribe artifact has; other fields are handler metadata.
 _BASE_FIELDS = frozenset(
-    {"name", "fname", "value", "writer_kwargs", "created_at", "expiry", "version", "dirty"}
+    {"name", "fname", "value", "writer_kwargs", "created_at", "expiry", "version", "dirty", "record"}
 )
 
 
@@ -50,6 +56,7 @@ class LazyscribeHandler(Handler):
     alias: ClassVar[str] = "lazyscribe-adapter"
     suffix: ClassVar[str] = ""
     binary: ClassVar[bool] = False
+    output_only: ClassVar[bool] = False
     artifact_class: ClassVar[Any] = None
 
     def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:
@@ -118,11 +125,34 @@ def adapt(artifact_class: Any) -> type[Handler]:
         "alias": str(source.alias),
         "suffix": str(source.suffix),
         "binary": bool(source.binary),
+        "output_only": bool(getattr(source, "output_only", False)),
         "artifact_class": source,
         "__module__": __name__,
         "__doc__": f"archivist adapter for the lazyscribe handler {artifact_class.__qualname__}.",
     }
     return type(f"Lazyscribe{artifact_class.__name__}", (LazyscribeHandler,), namespace)
+
+
+_SCANNED: dict[type, type[Handler]] = {}
+
+
+def adapt_cached(artifact_class: type) -> type[Handler]:
+    """Return :func:`adapt` of a class, one adapter per class (for subclass scanning).
+
+    Parameters
+    ----------
+    artifact_class : type
+        A lazyscribe-style ``Artifact`` subclass.
+
+    Returns
+    -------
+    type[archivist.Handler]
+        Its adapter.
+    """
+    adapter = _SCANNED.get(artifact_class)
+    if adapter is None:
+        adapter = _SCANNED[artifact_class] = adapt(artifact_class)
+    return adapter
 
 
 def _broken(entry_point: EntryPoint, cause: BaseException) -> type[Handler]:

@@ -458,17 +458,32 @@ def get_handler(alias: str) -> type[Handler]:
     Raises
     ------
     archivist.errors.UnknownHandlerError
-        No installed handler has that alias; the message lists the installed ones and, for
-        optional aliases, the distribution to install.
+        No installed handler has that alias, and no lazyscribe-style ``Artifact`` subclass
+        defined in the running program has it; the message lists the installed ones and,
+        for optional aliases, the distribution to install.
     """
     table = handlers()
     try:
         return table[alias]
     except (KeyError, TypeError):
+        scanned = _scanned_handler(alias)
+        if scanned is not None:
+            return scanned
         raise UnknownHandlerError(
             f"no handler named {alias!r}. Installed handlers: {', '.join(table) or 'none'}."
             + _install_hint(str(alias))
         ) from None
+
+
+def _scanned_handler(alias: object) -> type[Handler] | None:
+    """Adapt a lazyscribe-style ``Artifact`` subclass defined in user code (subclass scanning)."""
+    if not isinstance(alias, str):
+        return None
+    from archivist.artifacts import find_subclass
+    from archivist.handlers.lazyscribe import adapt_cached
+
+    found = find_subclass(alias)
+    return None if found is None else adapt_cached(found)
 
 
 def get_backend(protocol: str) -> type[Backend]:
