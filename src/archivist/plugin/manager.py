@@ -502,13 +502,24 @@ def get_backend(protocol: str) -> type[Backend]:
     Raises
     ------
     archivist.errors.UnknownBackendError
-        No installed backend serves that protocol; the message lists the installed ones
-        and, for optional protocols, the distribution to install.
+        No installed backend serves that protocol and fsspec knows no implementation of it
+        (a protocol fsspec knows is served by :mod:`archivist.storage.generic`); the message
+        lists the installed ones and, for optional protocols, the distribution to install.
     """
     table = backends()
     try:
         return table[protocol]
     except (KeyError, TypeError):
+        from archivist.storage.generic import fsspec_knows, generic_backend
+
+        # a store with an archivist plugin is refused until the plugin (and its conditional
+        # writes) is installed; any other protocol fsspec knows gets the generic backend
+        if (
+            isinstance(protocol, str)
+            and protocol not in OPTIONAL_DISTRIBUTIONS
+            and fsspec_knows(protocol)
+        ):
+            return generic_backend(protocol)
         raise UnknownBackendError(
             f"no storage backend for {protocol!r}:// URLs. Installed protocols: "
             f"{', '.join(table) or 'none'}." + _install_hint(str(protocol))
