@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from fsspec.core import split_protocol
 
@@ -17,7 +18,28 @@ from archivist.manifest import VersionRecord
 if TYPE_CHECKING:
     from archivist.stores import AbstractRepositoryStore
 
-__all__ = ["filesystem_of", "lazyscribe_artifacts", "protocol_of", "warn_output_only"]
+__all__ = [
+    "RepositoryState",
+    "filesystem_of",
+    "lazyscribe_artifacts",
+    "protocol_of",
+    "warn_output_only",
+]
+
+
+class RepositoryState(TypedDict):
+    """lazyscribe's ``RepositoryState``: the fields describing an open repository.
+
+    archivist repositories pickle their whole state (store, pending versions); this type
+    keeps lazyscribe's name for code that annotates with it.
+    """
+
+    fpath: Path
+    protocol: str
+    dir: Path
+    storage_options: dict[str, Any]
+    artifacts: list[Any]
+    mode: Literal["r", "a", "w", "w+"]
 
 
 def lazyscribe_artifacts(records: Iterable[VersionRecord], pending: Sequence[Any]) -> list[Any]:

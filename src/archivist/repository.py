@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from archivist._repository_compat import (
+    RepositoryState,
     filesystem_of,
     lazyscribe_artifacts,
     protocol_of,
@@ -61,7 +62,7 @@ from archivist.manifest import (
 from archivist.plugin.manager import get_handler, plugin_manager
 from archivist.stores import AbstractRepositoryStore, ManifestSnapshot, ManifestStore
 
-__all__ = ["MAX_COMMIT_ATTEMPTS", "Mode", "Repository", "VerificationReport"]
+__all__ = ["MAX_COMMIT_ATTEMPTS", "Mode", "Repository", "RepositoryState", "VerificationReport"]
 
 LOG = logging.getLogger(__name__)
 Mode = Literal["r", "a", "w", "w+"]
