@@ -229,6 +229,7 @@ def test_find_release(call: Any) -> None:
     )
 
 
+@pytest.mark.filterwarnings("ignore:Release version formats:DeprecationWarning")
 @pytest.mark.parametrize(
     "cfg",
     [
