@@ -118,7 +118,7 @@ def check_name(name: object) -> str:
 
 
 def check_file_name(fname: object) -> str:
-    """Validate a version's file name: a path inside the artifact folder.
+    r"""Validate a version's file name: a path inside the artifact folder.
 
     As in lazyscribe 2.2, the file name may hold sub-folders (``"mydir/sub/x.json"``,
     ``/``-separated); each part follows the rules of :func:`check_name`, so the file stays

@@ -486,7 +486,9 @@ class Repository:
                 try:
                     selected[name] = self._committed.as_of(name, spec.start, spec.precision)
                 except ArchivistError:
-                    LOG.warning(f"Artifact '{name}' does not have a version that predates {pairs!s}")
+                    LOG.warning(
+                        f"Artifact '{name}' does not have a version that predates {pairs!s}"
+                    )
                     continue
         elif isinstance(pairs, Sequence):
             for pair in pairs:

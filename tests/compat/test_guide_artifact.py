@@ -18,7 +18,7 @@ def test_persistence_path() -> None:
 
     project = Project(fpath="project.json", mode="w")
     with project.log("My experiment") as exp:
-        exp.path
+        exp.path  # noqa: B018 - the guide's line
 
     # "./my-experiment-YYYYMMDDHHMMSS", created only when an artifact is logged
     assert Path(exp.path).name == exp.slug

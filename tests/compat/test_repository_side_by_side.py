@@ -61,17 +61,22 @@ def test_artifact_objects_have_lazyscribe_attributes(tmp_path: Path) -> None:
     assert ours.artifacts[1].python_version == theirs.artifacts[1].python_version
     for repository in (theirs, ours):
         repository.save()
-    assert [a.dirty for a in ours.artifacts] == [a.dirty for a in theirs.artifacts] == [
-        False,
-        False,
-    ]
+    assert (
+        [a.dirty for a in ours.artifacts]
+        == [a.dirty for a in theirs.artifacts]
+        == [
+            False,
+            False,
+        ]
+    )
     assert [a.value for a in ours.artifacts] == [None, None]
     record = ours.artifacts[0].record
     assert record is not None and record.sha256 is not None  # typed access stays
 
 
 def test_getitem_is_the_first_version(pair: tuple[Path, Path]) -> None:
-    theirs, ours = (lib.Repository(str(p), mode="r") for lib, p in zip((lazyscribe, archivist), pair))
+    theirs = lazyscribe.Repository(str(pair[0]), mode="r")
+    ours = archivist.Repository(str(pair[1]), mode="r")
     assert ours["features"].version == theirs["features"].version == 0
     assert ours["model"].python_version == theirs["model"].python_version
     assert "features" in ours
@@ -91,9 +96,7 @@ def test_version_diff_output_is_lazyscribe_s(pair: tuple[Path, Path]) -> None:
     theirs = lazyscribe.Repository(str(pair[0]), mode="r")
     ours = archivist.Repository(str(pair[1]), mode="r")
     assert ours.get_version_diff("features", 0) == theirs.get_version_diff("features", 0)
-    assert ours.get_version_diff("features", (1, 0)) == theirs.get_version_diff(
-        "features", (1, 0)
-    )
+    assert ours.get_version_diff("features", (1, 0)) == theirs.get_version_diff("features", (1, 0))
     assert ours.get_version_diff("features", 0).startswith("--- \n\n+++ \n\n@@")
 
 
@@ -110,9 +113,7 @@ def test_warnings_go_where_lazyscribe_s_go(
             first = min(a.created_at for a in repository.artifacts if a.name == "model")
             repository.filter(first.strftime("%Y-%m-%dT%H:%M:%S"))
             repository.filter("2000-01-01T00:00:00")
-        messages.append(
-            [(r.name.split(".")[0], r.levelno, r.getMessage()) for r in caplog.records]
-        )
+        messages.append([(r.name.split(".")[0], r.levelno, r.getMessage()) for r in caplog.records])
     theirs_messages, ours_messages = messages
     # lazyscribe walks the names of a set, in no fixed order
     assert sorted(m[1:] for m in ours_messages) == sorted(m[1:] for m in theirs_messages)
@@ -188,5 +189,5 @@ def test_a_manifest_with_an_escaping_fname_is_refused(tmp_path: Path) -> None:
     records = json.loads(path.read_text())
     records[0]["fname"] = "sub/../../../etc/passwd"
     path.write_text(json.dumps(records))
-    with pytest.raises(archivist.ManifestError, match="fname|file name"):
+    with pytest.raises(archivist.ManifestError, match=r"fname|file name"):
         archivist.Repository(str(path), mode="r")

@@ -211,7 +211,7 @@ _CONSTRUCT_KEYWORDS = frozenset(
 
 def _subclasses(base: type) -> Iterator[type]:
     seen: set[type] = set()
-    stack = list(base.__subclasses__())
+    stack: list[type] = list(base.__subclasses__())
     while stack:
         cls = stack.pop(0)
         if cls in seen:

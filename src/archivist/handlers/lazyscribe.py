@@ -40,7 +40,17 @@ ENTRY_POINT_GROUP = "lazyscribe.artifact_type"
 _SKIPPED = frozenset({"base", "json", "pickle"})
 #: The attrs fields every lazyscribe artifact has; other fields are handler metadata.
 _BASE_FIELDS = frozenset(
-    {"name", "fname", "value", "writer_kwargs", "created_at", "expiry", "version", "dirty", "record"}
+    {
+        "name",
+        "fname",
+        "value",
+        "writer_kwargs",
+        "created_at",
+        "expiry",
+        "version",
+        "dirty",
+        "record",
+    }
 )
 
 

@@ -183,7 +183,7 @@ class FsspecBackend(Backend):
         if self.exists(path):
             raise FileExistsError(self.to_url(path))
         with tempfile.SpooledTemporaryFile(SPOOL_SIZE) as spool:
-            yield spool  # type: ignore[misc]
+            yield spool
             spool.seek(0)
             with self._lock:
                 if self.exists(path):
