@@ -277,17 +277,22 @@ class Repository:
     def load_artifact(
         self,
         name: str,
+        validate: bool = True,
         version: int | datetime | str | None = None,
         match: Literal["exact", "asof"] = "exact",
-        validate: bool = True,
         **reader_kwargs: Any,
     ) -> Any:
         """Load one version of an artifact.
+
+        The parameters are in lazyscribe's order; pass ``version`` and ``match`` by keyword.
 
         Parameters
         ----------
         name : str
             The artifact name.
+        validate : bool, optional
+            Refuse (``True``, default) or only warn (``False``) when the version was written
+            under a different environment than the running one (e.g. Python version).
         version : int, datetime.datetime, str or None, optional
             ``None`` (default) for the latest version that has not expired; an int for a
             version number (negative counts from the end); a datetime or ISO 8601 string for
@@ -296,9 +301,6 @@ class Repository:
         match : {"exact", "asof"}, optional
             For times: ``exact`` needs a version created at that time; ``asof`` takes the
             newest version created at or before it that had not expired by then.
-        validate : bool, optional
-            Refuse (``True``, default) or only warn (``False``) when the version was written
-            under a different environment than the running one (e.g. Python version).
         **reader_kwargs
             Passed to the handler's ``read``.
 
@@ -314,7 +316,8 @@ class Repository:
         archivist.errors.VersionNotFoundError
             No version matches.
         archivist.errors.InvalidVersionError
-            The version or match value cannot be understood.
+            The version or match value cannot be understood, or ``validate`` is not a bool
+            (a version passed positionally: give it as ``version=``).
         archivist.errors.IntegrityError
             The stored file does not match its digest.
         archivist.errors.UnknownHandlerError
@@ -322,6 +325,11 @@ class Repository:
         archivist.errors.EnvironmentMismatchError
             ``validate`` is true and the environment differs.
         """
+        if not isinstance(validate, bool):
+            raise InvalidVersionError(
+                f"load_artifact's second parameter is validate (a bool, as in lazyscribe), got "
+                f"{validate!r}; pass the version as version={validate!r}"
+            )
         record = self._find(name, version, match)
         return self._load(record, validate, reader_kwargs)
 

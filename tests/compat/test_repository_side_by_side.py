@@ -191,3 +191,12 @@ def test_a_manifest_with_an_escaping_fname_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps(records))
     with pytest.raises(archivist.ManifestError, match=r"fname|file name"):
         archivist.Repository(str(path), mode="r")
+
+
+def test_load_artifact_takes_lazyscribe_s_positional_order(pair: tuple[Path, Path]) -> None:
+    theirs = lazyscribe.Repository(str(pair[0]), mode="r")
+    ours = archivist.Repository(str(pair[1]), mode="r")
+    assert ours.load_artifact("features", False, 0) == theirs.load_artifact("features", False, 0)
+    assert ours.load_artifact("features", True) == ["a", "b", "c"]
+    with pytest.raises(archivist.InvalidVersionError, match=r"version=0"):
+        ours.load_artifact("features", 0)  # a version where lazyscribe takes validate
