@@ -68,9 +68,22 @@ def lazyscribe_artifacts(records: Iterable[VersionRecord], pending: Sequence[Any
             out.append(artifact_from_record(record))
         else:
             out.append(
-                artifact_from_record(record, logged.value, dict(logged.writer_kwargs), dirty=True)
+                artifact_from_record(
+                    record,
+                    logged.value,
+                    dict(logged.writer_kwargs),
+                    dirty=True,
+                    environment=_environment(logged.handler),
+                )
             )
     return out
+
+
+def _environment(handler: Any) -> dict[str, Any]:
+    try:
+        return dict(handler.environment())
+    except Exception:  # describing a pending version never fails the listing
+        return {}
 
 
 def protocol_of(store: AbstractRepositoryStore) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -49,7 +49,8 @@ class HandlerArtifact(Artifact):
     Attributes
     ----------
     metadata : dict[str, Any]
-        The fields the handler recorded (for example ``python_version``).
+        The fields the handler recorded (for example ``python_version``); each is also an
+        attribute, as on lazyscribe's handler classes (``artifact.python_version``).
     """
 
     alias: ClassVar[str] = ""
@@ -87,6 +88,20 @@ class HandlerArtifact(Artifact):
             dirty=dirty,
             metadata=dict(kwargs),
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the per-handler classes are made at run time: pickle by alias, not by class name
+        return (_restore_handler_artifact, (self.alias, self.__getstate__()))
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("_"):
+            try:
+                metadata = object.__getattribute__(self, "metadata")
+            except AttributeError:
+                metadata = {}
+            if name in metadata:
+                return metadata[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @classmethod
     def read(cls, buf: Any, **kwargs: Any) -> Any:
@@ -126,6 +141,15 @@ def _handler_artifact(alias: str, handler: type[Handler] | None) -> type[Handler
     return cls
 
 
+def _restore_handler_artifact(alias: str, state: dict[str, Any]) -> HandlerArtifact:
+    cls = artifact_class(alias)
+    if not (isinstance(cls, type) and issubclass(cls, HandlerArtifact)):
+        cls = _handler_artifact(alias, None)
+    artifact: HandlerArtifact = cls.__new__(cls)
+    artifact.__setstate__(state)
+    return artifact
+
+
 def artifact_class(alias: str) -> type[Any]:
     """Return the lazyscribe-style artifact class describing versions of a handler alias.
 
@@ -162,6 +186,7 @@ def artifact_from_record(
     value: Any = None,
     writer_kwargs: dict[str, Any] | None = None,
     dirty: bool = False,
+    environment: Mapping[str, Any] | None = None,
 ) -> Any:
     """Describe one version as a lazyscribe-style artifact object.
 
@@ -175,6 +200,9 @@ def artifact_from_record(
         The writer options (pending versions).
     dirty : bool, optional
         Whether the version is not saved yet.
+    environment : Mapping[str, Any], optional
+        Facts the handler records about the running environment, for a version not saved
+        yet (its record gets them when it is written).
 
     Returns
     -------
@@ -183,7 +211,11 @@ def artifact_from_record(
         attribute (when the class has one) is the record.
     """
     cls = artifact_class(record.handler)
-    extra = {k: v for k, v in record.extra.items() if k not in _CONSTRUCT_KEYWORDS}
+    extra = {
+        k: v
+        for k, v in {**(environment or {}), **record.extra}.items()
+        if k not in _CONSTRUCT_KEYWORDS
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a handler's construct may warn about its environment
         artifact = cls.construct(
