@@ -33,10 +33,11 @@ wherever lazyscribe raised one of them, or a builtin, archivist raises a subclas
     ├── IntegrityError (ArtifactLoadError)
     ├── EnvironmentMismatchError (ArtifactLoadError, RuntimeError)
     ├── UnsavedChangesError (RuntimeError)
-    ├── ConflictError
+    ├── ConflictError (SaveError)
     │   ├── StaleTokenError
     │   └── AlreadyExistsError (FileExistsError)
     ├── StorageError (SaveError, OSError)
+    │   └── ReadOnlyStorageError (ReadOnlyError)
     ├── PluginLoadError (ImportError)
     └── DuplicatePluginError (ValueError)
 """
@@ -67,6 +68,7 @@ __all__ = [
     "NoReleasesError",
     "PluginLoadError",
     "ReadOnlyError",
+    "ReadOnlyStorageError",
     "RepositoryNotFoundError",
     "SaveError",
     "SerializationError",
@@ -197,7 +199,7 @@ class UnsavedChangesError(ArchivistError, RuntimeError):
     """An operation needs a saved repository, but it holds changes not yet saved."""
 
 
-class ConflictError(ArchivistError):
+class ConflictError(SaveError):
     """A commit could not be completed because other writers kept changing the same data."""
 
 
@@ -215,6 +217,10 @@ class AlreadyExistsError(ConflictError, FileExistsError):
 
 class StorageError(SaveError, OSError):
     """The storage underneath failed (permissions, network, a missing bucket)."""
+
+
+class ReadOnlyStorageError(ReadOnlyError, StorageError):
+    """The storage itself cannot write (an fsspec filesystem without write support)."""
 
 
 class PluginLoadError(ArchivistError, ImportError):

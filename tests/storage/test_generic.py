@@ -10,6 +10,7 @@ import fsspec
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 
+import archivist.exception
 from archivist import Repository, get_backend
 from archivist.errors import ArchivistWarning, ReadOnlyError, StaleTokenError, UnknownBackendError
 from archivist.storage.generic import FsspecBackend, generic_backend
@@ -73,6 +74,8 @@ def test_a_registered_protocol_gets_the_generic_backend() -> None:
     assert issubclass(backend_class, FsspecBackend)
     assert backend_class.protocols == ("archtest",)
     assert get_backend("archtest") is backend_class is generic_backend("archtest")
+    for known in ("github", "hf"):  # fsspec knows them; no archivist plugin serves them
+        assert get_backend(known).protocols == (known,)
     with pytest.raises(UnknownBackendError, match="no storage backend") as info:
         get_backend("no-such-protocol-anywhere")
     assert isinstance(info.value, ValueError)  # what fsspec (and so lazyscribe) raised
@@ -141,6 +144,7 @@ def test_a_filesystem_that_cannot_write_is_read_only() -> None:
     with pytest.raises(ReadOnlyError, match=r"archtestro:// .* cannot write") as info:
         repository.save()
     assert isinstance(info.value, PermissionError)
+    assert isinstance(info.value, archivist.exception.SaveError)  # lazyscribe's save failure
     reader = Repository(f"archtest://{folder}/repository.json", mode="r")
     assert reader.versions("features") == [0]  # nothing was written
     backend = generic_backend("archtestro")(single_writer=True)

@@ -7,7 +7,8 @@ checks and writes in two steps), so the backend is honest about what it can prom
 
 * **reads** work whenever the filesystem reads;
 * **a filesystem that cannot write** (its writes raise ``NotImplementedError``) makes every
-  write raise :class:`~archivist.errors.ReadOnlyError`, naming the protocol;
+  write raise :class:`~archivist.errors.ReadOnlyStorageError` (a ``ReadOnlyError`` and a
+  ``StorageError``, so lazyscribe's ``SaveError``), naming the protocol;
 * **writes run in single-writer mode**: the token check and the write happen under a lock
   held by this process, so threads of one process never lose each other's updates, but
   two *processes* writing at once may. The first write warns with an
@@ -31,7 +32,7 @@ from typing import IO, Any, ClassVar
 
 import fsspec
 
-from archivist.errors import ArchivistWarning, ReadOnlyError, StaleTokenError
+from archivist.errors import ArchivistWarning, ReadOnlyStorageError, StaleTokenError
 from archivist.storage.base import Backend, content_token
 
 __all__ = ["FsspecBackend", "fsspec_knows", "generic_backend"]
@@ -117,8 +118,8 @@ class FsspecBackend(Backend):
 
     # -- writes -----------------------------------------------------------------------------
 
-    def _read_only(self, path: str, exc: BaseException) -> ReadOnlyError:
-        return ReadOnlyError(
+    def _read_only(self, path: str, exc: BaseException) -> ReadOnlyStorageError:
+        return ReadOnlyStorageError(
             f"the fsspec filesystem for {self.protocols[0]}:// "
             f"({type(self.fs).__module__}.{type(self.fs).__qualname__}) cannot write "
             f"({type(exc).__name__}: {exc}), so {self.to_url(path)} is read-only here. Open "
