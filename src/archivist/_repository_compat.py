@@ -128,7 +128,9 @@ def filesystem_of(store: AbstractRepositoryStore) -> Any:
     return fsspec.filesystem(protocol_of(store))
 
 
-def warn_output_only(handler: Any, name: str, when: Literal["log", "load"]) -> None:
+def warn_output_only(
+    handler: Any, name: str, when: Literal["log", "load"], stacklevel: int = 3
+) -> None:
     """Warn as lazyscribe does about an artifact whose handler is ``output_only``.
 
     Parameters
@@ -139,6 +141,8 @@ def warn_output_only(handler: Any, name: str, when: Literal["log", "load"]) -> N
         The artifact name.
     when : {"log", "load"}
         Logging or saving (``"log"``), or loading.
+    stacklevel : int, optional
+        As for :func:`warnings.warn`, counted from this function's caller's caller.
     """
     if not getattr(handler, "output_only", False):
         return
@@ -146,4 +150,4 @@ def warn_output_only(handler: Any, name: str, when: Literal["log", "load"]) -> N
         message = f"Artifact '{name}' is not the original Python Object"
     else:
         message = f"Artifact '{name}' is added. It is not meant to be read back as Python Object"
-    warnings.warn(message, UserWarning, stacklevel=3)
+    warnings.warn(message, UserWarning, stacklevel=stacklevel)

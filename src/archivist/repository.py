@@ -354,7 +354,7 @@ class Repository:
         ):
             try:
                 value = handler.read(stream, **reader_kwargs)
-                warn_output_only(handler, record.name, "load")
+                warn_output_only(handler, record.name, "load", stacklevel=4)
                 return value
             except ArchivistError:
                 raise

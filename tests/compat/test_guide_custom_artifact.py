@@ -148,8 +148,9 @@ def test_output_only_artifacts_warn_as_in_lazyscribe() -> None:
     (artifact,) = repository.artifacts
     assert artifact.fname.endswith(".html") and not artifact.dirty
     assert Path("report", artifact.fname).read_text() == "<pre>auc=0.8</pre>"
-    with pytest.warns(UserWarning, match="not the original Python Object"):
+    with pytest.warns(UserWarning, match="not the original Python Object") as caught:
         assert Repository("repository.json", mode="r").load_artifact("report") == (
             "<pre>auc=0.8</pre>"
         )
+    assert caught[0].filename == __file__  # attributed to the caller, as lazyscribe does
     assert isinstance(Repository("repository.json", mode="r")["report"], ReportArtifact)
