@@ -21,12 +21,12 @@ from typing import Any, ClassVar
 
 from attrs import define, field
 
-from archivist.artifacts.base import Artifact
+from archivist.artifacts.base import Artifact, base_fields
 from archivist.artifacts.json import JSONArtifact
 from archivist.artifacts.pickle import PickleArtifact
 from archivist.errors import ArchivistError
 from archivist.handlers.base import Handler
-from archivist.manifest import VersionRecord, utcnow
+from archivist.manifest import VersionRecord
 
 __all__ = [
     "Artifact",
@@ -74,18 +74,10 @@ class HandlerArtifact(Artifact):
         **kwargs: Any,
     ) -> HandlerArtifact:
         """Build an instance; extra keywords become :attr:`metadata`."""
-        from archivist.artifacts.base import default_fname
-
-        created_at = created_at or utcnow()
         return cls(
-            name=name,
-            value=value,
-            fname=fname or default_fname(name, created_at, cls.suffix),
-            created_at=created_at,
-            expiry=expiry,
-            writer_kwargs=writer_kwargs or {},
-            version=version,
-            dirty=dirty,
+            **base_fields(
+                cls, name, value, fname, created_at, expiry, writer_kwargs, version, dirty
+            ),
             metadata=dict(kwargs),
         )
 

@@ -22,7 +22,7 @@ from attrs import asdict, define, field
 if TYPE_CHECKING:
     from archivist.manifest import VersionRecord
 
-__all__ = ["Artifact", "default_fname"]
+__all__ = ["Artifact", "base_fields", "default_fname"]
 
 
 def default_fname(name: str, created_at: datetime, suffix: str) -> str:
@@ -46,6 +46,49 @@ def default_fname(name: str, created_at: datetime, suffix: str) -> str:
 
     stamp = created_at.strftime("%Y%m%d%H%M%S")
     return f"{_slug(name)}-{stamp}-{secrets.token_hex(4)}" + (f".{suffix}" if suffix else "")
+
+
+def base_fields(
+    cls: type[Artifact],
+    name: str,
+    value: Any,
+    fname: str | None,
+    created_at: datetime | None,
+    expiry: datetime | None,
+    writer_kwargs: dict[str, Any] | None,
+    version: int,
+    dirty: bool,
+) -> dict[str, Any]:
+    """Return the keyword arguments of the fields every artifact has, with their defaults.
+
+    For ``construct`` methods: ``created_at`` defaults to now (naive UTC), ``fname`` to
+    :func:`default_fname`, ``writer_kwargs`` to ``{}``.
+
+    Parameters
+    ----------
+    cls : type[Artifact]
+        The class being constructed (its ``suffix`` names the file).
+    name, value, fname, created_at, expiry, writer_kwargs, version, dirty
+        As :meth:`Artifact.construct` takes them.
+
+    Returns
+    -------
+    dict[str, Any]
+        Keyword arguments for ``cls(...)``.
+    """
+    from archivist.manifest import utcnow
+
+    created_at = created_at or utcnow()
+    return {
+        "name": name,
+        "value": value,
+        "fname": fname or default_fname(name, created_at, cls.suffix),
+        "created_at": created_at,
+        "expiry": expiry,
+        "writer_kwargs": writer_kwargs or {},
+        "version": version,
+        "dirty": dirty,
+    }
 
 
 @define

@@ -8,8 +8,7 @@ from typing import Any, ClassVar
 
 from attrs import define
 
-from archivist.artifacts.base import Artifact, default_fname
-from archivist.manifest import utcnow
+from archivist.artifacts.base import Artifact, base_fields
 
 __all__ = ["JSONArtifact"]
 
@@ -37,16 +36,10 @@ class JSONArtifact(Artifact):
         **kwargs: Any,
     ) -> JSONArtifact:
         """Build an instance; see :meth:`archivist.artifacts.base.Artifact.construct`."""
-        created_at = created_at or utcnow()
         return cls(
-            name=name,
-            value=value,
-            fname=fname or default_fname(name, created_at, cls.suffix),
-            created_at=created_at,
-            expiry=expiry,
-            writer_kwargs=writer_kwargs or {},
-            version=version,
-            dirty=dirty,
+            **base_fields(
+                cls, name, value, fname, created_at, expiry, writer_kwargs, version, dirty
+            )
         )
 
     @classmethod

@@ -11,9 +11,8 @@ from typing import Any, ClassVar
 
 from attrs import define, field
 
-from archivist.artifacts.base import Artifact, default_fname
+from archivist.artifacts.base import Artifact, base_fields
 from archivist.handlers.base import python_minor_version
-from archivist.manifest import utcnow
 
 __all__ = ["PickleArtifact"]
 
@@ -48,16 +47,10 @@ class PickleArtifact(Artifact):
         **kwargs: Any,
     ) -> PickleArtifact:
         """Build an instance; ``python_version`` defaults to the running one."""
-        created_at = created_at or utcnow()
         return cls(
-            name=name,
-            value=value,
-            fname=fname or default_fname(name, created_at, cls.suffix),
-            created_at=created_at,
-            expiry=expiry,
-            writer_kwargs=writer_kwargs or {},
-            version=version,
-            dirty=dirty,
+            **base_fields(
+                cls, name, value, fname, created_at, expiry, writer_kwargs, version, dirty
+            ),
             python_version=kwargs.get("python_version") or python_minor_version(),
         )
 
