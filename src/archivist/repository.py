@@ -229,9 +229,9 @@ class Repository:
         archivist.errors.ArtifactNotFoundError
             No artifact has that name (a :class:`KeyError`).
         """
-        for artifact in self.artifacts:
-            if artifact.name == name:
-                return artifact
+        for record in self._index():
+            if record.name == name:
+                return lazyscribe_artifacts([record], self._pending)[0]
         self._find(name, None, "exact")  # raises the descriptive error
         raise ArtifactNotFoundError(name)  # pragma: no cover - _find raised
 
