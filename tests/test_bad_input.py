@@ -58,20 +58,20 @@ def saved(path: Path | str, *values: Any, name: str = "a") -> Repository:
 
 def test_the_last_day_as_of_answers_the_latest_version(repo_path: Path) -> None:
     repository = saved(repo_path, 1, 2)
-    assert repository.load_artifact("a", "9999-12-31", match="asof") == 2
-    assert repository.load_artifact("a", "9999-12-31T23:59:59.999999", match="asof") == 2
-    assert repository.load_artifact("a", datetime.max, match="asof") == 2
+    assert repository.load_artifact("a", version="9999-12-31", match="asof") == 2
+    assert repository.load_artifact("a", version="9999-12-31T23:59:59.999999", match="asof") == 2
+    assert repository.load_artifact("a", version=datetime.max, match="asof") == 2
     with pytest.raises(VersionNotFoundError, match="has no version created at 9999-12-31"):
-        repository.load_artifact("a", "9999-12-31")
+        repository.load_artifact("a", version="9999-12-31")
     assert [r["version"] for r in repository.filter("9999-12-31")] == [1]
 
 
 def test_the_first_day_predates_every_version(repo_path: Path) -> None:
     repository = saved(repo_path, 1)
     with pytest.raises(VersionNotFoundError, match="predates"):
-        repository.load_artifact("a", "0001-01-01", match="asof")
+        repository.load_artifact("a", version="0001-01-01", match="asof")
     with pytest.raises(VersionNotFoundError):
-        repository.load_artifact("a", datetime.min)
+        repository.load_artifact("a", version=datetime.min)
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,7 @@ def test_an_offset_beyond_the_range_is_an_invalid_version(repo_path: Path, value
     repository = saved(repo_path, 1)
     for match in ("exact", "asof"):
         with pytest.raises(InvalidVersionError, match="years 1 to 9999"):
-            repository.load_artifact("a", value, match=match)
+            repository.load_artifact("a", version=value, match=match)
     with pytest.raises(InvalidVersionError):
         repository.filter(value)
     writable = Repository(repo_path, mode="w+")
@@ -127,7 +127,7 @@ def test_no_version_can_follow_one_created_at_the_last_representable_time(
     repo_path.write_text(json.dumps(records))
     before = snapshot_tree(repo_path.parent)
     repository = Repository(repo_path, mode="a")
-    assert repository.load_artifact("a", "9999-12-31", match="asof") == 1
+    assert repository.load_artifact("a", version="9999-12-31", match="asof") == 1
     repository.log_artifact("a", 2, handler="json")
     with pytest.raises(ManifestError, match="last time a manifest can hold"):
         repository.save()
@@ -318,8 +318,8 @@ def test_the_longest_names_save_and_load_on_local_disk(repo_path: Path) -> None:
     repository.log_artifact(name, 2, handler="json")  # an automatic file name fits too
     repository.save()
     reread = Repository(repo_path, mode="r")
-    assert reread.load_artifact(name, 0) == 1
-    assert reread.load_artifact(name, 1) == 2
+    assert reread.load_artifact(name, version=0) == 1
+    assert reread.load_artifact(name, version=1) == 2
     assert reread.verify().checked == 2
 
 
@@ -564,6 +564,6 @@ def test_messages_through_the_repository(repo_path: Path) -> None:
     repository = saved(repo_path, 1, 2)
     created = repository.artifacts[0].created_at
     with pytest.raises(AmbiguousVersionError, match="within the hour of"):
-        repository.load_artifact("a", created.strftime("%Y-%m-%dT%H"))
+        repository.load_artifact("a", version=created.strftime("%Y-%m-%dT%H"))
     with pytest.raises(VersionNotFoundError, match="has no version created at 2000"):
-        repository.load_artifact("a", "2000-01-01T00:00")
+        repository.load_artifact("a", version="2000-01-01T00:00")

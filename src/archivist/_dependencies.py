@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Union, cast
 
 from archivist.errors import ReadOnlyError
 
@@ -91,10 +91,10 @@ class Dependencies(MutableMapping[str, "Experiment"]):
         from archivist.registry import registry
 
         if project_name in registry:
-            return registry[project_name]
+            return cast("Project", registry[project_name])
         key = registry.search(Path(project_name))
         if key is not None:
-            return registry[key]
+            return cast("Project", registry[key])
         if project_name not in self._projects:
             location = project_name
             if self._protocol not in ("file", "local"):

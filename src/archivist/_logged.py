@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from archivist.errors import ArchivistError, ManifestError
-from archivist.manifest import check_file_name, parse_stored_time
+from archivist.manifest import check_stored_file_name, parse_stored_time
 from archivist.plugin.manager import get_handler
 
 __all__ = ["ARTIFACT_FIELDS", "LoggedArtifact", "format_seconds"]
@@ -128,7 +128,7 @@ class LoggedArtifact:
         if missing:
             raise ManifestError(f"{what} lacks the field(s) {', '.join(missing)}")
         try:
-            check_file_name(data["fname"])
+            check_stored_file_name(data["fname"], "file name")
         except ArchivistError as exc:
             raise ManifestError(f"{what}: {exc}") from None
         if not isinstance(data["name"], str) or not isinstance(data["handler"], str):

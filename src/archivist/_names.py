@@ -1,9 +1,10 @@
 """Names of artifacts and their files: what may become a folder or file in a repository.
 
-An artifact's files live in ``<repository folder>/<name>/<fname>``, so both are single path
-components. New names are checked strictly (no leading dot, at most 255 bytes, not a file
-kept beside the manifest); names read from stored files only need to stay inside their
-folder, so what lazyscribe wrote still opens.
+An artifact's files live in ``<repository folder>/<name>/<fname>``: a name is a single path
+component, a file name one or more (sub-folders, as lazyscribe 2.2 allows). New names are
+checked strictly (no leading dot, at most 255 bytes, not a file kept beside the manifest);
+names read from stored files only need to stay inside their folder, so what lazyscribe wrote
+still opens.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "check_file_name",
     "check_name",
     "check_name_beside",
+    "check_stored_file_name",
     "check_stored_name",
 ]
 
@@ -59,7 +61,11 @@ def check_name(name: object) -> str:
 
 
 def check_file_name(fname: object) -> str:
-    """Validate a new version's file name: a single path component in the artifact folder.
+    r"""Validate a new version's file name: a path inside the artifact folder.
+
+    As in lazyscribe 2.2, the file name may hold sub-folders (``"mydir/sub/x.json"``,
+    ``/``-separated); each part follows the rules of :func:`check_name`, so the file stays
+    inside ``<repository folder>/<name>/``.
 
     Parameters
     ----------
@@ -74,9 +80,48 @@ def check_file_name(fname: object) -> str:
     Raises
     ------
     archivist.errors.InvalidNameError
-        Same rules as :func:`check_name`.
+        The name is empty, absolute, has an empty part (``a//b``, a trailing ``/``), or a
+        part breaks the rules of :func:`check_name` (``..``, ``\\``, a leading dot, ...).
     """
-    return _check_component(fname, "file name")
+    return _check_path(fname, "file name", stored=False)
+
+
+def check_stored_file_name(fname: object, what: str) -> str:
+    """Validate a file name read from a stored file: :func:`check_stored_name` per part.
+
+    Parameters
+    ----------
+    fname : object
+        The stored file name (sub-folders ``/``-separated).
+    what : str
+        What it is, for messages.
+
+    Returns
+    -------
+    str
+        The file name, unchanged.
+
+    Raises
+    ------
+    archivist.errors.InvalidNameError
+        It is empty, absolute, has an empty part, or a part would leave its folder.
+    """
+    return _check_path(fname, what, stored=True)
+
+
+def _check_path(fname: object, what: str, *, stored: bool) -> str:
+    if isinstance(fname, str) and "/" in fname:
+        if fname.startswith("/"):
+            raise InvalidNameError(
+                f"{what} {fname!r:.300} is absolute; give a path relative to the artifact folder"
+            )
+        parts = fname.split("/")
+        if not all(parts):
+            raise InvalidNameError(f"{what} {fname!r:.300} has an empty part ('//' or a final '/')")
+        for part in parts:
+            _check_component(part, f"{what} {fname!r:.300}: part", stored=stored)
+        return fname
+    return _check_component(fname, what, stored=stored)
 
 
 def check_stored_name(value: object, what: str) -> str:

@@ -1,19 +1,27 @@
 """The exceptions and warnings archivist raises.
 
 Every exception is rooted at :class:`ArchivistError` and also subclasses the builtin it
-refines, so code written for ``LookupError`` or ``PermissionError`` keeps working:
+refines, so code written for ``LookupError`` or ``PermissionError`` keeps working. The
+names lazyscribe 2.2 raises (:mod:`archivist.exception`) are bases in the same hierarchy:
+wherever lazyscribe raised one of them, or a builtin, archivist raises a subclass of it.
 
 .. code-block:: text
 
-    ArchivistError
+    ArchivistError                      (lazyscribe's LazyscribeError)
+    ├── SaveError                       (lazyscribe's name)
+    ├── ArtifactError                   (lazyscribe's name)
+    │   ├── ArtifactLogError            (lazyscribe's name)
+    │   └── ArtifactLoadError           (lazyscribe's name)
     ├── ReadOnlyError (PermissionError)
     ├── VersionNotFoundError (LookupError)
-    │   └── AmbiguousVersionError
-    ├── ArtifactNotFoundError (LookupError)
+    │   ├── AmbiguousVersionError
+    │   └── NoReleasesError (IndexError)
+    ├── ArtifactNotFoundError (ArtifactLoadError, KeyError, ValueError)
+    │   └── ArtifactFileNotFoundError (FileNotFoundError)
     ├── ExperimentNotFoundError (KeyError)
     ├── RepositoryNotFoundError (FileNotFoundError)
-    ├── UnknownHandlerError (LookupError)
-    ├── UnknownBackendError (LookupError)
+    ├── UnknownHandlerError (LookupError, ValueError)
+    ├── UnknownBackendError (LookupError, ValueError)
     ├── ManifestError (ValueError)
     ├── InvalidVersionError (ValueError)
     ├── InvalidNameError (ValueError)
@@ -21,15 +29,17 @@ refines, so code written for ``LookupError`` or ``PermissionError`` keeps workin
     ├── InvalidArgumentError (TypeError, ValueError)
     ├── UnsupportedOperationError (ValueError)
     ├── ConfigError (ValueError)
-    ├── SerializationError (ValueError)
-    ├── IntegrityError
+    │   └── MissingConfigError (KeyError)
+    ├── SerializationError (SaveError, ValueError)
+    ├── IntegrityError (ArtifactLoadError)
     │   └── UntrustedArtifactError
-    ├── EnvironmentMismatchError (RuntimeError)
+    ├── EnvironmentMismatchError (ArtifactLoadError, RuntimeError)
     ├── UnsavedChangesError (RuntimeError)
-    ├── ConflictError
+    ├── ConflictError (SaveError)
     │   ├── StaleTokenError
     │   └── AlreadyExistsError (FileExistsError)
-    ├── StorageError (OSError)
+    ├── StorageError (SaveError, OSError)
+    │   └── ReadOnlyStorageError (ReadOnlyError)
     ├── PluginLoadError (ImportError)
     └── DuplicatePluginError (ValueError)
 """
@@ -41,6 +51,10 @@ __all__ = [
     "AmbiguousVersionError",
     "ArchivistError",
     "ArchivistWarning",
+    "ArtifactError",
+    "ArtifactFileNotFoundError",
+    "ArtifactLoadError",
+    "ArtifactLogError",
     "ArtifactNotFoundError",
     "ConfigError",
     "ConflictError",
@@ -53,9 +67,13 @@ __all__ = [
     "InvalidNameError",
     "InvalidVersionError",
     "ManifestError",
+    "MissingConfigError",
+    "NoReleasesError",
     "PluginLoadError",
     "ReadOnlyError",
+    "ReadOnlyStorageError",
     "RepositoryNotFoundError",
+    "SaveError",
     "SerializationError",
     "StaleTokenError",
     "StorageError",
@@ -72,6 +90,22 @@ class ArchivistError(Exception):
     """The root of every error archivist raises on purpose."""
 
 
+class SaveError(ArchivistError):
+    """Data could not be written (lazyscribe's name; its subclasses say why)."""
+
+
+class ArtifactError(ArchivistError):
+    """An artifact could not be logged or loaded (lazyscribe's name)."""
+
+
+class ArtifactLogError(ArtifactError):
+    """An artifact could not be logged (lazyscribe's name)."""
+
+
+class ArtifactLoadError(ArtifactError):
+    """An artifact could not be loaded (lazyscribe's name; its subclasses say why)."""
+
+
 class ReadOnlyError(ArchivistError, PermissionError):
     """A write was asked of a repository or project opened for reading only."""
 
@@ -84,8 +118,23 @@ class AmbiguousVersionError(VersionNotFoundError):
     """More than one version matches an exact time given to a coarser precision."""
 
 
-class ArtifactNotFoundError(ArchivistError, LookupError):
-    """No artifact of the given name exists, or its stored file is missing."""
+class NoReleasesError(VersionNotFoundError, IndexError):
+    """The newest release was asked of an empty list of releases."""
+
+
+class ArtifactNotFoundError(ArtifactLoadError, KeyError, ValueError):
+    """No artifact of the given name exists, or its stored file is missing.
+
+    It is a :class:`KeyError` (``repository["name"]``), a :class:`ValueError` (lazyscribe's
+    repositories) and an :class:`ArtifactLoadError` (lazyscribe's experiments).
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ArtifactFileNotFoundError(ArtifactNotFoundError, FileNotFoundError):
+    """A version has no stored file: it is not saved yet, or its file was removed."""
 
 
 class ExperimentNotFoundError(ArchivistError, KeyError):
@@ -99,11 +148,11 @@ class RepositoryNotFoundError(ArchivistError, FileNotFoundError):
     """A repository opened for reading has no manifest at the given location."""
 
 
-class UnknownHandlerError(ArchivistError, LookupError):
+class UnknownHandlerError(ArchivistError, LookupError, ValueError):
     """No installed handler has the alias asked for."""
 
 
-class UnknownBackendError(ArchivistError, LookupError):
+class UnknownBackendError(ArchivistError, LookupError, ValueError):
     """No installed storage backend serves the URL's protocol."""
 
 
@@ -135,11 +184,18 @@ class ConfigError(ArchivistError, ValueError):
     """A configuration (a ``pyproject.toml``'s ``[tool.archivist]`` table) is missing or invalid."""
 
 
-class SerializationError(ArchivistError, ValueError):
+class MissingConfigError(ConfigError, KeyError):
+    """A configuration lacks a table or key it needs (lazyscribe raised ``KeyError``)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class SerializationError(SaveError, ValueError):
     """A handler could not write (or read) a value."""
 
 
-class IntegrityError(ArchivistError):
+class IntegrityError(ArtifactLoadError):
     """A stored file does not match the digest or size its manifest record holds."""
 
 
@@ -151,7 +207,7 @@ class UntrustedArtifactError(IntegrityError):
     """
 
 
-class EnvironmentMismatchError(ArchivistError, RuntimeError):
+class EnvironmentMismatchError(ArtifactLoadError, RuntimeError):
     """A version was written under an environment that differs from the running one."""
 
 
@@ -159,7 +215,7 @@ class UnsavedChangesError(ArchivistError, RuntimeError):
     """An operation needs a saved repository, but it holds changes not yet saved."""
 
 
-class ConflictError(ArchivistError):
+class ConflictError(SaveError):
     """A commit could not be completed because other writers kept changing the same data."""
 
 
@@ -175,8 +231,12 @@ class AlreadyExistsError(ConflictError, FileExistsError):
     """A file that archivist would create already exists; stored files are never overwritten."""
 
 
-class StorageError(ArchivistError, OSError):
+class StorageError(SaveError, OSError):
     """The storage underneath failed (permissions, network, a missing bucket)."""
+
+
+class ReadOnlyStorageError(ReadOnlyError, StorageError):
+    """The storage itself cannot write (an fsspec filesystem without write support)."""
 
 
 class PluginLoadError(ArchivistError, ImportError):

@@ -22,6 +22,7 @@ from archivist._names import (
     check_file_name,
     check_name,
     check_name_beside,
+    check_stored_file_name,
     check_stored_name,
 )
 from archivist.errors import (
@@ -40,6 +41,7 @@ __all__ = [
     "check_file_name",
     "check_name",
     "check_name_beside",
+    "check_stored_file_name",
     "check_stored_name",
     "describe_precision",
     "end_of",
@@ -193,7 +195,7 @@ class VersionRecord:
             raise ManifestError(f"{label}: handler must be a non-empty string")
         try:
             check_stored_name(name, "artifact name")
-            check_stored_name(fname, "file name")
+            check_stored_file_name(fname, "file name")
         except InvalidNameError as exc:
             raise ManifestError(f"{label}: {exc}") from None
         expiry = data.get("expiry")

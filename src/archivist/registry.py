@@ -1,98 +1,77 @@
-"""A registry of projects referenced by name (lazyscribe's ``lazyscribe.registry``).
+"""lazyscribe's project registry (``lazyscribe.registry``): projects referenced by name.
 
-Register a project under a key, and experiments that depend on its experiments record
-``"<key>|<slug>"`` instead of the project's path; loading such a dependency looks the key up
-here first. This makes dependencies portable between file systems.
-
-Examples
---------
->>> from archivist import Project
->>> from archivist.registry import registry
->>> upstream = Project("memory://registry-doc/project.json", mode="w")
->>> registry.add_project("upstream", upstream)
->>> registry.search(upstream.fpath)
-'upstream'
+:data:`registry` is the process-wide instance lazyscribe code adds projects to, so that
+experiment dependencies can be written as ``"<project name>|<experiment slug>"``.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from archivist.project import Project
+from attrs import Factory, define
 
 __all__ = ["Registry", "registry"]
 
 
+@define
 class Registry:
-    """Projects by key.
+    """Projects by name.
 
     Parameters
     ----------
-    projects : dict[str, Project], optional
-        The initial projects.
+    projects : dict[str, Any]
+        The projects (:class:`archivist.Project` objects), by name.
     """
 
-    def __init__(self, projects: dict[str, Project] | None = None) -> None:
-        self.projects: dict[str, Project] = dict(projects or {})
+    projects: dict[str, Any] = Factory(dict)
 
-    def add_project(self, name: str, project: Project) -> None:
-        """Register a project under a key.
+    def add_project(self, name: str, project: Any) -> None:
+        """Add (or replace) a project under ``name``.
 
         Parameters
         ----------
         name : str
             The key.
-        project : Project
+        project : archivist.Project
             The project.
         """
         self.projects[name] = project
 
-    def search(self, fpath: str | os.PathLike[str]) -> str | None:
-        """Return the key of the project whose ``fpath`` is ``fpath``, if one is registered.
+    def search(self, fpath: Path) -> str | None:
+        """Return the name of the project whose file is ``fpath``, if any.
 
         Parameters
         ----------
-        fpath : str or os.PathLike
-            A project file path, as :attr:`Project.fpath <archivist.Project.fpath>`.
+        fpath : pathlib.Path
+            The project file's path.
 
         Returns
         -------
         str or None
-            The key, or ``None``.
+            The first matching name.
         """
-        target = Path(fpath)
         for name, project in self.projects.items():
-            if project.fpath == target:
+            if getattr(project, "fpath", None) == fpath:
                 return name
         return None
 
-    def __getitem__(self, key: str) -> Project:
-        """Return a registered project.
+    def __getitem__(self, name: str) -> Any:
+        """Return the project named ``name``.
 
         Raises
         ------
         KeyError
-            No project is registered under ``key``.
+            No project has that name.
         """
         try:
-            return self.projects[key]
+            return self.projects[name]
         except KeyError:
-            known = ", ".join(repr(k) for k in self.projects) or "none"
-            raise KeyError(
-                f"no project named {key!r} in the registry; registered: {known}. "
-                "Register it with registry.add_project(name, project)."
-            ) from None
+            raise KeyError(f"No project with the name '{name}' in the registry") from None
 
-    def __contains__(self, key: object) -> bool:
-        """Tell whether a key is registered."""
-        return key in self.projects
-
-    def __repr__(self) -> str:
-        return f"Registry({sorted(self.projects)!r})"
+    def __contains__(self, name: object) -> bool:
+        return name in self.projects
 
 
-#: The registry dependencies are resolved through.
+#: The process-wide registry.
 registry = Registry()

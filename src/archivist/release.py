@@ -29,6 +29,7 @@ from fsspec.core import split_protocol
 
 from archivist._json import MAX_DEPTH, check_depth, load_json
 from archivist._options import merge_storage_options
+from archivist._release_copy import minimal_repository_from_release
 from archivist._versions import parse_match, parse_time
 from archivist.errors import (
     AmbiguousVersionError,
@@ -36,6 +37,8 @@ from archivist.errors import (
     ConfigError,
     InvalidVersionError,
     ManifestError,
+    MissingConfigError,
+    NoReleasesError,
     UnsavedChangesError,
     VersionNotFoundError,
 )
@@ -52,6 +55,7 @@ __all__ = [
     "find_release",
     "load",
     "loads",
+    "minimal_repository_from_release",
     "release_from_toml",
 ]
 
@@ -98,11 +102,12 @@ class Release:
         Returns
         -------
         dict[str, Any]
-            ``{"tag", "artifacts": [[name, version], ...], "created_at"}``.
+            ``{"tag", "artifacts": [(name, version), ...], "created_at"}`` (JSON writes the
+            pairs as arrays).
         """
         return {
             "tag": self.tag,
-            "artifacts": [[name, version] for name, version in self.artifacts],
+            "artifacts": [(name, version) for name, version in self.artifacts],
             "created_at": format_time(self.created_at),
         }
 
@@ -242,7 +247,8 @@ def find_release(
     ------
     archivist.errors.VersionNotFoundError
         No release has the tag, none was created at that time, the time predates the first
-        release, or there are no releases.
+        release, or there are no releases (:class:`~archivist.errors.NoReleasesError`, an
+        :class:`IndexError` as in lazyscribe, when the newest was asked for).
     archivist.errors.AmbiguousVersionError
         Several releases were created within the precision of an exact time.
     archivist.errors.InvalidVersionError
@@ -252,7 +258,8 @@ def find_release(
     wanted = version if tag_or_datetime is None else tag_or_datetime
     ordered = sorted(releases, key=lambda r: r.created_at)
     if not ordered:
-        raise VersionNotFoundError("there are no releases to search")
+        message = "there are no releases to search"
+        raise VersionNotFoundError(message) if wanted is not None else NoReleasesError(message)
     if wanted is None:
         return ordered[-1]
     if isinstance(wanted, str) and mode == "exact":
@@ -505,19 +512,35 @@ def _read_release_config(cfg: str) -> tuple[str, list[str]]:
         if isinstance(tool, dict) and isinstance(tool.get(name), dict)
     ]
     if not tables:
-        raise ConfigError(
+        raise MissingConfigError(
             "the configuration has no [tool.archivist] table listing the repositories to release"
         )
     table_name, table = tables[0]
+    if table.get("format") is not None:
+        warnings.warn(
+            "Release version formats were deprecated in 2.0.1. In 3.0, the PEP-621 version "
+            "will be used directly",
+            DeprecationWarning,
+            stacklevel=3,
+        )
     project = data.get("project", {})
     version = project.get("version") if isinstance(project, dict) else None
     if version is None:
         version = table.get("version")
+    if version is None:
+        raise MissingConfigError(
+            f"no version to release: set [project].version or [tool.{table_name}].version"
+        )
     if not isinstance(version, str) or not version.strip():
         raise ConfigError(
             f"no version to release: set [project].version or [tool.{table_name}].version"
         )
     repositories = table.get("repositories")
+    if repositories is None:
+        raise MissingConfigError(
+            f"[tool.{table_name}] has no repositories: list the repository.json paths or URLs "
+            "to release"
+        )
     if (
         not isinstance(repositories, list)
         or not repositories

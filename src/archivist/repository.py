@@ -33,6 +33,13 @@ from archivist._journal import (
 )
 from archivist._options import merge_storage_options
 from archivist._progress import close_callback, make_callback, metered
+from archivist._repository_compat import (
+    RepositoryState,
+    filesystem_of,
+    lazyscribe_artifacts,
+    protocol_of,
+    warn_output_only,
+)
 from archivist._streams import stream_for
 from archivist._trust import Trust, check_trusted, resolve_trust
 from archivist._versions import parse_time, parse_version
@@ -40,6 +47,7 @@ from archivist.errors import (
     AlreadyExistsError,
     ArchivistError,
     ArchivistWarning,
+    ArtifactFileNotFoundError,
     ArtifactNotFoundError,
     ConflictError,
     EnvironmentMismatchError,
@@ -67,8 +75,9 @@ from archivist.manifest import (
 from archivist.plugin.manager import get_handler, plugin_manager
 from archivist.stores import AbstractRepositoryStore, ManifestSnapshot, ManifestStore
 
-__all__ = ["MAX_COMMIT_ATTEMPTS", "Mode", "Repository", "VerificationReport"]
+__all__ = ["MAX_COMMIT_ATTEMPTS", "Mode", "Repository", "RepositoryState", "VerificationReport"]
 
+LOG = logging.getLogger(__name__)
 Mode = Literal["r", "a", "w", "w+"]
 _MODES = ("r", "a", "w", "w+")
 
@@ -234,9 +243,43 @@ class Repository:
         return self.store.location
 
     @property
-    def artifacts(self) -> list[VersionRecord]:
-        """Every version record, saved and pending, in manifest order."""
+    def records(self) -> list[VersionRecord]:
+        """Every version record, saved and pending, in manifest order (typed access)."""
         return list(self._index())
+
+    @property
+    def artifacts(self) -> list[Any]:
+        """Every version, saved and pending, as lazyscribe's artifact objects.
+
+        Each item has lazyscribe's attributes (``name``, ``fname``, ``value``, ``version``,
+        ``created_at``, ``expiry``, ``dirty``, ``writer_kwargs``, ``alias``, ...) and
+        ``record``, its :class:`~archivist.VersionRecord`. See :mod:`archivist.artifacts`.
+        """
+        return lazyscribe_artifacts(self._index(), self._pending)
+
+    @property
+    def protocol(self) -> str:
+        """The URL protocol of the repository's storage (``"file"`` for local paths)."""
+        return protocol_of(self.store)
+
+    @property
+    def fs(self) -> Any:
+        """The fsspec filesystem the repository's storage uses (as in lazyscribe)."""
+        return filesystem_of(self.store)
+
+    def __getitem__(self, name: str) -> Any:
+        """Return the first version of an artifact, as lazyscribe's ``repository[name]``.
+
+        Raises
+        ------
+        archivist.errors.ArtifactNotFoundError
+            No artifact has that name (a :class:`KeyError`).
+        """
+        for record in self._index():
+            if record.name == name:
+                return lazyscribe_artifacts([record], self._pending)[0]
+        self._find(name, None, "exact")  # raises the descriptive error
+        raise ArtifactNotFoundError(name)  # pragma: no cover - _find raised
 
     def refresh(self) -> None:
         """Re-read the manifest, to see versions other writers committed since opening.
@@ -280,19 +323,24 @@ class Repository:
     def load_artifact(
         self,
         name: str,
+        validate: bool = True,
         version: int | datetime | str | None = None,
         match: Literal["exact", "asof"] = "exact",
-        validate: bool = True,
         *,
         progress: object = None,
         **reader_kwargs: Any,
     ) -> Any:
         """Load one version of an artifact.
 
+        The parameters are in lazyscribe's order; pass ``version`` and ``match`` by keyword.
+
         Parameters
         ----------
         name : str
             The artifact name.
+        validate : bool, optional
+            Refuse (``True``, default) or only warn (``False``) when the version was written
+            under a different environment than the running one (e.g. Python version).
         version : int, datetime.datetime, str or None, optional
             ``None`` (default) for the latest version that has not expired; an int for a
             version number (negative counts from the end); a datetime or ISO 8601 string for
@@ -301,9 +349,6 @@ class Repository:
         match : {"exact", "asof"}, optional
             For times: ``exact`` needs a version created at that time; ``asof`` takes the
             newest version created at or before it that had not expired by then.
-        validate : bool, optional
-            Refuse (``True``, default) or only warn (``False``) when the version was written
-            under a different environment than the running one (e.g. Python version).
         progress : bool or fsspec.callbacks.Callback, optional
             Report the bytes read: ``True`` draws a bar on standard error for large files;
             an fsspec ``Callback`` (anything with ``set_size`` and ``relative_update``) is
@@ -323,7 +368,8 @@ class Repository:
         archivist.errors.VersionNotFoundError
             No version matches.
         archivist.errors.InvalidVersionError
-            The version or match value cannot be understood.
+            The version or match value cannot be understood, or ``validate`` is not a bool
+            (a version passed positionally: give it as ``version=``).
         archivist.errors.IntegrityError
             The stored file does not match its digest.
         archivist.errors.UnknownHandlerError
@@ -334,6 +380,11 @@ class Repository:
             The version has no digest, its handler runs code, and :attr:`trust` is
             ``"verified"``.
         """
+        if not isinstance(validate, bool):
+            raise InvalidVersionError(
+                f"load_artifact's second parameter is validate (a bool, as in lazyscribe), got "
+                f"{validate!r}; pass the version as version={validate!r}"
+            )
         record = self._find(name, version, match)
         callback = make_callback(progress, f"loading {name}")
         try:
@@ -349,7 +400,7 @@ class Repository:
         callback: Any = None,
     ) -> Any:
         if self._is_pending(record):
-            raise ArtifactNotFoundError(
+            raise ArtifactFileNotFoundError(
                 f"version {record.version} of {record.name!r} is not saved yet; call save() first"
             )
         handler = get_handler(record.handler)()
@@ -378,7 +429,9 @@ class Repository:
             stream_for(metered(raw, callback), handler.binary) as stream,
         ):
             try:
-                return handler.read(stream, **reader_kwargs)
+                value = handler.read(stream, **reader_kwargs)
+                warn_output_only(handler, record.name, "load", stacklevel=4)
+                return value
             except ArchivistError:
                 raise
             except Exception as exc:
@@ -466,28 +519,24 @@ class Repository:
             pair = sorted((self._find(name, v, match) for v in version), key=lambda r: r.created_at)
         else:
             pair = [self._find(name, version, match), self._find(name, None, "exact")]
-        texts = []
-        for record in pair:
-            if self._is_pending(record):
-                raise ArtifactNotFoundError(
-                    f"version {record.version} of {name!r} is not saved yet; call save() first"
-                )
-            if get_handler(record.handler).binary:
-                raise UnsupportedOperationError(
-                    f"version {record.version} of {name!r} is stored by the binary handler "
-                    f"{record.handler!r}; only text artifacts can be diffed"
-                )
-            with self.store.open_file(name, record.fname, record.sha256, record.size) as raw:
-                texts.append(raw.read().decode("utf-8").splitlines())
-        return "\n".join(
-            difflib.unified_diff(
-                texts[0],
-                texts[1],
-                fromfile=f"{name} v{pair[0].version}",
-                tofile=f"{name} v{pair[1].version}",
-                lineterm="",
+        if pair[0] is pair[1]:
+            LOG.warning(f"Only version '{pair[0].version!s}' was supplied for comparison")
+        texts = [self._text_lines(record) for record in pair]
+        return "\n".join(difflib.unified_diff(texts[0], texts[1]))  # lazyscribe's exact output
+
+    def _text_lines(self, record: VersionRecord) -> list[str]:
+        """Return the lines of a saved text version's verified file."""
+        if self._is_pending(record):
+            raise ArtifactFileNotFoundError(
+                f"version {record.version} of {record.name!r} is not saved yet; call save() first"
             )
-        )
+        if get_handler(record.handler).binary:
+            raise UnsupportedOperationError(
+                f"version {record.version} of {record.name!r} is stored by the binary handler "
+                f"{record.handler!r}; only text artifacts can be diffed"
+            )
+        with self.store.open_file(record.name, record.fname, record.sha256, record.size) as raw:
+            return raw.read().decode("utf-8").splitlines()
 
     def filter(self, version: datetime | str | Sequence[Sequence[Any]] | Any) -> Repository:
         """Return a read-only view holding at most one version of each artifact.
@@ -523,6 +572,9 @@ class Repository:
                 try:
                     selected[name] = self._committed.as_of(name, spec.start, spec.precision)
                 except ArchivistError:
+                    LOG.warning(
+                        f"Artifact '{name}' does not have a version that predates {pairs!s}"
+                    )
                     continue
         elif isinstance(pairs, Sequence):
             for pair in pairs:
@@ -759,6 +811,7 @@ class Repository:
             created_at=created_at,
         )
         self._pending.append(_Pending(record, value, handler_cls(), dict(writer_kwargs), auto))
+        warn_output_only(handler_cls, name, "log")
         self._pending_last[name] = version
         self._pending_fnames.setdefault(name, set()).add(fname)
         self._view = None
@@ -852,6 +905,8 @@ class Repository:
             close_callback(callback)
         added = self._commit_written(new_records, journal)
         self._forget_saved_changes()
+        for record in new_records:
+            warn_output_only(get_handler(record.handler), record.name, "log")
         if added:
             plugin_manager().hook.archivist_after_commit(
                 location=self.location, versions=[record.to_dict() for record in added]

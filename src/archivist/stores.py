@@ -29,7 +29,7 @@ from archivist._verified import check_stored, open_stored
 from archivist.errors import (
     AlreadyExistsError,
     ArchivistError,
-    ArtifactNotFoundError,
+    ArtifactFileNotFoundError,
     ConflictError,
     InvalidNameError,
     StaleTokenError,
@@ -626,7 +626,7 @@ class ManifestStore(AbstractRepositoryStore):
             with storage_errors(f"reading {where}"):
                 yield
         except FileNotFoundError:
-            raise ArtifactNotFoundError(
+            raise ArtifactFileNotFoundError(
                 f"the file of version {fname!r} of {name!r} is missing: {where}"
             ) from None
 
@@ -705,8 +705,10 @@ class ManifestStore(AbstractRepositoryStore):
         for path in paths:
             relative = path[len(prefix) :] if path.startswith(prefix) else path
             parts = relative.split("/")
-            if len(parts) == 2:
-                yield parts[0], parts[1]
+            # a version's file is <name>/<fname>, fname possibly in sub-folders; a folder
+            # starting with "." is never part of one (archivist's own bookkeeping)
+            if len(parts) >= 2 and not any(part.startswith(".") for part in parts[:-1]):
+                yield parts[0], "/".join(parts[1:])
 
 
 _RECORD = "its manifest record"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import sys
 import tempfile
@@ -177,7 +178,19 @@ def diff(
         new = repository.get_artifact_metadata(name, second_version, second_match)
     text = None
     if not _is_binary(old["handler"]) and not _is_binary(new["handler"]):
-        text = repository.get_version_diff(name, (old["version"], new["version"]))
+        before, after = (
+            repository._text_lines(repository._find(name, record["version"], "exact"))
+            for record in (old, new)
+        )
+        text = "\n".join(
+            difflib.unified_diff(
+                before,
+                after,
+                fromfile=f"{name} v{old['version']}",
+                tofile=f"{name} v{new['version']}",
+                lineterm="",
+            )
+        )
     changes = _changes(old, new)
     if as_json:
         print_json(

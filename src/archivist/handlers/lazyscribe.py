@@ -31,6 +31,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "LazyscribeHandler",
     "adapt",
+    "adapt_cached",
     "archivist_register_handlers",
 ]
 
@@ -52,7 +53,17 @@ DATA_ONLY_HANDLERS = frozenset(
 )
 #: The attrs fields every lazyscribe artifact has; other fields are handler metadata.
 _BASE_FIELDS = frozenset(
-    {"name", "fname", "value", "writer_kwargs", "created_at", "expiry", "version", "dirty"}
+    {
+        "name",
+        "fname",
+        "value",
+        "writer_kwargs",
+        "created_at",
+        "expiry",
+        "version",
+        "dirty",
+        "record",
+    }
 )
 
 
@@ -69,6 +80,7 @@ class LazyscribeHandler(Handler):
     suffix: ClassVar[str] = ""
     binary: ClassVar[bool] = False
     executes_code: ClassVar[bool] = True  # unknown code: assume the worst
+    output_only: ClassVar[bool] = False
     artifact_class: ClassVar[Any] = None
 
     def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:
@@ -141,6 +153,7 @@ def adapt(artifact_class: Any) -> type[Handler]:
         "suffix": str(source.suffix),
         "binary": bool(source.binary),
         "executes_code": _executes_code(source),
+        "output_only": bool(getattr(source, "output_only", False)),
         "artifact_class": source,
         "__module__": __name__,
         "__doc__": f"archivist adapter for the lazyscribe handler {artifact_class.__qualname__}.",
@@ -159,6 +172,28 @@ def _executes_code(artifact_class: Any) -> bool:
         return declared
     qualified = f"{artifact_class.__module__}.{artifact_class.__qualname__}"
     return qualified not in DATA_ONLY_HANDLERS
+
+
+_SCANNED: dict[type, type[Handler]] = {}
+
+
+def adapt_cached(artifact_class: type) -> type[Handler]:
+    """Return :func:`adapt` of a class, one adapter per class (for subclass scanning).
+
+    Parameters
+    ----------
+    artifact_class : type
+        A lazyscribe-style ``Artifact`` subclass.
+
+    Returns
+    -------
+    type[archivist.Handler]
+        Its adapter.
+    """
+    adapter = _SCANNED.get(artifact_class)
+    if adapter is None:
+        adapter = _SCANNED[artifact_class] = adapt(artifact_class)
+    return adapter
 
 
 def _broken(entry_point: EntryPoint, cause: BaseException) -> type[Handler]:

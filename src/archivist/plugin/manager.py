@@ -468,17 +468,32 @@ def get_handler(alias: str) -> type[Handler]:
     Raises
     ------
     archivist.errors.UnknownHandlerError
-        No installed handler has that alias; the message lists the installed ones and, for
-        optional aliases, the distribution to install.
+        No installed handler has that alias, and no lazyscribe-style ``Artifact`` subclass
+        defined in the running program has it; the message lists the installed ones and,
+        for optional aliases, the distribution to install.
     """
     table = handlers()
     try:
         return table[alias]
     except (KeyError, TypeError):
+        scanned = _scanned_handler(alias)
+        if scanned is not None:
+            return scanned
         raise UnknownHandlerError(
             f"no handler named {alias!r}. Installed handlers: {', '.join(table) or 'none'}."
             + _install_hint(str(alias))
         ) from None
+
+
+def _scanned_handler(alias: object) -> type[Handler] | None:
+    """Adapt a lazyscribe-style ``Artifact`` subclass defined in user code (subclass scanning)."""
+    if not isinstance(alias, str):
+        return None
+    from archivist.artifacts import find_subclass
+    from archivist.handlers.lazyscribe import adapt_cached
+
+    found = find_subclass(alias)
+    return None if found is None else adapt_cached(found)
 
 
 def get_backend(protocol: str) -> type[Backend]:
@@ -497,13 +512,24 @@ def get_backend(protocol: str) -> type[Backend]:
     Raises
     ------
     archivist.errors.UnknownBackendError
-        No installed backend serves that protocol; the message lists the installed ones
-        and, for optional protocols, the distribution to install.
+        No installed backend serves that protocol and fsspec knows no implementation of it
+        (a protocol fsspec knows is served by :mod:`archivist.storage.generic`); the message
+        lists the installed ones and, for optional protocols, the distribution to install.
     """
     table = backends()
     try:
         return table[protocol]
     except (KeyError, TypeError):
+        from archivist.storage.generic import fsspec_knows, generic_backend
+
+        # a store with an archivist plugin is refused until the plugin (and its conditional
+        # writes) is installed; any other protocol fsspec knows gets the generic backend
+        if (
+            isinstance(protocol, str)
+            and protocol not in OPTIONAL_DISTRIBUTIONS
+            and fsspec_knows(protocol)
+        ):
+            return generic_backend(protocol)
         raise UnknownBackendError(
             f"no storage backend for {protocol!r}:// URLs. Installed protocols: "
             f"{', '.join(table) or 'none'}." + _install_hint(str(protocol))

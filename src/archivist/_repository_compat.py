@@ -1,0 +1,153 @@
+"""lazyscribe's view of a repository: artifact objects, ``protocol``, ``fs``, output-only warnings.
+
+Kept out of :mod:`archivist.repository` so the versioning logic stays in one place; the
+:class:`~archivist.Repository` properties of the same names call these functions.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+from fsspec.core import split_protocol
+
+from archivist.manifest import VersionRecord
+
+if TYPE_CHECKING:
+    from archivist.stores import AbstractRepositoryStore
+
+__all__ = [
+    "RepositoryState",
+    "filesystem_of",
+    "lazyscribe_artifacts",
+    "protocol_of",
+    "warn_output_only",
+]
+
+
+class RepositoryState(TypedDict):
+    """lazyscribe's ``RepositoryState``: the fields describing an open repository.
+
+    archivist repositories pickle their whole state (store, pending versions); this type
+    keeps lazyscribe's name for code that annotates with it.
+    """
+
+    fpath: Path
+    protocol: str
+    dir: Path
+    storage_options: dict[str, Any]
+    artifacts: list[Any]
+    mode: Literal["r", "a", "w", "w+"]
+
+
+def lazyscribe_artifacts(records: Iterable[VersionRecord], pending: Sequence[Any]) -> list[Any]:
+    """Describe every version as a lazyscribe-style artifact object.
+
+    Parameters
+    ----------
+    records : Iterable[archivist.VersionRecord]
+        The records, saved and pending, in manifest order.
+    pending : Sequence
+        The repository's pending versions (with ``record``, ``value`` and ``writer_kwargs``).
+
+    Returns
+    -------
+    list
+        One :func:`archivist.artifacts.artifact_from_record` object per record; pending ones
+        carry their value and writer options and are ``dirty``.
+    """
+    from archivist.artifacts import artifact_from_record
+
+    unsaved = {id(p.record): p for p in pending}
+    out = []
+    for record in records:
+        logged = unsaved.get(id(record))
+        if logged is None:
+            out.append(artifact_from_record(record))
+        else:
+            out.append(
+                artifact_from_record(
+                    record,
+                    logged.value,
+                    dict(logged.writer_kwargs),
+                    dirty=True,
+                    environment=_environment(logged.handler),
+                )
+            )
+    return out
+
+
+def _environment(handler: Any) -> dict[str, Any]:
+    try:
+        return dict(handler.environment())
+    except Exception:  # describing a pending version never fails the listing
+        return {}
+
+
+def protocol_of(store: AbstractRepositoryStore) -> str:
+    """Return the URL protocol of a store's location (``"file"`` for local paths).
+
+    Parameters
+    ----------
+    store : archivist.AbstractRepositoryStore
+        The repository's store.
+
+    Returns
+    -------
+    str
+        The protocol, as lazyscribe's ``Repository.protocol``.
+    """
+    protocol, _ = split_protocol(store.location)
+    if protocol in (None, "local"):
+        return "file"
+    return str(protocol)
+
+
+def filesystem_of(store: AbstractRepositoryStore) -> Any:
+    """Return the fsspec filesystem under a store.
+
+    Parameters
+    ----------
+    store : archivist.AbstractRepositoryStore
+        The repository's store.
+
+    Returns
+    -------
+    fsspec.AbstractFileSystem
+        The backend's filesystem; for a store without a backend, a filesystem for its
+        location's protocol.
+    """
+    backend = getattr(store, "backend", None)
+    fs = getattr(backend, "fs", None)
+    if fs is not None:
+        return fs
+    import fsspec
+
+    return fsspec.filesystem(protocol_of(store))
+
+
+def warn_output_only(
+    handler: Any, name: str, when: Literal["log", "load"], stacklevel: int = 3
+) -> None:
+    """Warn as lazyscribe does about an artifact whose handler is ``output_only``.
+
+    Parameters
+    ----------
+    handler : type or object
+        The handler (class or instance); only its ``output_only`` flag is read.
+    name : str
+        The artifact name.
+    when : {"log", "load"}
+        Logging or saving (``"log"``), or loading.
+    stacklevel : int, optional
+        As for :func:`warnings.warn`, counted from this function's caller's caller.
+    """
+    if not getattr(handler, "output_only", False):
+        return
+    if when == "load":
+        message = f"Artifact '{name}' is not the original Python Object"
+    else:
+        message = f"Artifact '{name}' is added. It is not meant to be read back as Python Object"
+    warnings.warn(message, UserWarning, stacklevel=stacklevel)

@@ -1,0 +1,125 @@
+"""archivist.artifacts: lazyscribe's artifact classes, subclass scanning, artifact objects."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from attrs import define
+
+import archivist
+from archivist.artifacts import (
+    HandlerArtifact,
+    JSONArtifact,
+    PickleArtifact,
+    _get_handler,
+    artifact_class,
+    find_subclass,
+)
+from archivist.artifacts.base import Artifact
+from archivist.errors import UnknownHandlerError
+
+
+@define(auto_attribs=True)
+class CsvRows(Artifact):
+    alias: ClassVar[str] = "test-csv-rows"
+    suffix: ClassVar[str] = "csv"
+    binary: ClassVar[bool] = False
+    output_only: ClassVar[bool] = False
+
+    @classmethod
+    def construct(cls, name: str, value: Any = None, **kwargs: Any) -> CsvRows:
+        return cls(
+            name=name,
+            value=value,
+            fname=kwargs.get("fname") or f"{name}.csv",
+            writer_kwargs=kwargs.get("writer_kwargs") or {},
+            created_at=kwargs.get("created_at") or datetime(2026, 1, 1),
+            expiry=kwargs.get("expiry"),
+            version=kwargs.get("version", 0),
+            dirty=kwargs.get("dirty", True),
+        )
+
+    @classmethod
+    def read(cls, buf: Any, **kwargs: Any) -> Any:
+        return [line.split(",") for line in buf.read().splitlines()]
+
+    @classmethod
+    def write(cls, obj: Any, buf: Any, **kwargs: Any) -> None:
+        buf.write("\n".join(",".join(row) for row in obj))
+
+
+def test_builtin_aliases_map_to_lazyscribe_s_classes() -> None:
+    assert artifact_class("json") is JSONArtifact is _get_handler("json")
+    assert artifact_class("pickle") is PickleArtifact
+    with pytest.raises(UnknownHandlerError) as info:
+        _get_handler("no-such-handler")
+    assert isinstance(info.value, ValueError)  # lazyscribe raised ValueError
+
+
+def test_native_handlers_are_described_by_handler_artifacts(memory_url: str) -> None:
+    repository = archivist.Repository(memory_url, mode="w")
+    repository.log_artifact(name="model", value={"w": 1}, handler="joblib")
+    repository.save()
+    (artifact,) = archivist.Repository(memory_url, mode="r").artifacts
+    assert isinstance(artifact, HandlerArtifact)
+    assert (artifact.alias, artifact.binary, artifact.suffix) == ("joblib", True, "joblib")
+    assert artifact.metadata["joblib_version"]
+    assert artifact.joblib_version == artifact.metadata["joblib_version"]  # as lazyscribe's
+    with pytest.raises(AttributeError):
+        artifact.no_such_field  # noqa: B018
+    assert artifact.record is not None and artifact.record.handler == "joblib"
+
+
+def test_a_manifest_naming_an_unknown_handler_still_lists(tmp_path: Path) -> None:
+    path = tmp_path / "repository.json"
+    repository = archivist.Repository(path, mode="w")
+    repository.log_artifact(name="features", value=[1], handler="json")
+    repository.save()
+    records = json.loads(path.read_text())
+    records[0]["handler"] = "gone-handler"
+    path.write_text(json.dumps(records))
+    reader = archivist.Repository(path, mode="r")
+    (artifact,) = reader.artifacts
+    assert artifact.alias == "gone-handler" and artifact.name == "features"
+    with pytest.raises(UnknownHandlerError):
+        reader.load_artifact("features")
+
+
+def test_subclass_scanning_finds_user_classes(memory_url: str) -> None:
+    assert find_subclass("test-csv-rows") is CsvRows
+    assert find_subclass("json") is None  # archivist's own classes are not scanned
+    handler = archivist.get_handler("test-csv-rows")
+    assert handler is archivist.get_handler("test-csv-rows")  # one adapter per class
+    repository = archivist.Repository(memory_url, mode="w")
+    repository.log_artifact(name="rows", value=[["a", "1"], ["b", "2"]], handler="test-csv-rows")
+    repository.save()
+    reader = archivist.Repository(memory_url, mode="r")
+    assert reader.load_artifact("rows") == [["a", "1"], ["b", "2"]]
+    assert isinstance(reader["rows"], CsvRows)
+
+
+def test_artifact_objects_pickle_with_their_value(memory_url: str) -> None:
+    repository = archivist.Repository(memory_url, mode="w")
+    repository.log_artifact(name="model", value={"w": [1, 2]}, handler="pickle")
+    repository.log_artifact(name="features", value=[1, 2], handler="json", indent=2)
+    repository.log_artifact(name="native", value={"w": 3}, handler="joblib")
+    for artifact in repository.artifacts:
+        copy = pickle.loads(pickle.dumps(artifact))
+        assert copy == artifact and copy.value == artifact.value
+        assert copy.writer_kwargs == artifact.writer_kwargs
+    native = pickle.loads(pickle.dumps(repository.artifacts[2]))
+    assert native.joblib_version  # recorded at log time, as lazyscribe's construct does
+
+
+def test_construct_names_files_uniquely() -> None:
+    when = datetime(2026, 1, 31, 12)
+    first = JSONArtifact.construct(name="My Features", created_at=when)
+    second = JSONArtifact.construct(name="My Features", created_at=when)
+    assert first.fname.startswith("my-features-20260131120000-") and first.fname.endswith(".json")
+    assert first.fname != second.fname
+    assert PickleArtifact.construct(name="m", python_version="3.9").python_version == "3.9"
