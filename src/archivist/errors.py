@@ -7,6 +7,7 @@ refines, so code written for ``LookupError`` or ``PermissionError`` keeps workin
 
     ArchivistError
     ├── ReadOnlyError (PermissionError)
+    ├── PinnedVersionError (PermissionError)
     ├── VersionNotFoundError (LookupError)
     │   └── AmbiguousVersionError
     ├── ArtifactNotFoundError (LookupError)
@@ -53,6 +54,7 @@ __all__ = [
     "InvalidVersionError",
     "ManifestError",
     "PluginLoadError",
+    "PinnedVersionError",
     "ReadOnlyError",
     "RepositoryNotFoundError",
     "SerializationError",
@@ -72,6 +74,10 @@ class ArchivistError(Exception):
 
 class ReadOnlyError(ArchivistError, PermissionError):
     """A write was asked of a repository or project opened for reading only."""
+
+
+class PinnedVersionError(ArchivistError, PermissionError):
+    """The version is pinned (an alias names it), so it may not be expired."""
 
 
 class VersionNotFoundError(ArchivistError, LookupError):
