@@ -177,13 +177,18 @@ def prune(
         store,
         [JournalEntry(r.name, r.fname, False, r.sha256, r.size) for r in candidates if r.sha256],
     )
-    named = {(r.name, r.fname) for r in candidates}
+    named = {(r.name, r.version, r.fname) for r in candidates}
     # On any failure nothing is deleted: either the commit did not land (the records are
     # there) or it did and the journal lets gc delete the files later.
     removed = _commit_removal(store, named, keep_last, keep_within)
     restored = _put_back_pinned(store, removed)
     gone = [r for r in removed if (r.name, r.version) not in restored]
+    # lazyscribe names files to the second, so two of its records may share one file:
+    # a file that a remaining record names is kept.
+    still_named = {(r.name, r.fname) for r in store.read().records}
     for record in gone:
+        if (record.name, record.fname) in still_named:
+            continue
         with contextlib.suppress(FileNotFoundError, ArchivistError, OSError):
             store.delete_file(record.name, record.fname)
     journal.close()
@@ -193,7 +198,7 @@ def prune(
 
 def _commit_removal(
     store: AbstractRepositoryStore,
-    named: set[tuple[str, str]],
+    named: set[tuple[str, int, str]],
     keep_last: int | None,
     keep_within: timedelta | None,
 ) -> list[VersionRecord]:
@@ -208,12 +213,12 @@ def _commit_removal(
         doomed = [
             r
             for r in removable(snapshot.records, _pins(store), keep_last, keep_within, utcnow())
-            if (r.name, r.fname) in named
+            if (r.name, r.version, r.fname) in named
         ]
         if not doomed:
             return []  # another prune (or an earlier round whose answer was lost) did it
-        gone = {(r.name, r.fname) for r in doomed}
-        kept = [r for r in snapshot.records if (r.name, r.fname) not in gone]
+        gone = {(r.name, r.version) for r in doomed}
+        kept = [r for r in snapshot.records if (r.name, r.version) not in gone]
         try:
             store.commit(kept, snapshot.token)
         except StaleTokenError:
