@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -73,12 +74,11 @@ def test_alias_file_is_named_per_manifest(tmp_path: Path) -> None:
     second = saved(tmp_path / "other.json", "model", [3, 4])
     first.set_alias("model", "production", 0)
     second.set_alias("model", "production", 1)
-    assert Repository(tmp_path / "repository.json", mode="r").aliases("model") == {
-        "production": 0
-    }
-    assert Repository(tmp_path / "other.json", mode="r").load_artifact(
-        "model", alias="production"
-    ) == 4
+    assert Repository(tmp_path / "repository.json", mode="r").aliases("model") == {"production": 0}
+    assert (
+        Repository(tmp_path / "other.json", mode="r").load_artifact("model", alias="production")
+        == 4
+    )
     assert sorted(p.name for p in tmp_path.glob("[!.]*.json")) == [
         "other.aliases.json",
         "other.json",
@@ -203,6 +203,8 @@ def test_prune_needs_a_rule_and_a_writable_repository(tmp_path: Path) -> None:
         Repository(path, mode="r").prune(keep_last=1)
     with pytest.raises(ReadOnlyError, match="'w\\+'"):
         Repository(path, mode="a").prune(keep_last=1)
+    with pytest.raises(ReadOnlyError, match="before its first save"):
+        Repository(path, mode="w").prune(keep_last=1)
     assert Repository(path, mode="r").prune(keep_last=0, dry_run=True) == [("model", 0)]
     repository.log_artifact(name="model", value="c", handler="json")
     with pytest.raises(UnsavedChangesError):
@@ -401,3 +403,20 @@ def test_prune_keeps_a_file_that_a_remaining_record_names(tmp_path: Path) -> Non
     ours = Repository(path, mode="w+")
     assert ours.prune(keep_last=1) == [("model", 0)]
     assert ours.load_artifact("model") == ["b"]
+
+
+@pytest.mark.parametrize("page", ["aliases.md", "retention.md", "cache.md"])
+def test_docs_page_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = (Path(__file__).resolve().parents[1] / "docs" / page).read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    assert blocks
+    namespace: dict[str, Any] = {}
+    for index, block in enumerate(blocks):
+        exec(compile(block, f"{page} block {index}", "exec"), namespace)
+
+
+def test_docs_pages_are_in_the_nav() -> None:
+    nav = (Path(__file__).resolve().parents[1] / "mkdocs.yml").read_text(encoding="utf-8")
+    for page in ("aliases.md", "retention.md", "cache.md"):
+        assert page in nav

@@ -380,7 +380,7 @@ def resolve(moves: Sequence[AliasMove], name: str, alias: str, at: datetime | No
             + ". Set one with set_alias(name, alias, version)."
         )
     before = history if at is None else [m for m in history if m.when <= at]
-    if not before:
+    if not before and at is not None:
         raise VersionNotFoundError(
             f"alias {alias!r} of {name!r} did not exist at {format_time(at)}; it was first "
             f"set at {format_time(history[0].when)}"
@@ -444,8 +444,9 @@ def set_alias(repository: Repository, name: str, alias: str, version: object) ->
     now = utcnow()
     if record.is_expired(now):
         raise VersionNotFoundError(
-            f"version {record.version} of {name!r} expired at {format_time(record.expiry or now)}"
-            "; an alias must name a version that has not expired"
+            f"version {record.version} of {name!r} expired at "
+            f"{format_time(record.expiry or now)}; an alias must name a version that has not "
+            "expired"
         )
     store = alias_store_for(repository.store)
     move = store.move(name, alias, record.version)
@@ -489,9 +490,7 @@ def aliases(repository: Repository, name: str) -> dict[str, int]:
 def alias_history(repository: Repository, name: str, alias: str) -> list[AliasMove]:
     """Return an alias's moves, oldest first; see :meth:`archivist.Repository.alias_history`."""
     history = [
-        m
-        for m in alias_store_for(repository.store).moves()
-        if m.name == name and m.alias == alias
+        m for m in alias_store_for(repository.store).moves() if m.name == name and m.alias == alias
     ]
     if not history:
         raise VersionNotFoundError(
@@ -522,7 +521,10 @@ def pinned_by_aliases(store: AbstractRepositoryStore) -> set[tuple[str, int]]:
 
     if not isinstance(store, ManifestStore):
         return set()
-    return {(name, version) for (name, _), version in current_targets(alias_store_for(store).moves()).items()}
+    return {
+        (name, version)
+        for (name, _), version in current_targets(alias_store_for(store).moves()).items()
+    }
 
 
 def refuse_if_aliased(repository: Repository, name: str, version: int) -> None:

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from archivist.repository import Repository
     from archivist.stores import AbstractRepositoryStore
 
-__all__ = ["MAX_PRUNE_ATTEMPTS", "prune", "removable", "release_pins"]
+__all__ = ["MAX_PRUNE_ATTEMPTS", "prune", "release_pins", "removable"]
 
 #: How many times a prune re-reads the manifest after losing a race.
 MAX_PRUNE_ATTEMPTS = 64
@@ -162,10 +162,11 @@ def prune(
         )
     if not dry_run:
         repository._require_writable()
-        if repository.mode != "w+":
+        if repository.mode == "a" or repository._fresh:
             raise ReadOnlyError(
-                f"prune removes versions, which mode {repository.mode!r} does not allow; open "
-                f"{repository.location} with mode 'w+'"
+                f"prune removes versions, which mode {repository.mode!r} does not allow "
+                + ("before its first save" if repository._fresh else "(it only appends)")
+                + f"; open {repository.location} with mode 'w+'"
             )
     store = repository.store
     snapshot = store.read()

@@ -11,5 +11,7 @@ from archivist.testing.lifecycle import LifecycleOnBackendTests
 
 class TestAzureLifecycle(LifecycleOnBackendTests):
     @pytest.fixture
-    def repository_location(self, azure_container: str, azure_options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def repository_location(
+        self, azure_container: str, azure_options: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         return f"az://{azure_container}/team/repository.json", azure_options

@@ -11,5 +11,7 @@ from archivist.testing.lifecycle import LifecycleOnBackendTests
 
 class TestGCSLifecycle(LifecycleOnBackendTests):
     @pytest.fixture
-    def repository_location(self, gcs_bucket: str, gcs_options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def repository_location(
+        self, gcs_bucket: str, gcs_options: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         return f"gs://{gcs_bucket}/team/repository.json", gcs_options

@@ -17,6 +17,7 @@ none, that a prune racing saves loses no version, and that parallel readers shar
 from __future__ import annotations
 
 import concurrent.futures
+import itertools
 import posixpath
 import random
 from collections.abc import Mapping
@@ -165,7 +166,7 @@ class LifecycleOnBackendTests:
         repository = Repository(url, mode="r", **options)
         shared = repository.alias_history("model", "production")
         assert len(shared) == moves * self.processes
-        for before, after in zip(shared, shared[1:], strict=False):
+        for before, after in itertools.pairwise(shared):
             assert after.from_version == before.to_version  # no move was overwritten
             assert after.when > before.when
         for worker in range(self.processes):
