@@ -420,3 +420,10 @@ def test_docs_pages_are_in_the_nav() -> None:
     nav = (Path(__file__).resolve().parents[1] / "mkdocs.yml").read_text(encoding="utf-8")
     for page in ("aliases.md", "retention.md", "cache.md"):
         assert page in nav
+
+
+def test_an_unsaved_mode_w_repository_sets_no_alias(tmp_path: Path) -> None:
+    path = tmp_path / "repository.json"
+    saved(path, "model", ["a"])
+    with pytest.raises(UnsavedChangesError, match="mode 'w'"):
+        Repository(path, mode="w").set_alias("model", "production", 0)

@@ -40,6 +40,7 @@ from archivist.errors import (
     ManifestError,
     PinnedVersionError,
     StaleTokenError,
+    UnsavedChangesError,
     UnsupportedOperationError,
     VersionNotFoundError,
 )
@@ -435,6 +436,11 @@ def set_alias(repository: Repository, name: str, alias: str, version: object) ->
     """
     repository._require_writable()
     check_alias(alias)
+    if repository._fresh:
+        raise UnsavedChangesError(
+            f"{repository.location} is open in mode 'w' and not saved yet: its first save "
+            "replaces the manifest. save() before setting an alias"
+        )
     repository.refresh()  # judge against what is committed now, not when the repository opened
     record = repository._find(name, version, "exact")
     if repository._is_pending(record):
