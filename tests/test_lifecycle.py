@@ -9,7 +9,7 @@ import re
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, ClassVar, Literal
 
 import lazyscribe
 import pytest
@@ -37,6 +37,7 @@ from archivist.errors import (
     IntegrityError,
     InvalidArgumentError,
     ManifestError,
+    PinnedVersionError,
     ReadOnlyError,
     StaleTokenError,
     UnsavedChangesError,
@@ -427,3 +428,53 @@ def test_an_unsaved_mode_w_repository_sets_no_alias(tmp_path: Path) -> None:
     saved(path, "model", ["a"])
     with pytest.raises(UnsavedChangesError, match="mode 'w'"):
         Repository(path, mode="w").set_alias("model", "production", 0)
+
+
+def test_an_alias_set_after_an_expiry_was_staged_stops_the_save(tmp_path: Path) -> None:
+    path = tmp_path / "repository.json"
+    repository = saved(path, "model", ["a", "b"])
+    repository.set_artifact_expiry("model", 0)
+    move = Repository(path, mode="w+").set_alias("model", "production", 0)
+    assert (move.from_version, move.to_version) == (None, 0)
+    with pytest.raises(PinnedVersionError):
+        repository.save()
+    assert Repository(path, mode="r").get_artifact_metadata("model", 0)["expiry"] is None
+
+
+class CountingBackend(MemoryBackend):
+    """Counts the requests a repository makes to its storage."""
+
+    protocols = ("counting-test",)
+    calls: ClassVar[list[str]] = []
+
+    def read_with_token(self, path: str) -> tuple[bytes, str]:
+        self.calls.append(f"read_with_token {path}")
+        return super().read_with_token(path)
+
+    def read_bytes(self, path: str) -> bytes:
+        self.calls.append(f"read_bytes {path}")
+        return super().read_bytes(path)
+
+    def open_read(self, path: str) -> IO[bytes]:
+        self.calls.append(f"open_read {path}")
+        return super().open_read(path)
+
+
+def test_a_cached_load_makes_one_manifest_request(tmp_path: Path) -> None:
+    url = f"memory://counting-{tmp_path.name}/repository.json"
+    writer = Repository(store=ManifestStore(url, backend=CountingBackend()), mode="w")
+    writer.log_artifact(name="model", value={"w": 1}, handler="json")
+    writer.save()
+
+    def load() -> list[str]:
+        CountingBackend.calls.clear()
+        store = ManifestStore(url, backend=CountingBackend())
+        repository = Repository(store=store, mode="r", cache=True, cache_dir=tmp_path)
+        assert repository.load_artifact("model") == {"w": 1}
+        return list(CountingBackend.calls)
+
+    first = load()
+    assert any("/model/" in call for call in first)  # fetched the file
+    second = load()
+    assert second and all(call.endswith("/repository.json") for call in second)
+    assert sum(call.startswith("read_with_token") for call in second) == 1  # one request

@@ -620,7 +620,7 @@ class Repository:
 
     # -- lifecycle: aliases and retention (archivist._aliases, archivist._retention) ---------
 
-    def set_alias(self, name: str, alias: str, version: int | datetime | str) -> None:
+    def set_alias(self, name: str, alias: str, version: int | datetime | str) -> _aliases.AliasMove:
         """Point an alias (``production``) at a saved version; the move is committed at once.
 
         Aliases live in a file beside the manifest (``repository.aliases.json`` for
@@ -636,6 +636,11 @@ class Repository:
         version : int, datetime.datetime or str
             The version, as in :meth:`load_artifact` (``match="exact"``).
 
+        Returns
+        -------
+        AliasMove
+            The move as committed (``from_version`` is where the alias pointed before).
+
         Raises
         ------
         archivist.errors.ReadOnlyError
@@ -649,9 +654,9 @@ class Repository:
         archivist.errors.ConflictError
             Other writers kept moving aliases; nothing was changed.
         """
-        _aliases.set_alias(self, name, alias, version)
+        return _aliases.set_alias(self, name, alias, version)
 
-    def remove_alias(self, name: str, alias: str) -> None:
+    def remove_alias(self, name: str, alias: str) -> _aliases.AliasMove:
         """Remove an alias; its history is kept.
 
         Parameters
@@ -661,12 +666,17 @@ class Repository:
         alias : str
             The alias.
 
+        Returns
+        -------
+        AliasMove
+            The removal as committed (``to_version`` is ``None``).
+
         Raises
         ------
         archivist.errors.VersionNotFoundError
             The artifact has no such alias.
         """
-        _aliases.remove_alias(self, name, alias)
+        return _aliases.remove_alias(self, name, alias)
 
     def aliases(self, name: str) -> dict[str, int]:
         """Return the aliases of an artifact and the version each names now.
@@ -909,6 +919,8 @@ class Repository:
         self._require_writable()
         if not self._pending and not self._expiry_changes and not self._fresh:
             return
+        for name, version in self._expiry_changes:  # an alias may have come to name it
+            _aliases.refuse_if_aliased(self, name, version)
         journal = SaveJournal.begin(
             self.store,
             [JournalEntry(p.record.name, p.record.fname, p.auto_fname) for p in self._pending],
