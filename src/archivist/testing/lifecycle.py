@@ -221,7 +221,7 @@ class LifecycleOnBackendTests:
         assert reader.load_artifact("model", 3) == 3
         assert reader.load_artifact("model", -1) == 7  # negative numbers count what exists
         assert reader.load_artifact("model", -3) == 3
-        with pytest.raises(VersionNotFoundError):
+        with pytest.raises(VersionNotFoundError, match="numbered 1, 3, 6, 7"):
             reader.load_artifact("model", 2)
         assert reader.load_artifact("model") == 6  # 7 has expired
         files = {fname for name, fname in reader.store.list_files() if name == "model"}
