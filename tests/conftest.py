@@ -15,6 +15,9 @@ import pytest
 
 from archivist import Repository
 from archivist.errors import StorageError
+from archivist.testing.lifecycle import isolated_artifact_cache  # never the user's cache
+
+__all__ = ["isolated_artifact_cache"]
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from archivist import errors, release
+from archivist._aliases import AliasMove
+from archivist._cache import ArtifactCache, CacheInfo, cache_info, clear_cache
 from archivist.errors import (
     AlreadyExistsError,
     AmbiguousVersionError,
@@ -26,6 +28,7 @@ from archivist.errors import (
     InvalidNameError,
     InvalidVersionError,
     ManifestError,
+    PinnedVersionError,
     PluginLoadError,
     ReadOnlyError,
     RepositoryNotFoundError,
@@ -88,12 +91,15 @@ __all__ = [
     "NAME",
     "AbstractReleaseStore",
     "AbstractRepositoryStore",
+    "AliasMove",
     "AlreadyExistsError",
     "AmbiguousVersionError",
     "ArchivistError",
     "ArchivistWarning",
+    "ArtifactCache",
     "ArtifactNotFoundError",
     "Backend",
+    "CacheInfo",
     "ConfigError",
     "ConflictError",
     "DuplicatePluginError",
@@ -109,6 +115,7 @@ __all__ = [
     "ManifestError",
     "ManifestSnapshot",
     "ManifestStore",
+    "PinnedVersionError",
     "PluginLoadError",
     "Project",
     "ReadOnlyError",
@@ -132,7 +139,9 @@ __all__ = [
     "VersionRecord",
     "__version__",
     "backends",
+    "cache_info",
     "check_pending",
+    "clear_cache",
     "errors",
     "get_backend",
     "get_handler",

@@ -13,6 +13,7 @@ wherever lazyscribe raised one of them, or a builtin, archivist raises a subclas
     │   ├── ArtifactLogError            (lazyscribe's name)
     │   └── ArtifactLoadError           (lazyscribe's name)
     ├── ReadOnlyError (PermissionError)
+    ├── PinnedVersionError (PermissionError)
     ├── VersionNotFoundError (LookupError)
     │   ├── AmbiguousVersionError
     │   └── NoReleasesError (IndexError)
@@ -69,6 +70,7 @@ __all__ = [
     "ManifestError",
     "MissingConfigError",
     "NoReleasesError",
+    "PinnedVersionError",
     "PluginLoadError",
     "ReadOnlyError",
     "ReadOnlyStorageError",
@@ -108,6 +110,10 @@ class ArtifactLoadError(ArtifactError):
 
 class ReadOnlyError(ArchivistError, PermissionError):
     """A write was asked of a repository or project opened for reading only."""
+
+
+class PinnedVersionError(ArchivistError, PermissionError):
+    """The version is pinned (an alias names it), so it may not be expired."""
 
 
 class VersionNotFoundError(ArchivistError, LookupError):

@@ -428,9 +428,13 @@ class ManifestIndex:
 
     def _missing(self, name: str, what: str) -> VersionNotFoundError:
         records = self._entry(name).records
+        numbers = f"{records[0].version}..{records[-1].version}"
+        if records[-1].version - records[0].version + 1 != len(records):  # pruned: gaps
+            shown = [str(r.version) for r in records[:20]]
+            numbers = ", ".join(shown) + (", ..." if len(records) > 20 else "")
         return VersionNotFoundError(
             f"{name!r} has no {what}; it has {len(records)} version(s), numbered "
-            f"{records[0].version}..{records[-1].version}, created "
+            f"{numbers}, created "
             f"{format_time(records[0].created_at)} to {format_time(records[-1].created_at)}"
         )
 

@@ -24,7 +24,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from archivist import _aliases, _retention
 from archivist._adopt import adopt as _adopt
+from archivist._cache import cache_for
 from archivist._journal import (
     JournalEntry,
     SaveJournal,
@@ -147,6 +149,14 @@ class Repository:
     store : AbstractRepositoryStore, optional
         Keep the manifest and files in this store instead of the default
         :class:`~archivist.ManifestStore` at ``fpath``.
+    cache : bool, optional
+        Read version files through the verified local cache (see ``docs/cache.md``). By
+        default on for remote repositories, off for local and in-memory ones.
+    cache_dir : str or os.PathLike, optional
+        The cache folder (default ``ARCHIVIST_CACHE_DIR`` or the user cache folder).
+    cache_size : int or str, optional
+        The cache's bound, in bytes or as ``"500MB"`` (default ``ARCHIVIST_CACHE_SIZE`` or
+        10 GiB; ``0`` turns the cache off).
     trust : {"any", "verified"}, optional
         What to do with versions lazyscribe wrote (no recorded digest) whose handler runs
         code when reading (pickle, joblib): ``"any"`` loads them with an
@@ -193,6 +203,9 @@ class Repository:
         *,
         store: AbstractRepositoryStore | None = None,
         trust: Trust | None = None,
+        cache: bool | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        cache_size: int | str | None = None,
         storage_options: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> None:
@@ -215,6 +228,7 @@ class Repository:
         self.store: AbstractRepositoryStore = (
             store if store is not None else ManifestStore(fpath, **self.storage_options)
         )
+        self.cache = cache_for(self.store, cache, cache_dir, cache_size)
         self.fpath = Path(self.store.path) if isinstance(self.store, ManifestStore) else None
         self.dir = self.fpath.parent if self.fpath is not None else None
         self._pending: list[_Pending] = []
@@ -327,6 +341,8 @@ class Repository:
         version: int | datetime | str | None = None,
         match: Literal["exact", "asof"] = "exact",
         *,
+        alias: str | None = None,
+        as_of: datetime | str | None = None,
         progress: object = None,
         **reader_kwargs: Any,
     ) -> Any:
@@ -349,6 +365,12 @@ class Repository:
         match : {"exact", "asof"}, optional
             For times: ``exact`` needs a version created at that time; ``asof`` takes the
             newest version created at or before it that had not expired by then.
+        alias : str, optional
+            Load the version this alias names (see :meth:`set_alias`) instead of giving
+            ``version``.
+        as_of : datetime.datetime or str, optional
+            With ``alias``: the version the alias named at that time (to its precision:
+            ``"2026-03-01"`` means by the end of that day).
         progress : bool or fsspec.callbacks.Callback, optional
             Report the bytes read: ``True`` draws a bar on standard error for large files;
             an fsspec ``Callback`` (anything with ``set_size`` and ``relative_update``) is
@@ -385,12 +407,30 @@ class Repository:
                 f"load_artifact's second parameter is validate (a bool, as in lazyscribe), got "
                 f"{validate!r}; pass the version as version={validate!r}"
             )
-        record = self._find(name, version, match)
+        record = self._find_aliased(name, version, match, alias, as_of)
         callback = make_callback(progress, f"loading {name}")
         try:
             return self._load(record, validate, reader_kwargs, callback)
         finally:
             close_callback(callback)
+
+    def _find_aliased(
+        self, name: str, version: object, match: object, alias: str | None, as_of: object
+    ) -> VersionRecord:
+        if alias is None:
+            if as_of is not None:
+                raise InvalidArgumentError(
+                    "as_of applies to an alias (alias='production', as_of=...); for the version "
+                    "current at a time, pass version=<time>, match='asof'"
+                )
+            return self._find(name, version, match)
+        if version is not None:
+            raise InvalidArgumentError(
+                f"give either version ({version!r}) or alias ({alias!r}), not both"
+            )
+        if as_of is not None and not isinstance(as_of, datetime | str):
+            raise InvalidArgumentError(f"as_of must be a datetime or an ISO string, got {as_of!r}")
+        return self._find(name, _aliases.aliased_version(self, name, alias, as_of), "exact")
 
     def _load(
         self,
@@ -425,7 +465,7 @@ class Repository:
         if callback is not None and record.size is not None:
             callback.set_size(record.size)
         with (
-            self.store.open_file(record.name, record.fname, record.sha256, record.size) as raw,
+            self._open_file(record) as raw,
             stream_for(metered(raw, callback), handler.binary) as stream,
         ):
             try:
@@ -440,11 +480,24 @@ class Repository:
                     f"{record.name!r}: {type(exc).__name__}: {exc}"
                 ) from exc
 
+    def _open_file(self, record: VersionRecord) -> IO[bytes]:
+        """Open a version's file, verified: through the local cache when there is one."""
+
+        def fetch() -> IO[bytes]:
+            return self.store.open_file(record.name, record.fname, record.sha256, record.size)
+
+        if self.cache is None or record.sha256 is None or record.size is None:
+            return fetch()
+        return self.cache.open(record.sha256, record.size, fetch)
+
     def get_artifact_metadata(
         self,
         name: str,
         version: int | datetime | str | None = None,
         match: Literal["exact", "asof"] = "exact",
+        *,
+        alias: str | None = None,
+        as_of: datetime | str | None = None,
     ) -> dict[str, Any]:
         """Return the manifest record of one version, as a dict.
 
@@ -456,6 +509,8 @@ class Repository:
             As in :meth:`load_artifact`.
         match : {"exact", "asof"}, optional
             As in :meth:`load_artifact`.
+        alias, as_of : optional
+            As in :meth:`load_artifact`.
 
         Returns
         -------
@@ -463,7 +518,7 @@ class Repository:
             ``name``, ``version``, ``handler``, ``fname``, ``created_at``, ``expiry``,
             ``sha256``, ``size`` and the handler's metadata.
         """
-        return self._find(name, version, match).to_dict()
+        return self._find_aliased(name, version, match, alias, as_of).to_dict()
 
     def versions(self, name: str) -> list[int]:
         """Return the version numbers of an artifact, ascending (pending ones included).
@@ -535,7 +590,7 @@ class Repository:
                 f"version {record.version} of {record.name!r} is stored by the binary handler "
                 f"{record.handler!r}; only text artifacts can be diffed"
             )
-        with self.store.open_file(record.name, record.fname, record.sha256, record.size) as raw:
+        with self._open_file(record) as raw:
             return raw.read().decode("utf-8").splitlines()
 
     def filter(self, version: datetime | str | Sequence[Sequence[Any]] | Any) -> Repository:
@@ -717,6 +772,144 @@ class Repository:
             )
         return collect_garbage(self.store, self._referenced(), older_than, dry_run)
 
+    # -- lifecycle: aliases and retention (archivist._aliases, archivist._retention) ---------
+
+    def set_alias(self, name: str, alias: str, version: int | datetime | str) -> _aliases.AliasMove:
+        """Point an alias (``production``) at a saved version; the move is committed at once.
+
+        Aliases live in a file beside the manifest (``repository.aliases.json`` for
+        ``repository.json``) that keeps every move, so :meth:`alias_history` and
+        ``load_artifact(name, alias=..., as_of=...)`` can answer what an alias named when.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name.
+        alias : str
+            The alias: a letter, then letters, digits, ``_``, ``.`` or ``-``.
+        version : int, datetime.datetime or str
+            The version, as in :meth:`load_artifact` (``match="exact"``).
+
+        Returns
+        -------
+        AliasMove
+            The move as committed (``from_version`` is where the alias pointed before).
+
+        Raises
+        ------
+        archivist.errors.ReadOnlyError
+            The repository is open in mode ``r``.
+        archivist.errors.InvalidNameError
+            The alias is not a valid alias name.
+        archivist.errors.ArtifactNotFoundError
+            No artifact has that name, or the version is not saved yet.
+        archivist.errors.VersionNotFoundError
+            No such version, or it has expired.
+        archivist.errors.ConflictError
+            Other writers kept moving aliases; nothing was changed.
+        """
+        return _aliases.set_alias(self, name, alias, version)
+
+    def remove_alias(self, name: str, alias: str) -> _aliases.AliasMove:
+        """Remove an alias; its history is kept.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name.
+        alias : str
+            The alias.
+
+        Returns
+        -------
+        AliasMove
+            The removal as committed (``to_version`` is ``None``).
+
+        Raises
+        ------
+        archivist.errors.VersionNotFoundError
+            The artifact has no such alias.
+        """
+        return _aliases.remove_alias(self, name, alias)
+
+    def aliases(self, name: str) -> dict[str, int]:
+        """Return the aliases of an artifact and the version each names now.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name.
+
+        Returns
+        -------
+        dict[str, int]
+            ``{alias: version}``, sorted by alias.
+        """
+        return _aliases.aliases(self, name)
+
+    def alias_history(self, name: str, alias: str) -> list[_aliases.AliasMove]:
+        """Return the moves of an alias, oldest first.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name.
+        alias : str
+            The alias.
+
+        Returns
+        -------
+        list[AliasMove]
+            Each with ``when``, ``from_version`` (``None`` for the first) and ``to_version``
+            (``None`` when the alias was removed).
+
+        Raises
+        ------
+        archivist.errors.VersionNotFoundError
+            The alias never existed.
+        """
+        return _aliases.alias_history(self, name, alias)
+
+    def prune(
+        self,
+        keep_last: int | None = None,
+        keep_within: timedelta | None = None,
+        dry_run: bool = False,
+    ) -> list[tuple[str, int]]:
+        """Remove old versions from the manifest, then their files; see ``docs/retention.md``.
+
+        A version survives when either rule keeps it, or when it is pinned: named by a
+        release in the repository's release file or by an alias, or the latest unexpired
+        or the highest-numbered version of its name. The manifest commit comes first; the
+        numbers of the remaining versions never change and a pruned number is never reused.
+
+        Parameters
+        ----------
+        keep_last : int, optional
+            Keep the newest ``keep_last`` versions of each name.
+        keep_within : datetime.timedelta, optional
+            Keep the versions created within this long before now.
+        dry_run : bool, optional
+            Only return what would be removed.
+
+        Returns
+        -------
+        list[tuple[str, int]]
+            The ``(name, version)`` pairs removed (or that would be).
+
+        Raises
+        ------
+        archivist.errors.InvalidArgumentError
+            Neither rule is given, or a rule has a bad value.
+        archivist.errors.ReadOnlyError
+            Mode ``r`` or ``a`` (and ``dry_run`` is false).
+        archivist.errors.UnsavedChangesError
+            The repository holds unsaved changes.
+        archivist.errors.ConflictError
+            Other writers kept committing; nothing was removed.
+        """
+        return _retention.prune(self, keep_last, keep_within, dry_run)
+
     def _referenced(self) -> set[tuple[str, str]]:
         referenced = {(r.name, r.fname) for r in self._committed}
         referenced |= {(p.record.name, p.record.fname) for p in self._pending}
@@ -842,6 +1035,8 @@ class Repository:
             Mode ``r``, or mode ``a`` for a saved version (``a`` only appends; use ``w+``).
         archivist.errors.InvalidVersionError
             ``expiry`` cannot be understood.
+        archivist.errors.PinnedVersionError
+            An alias names the version: move or remove the alias first.
         """
         self._require_writable()
         record = self._find(name, version, match)
@@ -856,6 +1051,7 @@ class Repository:
                 "mode 'a' only appends new versions; open the repository with mode 'w+' to "
                 "change saved records such as expiry"
             )
+        _aliases.refuse_if_aliased(self, record.name, record.version)
         self._expiry_changes[(record.name, record.version)] = when
         self._committed = _with_expiry(self._committed, record.name, record.version, when)
         self._view = None
@@ -894,6 +1090,8 @@ class Repository:
         self._require_writable()
         if not self._pending and not self._expiry_changes and not self._fresh:
             return
+        for name, version in self._expiry_changes:  # an alias may have come to name it
+            _aliases.refuse_if_aliased(self, name, version)
         journal = SaveJournal.begin(
             self.store,
             [JournalEntry(p.record.name, p.record.fname, p.auto_fname) for p in self._pending],

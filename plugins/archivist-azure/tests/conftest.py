@@ -8,8 +8,9 @@ import pytest
 from adlfs import AzureBlobFileSystem
 
 from archivist.testing.emulators import Emulator, azure_emulator, unique_bucket_name
+from archivist.testing.lifecycle import isolated_artifact_cache
 
-__all__ = ["azure_emulator"]
+__all__ = ["azure_emulator", "isolated_artifact_cache"]
 
 
 @pytest.fixture

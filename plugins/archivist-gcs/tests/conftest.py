@@ -13,8 +13,9 @@ import pytest
 from gcsfs.core import GCSFileSystem
 
 from archivist.testing.emulators import Emulator, gcs_emulator, unique_bucket_name
+from archivist.testing.lifecycle import isolated_artifact_cache
 
-__all__ = ["gcs_emulator"]
+__all__ = ["gcs_emulator", "isolated_artifact_cache"]
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ import pytest
 from s3fs import S3FileSystem
 
 from archivist.testing.emulators import Emulator, s3_emulator, unique_bucket_name
+from archivist.testing.lifecycle import isolated_artifact_cache
 
-__all__ = ["s3_emulator"]
+__all__ = ["isolated_artifact_cache", "s3_emulator"]
 
 
 @pytest.fixture

@@ -1,0 +1,267 @@
+"""Retention: ``prune`` removes old versions, never one that something pins.
+
+A version survives a prune when ``keep_last`` keeps it (the newest N of its name), when
+``keep_within`` keeps it (created recently enough), or when it is pinned:
+
+- a release in the repository's release file (``releases.json`` beside the manifest) names it;
+- an alias names it now;
+- it is the latest unexpired version of its name, or the highest-numbered one.
+
+Keeping the highest-numbered version is what keeps numbers from being reused: new versions
+are numbered after the highest number in the manifest (archivist and lazyscribe both do
+so), and that number never leaves the manifest, so the next one is always above every
+number ever used, pruned ones included.
+
+Removal is two-phase and crash-safe, like a save in reverse:
+
+1. The files about to lose their record are named, with their SHA-256 and size, in a save
+   journal (:mod:`archivist._journal`), before the manifest changes.
+2. The manifest is re-read and the removable set recomputed against it on every round of
+   the compare-and-swap, so a prune racing a save never drops the save's versions (and only
+   versions named in step 1 are ever removed).
+3. After the commit, the pins are read again: a version an alias or release named meanwhile
+   is put back (its file was not touched). Then the files are deleted and the journal with
+   them. A crash before that leaves a journal that proves the files are this repository's
+   uncommitted files, so :meth:`~archivist.Repository.gc` deletes them later. A record
+   lazyscribe wrote has no digest, so gc could never prove its file; prune deletes those
+   files itself after the commit (a crash in between leaves them, which is safe).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from archivist._aliases import pinned_by_aliases
+from archivist._journal import JournalEntry, SaveJournal
+from archivist.errors import (
+    ArchivistError,
+    ConflictError,
+    InvalidArgumentError,
+    ReadOnlyError,
+    StaleTokenError,
+    UnsavedChangesError,
+)
+from archivist.manifest import ManifestIndex, VersionRecord, utcnow
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from archivist.repository import Repository
+    from archivist.stores import AbstractRepositoryStore
+
+__all__ = ["MAX_PRUNE_ATTEMPTS", "prune", "release_pins", "removable"]
+
+#: How many times a prune re-reads the manifest after losing a race.
+MAX_PRUNE_ATTEMPTS = 64
+
+
+def release_pins(store: AbstractRepositoryStore) -> set[tuple[str, int]]:
+    """Return the ``(name, version)`` pairs the releases beside the manifest name.
+
+    Parameters
+    ----------
+    store : AbstractRepositoryStore
+        The repository's store; a store without a manifest file has no release file here.
+
+    Returns
+    -------
+    set[tuple[str, int]]
+        The pinned pairs.
+    """
+    from archivist.stores import ManifestStore, ReleaseStore
+
+    if not isinstance(store, ManifestStore):
+        return set()
+    path = store.backend.join(store.folder, "releases.json")
+    location = path if store.location == store.path else store.backend.to_url(path)
+    releases = ReleaseStore(location, backend=store.backend).list()
+    return {(name, version) for release in releases for name, version in release.artifacts}
+
+
+def _pins(store: AbstractRepositoryStore) -> set[tuple[str, int]]:
+    return release_pins(store) | pinned_by_aliases(store)
+
+
+def removable(
+    records: Sequence[VersionRecord],
+    pinned: set[tuple[str, int]],
+    keep_last: int | None,
+    keep_within: timedelta | None,
+    now: datetime,
+) -> list[VersionRecord]:
+    """Return the records that neither rule keeps and nothing pins.
+
+    Parameters
+    ----------
+    records : Sequence[VersionRecord]
+        The manifest.
+    pinned : set[tuple[str, int]]
+        ``(name, version)`` pairs that releases and aliases name.
+    keep_last : int or None
+        Keep the newest this many versions of each name.
+    keep_within : datetime.timedelta or None
+        Keep the versions created within this long before ``now``.
+    now : datetime.datetime
+        Naive UTC.
+
+    Returns
+    -------
+    list[VersionRecord]
+        In manifest order.
+    """
+    index = ManifestIndex(records)
+    kept: set[tuple[str, int]] = set(pinned)
+    for name in index.names():
+        versions = index.versions(name)
+        kept.add((name, versions[-1].version))  # the highest number: never reused
+        latest = next((r for r in reversed(versions) if not r.is_expired(now)), None)
+        if latest is not None:
+            kept.add((name, latest.version))
+        if keep_last:
+            kept.update((name, r.version) for r in versions[-keep_last:])
+    if keep_within is not None:
+        since = now - keep_within
+        kept.update((r.name, r.version) for r in records if r.created_at >= since)
+    return [r for r in records if (r.name, r.version) not in kept]
+
+
+def _check_rules(keep_last: object, keep_within: object) -> None:
+    if keep_last is None and keep_within is None:
+        raise InvalidArgumentError(
+            "prune() needs a rule: keep_last=N (the newest N versions of each name) and/or "
+            "keep_within=timedelta(...) (versions created since then)"
+        )
+    if keep_last is not None and (
+        not isinstance(keep_last, int) or isinstance(keep_last, bool) or keep_last < 0
+    ):
+        raise InvalidArgumentError(f"keep_last must be an integer >= 0, got {keep_last!r}")
+    if keep_within is not None and (
+        not isinstance(keep_within, timedelta) or keep_within < timedelta(0)
+    ):
+        raise InvalidArgumentError(
+            f"keep_within must be a timedelta of zero or more, got {keep_within!r}"
+        )
+
+
+def prune(
+    repository: Repository,
+    keep_last: int | None,
+    keep_within: timedelta | None,
+    dry_run: bool,
+) -> list[tuple[str, int]]:
+    """Remove what neither rule keeps and nothing pins; see :meth:`archivist.Repository.prune`."""
+    _check_rules(keep_last, keep_within)
+    if repository._pending or repository._expiry_changes:
+        raise UnsavedChangesError(
+            f"{repository.location} holds changes that are not saved; save() before pruning"
+        )
+    if not dry_run:
+        repository._require_writable()
+        if repository.mode == "a" or repository._fresh:
+            raise ReadOnlyError(
+                f"prune removes versions, which mode {repository.mode!r} does not allow "
+                + ("before its first save" if repository._fresh else "(it only appends)")
+                + f"; open {repository.location} with mode 'w+'"
+            )
+    store = repository.store
+    snapshot = store.read()
+    candidates = removable(snapshot.records, _pins(store), keep_last, keep_within, utcnow())
+    if dry_run or not candidates:
+        repository.refresh()
+        return sorted((r.name, r.version) for r in candidates)
+    journal = SaveJournal.begin(
+        store,
+        [JournalEntry(r.name, r.fname, False, r.sha256, r.size) for r in candidates if r.sha256],
+    )
+    named = {(r.name, r.version, r.fname) for r in candidates}
+    # On any failure nothing is deleted: either the commit did not land (the records are
+    # there) or it did and the journal lets gc delete the files later.
+    removed = _commit_removal(store, named, keep_last, keep_within)
+    restored = _put_back_pinned(store, removed)
+    gone = [r for r in removed if (r.name, r.version) not in restored]
+    # lazyscribe names files to the second, so two of its records may share one file:
+    # a file that a remaining record names is kept.
+    still_named = {(r.name, r.fname) for r in store.read().records}
+    for record in gone:
+        if (record.name, record.fname) in still_named:
+            continue
+        with contextlib.suppress(FileNotFoundError, ArchivistError, OSError):
+            store.delete_file(record.name, record.fname)
+    journal.close()
+    repository.refresh()
+    return sorted((r.name, r.version) for r in gone)
+
+
+def _commit_removal(
+    store: AbstractRepositoryStore,
+    named: set[tuple[str, int, str]],
+    keep_last: int | None,
+    keep_within: timedelta | None,
+) -> list[VersionRecord]:
+    """Remove the journaled candidates that are still removable, with compare-and-swap.
+
+    Each round re-reads the manifest and recomputes the removable set against it, so
+    versions another writer committed meanwhile are kept (and may keep older ones).
+    """
+    delay = 0.002
+    for _ in range(MAX_PRUNE_ATTEMPTS):
+        snapshot = store.read()
+        doomed = [
+            r
+            for r in removable(snapshot.records, _pins(store), keep_last, keep_within, utcnow())
+            if (r.name, r.version, r.fname) in named
+        ]
+        if not doomed:
+            return []  # another prune (or an earlier round whose answer was lost) did it
+        gone = {(r.name, r.version) for r in doomed}
+        kept = [r for r in snapshot.records if (r.name, r.version) not in gone]
+        try:
+            store.commit(kept, snapshot.token)
+        except StaleTokenError:
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.25)
+            continue
+        return doomed
+    raise ConflictError(
+        f"gave up pruning {store.location} after {MAX_PRUNE_ATTEMPTS} attempts: other writers "
+        "kept committing. Nothing was removed; try again."
+    )
+
+
+def _put_back_pinned(
+    store: AbstractRepositoryStore, removed: list[VersionRecord]
+) -> set[tuple[str, int]]:
+    """Put back removed versions that an alias or release came to name during the prune.
+
+    Returns the ``(name, version)`` pairs put back; their files must be kept.
+    """
+    if not removed:
+        return set()
+    delay = 0.002
+    for _ in range(MAX_PRUNE_ATTEMPTS):
+        pins = _pins(store)
+        back = [r for r in removed if (r.name, r.version) in pins]
+        if not back:
+            return set()
+        snapshot = store.read()
+        present = {(r.name, r.version) for r in snapshot.records}
+        missing = [r for r in back if (r.name, r.version) not in present]
+        if not missing:
+            return {(r.name, r.version) for r in back}
+        try:
+            store.commit([*snapshot.records, *missing], snapshot.token)
+        except StaleTokenError:
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.25)
+            continue
+        return {(r.name, r.version) for r in back}
+    raise ConflictError(
+        f"pruning {store.location}: could not put back versions that an alias or release "
+        f"came to name during the prune ({', '.join(f'{r.name} v{r.version}' for r in removed)})"
+        "; their files were kept. Try again."
+    )
