@@ -13,9 +13,8 @@ import inspect
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from importlib.metadata import EntryPoint, entry_points
 from types import MappingProxyType
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pluggy
 
@@ -28,6 +27,9 @@ from archivist.errors import (
 from archivist.handlers.base import Handler
 from archivist.plugin import NAME, hookimpl, spec
 from archivist.storage.base import Backend
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 __all__ = [
     "DISABLE_AUTOLOAD_ENV",
@@ -163,6 +165,8 @@ class _Plugins:
             if not self._pm.has_plugin(module_name):
                 self._pm.register(importlib.import_module(module_name), name=module_name)
         if not _truthy(os.environ.get(DISABLE_AUTOLOAD_ENV)):
+            from importlib.metadata import entry_points  # slow to import: only when needed
+
             for entry_point in entry_points(group=NAME):
                 self._load_entry_point(entry_point)
         self._check_pending()
