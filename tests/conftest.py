@@ -14,6 +14,9 @@ import pytest
 
 from archivist import Repository
 from archivist.errors import StorageError
+from archivist.testing.emulators import private_archivist_cache
+
+__all__ = ["private_archivist_cache"]
 
 
 @pytest.fixture

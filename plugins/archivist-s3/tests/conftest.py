@@ -11,9 +11,14 @@ from typing import Any
 import pytest
 from s3fs import S3FileSystem
 
-from archivist.testing.emulators import Emulator, s3_emulator, unique_bucket_name
+from archivist.testing.emulators import (
+    Emulator,
+    s3_emulator,
+    private_archivist_cache,
+    unique_bucket_name,
+)
 
-__all__ = ["s3_emulator"]
+__all__ = ["s3_emulator", "private_archivist_cache"]
 
 
 @pytest.fixture
