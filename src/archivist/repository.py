@@ -14,13 +14,14 @@ import os
 import random
 import re
 import secrets
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 from archivist._journal import (
     JournalEntry,
@@ -28,6 +29,7 @@ from archivist._journal import (
     collect_garbage,
     settle_replaced_journals,
 )
+from archivist._parallel import CancellableWriter, write_all
 from archivist._streams import stream_for
 from archivist._versions import parse_time, parse_version
 from archivist.errors import (
@@ -788,20 +790,25 @@ class Repository:
         journal.close()
 
     def _write_files(self, journal: SaveJournal) -> list[VersionRecord]:
-        written: list[VersionRecord] = []
         try:
-            for pending in self._pending:
-                written.append(self._write_one(pending, journal))
+            return write_all(
+                self._pending,
+                lambda pending, stop: self._write_one(pending, journal, stop),
+                self._remove_files,
+                self.store.write_concurrency,
+            )
         except BaseException:
-            self._remove_files(written)
             journal.close()
             raise
-        return written
 
-    def _write_one(self, pending: _Pending, journal: SaveJournal) -> VersionRecord:
+    def _write_one(
+        self, pending: _Pending, journal: SaveJournal, stop: threading.Event | None = None
+    ) -> VersionRecord:
         record, handler = pending.record, pending.handler
 
         def write(raw: IO[bytes]) -> None:
+            if stop is not None:  # a concurrent save: stop writing when it gives up
+                raw = cast("IO[bytes]", CancellableWriter(raw, stop))
             with stream_for(raw, handler.binary) as stream:
                 try:
                     handler.write(pending.value, stream, **pending.writer_kwargs)

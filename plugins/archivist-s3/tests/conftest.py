@@ -13,12 +13,12 @@ from s3fs import S3FileSystem
 
 from archivist.testing.emulators import (
     Emulator,
-    s3_emulator,
     private_archivist_cache,
+    s3_emulator,
     unique_bucket_name,
 )
 
-__all__ = ["s3_emulator", "private_archivist_cache"]
+__all__ = ["private_archivist_cache", "s3_emulator"]
 
 
 @pytest.fixture

@@ -59,6 +59,7 @@ class LocalBackend(Backend):
     """
 
     protocols: ClassVar[tuple[str, ...]] = ("file", "local")
+    write_concurrency: ClassVar[int] = 8
 
     def make_filesystem(self, **storage_options: Any) -> AbstractFileSystem:
         """Return an fsspec :class:`~fsspec.implementations.local.LocalFileSystem`."""

@@ -255,7 +255,7 @@ class S3Backend(ObjectStoreBackend):
     # -- conditional-write check ------------------------------------------------------------
 
     def _client_endpoint(self) -> str:
-        """The endpoint the S3 client really sends to (storage options, env or config)."""
+        """Return the endpoint the S3 client really sends to (options, environment, config)."""
         client = sync(self.fs.loop, self.fs.set_session)
         return str(client.meta.endpoint_url)
 
@@ -267,7 +267,9 @@ class S3Backend(ObjectStoreBackend):
     def known_to_enforce_conditions(self, path: str) -> bool:
         """Amazon S3 itself enforces both conditions (since 2024): no probe is needed."""
         host = urlsplit(self._client_endpoint()).hostname or ""
-        return type(self) is S3Backend and (host == "amazonaws.com" or host.endswith(".amazonaws.com"))
+        return type(self) is S3Backend and (
+            host == "amazonaws.com" or host.endswith(".amazonaws.com")
+        )
 
     def refuses_conditions(self, error: StorageError) -> bool:
         """Tell a store without conditional writes (400 or 501 to a conditional PUT)."""
