@@ -98,6 +98,24 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def entry_points(group: str) -> Sequence[EntryPoint]:
+    """Return the installed entry points of ``group`` (``importlib.metadata`` loads only now).
+
+    Parameters
+    ----------
+    group : str
+        The entry point group.
+
+    Returns
+    -------
+    Sequence[importlib.metadata.EntryPoint]
+        The entry points.
+    """
+    from importlib.metadata import entry_points as installed
+
+    return tuple(installed(group=group))
+
+
 def _distribution_of(entry_point: EntryPoint) -> str:
     dist = getattr(entry_point, "dist", None)
     return dist.name if dist is not None else "an unknown distribution"
@@ -165,8 +183,6 @@ class _Plugins:
             if not self._pm.has_plugin(module_name):
                 self._pm.register(importlib.import_module(module_name), name=module_name)
         if not _truthy(os.environ.get(DISABLE_AUTOLOAD_ENV)):
-            from importlib.metadata import entry_points  # slow to import: only when needed
-
             for entry_point in entry_points(group=NAME):
                 self._load_entry_point(entry_point)
         self._check_pending()
