@@ -240,7 +240,7 @@ def report(shape: str, n: int, figures: dict[str, dict[str, dict[str, float]]]) 
     ours, raw, theirs = figures["archivist"], figures["raw"], figures.get("lazyscribe")
     print(f"\n{shape} ({len(artifact_names(shape, n))} artifact(s)), N = {n:,} versions")
     header = f"{'operation':<16}{'archivist':>12}{'raw':>12}{'x raw':>8}"
-    header += f"{'lazyscribe':>13}{'lzs/arch':>10}{'peak MB':>9}"
+    header += f"{'lazyscribe':>13}{'lzs/arch':>10}  peak MB (archivist/raw/lazyscribe)"
     print(header)
     for op in OPS:
         if op not in ours:
@@ -248,10 +248,11 @@ def report(shape: str, n: int, figures: dict[str, dict[str, dict[str, float]]]) 
         a, r = ours[op]["seconds"], raw[op]["seconds"]
         lz = theirs[op]["seconds"] if theirs else None
         ratio = f"{lz / a:.1f}x" if lz else "-"
-        peak = ours[op].get("peak_mb")
+        peaks = [f.get(op, {}).get("peak_mb") for f in (ours, raw, theirs or {})]
+        memory = "/".join("-" if p is None else f"{p:.0f}" for p in peaks)
         print(
-            f"{op:<16}{fmt(a):>12}{fmt(r):>12}{a / r:>7.1f}x{fmt(lz):>13}{ratio:>10}"
-            + (f"{peak:>9.1f}" if peak is not None else f"{'':>9}")
+            f"{op:<16}{fmt(a):>12}{fmt(r):>12}{a / r:>7.1f}x{fmt(lz):>13}{ratio:>10}  "
+            + (memory if peaks[0] is not None else "")
         )
 
 
