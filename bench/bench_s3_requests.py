@@ -10,8 +10,11 @@ retries would show too. The expected counts are the protocol's minimum:
   mode ``w`` also lists the journals it forgets);
 * a file larger than the part size: a multipart upload (create, parts, complete) instead of
   its one PUT;
-* once per process and bucket, before the first write: the conditional-write probe
-  (3 PUTs and a DELETE of a probe key).
+* once per bucket and machine (remembered for a week in the user's cache folder, here a
+  temporary one), before the first write: the conditional-write probe (3 PUTs and a DELETE
+  of a probe key). A fresh process that saves to a bucket probed before sends none;
+* a save of many files uploads them concurrently: the same requests, in a fraction of the
+  time (the time of the same save with one upload after another is printed beside it).
 
 Run it with ``python3 dev.py -s bench -- bench_s3_requests`` or directly with a Python that
 has archivist-s3 and ``moto[s3] flask flask-cors`` installed:
@@ -20,18 +23,25 @@ has archivist-s3 and ``moto[s3] flask flask-cors`` installed:
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
+import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+# passed probes are remembered here, not in the user's cache folder (children inherit it)
+os.environ.setdefault("ARCHIVIST_CACHE_DIR", tempfile.mkdtemp(prefix="archivist-bench-"))
 
 from fsspec.asyn import sync
 from s3fs import S3FileSystem
 
 from archivist import Repository
+from archivist.storage.base import ObjectStoreBackend
 from archivist.testing.emulators import start_moto
 
 REQUESTS: list[str] = []
@@ -43,17 +53,41 @@ def record(request: Any, **_: Any) -> None:
     REQUESTS.append(f"{request.method} /{url.split('/', 2)[-1]}")
 
 
-def measure(label: str, expected: int, action: Callable[[], object]) -> bool:
+def measure(label: str, expected: int, action: Callable[[], object], show: int = 0) -> bool:
     """Run ``action``, print the requests it made, and tell whether it met ``expected``."""
     REQUESTS.clear()
     action()
     made = list(REQUESTS)
     verdict = "ok" if len(made) <= expected else "TOO MANY"
-    print(f"{label:<46} {len(made):>3} (minimum {expected:>2})  {verdict}")
-    for request in made:
+    print(f"{label:<46} {len(made):>4} (minimum {expected:>4})  {verdict}")
+    shown = (
+        made if not show or len(made) <= show else [*made[:show], f"... {len(made) - show} more"]
+    )
+    for request in shown:
         short = request if len(request) < 90 else request[:87] + "..."
         print(f"      {short}")
     return len(made) <= expected
+
+
+def fresh_process_save(url: str, options: dict[str, Any]) -> None:
+    """In a child process: open mode 'a', log one version, save; print the requests sent."""
+    fs = S3FileSystem(**options)
+    sync(fs.loop, fs.set_session)
+    fs.s3.meta.events.register("before-send.s3", record)
+    repository = Repository(url, mode="a", **options)
+    repository.log_artifact(name="features", value=[9], handler="json")
+    repository.save()
+    print(json.dumps(REQUESTS))
+
+
+def in_fresh_process(url: str, options: dict[str, Any]) -> None:
+    out = subprocess.run(
+        [sys.executable, __file__, "--fresh-process-save", url, json.dumps(options)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    REQUESTS.extend(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def main() -> int:
@@ -120,10 +154,53 @@ def main() -> int:
             opened["a"].refresh()
 
         ok &= measure("refresh (manifest unchanged)", 1, refresh_unchanged)
+
+        # A CLI call or a CI job: a new process, whose probe of this bucket is remembered.
+        ok &= measure(
+            "fresh process: open 'a' + save 1 (no probe)",
+            1 + 1 + 2 + 2,
+            lambda: in_fresh_process(url, options),
+        )
+
+        seconds: dict[int, float] = {}
+
+        def save_many(workers: int) -> Callable[[], None]:
+            def save() -> None:
+                repository = Repository(url, mode="a", **options)
+                for i in range(1000):
+                    repository.log_artifact(name=f"m{i:04d}", value=[i], handler="json")
+                previous = ObjectStoreBackend.write_concurrency
+                ObjectStoreBackend.write_concurrency = workers  # type: ignore[misc]
+                start = time.perf_counter()
+                try:
+                    repository.save()
+                finally:
+                    ObjectStoreBackend.write_concurrency = previous  # type: ignore[misc]
+                seconds[workers] = time.perf_counter() - start
+
+            return save
+
+        REQUESTS.clear()
+        save_many(1)()  # one upload after another, for the time only
+        ok &= measure(
+            "open 'a' + save 1,000 new versions (concurrent)",
+            1 + 1000 + 2 + 2,
+            save_many(ObjectStoreBackend.write_concurrency),
+            show=6,
+        )
+        concurrent = seconds[ObjectStoreBackend.write_concurrency]
+        print(
+            f"      1,000-file save: {concurrent:.2f} s with "
+            f"{ObjectStoreBackend.write_concurrency} concurrent uploads, {seconds[1]:.2f} s one "
+            f"after another ({seconds[1] / concurrent:.1f}x)"
+        )
         fs.s3.meta.events.unregister("before-send.s3", record)
     print("\nall at the minimum" if ok else "\nsome operations made extra requests")
     return 0 if ok else 1
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--fresh-process-save":
+        fresh_process_save(sys.argv[2], json.loads(sys.argv[3]))
+        sys.exit(0)
     sys.exit(main())

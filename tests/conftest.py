@@ -15,9 +15,9 @@ import pytest
 
 from archivist import Repository
 from archivist.errors import StorageError
-from archivist.testing.lifecycle import isolated_artifact_cache  # never the user's cache
+from archivist.testing.emulators import private_archivist_cache
 
-__all__ = ["isolated_artifact_cache"]
+__all__ = ["private_archivist_cache"]
 
 
 @pytest.fixture

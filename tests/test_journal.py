@@ -316,7 +316,11 @@ def test_gc_collects_what_a_write_killed_midway_left(
     assert partial.exists()
     user_tmp = repo_path.parent / "a" / ".other.json.0123456789abcdef.tmp"
     user_tmp.write_text("not named by any journal")
-    assert Repository(repo_path, mode="a").gc(older_than=timedelta(0)) == [str(partial)]
+    removed = Repository(repo_path, mode="a").gc(older_than=timedelta(0))
+    # the save's other write may have started too (files are written concurrently): its
+    # partial file is journaled as well, and collected with it
+    assert str(partial) in removed and len(removed) <= 2
+    assert all(p.endswith(".0123456789abcdef.tmp") for p in removed)
     assert not partial.exists() and user_tmp.exists()
     assert journals(repo_path) == []
 

@@ -6,7 +6,8 @@ submodule (``archivist.errors``, ``archivist.testing``).
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from archivist import errors, release
 from archivist._aliases import AliasMove
@@ -42,7 +43,6 @@ from archivist.errors import (
     UntrustedArtifactError,
     VersionNotFoundError,
 )
-from archivist.experiment import Experiment, ReadOnlyExperiment
 from archivist.handlers.base import Handler
 from archivist.manifest import VersionRecord
 from archivist.plugin import NAME, hookimpl
@@ -56,7 +56,6 @@ from archivist.plugin.manager import (
     register,
     unregister,
 )
-from archivist.project import Project
 from archivist.release import Release
 from archivist.repository import Repository, VerificationReport
 from archivist.storage.base import Backend
@@ -67,12 +66,46 @@ from archivist.stores import (
     ManifestStore,
     ReleaseStore,
 )
-from archivist.test import ReadOnlyTest, Test
 
-try:
-    __version__ = version("archivist")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+if TYPE_CHECKING:
+    from archivist.experiment import Experiment, ReadOnlyExperiment
+    from archivist.project import Project
+    from archivist.test import ReadOnlyTest, Test
+
+    __version__: str
+
+#: Names loaded on first use, not on ``import archivist`` (the experiment tracking modules,
+#: and the version, which needs ``importlib.metadata``): attribute -> module.
+_LAZY = {
+    "Experiment": "archivist.experiment",
+    "ReadOnlyExperiment": "archivist.experiment",
+    "Project": "archivist.project",
+    "Test": "archivist.test",
+    "ReadOnlyTest": "archivist.test",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load :data:`_LAZY` names and ``__version__`` on first access."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("archivist")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            found = "0.0.0"
+        globals()["__version__"] = found
+        return found
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'archivist' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | {"__version__"})
 
 
 def check_pending() -> None:

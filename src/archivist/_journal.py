@@ -24,6 +24,7 @@ import contextlib
 import json
 import logging
 import secrets
+import threading
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -140,6 +141,7 @@ class SaveJournal:
         self.id = new_journal_id()
         self.entries = list(entries)
         self._objects: list[str] = []
+        self._lock = threading.Lock()  # the files of a save are written on several threads
 
     @classmethod
     def begin(cls, store: AbstractRepositoryStore, entries: Sequence[JournalEntry]) -> SaveJournal:
@@ -162,14 +164,22 @@ class SaveJournal:
             journal._write(journal.id, entries)
         return journal
 
-    def _write(self, object_id: str, entries: Sequence[JournalEntry]) -> None:
-        self._objects.append(object_id)  # before the write: close() tries it either way
+    def _write(self, object_id: str | None, entries: Sequence[JournalEntry]) -> None:
+        """Write one journal object (``None``: the next ``ID-N``), named before it is written."""
+        with self._lock:
+            if object_id is None:
+                object_id = f"{self.id}-{len(self._objects)}"
+            self._objects.append(object_id)  # before the write: close() tries it either way
         self.store.write_journal(object_id, _serialize(entries))
 
     def add(self, entry: JournalEntry) -> None:
-        """Name one more file before writing it (a fresh name after a collision)."""
-        self._write(f"{self.id}-{len(self._objects)}", [entry])
-        self.entries.append(entry)
+        """Name one more file before writing it (a fresh name after a collision).
+
+        Thread-safe: concurrent writes of one save may each add a name.
+        """
+        self._write(None, [entry])
+        with self._lock:
+            self.entries.append(entry)
 
     def record_written(self, records: Sequence[VersionRecord]) -> None:
         """Record the digests of the written files, when a name was given by the user.
@@ -180,7 +190,7 @@ class SaveJournal:
         if not self._objects or all(entry.auto for entry in self.entries):
             return
         self._write(
-            f"{self.id}-{len(self._objects)}",
+            None,
             [JournalEntry(r.name, r.fname, False, r.sha256, r.size) for r in records],
         )
 

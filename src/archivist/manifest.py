@@ -419,9 +419,10 @@ class ManifestIndex:
                 f"{format_time(at)} predates the first version of {name!r} (version "
                 f"{entry.by_time[0].version}, created {format_time(entry.by_time[0].created_at)})"
             )
-        for record in reversed(entry.by_time[:end]):
-            if not record.is_expired(at):
-                return record
+        by_time = entry.by_time
+        for position in range(end - 1, -1, -1):  # no slice: O(log n) when the newest is live
+            if not by_time[position].is_expired(at):
+                return by_time[position]
         raise VersionNotFoundError(
             f"every version of {name!r} created by {format_time(at)} had expired by then"
         )

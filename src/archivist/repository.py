@@ -16,13 +16,14 @@ import os
 import random
 import re
 import secrets
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 from archivist import _aliases, _retention
 from archivist._adopt import adopt as _adopt
@@ -34,6 +35,7 @@ from archivist._journal import (
     settle_replaced_journals,
 )
 from archivist._options import merge_storage_options
+from archivist._parallel import CancellableWriter, write_all
 from archivist._progress import close_callback, make_callback, metered
 from archivist._repository_compat import (
     RepositoryState,
@@ -1169,22 +1171,29 @@ class Repository:
         journal.close()
 
     def _write_files(self, journal: SaveJournal, callback: Any = None) -> list[VersionRecord]:
-        written: list[VersionRecord] = []
         try:
-            for pending in self._pending:
-                written.append(self._write_one(pending, journal, callback))
+            return write_all(
+                self._pending,
+                lambda pending, stop: self._write_one(pending, journal, callback, stop),
+                self._remove_files,
+                self.store.write_concurrency,
+            )
         except BaseException:
-            self._remove_files(written)
             journal.close()
             raise
-        return written
 
     def _write_one(
-        self, pending: _Pending, journal: SaveJournal, callback: Any = None
+        self,
+        pending: _Pending,
+        journal: SaveJournal,
+        callback: Any = None,
+        stop: threading.Event | None = None,
     ) -> VersionRecord:
         record, handler = pending.record, pending.handler
 
         def write(raw: IO[bytes]) -> None:
+            if stop is not None:  # a concurrent save: stop writing when it gives up
+                raw = cast("IO[bytes]", CancellableWriter(raw, stop))
             with stream_for(metered(raw, callback), handler.binary) as stream:
                 try:
                     handler.write(pending.value, stream, **pending.writer_kwargs)

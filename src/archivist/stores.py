@@ -171,9 +171,13 @@ class AbstractRepositoryStore(ABC):
     ----------
     location : str
         The manifest's URL or absolute path, for messages and hooks.
+    write_concurrency : int
+        How many :meth:`write_file` calls of one save may run at once, on threads. The
+        default, 1, writes one file after another; a thread-safe store raises it.
     """
 
     location: str
+    write_concurrency: int = 1
 
     @abstractmethod
     def read(self) -> ManifestSnapshot:
@@ -516,6 +520,11 @@ class ManifestStore(AbstractRepositoryStore):
 
     def __repr__(self) -> str:
         return f"ManifestStore({self.location!r})"
+
+    @property
+    def write_concurrency(self) -> int:  # type: ignore[override]
+        """As many concurrent writes as the backend allows (its ``write_concurrency``)."""
+        return self.backend.write_concurrency
 
     def read(self) -> ManifestSnapshot:
         """Read the manifest and its token (empty when absent)."""

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,16 +63,41 @@ def test_open_new_never_overwrites_and_leaves_nothing_on_failure(tmp_path: Path)
     assert sorted(os.listdir(tmp_path / "new")) == ["f.bin"]
 
 
-@pytest.mark.parametrize("count", [2, local.SYNC_EACH_LIMIT + 1])
-def test_sync_flushes_small_and_large_batches(tmp_path: Path, count: int) -> None:
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names fds by /proc/self/fd")
+@pytest.mark.parametrize("count", [1, 2, 40])
+def test_sync_fsyncs_exactly_the_new_files_and_folders_in_parallel(
+    tmp_path: Path, count: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     backend = LocalBackend()
     paths = []
     for i in range(count):
-        path = str(tmp_path / f"f{i}")
+        path = str(tmp_path / f"d{i % 3}" / f"f{i}")
         backend.write_if_absent(path, b"x")
         paths.append(path)
-    backend.sync(paths)  # fsync each, or one os.sync(): both must simply succeed
+    synced: list[str] = []
+    active, most = [0], [0]
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        active[0] += 1
+        most[0] = max(most[0], active[0])
+        time.sleep(0.01)  # long enough for the other threads to overlap
+        real_fsync(fd)
+        active[0] -= 1
+
+    def machine_wide() -> None:
+        raise AssertionError("os.sync() flushes every user's writes")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "sync", machine_wide, raising=False)
+    backend.sync(paths)
+    folders = {os.path.dirname(p) for p in paths}
+    assert sorted(synced) == sorted([*paths, *folders])  # each once, nothing else
+    assert most[0] > 1 or count == 1
+    synced.clear()
     backend.sync([])
+    assert synced == []
 
 
 def test_commit_gives_up_after_bounded_retries(

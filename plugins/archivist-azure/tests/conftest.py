@@ -7,10 +7,14 @@ from typing import Any
 import pytest
 from adlfs import AzureBlobFileSystem
 
-from archivist.testing.emulators import Emulator, azure_emulator, unique_bucket_name
-from archivist.testing.lifecycle import isolated_artifact_cache
+from archivist.testing.emulators import (
+    Emulator,
+    azure_emulator,
+    private_archivist_cache,
+    unique_bucket_name,
+)
 
-__all__ = ["azure_emulator", "isolated_artifact_cache"]
+__all__ = ["azure_emulator", "private_archivist_cache"]
 
 
 @pytest.fixture

@@ -64,3 +64,14 @@ def test_a_missing_container_is_a_clear_storage_error(azure_options: dict[str, A
         repository.save()
     with pytest.raises(StorageError, match="does not exist"):
         Repository(url, mode="a", **azure_options)
+
+
+def test_only_azure_itself_is_known_to_enforce_conditions(
+    azure_container: str, azure_options: dict[str, Any]
+) -> None:
+    path = f"{azure_container}/team/repository.json"
+    assert not AzureBlobBackend(**azure_options).known_to_enforce_conditions(path)  # Azurite
+    azure = AzureBlobBackend(account_name="example", anon=True, skip_instance_cache=True)
+    assert azure.known_to_enforce_conditions(path)
+    subclass = type("MyAzureBlobBackend", (AzureBlobBackend,), {})
+    assert not subclass(account_name="example", anon=True).known_to_enforce_conditions(path)

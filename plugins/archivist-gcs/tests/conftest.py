@@ -12,10 +12,14 @@ from typing import Any
 import pytest
 from gcsfs.core import GCSFileSystem
 
-from archivist.testing.emulators import Emulator, gcs_emulator, unique_bucket_name
-from archivist.testing.lifecycle import isolated_artifact_cache
+from archivist.testing.emulators import (
+    Emulator,
+    gcs_emulator,
+    private_archivist_cache,
+    unique_bucket_name,
+)
 
-__all__ = ["gcs_emulator", "isolated_artifact_cache"]
+__all__ = ["gcs_emulator", "private_archivist_cache"]
 
 
 @pytest.fixture

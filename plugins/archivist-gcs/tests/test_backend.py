@@ -84,3 +84,15 @@ def test_a_missing_bucket_is_a_clear_storage_error(gcs_options: dict[str, Any]) 
     repository.log_artifact(name="features", value=[1], handler="json")
     with pytest.raises(StorageError, match="no-such-bucket-here' does not exist"):
         repository.save()
+
+
+def test_only_google_itself_is_known_to_enforce_preconditions(
+    gcs_bucket: str, gcs_options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = f"{gcs_bucket}/team/repository.json"
+    assert not GCSBackend(**gcs_options).known_to_enforce_conditions(path)  # the emulator
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    google = GCSBackend(token="anon", skip_instance_cache=True)
+    assert google.known_to_enforce_conditions(path)
+    subclass = type("MyGCSBackend", (GCSBackend,), {})(token="anon", skip_instance_cache=True)
+    assert not subclass.known_to_enforce_conditions(path)

@@ -11,10 +11,14 @@ from typing import Any
 import pytest
 from s3fs import S3FileSystem
 
-from archivist.testing.emulators import Emulator, s3_emulator, unique_bucket_name
-from archivist.testing.lifecycle import isolated_artifact_cache
+from archivist.testing.emulators import (
+    Emulator,
+    private_archivist_cache,
+    s3_emulator,
+    unique_bucket_name,
+)
 
-__all__ = ["isolated_artifact_cache", "s3_emulator"]
+__all__ = ["private_archivist_cache", "s3_emulator"]
 
 
 @pytest.fixture

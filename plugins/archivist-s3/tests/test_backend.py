@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 from archivist_s3 import S3Backend
+from fsspec.asyn import sync
+from s3fs import S3FileSystem
 
 from archivist import InvalidArgumentError, Repository, StaleTokenError, StorageError, get_backend
+from archivist.storage import base as storage_base
 from archivist.testing.backends import (
     BackendTarget,
     ObjectStoreConformanceTests,
@@ -121,3 +124,47 @@ def test_storage_options_as_one_mapping_reach_s3(
     assert Repository(url, mode="r", storage_options=s3_options).load_artifact("features") == [1]
     with pytest.raises(InvalidArgumentError, match="did you mean 'mode'"):
         Repository(url, mdoe="r", storage_options=s3_options)  # type: ignore[call-arg]
+
+
+def test_only_amazon_itself_is_known_to_enforce_conditions(
+    s3_bucket: str, s3_options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    path = f"{s3_bucket}/team/repository.json"
+    assert S3Backend(skip_instance_cache=True).known_to_enforce_conditions(path)
+    assert not S3Backend(**s3_options).known_to_enforce_conditions(path)  # the emulator
+    assert not IgnoringS3Backend(skip_instance_cache=True).known_to_enforce_conditions(path)
+    endpoint = S3Backend(**s3_options).conditional_write_scope(path)[0]  # type: ignore[index]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    redirected = S3Backend(skip_instance_cache=True)
+    assert not redirected.known_to_enforce_conditions(path)
+    assert redirected.conditional_write_scope(path) == (endpoint, s3_bucket)
+
+
+def test_a_fresh_process_saves_with_the_minimum_requests(
+    s3_bucket: str, s3_options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Open (manifest GET) + save: journal PUT, file PUT, manifest GET, PUT, journal DELETE."""
+    url = f"s3://{s3_bucket}/team/repository.json"
+    first = Repository(url, mode="w", **s3_options)
+    first.log_artifact(name="features", value=[1], handler="json")
+    first.save()  # probes the bucket, and remembers it passed
+    monkeypatch.setattr(storage_base, "_PROBED", set())  # a new process has probed nothing
+    fs = S3FileSystem(**s3_options)  # the instance the backends share (fsspec's cache)
+    client = sync(fs.loop, fs.set_session)
+    sent: list[str] = []
+
+    def record(request: Any, **_: Any) -> None:
+        sent.append(f"{request.method} {str(request.url).rsplit('/', 1)[-1].split('?')[0]}")
+
+    client.meta.events.register("before-send.s3", record)
+    try:
+        repository = Repository(url, mode="a", **s3_options)
+        repository.log_artifact(name="features", value=[2], handler="json")
+        repository.save()
+    finally:
+        client.meta.events.unregister("before-send.s3", record)
+    methods = [request.split()[0] for request in sent]
+    assert methods == ["GET", "PUT", "PUT", "GET", "PUT", "DELETE"], sent
+    assert not any(".archivist-probe" in request for request in sent)

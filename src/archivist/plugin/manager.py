@@ -13,9 +13,8 @@ import inspect
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from importlib.metadata import EntryPoint, entry_points
 from types import MappingProxyType
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pluggy
 
@@ -28,6 +27,9 @@ from archivist.errors import (
 from archivist.handlers.base import Handler
 from archivist.plugin import NAME, hookimpl, spec
 from archivist.storage.base import Backend
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 __all__ = [
     "DISABLE_AUTOLOAD_ENV",
@@ -99,6 +101,24 @@ class _BackendClassPlugin:
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def entry_points(group: str) -> Sequence[EntryPoint]:
+    """Return the installed entry points of ``group`` (``importlib.metadata`` loads only now).
+
+    Parameters
+    ----------
+    group : str
+        The entry point group.
+
+    Returns
+    -------
+    Sequence[importlib.metadata.EntryPoint]
+        The entry points.
+    """
+    from importlib.metadata import entry_points as installed
+
+    return tuple(installed(group=group))
 
 
 def _distribution_of(entry_point: EntryPoint) -> str:

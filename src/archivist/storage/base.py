@@ -31,6 +31,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 import fsspec
 
 from archivist.errors import IntegrityError, StaleTokenError, StorageError
+from archivist.storage import _probes
 
 if TYPE_CHECKING:
     from fsspec.spec import AbstractFileSystem
@@ -77,6 +78,10 @@ class Backend(ABC):
     protocols : tuple[str, ...]
         URL protocols this backend serves (for example ``("s3", "s3a")``). The first one is
         the canonical name.
+    write_concurrency : int
+        How many new files one save may write at once through :meth:`open_new`, each on
+        its own thread. The default, 1, suits a backend not known to be thread-safe; the
+        built-in backends raise it (object stores: 16, where it saves round trips).
     fs : fsspec.AbstractFileSystem
         The filesystem files are read and written through.
     max_path_bytes : int or None
@@ -84,6 +89,7 @@ class Backend(ABC):
     """
 
     protocols: ClassVar[tuple[str, ...]]
+    write_concurrency: ClassVar[int] = 1
 
     #: The longest path (in UTF-8 bytes) of a new file this backend can create, or ``None``
     #: for no limit known; a repository refuses longer ones before writing anything.
@@ -93,6 +99,9 @@ class Backend(ABC):
         #: Set by the ``single_writer=True`` storage option: the user vouches that one
         #: process at a time writes, so a store without conditional writes may be used.
         self.single_writer = bool(storage_options.pop("single_writer", False))
+        #: Set by the ``reprobe=True`` storage option: probe conditional writes once in this
+        #: process even where a past probe or the service's reputation vouches for them.
+        self.reprobe = bool(storage_options.pop("reprobe", False))
         self.storage_options: dict[str, Any] = dict(storage_options)
         self.fs: AbstractFileSystem = self.make_filesystem(**storage_options)
 
@@ -248,11 +257,14 @@ class Backend(ABC):
     # -- conditional writes -----------------------------------------------------------------
 
     def check_conditional_writes(self, path: str) -> None:
-        """Check, once per process and :meth:`conditional_write_scope`, that writes are safe.
+        """Check, once per :meth:`conditional_write_scope`, that writes are safe.
 
-        Backends call it before their first write. It runs
-        :meth:`probe_conditional_writes` unless :attr:`single_writer` is set, and remembers
-        a scope that passed, so the probe costs a few requests once per store.
+        Backends call it before their first write. Unless :attr:`single_writer` is set, it
+        runs :meth:`probe_conditional_writes` once per process and scope, and remembers a
+        scope that passed in the user's cache folder (see :mod:`archivist.storage._probes`),
+        so a later process skips the probe for a week. A store that
+        :meth:`known_to_enforce_conditions` is not probed at all. The ``reprobe=True``
+        storage option ignores both and probes (once per process).
 
         Parameters
         ----------
@@ -266,13 +278,40 @@ class Backend(ABC):
         """
         if self.single_writer:
             return
-        key = (type(self), self.conditional_write_scope(path))
+        scope = self.conditional_write_scope(path)
+        key = (type(self), scope)
         if key in _PROBED:
             return
         with _PROBE_LOCK:
-            if key not in _PROBED:
-                self.probe_conditional_writes(path)
+            if key in _PROBED:
+                return
+            if not self.reprobe and (
+                self.known_to_enforce_conditions(path) or _probes.remembered(type(self), scope)
+            ):
                 _PROBED.add(key)
+                return
+            self.probe_conditional_writes(path)
+            _PROBED.add(key)
+            _probes.remember(type(self), scope)
+
+    def known_to_enforce_conditions(self, path: str) -> bool:
+        """Tell whether the store is a service known to enforce conditional writes.
+
+        Such a store is not probed (unless ``reprobe=True``). Only a backend's own class
+        talking to the provider's real endpoint should answer ``True``: emulators, other
+        endpoints and subclasses (which may send requests differently) are probed.
+
+        Parameters
+        ----------
+        path : str
+            A path about to be written.
+
+        Returns
+        -------
+        bool
+            ``False`` by default.
+        """
+        return False
 
     def conditional_write_scope(self, path: str) -> Hashable:
         """Name what one probe vouches for (for example an endpoint and a bucket).
@@ -676,6 +715,7 @@ class ObjectStoreBackend(Backend):
     """
 
     conditions: ClassVar[str] = "conditional writes"
+    write_concurrency: ClassVar[int] = 16
 
     @property
     def endpoint(self) -> str:

@@ -45,6 +45,7 @@ import pytest
 from archivist import _verified
 from archivist.errors import IntegrityError, StaleTokenError, StorageError, UntrustedArtifactError
 from archivist.repository import Repository
+from archivist.storage import _probes, base
 from archivist.storage.base import Backend, ObjectStoreBackend
 from archivist.stores import open_backend
 
@@ -758,6 +759,24 @@ class ObjectStoreConformanceTests(BackendConformanceTests):
         assert issubclass(backend_class, ObjectStoreBackend)
         return backend_class
 
+    @pytest.fixture(autouse=True)
+    def private_probe_memory(
+        self, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Remember passed probes in a folder of this test, not in the user's cache folder."""
+        folder = tmp_path_factory.mktemp("archivist-cache")
+        monkeypatch.setenv(_probes.CACHE_DIR_ENV, str(folder))
+
+    @staticmethod
+    def _counting(
+        store_class: type[ObjectStoreBackend], sent: list[str | None]
+    ) -> type[ObjectStoreBackend]:
+        def put_if(self: ObjectStoreBackend, path: str, data: bytes, token: str | None) -> str:
+            sent.append(token)
+            return store_class.put_if(self, path, data, token)
+
+        return type(f"Counting{store_class.__name__}", (store_class,), {"put_if": put_if})
+
     @staticmethod
     def _ignoring(store_class: type[ObjectStoreBackend]) -> type[ObjectStoreBackend]:
         def put_if(self: ObjectStoreBackend, path: str, data: bytes, token: str | None) -> str:
@@ -820,12 +839,7 @@ class ObjectStoreConformanceTests(BackendConformanceTests):
         """The first write probes (three conditional uploads, logged); later ones, no more."""
         backend, base = opened
         sent: list[str | None] = []
-
-        def put_if(self: ObjectStoreBackend, path: str, data: bytes, token: str | None) -> str:
-            sent.append(token)
-            return store_class.put_if(self, path, data, token)
-
-        counting = type(f"Counting{store_class.__name__}", (store_class,), {"put_if": put_if})
+        counting = self._counting(store_class, sent)
         first = counting(**backend_target.storage_options)
         second = counting(**backend_target.storage_options)
         with caplog.at_level(logging.INFO, logger="archivist"):
@@ -837,3 +851,40 @@ class ObjectStoreConformanceTests(BackendConformanceTests):
         with contextlib.suppress(StaleTokenError):
             second.replace_if_unchanged(backend.join(base, "two"), b"3", None)
         assert sent == [None]
+
+    def test_a_passed_probe_is_remembered_across_processes(
+        self,
+        backend_target: BackendTarget,
+        opened: tuple[Backend, str],
+        store_class: type[ObjectStoreBackend],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """A later process skips the probe; ``reprobe=True`` or a corrupt record forces it."""
+        backend, base_path = opened
+        options = backend_target.storage_options
+        sent: list[str | None] = []
+        counting = self._counting(store_class, sent)
+        probe = [True, True, False]  # what the probe sends: absent, absent again, stale
+
+        def fresh_process_writes(name: str, **extra: Any) -> list[bool]:
+            monkeypatch.setattr(base, "_PROBED", set())  # what this process probed: nothing
+            sent.clear()
+            counting(**extra, **options).replace_if_unchanged(
+                backend.join(base_path, name), b"1", None
+            )
+            return [token is None for token in sent]
+
+        assert fresh_process_writes("one") == [*probe, True]
+        assert fresh_process_writes("two") == [True]  # remembered: no probe
+        assert fresh_process_writes("three", reprobe=True) == [*probe, True]
+        with open(_probes.cache_file(), "wb") as stream:
+            stream.write(b"{not json")
+        assert fresh_process_writes("four") == [*probe, True]  # corrupt: probed again
+        assert fresh_process_writes("five") == [True]
+        ignoring = self._ignoring(store_class)(**options)
+        monkeypatch.setattr(base, "_PROBED", set())
+        with pytest.raises(StorageError, match="single_writer=True"):  # refusals never remembered
+            ignoring.replace_if_unchanged(backend.join(base_path, "six"), b"6", None)
+        with pytest.raises(StorageError, match="single_writer=True"):
+            ignoring.replace_if_unchanged(backend.join(base_path, "six"), b"6", None)
+        assert not ignoring.known_to_enforce_conditions(backend.join(base_path, "six"))

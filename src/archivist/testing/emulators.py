@@ -54,6 +54,7 @@ __all__ = [
     "EmulatorMissingError",
     "azure_emulator",
     "gcs_emulator",
+    "private_archivist_cache",
     "s3_emulator",
     "start_azurite",
     "start_fake_gcs",
@@ -333,3 +334,18 @@ def gcs_emulator() -> Iterator[Emulator]:
 def azure_emulator() -> Iterator[Emulator]:
     """Azurite's blob service for the test session (see :func:`start_azurite`)."""
     yield from _session_emulator(start_azurite)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_archivist_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keep what archivist remembers between processes (passed probes) in a session folder.
+
+    Import it into a ``conftest.py`` next to the emulator fixtures: the user's cache folder
+    is then never read or written by the tests, whose emulators come and go.
+    """
+    from archivist.storage._probes import CACHE_DIR_ENV
+
+    folder = tmp_path_factory.mktemp("archivist-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_DIR_ENV, str(folder))
+        yield folder

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import itertools
-import os
 import posixpath
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -41,26 +40,7 @@ from archivist.repository import Repository
 from archivist.stores import ManifestStore, ReleaseStore
 from archivist.testing.backends import _context, _save_versions
 
-__all__ = ["LifecycleOnBackendTests", "isolated_artifact_cache"]
-
-
-@pytest.fixture(autouse=True, scope="session")
-def isolated_artifact_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Point ``ARCHIVIST_CACHE_DIR`` at a temporary folder for the session.
-
-    Remote repositories read through the user's cache by default; import this fixture into
-    a ``conftest.py`` so that tests never fill (or read from) the real one.
-    """
-    folder = tmp_path_factory.mktemp("artifact-cache")
-    previous = os.environ.get("ARCHIVIST_CACHE_DIR")
-    os.environ["ARCHIVIST_CACHE_DIR"] = str(folder)
-    try:
-        yield folder
-    finally:
-        if previous is None:
-            os.environ.pop("ARCHIVIST_CACHE_DIR", None)
-        else:
-            os.environ["ARCHIVIST_CACHE_DIR"] = previous
+__all__ = ["LifecycleOnBackendTests"]
 
 
 def _move_aliases(url: str, options: Mapping[str, Any], worker: int, moves: int) -> int:

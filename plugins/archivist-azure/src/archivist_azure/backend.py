@@ -234,6 +234,11 @@ class AzureBlobBackend(ObjectStoreBackend):
         """Probe once per account endpoint and container."""
         return (self.endpoint, self._split(path)[0])
 
+    def known_to_enforce_conditions(self, path: str) -> bool:
+        """Azure Blob Storage itself enforces ETag conditions: no probe is needed."""
+        host = str(getattr(self.fs.service_client, "primary_hostname", "") or "")
+        return type(self) is AzureBlobBackend and host.endswith(".blob.core.windows.net")
+
 
 def _condition(token: str | None) -> dict[str, Any]:
     """Upload options: create only if absent (``None``), or replace only at ETag ``token``."""

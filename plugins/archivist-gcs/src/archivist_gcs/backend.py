@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Callable, Hashable, Iterator
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fsspec.asyn import sync
 
@@ -43,6 +43,10 @@ _QUANTUM = 256 << 10  # resumable-upload chunks must be multiples of 256 KiB
 
 class _ConditionFailed(Exception):
     """A precondition failed (HTTP 412)."""
+
+
+#: The hosts of Google's own Cloud Storage JSON API.
+_GOOGLE_HOSTS = frozenset({"storage.googleapis.com", "storage.mtls.googleapis.com"})
 
 
 class GCSBackend(ObjectStoreBackend):
@@ -241,7 +245,12 @@ class GCSBackend(ObjectStoreBackend):
 
     def conditional_write_scope(self, path: str) -> Hashable:
         """Probe once per endpoint and bucket."""
-        return (self.endpoint, self._split(path)[0])
+        return (str(self.fs._location), self._split(path)[0])
+
+    def known_to_enforce_conditions(self, path: str) -> bool:
+        """Google Cloud Storage itself enforces generation preconditions: no probe is needed."""
+        host = urlsplit(str(self.fs._location)).hostname or ""
+        return type(self) is GCSBackend and host in _GOOGLE_HOSTS
 
     def stale_token(self, token: str | None) -> str:
         """Return a generation the probe object does not have (the next one)."""

@@ -10,9 +10,10 @@ Every write is a conditional request, so concurrent writers need no lock:
 Reads go straight to the store (no fsspec listing cache is consulted), so a reader sees
 another process's commit as soon as the store acknowledges it.
 
-Before the first write to a bucket, each process checks once that the store enforces both
+Before the first write to a bucket, archivist checks once that the store enforces both
 conditions (some S3-compatible stores ignore them, which would let two concurrent saves
-overwrite each other's manifest). A store that does not is refused with a
+overwrite each other's manifest); a passed check is remembered across processes, and Amazon
+S3 itself is not checked. A store that does not is refused with a
 :class:`~archivist.errors.StorageError`, unless ``single_writer=True`` is given.
 """
 
@@ -22,6 +23,7 @@ import contextlib
 from collections.abc import Callable, Hashable, Iterator
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
+from urllib.parse import urlsplit
 
 from fsspec.asyn import sync
 
@@ -252,10 +254,22 @@ class S3Backend(ObjectStoreBackend):
 
     # -- conditional-write check ------------------------------------------------------------
 
+    def _client_endpoint(self) -> str:
+        """Return the endpoint the S3 client really sends to (options, environment, config)."""
+        client = sync(self.fs.loop, self.fs.set_session)
+        return str(client.meta.endpoint_url)
+
     def conditional_write_scope(self, path: str) -> Hashable:
         """Probe once per endpoint and bucket."""
         bucket, _ = self._split(path)
-        return (self.endpoint, bucket)
+        return (self._client_endpoint(), bucket)
+
+    def known_to_enforce_conditions(self, path: str) -> bool:
+        """Amazon S3 itself enforces both conditions (since 2024): no probe is needed."""
+        host = urlsplit(self._client_endpoint()).hostname or ""
+        return type(self) is S3Backend and (
+            host == "amazonaws.com" or host.endswith(".amazonaws.com")
+        )
 
     def refuses_conditions(self, error: StorageError) -> bool:
         """Tell a store without conditional writes (400 or 501 to a conditional PUT)."""

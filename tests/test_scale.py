@@ -1,0 +1,132 @@
+"""Scale: lookups stay O(log n), and operations keep their complexity as repositories grow.
+
+The timing checks here are complexity smoke tests, not speed tests: each compares one
+operation at n and at 10 n versions in the same process, and fails only when the larger
+costs far more than the complexity allows (bounds are generous for a shared CI machine).
+``bench/bench_scale.py`` measures the absolute figures.
+"""
+
+from __future__ import annotations
+
+import time
+import timeit
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, SupportsIndex
+
+import pytest
+
+from archivist import Repository
+from archivist.manifest import ManifestIndex, VersionRecord
+
+T0 = datetime(2026, 1, 31, 12, 0, 0)
+SECOND = timedelta(seconds=1)
+
+
+def _records(name: str, count: int) -> list[VersionRecord]:
+    return [
+        VersionRecord(name, v, "json", f"{name}-{v}.json", T0 + v * SECOND) for v in range(count)
+    ]
+
+
+class _NoSlices(list[VersionRecord]):
+    """A list that refuses to be sliced (a slice is an O(n) copy)."""
+
+    def __getitem__(self, key: SupportsIndex | slice) -> Any:
+        if isinstance(key, slice):
+            raise AssertionError("the time index was copied")
+        return super().__getitem__(key)
+
+
+def test_as_of_does_not_copy_the_time_index() -> None:
+    index = ManifestIndex(_records("a", 1000))
+    entry = index._entry("a")
+    entry.by_time = _NoSlices(entry.by_time)
+    assert index.as_of("a", T0 + 500 * SECOND, SECOND).version == 500
+    assert index.as_of("a", T0 + 5000 * SECOND, SECOND).version == 999
+    with pytest.raises(Exception, match="predates"):
+        index.as_of("a", T0 - SECOND, SECOND)
+
+
+# -- complexity smoke tests ------------------------------------------------------------------
+
+SMALL, LARGE = 300, 3000  # versions; LARGE = 10 x SMALL
+#: At 10x the versions, a lookup on an open repository (O(log n)) may cost at most this
+#: many times as much.
+LOOKUP_BOUND = 3.0
+#: At 10x the versions, open, append and bulk save (O(n) today: the manifest is parsed and
+#: written whole) may cost at most this many times as much: O(n^2) would be ~100x.
+LINEAR_BOUND = 30.0
+
+
+def _best(action: Callable[[], object], repeat: int) -> float:
+    return min(timeit.repeat(action, number=1, repeat=repeat))
+
+
+def _filled(count: int) -> str:
+    """A memory repository of one artifact with ``count`` versions."""
+    url = f"memory://archivist-scale/{uuid.uuid4().hex}/repository.json"
+    repository = Repository(url, mode="w")
+    for i in range(count):
+        repository.log_artifact(name="model", value=[i], handler="json")
+    repository.save()
+    return url
+
+
+@pytest.fixture(scope="module")
+def sized() -> dict[int, str]:
+    return {count: _filled(count) for count in (SMALL, LARGE)}
+
+
+def _ratio(sized: dict[int, str], measure: Callable[[str, int], float]) -> float:
+    small, large = (measure(sized[count], count) for count in (SMALL, LARGE))
+    return large / max(small, 1e-6)
+
+
+@pytest.mark.parametrize("lookup", ["latest", "number", "as-of"])
+def test_lookups_stay_logarithmic(sized: dict[int, str], lookup: str) -> None:
+    def measure(url: str, count: int) -> float:
+        repository = Repository(url, mode="r")
+        at = repository.get_artifact_metadata("model", version=count // 2)["created_at"]
+        load: dict[str, Callable[[], object]] = {
+            "latest": lambda: repository.load_artifact("model"),
+            "number": lambda: repository.load_artifact("model", version=count // 2),
+            "as-of": lambda: repository.load_artifact("model", version=at, match="asof"),
+        }
+        return _best(load[lookup], 200)
+
+    assert _ratio(sized, measure) < LOOKUP_BOUND
+
+
+@pytest.mark.parametrize("operation", ["open", "append one"])
+def test_open_and_append_stay_linear(sized: dict[int, str], operation: str) -> None:
+    def measure(url: str, count: int) -> float:
+        def append() -> None:
+            repository = Repository(url, mode="a")
+            repository.log_artifact(name="model", value=[-1], handler="json")
+            repository.save()
+
+        action = append if operation == "append one" else lambda: Repository(url, mode="r")
+        return _best(action, 5)
+
+    assert _ratio(sized, measure) < LINEAR_BOUND
+
+
+def test_bulk_save_stays_linear(tmp_path: Path) -> None:
+    """On local disk (fsspec's memory filesystem looks files up in O(files) itself)."""
+
+    def bulk(count: int) -> float:
+        seconds = []
+        for _ in range(2):
+            folder = tmp_path / uuid.uuid4().hex
+            repository = Repository(folder / "repository.json", mode="w")
+            for i in range(count):
+                repository.log_artifact(name="model", value=[i], handler="json")
+            start = time.perf_counter()
+            repository.save()
+            seconds.append(time.perf_counter() - start)
+        return min(seconds)
+
+    assert bulk(LARGE) / bulk(SMALL) < LINEAR_BOUND
