@@ -1,0 +1,216 @@
+"""Release stores: a repository's releases (``releases.json``), appended with compare-and-swap."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import random
+import time
+from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import Any, Literal
+
+from archivist._release_format import Release, find_release, parse_release_list
+from archivist.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    StaleTokenError,
+    VersionNotFoundError,
+)
+from archivist.storage.base import Backend
+from archivist.stores._locations import open_location, storage_errors
+
+__all__ = ["MAX_RELEASE_ATTEMPTS", "AbstractReleaseStore", "ReleaseStore"]
+
+
+#: How many times adding a release re-reads ``releases.json`` after losing a race.
+MAX_RELEASE_ATTEMPTS = 64
+
+
+class AbstractReleaseStore(ABC):
+    """Where a repository's releases live: list, add (atomically; tags unique), get, find.
+
+    Attributes
+    ----------
+    location : str
+        The store's URL or absolute path, for messages.
+    """
+
+    location: str
+
+    @abstractmethod
+    def list(self) -> builtins.list[Release]:
+        """Return every release, in the order they were added.
+
+        Returns
+        -------
+        list[Release]
+            Empty when there are none yet.
+
+        Raises
+        ------
+        archivist.errors.ManifestError
+            The stored releases are corrupt.
+        """
+
+    @abstractmethod
+    def add(self, release: Release) -> None:
+        """Add a release atomically; concurrent adds all land.
+
+        Parameters
+        ----------
+        release : Release
+            The release to add.
+
+        Raises
+        ------
+        archivist.errors.AlreadyExistsError
+            A release with the same tag exists; nothing was changed.
+        archivist.errors.ConflictError
+            Other writers kept adding releases; nothing was changed.
+        """
+
+    def get(self, tag: str) -> Release:
+        """Return the release with ``tag``.
+
+        Parameters
+        ----------
+        tag : str
+            The tag.
+
+        Returns
+        -------
+        Release
+            The release.
+
+        Raises
+        ------
+        archivist.errors.VersionNotFoundError
+            No release has that tag.
+        """
+        return self.find(tag, match="exact")
+
+    def find(
+        self,
+        tag_or_datetime: str | datetime | None = None,
+        match: Literal["exact", "asof"] = "exact",
+    ) -> Release:
+        """Find a release by tag or creation time, as :func:`archivist.release.find_release`.
+
+        Parameters
+        ----------
+        tag_or_datetime : str, datetime.datetime or None, optional
+            A tag, a time, or ``None`` for the newest release.
+        match : {"exact", "asof"}, optional
+            How a time is matched.
+
+        Returns
+        -------
+        Release
+            The release found.
+
+        Raises
+        ------
+        archivist.errors.VersionNotFoundError
+            Nothing matches, or there are no releases.
+        """
+        try:
+            return find_release(self.list(), tag_or_datetime, match)
+        except VersionNotFoundError as exc:
+            raise type(exc)(f"{self.location}: {exc}") from None
+
+
+class ReleaseStore(AbstractReleaseStore):
+    """The default release store: a ``releases.json`` file on any Backend.
+
+    The file is the JSON list lazyscribe 2.x reads and writes. :meth:`add` appends through
+    a compare-and-swap with bounded retries, like a repository's commit.
+
+    Parameters
+    ----------
+    fpath : str or os.PathLike, optional
+        The file's path or URL (default ``"releases.json"``), usually beside
+        ``repository.json``.
+    backend : Backend, optional
+        Use this backend instead of the one the URL's protocol selects.
+    **storage_options
+        Passed to the backend's fsspec filesystem; a ``storage_options={...}`` mapping is
+        accepted too. A local path refuses options its filesystem does not know.
+
+    Examples
+    --------
+    >>> from archivist import Release, ReleaseStore
+    >>> store = ReleaseStore("memory://release-store-doc/releases.json")
+    >>> store.add(Release("v1.0.0", [("features", 0)]))
+    >>> store.get("v1.0.0").artifacts
+    [('features', 0)]
+    """
+
+    def __init__(
+        self,
+        fpath: str | os.PathLike[str] = "releases.json",
+        backend: Backend | None = None,
+        **storage_options: Any,
+    ) -> None:
+        self.backend, self.path, self.location = open_location(fpath, backend, **storage_options)
+
+    def __repr__(self) -> str:
+        return f"ReleaseStore({self.location!r})"
+
+    def _read(self) -> tuple[builtins.list[dict[str, Any]], str | None]:
+        try:
+            with storage_errors(f"reading {self.location}"):
+                data, token = self.backend.read_with_token(self.path)
+        except FileNotFoundError:
+            return [], None
+        return parse_release_list(data, self.location), token
+
+    def list(self) -> builtins.list[Release]:
+        """Return every release in ``releases.json`` (empty when the file does not exist)."""
+        entries, _ = self._read()
+        return [Release.from_dict(entry) for entry in entries]
+
+    def add(self, release: Release) -> None:
+        """Append ``release`` with a compare-and-swap; a duplicate tag is refused."""
+        delay = 0.002
+        mine = release.to_dict()
+        lost_a_race = False
+        for _ in range(MAX_RELEASE_ATTEMPTS):
+            entries, token = self._read()
+            if lost_a_race and any(_same_release(entry, mine) for entry in entries):
+                # Our write landed, but its answer was lost and the retried request was
+                # refused: the release is stored, exactly once.
+                return
+            if any(entry.get("tag") == release.tag for entry in entries):
+                raise AlreadyExistsError(
+                    f"{self.location} already has a release tagged {release.tag!r}; release "
+                    "tags are unique and a release is never overwritten"
+                )
+            data = json.dumps([*entries, release.to_dict()], indent=4) + "\n"
+            try:
+                with storage_errors(f"writing {self.location}"):
+                    self.backend.replace_if_unchanged(self.path, data.encode("utf-8"), token)
+            except StaleTokenError:
+                lost_a_race = True
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.25)
+                continue
+            return
+        raise ConflictError(
+            f"gave up adding release {release.tag!r} to {self.location} after "
+            f"{MAX_RELEASE_ATTEMPTS} attempts: other writers kept adding releases. Nothing was "
+            "written; try again."
+        )
+
+
+def _same_release(entry: object, mine: dict[str, Any]) -> bool:
+    """Tell whether a stored entry is this release (same tag, artifacts and time)."""
+    if not isinstance(entry, dict):
+        return False
+    return (
+        entry.get("tag") == mine["tag"]
+        and [list(pair) for pair in entry.get("artifacts", [])]
+        == [list(p) for p in mine["artifacts"]]
+        and entry.get("created_at") == mine["created_at"]
+    )
