@@ -48,7 +48,8 @@ def test_log(repo: Path) -> None:
 
 def test_show(repo: Path) -> None:
     assert run_json("show", str(repo), "features@-2")["version"] == 0
-    run("show", str(repo), "features@soon", code=2)
+    run("show", str(repo), "features@31/01/2026", code=2)
+    run("show", str(repo), "features@soon", code=1)  # an alias it does not have
 
 
 def test_get(repo: Path, tmp_path: Path) -> None:
