@@ -36,7 +36,9 @@ def test_the_cli_guide_runs(tmp_path: Path) -> None:
     assert (tmp_path / "features-v0.json").is_file() and (tmp_path / "history.json").is_file()
     assert "v1.1.0" in (tmp_path / "demo-repo" / "releases.json").read_text()
     assert [m["to_version"] for m in json.loads((tmp_path / "moves.json").read_text())] == [0, 1]
-    assert Repository(tmp_path / "demo-repo" / "repository.json", mode="r").versions("features") == [1]
+    assert Repository(tmp_path / "demo-repo" / "repository.json", mode="r").versions(
+        "features"
+    ) == [1]
 
 
 @pytest.mark.parametrize("page", ["aliases.md", "retention.md", "cache.md"])

@@ -64,7 +64,9 @@ def test_show_get_cat_diff_take_an_alias(repo: Path, invoke: Invoke, tmp_path: P
     out = tmp_path / "out.json"
     invoke("get", str(repo), "features@staging", "-o", str(out))
     assert json.loads(out.read_text()) == ["age", "income", "tenure"]
-    diff = json.loads(invoke("diff", str(repo), "features", "production", "staging", "--json").stdout)
+    diff = json.loads(
+        invoke("diff", str(repo), "features", "production", "staging", "--json").stdout
+    )
     assert (diff["a"], diff["b"]) == (0, 1) and "tenure" in diff["diff"]
 
 
@@ -190,7 +192,10 @@ def test_prune_lists_then_removes_with_yes(repo: Path, invoke: Invoke) -> None:
 def test_prune_keeps_what_an_alias_pins(repo: Path, invoke: Invoke) -> None:
     with_versions(repo, 3).set_alias("features", "production", 0)
     result = json.loads(invoke("prune", str(repo), "--keep-last", "1", "--yes", "--json").stdout)
-    assert result["removed"] == [{"name": "features", "version": 1}, {"name": "model", "version": 0}]
+    assert result["removed"] == [
+        {"name": "features", "version": 1},
+        {"name": "model", "version": 0},
+    ]
     assert Repository(manifest(repo), mode="r").versions("features") == [0, 2]
 
 
@@ -213,9 +218,7 @@ def test_prune_refuses_without_a_terminal_to_ask(repo: Path, invoke: Invoke) -> 
     assert Repository(manifest(repo), mode="r").versions("features") == [0, 1, 2]
 
 
-def test_prune_keep_within(
-    repo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_prune_keep_within(repo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
 
     def prune(self: Repository, **kwargs: Any) -> list[tuple[str, int]]:
@@ -296,9 +299,10 @@ def test_cache_clear_with_yes(repo: Path, invoke: Invoke, tmp_path: Path) -> Non
     fill_cache(repo, folder)
     out = invoke("cache", "clear", "--cache-dir", str(folder), "--yes").stdout
     assert "the cache holds 2 file(s)" in out and out.splitlines()[-1].startswith("removed 2")
-    assert json.loads(invoke("cache", "info", "--cache-dir", str(folder), "--json").stdout)[
-        "entries"
-    ] == 0
+    assert (
+        json.loads(invoke("cache", "info", "--cache-dir", str(folder), "--json").stdout)["entries"]
+        == 0
+    )
     assert "the cache is empty" in invoke("cache", "clear", "--cache-dir", str(folder)).stdout
 
 

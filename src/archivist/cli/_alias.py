@@ -158,7 +158,11 @@ def log(
     print_table(
         ["WHEN", "FROM", "TO"],
         [
-            [format_time(m.when), m.from_version, "removed" if m.to_version is None else m.to_version]
+            [
+                format_time(m.when),
+                m.from_version,
+                "removed" if m.to_version is None else m.to_version,
+            ]
             for m in moves
         ],
     )
