@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 import click
 
@@ -19,7 +21,9 @@ from archivist.cli._common import (
 from archivist.cli._output import echo, print_json
 from archivist.errors import IntegrityError
 
-__all__ = ["adopt", "confirm", "gc", "prune", "verify"]
+__all__ = ["Removal", "adopt", "confirm", "gc", "prune", "verify"]
+
+T = TypeVar("T")
 
 
 @cli.command("verify")
@@ -101,8 +105,95 @@ def confirm(yes: bool, what: str, question: str, fix: str) -> None:
     click.confirm(question, abort=True, err=True)
 
 
+@dataclass(frozen=True)
+class Removal(Generic[T]):
+    """How a removing command (gc, prune) words and reports what it removes.
+
+    Attributes
+    ----------
+    verb : str
+        ``delete`` or ``remove``: gives ``would delete X``, ``deleted X`` and the JSON keys
+        ``deleted`` and ``would_delete``.
+    noun : str
+        What is counted: ``file(s)``, ``version(s)``.
+    question : str
+        The confirmation, with ``{count}``: ``Delete these {count} file(s)?``.
+    describe : callable
+        One item as text, for human output.
+    as_json : callable
+        One item as JSON.
+    """
+
+    verb: str
+    noun: str
+    question: str
+    describe: Callable[[T], str]
+    as_json: Callable[[T], Any]
+
+    def report(self, done: list[T], planned: list[T], dry_run: bool) -> None:
+        """Print the JSON document: what was removed and what would be."""
+        print_json(
+            {
+                "dry_run": dry_run,
+                f"{self.verb}d": [self.as_json(item) for item in done],
+                f"would_{self.verb}": [self.as_json(item) for item in planned],
+            }
+        )
+
+    def run(
+        self,
+        candidates: list[T],
+        apply: Callable[[], list[T]],
+        *,
+        dry_run: bool,
+        yes: bool,
+        as_json: bool,
+    ) -> None:
+        """List the candidates, ask (unless ``--yes``), then apply and report.
+
+        Parameters
+        ----------
+        candidates : list
+            What a dry run found.
+        apply : callable
+            Removes for real; returns what it removed.
+        dry_run, yes, as_json : bool
+            The command's flags.
+        """
+        if dry_run or not candidates:
+            if as_json:
+                self.report([], candidates, dry_run=True)
+                return
+            for item in candidates:
+                echo(f"would {self.verb} {self.describe(item)}")
+            count = len(candidates)
+            echo(
+                f"{count} {self.noun} would be {self.verb}d" if count else f"nothing to {self.verb}"
+            )
+            return
+        if not as_json:
+            for item in candidates:
+                echo(f"would {self.verb} {self.describe(item)}")
+        confirm(
+            yes,
+            f"{len(candidates)} {self.noun} would be {self.verb}d",
+            self.question.format(count=len(candidates)),
+            f"pass --yes to {self.verb}, or --dry-run to only list",
+        )
+        done = apply()
+        if as_json:
+            self.report(done, [], dry_run=False)
+            return
+        for item in done:
+            echo(f"{self.verb}d {self.describe(item)}")
+        echo(f"{len(done)} {self.noun} {self.verb}d")
+
+
 def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> timedelta | None:
     return None if value is None else parse_duration(value)
+
+
+_FILES: Removal[str] = Removal("delete", "file(s)", "Delete these {count} file(s)?", str, str)
 
 
 @cli.command("gc")
@@ -137,31 +228,12 @@ def gc(
     """
     reader = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     candidates = reader.gc(older_than=older_than, dry_run=True)
-    if dry_run or not candidates:
-        if as_json:
-            print_json({"dry_run": True, "deleted": [], "would_delete": candidates})
-            return
-        for location in candidates:
-            echo(f"would delete {location}")
-        echo(f"{len(candidates)} file(s) would be deleted" if candidates else "nothing to delete")
-        return
-    if not as_json:
-        for location in candidates:
-            echo(f"would delete {location}")
-    confirm(
-        yes,
-        f"{len(candidates)} file(s) would be deleted",
-        f"Delete these {len(candidates)} file(s)?",
-        "pass --yes to delete, or --dry-run to only list",
-    )
-    writer = open_repository(repo, "a", storage_options_json, storage_option_pairs)
-    deleted = writer.gc(older_than=older_than, dry_run=False)
-    if as_json:
-        print_json({"dry_run": False, "deleted": deleted, "would_delete": []})
-        return
-    for location in deleted:
-        echo(f"deleted {location}")
-    echo(f"{len(deleted)} file(s) deleted")
+
+    def delete() -> list[str]:
+        writer = open_repository(repo, "a", storage_options_json, storage_option_pairs)
+        return writer.gc(older_than=older_than, dry_run=False)
+
+    _FILES.run(candidates, delete, dry_run=dry_run, yes=yes, as_json=as_json)
 
 
 @cli.command("adopt")
@@ -195,8 +267,13 @@ def adopt(
     echo(f"{len(adopted)} version(s) {'would be ' if dry_run else ''}adopted")
 
 
-def _pairs(pairs: list[tuple[str, int]]) -> list[dict[str, Any]]:
-    return [{"name": name, "version": version} for name, version in pairs]
+_VERSIONS: Removal[tuple[str, int]] = Removal(
+    "remove",
+    "version(s)",
+    "Remove these {count} version(s) and their files?",
+    lambda pair: f"{pair[0]} v{pair[1]}",
+    lambda pair: {"name": pair[0], "version": pair[1]},
+)
 
 
 @cli.command("prune")
@@ -240,30 +317,9 @@ def prune(
         )
     reader = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     candidates = reader.prune(keep_last=keep_last, keep_within=keep_within, dry_run=True)
-    if dry_run or not candidates:
-        if as_json:
-            print_json({"dry_run": True, "removed": [], "would_remove": _pairs(candidates)})
-            return
-        for name, version in candidates:
-            echo(f"would remove {name} v{version}")
-        echo(
-            f"{len(candidates)} version(s) would be removed" if candidates else "nothing to remove"
-        )
-        return
-    if not as_json:
-        for name, version in candidates:
-            echo(f"would remove {name} v{version}")
-    confirm(
-        yes,
-        f"{len(candidates)} version(s) would be removed",
-        f"Remove these {len(candidates)} version(s) and their files?",
-        "pass --yes to remove, or --dry-run to only list",
-    )
-    writer = open_repository(repo, "w+", storage_options_json, storage_option_pairs)
-    removed = writer.prune(keep_last=keep_last, keep_within=keep_within)
-    if as_json:
-        print_json({"dry_run": False, "removed": _pairs(removed), "would_remove": []})
-        return
-    for name, version in removed:
-        echo(f"removed {name} v{version}")
-    echo(f"{len(removed)} version(s) removed")
+
+    def remove() -> list[tuple[str, int]]:
+        writer = open_repository(repo, "w+", storage_options_json, storage_option_pairs)
+        return writer.prune(keep_last=keep_last, keep_within=keep_within)
+
+    _VERSIONS.run(candidates, remove, dry_run=dry_run, yes=yes, as_json=as_json)
