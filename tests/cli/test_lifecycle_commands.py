@@ -11,8 +11,11 @@ from typing import Any
 import click
 import pytest
 from click.testing import Result
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from archivist import Repository
+from archivist._aliases import _ALIAS
 from archivist.cli._common import parse_version_ref, parse_version_spec
 from archivist.errors import InvalidNameError
 
@@ -52,6 +55,20 @@ def test_alias_specs_parse() -> None:
         parse_version_spec("model@prod!")
     with pytest.raises(click.BadParameter):
         parse_version_spec("model@production~")
+    with pytest.raises(InvalidNameError, match="reserved"):
+        parse_version_spec("model@latest~2026-03-01")
+
+
+@settings(max_examples=200, deadline=None)
+@given(alias=st.from_regex(_ALIAS, fullmatch=True), number=st.integers())
+def test_every_valid_alias_reads_as_an_alias_and_every_number_as_a_number(
+    alias: str, number: int
+) -> None:
+    assume(alias != "latest")  # reserved: NAME@latest is the latest version
+    spec = parse_version_spec(f"model@{alias}~2026-03-01T09:00:00")
+    assert (spec.name, spec.version, spec.as_of) == ("model", None, "2026-03-01T09:00:00")
+    assert parse_version_ref("model", alias).alias == alias == spec.alias
+    assert parse_version_ref("model", str(number)).version == number
 
 
 def test_show_get_cat_diff_take_an_alias(repo: Path, invoke: Invoke, tmp_path: Path) -> None:
