@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from archivist import Repository
 
 ROOT = Path(__file__).resolve().parents[1]
 BASH = re.compile(r"```bash\n(.*?)```", re.DOTALL)
@@ -31,6 +35,25 @@ def test_the_cli_guide_runs(tmp_path: Path) -> None:
     assert "exit code 1" in out and "exit code 2" in out
     assert (tmp_path / "features-v0.json").is_file() and (tmp_path / "history.json").is_file()
     assert "v1.1.0" in (tmp_path / "demo-repo" / "releases.json").read_text()
+    assert [m["to_version"] for m in json.loads((tmp_path / "moves.json").read_text())] == [0, 1]
+    assert Repository(tmp_path / "demo-repo" / "repository.json", mode="r").versions(
+        "features"
+    ) == [1]
+
+
+@pytest.mark.parametrize("page", ["aliases.md", "retention.md", "cache.md"])
+def test_the_lifecycle_pages_command_lines_run(
+    page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each page's shell block runs on what its Python examples left in the folder."""
+    text = (ROOT / "docs" / page).read_text()
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {}
+    for block in re.findall(r"```python\n(.*?)```", text, re.DOTALL):
+        exec(compile(block, page, "exec"), namespace)
+    blocks = BASH.findall(text)
+    assert blocks, f"{page} has no command-line example"
+    run_blocks(blocks, tmp_path)
 
 
 def test_the_readme_quick_start_runs(tmp_path: Path) -> None:

@@ -162,11 +162,14 @@ def test_json_output_is_only_json(repo: Path, invoke: Invoke) -> None:
         ["verify", str(repo)],
         ["gc", str(repo)],
         ["release", "list", str(repo)],
+        ["prune", str(repo), "--keep-last", "1", "--dry-run"],
+        ["alias", "list", str(repo), "model"],
+        ["cache", "info", "--cache-dir", str(repo.parent / "cache")],
     ):
         json.loads(invoke("-v", *args, "--json").stdout)
 
 
-@pytest.mark.parametrize("group", [[], ["release"]])
+@pytest.mark.parametrize("group", [[], ["release"], ["alias"], ["cache"]])
 def test_command_summaries_are_whole_sentences(invoke: Invoke, group: list[str]) -> None:
     listing = invoke(*group, "--help").stdout.split("Commands:")[1]
     for line in listing.strip().splitlines():

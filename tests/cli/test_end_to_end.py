@@ -48,7 +48,8 @@ def test_log(repo: Path) -> None:
 
 def test_show(repo: Path) -> None:
     assert run_json("show", str(repo), "features@-2")["version"] == 0
-    run("show", str(repo), "features@soon", code=2)
+    run("show", str(repo), "features@31/01/2026", code=2)
+    run("show", str(repo), "features@soon", code=1)  # an alias it does not have
 
 
 def test_get(repo: Path, tmp_path: Path) -> None:
@@ -116,6 +117,45 @@ def test_adopt(tmp_path: Path) -> None:
     assert run_json("adopt", str(tmp_path))["adopted"] == [{"name": "features", "version": 0}]
     report = run_json("verify", str(tmp_path))
     assert report["checked"] == 1 and report["unverifiable"] == []
+
+
+def test_alias(repo: Path) -> None:
+    assert run_json("alias", "set", str(repo), "model", "production", "0")["to_version"] == 0
+    assert run("alias", "set", str(repo), "model", "production", "-1").stdout == (
+        "model@production: v0 -> v1\n"
+    )
+    assert run_json("alias", "list", str(repo), "model") == {"production": 1}
+    moves = run_json("alias", "log", str(repo), "model", "production")
+    assert [(m["from_version"], m["to_version"]) for m in moves] == [(None, 0), (0, 1)]
+    assert run_json("show", str(repo), "model@production")["version"] == 1
+    then = moves[0]["when"]
+    assert run_json("show", str(repo), f"model@production~{then}")["version"] == 0
+    assert run_json("alias", "remove", str(repo), "model", "production")["to_version"] is None
+    run("show", str(repo), "model@production", code=1)
+    run("alias", "set", str(repo), "model", "latest", "0", code=2)
+
+
+def test_prune(repo: Path) -> None:
+    dry = run_json("prune", str(repo), "--keep-last", "1", "--dry-run")
+    assert dry["would_remove"] == [
+        {"name": "features", "version": 0},
+        {"name": "model", "version": 0},
+    ]
+    run("prune", str(repo), "--keep-last", "1", code=2)  # no terminal to confirm on, no --yes
+    assert Repository(repo / "repository.json", mode="r").versions("model") == [0, 1]
+    assert len(run_json("prune", str(repo), "--keep-last", "1", "--yes")["removed"]) == 2
+    assert Repository(repo / "repository.json", mode="r").versions("model") == [1]
+    run("prune", str(repo), code=2)  # no rule
+
+
+def test_cache(repo: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    reader = Repository(repo / "repository.json", mode="r", cache=True, cache_dir=folder)
+    assert reader.load_artifact("features") == ["age", "income", "tenure"]
+    assert run_json("cache", "info", "--cache-dir", str(folder))["entries"] == 1
+    run("cache", "clear", "--cache-dir", str(folder), code=2)  # asks; no terminal
+    assert run_json("cache", "clear", "--cache-dir", str(folder), "--yes")["entries"] == 1
+    assert run_json("cache", "info", "--cache-dir", str(folder))["entries"] == 0
 
 
 def test_demo(tmp_path: Path) -> None:

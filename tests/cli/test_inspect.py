@@ -108,9 +108,10 @@ def test_show_human_lists_every_field(repo: Path, invoke: Invoke) -> None:
 
 
 def test_a_malformed_version_is_a_usage_error(repo: Path, invoke: Invoke) -> None:
-    result = invoke("show", str(repo), "features@yesterday", code=2)
+    result = invoke("show", str(repo), "features@31/01/2026", code=2)
     assert "ISO 8601" in result.stderr
     invoke("show", str(repo), "@3", code=2)
+    assert "alias" in invoke("show", str(repo), "features@prod!", code=2).stderr
 
 
 def _write_manifest(path: Path, **fields: object) -> None:

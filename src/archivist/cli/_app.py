@@ -117,7 +117,8 @@ def cli(ctx: click.Context, verbose: int, quiet: int, debug: bool) -> None:
 
     REPO is a repository.json, the folder holding one, or a URL any installed backend serves
     (default: ./repository.json). Versions are NAME@VERSION: a number (negative counts from
-    the end), an ISO time (the version created then), or ~TIME (the newest at or before it).
+    the end), an ISO time (the version created then), ~TIME (the newest at or before it), an
+    alias such as production (the version it names), or ALIAS~TIME (what it named then).
 
     Exit codes: 0 ok, 1 a check failed or what was asked for does not exist, 2 usage error.
     """

@@ -15,6 +15,7 @@ from typing import Any, Literal, TypeVar
 import click
 from fsspec.core import split_protocol
 
+from archivist._aliases import check_alias
 from archivist.errors import RepositoryNotFoundError
 from archivist.repository import Mode, Repository
 
@@ -24,6 +25,7 @@ __all__ = [
     "json_option",
     "open_repository",
     "parse_duration",
+    "parse_version_ref",
     "parse_version_spec",
     "repository_argument",
     "resolve_repository",
@@ -181,23 +183,57 @@ def open_repository(
 
 @dataclass(frozen=True)
 class VersionSpec:
-    """``NAME@VERSION`` parsed: the name, the version value, and how to match a time."""
+    """``NAME@VERSION`` parsed: the name and which version of it.
+
+    Attributes
+    ----------
+    name : str
+        The artifact name.
+    version : int, str or None
+        A number, an ISO time, or ``None`` (the latest, or what ``alias`` names).
+    match : {"exact", "asof"}
+        How to match a time.
+    alias : str or None
+        An alias (``production``): the version it names.
+    as_of : str or None
+        With ``alias``: the version it named at this ISO time.
+    """
 
     name: str
     version: int | str | None
     match: Literal["exact", "asof"]
+    alias: str | None = None
+    as_of: str | None = None
 
     def __str__(self) -> str:
+        if self.alias is not None:
+            suffix = "" if self.as_of is None else f"~{self.as_of}"
+            return f"{self.name}@{self.alias}{suffix}"
         if self.version is None:
             return self.name
         return f"{self.name}@{'~' if self.match == 'asof' else ''}{self.version}"
 
+    def metadata(self, repository: Repository) -> dict[str, Any]:
+        """Return the record of the version this names in ``repository``.
+
+        Raises
+        ------
+        archivist.errors.ArchivistError
+            As :meth:`archivist.Repository.get_artifact_metadata` does: no such artifact,
+            version or alias (or none at that time).
+        """
+        return repository.get_artifact_metadata(
+            self.name, self.version, self.match, alias=self.alias, as_of=self.as_of
+        )
+
 
 _NUMBER = re.compile(r"[+-]?\d+")
+#: ``NAME@latest``: the latest version (``latest`` is a reserved alias name).
+LATEST = "latest"
 
 
 def parse_version_text(text: str) -> tuple[int | str, Literal["exact", "asof"]]:
-    """Parse the part after ``@``: a number, an ISO time, or ``~``TIME for as-of."""
+    """Parse a number, an ISO time, or ``~``TIME for as-of (release show's TAG|TIME|~TIME)."""
     if text.startswith("~"):
         return text[1:], "asof"
     if _NUMBER.fullmatch(text):
@@ -205,8 +241,52 @@ def parse_version_text(text: str) -> tuple[int | str, Literal["exact", "asof"]]:
     return text, "exact"
 
 
+def parse_version_ref(name: str, text: str) -> VersionSpec:
+    """Parse what follows ``NAME@``: a number, a time, ``~TIME``, ``ALIAS`` or ``ALIAS~TIME``.
+
+    A text that starts with a letter is an alias (times and numbers never do), checked by
+    the library's own rule (:func:`archivist._aliases.check_alias`); ``latest`` means the
+    latest version. ``ALIAS~TIME`` is the version the alias named at that time.
+
+    Parameters
+    ----------
+    name : str
+        The artifact name.
+    text : str
+        The version part; empty means the latest.
+
+    Returns
+    -------
+    VersionSpec
+        The name and version.
+
+    Raises
+    ------
+    archivist.errors.InvalidNameError
+        The text starts with a letter but is not a valid alias name.
+    click.BadParameter
+        ``ALIAS~`` without a time.
+    """
+    if not text or text == LATEST:
+        return VersionSpec(name, None, "exact")
+    if not text[0].isalpha():
+        version, match = parse_version_text(text)
+        return VersionSpec(name, version, match)
+    alias, tilde, when = text.partition("~")
+    check_alias(alias)
+    if tilde and not when:
+        raise click.BadParameter(
+            f"{name}@{text} has no time after '~'; write {name}@{alias}~2026-03-01 for what "
+            f"{alias!r} named then, or {name}@{alias} for what it names now"
+        )
+    return VersionSpec(name, None, "exact", alias=alias, as_of=when or None)
+
+
 def parse_version_spec(spec: str, names: Callable[[], list[str]] | None = None) -> VersionSpec:
-    """Parse ``NAME``, ``NAME@3``, ``NAME@-1``, ``NAME@2026-01-31T12:00`` or ``NAME@~2026-01-31``.
+    """Parse ``NAME`` or ``NAME@VERSION``: see :func:`parse_version_ref` for ``VERSION``.
+
+    For example ``features@3``, ``features@-1``, ``features@2026-01-31T12:00``,
+    ``features@~2026-01-31``, ``model@production`` or ``model@production~2026-03-01``.
 
     Parameters
     ----------
@@ -225,6 +305,8 @@ def parse_version_spec(spec: str, names: Callable[[], list[str]] | None = None) 
     ------
     click.BadParameter
         The name is empty.
+    archivist.errors.InvalidNameError
+        The version part reads as an alias but is not a valid one.
     """
     if names is not None and "@" in spec and spec in names():
         return VersionSpec(spec, None, "exact")
@@ -233,10 +315,7 @@ def parse_version_spec(spec: str, names: Callable[[], list[str]] | None = None) 
         return VersionSpec(spec, None, "exact")
     if not name:
         raise click.BadParameter(f"{spec!r} has no artifact name before '@'; write NAME@VERSION")
-    if not text:
-        return VersionSpec(name, None, "exact")
-    version, match = parse_version_text(text)
-    return VersionSpec(name, version, match)
+    return parse_version_ref(name, text)
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])", re.IGNORECASE)

@@ -18,8 +18,8 @@ from archivist.cli._common import (
     VersionSpec,
     json_option,
     open_repository,
+    parse_version_ref,
     parse_version_spec,
-    parse_version_text,
     storage_options_option,
 )
 from archivist.cli._output import echo, print_json
@@ -36,7 +36,7 @@ _IDENTITY = ("name", "version", "fname", "created_at", "expiry")
 
 def _record(repository: Repository, spec: str) -> dict[str, Any]:
     wanted: VersionSpec = parse_version_spec(spec, lambda: [r["name"] for r in repository])
-    return repository.get_artifact_metadata(wanted.name, wanted.version, wanted.match)
+    return wanted.metadata(repository)
 
 
 def _threshold(quiet: bool) -> int:
@@ -163,19 +163,15 @@ def diff(
 ) -> None:
     """Compare two versions of an artifact.
 
-    Versions A and B of artifact NAME (B defaults to the latest).
+    Versions A and B of artifact NAME (B defaults to the latest): each a number, a time,
+    ~TIME, an alias, or ALIAS~TIME, as after NAME@.
 
     Text artifacts get a unified diff; binary ones a summary of what their records differ
     in: size, digest, and what the handler recorded (e.g. schema and row count).
     """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
-    first_version, first_match = parse_version_text(a)
-    old = repository.get_artifact_metadata(name, first_version, first_match)
-    if b is None:
-        new = repository.get_artifact_metadata(name)
-    else:
-        second_version, second_match = parse_version_text(b)
-        new = repository.get_artifact_metadata(name, second_version, second_match)
+    old = parse_version_ref(name, a).metadata(repository)
+    new = parse_version_ref(name, b or "").metadata(repository)
     text = None
     if not _is_binary(old["handler"]) and not _is_binary(new["handler"]):
         before, after = (

@@ -106,17 +106,23 @@ def log(
 ) -> None:
     """Show an artifact's history, newest first.
 
-    Every version of artifact NAME in REPO, with its expiry.
+    Every version of artifact NAME in REPO, with its expiry and the aliases naming it.
     """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     numbers = repository.versions(name)
-    records = [record_summary(repository.get_artifact_metadata(name, n)) for n in numbers]
+    named: dict[int, list[str]] = defaultdict(list)
+    for alias, version in repository.aliases(name).items():
+        named[version].append(alias)
+    records = [
+        record_summary(repository.get_artifact_metadata(name, n)) | {"aliases": named[n]}
+        for n in numbers
+    ]
     records.reverse()
     if as_json:
         print_json(records)
         return
     print_table(
-        ["VERSION", "CREATED", "EXPIRY", "HANDLER", "SIZE", "SHA256"],
+        ["VERSION", "CREATED", "EXPIRY", "HANDLER", "SIZE", "SHA256", "ALIASES"],
         [
             [
                 r["version"],
@@ -125,6 +131,7 @@ def log(
                 r["handler"],
                 human_size(r["size"]),
                 (r["sha256"] or "-")[:12],
+                ", ".join(r["aliases"]) or None,
             ]
             for r in records
         ],
@@ -147,12 +154,14 @@ def show(
 
     NAME alone means the latest version.
 
-    VERSION is a number (-1 is the last), an ISO time, or ~TIME for the newest version
-    created at or before it: features@0, features@-1, features@~2026-01-31.
+    VERSION is a number (-1 is the last), an ISO time, ~TIME for the newest version
+    created at or before it, an alias, or ALIAS~TIME for what the alias named then:
+    features@0, features@-1, features@~2026-01-31, model@production,
+    model@production~2026-03-01.
     """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     wanted = parse_version_spec(spec, lambda: [r["name"] for r in repository])
-    record = repository.get_artifact_metadata(wanted.name, wanted.version, wanted.match)
+    record = wanted.metadata(repository)
     if as_json:
         print_json(record)
         return

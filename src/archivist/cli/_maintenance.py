@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 import click
 
@@ -19,7 +21,9 @@ from archivist.cli._common import (
 from archivist.cli._output import echo, print_json
 from archivist.errors import IntegrityError
 
-__all__ = ["adopt", "gc", "verify"]
+__all__ = ["Removal", "adopt", "confirm", "gc", "prune", "verify"]
+
+T = TypeVar("T")
 
 
 @cli.command("verify")
@@ -73,8 +77,123 @@ def _can_ask() -> bool:
     return sys.stdin.isatty()
 
 
-def _duration(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
-    return parse_duration(value)
+def confirm(yes: bool, what: str, question: str, fix: str) -> None:
+    """Ask before a destructive step, unless ``--yes`` was given.
+
+    Parameters
+    ----------
+    yes : bool
+        ``--yes``: go ahead without asking.
+    what : str
+        What would happen, e.g. ``3 file(s) would be deleted``.
+    question : str
+        The question, e.g. ``Delete these 3 file(s)?``.
+    fix : str
+        How to go ahead without a terminal, e.g. ``pass --yes to delete``.
+
+    Raises
+    ------
+    click.UsageError
+        Standard input is not a terminal to ask on (exit 2; nothing was changed).
+    click.Abort
+        The answer was no (exit 1).
+    """
+    if yes:
+        return
+    if not _can_ask():
+        raise click.UsageError(f"{what}; standard input is not a terminal to confirm: {fix}")
+    click.confirm(question, abort=True, err=True)
+
+
+@dataclass(frozen=True)
+class Removal(Generic[T]):
+    """How a removing command (gc, prune) words and reports what it removes.
+
+    Attributes
+    ----------
+    verb : str
+        ``delete`` or ``remove``: gives ``would delete X``, ``deleted X`` and the JSON keys
+        ``deleted`` and ``would_delete``.
+    noun : str
+        What is counted: ``file(s)``, ``version(s)``.
+    question : str
+        The confirmation, with ``{count}``: ``Delete these {count} file(s)?``.
+    describe : callable
+        One item as text, for human output.
+    as_json : callable
+        One item as JSON.
+    """
+
+    verb: str
+    noun: str
+    question: str
+    describe: Callable[[T], str]
+    as_json: Callable[[T], Any]
+
+    def report(self, done: list[T], planned: list[T], dry_run: bool) -> None:
+        """Print the JSON document: what was removed and what would be."""
+        print_json(
+            {
+                "dry_run": dry_run,
+                f"{self.verb}d": [self.as_json(item) for item in done],
+                f"would_{self.verb}": [self.as_json(item) for item in planned],
+            }
+        )
+
+    def run(
+        self,
+        candidates: list[T],
+        apply: Callable[[], list[T]],
+        *,
+        dry_run: bool,
+        yes: bool,
+        as_json: bool,
+    ) -> None:
+        """List the candidates, ask (unless ``--yes``), then apply and report.
+
+        Parameters
+        ----------
+        candidates : list
+            What a dry run found.
+        apply : callable
+            Removes for real; returns what it removed.
+        dry_run, yes, as_json : bool
+            The command's flags.
+        """
+        if dry_run or not candidates:
+            if as_json:
+                self.report([], candidates, dry_run=True)
+                return
+            for item in candidates:
+                echo(f"would {self.verb} {self.describe(item)}")
+            count = len(candidates)
+            echo(
+                f"{count} {self.noun} would be {self.verb}d" if count else f"nothing to {self.verb}"
+            )
+            return
+        if not as_json:
+            for item in candidates:
+                echo(f"would {self.verb} {self.describe(item)}")
+        confirm(
+            yes,
+            f"{len(candidates)} {self.noun} would be {self.verb}d",
+            self.question.format(count=len(candidates)),
+            f"pass --yes to {self.verb}, or --dry-run to only list",
+        )
+        done = apply()
+        if as_json:
+            self.report(done, [], dry_run=False)
+            return
+        for item in done:
+            echo(f"{self.verb}d {self.describe(item)}")
+        echo(f"{len(done)} {self.noun} {self.verb}d")
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> timedelta | None:
+    return None if value is None else parse_duration(value)
+
+
+_FILES: Removal[str] = Removal("delete", "file(s)", "Delete these {count} file(s)?", str, str)
 
 
 @cli.command("gc")
@@ -109,32 +228,12 @@ def gc(
     """
     reader = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     candidates = reader.gc(older_than=older_than, dry_run=True)
-    if dry_run or not candidates:
-        if as_json:
-            print_json({"dry_run": True, "deleted": [], "would_delete": candidates})
-            return
-        for location in candidates:
-            echo(f"would delete {location}")
-        echo(f"{len(candidates)} file(s) would be deleted" if candidates else "nothing to delete")
-        return
-    if not as_json:
-        for location in candidates:
-            echo(f"would delete {location}")
-    if not yes:
-        if not _can_ask():
-            raise click.UsageError(
-                f"{len(candidates)} file(s) would be deleted; standard input is not a terminal "
-                "to confirm: pass --yes to delete, or --dry-run to only list"
-            )
-        click.confirm(f"Delete these {len(candidates)} file(s)?", abort=True, err=True)
-    writer = open_repository(repo, "a", storage_options_json, storage_option_pairs)
-    deleted = writer.gc(older_than=older_than, dry_run=False)
-    if as_json:
-        print_json({"dry_run": False, "deleted": deleted, "would_delete": []})
-        return
-    for location in deleted:
-        echo(f"deleted {location}")
-    echo(f"{len(deleted)} file(s) deleted")
+
+    def delete() -> list[str]:
+        writer = open_repository(repo, "a", storage_options_json, storage_option_pairs)
+        return writer.gc(older_than=older_than, dry_run=False)
+
+    _FILES.run(candidates, delete, dry_run=dry_run, yes=yes, as_json=as_json)
 
 
 @cli.command("adopt")
@@ -166,3 +265,61 @@ def adopt(
     for name, version in adopted:
         echo(f"{verb} a digest for {name} v{version}")
     echo(f"{len(adopted)} version(s) {'would be ' if dry_run else ''}adopted")
+
+
+_VERSIONS: Removal[tuple[str, int]] = Removal(
+    "remove",
+    "version(s)",
+    "Remove these {count} version(s) and their files?",
+    lambda pair: f"{pair[0]} v{pair[1]}",
+    lambda pair: {"name": pair[0], "version": pair[1]},
+)
+
+
+@cli.command("prune")
+@repository_argument
+@click.option(
+    "--keep-last",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Keep the newest N versions of each artifact.",
+)
+@click.option(
+    "--keep-within",
+    metavar="DURATION",
+    callback=_duration,
+    help="Keep versions created within this long: seconds (86400) or a duration (12h, 30d).",
+)
+@click.option("--dry-run", is_flag=True, help="Only list the versions that would be removed.")
+@click.option("-y", "--yes", is_flag=True, help="Remove without asking.")
+@json_option
+@storage_options_option
+def prune(
+    repo: str,
+    keep_last: int | None,
+    keep_within: timedelta | None,
+    dry_run: bool,
+    yes: bool,
+    as_json: bool,
+    storage_options_json: str | None,
+    storage_option_pairs: tuple[str, ...],
+) -> None:
+    """Remove old versions that no rule keeps and nothing pins.
+
+    A version survives when either rule keeps it, or when a release, an alias or being the
+    latest version of its name pins it. Lists what would go first, and asks before removing
+    (--yes skips the question). The remaining versions keep their numbers.
+    """
+    if keep_last is None and keep_within is None:
+        raise click.UsageError(
+            "prune needs a rule: --keep-last N (the newest N versions of each artifact) "
+            "and/or --keep-within DURATION (versions created since then)"
+        )
+    reader = open_repository(repo, "r", storage_options_json, storage_option_pairs)
+    candidates = reader.prune(keep_last=keep_last, keep_within=keep_within, dry_run=True)
+
+    def remove() -> list[tuple[str, int]]:
+        writer = open_repository(repo, "w+", storage_options_json, storage_option_pairs)
+        return writer.prune(keep_last=keep_last, keep_within=keep_within)
+
+    _VERSIONS.run(candidates, remove, dry_run=dry_run, yes=yes, as_json=as_json)
