@@ -455,3 +455,16 @@ def test_unreadable_project_after_a_failed_replace_keeps_the_files(
     monkeypatch.undo()
     folder = project_path.parent / project["unknown"].slug
     assert [json.loads(p.read_text()) for p in folder.iterdir()] == [[4, 5]]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"[" * 100_000 + b"]" * 100_000, b'[{"name": 1, "name": 2}]', b"[" + b"9" * 5000 + b"]"],
+    ids=["deeply-nested", "duplicate-keys", "huge-integer"],
+)
+def test_a_hostile_project_file_is_a_manifest_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "project.json"
+    path.write_bytes(content)
+    with pytest.raises(ManifestError):
+        Project(path, mode="r")
+    assert path.read_bytes() == content

@@ -32,6 +32,7 @@ from archivist.errors import (
     ArchivistError,
     ArchivistWarning,
     ArtifactNotFoundError,
+    DuplicateArtifactError,
     EnvironmentMismatchError,
     ReadOnlyError,
     SerializationError,
@@ -386,9 +387,11 @@ class Tracked:
         ------
         archivist.errors.ReadOnlyError
             This is read-only.
+        archivist.errors.DuplicateArtifactError
+            An artifact of that name exists and ``overwrite`` is false (an
+            ``AlreadyExistsError``, and lazyscribe's ``ArtifactLogError``).
         archivist.errors.AlreadyExistsError
-            An artifact has that name and ``overwrite`` is false, or another artifact here
-            uses ``fname``.
+            Another artifact here uses ``fname``.
         archivist.errors.UnknownHandlerError
             No installed handler has that alias.
         archivist.errors.InvalidNameError
@@ -403,7 +406,7 @@ class Tracked:
             fname = f"{slugify(name) or 'artifact'}-{created_at:%Y%m%d%H%M%S}{suffix}"
         existing = next((i for i, a in enumerate(self._artifacts) if a.name == name), None)
         if existing is not None and not overwrite:
-            raise AlreadyExistsError(
+            raise DuplicateArtifactError(
                 f"this {self._label} already has an artifact named {name!r}; use another name "
                 "or pass overwrite=True to replace it"
             )

@@ -39,6 +39,7 @@ wherever lazyscribe raised one of them, or a builtin, archivist raises a subclas
     ├── ConflictError (SaveError)
     │   ├── StaleTokenError
     │   └── AlreadyExistsError (FileExistsError)
+    │       └── DuplicateArtifactError (ArtifactLogError)
     ├── StorageError (SaveError, OSError)
     │   └── ReadOnlyStorageError (ReadOnlyError)
     ├── PluginLoadError (ImportError)
@@ -59,6 +60,7 @@ __all__ = [
     "ArtifactNotFoundError",
     "ConfigError",
     "ConflictError",
+    "DuplicateArtifactError",
     "DuplicatePluginError",
     "EnvironmentMismatchError",
     "ExperimentNotFoundError",
@@ -235,6 +237,13 @@ class StaleTokenError(ConflictError):
 
 class AlreadyExistsError(ConflictError, FileExistsError):
     """A file that archivist would create already exists; stored files are never overwritten."""
+
+
+class DuplicateArtifactError(AlreadyExistsError, ArtifactLogError):
+    """An experiment or test already has an artifact of that name (pass ``overwrite=True``).
+
+    Also lazyscribe's ``ArtifactLogError``, which lazyscribe raised in this case.
+    """
 
 
 class StorageError(SaveError, OSError):

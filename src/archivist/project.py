@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from fsspec.core import split_protocol
 
+from archivist._json import MAX_DEPTH, load_json
 from archivist._tracking import default_author, lazyscribe_path, test_folder_name
 from archivist._trust import Trust, resolve_trust
 from archivist.errors import (
@@ -163,10 +164,9 @@ class Project:
                 data, token = self.backend.read_with_token(self.path)
         except FileNotFoundError:
             return [], None
-        try:
-            parsed = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ManifestError(f"{self.location} is not valid JSON ({exc})") from None
+        # lazyscribe writes NaN metrics as they are; everything else hostile (nesting too deep
+        # for Python, huge integers, duplicate keys) is a ManifestError, as for manifests
+        parsed = load_json(data, self.location, allow_nan=True, max_depth=MAX_DEPTH)
         if not isinstance(parsed, list) or not all(isinstance(e, dict) for e in parsed):
             raise ManifestError(f"{self.location} must hold a JSON array of experiments")
         return parsed, token

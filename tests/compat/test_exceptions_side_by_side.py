@@ -248,3 +248,17 @@ def test_release_from_toml_configuration(cfg: str) -> None:
             lzr.release_from_toml(cfg)
 
     same_failure(lambda: lazy_release.release_from_toml(cfg), ours)
+
+
+def test_a_second_artifact_of_one_name_on_an_experiment(tmp_path: Path) -> None:
+    def log_twice(lib: Any, folder: str) -> Callable[[], None]:
+        def run() -> None:
+            project = lib.Project(str(tmp_path / folder / "project.json"), mode="w")
+            with project.log("exp") as exp:
+                exp.log_artifact(name="features", value=[1], handler="json")
+                exp.log_artifact(name="features", value=[2], handler="json")
+
+        return run
+
+    raised = same_failure(log_twice(lazyscribe, "theirs"), log_twice(archivist, "ours"))
+    assert isinstance(raised, archivist.errors.AlreadyExistsError)

@@ -16,6 +16,10 @@ import pytest
 
 #: lazyscribe's public modules whose names are checked.
 CHECKED = [
+    "lazyscribe",
+    "lazyscribe.experiment",
+    "lazyscribe.project",
+    "lazyscribe.test",
     "lazyscribe.artifacts",
     "lazyscribe.artifacts.base",
     "lazyscribe.artifacts.json",
@@ -27,7 +31,7 @@ CHECKED = [
     "lazyscribe.repository",
 ]
 #: Checked by the Project/Experiment/Test work; widen CHECKED with them once merged.
-NOT_YET_CHECKED = ["lazyscribe", "lazyscribe.experiment", "lazyscribe.project", "lazyscribe.test"]
+NOT_YET_CHECKED: list[str] = []
 
 
 def _public_modules() -> list[str]:
