@@ -2,7 +2,7 @@
 
 An object store's first write in a process is preceded by a probe of its conditional
 requests (four requests; see
-:meth:`~archivist.storage.base.ObjectStoreBackend.probe_conditional_writes`).
+:meth:`~archivist.storage.object_store.ObjectStoreBackend.probe_conditional_writes`).
 Short CLI and CI processes would pay it on every save, so a passed probe is remembered in
 a small JSON file in the user's cache folder (``platformdirs.user_cache_dir("archivist")``,
 or ``$ARCHIVIST_CACHE_DIR``), keyed by backend class and probe scope (endpoint and bucket),

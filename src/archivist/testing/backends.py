@@ -46,7 +46,8 @@ from archivist import _verified
 from archivist.errors import IntegrityError, StaleTokenError, StorageError, UntrustedArtifactError
 from archivist.repository import Repository
 from archivist.storage import _probes, base
-from archivist.storage.base import Backend, ObjectStoreBackend
+from archivist.storage.base import Backend
+from archivist.storage.object_store import ObjectStoreBackend
 from archivist.stores import open_backend
 
 __all__ = [
@@ -744,7 +745,7 @@ class RepositoryOnBackendTests:
 
 
 class ObjectStoreConformanceTests(BackendConformanceTests):
-    """The contract, plus what an :class:`~archivist.storage.base.ObjectStoreBackend` adds.
+    """The contract, plus what an :class:`~archivist.storage.object_store.ObjectStoreBackend` adds.
 
     On top of :class:`BackendConformanceTests`: a store that ignores conditional writes is
     refused (the probe), single-writer mode works without them, and the probe runs once per

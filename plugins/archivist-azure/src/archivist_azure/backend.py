@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 from fsspec.asyn import sync
 
 from archivist import StaleTokenError, StorageError
-from archivist.storage.base import ChunkedUpload, ObjectStoreBackend
+from archivist.storage.object_store import ChunkedUpload, ObjectStoreBackend
 
 if TYPE_CHECKING:  # adlfs and the Azure SDK take a second to import: only when first used
     from adlfs import AzureBlobFileSystem

@@ -31,7 +31,7 @@ from urllib.parse import quote, urlsplit
 from fsspec.asyn import sync
 
 from archivist import StaleTokenError, StorageError
-from archivist.storage.base import ChunkedUpload, ObjectStoreBackend
+from archivist.storage.object_store import ChunkedUpload, ObjectStoreBackend
 
 if TYPE_CHECKING:  # gcsfs and the Google SDK take a second to import: only when first used
     from gcsfs.core import GCSFileSystem

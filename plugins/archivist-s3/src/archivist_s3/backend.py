@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from fsspec.asyn import sync
 
 from archivist import StaleTokenError, StorageError
-from archivist.storage.base import ChunkedUpload, ObjectStoreBackend
+from archivist.storage.object_store import ChunkedUpload, ObjectStoreBackend
 
 if TYPE_CHECKING:  # s3fs and botocore take a second to import: only when first used
     from botocore.exceptions import ClientError
