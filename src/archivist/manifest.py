@@ -49,6 +49,7 @@ __all__ = [
     "parse_manifest",
     "parse_stored_time",
     "serialize_manifest",
+    "splice_manifest",
     "utcnow",
 ]
 
@@ -303,6 +304,38 @@ def serialize_manifest(records: Iterable[VersionRecord]) -> bytes:
     if not lines:
         return b"[]\n"
     return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")
+
+
+def splice_manifest(data: bytes, records: Sequence[VersionRecord]) -> bytes | None:
+    """Append records to manifest text by inserting their lines before its closing bracket.
+
+    Costs O(new records): the existing records are neither parsed nor serialized again.
+    When ``data`` is :func:`serialize_manifest`'s output for some records, the result is
+    byte for byte :func:`serialize_manifest`'s output for those records plus ``records``.
+
+    Parameters
+    ----------
+    data : bytes
+        Manifest text in :func:`serialize_manifest`'s layout (``[]`` on one line, or one
+        record per line between ``[`` and ``]`` lines), already validated by
+        :func:`parse_manifest`.
+    records : Sequence[VersionRecord]
+        The records to append.
+
+    Returns
+    -------
+    bytes or None
+        The new text, or ``None`` when ``data`` is not in that layout (another tool wrote
+        it): serialize every record instead.
+    """
+    if not records:
+        return data
+    if data == b"[]\n":
+        return serialize_manifest(records)
+    if not (data.startswith(b"[\n{") and data.endswith(b"}\n]\n")):
+        return None
+    added = ",\n".join(json.dumps(record.to_dict(), sort_keys=True) for record in records)
+    return data[:-3] + b",\n" + added.encode("utf-8") + b"\n]\n"
 
 
 class _NameIndex:
