@@ -231,6 +231,23 @@ def test_a_record_with_a_key_twice_is_refused() -> None:
         parse_manifest(text)
 
 
+@pytest.mark.parametrize("separator", [": ", ":", " : ", "\n:", "\t:", "\r:"], ids=repr)
+def test_a_key_twice_is_refused_however_it_is_spaced(separator: str) -> None:
+    """msgspec keeps the last value of a repeated key: the key count must catch it."""
+    lines = [json.dumps(record_dict(name=f"n{i}", fname=f"f{i}.json")) for i in range(3)]
+    lines[1] = lines[1][:-1] + f', "handler"{separator}"pickle"' + "}"
+    with pytest.raises(ManifestError, match="twice"):
+        parse_manifest("[\n" + ",\n".join(lines) + "\n]\n")
+    with pytest.raises(ManifestError, match="twice"):  # a string holding '":' besides
+        parse_manifest(("[\n" + ",\n".join(lines) + "\n]\n").replace('"f0.json"', '"f\\":"'))
+
+
+def test_a_key_twice_in_a_nested_object_is_refused() -> None:
+    text = json.dumps([record_dict(meta={"a": 1})]).replace('{"a": 1}', '{"a": 1, "a": 2}')
+    with pytest.raises(ManifestError, match="twice"):
+        parse_manifest(text)
+
+
 def test_a_hostile_manifest_on_disk_is_a_manifest_error_when_opened(repo_path: Path) -> None:
     repo_path.parent.mkdir()
     repo_path.write_text(DEEP)

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archivist import release as lzr
+from archivist._json import load_json
 from archivist._versions import TimeSpec, parse_time, parse_version
 from archivist.errors import (
     AmbiguousVersionError,
@@ -445,3 +446,58 @@ def test_splicing_is_byte_identical_to_serializing(
     assert splice_manifest(serialize_manifest(base), added) == serialize_manifest(base + added)
     if old and added:  # another tool's layout: serialize every record instead
         assert splice_manifest(json.dumps(old, indent=1).encode(), added) is None
+
+
+def _parse_record_by_record(text: str) -> list[VersionRecord]:
+    """The parser before the fast path: stdlib JSON, then from_dict of each record."""
+    parsed = load_json(text, "the manifest")
+    if not isinstance(parsed, list):
+        raise ManifestError("the manifest must hold a JSON array of version records")
+    return [VersionRecord.from_dict(item, i) for i, item in enumerate(parsed)]
+
+
+@PROPERTIES
+@given(valid_records() | st.lists(record_like(), max_size=5), st.booleans())
+def test_the_fast_parser_agrees_with_parsing_record_by_record(
+    records: list[Any], archivist_layout: bool
+) -> None:
+    text = json.dumps(records, allow_nan=True)
+    if archivist_layout and all(isinstance(r, dict) for r in records):
+        text = "[\n" + ",\n".join(json.dumps(r, sort_keys=True) for r in records) + "\n]\n"
+    try:
+        expected: list[VersionRecord] | str = _parse_record_by_record(text)
+    except ManifestError as exc:
+        expected = str(exc)
+    try:
+        got: list[VersionRecord] | str = parse_manifest(text)
+    except ManifestError as exc:
+        got = str(exc)
+    if isinstance(expected, list) and isinstance(got, str):
+        assert "twice" in got  # a (name, version) pair repeats: checked after the records
+    else:
+        assert got == expected
+
+
+def test_a_common_manifest_is_checked_in_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
+    records = [
+        VersionRecord(
+            "a",
+            i,
+            "json",
+            f"sub/a-{i}.json",
+            datetime(2026, 1, 1, 0, 0, i),
+            None,
+            "0" * 64,
+            i,
+            {"python_version": "3.12"} if i % 2 else {},
+        )
+        for i in range(10)
+    ]
+    text = serialize_manifest(records)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the common form needs neither stdlib json nor from_dict")
+
+    monkeypatch.setattr(json, "loads", refuse)
+    monkeypatch.setattr(VersionRecord, "from_dict", refuse)
+    assert parse_manifest(text) == records

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from archivist._json import MAX_DEPTH, check_depth, load_json
+from archivist._json import MAX_DEPTH, check_depth, load_object_list
 from archivist._names import (
     MAX_NAME_BYTES,
     SIDE_FILES,
@@ -272,18 +272,23 @@ def parse_manifest(data: bytes | str, location: str = "the manifest") -> list[Ve
         Hostile text too: nesting too deep, ``NaN``, a key twice (see
         :func:`archivist._json.load_json`).
     """
-    parsed = load_json(data, location)
-    if not isinstance(parsed, list):
-        raise ManifestError(f"{location} must hold a JSON array of version records")
-    records = [VersionRecord.from_dict(item, i) for i, item in enumerate(parsed)]
-    seen: set[tuple[str, int]] = set()
-    for record in records:
-        key = (record.name, record.version)
-        if key in seen:
-            raise ManifestError(
-                f"{location} holds version {record.version} of {record.name!r} twice"
-            )
-        seen.add(key)
+    from archivist._manifest_parse import no_gc, records_from_dicts
+
+    with no_gc():  # only new, acyclic objects: collecting during the parse finds nothing
+        parsed = load_object_list(data, location)
+        if not isinstance(parsed, list):
+            raise ManifestError(f"{location} must hold a JSON array of version records")
+        records = records_from_dicts(parsed)
+    keys = {(record.name, record.version) for record in records}
+    if len(keys) != len(records):
+        seen: set[tuple[str, int]] = set()
+        for record in records:
+            key = (record.name, record.version)
+            if key in seen:
+                raise ManifestError(
+                    f"{location} holds version {record.version} of {record.name!r} twice"
+                )
+            seen.add(key)
     return records
 
 
