@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import lazyscribe
+import pytest
 
 from archivist import Repository
 from archivist.manifest import parse_manifest, serialize_manifest
@@ -73,3 +75,31 @@ def test_another_layout_is_rewritten_in_archivist_layout(tmp_path: Path) -> None
     repository.save()
     text = path.read_bytes()
     assert text == serialize_manifest(parse_manifest(text))
+
+
+def test_a_save_sends_the_conditional_write_without_reading_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _hand_repository(tmp_path)
+    repository = Repository(path, mode="a")
+    backend = type(repository.store.backend)  # type: ignore[attr-defined]
+    reads: list[str] = []
+    original = backend.read_with_token
+
+    def counting(self: Any, target: str) -> tuple[bytes, str]:
+        reads.append(target)
+        return original(self, target)
+
+    monkeypatch.setattr(backend, "read_with_token", counting)
+    repository.log_artifact("a", [1], handler="json")
+    repository.save()
+    assert reads == []  # unchanged since it was read: straight to the conditional write
+    other = Repository(path, mode="a")  # another writer's commit comes first...
+    other.log_artifact("b", [0], handler="json")
+    other.save()
+    repository.log_artifact("a", [2], handler="json")
+    before = len(reads)
+    repository.save()  # ...so this precondition fails, and the save re-reads once
+    assert len(reads) == before + 1
+    assert Repository(path, mode="r").versions("a") == [0, 1, 2]
+    assert Repository(path, mode="r").versions("b") == [0]
