@@ -18,7 +18,7 @@ import lazyscribe
 import pytest
 
 import archivist
-from archivist import ManifestStore, Project, ReleaseStore, Repository
+from archivist import ManifestStore, Project, ReleaseStore, Repository, _json
 from archivist import release as lzr
 from archivist.errors import (
     AmbiguousVersionError,
@@ -232,8 +232,12 @@ def test_a_record_with_a_key_twice_is_refused() -> None:
 
 
 @pytest.mark.parametrize("separator", [": ", ":", " : ", "\n:", "\t:", "\r:"], ids=repr)
-def test_a_key_twice_is_refused_however_it_is_spaced(separator: str) -> None:
-    """msgspec keeps the last value of a repeated key: the key count must catch it."""
+@pytest.mark.parametrize("msgspec_from", [0, 1 << 60], ids=["msgspec", "stdlib"])
+def test_a_key_twice_is_refused_however_it_is_spaced(
+    separator: str, msgspec_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast decoders keep the last value of a repeated key: the key count catches it."""
+    monkeypatch.setattr(_json, "MSGSPEC_FROM_BYTES", msgspec_from)
     lines = [json.dumps(record_dict(name=f"n{i}", fname=f"f{i}.json")) for i in range(3)]
     lines[1] = lines[1][:-1] + f', "handler"{separator}"pickle"' + "}"
     with pytest.raises(ManifestError, match="twice"):

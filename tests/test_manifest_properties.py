@@ -15,11 +15,13 @@ import posixpath
 from datetime import datetime, timedelta, timezone
 from pathlib import PureWindowsPath
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from archivist import _json
 from archivist import release as lzr
 from archivist._json import load_json
 from archivist._versions import TimeSpec, parse_time, parse_version
@@ -468,14 +470,16 @@ def test_the_fast_parser_agrees_with_parsing_record_by_record(
         expected: list[VersionRecord] | str = _parse_record_by_record(text)
     except ManifestError as exc:
         expected = str(exc)
-    try:
-        got: list[VersionRecord] | str = parse_manifest(text)
-    except ManifestError as exc:
-        got = str(exc)
-    if isinstance(expected, list) and isinstance(got, str):
-        assert "twice" in got  # a (name, version) pair repeats: checked after the records
-    else:
-        assert got == expected
+    for decoder_from in (_json.MSGSPEC_FROM_BYTES, 0):  # the standard library, msgspec
+        with mock.patch.object(_json, "MSGSPEC_FROM_BYTES", decoder_from):
+            try:
+                got: list[VersionRecord] | str = parse_manifest(text)
+            except ManifestError as exc:
+                got = str(exc)
+        if isinstance(expected, list) and isinstance(got, str):
+            assert "twice" in got  # a (name, version) pair repeats: checked after the records
+        else:
+            assert got == expected
 
 
 def test_a_common_manifest_is_checked_in_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -498,6 +502,10 @@ def test_a_common_manifest_is_checked_in_bulk(monkeypatch: pytest.MonkeyPatch) -
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the common form needs neither stdlib json nor from_dict")
 
-    monkeypatch.setattr(json, "loads", refuse)
+    monkeypatch.setattr(_json, "_unique_object", refuse)  # load_json's per-object hook
     monkeypatch.setattr(VersionRecord, "from_dict", refuse)
     assert parse_manifest(text) == records
+    monkeypatch.setattr(_json, "MSGSPEC_FROM_BYTES", 0)  # a large manifest: msgspec
+    monkeypatch.setattr(json, "loads", refuse)
+    assert parse_manifest(text) == records
+    assert parse_manifest(text.decode()) == records

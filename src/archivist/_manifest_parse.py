@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from archivist._names import check_stored_name
-from archivist.errors import InvalidNameError
+from archivist.errors import InvalidNameError, ManifestError
 from archivist.manifest import CORE_FIELDS, VersionRecord
 
 __all__ = ["no_gc", "records_from_dicts"]
@@ -34,17 +34,44 @@ def no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def records_from_dicts(parsed: list[Any]) -> list[VersionRecord]:
+def records_from_dicts(parsed: list[Any], location: str) -> list[VersionRecord]:
     """Validate and convert parsed records: :meth:`VersionRecord.from_dict` of each, faster.
 
     A manifest of common records (plain names and file names, naive times, flat extra
-    fields) is checked column by column; any other goes record by record through
-    :meth:`VersionRecord.from_dict`, which accepts each or raises its error.
+    fields, no (name, version) pair twice) is checked column by column; any other goes
+    record by record through :meth:`VersionRecord.from_dict`, which accepts each or raises
+    its error, then is checked for repeated (name, version) pairs.
+
+    Parameters
+    ----------
+    parsed : list
+        The parsed manifest.
+    location : str
+        Where it was read from, for messages.
+
+    Returns
+    -------
+    list[VersionRecord]
+        The records, in manifest order.
+
+    Raises
+    ------
+    archivist.errors.ManifestError
+        A record is malformed, or a (name, version) pair repeats.
     """
     bulk = _bulk_records(parsed)
     if bulk is not None:
         return bulk
-    return [VersionRecord.from_dict(data, position) for position, data in enumerate(parsed)]
+    records = [VersionRecord.from_dict(data, position) for position, data in enumerate(parsed)]
+    seen: set[tuple[str, int]] = set()
+    for record in records:
+        key = (record.name, record.version)
+        if key in seen:
+            raise ManifestError(
+                f"{location} holds version {record.version} of {record.name!r} twice"
+            )
+        seen.add(key)
+    return records
 
 
 _FNAME_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./\n"
@@ -108,6 +135,11 @@ def _bulk_records(parsed: list[Any]) -> list[VersionRecord] | None:
         and all(type(handler) is str and handler for handler in handlers)
         and set(map(type, versions)) == {int}
         and min(versions) >= 0
+        and (
+            len(set(versions)) == len(versions)
+            if len(distinct) == 1
+            else len(set(zip(names, versions, strict=True))) == len(versions)
+        )
         and set(map(type, fnames)) == {str}
         and _plain_fnames(fnames)
     ):

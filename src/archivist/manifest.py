@@ -13,6 +13,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from archivist._json import MAX_DEPTH, check_depth, load_object_list
@@ -278,18 +279,7 @@ def parse_manifest(data: bytes | str, location: str = "the manifest") -> list[Ve
         parsed = load_object_list(data, location)
         if not isinstance(parsed, list):
             raise ManifestError(f"{location} must hold a JSON array of version records")
-        records = records_from_dicts(parsed)
-    keys = {(record.name, record.version) for record in records}
-    if len(keys) != len(records):
-        seen: set[tuple[str, int]] = set()
-        for record in records:
-            key = (record.name, record.version)
-            if key in seen:
-                raise ManifestError(
-                    f"{location} holds version {record.version} of {record.name!r} twice"
-                )
-            seen.add(key)
-    return records
+        return records_from_dicts(parsed, location)
 
 
 def serialize_manifest(records: Iterable[VersionRecord]) -> bytes:
@@ -344,16 +334,39 @@ def splice_manifest(data: bytes, records: Sequence[VersionRecord]) -> bytes | No
 
 
 class _NameIndex:
-    """The versions of one name, sorted by number, with a time-sorted view for as-of."""
+    """The versions of one name, sorted by number, with a time-sorted view for as-of.
 
-    __slots__ = ("by_time", "records", "times")
+    The time-sorted view is built by the first lookup by time (latest and by-number lookups
+    never need it).
+    """
+
+    __slots__ = ("_by_time", "_times", "records")
 
     def __init__(self, records: list[VersionRecord]) -> None:
-        records.sort(key=lambda r: r.version)
+        records.sort(key=_VERSION)
         self.records = records
-        by_time = sorted(records, key=lambda r: (r.created_at, r.version))
-        self.by_time = by_time
-        self.times = [r.created_at for r in by_time]
+        self._by_time: list[VersionRecord] | None = None
+        self._times: list[datetime] = []
+
+    @property
+    def by_time(self) -> list[VersionRecord]:
+        """The versions sorted by creation time (then number)."""
+        if self._by_time is None:
+            by_time = sorted(self.records, key=_TIME_ORDER)
+            self._times = list(map(_CREATED_AT, by_time))
+            self._by_time = by_time
+        return self._by_time
+
+    @property
+    def times(self) -> list[datetime]:
+        """The creation times of :attr:`by_time`, in its order."""
+        self.by_time  # noqa: B018 - builds the view
+        return self._times
+
+
+_VERSION = attrgetter("version")
+_CREATED_AT = attrgetter("created_at")
+_TIME_ORDER = attrgetter("created_at", "version")
 
 
 class ManifestIndex:
