@@ -330,7 +330,7 @@ def splice_manifest(data: bytes, records: Sequence[VersionRecord]) -> bytes | No
     if not (data.startswith(b"[\n{") and data.endswith(b"}\n]\n")):
         return None
     added = ",\n".join(json.dumps(record.to_dict(), sort_keys=True) for record in records)
-    return data[:-3] + b",\n" + added.encode("utf-8") + b"\n]\n"
+    return b"".join((memoryview(data)[:-3], b",\n", added.encode("utf-8"), b"\n]\n"))  # one copy
 
 
 class _NameIndex:
