@@ -43,7 +43,7 @@ class _NoSlices(list[VersionRecord]):
 def test_as_of_does_not_copy_the_time_index() -> None:
     index = ManifestIndex(_records("a", 1000))
     entry = index._entry("a")
-    entry.by_time = _NoSlices(entry.by_time)
+    entry._by_time = _NoSlices(entry.by_time)
     assert index.as_of("a", T0 + 500 * SECOND, SECOND).version == 500
     assert index.as_of("a", T0 + 5000 * SECOND, SECOND).version == 999
     with pytest.raises(Exception, match="predates"):
