@@ -18,7 +18,7 @@ import lazyscribe
 import pytest
 
 import archivist
-from archivist import ManifestStore, Project, ReleaseStore, Repository
+from archivist import ManifestStore, Project, ReleaseStore, Repository, _json
 from archivist import release as lzr
 from archivist.errors import (
     AmbiguousVersionError,
@@ -227,6 +227,27 @@ def test_an_extra_field_nested_too_deeply_is_refused() -> None:
 def test_a_record_with_a_key_twice_is_refused() -> None:
     text = '[{"name": "a", "version": 0, "handler": "json", "fname": "a.json", '
     text += '"created_at": "2026-01-01", "sha256": null, "sha256": "' + "a" * 64 + '"}]'
+    with pytest.raises(ManifestError, match="twice"):
+        parse_manifest(text)
+
+
+@pytest.mark.parametrize("separator", [": ", ":", " : ", "\n:", "\t:", "\r:"], ids=repr)
+@pytest.mark.parametrize("msgspec_from", [0, 1 << 60], ids=["msgspec", "stdlib"])
+def test_a_key_twice_is_refused_however_it_is_spaced(
+    separator: str, msgspec_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast decoders keep the last value of a repeated key: the key count catches it."""
+    monkeypatch.setattr(_json, "MSGSPEC_FROM_BYTES", msgspec_from)
+    lines = [json.dumps(record_dict(name=f"n{i}", fname=f"f{i}.json")) for i in range(3)]
+    lines[1] = lines[1][:-1] + f', "handler"{separator}"pickle"' + "}"
+    with pytest.raises(ManifestError, match="twice"):
+        parse_manifest("[\n" + ",\n".join(lines) + "\n]\n")
+    with pytest.raises(ManifestError, match="twice"):  # a string holding '":' besides
+        parse_manifest(("[\n" + ",\n".join(lines) + "\n]\n").replace('"f0.json"', '"f\\":"'))
+
+
+def test_a_key_twice_in_a_nested_object_is_refused() -> None:
+    text = json.dumps([record_dict(meta={"a": 1})]).replace('{"a": 1}', '{"a": 1, "a": 2}')
     with pytest.raises(ManifestError, match="twice"):
         parse_manifest(text)
 

@@ -59,6 +59,23 @@ def test_archivist_repository_opens_in_lazyscribe(tmp_path: Path) -> None:
     assert theirs.load_artifact("model") == {"w": 2}
 
 
+def test_a_spliced_manifest_opens_in_lazyscribe(tmp_path: Path) -> None:
+    path = tmp_path / "repository.json"
+    repository = Repository(path, mode="w")
+    repository.log_artifact("features", [0], handler="json")
+    repository.save()
+    appender = Repository(path, mode="a")
+    for i in range(1, 3):  # each save appends by splicing lines into the text it read
+        appender.log_artifact("features", [i], handler="json")
+        appender.log_artifact(f"model-{i}", {"w": i}, handler="pickle")
+        appender.save()
+    assert path.read_bytes().count(b"\n") == 7  # "[", five records, "]"
+    theirs = lazyscribe.Repository(str(path), mode="r")
+    for i in range(3):
+        assert theirs.load_artifact("features", version=i) == [i]
+    assert theirs.load_artifact("model-2") == {"w": 2}
+
+
 def lazyscribe_project(path: Path) -> None:
     project = lazyscribe.Project(str(path), mode="w", author="lazy")
     with project.log("baseline") as exp:

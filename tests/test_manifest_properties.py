@@ -15,12 +15,15 @@ import posixpath
 from datetime import datetime, timedelta, timezone
 from pathlib import PureWindowsPath
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from archivist import _json
 from archivist import release as lzr
+from archivist._json import load_json
 from archivist._versions import TimeSpec, parse_time, parse_version
 from archivist.errors import (
     AmbiguousVersionError,
@@ -40,6 +43,7 @@ from archivist.manifest import (
     format_time,
     parse_manifest,
     serialize_manifest,
+    splice_manifest,
 )
 
 PROPERTIES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -432,3 +436,76 @@ def test_find_release_as_of_agrees_with_a_reference_model(
     else:
         newest = max(r.created_at for r in created)
         assert lzr.find_release(releases, wanted, match="asof").created_at == newest
+
+
+@PROPERTIES
+@given(valid_records(), valid_records())
+def test_splicing_is_byte_identical_to_serializing(
+    old: list[dict[str, Any]], new: list[dict[str, Any]]
+) -> None:
+    base = parse_manifest(json.dumps(old))
+    added = [VersionRecord.from_dict(record) for record in new]
+    assert splice_manifest(serialize_manifest(base), added) == serialize_manifest(base + added)
+    if old and added:  # another tool's layout: serialize every record instead
+        assert splice_manifest(json.dumps(old, indent=1).encode(), added) is None
+
+
+def _parse_record_by_record(text: str) -> list[VersionRecord]:
+    """The parser before the fast path: stdlib JSON, then from_dict of each record."""
+    parsed = load_json(text, "the manifest")
+    if not isinstance(parsed, list):
+        raise ManifestError("the manifest must hold a JSON array of version records")
+    return [VersionRecord.from_dict(item, i) for i, item in enumerate(parsed)]
+
+
+@PROPERTIES
+@given(valid_records() | st.lists(record_like(), max_size=5), st.booleans())
+def test_the_fast_parser_agrees_with_parsing_record_by_record(
+    records: list[Any], archivist_layout: bool
+) -> None:
+    text = json.dumps(records, allow_nan=True)
+    if archivist_layout and all(isinstance(r, dict) for r in records):
+        text = "[\n" + ",\n".join(json.dumps(r, sort_keys=True) for r in records) + "\n]\n"
+    try:
+        expected: list[VersionRecord] | str = _parse_record_by_record(text)
+    except ManifestError as exc:
+        expected = str(exc)
+    for decoder_from in (_json.MSGSPEC_FROM_BYTES, 0):  # the standard library, msgspec
+        with mock.patch.object(_json, "MSGSPEC_FROM_BYTES", decoder_from):
+            try:
+                got: list[VersionRecord] | str = parse_manifest(text)
+            except ManifestError as exc:
+                got = str(exc)
+        if isinstance(expected, list) and isinstance(got, str):
+            assert "twice" in got  # a (name, version) pair repeats: checked after the records
+        else:
+            assert got == expected
+
+
+def test_a_common_manifest_is_checked_in_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
+    records = [
+        VersionRecord(
+            "a",
+            i,
+            "json",
+            f"sub/a-{i}.json",
+            datetime(2026, 1, 1, 0, 0, i),
+            None,
+            "0" * 64,
+            i,
+            {"python_version": "3.12"} if i % 2 else {},
+        )
+        for i in range(10)
+    ]
+    text = serialize_manifest(records)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the common form needs neither stdlib json nor from_dict")
+
+    monkeypatch.setattr(_json, "_unique_object", refuse)  # load_json's per-object hook
+    monkeypatch.setattr(VersionRecord, "from_dict", refuse)
+    assert parse_manifest(text) == records
+    monkeypatch.setattr(_json, "MSGSPEC_FROM_BYTES", 0)  # a large manifest: msgspec
+    monkeypatch.setattr(json, "loads", refuse)
+    assert parse_manifest(text) == records
+    assert parse_manifest(text.decode()) == records

@@ -491,12 +491,10 @@ class WritingMixin(RepositoryBase):
         warned = not self._fresh
         for attempt in range(MAX_COMMIT_ATTEMPTS):
             if attempt == 0:
+                # Commit against the manifest as read, without reading it again: a
+                # precondition failure (another writer committed) re-reads and retries.
                 base, token = list(self._committed), self._token
-                if not self._fresh:
-                    fresh = self.store.read_if_changed(token)
-                    if fresh is not None:
-                        base, token = fresh.records, fresh.token
-                else:
+                if self._fresh:
                     # Mode "w" has not read what it replaces (a manifest, or none because
                     # someone deleted it): forget every other save's journal, which only
                     # ever keeps files. Later rounds forget only what the manifest names.

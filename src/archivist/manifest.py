@@ -13,9 +13,10 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
-from archivist._json import MAX_DEPTH, check_depth, load_json
+from archivist._json import MAX_DEPTH, check_depth, load_object_list
 from archivist._names import (
     MAX_NAME_BYTES,
     SIDE_FILES,
@@ -49,6 +50,7 @@ __all__ = [
     "parse_manifest",
     "parse_stored_time",
     "serialize_manifest",
+    "splice_manifest",
     "utcnow",
 ]
 
@@ -271,19 +273,13 @@ def parse_manifest(data: bytes | str, location: str = "the manifest") -> list[Ve
         Hostile text too: nesting too deep, ``NaN``, a key twice (see
         :func:`archivist._json.load_json`).
     """
-    parsed = load_json(data, location)
-    if not isinstance(parsed, list):
-        raise ManifestError(f"{location} must hold a JSON array of version records")
-    records = [VersionRecord.from_dict(item, i) for i, item in enumerate(parsed)]
-    seen: set[tuple[str, int]] = set()
-    for record in records:
-        key = (record.name, record.version)
-        if key in seen:
-            raise ManifestError(
-                f"{location} holds version {record.version} of {record.name!r} twice"
-            )
-        seen.add(key)
-    return records
+    from archivist._manifest_parse import no_gc, records_from_dicts
+
+    with no_gc():  # only new, acyclic objects: collecting during the parse finds nothing
+        parsed = load_object_list(data, location)
+        if not isinstance(parsed, list):
+            raise ManifestError(f"{location} must hold a JSON array of version records")
+        return records_from_dicts(parsed, location)
 
 
 def serialize_manifest(records: Iterable[VersionRecord]) -> bytes:
@@ -305,17 +301,72 @@ def serialize_manifest(records: Iterable[VersionRecord]) -> bytes:
     return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")
 
 
-class _NameIndex:
-    """The versions of one name, sorted by number, with a time-sorted view for as-of."""
+def splice_manifest(data: bytes, records: Sequence[VersionRecord]) -> bytes | None:
+    """Append records to manifest text by inserting their lines before its closing bracket.
 
-    __slots__ = ("by_time", "records", "times")
+    Costs O(new records): the existing records are neither parsed nor serialized again.
+    When ``data`` is :func:`serialize_manifest`'s output for some records, the result is
+    byte for byte :func:`serialize_manifest`'s output for those records plus ``records``.
+
+    Parameters
+    ----------
+    data : bytes
+        Manifest text in :func:`serialize_manifest`'s layout (``[]`` on one line, or one
+        record per line between ``[`` and ``]`` lines), already validated by
+        :func:`parse_manifest`.
+    records : Sequence[VersionRecord]
+        The records to append.
+
+    Returns
+    -------
+    bytes or None
+        The new text, or ``None`` when ``data`` is not in that layout (another tool wrote
+        it): serialize every record instead.
+    """
+    if not records:
+        return data
+    if data == b"[]\n":
+        return serialize_manifest(records)
+    if not (data.startswith(b"[\n{") and data.endswith(b"}\n]\n")):
+        return None
+    added = ",\n".join(json.dumps(record.to_dict(), sort_keys=True) for record in records)
+    return b"".join((memoryview(data)[:-3], b",\n", added.encode("utf-8"), b"\n]\n"))  # one copy
+
+
+class _NameIndex:
+    """The versions of one name, sorted by number, with a time-sorted view for as-of.
+
+    The time-sorted view is built by the first lookup by time (latest and by-number lookups
+    never need it).
+    """
+
+    __slots__ = ("_by_time", "_times", "records")
 
     def __init__(self, records: list[VersionRecord]) -> None:
-        records.sort(key=lambda r: r.version)
+        records.sort(key=_VERSION)
         self.records = records
-        by_time = sorted(records, key=lambda r: (r.created_at, r.version))
-        self.by_time = by_time
-        self.times = [r.created_at for r in by_time]
+        self._by_time: list[VersionRecord] | None = None
+        self._times: list[datetime] = []
+
+    @property
+    def by_time(self) -> list[VersionRecord]:
+        """The versions sorted by creation time (then number)."""
+        if self._by_time is None:
+            by_time = sorted(self.records, key=_TIME_ORDER)
+            self._times = list(map(_CREATED_AT, by_time))
+            self._by_time = by_time
+        return self._by_time
+
+    @property
+    def times(self) -> list[datetime]:
+        """The creation times of :attr:`by_time`, in its order."""
+        self.by_time  # noqa: B018 - builds the view
+        return self._times
+
+
+_VERSION = attrgetter("version")
+_CREATED_AT = attrgetter("created_at")
+_TIME_ORDER = attrgetter("created_at", "version")
 
 
 class ManifestIndex:

@@ -215,3 +215,44 @@ def test_the_hint_names_the_index_once_a_distribution_is_published(
     monkeypatch.setattr(manager, "PUBLISHED_DISTRIBUTIONS", frozenset({"archivist-parquet"}))
     assert manager._install_hint("parquet").endswith("pip install archivist-parquet")
     assert manager._install_hint("nope") == ""
+
+
+def test_builtin_names_resolve_without_importing_plugins(tmp_path: Path) -> None:
+    writer = Repository(tmp_path / "r.json", mode="w")
+    writer.log_artifact("a", [1], handler="json")
+    writer.save()
+    code = f"""
+import sys
+from importlib.metadata import entry_points
+import archivist
+from archivist.plugin import manager
+
+before = set(sys.modules)
+assert archivist.get_handler("json").__name__ == "JSONHandler"
+assert archivist.get_handler("pickle").__name__ == "PickleHandler"
+assert archivist.get_backend("file").__name__ == "LocalBackend"
+assert archivist.Repository({str(tmp_path / "r.json")!r}, mode="r").load_artifact("a") == [1]
+plugin_modules = {{point.module.split(".")[0] for group in ("archivist", "lazyscribe.artifact_type")
+                   for point in entry_points(group=group)}} - {{"archivist", "lazyscribe"}}
+loaded = sorted(m for m in set(sys.modules) - before
+                if m.split(".")[0] in plugin_modules | {{"yaml"}}
+                or m == "archivist.handlers.lazyscribe")
+print(loaded, manager._PLUGINS._loaded, sorted(plugin_modules))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out[:2] == ["[]", "False"], out
+    assert "lazyscribe_yaml" in " ".join(out)  # plugins are installed, just not imported
+
+
+def test_after_discovery_a_builtin_alias_goes_through_the_registry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plugins = _fresh(monkeypatch)
+    assert plugins.builtin_handler("json") is not None
+    assert plugins.builtin_backend("file") is LocalBackend
+    assert plugins.builtin_handler("upper-text") is None
+    plugins.load()
+    assert plugins.builtin_handler("json") is None  # overrides now apply
+    assert plugins.builtin_backend("file") is None

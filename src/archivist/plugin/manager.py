@@ -4,6 +4,13 @@ Discovery is lazy (first use, not import), idempotent and thread-safe. It regist
 built-in plugins, then every module in the ``archivist`` entry point group unless
 ``ARCHIVIST_DISABLE_PLUGIN_AUTOLOAD`` is set, then checks that no plugin implements a hook
 that does not exist.
+
+Resolving a built-in alias or protocol (``json``, ``pickle``, ``file``, ``local``,
+``memory``) before anything else asked for the full registries imports no plugin module:
+:func:`get_handler` and :func:`get_backend` answer it from archivist's own classes, and
+discovery (entry points, lazyscribe handler packages) runs only for any other name, for
+:func:`handlers`, :func:`backends`, :func:`register` and the hooks. Once discovery ran, every
+lookup goes through the full registries (a runtime override of a built-in alias wins).
 """
 
 from __future__ import annotations
@@ -75,6 +82,18 @@ _BUILTIN_PLUGINS = (
 )
 
 _T = TypeVar("_T", bound=type)
+
+
+def _builtin_handlers() -> dict[str, type[Handler]]:
+    from archivist.handlers.hooks import archivist_register_handlers
+
+    return {cls.alias: cls for cls in archivist_register_handlers()}
+
+
+def _builtin_backends() -> dict[str, type[Backend]]:
+    from archivist.storage.hooks import archivist_register_backends
+
+    return {protocol: cls for cls in archivist_register_backends() for protocol in cls.protocols}
 
 
 class _HandlerClassPlugin:
@@ -287,6 +306,18 @@ class _Plugins:
 
     # -- registries -------------------------------------------------------------------------
 
+    def builtin_handler(self, alias: object) -> type[Handler] | None:
+        """Return the built-in handler of ``alias`` while discovery has not run, else None."""
+        if self._loaded or not isinstance(alias, str):
+            return None
+        return _builtin_handlers().get(alias)
+
+    def builtin_backend(self, protocol: object) -> type[Backend] | None:
+        """Return the built-in backend of ``protocol`` while discovery has not run, else None."""
+        if self._loaded or not isinstance(protocol, str):
+            return None
+        return _builtin_backends().get(protocol)
+
     def _invalidate(self) -> None:
         self._handlers = None
         self._backends = None
@@ -492,6 +523,9 @@ def get_handler(alias: str) -> type[Handler]:
         defined in the running program has it; the message lists the installed ones and,
         for optional aliases, the distribution to install.
     """
+    builtin = _PLUGINS.builtin_handler(alias)
+    if builtin is not None:
+        return builtin
     table = handlers()
     try:
         return table[alias]
@@ -536,6 +570,9 @@ def get_backend(protocol: str) -> type[Backend]:
         (a protocol fsspec knows is served by :mod:`archivist.storage.generic`); the message
         lists the installed ones and, for optional protocols, the distribution to install.
     """
+    builtin = _PLUGINS.builtin_backend(protocol)
+    if builtin is not None:
+        return builtin
     table = backends()
     try:
         return table[protocol]

@@ -9,6 +9,7 @@ manifest against that token, and writes and reads the versions' files. Its defau
 from __future__ import annotations
 
 import builtins
+import operator
 import os
 import posixpath
 from abc import ABC, abstractmethod
@@ -29,6 +30,7 @@ from archivist.manifest import (
     check_name_beside,
     parse_manifest,
     serialize_manifest,
+    splice_manifest,
 )
 from archivist.storage.base import Backend
 from archivist.stores._locations import open_location, storage_errors
@@ -407,6 +409,9 @@ class ManifestStore(AbstractRepositoryStore):
         self.private_folder = self.backend.join(
             self.folder, f".{posixpath.basename(self.path)}.archivist"
         )
+        #: The manifest as last read or committed: (token, text, records). A commit against
+        #: that token that only appends records splices their lines into the text.
+        self._last: tuple[str, bytes, list[VersionRecord]] | None = None
 
     def __repr__(self) -> str:
         return f"ManifestStore({self.location!r})"
@@ -423,7 +428,12 @@ class ManifestStore(AbstractRepositoryStore):
                 data, token = self.backend.read_with_token(self.path)
         except FileNotFoundError:
             return ManifestSnapshot([], None)
-        return ManifestSnapshot(parse_manifest(data, self.location), token)
+        return self._parsed(data, token)
+
+    def _parsed(self, data: bytes, token: str) -> ManifestSnapshot:
+        records = parse_manifest(data, self.location)
+        self._last = (token, data, records)
+        return ManifestSnapshot(records, token)
 
     def current_token(self) -> str | None:
         """Return the manifest's token from one read, without parsing it."""
@@ -442,13 +452,32 @@ class ManifestStore(AbstractRepositoryStore):
             return ManifestSnapshot([], None)
         if token is not None and current == token:
             return None
-        return ManifestSnapshot(parse_manifest(data, self.location), current)
+        return self._parsed(data, current)
 
     def commit(self, records: Sequence[VersionRecord], token: str | None) -> str:
-        """Compare-and-swap the manifest."""
-        data = serialize_manifest(records)
+        """Compare-and-swap the manifest.
+
+        When ``token`` names the manifest this store last read or committed and ``records``
+        are its records (the same objects, in order) followed by new ones, the new records'
+        lines are spliced into the text before its closing bracket: O(new records), and byte
+        for byte what serializing every record writes. Otherwise every record is serialized.
+        """
+        data = self._spliced(records, token)
+        if data is None:
+            data = serialize_manifest(records)
         with storage_errors(f"writing {self.location}"):
-            return self.backend.replace_if_unchanged(self.path, data, token)
+            new_token = self.backend.replace_if_unchanged(self.path, data, token)
+        self._last = (new_token, data, list(records))
+        return new_token
+
+    def _spliced(self, records: Sequence[VersionRecord], token: str | None) -> bytes | None:
+        last = self._last
+        if last is None or token is None or last[0] != token:
+            return None
+        _, data, base = last
+        if len(records) < len(base) or not all(map(operator.is_, records, base)):
+            return None
+        return splice_manifest(data, records[len(base) :])
 
     def _file_path(self, name: str, fname: str) -> str:
         return self.backend.join(self.folder, name, fname)
