@@ -43,7 +43,7 @@ from fsspec.asyn import sync
 from s3fs import S3FileSystem
 
 from archivist import Repository
-from archivist.storage.base import ObjectStoreBackend
+from archivist.storage.object_store import ObjectStoreBackend
 from archivist.testing.emulators import start_moto
 
 REQUESTS: list[str] = []

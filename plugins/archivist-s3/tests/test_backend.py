@@ -168,3 +168,30 @@ def test_a_fresh_process_saves_with_the_minimum_requests(
     methods = [request.split()[0] for request in sent]
     assert methods == ["GET", "PUT", "PUT", "PUT", "DELETE"], sent
     assert not any(".archivist-probe" in request for request in sent)
+
+
+def test_loading_a_small_version_is_two_requests(
+    s3_bucket: str, s3_options: dict[str, Any]
+) -> None:
+    """Manifest GET, then one GET of at most the recorded size plus one byte (no HEAD)."""
+    url = f"s3://{s3_bucket}/team/repository.json"
+    writer = Repository(url, mode="w", **s3_options)
+    writer.log_artifact(name="features", value=[1, 2, 3], handler="json")
+    writer.save()
+    fs = S3FileSystem(**s3_options)  # the instance the backends share (fsspec's cache)
+    client = sync(fs.loop, fs.set_session)
+    sent: list[str] = []
+
+    def record(request: Any, **_: Any) -> None:
+        span = request.headers.get("Range", b"")
+        span = span.decode() if isinstance(span, bytes) else span
+        sent.append(f"{request.method} {span}".strip())
+
+    client.meta.events.register("before-send.s3", record)
+    try:
+        reader = Repository(url, mode="r", cache=False, **s3_options)
+        assert reader.load_artifact("features") == [1, 2, 3]
+    finally:
+        client.meta.events.unregister("before-send.s3", record)
+    size = reader.get_artifact_metadata("features")["size"]
+    assert sent == ["GET", f"GET bytes=0-{size}"], sent

@@ -406,6 +406,35 @@ class Backend(ABC):
         stream: IO[bytes] = self.fs.open(path, "rb")
         return stream
 
+    def read_at_most(self, path: str, limit: int) -> bytes:
+        """Read the first ``limit`` bytes of a regular file (all of it, if shorter).
+
+        The verified read of a small version: one byte past the recorded size tells that a
+        file grew, without reading the rest. The default reads through :meth:`open_regular`;
+        object stores override it with one ranged request.
+
+        Parameters
+        ----------
+        path : str
+            The file to read.
+        limit : int
+            The most bytes to read.
+
+        Returns
+        -------
+        bytes
+            What was read.
+
+        Raises
+        ------
+        FileNotFoundError
+            Nothing is stored at ``path``.
+        archivist.errors.IntegrityError
+            What is at ``path`` is not a regular file.
+        """
+        with self.open_regular(path) as stream:
+            return stream.read(limit)
+
     def open_regular(self, path: str) -> IO[bytes]:
         """Open a stored file for a verified read: only a regular file, never blocking.
 

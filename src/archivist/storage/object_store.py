@@ -202,6 +202,12 @@ class ObjectStoreBackend(Backend):
         """
         return False
 
+    def read_at_most(self, path: str, limit: int) -> bytes:
+        """Read at most ``limit`` bytes with one ranged GET (an object is always regular)."""
+        if limit <= 0:
+            return b""
+        return bytes(self.fs.cat_file(path, start=0, end=limit))
+
     def replace_if_unchanged(self, path: str, data: bytes, token: str | None) -> str:
         """Replace ``path`` with one conditional upload (single-writer: a check, a plain one)."""
         self.check_conditional_writes(path)
