@@ -11,11 +11,10 @@ Adopting vouches for the files *as they are now*: run it when you trust their co
 
 from __future__ import annotations
 
-import random
-import time
 import warnings
 from typing import TYPE_CHECKING
 
+from archivist._retry import cas_rounds
 from archivist.errors import (
     ArchivistWarning,
     ArtifactNotFoundError,
@@ -114,8 +113,8 @@ def _commit(
     digests: dict[_Key, tuple[str, int]],
 ) -> list[tuple[str, int]]:
     """Fill in the digests with a compare-and-swap, re-reading after a lost race."""
-    store, delay = repository.store, 0.002
-    for attempt in range(MAX_ADOPT_ATTEMPTS):
+    store = repository.store
+    for attempt in cas_rounds(MAX_ADOPT_ATTEMPTS):
         if attempt:
             snapshot = store.read()
             records, token = snapshot.records, snapshot.token
@@ -137,8 +136,6 @@ def _commit(
         try:
             store.commit(merged, token)
         except StaleTokenError:
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 0.25)
             continue
         return [(r.name, r.version) for r in records if _key(r) in targets]
     raise ConflictError(

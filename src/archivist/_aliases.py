@@ -23,15 +23,14 @@ from __future__ import annotations
 
 import json
 import posixpath
-import random
 import re
 import secrets
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from archivist._retry import cas_rounds
 from archivist._versions import parse_time
 from archivist.errors import (
     ArtifactNotFoundError,
@@ -308,9 +307,8 @@ class AliasStore:
             Other writers kept moving aliases; nothing was written.
         """
         move_id = secrets.token_hex(8)
-        delay = 0.002
         lost_a_race = False
-        for _ in range(MAX_ALIAS_ATTEMPTS):
+        for _ in cas_rounds(MAX_ALIAS_ATTEMPTS):
             moves, token = self.read()
             if lost_a_race:
                 mine = [m for m in moves if m.id == move_id]
@@ -339,8 +337,6 @@ class AliasStore:
                     )
             except StaleTokenError:
                 lost_a_race = True
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.25)
                 continue
             return move
         raise ConflictError(

@@ -30,14 +30,13 @@ Removal is two-phase and crash-safe, like a save in reverse:
 from __future__ import annotations
 
 import contextlib
-import random
-import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from archivist._aliases import pinned_by_aliases
 from archivist._journal import JournalEntry, SaveJournal
+from archivist._retry import cas_rounds
 from archivist.errors import (
     ArchivistError,
     ConflictError,
@@ -208,8 +207,7 @@ def _commit_removal(
     Each round re-reads the manifest and recomputes the removable set against it, so
     versions another writer committed meanwhile are kept (and may keep older ones).
     """
-    delay = 0.002
-    for _ in range(MAX_PRUNE_ATTEMPTS):
+    for _ in cas_rounds(MAX_PRUNE_ATTEMPTS):
         snapshot = store.read()
         doomed = [
             r
@@ -223,8 +221,6 @@ def _commit_removal(
         try:
             store.commit(kept, snapshot.token)
         except StaleTokenError:
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 0.25)
             continue
         return doomed
     raise ConflictError(
@@ -242,8 +238,7 @@ def _put_back_pinned(
     """
     if not removed:
         return set()
-    delay = 0.002
-    for _ in range(MAX_PRUNE_ATTEMPTS):
+    for _ in cas_rounds(MAX_PRUNE_ATTEMPTS):
         pins = _pins(store)
         back = [r for r in removed if (r.name, r.version) in pins]
         if not back:
@@ -256,8 +251,6 @@ def _put_back_pinned(
         try:
             store.commit([*snapshot.records, *missing], snapshot.token)
         except StaleTokenError:
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 0.25)
             continue
         return {(r.name, r.version) for r in back}
     raise ConflictError(

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import re
 import secrets
 import threading
-import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -30,6 +28,7 @@ from archivist._repo_base import RepositoryBase, _Pending, _with_expiry
 from archivist._repository_compat import (
     warn_output_only,
 )
+from archivist._retry import cas_rounds
 from archivist._streams import stream_for
 from archivist._versions import parse_time
 from archivist.errors import (
@@ -487,9 +486,8 @@ class WritingMixin(RepositoryBase):
     def _commit(
         self, new_records: list[VersionRecord], journal_id: str | None = None
     ) -> list[VersionRecord]:
-        delay = 0.002
         warned = not self._fresh
-        for attempt in range(MAX_COMMIT_ATTEMPTS):
+        for attempt in cas_rounds(MAX_COMMIT_ATTEMPTS):
             if attempt == 0:
                 # Commit against the manifest as read, without reading it again: a
                 # precondition failure (another writer committed) re-reads and retries.
@@ -540,8 +538,6 @@ class WritingMixin(RepositoryBase):
                     attempt + 1,
                     MAX_COMMIT_ATTEMPTS,
                 )
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.25)
                 continue
             self._committed = ManifestIndex(merged)
             _log_commit(self.location, new_records, added, attempt)

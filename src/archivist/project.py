@@ -12,9 +12,7 @@ import contextlib
 import json
 import os
 import posixpath
-import random
 import threading
-import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from fsspec.core import split_protocol
 
 from archivist._json import MAX_DEPTH, load_json
+from archivist._retry import cas_rounds
 from archivist._tracking import default_author, lazyscribe_path, test_folder_name
 from archivist._trust import Trust, resolve_trust
 from archivist.errors import (
@@ -465,8 +464,7 @@ class Project:
                     yield join(folder, str(artifact.get("fname")))
 
     def _commit(self, dirty: list[Experiment], replacing: list[bool]) -> None:
-        delay = 0.002
-        for _ in range(MAX_SAVE_ATTEMPTS):
+        for _ in cas_rounds(MAX_SAVE_ATTEMPTS):
             entries, token = self._read()
             if self.mode == "w":
                 merged = [e.to_dict() for e in self.experiments]
@@ -484,8 +482,6 @@ class Project:
                     self._token = self.backend.replace_if_unchanged(self.path, data, token)
             except StaleTokenError:
                 replacing.clear()
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.25)
                 continue
             return
         raise ConflictError(

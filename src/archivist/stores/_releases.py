@@ -5,13 +5,12 @@ from __future__ import annotations
 import builtins
 import json
 import os
-import random
-import time
 from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any, Literal
 
 from archivist._release_format import Release, find_release, parse_release_list
+from archivist._retry import cas_rounds
 from archivist.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -173,10 +172,9 @@ class ReleaseStore(AbstractReleaseStore):
 
     def add(self, release: Release) -> None:
         """Append ``release`` with a compare-and-swap; a duplicate tag is refused."""
-        delay = 0.002
         mine = release.to_dict()
         lost_a_race = False
-        for _ in range(MAX_RELEASE_ATTEMPTS):
+        for _ in cas_rounds(MAX_RELEASE_ATTEMPTS):
             entries, token = self._read()
             if lost_a_race and any(_same_release(entry, mine) for entry in entries):
                 # Our write landed, but its answer was lost and the retried request was
@@ -193,8 +191,6 @@ class ReleaseStore(AbstractReleaseStore):
                     self.backend.replace_if_unchanged(self.path, data.encode("utf-8"), token)
             except StaleTokenError:
                 lost_a_race = True
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.25)
                 continue
             return
         raise ConflictError(
