@@ -175,7 +175,8 @@ class AzureBlobBackend(ObjectStoreBackend):
                     etag=token, match_condition=MatchConditions.IfModified
                 )
             except HttpResponseError as exc:
-                # If-None-Match is the only condition: Azure answers 304, Azurite 412.
+                # 304 Not Modified (the SDK may call it ResourceModifiedError); a 412
+                # means the same when If-None-Match is the only condition.
                 if exc.status_code in (304, 412):
                     return None
                 raise
