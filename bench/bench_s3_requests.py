@@ -82,7 +82,7 @@ def measure(
     STATUSES.clear()
     action()
     made = list(REQUESTS)
-    met = len(made) <= expected and (statuses is None or STATUSES == statuses)
+    met = len(made) <= expected and (statuses is None or statuses == STATUSES)
     verdict = "ok" if met else "TOO MANY" if len(made) > expected else f"answered {STATUSES}"
     print(f"{label:<46} {len(made):>4} (minimum {expected:>4})  {verdict}")
     shown = (
