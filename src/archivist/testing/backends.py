@@ -674,7 +674,7 @@ class RepositoryOnBackendTests:
     def test_a_reader_sees_each_commit_at_once(
         self, repository_location: tuple[str, dict[str, Any]]
     ) -> None:
-        """New readers and refreshed ones see each commit at once."""
+        """New readers and refreshed ones see each commit at once; an unchanged one is kept."""
         url, options = repository_location
         writer = Repository(url, mode="w", **options)
         writer.log_artifact(name="model", value=1, handler="json")
@@ -686,6 +686,9 @@ class RepositoryOnBackendTests:
             assert Repository(url, mode="r", **options).load_artifact("model") == value
             reader.refresh()
             assert reader.load_artifact("model") == value
+            read = reader.records
+            reader.refresh()  # nothing committed since: the records read are kept
+            assert all(new is old for new, old in zip(reader.records, read, strict=True))
 
     def test_changed_files_are_never_deserialized(
         self, repository_location: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
