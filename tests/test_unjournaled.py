@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -318,3 +319,12 @@ def test_mode_w_without_a_journal_still_forgets_replaced_journals(repo_path: Pat
     assert journals(repo_path) == []
     assert Repository(repo_path, mode="a").gc(older_than=timedelta(0)) == []
     assert files_of(repo_path, "a") == committed
+
+
+def test_the_cloud_storage_example_runs() -> None:
+    doc = Path(__file__).resolve().parents[1] / "docs" / "cloud-storage.md"
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), re.DOTALL)
+    [example] = [block for block in blocks if "journal=False" in block]
+    namespace: dict[str, Any] = {}
+    exec(compile(example, str(doc), "exec"), namespace)
+    assert namespace["fast"].store.list_journals() == []
