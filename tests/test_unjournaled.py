@@ -52,6 +52,16 @@ def seeded(location: str | Path, **kwargs: Any) -> Repository:
     return Repository(location, mode="a", **kwargs)
 
 
+def refuse_commits(repository: Repository, error: type[BaseException] = StorageError) -> None:
+    """Make every manifest replace fail before it is sent: the commit provably never lands."""
+
+    def commit(records: Any, token: Any) -> str:
+        raise error("refused")
+
+    store: Any = repository.store
+    store.commit = commit
+
+
 @pytest.fixture
 def unjournaled(repo_path: Path) -> Repository:
     return seeded(repo_path, journal=False)
@@ -155,12 +165,7 @@ def test_a_promotion_without_a_journal_writes_none(tmp_path: Path) -> None:
 def test_a_commit_that_provably_failed_removes_its_files(
     unjournaled: Repository, repo_path: Path, error: type[BaseException]
 ) -> None:
-    store: Any = unjournaled.store
-
-    def commit(records: Any, token: Any) -> str:
-        raise error("refused")
-
-    store.commit = commit
+    refuse_commits(unjournaled, error)
     before = files_of(repo_path, "a")
     unjournaled.log_artifact("a", [2], handler="json")
     unjournaled.log_artifact("b", [3], handler="json", fname="given.json")
@@ -224,12 +229,7 @@ def test_an_empty_manifest_proves_nothing(repo_path: Path) -> None:
     """A mode w save of nothing writes the same empty manifest: the token cannot tell."""
     Repository(repo_path, mode="w").save()
     repository = Repository(repo_path, mode="a", journal=False)
-    store: Any = repository.store
-
-    def commit(records: Any, token: Any) -> str:
-        raise StorageError("refused")
-
-    store.commit = commit
+    refuse_commits(repository)
     repository.log_artifact("a", [2], handler="json")
     with pytest.raises(StorageError):
         repository.save()
@@ -238,12 +238,7 @@ def test_an_empty_manifest_proves_nothing(repo_path: Path) -> None:
 
 def test_no_manifest_before_and_after_proves_it(repo_path: Path) -> None:
     repository = Repository(repo_path, mode="w+", journal=False)
-    store: Any = repository.store
-
-    def commit(records: Any, token: Any) -> str:
-        raise StorageError("refused")
-
-    store.commit = commit
+    refuse_commits(repository)
     repository.log_artifact("a", [2], handler="json")
     with pytest.raises(StorageError):
         repository.save()
