@@ -5,6 +5,8 @@ retries would show too. The expected counts are the protocol's minimum:
 
 * open a repository (mode ``a`` or ``r``): 1 GET of the manifest;
 * load the latest version: manifest GET + file GET;
+* refresh: 1 GET with ``If-None-Match: <ETag>``, answered 304 with no body when the
+  manifest is unchanged (200 and the manifest when another writer committed);
 * save k new versions: k file PUTs + 1 conditional PUT of the manifest (no GET: it is still
   as the open or the last save read it; a GET and another PUT only when another writer
   committed first), plus
@@ -47,20 +49,41 @@ from archivist.storage.object_store import ObjectStoreBackend
 from archivist.testing.emulators import start_moto
 
 REQUESTS: list[str] = []
+#: The status of each response, in order (a 304 carries no body).
+STATUSES: list[int] = []
 
 
 def record(request: Any, **_: Any) -> None:
-    """Record one HTTP request as ``METHOD /key?query`` (the bucket left out)."""
+    """Record one HTTP request as ``METHOD /key?query`` (the bucket left out) and its conditions."""
     url = str(request.url).split("://", 1)[-1]  # host/bucket/key?query
-    REQUESTS.append(f"{request.method} /{url.split('/', 2)[-1]}")
+    condition = "".join(
+        f" {header}" for header in ("If-None-Match", "If-Match") if request.headers.get(header)
+    )
+    REQUESTS.append(f"{request.method} /{url.split('/', 2)[-1]}{condition}")
 
 
-def measure(label: str, expected: int, action: Callable[[], object], show: int = 0) -> bool:
-    """Run ``action``, print the requests it made, and tell whether it met ``expected``."""
+def received(response_dict: Any = None, **_: Any) -> None:
+    """Record the status of one response."""
+    STATUSES.append(int(response_dict["status_code"]) if response_dict else 0)
+
+
+def measure(
+    label: str,
+    expected: int,
+    action: Callable[[], object],
+    show: int = 0,
+    statuses: list[int] | None = None,
+) -> bool:
+    """Run ``action``, print the requests it made, and tell whether it met ``expected``.
+
+    With ``statuses``, the responses must also have exactly those statuses.
+    """
     REQUESTS.clear()
+    STATUSES.clear()
     action()
     made = list(REQUESTS)
-    verdict = "ok" if len(made) <= expected else "TOO MANY"
+    met = len(made) <= expected and (statuses is None or statuses == STATUSES)
+    verdict = "ok" if met else "TOO MANY" if len(made) > expected else f"answered {STATUSES}"
     print(f"{label:<46} {len(made):>4} (minimum {expected:>4})  {verdict}")
     shown = (
         made if not show or len(made) <= show else [*made[:show], f"... {len(made) - show} more"]
@@ -68,7 +91,7 @@ def measure(label: str, expected: int, action: Callable[[], object], show: int =
     for request in shown:
         short = request if len(request) < 90 else request[:87] + "..."
         print(f"      {short}")
-    return len(made) <= expected
+    return met
 
 
 def fresh_process_save(url: str, options: dict[str, Any]) -> None:
@@ -101,6 +124,7 @@ def main() -> int:
         fs.mkdir(bucket)
         sync(fs.loop, fs.set_session)
         fs.s3.meta.events.register("before-send.s3", record)
+        fs.s3.meta.events.register("response-received.s3", received)
         url = f"s3://{bucket}/team/repository.json"
         ok = True
         print(f"S3 requests per operation (moto {moto.endpoint})\n")
@@ -152,10 +176,20 @@ def main() -> int:
 
         ok &= measure("open mode='r' + load as-of", 2, load_as_of)
 
-        def refresh_unchanged() -> None:
+        def refresh() -> None:
             opened["a"].refresh()
 
-        ok &= measure("refresh (manifest unchanged)", 1, refresh_unchanged)
+        # a GET with If-None-Match: the ETag read; 304 Not Modified, no body
+        ok &= measure("refresh (manifest unchanged: 304, no body)", 1, refresh, statuses=[304])
+
+        def commit_elsewhere() -> None:
+            other = Repository(url, mode="a", **options)
+            other.log_artifact(name="features", value=[7], handler="json")
+            other.save()
+
+        commit_elsewhere()
+        # the same conditional GET, answered with the new manifest
+        ok &= measure("refresh (manifest changed: 200)", 1, refresh, statuses=[200])
 
         # A CLI call or a CI job: a new process, whose probe of this bucket is remembered.
         ok &= measure(
@@ -197,6 +231,7 @@ def main() -> int:
             f"after another ({seconds[1] / concurrent:.1f}x)"
         )
         fs.s3.meta.events.unregister("before-send.s3", record)
+        fs.s3.meta.events.unregister("response-received.s3", received)
     print("\nall at the minimum" if ok else "\nsome operations made extra requests")
     return 0 if ok else 1
 

@@ -385,6 +385,25 @@ def test_refresh_sees_other_writers(repo_path: Path) -> None:
     assert one.versions("a") == [0, 1, 2]
 
 
+def test_refresh_parses_only_a_changed_manifest(repo_path: Path) -> None:
+    writer = Repository(repo_path, mode="w")
+    writer.log_artifact("a", 0, handler="json")
+    writer.log_artifact("b", 0, handler="json")
+    writer.save()
+    reader = Repository(repo_path, mode="w+")
+    reader.set_artifact_expiry("b", 0, expiry="2001-01-01")  # pending, not saved
+    before = reader.records
+    reader.refresh()  # nothing committed since: the records read are kept, expiry too
+    assert all(new is old for new, old in zip(reader.records, before, strict=True))
+    assert reader.get_artifact_metadata("b", version=0)["expiry"] is not None
+    writer.log_artifact("a", 1, handler="json")
+    writer.save()
+    reader.refresh()  # changed: read again, the pending expiry applied again
+    assert reader.versions("a") == [0, 1]
+    assert reader.records[0] is not before[0]
+    assert reader.get_artifact_metadata("b", version=0)["expiry"] is not None
+
+
 def test_memory_backend_and_storage_options(memory_url: str) -> None:
     repository = Repository(memory_url, mode="w")
     repository.log_artifact("a", [1], handler="json")

@@ -67,9 +67,12 @@ class RepositoryBase:
     def refresh(self) -> None:
         """Re-read the manifest, to see versions other writers committed since opening.
 
-        Pending (unsaved) versions and expiry changes are kept.
+        Pending (unsaved) versions and expiry changes are kept. An unchanged manifest is
+        neither downloaded nor parsed again (on object stores, one conditional GET).
         """
-        snapshot = self.store.read()
+        snapshot = self.store.read_if_changed(self._token)
+        if snapshot is None:
+            return  # the index as read (with the expiry changes applied) is current
         self._committed = snapshot.indexed or ManifestIndex(snapshot.records)
         self._token = snapshot.token
         for (name, version), expiry in self._expiry_changes.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -75,3 +76,52 @@ def test_only_azure_itself_is_known_to_enforce_conditions(
     assert azure.known_to_enforce_conditions(path)
     subclass = type("MyAzureBlobBackend", (AzureBlobBackend,), {})
     assert not subclass(account_name="example", anon=True).known_to_enforce_conditions(path)
+
+
+def test_refresh_of_an_unchanged_manifest_downloads_nothing(
+    azure_container: str, azure_options: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Unchanged: one Get Blob with If-None-Match, refused with no body; changed: the records."""
+    url = f"az://{azure_container}/team/repository.json"
+    writer = Repository(url, mode="w", **azure_options)
+    writer.log_artifact(name="features", value=[1], handler="json")
+    writer.save()
+    reader = Repository(url, mode="r", **azure_options)
+    token = reader.store.current_token()
+    assert token is not None
+    with caplog.at_level(logging.INFO, logger="azure.core.pipeline.policies.http_logging_policy"):
+        reader.refresh()
+    requests = _logged_requests(caplog.records)
+    assert [(method, headers.get("If-None-Match")) for method, headers, _ in requests] == [
+        ("GET", token)
+    ]
+    [(_, _, (status, length))] = requests
+    assert (status, length) == (304, None)  # Not Modified: no content
+    writer.log_artifact(name="features", value=[2], handler="json")
+    writer.save()
+    reader.refresh()
+    assert [r.version for r in reader.records] == [0, 1]
+    assert reader.load_artifact("features") == [2]
+
+
+def _logged_requests(
+    records: list[logging.LogRecord],
+) -> list[tuple[str, dict[str, str], tuple[int, str | None]]]:
+    """(method, request headers, (status, Content-Length)) of each request azure-core logged."""
+    found: list[tuple[str, dict[str, str], tuple[int, str | None]]] = []
+    method, headers = "", {}
+    for record in records:
+        lines = record.getMessage().splitlines()
+        pairs = dict(_header(line) for line in lines if line.startswith("    "))
+        if lines[0].startswith("Request URL"):
+            method = next(line.split("'")[1] for line in lines if line.startswith("Request method"))
+            headers = pairs
+        elif lines[0].startswith("Response status"):
+            status = int(lines[0].split(":")[1])
+            found.append((method, headers, (status, pairs.get("Content-Length"))))
+    return found
+
+
+def _header(line: str) -> tuple[str, str]:
+    name, _, value = line.strip().partition(": ")
+    return name.strip("'"), value.strip("'")

@@ -96,3 +96,40 @@ def test_only_google_itself_is_known_to_enforce_preconditions(
     assert google.known_to_enforce_conditions(path)
     subclass = type("MyGCSBackend", (GCSBackend,), {})(token="anon", skip_instance_cache=True)
     assert not subclass.known_to_enforce_conditions(path)
+
+
+def test_refresh_sends_one_conditional_download(
+    gcs_bucket: str, gcs_options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unchanged: one download with ``ifGenerationNotMatch``, and the index is kept.
+
+    Real GCS answers it 304 with no body. fake-gcs-server ignores download preconditions
+    and sends the object anyway (see TESTING.md); the generation it returns then tells
+    that nothing changed, so the same request is checked here, and the result.
+    """
+    url = f"gs://{gcs_bucket}/team/repository.json"
+    writer = Repository(url, mode="w", **gcs_options)
+    writer.log_artifact(name="features", value=[1], handler="json")
+    writer.save()
+    reader = Repository(url, mode="r", **gcs_options)
+    token = reader.store.current_token()
+    committed = reader.records
+    fs = reader.store.backend.fs  # type: ignore[attr-defined]
+    sent: list[tuple[str, str | None]] = []
+    request = fs._request
+
+    async def recording(method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append((method, kwargs.get("ifGenerationNotMatch")))
+        return await request(method, path, *args, **kwargs)
+
+    monkeypatch.setattr(fs, "_request", recording)
+    reader.refresh()
+    assert sent == [("GET", token)]
+    assert all(new is old for new, old in zip(reader.records, committed, strict=True))
+    writer.log_artifact(name="features", value=[2], handler="json")
+    writer.save()
+    sent.clear()
+    reader.refresh()
+    assert sent == [("GET", token)]
+    assert [r.version for r in reader.records] == [0, 1]
+    assert reader.load_artifact("features") == [2]

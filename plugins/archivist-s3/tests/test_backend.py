@@ -12,6 +12,7 @@ from s3fs import S3FileSystem
 
 from archivist import InvalidArgumentError, Repository, StaleTokenError, StorageError, get_backend
 from archivist.storage import base as storage_base
+from archivist.storage.object_store import ObjectStoreBackend
 from archivist.testing.backends import (
     BackendTarget,
     ObjectStoreConformanceTests,
@@ -195,3 +196,73 @@ def test_loading_a_small_version_is_two_requests(
         client.meta.events.unregister("before-send.s3", record)
     size = reader.get_artifact_metadata("features")["size"]
     assert sent == ["GET", f"GET bytes=0-{size}"], sent
+
+
+def test_refresh_of_an_unchanged_manifest_downloads_nothing(
+    s3_bucket: str, s3_options: dict[str, Any]
+) -> None:
+    """Unchanged: one GET with If-None-Match, answered 304 with no body; changed: the records."""
+    url = f"s3://{s3_bucket}/team/repository.json"
+    writer = Repository(url, mode="w", **s3_options)
+    writer.log_artifact(name="features", value=[1], handler="json")
+    writer.save()
+    reader = Repository(url, mode="r", **s3_options)
+    token = reader.store.current_token()
+    fs = S3FileSystem(**s3_options)  # the instance the backends share (fsspec's cache)
+    client = sync(fs.loop, fs.set_session)
+    sent: list[tuple[str, str | None]] = []
+    answered: list[tuple[int, int]] = []
+
+    def record(request: Any, **_: Any) -> None:
+        condition = request.headers.get("If-None-Match")
+        sent.append((request.method, condition.decode() if condition is not None else None))
+
+    def received(response_dict: Any = None, exception: Any = None, **_: Any) -> None:
+        body = response_dict["body"] if response_dict is not None else b""
+        length = len(body) if isinstance(body, bytes) else -1  # -1: a body stream was opened
+        answered.append((response_dict["status_code"] if response_dict else 0, length))
+
+    client.meta.events.register("before-send.s3", record)
+    client.meta.events.register("response-received.s3", received)
+    try:
+        reader.refresh()
+        assert sent == [("GET", token)]
+        assert answered == [(304, 0)]
+        writer.log_artifact(name="features", value=[2], handler="json")
+        writer.save()
+        sent.clear()
+        answered.clear()
+        reader.refresh()
+        assert sent == [("GET", token)]
+        assert [status for status, _ in answered] == [200]
+    finally:
+        client.meta.events.unregister("before-send.s3", record)
+        client.meta.events.unregister("response-received.s3", received)
+    assert [r.version for r in reader.records] == [0, 1]
+    assert reader.load_artifact("features") == [2]
+
+
+def test_the_object_store_default_reads_a_changed_object_only(
+    s3_bucket: str, s3_options: dict[str, Any]
+) -> None:
+    """Without a native conditional GET: a HEAD, then a GET only if the object changed."""
+    calls: list[str] = []
+
+    class HeadThenGetS3Backend(S3Backend):
+        read_if_changed = ObjectStoreBackend.read_if_changed
+
+        def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+            calls.append(method)
+            return super()._call(method, path, **kwargs)
+
+    backend = HeadThenGetS3Backend(**s3_options)
+    path = f"{s3_bucket}/team/repository.json"
+    first = backend.replace_if_unchanged(path, b"[1]", None)
+    calls.clear()
+    assert backend.read_if_changed(path, first) is None
+    assert calls == ["head_object"]
+    second = backend.replace_if_unchanged(path, b"[2]", first)
+    assert backend.read_if_changed(path, first) == (b"[2]", second)
+    assert backend.read_if_changed(path, None) == (b"[2]", second)
+    with pytest.raises(FileNotFoundError):
+        backend.read_if_changed(f"{s3_bucket}/team/nothing.json", first)

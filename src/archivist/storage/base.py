@@ -8,8 +8,9 @@ A backend wraps one fsspec filesystem and adds the few primitives the commit pro
   (compare-and-swap), or creates it only if absent when the token is ``None``;
 * :meth:`Backend.open_new` streams a new file into place only if nothing is at its path.
 
-Everything else (plain reads, streaming reads, listing, deleting) is derived here from the
-fsspec filesystem, so a backend for a new store implements three methods.
+Everything else (plain reads, streaming reads, conditional reads, listing, deleting) is
+derived here from the fsspec filesystem, so a backend for a new store implements three
+methods.
 """
 
 from __future__ import annotations
@@ -351,6 +352,53 @@ class Backend(ABC):
         """
 
     # -- derived operations -----------------------------------------------------------------
+
+    def read_if_changed(self, path: str, token: str | None) -> tuple[bytes, str] | None:
+        """Read a whole file and its token, unless it is still in the state ``token`` names.
+
+        A refresh of an unchanged manifest then transfers none of it: object stores
+        override this with one conditional GET (``If-None-Match``, a generation
+        precondition). The default reads with :meth:`read_with_token` and compares.
+
+        Parameters
+        ----------
+        path : str
+            The file to read.
+        token : str or None
+            A token :meth:`read_with_token` (or this method) returned; ``None`` always reads.
+
+        Returns
+        -------
+        tuple[bytes, str] or None
+            ``None`` when the file's token is still ``token``, else the content and its token.
+
+        Raises
+        ------
+        FileNotFoundError
+            Nothing is stored at ``path``.
+        """
+        data, current = self.read_with_token(path)
+        return None if token is not None and current == token else (data, current)
+
+    def current_token(self, path: str) -> str | None:
+        """Return the token of the file at ``path``, or ``None`` when nothing is there.
+
+        Object stores answer from one metadata request; the default reads the file.
+
+        Parameters
+        ----------
+        path : str
+            The file.
+
+        Returns
+        -------
+        str or None
+            The token :meth:`read_with_token` would return.
+        """
+        try:
+            return self.read_with_token(path)[1]
+        except FileNotFoundError:
+            return None
 
     def write_if_absent(self, path: str, data: bytes) -> None:
         """Write ``data`` at ``path`` only if nothing is stored there.

@@ -32,7 +32,9 @@ class ObjectStoreBackend(Backend):
     only those, plus :meth:`~Backend.read_with_token` and, ideally, a
     :meth:`~Backend.probe_conditional_writes`:
 
-    * :meth:`current_token`: one metadata request;
+    * :meth:`current_token`: one metadata request (also what a conditional read asks
+      first, unless the store overrides :meth:`~Backend.read_if_changed` with a
+      conditional GET, as the built-in plugins do);
     * :meth:`put_if`: one conditional upload (``If-None-Match: *`` / ``If-Match``, or a
       generation precondition);
     * :meth:`put_unconditionally`: one plain upload, for single-writer mode;
@@ -201,6 +203,21 @@ class ObjectStoreBackend(Backend):
             ``False`` by default: the error is reported as it is.
         """
         return False
+
+    def read_if_changed(self, path: str, token: str | None) -> tuple[bytes, str] | None:
+        """Read ``path`` only if its token is no longer ``token``.
+
+        The plugins send one conditional GET. This default, for a store without one, asks
+        :meth:`current_token` first (a metadata request, no content) and downloads only a
+        changed object.
+        """
+        if token is not None:
+            current = self.current_token(path)
+            if current is None:
+                raise FileNotFoundError(self.to_url(path))
+            if current == token:
+                return None
+        return super().read_if_changed(path, token)
 
     def read_at_most(self, path: str, limit: int) -> bytes:
         """Read at most ``limit`` bytes with one ranged GET (an object is always regular)."""

@@ -462,23 +462,22 @@ class ManifestStore(AbstractRepositoryStore):
         return ManifestSnapshot(records, token, index)
 
     def current_token(self) -> str | None:
-        """Return the manifest's token from one read, without parsing it."""
-        try:
-            with storage_errors(f"reading {self.location}"):
-                return self.backend.read_with_token(self.path)[1]
-        except FileNotFoundError:
-            return None
+        """Return the manifest's token without parsing it (object stores: no download)."""
+        with storage_errors(f"reading {self.location}"):
+            return self.backend.current_token(self.path)
 
     def read_if_changed(self, token: str | None) -> ManifestSnapshot | None:
-        """Read the manifest, skipping the parse when its token is still ``token``."""
+        """Read and parse the manifest only if its token is no longer ``token``.
+
+        One conditional read (:meth:`~archivist.Backend.read_if_changed`): on an object
+        store, an unchanged manifest costs one request and none of its bytes.
+        """
         try:
             with storage_errors(f"reading {self.location}"):
-                data, current = self.backend.read_with_token(self.path)
+                found = self.backend.read_if_changed(self.path, token)
         except FileNotFoundError:
             return ManifestSnapshot([], None)
-        if token is not None and current == token:
-            return None
-        return self._parsed(data, current)
+        return None if found is None else self._parsed(*found)
 
     def commit(self, records: Sequence[VersionRecord], token: str | None) -> str:
         """Compare-and-swap the manifest.

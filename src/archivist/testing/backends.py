@@ -408,6 +408,25 @@ class BackendConformanceTests:
         assert not backend.exists(path)
         with pytest.raises(StaleTokenError):
             backend.replace_if_unchanged(path, b"x", "a-token-that-never-was")
+        for token in (None, "a-token-that-never-was"):
+            with pytest.raises(FileNotFoundError):
+                backend.read_if_changed(path, token)
+        assert backend.current_token(path) is None
+
+    def test_read_if_changed_reads_only_a_changed_file(self, opened: tuple[Backend, str]) -> None:
+        """A conditional read returns ``None`` for the token read, else the content and token."""
+        backend, base = opened
+        path = backend.join(base, "manifest.json")
+        first = backend.replace_if_unchanged(path, b"one", None)
+        assert backend.current_token(path) == first
+        assert backend.read_if_changed(path, None) == (b"one", first)
+        assert backend.read_if_changed(path, first) is None
+        assert backend.read_if_changed(path, backend.read_with_token(path)[1]) is None
+        second = backend.replace_if_unchanged(path, b"two", first)
+        assert backend.current_token(path) == second
+        assert backend.read_if_changed(path, first) == (b"two", second)
+        assert backend.read_if_changed(path, "a-token-that-never-was") == (b"two", second)
+        assert backend.read_if_changed(path, second) is None
 
     def test_open_regular_reads_stored_files_only(self, opened: tuple[Backend, str]) -> None:
         """``open_regular`` reads a stored file; a missing one or a folder is refused."""
@@ -655,7 +674,7 @@ class RepositoryOnBackendTests:
     def test_a_reader_sees_each_commit_at_once(
         self, repository_location: tuple[str, dict[str, Any]]
     ) -> None:
-        """New readers and refreshed ones see each commit at once."""
+        """New readers and refreshed ones see each commit at once; an unchanged one is kept."""
         url, options = repository_location
         writer = Repository(url, mode="w", **options)
         writer.log_artifact(name="model", value=1, handler="json")
@@ -667,6 +686,9 @@ class RepositoryOnBackendTests:
             assert Repository(url, mode="r", **options).load_artifact("model") == value
             reader.refresh()
             assert reader.load_artifact("model") == value
+            read = reader.records
+            reader.refresh()  # nothing committed since: the records read are kept
+            assert all(new is old for new, old in zip(reader.records, read, strict=True))
 
     def test_changed_files_are_never_deserialized(
         self, repository_location: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch

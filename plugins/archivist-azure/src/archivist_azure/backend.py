@@ -7,6 +7,9 @@ Every write is a conditional request, so concurrent writers need no lock:
 * replace-if-unchanged sends ``If-Match: <ETag>``; the state token is the blob's ETag, and a
   download returns the ETag of exactly the bytes it returned.
 
+A refresh of an unchanged manifest is one Get Blob with ``If-None-Match: <ETag>``, refused
+(``304 Not Modified``) with no body.
+
 Reads go straight to the store (no fsspec listing cache is consulted), so a reader sees
 another process's commit as soon as the store acknowledges it.
 
@@ -158,6 +161,30 @@ class AzureBlobBackend(ObjectStoreBackend):
             return bytes(data), str(downloader.properties.etag)
 
         return self._run("download", path, call)
+
+    def read_if_changed(self, path: str, token: str | None) -> tuple[bytes, str] | None:
+        """One Get Blob with ``If-None-Match: <token>``; ``None`` when refused (no body)."""
+        if token is None:
+            return self.read_with_token(path)
+        from azure.core import MatchConditions
+        from azure.core.exceptions import HttpResponseError
+
+        async def call(client: Any) -> tuple[bytes, str] | None:
+            try:
+                downloader = await client.download_blob(
+                    etag=token, match_condition=MatchConditions.IfModified
+                )
+            except HttpResponseError as exc:
+                # 304 Not Modified (the SDK may call it ResourceModifiedError); a 412
+                # means the same when If-None-Match is the only condition.
+                if exc.status_code in (304, 412):
+                    return None
+                raise
+            data = await downloader.readall()
+            return bytes(data), str(downloader.properties.etag)
+
+        found = self._run("conditional download", path, call)
+        return None if found is None or found[1] == token else found
 
     def current_token(self, path: str) -> str | None:
         """Return the ETag of ``path`` from one Get Blob Properties."""

@@ -9,6 +9,9 @@ lock:
   the object's generation, and a download returns the generation of exactly the bytes it
   returned (``x-goog-generation``).
 
+A refresh of an unchanged manifest is one download with ``ifGenerationNotMatch=<generation>``,
+which GCS answers ``304 Not Modified`` with no body.
+
 Reads go straight to the store (no fsspec listing cache is consulted), so a reader sees
 another process's commit as soon as GCS acknowledges it (GCS is strongly consistent).
 
@@ -177,11 +180,33 @@ class GCSBackend(ObjectStoreBackend):
         headers, data = await self.fs._call("GET", self.fs.url(path))
         return bytes(data), str(headers["X-Goog-Generation"])
 
+    async def _download_if_changed(self, path: str, generation: str) -> tuple[bytes, str] | None:
+        status, headers, _, data = await self.fs._request(
+            "GET", self.fs.url(path), ifGenerationNotMatch=generation
+        )
+        if status == 304:
+            return None
+        return bytes(data), str(headers["X-Goog-Generation"])
+
     # -- the contract primitives ------------------------------------------------------------
 
     def read_with_token(self, path: str) -> tuple[bytes, str]:
         """Download ``path`` with one request; the token is the generation it returned."""
         return cast("tuple[bytes, str]", self._run("download", path, self._download, path))
+
+    def read_if_changed(self, path: str, token: str | None) -> tuple[bytes, str] | None:
+        """One download with ``ifGenerationNotMatch=<token>``; ``None`` on 304 (no body).
+
+        An endpoint that ignores the precondition (fake-gcs-server does) sends the object
+        anyway; its generation then tells that nothing changed.
+        """
+        if token is None or not token.isdigit():
+            return self.read_with_token(path)
+        found = cast(
+            "tuple[bytes, str] | None",
+            self._run("download", path, self._download_if_changed, path, token),
+        )
+        return None if found is None or found[1] == token else found
 
     def current_token(self, path: str) -> str | None:
         """Return the generation of ``path`` from one metadata request."""

@@ -7,6 +7,9 @@ Every write is a conditional request, so concurrent writers need no lock:
 * replace-if-unchanged sends ``If-Match: <ETag>``; the state token is the object's ETag,
   and a ``GetObject`` returns the ETag of exactly the bytes it returned.
 
+A refresh of an unchanged manifest is one ``GetObject`` with ``If-None-Match: <ETag>``,
+answered ``304 Not Modified`` with no body.
+
 Reads go straight to the store (no fsspec listing cache is consulted), so a reader sees
 another process's commit as soon as the store acknowledges it.
 
@@ -41,6 +44,10 @@ _CONDITION_CODES = {"PreconditionFailed", "ConditionalRequestConflict"}
 
 class _ConditionFailed(Exception):
     """A conditional request was refused (412, or 409 for a concurrent conditional write)."""
+
+
+class _NotModified(Exception):
+    """A conditional GET found the object unchanged (304)."""
 
 
 class _S3Error(StorageError):
@@ -140,6 +147,8 @@ class S3Backend(ObjectStoreBackend):
         code = str(details.get("Code", ""))
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
         message = str(details.get("Message", "")) or str(error)
+        if code in {"304", "NotModified"} or status == 304:
+            return _NotModified(code)
         if code in _CONDITION_CODES or status == 412:
             return _ConditionFailed(code)
         if code == "NoSuchBucket":
@@ -187,6 +196,20 @@ class S3Backend(ObjectStoreBackend):
     def read_with_token(self, path: str) -> tuple[bytes, str]:
         """Read ``path`` with one ``GetObject``; the token is the ETag it returned."""
         return self._get_object(path)
+
+    def read_if_changed(self, path: str, token: str | None) -> tuple[bytes, str] | None:
+        """One ``GetObject`` with ``If-None-Match: <token>``; ``None`` on 304 (no body)."""
+        if token is None:
+            return self._get_object(path)
+        bucket, key = self._split(path)
+        try:
+            data, current = cast(
+                "tuple[bytes, str]",
+                self._run(self._get, "get_object", path, Bucket=bucket, Key=key, IfNoneMatch=token),
+            )
+        except _NotModified:
+            return None
+        return None if current == token else (data, current)
 
     def current_token(self, path: str) -> str | None:
         """Return the ETag of ``path`` from one ``HeadObject``."""
