@@ -297,10 +297,19 @@ def serialize_manifest(records: Iterable[VersionRecord]) -> bytes:
     bytes
         UTF-8 JSON, readable by lazyscribe and by humans, friendly to line diffs.
     """
-    lines = [json.dumps(record.to_dict(), sort_keys=True) for record in records]
-    if not lines:
+    dicts = [record.to_dict() for record in records]
+    if not dicts:
         return b"[]\n"
-    return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")
+    # One C encoding pass over the whole array, then one line per record: the array's item
+    # separator "}, {" occurs once between each two records, and anywhere else only inside
+    # a value (a string, a nested list of objects); if it occurs elsewhere, encode each
+    # record on its own. Both give the bytes of one json.dumps(record) per line.
+    whole = _ENCODER.encode(dicts)
+    if whole.count("}, {") == len(dicts) - 1:
+        body = whole[1:-1].replace("}, {", "},\n{")
+    else:
+        body = ",\n".join(map(_ENCODER.encode, dicts))
+    return ("[\n" + body + "\n]\n").encode("utf-8")
 
 
 def splice_manifest(data: bytes, records: Sequence[VersionRecord]) -> bytes | None:
@@ -331,8 +340,11 @@ def splice_manifest(data: bytes, records: Sequence[VersionRecord]) -> bytes | No
         return serialize_manifest(records)
     if not (data.startswith(b"[\n{") and data.endswith(b"}\n]\n")):
         return None
-    added = ",\n".join(json.dumps(record.to_dict(), sort_keys=True) for record in records)
+    added = ",\n".join(_ENCODER.encode(record.to_dict()) for record in records)
     return b"".join((memoryview(data)[:-3], b",\n", added.encode("utf-8"), b"\n]\n"))  # one copy
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True)  # json.dumps(value, sort_keys=True), reused
 
 
 class _NameIndex:
