@@ -374,3 +374,27 @@ def test_clearing_the_cache_removes_the_columns(tmp_path: Path) -> None:
     assert cache.exists()
     clear_cache()
     assert not cache.exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # two records on one line, and one record over two lines: as many lines as records
+        '[\n{"a": 1, "name": "m", "version": 0}, {"name": "m", "version": 1, "x": [\n'
+        '{"y": 1}], "z": 2},\n{"name": "m", "version": 2}\n]\n',
+        # a record over two lines whose second line starts with a brace
+        '[\n{"name": "m", "version": 0, "x": [{"y": 1},\n{"y": 2}]},\n'
+        '{"name": "m", "version": 1}\n]\n',
+        # indented as lazyscribe writes it
+        '[\n    {"name": "m", "version": 0},\n    {"name": "m", "version": 1}\n]\n',
+        # no newline at the end, Windows line ends
+        '[\n{"name": "m", "version": 0},\n{"name": "m", "version": 1}\n]',
+        '[\r\n{"name": "m", "version": 0},\r\n{"name": "m", "version": 1}\r\n]\r\n',
+    ],
+    ids=["two-on-a-line", "brace-continuation", "indented", "no-final-newline", "crlf"],
+)
+def test_only_one_record_per_line_is_indexed(text: str) -> None:
+    """Text in another layout gets no columns (and so is parsed in full on each open)."""
+    count = len(json.loads(text))
+    records = [VersionRecord("m", v, "json", f"m-{v}.json", T0 + v * SECOND) for v in range(count)]
+    assert index_cache.IndexColumns.build(records, text.encode()) is None

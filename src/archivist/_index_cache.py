@@ -25,6 +25,7 @@ import hashlib
 import itertools
 import json
 import logging
+import operator
 import os
 import secrets
 import sys
@@ -110,27 +111,24 @@ class IndexColumns:
         whole record; other manifests are parsed in full on every open.
         """
         spans = _line_spans(data, len(records))
-        if spans is None:
+        if spans is None or not _flat(records, data):
             return None
         starts, ends = spans
         ids: dict[str, int] = {}
-        name_ids = array("i")
-        versions = array("q")
-        created = array("q")
-        fnames: list[str] = []
-        for record in records:
-            if not all(type(value) not in (dict, list) for value in record.extra.values()):
-                return None
-            name_ids.append(ids.setdefault(record.name, len(ids)))
-            versions.append(record.version)
-            created.append(micros(record.created_at))
-            fnames.append(record.fname)
-        if any("\n" in fname for fname in fnames):
+        name_ids = array("i", [ids.setdefault(record.name, len(ids)) for record in records])
+        versions = array("q", map(_VERSION, records))
+        created = array("q", [micros(record.created_at) for record in records])
+        fnames = list(map(_FNAME, records))
+        fname_blob = "\n".join(fnames).encode("utf-8")
+        if fname_blob.count(b"\n") != len(fnames) - 1:  # a file name holds a newline
             return None
-        groups: list[list[int]] = [[] for _ in ids]
-        for position, name_id in enumerate(name_ids):
-            groups[name_id].append(position)
         order, bounds = array("q"), array("q", [0])
+        if len(ids) == 1:
+            groups: list[list[int]] = [list(range(len(records)))]
+        else:
+            groups = [[] for _ in ids]
+            for position, name_id in enumerate(name_ids):
+                groups[name_id].append(position)
         for group in groups:
             if not _increasing([versions[p] for p in group]):
                 group.sort(key=versions.__getitem__)
@@ -145,7 +143,7 @@ class IndexColumns:
             ends=ends,
             order=order,
             bounds=bounds,
-            fname_blob="\n".join(fnames).encode("utf-8"),
+            fname_blob=fname_blob,
             size=len(data),
         )
         columns._fnames = fnames
@@ -371,23 +369,39 @@ def _increasing(values: Sequence[int]) -> bool:
 
 
 def _line_spans(data: bytes, count: int) -> tuple[array[int], array[int]] | None:
-    """Return where each record's JSON object is, if ``data`` holds one record per line."""
+    """Return where each record's JSON object is, if ``data`` holds one record per line.
+
+    That is: a ``[`` line, then ``count`` lines each starting with ``{`` and ending with
+    ``},`` (the last with ``}``), then a ``]`` line.
+    """
     if count == 0 or not (data.startswith(b"[\n{") and data.endswith(b"}\n]\n")):
         return None
-    lines = data[2:-3].split(b"\n")
-    if len(lines) != count:
+    lengths = list(map(len, data[2:-3].split(b"\n")))
+    if len(lengths) != count:
         return None
-    starts, ends = array("q"), array("q")
-    offset = 2
-    last = count - 1
-    for i, line in enumerate(lines):
-        closing = b"}" if i == last else b"},"
-        if not (line.startswith(b"{") and line.endswith(closing)):
-            return None
-        starts.append(offset)
-        ends.append(offset + len(line) - (i != last))
-        offset += len(line) + 1
+    starts = array("q", itertools.accumulate(lengths[:-1], lambda at, n: at + n + 1, initial=2))
+    ends = array("q", map(operator.add, starts, lengths))  # after each line's last byte
+    at = data.__getitem__
+    firsts = bytes(map(at, starts))
+    lasts = bytes(map(at, map(operator.sub, ends, itertools.repeat(1))))
+    if firsts.count(b"{") != count or lasts.count(b",") != count - 1 or lasts[-1:] != b"}":
+        return None
+    if bytes(map(at, map(operator.sub, ends[:-1], itertools.repeat(2)))).count(b"}") != count - 1:
+        return None
+    ends = array("q", map(operator.sub, ends, itertools.repeat(1)))  # drop the commas
+    ends[-1] += 1  # the last line has none
     return starts, ends
+
+
+def _flat(records: Sequence[VersionRecord], data: bytes) -> bool:
+    """Tell whether no record holds a nested object or array (then a line is a record)."""
+    if data.count(b"{") == len(records) and data.count(b"[") == 1:
+        return True  # not even a string holds a bracket: nothing is nested
+    return not any(type(value) in (dict, list) for r in records for value in r.extra.values())
+
+
+_VERSION = operator.attrgetter("version")
+_FNAME = operator.attrgetter("fname")
 
 
 # -- the cache folder ----------------------------------------------------------------------
