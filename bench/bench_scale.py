@@ -12,6 +12,9 @@ For each shape and N, in one run:
   a CI job meets them: the child imports first (untimed), then times only the operation, so
   only what persists on disk can help. ``append one`` is open (mode ``a``), log one, save.
   The child also reports its peak memory (max RSS) above what the imports took;
+* ``open+latest cold``: the same with archivist's manifest index cache off
+  (``ARCHIVIST_INDEX_CACHE=0``): the full parse a first open of a manifest pays (the other
+  fresh-process figures find the columns the save left in the cache, as users' opens do);
 * ``load by number``, ``load as-of``: the median of many loads on an open repository.
 
 Each is set against the raw floor, which does the same work with no library: read the
@@ -130,7 +133,14 @@ def write_manifest(path: Path, records: list[dict[str, Any]]) -> None:
     os.replace(tmp, path)
 
 
-def in_fresh_process(lib: str, op: str, path: Path, name: str, runs: int) -> dict[str, float]:
+#: The children run as a user's process does: with bytecode caches (a shell that sets
+#: PYTHONDONTWRITEBYTECODE would make every child compile what it imports on first use).
+CHILD_ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
+
+def in_fresh_process(
+    lib: str, op: str, path: Path, name: str, runs: int, env: dict[str, str] | None = None
+) -> dict[str, float]:
     results = []
     for _ in range(runs):
         out = subprocess.run(
@@ -138,6 +148,7 @@ def in_fresh_process(lib: str, op: str, path: Path, name: str, runs: int) -> dic
             capture_output=True,
             text=True,
             check=True,
+            env=env or CHILD_ENV,
         )
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return {
@@ -210,7 +221,15 @@ def lookups(lib: str, path: Path, name: str) -> dict[str, float]:
 
 # -- the run -------------------------------------------------------------------------------------
 
-OPS = ("bulk save", "open", "open+latest", "load by number", "load as-of", "append one")
+OPS = (
+    "bulk save",
+    "open",
+    "open+latest",
+    "open+latest cold",
+    "load by number",
+    "load as-of",
+    "append one",
+)
 
 
 def measure(
@@ -226,6 +245,9 @@ def measure(
     for op in ("open", "open+latest", "append one"):  # lazyscribe's take seconds: once
         if op in ops:
             out[op] = in_fresh_process(lib, op, path, name, 1 if lib == "lazyscribe" else runs)
+    if "open+latest cold" in ops and lib == "archivist":  # no index cache: a full parse
+        cold = {**CHILD_ENV, "ARCHIVIST_INDEX_CACHE": "0"}
+        out["open+latest cold"] = in_fresh_process(lib, "open+latest", path, name, runs, cold)
     shutil.rmtree(folder)
     return out
 
@@ -245,8 +267,9 @@ def report(shape: str, n: int, figures: dict[str, dict[str, dict[str, float]]]) 
     for op in OPS:
         if op not in ours:
             continue
-        a, r = ours[op]["seconds"], raw[op]["seconds"]
-        lz = theirs[op]["seconds"] if theirs else None
+        a = ours[op]["seconds"]
+        r = raw.get(op, raw.get(op.removesuffix(" cold"), {})).get("seconds", a)
+        lz = theirs.get(op, {}).get("seconds") if theirs else None
         ratio = f"{lz / a:.1f}x" if lz else "-"
         peaks = [f.get(op, {}).get("peak_mb") for f in (ours, raw, theirs or {})]
         memory = "/".join("-" if p is None else f"{p:.0f}" for p in peaks)
@@ -272,6 +295,8 @@ def main() -> None:
     )
     all_figures: dict[tuple[str, int], dict[str, dict[str, dict[str, float]]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
+        # archivist's index cache lives in this run's folder (the children inherit it)
+        os.environ["ARCHIVIST_CACHE_DIR"] = CHILD_ENV["ARCHIVIST_CACHE_DIR"] = f"{tmp}/cache"
         for shape in args.shapes.split(","):
             for n in sizes:
                 libs = ["archivist", "raw"] + (["lazyscribe"] if n <= LAZYSCRIBE_UP_TO else [])

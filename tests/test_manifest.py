@@ -167,3 +167,23 @@ def test_ambiguous_exact_time() -> None:
     with pytest.raises(AmbiguousVersionError, match=r"version 0.*version 1"):
         index.at_time("a", T0, SECOND)
     assert index.at_time("a", T0 + 20 * MICRO, MICRO).version == 1
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"note": "}, {"},
+        {"note": 'a "}, {" b', "other": "}, {}, {"},
+        {"items": [{"a": 1}, {"b": 2}]},
+        {"nested": {"deep": [{"x": "}, {"}]}},
+    ],
+    ids=["plain", "separator-in-string", "separators", "list-of-objects", "nested"],
+)
+def test_serialized_manifest_is_one_json_dumps_per_line(extra: dict[str, object]) -> None:
+    records = [
+        VersionRecord("m", v, "json", f"m-{v}.json", datetime(2026, 1, 1), extra=extra)
+        for v in range(3)
+    ]
+    lines = [json.dumps(record.to_dict(), sort_keys=True) for record in records]
+    assert serialize_manifest(records) == ("[\n" + ",\n".join(lines) + "\n]\n").encode()

@@ -12,6 +12,7 @@ Adopting vouches for the files *as they are now*: run it when you trust their co
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from archivist._retry import cas_rounds
@@ -101,14 +102,14 @@ def _key(record: VersionRecord) -> _Key:
 
 
 def _adoptable(
-    records: list[VersionRecord], digests: dict[_Key, tuple[str, int]]
+    records: Sequence[VersionRecord], digests: dict[_Key, tuple[str, int]]
 ) -> list[VersionRecord]:
     return [r for r in records if r.sha256 is None and _key(r) in digests]
 
 
 def _commit(
     repository: Repository,
-    records: list[VersionRecord],
+    records: Sequence[VersionRecord],
     token: str | None,
     digests: dict[_Key, tuple[str, int]],
 ) -> list[tuple[str, int]]:

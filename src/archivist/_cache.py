@@ -313,7 +313,7 @@ class ArtifactCache:
         )
 
     def clear(self) -> CacheInfo:
-        """Remove every entry (and leftover temporary files).
+        """Remove every entry (and leftover temporary files, and manifest index columns).
 
         Returns
         -------
@@ -321,6 +321,8 @@ class ArtifactCache:
             What was removed.
         """
         removed = self.info()
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(self.folder / "manifests")  # the manifest index cache's columns
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(self.folder / "sha256")
         with contextlib.suppress(FileNotFoundError):

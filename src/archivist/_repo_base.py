@@ -73,7 +73,8 @@ class RepositoryBase:
         snapshot = self.store.read_if_changed(self._token)
         if snapshot is None:
             return  # the index as read (with the expiry changes applied) is current
-        self._committed, self._token = ManifestIndex(snapshot.records), snapshot.token
+        self._committed = snapshot.indexed or ManifestIndex(snapshot.records)
+        self._token = snapshot.token
         for (name, version), expiry in self._expiry_changes.items():
             self._committed = _with_expiry(self._committed, name, version, expiry)
         self._view = None
@@ -82,7 +83,11 @@ class RepositoryBase:
         if not self._pending:
             return self._committed
         if self._view is None:
-            self._view = ManifestIndex([*self._committed, *(p.record for p in self._pending)])
+            committed, pending = self._committed, [p.record for p in self._pending]
+            if all(r.version > committed.last_version(r.name) for r in pending):
+                self._view = committed.appended(pending)  # O(pending)
+            else:  # numbered before a refresh() brought newer versions
+                self._view = ManifestIndex([*committed, *pending])
         return self._view
 
     def _find(self, name: str, version: object, match: object) -> VersionRecord:

@@ -46,6 +46,7 @@ from archivist.errors import (
     UnsavedChangesError,
 )
 from archivist.manifest import (
+    Chain,
     ManifestIndex,
     VersionRecord,
     check_file_name,
@@ -131,29 +132,42 @@ def _already_committed(
 
 
 def _merge(
-    base: list[VersionRecord],
+    base: Sequence[VersionRecord],
     new_records: list[VersionRecord],
     expiry_changes: Mapping[tuple[str, int], datetime],
-) -> tuple[list[VersionRecord], list[VersionRecord]]:
-    """Apply expiry changes, then number new versions after each name's last one."""
-    merged = list(base)
-    if expiry_changes:
-        remaining = dict(expiry_changes)
-        for i, record in enumerate(merged):
-            key = (record.name, record.version)
-            if key in remaining:
-                merged[i] = record.replace(expiry=remaining.pop(key))
-        if remaining:
-            (name, version), _ = next(iter(remaining.items()))
-            raise ConflictError(
-                f"version {version} of {name!r} is no longer in the manifest (another writer "
-                "replaced the repository); its expiry cannot be saved"
-            )
+    index: ManifestIndex | None = None,
+) -> tuple[Sequence[VersionRecord], list[VersionRecord]]:
+    """Apply expiry changes, then number new versions after each name's last one.
+
+    With no expiry change and ``index`` (``base`` indexed), only the names of new versions
+    are looked up: the result is ``base`` and the new records, chained without a copy, so
+    that the store can append them to the manifest in O(new records).
+    """
     last: dict[str, VersionRecord] = {}
-    for record in merged:
-        current = last.get(record.name)
-        if current is None or record.version > current.version:
-            last[record.name] = record
+    merged: Sequence[VersionRecord]
+    if index is not None and not expiry_changes:
+        for name in {record.name for record in new_records}:
+            versions = index.versions(name)
+            if versions:
+                last[name] = versions[-1]
+    else:
+        merged = listed = list(base)
+        if expiry_changes:
+            remaining = dict(expiry_changes)
+            for i, record in enumerate(listed):
+                key = (record.name, record.version)
+                if key in remaining:
+                    listed[i] = record.replace(expiry=remaining.pop(key))
+            if remaining:
+                (name, version), _ = next(iter(remaining.items()))
+                raise ConflictError(
+                    f"version {version} of {name!r} is no longer in the manifest (another "
+                    "writer replaced the repository); its expiry cannot be saved"
+                )
+        for record in listed:
+            current = last.get(record.name)
+            if current is None or record.version > current.version:
+                last[record.name] = record
     added: list[VersionRecord] = []
     for record in new_records:
         previous = last.get(record.name)
@@ -170,8 +184,11 @@ def _merge(
                 ) from None
             numbered = record.replace(version=previous.version + 1, created_at=created_at)
         last[record.name] = numbered
-        merged.append(numbered)
         added.append(numbered)
+    if index is not None and not expiry_changes:
+        merged = Chain(base, added)
+    else:
+        listed.extend(added)
     return merged, added
 
 
@@ -405,7 +422,8 @@ class WritingMixin(RepositoryBase):
                 # It landed: the files are committed data, and the changes are saved (a
                 # second save() must not commit them again), though the error still
                 # reaches the caller.
-                self._committed, self._token = ManifestIndex(snapshot.records), snapshot.token
+                self._committed = snapshot.indexed or ManifestIndex(snapshot.records)
+                self._token = snapshot.token
                 self._forget_saved_changes()
                 journal.close()
                 return
@@ -509,14 +527,15 @@ class WritingMixin(RepositoryBase):
             if attempt == 0:
                 # Commit against the manifest as read, without reading it again: a
                 # precondition failure (another writer committed) re-reads and retries.
-                base, token = list(self._committed), self._token
+                base, token = self._committed.records, self._token
+                base_index: ManifestIndex | None = self._committed
                 if self._fresh:
                     # Mode "w" has not read what it replaces (a manifest, or none because
                     # someone deleted it): forget every other save's journal, which only
                     # ever keeps files. Later rounds forget only what the manifest names.
                     settle_replaced_journals(self.store, None, own=journal_id)
             else:
-                replaced: list[VersionRecord] | None
+                replaced: Sequence[VersionRecord] | None
                 try:
                     snapshot = self.store.read()
                     replaced = snapshot.records
@@ -527,7 +546,7 @@ class WritingMixin(RepositoryBase):
                     # read: only its token matters.
                     snapshot = ManifestSnapshot([], self.store.current_token())
                     replaced = None
-                base, token = snapshot.records, snapshot.token
+                base, token, base_index = snapshot.records, snapshot.token, snapshot.indexed
                 if self._fresh and token is not None:
                     settle_replaced_journals(self.store, replaced, own=journal_id)
                 landed = _already_committed(base, new_records)
@@ -535,7 +554,7 @@ class WritingMixin(RepositoryBase):
                     # An earlier round's write landed, but its answer was lost and the
                     # retried request was refused: the versions are committed, once.
                     self._token = token
-                    self._committed = ManifestIndex(base)
+                    self._committed = base_index or ManifestIndex(base)
                     _log.info(
                         "%s: an earlier commit attempt had landed; not retried", self.location
                     )
@@ -544,8 +563,8 @@ class WritingMixin(RepositoryBase):
                     warned = True
                     _warn_replacing(self.location, replaced)
             if self._fresh:
-                base = []
-            merged, added = _merge(base, new_records, self._expiry_changes)
+                base, base_index = [], ManifestIndex()
+            merged, added = _merge(base, new_records, self._expiry_changes, base_index)
             try:
                 self._token = self.store.commit(merged, token)
             except StaleTokenError:
@@ -557,7 +576,11 @@ class WritingMixin(RepositoryBase):
                     MAX_COMMIT_ATTEMPTS,
                 )
                 continue
-            self._committed = ManifestIndex(merged)
+            self._committed = (
+                base_index.appended(added, merged)
+                if base_index is not None and isinstance(merged, Chain)
+                else ManifestIndex(merged)
+            )
             _log_commit(self.location, new_records, added, attempt)
             return added
         raise ConflictError(

@@ -7,7 +7,9 @@ and indexing it by name makes the latest, by-number and as-of lookups O(log n).
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -295,10 +297,19 @@ def serialize_manifest(records: Iterable[VersionRecord]) -> bytes:
     bytes
         UTF-8 JSON, readable by lazyscribe and by humans, friendly to line diffs.
     """
-    lines = [json.dumps(record.to_dict(), sort_keys=True) for record in records]
-    if not lines:
+    dicts = [record.to_dict() for record in records]
+    if not dicts:
         return b"[]\n"
-    return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")
+    # One C encoding pass over the whole array, then one line per record: the array's item
+    # separator "}, {" occurs once between each two records, and anywhere else only inside
+    # a value (a string, a nested list of objects); if it occurs elsewhere, encode each
+    # record on its own. Both give the bytes of one json.dumps(record) per line.
+    whole = _ENCODER.encode(dicts)
+    if whole.count("}, {") == len(dicts) - 1:
+        body = whole[1:-1].replace("}, {", "},\n{")
+    else:
+        body = ",\n".join(map(_ENCODER.encode, dicts))
+    return ("[\n" + body + "\n]\n").encode("utf-8")
 
 
 def splice_manifest(data: bytes, records: Sequence[VersionRecord]) -> bytes | None:
@@ -329,44 +340,165 @@ def splice_manifest(data: bytes, records: Sequence[VersionRecord]) -> bytes | No
         return serialize_manifest(records)
     if not (data.startswith(b"[\n{") and data.endswith(b"}\n]\n")):
         return None
-    added = ",\n".join(json.dumps(record.to_dict(), sort_keys=True) for record in records)
+    added = ",\n".join(_ENCODER.encode(record.to_dict()) for record in records)
     return b"".join((memoryview(data)[:-3], b",\n", added.encode("utf-8"), b"\n]\n"))  # one copy
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True)  # json.dumps(value, sort_keys=True), reused
 
 
 class _NameIndex:
     """The versions of one name, sorted by number, with a time-sorted view for as-of.
 
-    The time-sorted view is built by the first lookup by time (latest and by-number lookups
-    never need it).
+    ``records`` may be a lazy sequence (see :mod:`archivist._index_cache`) that builds each
+    record when it is first used; ``created`` then gives each version's creation time in
+    microseconds (in ``records`` order) without building records, and ``fnames`` the file
+    names. The time-sorted view is built by the first lookup by time (latest and by-number
+    lookups never need it).
     """
 
-    __slots__ = ("_by_time", "_times", "records")
+    __slots__ = ("_by_time", "_times", "created", "fname_column", "records")
 
-    def __init__(self, records: list[VersionRecord]) -> None:
-        records.sort(key=_VERSION)
+    def __init__(
+        self,
+        records: Sequence[VersionRecord],
+        created: Sequence[int] | None = None,
+        fnames: Sequence[str] | None = None,
+    ) -> None:
+        if isinstance(records, list):
+            records.sort(key=_VERSION)
         self.records = records
-        self._by_time: list[VersionRecord] | None = None
-        self._times: list[datetime] = []
+        self.created = created
+        self.fname_column = fnames
+        self._by_time: Sequence[VersionRecord] | None = None
+        self._times: Sequence[datetime] = []
 
     @property
-    def by_time(self) -> list[VersionRecord]:
+    def by_time(self) -> Sequence[VersionRecord]:
         """The versions sorted by creation time (then number)."""
         if self._by_time is None:
-            by_time = sorted(self.records, key=_TIME_ORDER)
-            self._times = list(map(_CREATED_AT, by_time))
+            created = self.created
+            if created is None:
+                by_time: Sequence[VersionRecord] = sorted(self.records, key=_TIME_ORDER)
+                self._times = list(map(_CREATED_AT, by_time))
+            elif _non_decreasing(created):  # the usual case: numbers follow time
+                by_time, self._times = self.records, _Times(created)
+            else:
+                order = sorted(range(len(created)), key=created.__getitem__)  # stable
+                by_time = _Picked(self.records, order)
+                self._times = _Times(_Picked(created, order))
             self._by_time = by_time
         return self._by_time
 
     @property
-    def times(self) -> list[datetime]:
+    def times(self) -> Sequence[datetime]:
         """The creation times of :attr:`by_time`, in its order."""
         self.by_time  # noqa: B018 - builds the view
         return self._times
+
+    def fnames(self) -> set[str]:
+        """Return the file names of these versions."""
+        if self.fname_column is not None:
+            return set(self.fname_column)
+        return {record.fname for record in self.records}
+
+    def appended(self, added: Sequence[VersionRecord]) -> _NameIndex:
+        """Return this index with ``added`` (numbered after every version here) at the end."""
+        created = self.created
+        fnames = self.fname_column
+        return _NameIndex(
+            Chain(self.records, added),
+            None if created is None else Chain(created, [micros(r.created_at) for r in added]),
+            None if fnames is None else Chain(fnames, [r.fname for r in added]),
+        )
 
 
 _VERSION = attrgetter("version")
 _CREATED_AT = attrgetter("created_at")
 _TIME_ORDER = attrgetter("created_at", "version")
+_EPOCH = datetime(1, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(value: datetime) -> int:
+    """Return a naive UTC time as microseconds since 0001-01-01 (orders like the time)."""
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def from_micros(value: int) -> datetime:
+    """Return the naive UTC time :func:`micros` gave ``value`` for."""
+    return _EPOCH + timedelta(microseconds=value)
+
+
+def _non_decreasing(values: Sequence[int]) -> bool:
+    return all(map(operator.le, values, itertools.islice(values, 1, None)))
+
+
+class Chain(Sequence[Any]):
+    """Two sequences read as one, without copying either.
+
+    Parameters
+    ----------
+    head, tail : Sequence
+        The items, ``head``'s first.
+    """
+
+    __slots__ = ("head", "tail")
+
+    def __init__(self, head: Sequence[Any], tail: Sequence[Any]) -> None:
+        self.head = head
+        self.tail = tail
+
+    def __len__(self) -> int:
+        return len(self.head) + len(self.tail)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        size = len(self.head)
+        if index < 0:
+            index += len(self)
+            if index < 0:
+                raise IndexError("index out of range")
+        return self.head[index] if index < size else self.tail[index - size]
+
+    def __iter__(self) -> Iterator[Any]:
+        return itertools.chain(self.head, self.tail)
+
+
+class _Picked(Sequence[Any]):
+    """The items of ``items`` at the positions ``order`` lists, without copying them."""
+
+    __slots__ = ("items", "order")
+
+    def __init__(self, items: Sequence[Any], order: Sequence[int]) -> None:
+        self.items = items
+        self.order = order
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self.items[i] for i in self.order[index]]
+        return self.items[self.order[index]]
+
+
+class _Times(Sequence[datetime]):
+    """Times stored as :func:`micros`, read as datetimes (one per lookup, for bisection)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Sequence[int]) -> None:
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [from_micros(value) for value in self.values[index]]
+        return from_micros(self.values[index])
 
 
 class ManifestIndex:
@@ -379,11 +511,65 @@ class ManifestIndex:
     """
 
     def __init__(self, records: Iterable[VersionRecord] = ()) -> None:
-        self.records: list[VersionRecord] = list(records)
+        self.records: Sequence[VersionRecord] = list(records)
         grouped: dict[str, list[VersionRecord]] = {}
         for record in self.records:
             grouped.setdefault(record.name, []).append(record)
         self._names = {name: _NameIndex(group) for name, group in grouped.items()}
+
+    @classmethod
+    def from_parts(
+        cls, records: Sequence[VersionRecord], names: dict[str, _NameIndex]
+    ) -> ManifestIndex:
+        """Build an index from records and their per-name indexes (no pass over records).
+
+        Parameters
+        ----------
+        records : Sequence[VersionRecord]
+            The records in manifest order, possibly a lazy sequence.
+        names : dict
+            Each name's versions, in order of first appearance.
+
+        Returns
+        -------
+        ManifestIndex
+            The index.
+        """
+        index = cls.__new__(cls)
+        index.records = records
+        index._names = names
+        return index
+
+    def appended(
+        self, added: Sequence[VersionRecord], records: Sequence[VersionRecord] | None = None
+    ) -> ManifestIndex:
+        """Return this index with ``added`` at the end, in O(added + names).
+
+        Parameters
+        ----------
+        added : Sequence[VersionRecord]
+            New records, each numbered after every version of its name here, in order.
+        records : Sequence[VersionRecord], optional
+            The new index's records if already at hand: this index's records then
+            ``added`` (default: a :class:`Chain` of the two).
+
+        Returns
+        -------
+        ManifestIndex
+            A new index; this one is unchanged.
+        """
+        if not added:
+            return self
+        names = dict(self._names)
+        grouped: dict[str, list[VersionRecord]] = {}
+        for record in added:
+            grouped.setdefault(record.name, []).append(record)
+        for name, group in grouped.items():
+            entry = names.get(name)
+            names[name] = _NameIndex(group) if entry is None else entry.appended(group)
+        if records is None:
+            records = Chain(self.records, list(added))
+        return ManifestIndex.from_parts(records, names)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -410,7 +596,8 @@ class ManifestIndex:
 
     def fnames(self, name: str) -> set[str]:
         """Return the file names used by the versions of ``name``."""
-        return {record.fname for record in self.versions(name)}
+        entry = self._names.get(name)
+        return entry.fnames() if entry is not None else set()
 
     def _entry(self, name: str) -> _NameIndex:
         entry = self._names.get(name)

@@ -175,7 +175,8 @@ class Repository(ReadingMixin, WritingMixin, UpkeepMixin):
                     f"no repository at {self.store.location}: there is no manifest to read. "
                     "Open it with mode='w' to create one."
                 )
-            self._committed, self._token = ManifestIndex(snapshot.records), snapshot.token
+            self._committed = snapshot.indexed or ManifestIndex(snapshot.records)
+            self._token = snapshot.token
 
     @property
     def records(self) -> list[VersionRecord]:

@@ -85,6 +85,9 @@ class Backend(ABC):
         The filesystem files are read and written through.
     max_path_bytes : int or None
         The longest path of a new file, in UTF-8 bytes (``None``: no limit known).
+    sha256_tokens : bool
+        Whether every token is :func:`content_token` of the content (its SHA-256), so a
+        reader needs not hash the content again (default ``False``: an ETag, a generation).
     """
 
     protocols: ClassVar[tuple[str, ...]]
@@ -93,6 +96,8 @@ class Backend(ABC):
     #: The longest path (in UTF-8 bytes) of a new file this backend can create, or ``None``
     #: for no limit known; a repository refuses longer ones before writing anything.
     max_path_bytes: ClassVar[int | None] = None
+    #: Whether tokens are :func:`content_token` (the SHA-256 of the content).
+    sha256_tokens: ClassVar[bool] = False
 
     def __init__(self, **storage_options: Any) -> None:
         #: Set by the ``single_writer=True`` storage option: the user vouches that one

@@ -103,6 +103,7 @@ class FsspecBackend(Backend):
     """
 
     protocols: ClassVar[tuple[str, ...]] = ()
+    sha256_tokens = True
 
     def __init__(self, **storage_options: Any) -> None:
         if not self.protocols:

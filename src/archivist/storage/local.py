@@ -80,6 +80,7 @@ class LocalBackend(Backend):
     """
 
     protocols: ClassVar[tuple[str, ...]] = ("file", "local")
+    sha256_tokens = True
     #: PATH_MAX (4096 with its NUL on Linux), less what the temporary name of a new file adds.
     max_path_bytes: ClassVar[int | None] = 4095 - len(".." + "0" * 16 + ".tmp")
     write_concurrency: ClassVar[int] = 8

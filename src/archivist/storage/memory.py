@@ -30,6 +30,7 @@ class MemoryBackend(Backend):
     """
 
     protocols: ClassVar[tuple[str, ...]] = ("memory",)
+    sha256_tokens = True
 
     def make_filesystem(self, **storage_options: Any) -> AbstractFileSystem:
         """Return an fsspec :class:`~fsspec.implementations.memory.MemoryFileSystem`."""

@@ -9,6 +9,7 @@ manifest against that token, and writes and reads the versions' files. Its defau
 from __future__ import annotations
 
 import builtins
+import hashlib
 import operator
 import os
 import posixpath
@@ -18,6 +19,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import IO, Any, NamedTuple, cast
 
+from archivist import _index_cache as index_cache
+from archivist._index_cache import IndexColumns
 from archivist._streams import HashingWriter, digest_stream
 from archivist._verified import check_stored, open_stored
 from archivist.errors import (
@@ -26,6 +29,8 @@ from archivist.errors import (
     InvalidNameError,
 )
 from archivist.manifest import (
+    Chain,
+    ManifestIndex,
     VersionRecord,
     check_name_beside,
     parse_manifest,
@@ -46,14 +51,19 @@ class ManifestSnapshot(NamedTuple):
 
     Attributes
     ----------
-    records : list[VersionRecord]
-        The records in manifest order (empty when there is no manifest yet).
+    records : Sequence[VersionRecord]
+        The records in manifest order (empty when there is no manifest yet). A store may
+        return a lazy sequence that builds each record when first used.
     token : str or None
         The state token, ``None`` when no manifest exists.
+    indexed : ManifestIndex or None
+        The records indexed by name, when the store has one at hand (``None``: the reader
+        indexes ``records``).
     """
 
-    records: list[VersionRecord]
+    records: Sequence[VersionRecord]
     token: str | None
+    indexed: ManifestIndex | None = None
 
 
 class AbstractRepositoryStore(ABC):
@@ -409,9 +419,10 @@ class ManifestStore(AbstractRepositoryStore):
         self.private_folder = self.backend.join(
             self.folder, f".{posixpath.basename(self.path)}.archivist"
         )
-        #: The manifest as last read or committed: (token, text, records). A commit against
-        #: that token that only appends records splices their lines into the text.
-        self._last: tuple[str, bytes, list[VersionRecord]] | None = None
+        #: The manifest as last read or committed: (token, text, records, index columns).
+        #: A commit against that token that only appends records splices their lines into
+        #: the text (and extends the columns).
+        self._last: tuple[str, bytes, Sequence[VersionRecord], IndexColumns | None] | None = None
 
     def __repr__(self) -> str:
         return f"ManifestStore({self.location!r})"
@@ -431,9 +442,24 @@ class ManifestStore(AbstractRepositoryStore):
         return self._parsed(data, token)
 
     def _parsed(self, data: bytes, token: str) -> ManifestSnapshot:
-        records = parse_manifest(data, self.location)
-        self._last = (token, data, records)
-        return ManifestSnapshot(records, token)
+        """Index the manifest text: from the index cache when it holds this text's columns."""
+        index: ManifestIndex | None = None
+        columns: IndexColumns | None = None
+        if len(data) >= index_cache.MIN_BYTES and index_cache.cache_enabled():
+            digest = self._digest(data, token)
+            columns = index_cache.load_columns(self.location, digest, len(data))
+            if columns is not None:
+                index = columns.index(data, self.location)
+                records: Sequence[VersionRecord] = index.records
+            else:
+                records = parse_manifest(data, self.location)
+                columns = index_cache.IndexColumns.build(records, data)
+                if columns is not None:
+                    index_cache.save_columns(self.location, digest, columns)
+        else:
+            records = parse_manifest(data, self.location)
+        self._last = (token, data, records, columns)
+        return ManifestSnapshot(records, token, index)
 
     def current_token(self) -> str | None:
         """Return the manifest's token without parsing it (object stores: no download)."""
@@ -462,21 +488,42 @@ class ManifestStore(AbstractRepositoryStore):
         for byte what serializing every record writes. Otherwise every record is serialized.
         """
         data = self._spliced(records, token)
+        base_columns = None
         if data is None:
             data = serialize_manifest(records)
+        elif self._last is not None:
+            base_columns = self._last[3]
         with storage_errors(f"writing {self.location}"):
             new_token = self.backend.replace_if_unchanged(self.path, data, token)
-        self._last = (new_token, data, list(records))
+        columns = None
+        if len(data) >= index_cache.MIN_BYTES and index_cache.cache_enabled():
+            columns = index_cache.columns_from(records, data, base_columns)
+            if columns is not None:
+                index_cache.save_columns(self.location, self._digest(data, new_token), columns)
+        self._last = (
+            new_token,
+            data,
+            records if isinstance(records, Chain) else list(records),
+            columns,
+        )
         return new_token
+
+    def _digest(self, data: bytes, token: str) -> str:
+        """Return the SHA-256 of manifest text ``data`` read or written with ``token``."""
+        return token if self.backend.sha256_tokens else hashlib.sha256(data).hexdigest()
 
     def _spliced(self, records: Sequence[VersionRecord], token: str | None) -> bytes | None:
         last = self._last
         if last is None or token is None or last[0] != token:
             return None
-        _, data, base = last
-        if len(records) < len(base) or not all(map(operator.is_, records, base)):
+        base = last[2]
+        if isinstance(records, Chain) and records.head is base:
+            added = records.tail
+        elif len(records) >= len(base) and all(map(operator.is_, records, base)):
+            added = records[len(base) :]
+        else:
             return None
-        return splice_manifest(data, records[len(base) :])
+        return splice_manifest(last[1], added)
 
     def _file_path(self, name: str, fname: str) -> str:
         return self.backend.join(self.folder, name, fname)

@@ -340,6 +340,19 @@ class BackendConformanceTests:
             assert backend.read_with_token(path) == (str(i).encode(), tokens[-1])
         assert len(set(tokens)) == len(tokens)
 
+    def test_sha256_tokens_are_the_content_digest(self, opened: tuple[Backend, str]) -> None:
+        """A backend that says its tokens are SHA-256 digests gives exactly those.
+
+        The manifest index cache trusts such a token as the digest of what was read.
+        """
+        backend, base = opened
+        if not backend.sha256_tokens:
+            return
+        path = backend.join(base, "manifest.json")
+        written = backend.replace_if_unchanged(path, b"[1, 2]", None)
+        assert written == hashlib.sha256(b"[1, 2]").hexdigest()
+        assert backend.read_with_token(path)[1] == written
+
     def test_replace_of_a_deleted_file_is_stale(self, opened: tuple[Backend, str]) -> None:
         """A token of a file deleted since is stale; the file is not recreated."""
         backend, base = opened

@@ -1,0 +1,482 @@
+"""Opening a large manifest without parsing it: a column index of its records, cached locally.
+
+A manifest in archivist's layout holds one record per line. :class:`IndexColumns` keeps, for
+each record, what lookups need without building the record: its name, number, creation time
+and file name, and where its line is in the manifest's bytes. From the columns,
+:meth:`IndexColumns.index` makes a :class:`~archivist.manifest.ManifestIndex` whose records
+are built one by one when a lookup first uses them (each validated as the full parse would).
+
+The columns of a manifest are saved in the user cache folder (``<cache>/manifests/``, see
+:func:`archivist._cache.default_cache_dir`), one file per manifest location, under the
+manifest's SHA-256. Opening a manifest whose digest matches the saved columns costs a read of
+the manifest, its hash and the columns: O(artifact names), not O(versions). The cache is
+only ever an optimisation: a missing, corrupt, foreign-format or stale file (its digest is
+not the manifest's) is ignored and the manifest parsed in full; failing to write one is
+ignored too. A save writes the columns of the manifest it committed, so the next open hits.
+
+Only manifests of at least :data:`MIN_BYTES` are indexed this way; ``ARCHIVIST_INDEX_CACHE=0``
+turns the cache off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import logging
+import operator
+import os
+import secrets
+import sys
+from array import array
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from archivist.errors import ManifestError
+from archivist.manifest import (
+    Chain,
+    ManifestIndex,
+    VersionRecord,
+    _NameIndex,
+    _Picked,
+    micros,
+)
+
+__all__ = ["MIN_BYTES", "IndexColumns", "cache_enabled", "load_columns", "save_columns"]
+
+_log = logging.getLogger("archivist")
+
+#: Manifests smaller than this are parsed (it takes milliseconds) and never cached.
+MIN_BYTES = 1 << 20
+#: The cache keeps the columns of at most this many manifests (least recently used go).
+MAX_FILES = 64
+#: Set to ``0``, ``false``, ``no`` or ``off`` to turn the index cache off.
+ENV = "ARCHIVIST_INDEX_CACHE"
+_MAGIC = b"archivist manifest index 1\n"
+_DIGEST_BYTES = 32
+_ARRAYS = ("name_ids", "versions", "created", "starts", "ends", "order", "bounds")
+
+
+def cache_enabled() -> bool:
+    """Tell whether the index cache is on (``ARCHIVIST_INDEX_CACHE`` does not turn it off)."""
+    return os.environ.get(ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+class IndexColumns:
+    """The lookup columns of a manifest's records, and where each record's line is.
+
+    Every array has one item per record, in manifest order, except ``order`` (the record
+    positions grouped by name, in :attr:`names` order, each group sorted by version number)
+    and ``bounds`` (where each name's group starts in ``order``, plus the end).
+    """
+
+    __slots__ = (*_ARRAYS, "_fnames", "fname_blob", "names", "size")
+
+    names: list[str]
+    name_ids: array[int]
+    versions: array[int]
+    created: array[int]
+    starts: array[int]
+    ends: array[int]
+    order: array[int]
+    bounds: array[int]
+    fname_blob: bytes
+    size: int
+
+    def __init__(self, **parts: Any) -> None:
+        for key, value in parts.items():
+            setattr(self, key, value)
+        self._fnames: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.versions)
+
+    @property
+    def fnames(self) -> list[str]:
+        """The file names, in manifest order (decoded on first use)."""
+        if self._fnames is None:
+            self._fnames = self.fname_blob.decode("utf-8").split("\n") if self.fname_blob else []
+        return self._fnames
+
+    # -- building -------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, records: Sequence[VersionRecord], data: bytes) -> IndexColumns | None:
+        """Index ``records``, the parsed and validated records of manifest text ``data``.
+
+        Returns ``None`` unless ``data`` holds exactly one record per line (archivist's
+        layout) and no record holds a nested object or array, which is what makes a line a
+        whole record; other manifests are parsed in full on every open.
+        """
+        spans = _line_spans(data, len(records))
+        if spans is None or not _flat(records, data):
+            return None
+        starts, ends = spans
+        ids: dict[str, int] = {}
+        name_ids = array("i", [ids.setdefault(record.name, len(ids)) for record in records])
+        versions = array("q", map(_VERSION, records))
+        created = array("q", [micros(record.created_at) for record in records])
+        fnames = list(map(_FNAME, records))
+        fname_blob = "\n".join(fnames).encode("utf-8")
+        if fname_blob.count(b"\n") != len(fnames) - 1:  # a file name holds a newline
+            return None
+        order, bounds = array("q"), array("q", [0])
+        if len(ids) == 1:
+            groups: list[list[int]] = [list(range(len(records)))]
+        else:
+            groups = [[] for _ in ids]
+            for position, name_id in enumerate(name_ids):
+                groups[name_id].append(position)
+        for group in groups:
+            if not _increasing([versions[p] for p in group]):
+                group.sort(key=versions.__getitem__)
+            order.extend(group)
+            bounds.append(len(order))
+        columns = cls(
+            names=list(ids),
+            name_ids=name_ids,
+            versions=versions,
+            created=created,
+            starts=starts,
+            ends=ends,
+            order=order,
+            bounds=bounds,
+            fname_blob=fname_blob,
+            size=len(data),
+        )
+        columns._fnames = fnames
+        return columns
+
+    def extended(self, added: Sequence[VersionRecord], data: bytes) -> IndexColumns | None:
+        """Return the columns of ``data``, this manifest's text with ``added`` spliced in.
+
+        ``data`` must be what :func:`~archivist.manifest.splice_manifest` made of the text
+        these columns index: the old lines in place, the new ones before the closing
+        bracket. ``None`` when it is not (the caller indexes the text in full instead).
+        """
+        tail = data[self.size - 3 : -3]  # b",\n" + the new lines
+        if not (data.startswith(b"[\n{") and tail.startswith(b",\n")):
+            return None
+        lines = tail[2:].split(b"\n")
+        if len(lines) != len(added) or any(
+            not (line.startswith(b"{") and line.endswith((b"}", b"},"))) for line in lines
+        ):
+            return None
+        ids = {name: i for i, name in enumerate(self.names)}
+        names = list(self.names)
+        name_ids, versions, created = self.name_ids[:], self.versions[:], self.created[:]
+        starts, ends = self.starts[:], self.ends[:]
+        fnames = [record.fname for record in added]
+        if any("\n" in fname for fname in fnames):
+            return None
+        offset = self.size - 3 + 2
+        new_positions: dict[int, list[int]] = {}
+        for record, line in zip(added, lines, strict=True):
+            if not all(type(value) not in (dict, list) for value in record.extra.values()):
+                return None
+            name_id = ids.setdefault(record.name, len(ids))
+            if name_id == len(names):
+                names.append(record.name)
+            new_positions.setdefault(name_id, []).append(len(versions))
+            name_ids.append(name_id)
+            versions.append(record.version)
+            created.append(micros(record.created_at))
+            starts.append(offset)
+            ends.append(offset + len(line) - line.endswith(b","))
+            offset += len(line) + 1
+        order, bounds = array("q"), array("q", [0])
+        for name_id in range(len(names)):
+            if name_id < len(self.names):
+                low, high = self.bounds[name_id], self.bounds[name_id + 1]
+                old = self.order[low:high]
+            else:
+                old = array("q")
+            new = new_positions.get(name_id, [])
+            if new and old and versions[new[0]] <= versions[old[-1]]:
+                return None  # not numbered after the old versions: index in full
+            if not _increasing([versions[p] for p in new]):
+                return None
+            order.extend(old)
+            order.extend(new)
+            bounds.append(len(order))
+        columns = IndexColumns(
+            names=names,
+            name_ids=name_ids,
+            versions=versions,
+            created=created,
+            starts=starts,
+            ends=ends,
+            order=order,
+            bounds=bounds,
+            fname_blob=b"\n".join(
+                part for part in (self.fname_blob, "\n".join(fnames).encode("utf-8")) if part
+            ),
+            size=len(data),
+        )
+        if self._fnames is not None:
+            columns._fnames = [*self._fnames, *fnames]
+        return columns
+
+    # -- the cache file -------------------------------------------------------------------
+
+    def to_bytes(self, digest: str) -> bytes:
+        """Serialize the columns for the manifest whose SHA-256 is ``digest``."""
+        sections: dict[str, list[int]] = {}
+        parts: list[bytes] = []
+        offset = 0
+        for key in _ARRAYS:
+            values: array[int] = getattr(self, key)
+            raw = values.tobytes()
+            sections[key] = [offset, len(raw), values.typecode]  # type: ignore[list-item]
+            parts.append(raw)
+            offset += len(raw)
+        sections["fnames"] = [offset, len(self.fname_blob), "B"]  # type: ignore[list-item]
+        parts.append(self.fname_blob)
+        header = json.dumps(
+            {
+                "digest": digest,
+                "size": self.size,
+                "count": len(self),
+                "byteorder": sys.byteorder,
+                "names": self.names,
+                "sections": sections,
+            },
+            ensure_ascii=True,
+        ).encode("ascii")
+        body = b"".join((_MAGIC, header, b"\n", *parts))
+        return body + hashlib.sha256(body).digest()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes, digest: str, size: int) -> IndexColumns | None:
+        """Read columns saved by :meth:`to_bytes`; ``None`` unless whole and for ``digest``."""
+        body, check = blob[:-_DIGEST_BYTES], blob[-_DIGEST_BYTES:]
+        if not body.startswith(_MAGIC) or hashlib.sha256(body).digest() != check:
+            return None
+        end = body.index(b"\n", len(_MAGIC))
+        header = json.loads(body[len(_MAGIC) : end])
+        if (
+            header.get("digest") != digest
+            or header.get("size") != size
+            or header.get("byteorder") != sys.byteorder
+        ):
+            return None
+        payload = memoryview(body)[end + 1 :]
+        parts: dict[str, Any] = {}
+        for key, (offset, length, typecode) in header["sections"].items():
+            raw = payload[offset : offset + length]
+            if key == "fnames":
+                parts["fname_blob"] = bytes(raw)
+                continue
+            values = array(typecode)
+            values.frombytes(raw)
+            parts[key] = values
+        columns = cls(names=header["names"], size=size, **parts)
+        count = header["count"]
+        if not (
+            all(len(getattr(columns, key)) == count for key in _ARRAYS[:5])
+            and len(columns.order) == count
+            and len(columns.bounds) == len(columns.names) + 1
+        ):
+            return None
+        return columns
+
+    # -- the lazy index -------------------------------------------------------------------
+
+    def index(self, data: bytes, location: str) -> ManifestIndex:
+        """Return an index over ``data`` whose records are built when first used."""
+        records = LazyRecords(self, data, location)
+        names: dict[str, _NameIndex] = {}
+        for name_id, name in enumerate(self.names):
+            positions = self.order[self.bounds[name_id] : self.bounds[name_id + 1]]
+            names[name] = _NameIndex(
+                _Picked(records, positions),
+                _Picked(self.created, positions),
+                _LazyFnames(self, positions),
+            )
+        return ManifestIndex.from_parts(records, names)
+
+
+class LazyRecords(Sequence[VersionRecord]):
+    """A manifest's records, each parsed and validated from its line when first used."""
+
+    __slots__ = ("_built", "columns", "data", "location")
+
+    def __init__(self, columns: IndexColumns, data: bytes, location: str) -> None:
+        self.columns = columns
+        self.data = data
+        self.location = location
+        self._built: list[VersionRecord | None] = [None] * len(columns)
+
+    def __len__(self) -> int:
+        return len(self._built)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        record = self._built[index]
+        if record is None:
+            if index < 0:
+                index += len(self)
+            record = self._build(index)
+        return record
+
+    def _build(self, position: int) -> VersionRecord:
+        columns = self.columns
+        line = self.data[columns.starts[position] : columns.ends[position]]
+        try:
+            parsed = json.loads(line)
+        except ValueError as exc:
+            raise ManifestError(f"{self.location}: record #{position} is not JSON: {exc}") from None
+        record = VersionRecord.from_dict(parsed, position)
+        if (
+            record.name != columns.names[columns.name_ids[position]]
+            or record.version != columns.versions[position]
+        ):
+            raise ManifestError(
+                f"{self.location}: record #{position} does not match its cached index; "
+                f"delete {cache_path(self.location)} and open the repository again"
+            )
+        self._built[position] = record
+        return record
+
+
+class _LazyFnames(Sequence[str]):
+    """The file names of one name's versions, read from the columns when first asked for."""
+
+    __slots__ = ("columns", "positions")
+
+    def __init__(self, columns: IndexColumns, positions: Sequence[int]) -> None:
+        self.columns = columns
+        self.positions = positions
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, index: Any) -> Any:
+        fnames = self.columns.fnames
+        if isinstance(index, slice):
+            return [fnames[p] for p in self.positions[index]]
+        return fnames[self.positions[index]]
+
+    def __iter__(self) -> Any:
+        return map(self.columns.fnames.__getitem__, self.positions)
+
+
+def _increasing(values: Sequence[int]) -> bool:
+    return all(a < b for a, b in itertools.pairwise(values))
+
+
+def _line_spans(data: bytes, count: int) -> tuple[array[int], array[int]] | None:
+    """Return where each record's JSON object is, if ``data`` holds one record per line.
+
+    That is: a ``[`` line, then ``count`` lines each starting with ``{`` and ending with
+    ``},`` (the last with ``}``), then a ``]`` line.
+    """
+    if count == 0 or not (data.startswith(b"[\n{") and data.endswith(b"}\n]\n")):
+        return None
+    lengths = list(map(len, data[2:-3].split(b"\n")))
+    if len(lengths) != count:
+        return None
+    starts = array("q", itertools.accumulate(lengths[:-1], lambda at, n: at + n + 1, initial=2))
+    ends = array("q", map(operator.add, starts, lengths))  # after each line's last byte
+    at = data.__getitem__
+    firsts = bytes(map(at, starts))
+    lasts = bytes(map(at, map(operator.sub, ends, itertools.repeat(1))))
+    if firsts.count(b"{") != count or lasts.count(b",") != count - 1 or lasts[-1:] != b"}":
+        return None
+    if bytes(map(at, map(operator.sub, ends[:-1], itertools.repeat(2)))).count(b"}") != count - 1:
+        return None
+    ends = array("q", map(operator.sub, ends, itertools.repeat(1)))  # drop the commas
+    ends[-1] += 1  # the last line has none
+    return starts, ends
+
+
+def _flat(records: Sequence[VersionRecord], data: bytes) -> bool:
+    """Tell whether no record holds a nested object or array (then a line is a record)."""
+    if data.count(b"{") == len(records) and data.count(b"[") == 1:
+        return True  # not even a string holds a bracket: nothing is nested
+    return not any(type(value) in (dict, list) for r in records for value in r.extra.values())
+
+
+_VERSION = operator.attrgetter("version")
+_FNAME = operator.attrgetter("fname")
+
+
+# -- the cache folder ----------------------------------------------------------------------
+
+
+#: The cache's subfolder for column files.
+FOLDER = "manifests"
+
+
+def cache_path(location: str) -> Path:
+    """Return the cache file of the manifest at ``location``."""
+    from archivist._cache import default_cache_dir
+
+    key = hashlib.sha256(location.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return default_cache_dir() / FOLDER / f"{key}.index"
+
+
+def load_columns(location: str, digest: str, size: int) -> IndexColumns | None:
+    """Return the cached columns of the manifest at ``location`` if they index ``digest``."""
+    path = cache_path(location)
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        columns = IndexColumns.from_bytes(blob, digest, size)
+    except (ValueError, KeyError, TypeError, IndexError, OverflowError) as exc:
+        _log.debug("ignoring the unreadable index cache %s: %s", path, exc)
+        return None
+    if columns is not None:
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used: evicted last
+    return columns
+
+
+def save_columns(location: str, digest: str, columns: IndexColumns) -> None:
+    """Save the columns of the manifest at ``location`` (SHA-256 ``digest``), best effort."""
+    path = cache_path(location)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            tmp.write_bytes(columns.to_bytes(digest))
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        _evict(path.parent)
+    except OSError as exc:
+        _log.debug("could not write the index cache %s: %s", path, exc)
+
+
+def _evict(folder: Path) -> None:
+    """Keep the :data:`MAX_FILES` most recently used column files of ``folder``."""
+    entries = []
+    for entry in os.scandir(folder):
+        with contextlib.suppress(OSError):
+            entries.append((entry.stat().st_mtime_ns, entry.path))
+    if len(entries) <= MAX_FILES:
+        return
+    entries.sort(reverse=True)
+    for _, path in entries[MAX_FILES:]:
+        with contextlib.suppress(OSError):
+            os.remove(path)
+
+
+def columns_from(
+    records: Sequence[VersionRecord], data: bytes, base: IndexColumns | None = None
+) -> IndexColumns | None:
+    """Return the columns of manifest text ``data`` holding ``records``.
+
+    When ``base`` indexes a prefix of ``records`` (the text before an append), only the
+    new records are indexed.
+    """
+    if base is not None and isinstance(records, Chain) and len(records.head) == len(base):
+        extended = base.extended(records.tail, data)
+        if extended is not None:
+            return extended
+    return IndexColumns.build(records, data)

@@ -1,0 +1,400 @@
+"""The manifest index cache: lazy records, and a cache that is never used when stale.
+
+Every test forces the cache on for small manifests (``MIN_BYTES = 0``), then checks that
+what a repository opened through the cache answers is exactly what a full parse answers,
+and that a missing, corrupt, foreign or stale cache file falls back to parsing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from archivist import Repository
+from archivist import _index_cache as index_cache
+from archivist.errors import ManifestError, VersionNotFoundError
+from archivist.manifest import (
+    Chain,
+    ManifestIndex,
+    VersionRecord,
+    parse_manifest,
+    serialize_manifest,
+    splice_manifest,
+)
+from archivist.stores import ManifestStore
+
+T0 = datetime(2026, 1, 1)
+SECOND = timedelta(seconds=1)
+
+
+@pytest.fixture(autouse=True)
+def cache_small_manifests(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_cache, "MIN_BYTES", 0)
+    monkeypatch.delenv(index_cache.ENV, raising=False)
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the full parses of manifests by the store."""
+    calls: list[int] = []
+    real = parse_manifest
+
+    def counting(data: bytes | str, location: str = "the manifest") -> list[VersionRecord]:
+        calls.append(len(data))
+        return real(data, location)
+
+    monkeypatch.setattr("archivist.stores._repository.parse_manifest", counting)
+    return calls
+
+
+def _fill(path: Path, names: tuple[str, ...] = ("model",), count: int = 5) -> Repository:
+    repository = Repository(path, mode="w")
+    for i in range(count):
+        for name in names:
+            repository.log_artifact(name=name, value=[name, i], handler="json")
+    repository.save()
+    return repository
+
+
+def _answers(repository: Repository) -> dict[str, object]:
+    """Everything lookups answer about a repository, to compare two openings."""
+    out: dict[str, object] = {}
+    index = repository._index()
+    for name in index.names():
+        versions = index.versions(name)
+        out[f"{name}/versions"] = [r.to_dict() for r in versions]
+        out[f"{name}/fnames"] = sorted(index.fnames(name))
+        out[f"{name}/last"] = index.last_version(name)
+        out[f"{name}/latest"] = repository.load_artifact(name)
+        for record in versions:
+            out[f"{name}/{record.version}"] = repository.load_artifact(name, version=record.version)
+            when = record.created_at.isoformat()
+            out[f"{name}/asof {when}"] = repository.get_artifact_metadata(
+                name, version=when, match="asof"
+            )
+    out["records"] = [r.to_dict() for r in index]
+    return out
+
+
+def test_an_unchanged_manifest_opens_from_the_cache_without_parsing(
+    tmp_path: Path, parses: list[int]
+) -> None:
+    path = tmp_path / "repository.json"
+    _fill(path, ("a", "b"), 4)  # the save writes the columns of what it committed
+    parsed = _answers(Repository(path, mode="r"))
+    parses.clear()
+    cached = Repository(path, mode="r")
+    assert parses == []
+    assert _answers(cached) == parsed
+    assert parses == []
+
+
+def test_records_are_built_only_when_used(tmp_path: Path) -> None:
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 50)
+    repository = Repository(path, mode="r")
+    records = repository._committed.records
+    assert isinstance(records, index_cache.LazyRecords)
+    assert repository.load_artifact("a") == ["a", 49]
+    assert repository.load_artifact("a", version=7) == ["a", 7]
+    built = [i for i, record in enumerate(records._built) if record is not None]
+    assert len(built) <= 8  # latest, number 7, and the few a bisection touches
+
+
+def test_appends_keep_the_cache_current(tmp_path: Path, parses: list[int]) -> None:
+    path = tmp_path / "repository.json"
+    _fill(path, ("a", "b"), 3)
+    for round_ in range(3):  # each save splices and extends the columns
+        repository = Repository(path, mode="a")
+        repository.log_artifact(name="a", value=["a", round_ + 10], handler="json")
+        repository.log_artifact(name="c", value=["c", round_], handler="json")
+        repository.save()
+        repository.log_artifact(name="b", value=["b", round_ + 10], handler="json")
+        repository.save()  # a second append from the same open repository
+    parses.clear()
+    cached = _answers(Repository(path, mode="r"))
+    assert parses == []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(index_cache.ENV, "0")
+        assert _answers(Repository(path, mode="r")) == cached
+    data = path.read_bytes()
+    rebuilt = index_cache.IndexColumns.build(parse_manifest(data), data)
+    assert rebuilt is not None
+    saved = index_cache.cache_path(ManifestStore(path).location).read_bytes()
+    digest = ManifestStore(path).backend.read_with_token(str(path))[1]
+    assert saved == rebuilt.to_bytes(digest)  # what appends built equals a fresh index
+
+
+def test_a_stale_cache_is_never_used(tmp_path: Path, parses: list[int]) -> None:
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 5)
+    data = path.read_bytes()
+    # Another tool rewrites a record in place: same size, same layout, another file name.
+    record = parse_manifest(data)[2]
+    new_fname = record.fname[:-6] + ("x" if record.fname[-6] != "x" else "y") + record.fname[-5:]
+    changed = data.replace(record.fname.encode(), new_fname.encode())
+    assert len(changed) == len(data) and changed != data
+    path.write_bytes(changed)
+    parses.clear()
+    repository = Repository(path, mode="r")
+    assert parses == [len(changed)]  # the digest differs: parsed in full
+    assert repository.get_artifact_metadata("a", version=2)["fname"] == new_fname
+
+
+def test_another_writer_commit_is_seen(tmp_path: Path) -> None:
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 3)
+    mine = Repository(path, mode="a")
+    other = Repository(path, mode="a")
+    other.log_artifact(name="a", value=["other"], handler="json")
+    other.save()
+    mine.log_artifact(name="a", value=["mine"], handler="json")
+    mine.save()  # stale token: re-reads, numbers after the other's version
+    reopened = Repository(path, mode="r")
+    assert [reopened.load_artifact("a", version=v) for v in (3, 4)] == [["other"], ["mine"]]
+    mine.refresh()
+    assert mine.load_artifact("a") == ["mine"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda blob: blob[:-1],  # truncated
+        lambda blob: blob[:40] + bytes([blob[40] ^ 1]) + blob[41:],  # one bit flipped
+        lambda blob: b"",
+        lambda blob: b"not an index at all",
+    ],
+    ids=["truncated", "bit-flip", "empty", "garbage"],
+)
+def test_a_corrupt_cache_falls_back_to_parsing(
+    tmp_path: Path, parses: list[int], damage: object
+) -> None:
+    path = tmp_path / "repository.json"
+    _fill(path, ("a", "b"), 3)
+    expected = _answers(Repository(path, mode="r"))
+    cache = index_cache.cache_path(ManifestStore(path).location)
+    cache.write_bytes(damage(cache.read_bytes()))  # type: ignore[operator]
+    parses.clear()
+    assert _answers(Repository(path, mode="r")) == expected
+    assert len(parses) == 1
+    parses.clear()
+    Repository(path, mode="r")  # the parse wrote a good cache again
+    assert parses == []
+
+
+def test_the_cache_of_another_manifest_is_ignored(tmp_path: Path, parses: list[int]) -> None:
+    one, two = tmp_path / "one" / "repository.json", tmp_path / "two" / "repository.json"
+    _fill(one, ("a",), 3)
+    _fill(two, ("a",), 4)
+    cache_of = index_cache.cache_path
+    cache_of(ManifestStore(two).location).write_bytes(
+        cache_of(ManifestStore(one).location).read_bytes()
+    )
+    parses.clear()
+    assert Repository(two, mode="r").load_artifact("a") == ["a", 3]
+    assert len(parses) == 1
+
+
+def test_a_cache_that_lies_is_caught_when_a_record_is_built(tmp_path: Path) -> None:
+    """A well-formed cache file for this digest but with wrong columns (someone wrote it)."""
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 3)
+    store = ManifestStore(path)
+    data, token = store.backend.read_with_token(store.path)
+    columns = index_cache.IndexColumns.build(parse_manifest(data), data)
+    assert columns is not None
+    columns.versions[2] = 7
+    index_cache.cache_path(store.location).write_bytes(columns.to_bytes(token))
+    with pytest.raises(ManifestError, match="does not match its cached index"):
+        Repository(path, mode="r").load_artifact("a", version=2)
+
+
+def test_an_unwritable_cache_folder_only_costs_speed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("ARCHIVIST_CACHE_DIR", str(blocker))
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 3)
+    assert Repository(path, mode="r").load_artifact("a") == ["a", 2]
+
+
+def test_the_environment_turns_the_cache_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parses: list[int]
+) -> None:
+    monkeypatch.setenv(index_cache.ENV, "off")
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 3)
+    assert not index_cache.cache_path(ManifestStore(path).location).exists()
+    parses.clear()
+    Repository(path, mode="r")
+    assert len(parses) == 1
+
+
+def test_a_manifest_in_another_layout_is_parsed_each_time(
+    tmp_path: Path, parses: list[int]
+) -> None:
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 3)
+    records = json.loads(path.read_bytes())
+    path.write_text(json.dumps(records, indent=4))  # as lazyscribe writes it
+    for _ in range(2):
+        parses.clear()
+        assert Repository(path, mode="r").load_artifact("a") == ["a", 2]
+        assert len(parses) == 1
+
+
+def test_expiry_changes_rewrite_and_reindex(tmp_path: Path, parses: list[int]) -> None:
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 3)
+    repository = Repository(path, mode="w+")
+    repository.set_artifact_expiry("a", 2, expiry=T0)
+    repository.save()
+    parses.clear()
+    reopened = Repository(path, mode="r")
+    assert parses == []
+    assert reopened.load_artifact("a") == ["a", 1]  # version 2 expired
+    assert reopened.get_artifact_metadata("a", version=2)["expiry"].startswith(T0.isoformat())
+    with pytest.raises(VersionNotFoundError):
+        reopened.load_artifact("a", version="1999-01-01", match="asof")
+
+
+# -- the lazy index answers as the eager one ------------------------------------------------
+
+_names = st.sampled_from(["a", "b", "model", "x.y"])
+_times = st.integers(min_value=0, max_value=50).map(lambda s: T0 + s * SECOND)
+
+
+@st.composite
+def _manifests(draw: st.DrawFn) -> list[VersionRecord]:
+    count = draw(st.integers(min_value=1, max_value=25))
+    next_version: dict[str, int] = {}
+    records = []
+    for i in range(count):
+        name = draw(_names)
+        version = next_version.get(name, 0) + draw(st.integers(min_value=0, max_value=2))
+        next_version[name] = version + 1
+        expiry = draw(st.one_of(st.none(), _times))
+        extra = draw(st.sampled_from([{}, {"python_version": "3.11"}, {"note": 'a "}, {'}]))
+        records.append(
+            VersionRecord(
+                name, version, "json", f"{name}-{i}.json", draw(_times), expiry, None, i, extra
+            )
+        )
+    return draw(st.permutations(records))
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(records=_manifests(), probe=_times, added=st.integers(min_value=0, max_value=3))
+def test_the_lazy_index_answers_as_the_full_parse(
+    records: list[VersionRecord], probe: datetime, added: int
+) -> None:
+    data = serialize_manifest(records)
+    eager = ManifestIndex(parse_manifest(data))
+    columns = index_cache.IndexColumns.build(parse_manifest(data), data)
+    assert columns is not None
+    blob = columns.to_bytes("d" * 64)
+    loaded = index_cache.IndexColumns.from_bytes(blob, "d" * 64, len(data))
+    assert loaded is not None
+    assert index_cache.IndexColumns.from_bytes(blob, "e" * 64, len(data)) is None
+    lazy = loaded.index(data, "test")
+    new = [
+        VersionRecord(
+            "b", eager.last_version("b") + 1 + i, "json", f"new-{i}.json", T0 + i * SECOND
+        )
+        for i in range(added)
+    ]
+    if new:
+        spliced = splice_manifest(data, new)
+        assert spliced is not None
+        extended = index_cache.columns_from(Chain(lazy.records, new), spliced, loaded)
+        assert extended is not None
+        data, eager = spliced, ManifestIndex(parse_manifest(spliced))
+        lazy = extended.index(spliced, "test")
+    assert [r.to_dict() for r in lazy] == [r.to_dict() for r in eager]
+    assert lazy.names() == eager.names()
+    for name in eager.names():
+        assert list(lazy.versions(name)) == list(eager.versions(name))
+        assert lazy.fnames(name) == eager.fnames(name)
+        assert lazy.last_version(name) == eager.last_version(name)
+        for precision in (SECOND, 10 * SECOND):
+            for lookup in ("as_of", "at_time"):
+                outcomes = []
+                for index in (lazy, eager):
+                    try:
+                        outcomes.append(getattr(index, lookup)(name, probe, precision))
+                    except Exception as exc:
+                        outcomes.append((type(exc), str(exc)))
+                assert outcomes[0] == outcomes[1]
+        for version in range(-2, lazy.last_version(name) + 2):
+            outcomes = []
+            for index in (lazy, eager):
+                try:
+                    outcomes.append(index.by_number(name, version))
+                except Exception as exc:
+                    outcomes.append((type(exc), str(exc)))
+            assert outcomes[0] == outcomes[1]
+        outcomes = []
+        for index in (lazy, eager):
+            try:
+                outcomes.append(index.latest(name, probe))
+            except Exception as exc:
+                outcomes.append((type(exc), str(exc)))
+        assert outcomes[0] == outcomes[1]
+
+
+def test_the_cache_keeps_the_most_recently_used_manifests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_cache, "MAX_FILES", 3)
+    monkeypatch.setenv("ARCHIVIST_CACHE_DIR", str(tmp_path / "cache"))
+    paths = [tmp_path / f"r{i}" / "repository.json" for i in range(5)]
+    for i, path in enumerate(paths):
+        _fill(path, ("a",), 2)
+        written = index_cache.cache_path(ManifestStore(path).location)
+        os.utime(written, (1_000_000 + i, 1_000_000 + i))  # strictly in order of use
+    folder = index_cache.cache_path(ManifestStore(paths[0]).location).parent
+    kept = {p.name for p in folder.iterdir()}
+    assert kept == {index_cache.cache_path(ManifestStore(p).location).name for p in paths[2:]}
+
+
+def test_clearing_the_cache_removes_the_columns(tmp_path: Path) -> None:
+    from archivist import clear_cache
+
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 2)
+    cache = index_cache.cache_path(ManifestStore(path).location)
+    assert cache.exists()
+    clear_cache()
+    assert not cache.exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # two records on one line, and one record over two lines: as many lines as records
+        '[\n{"a": 1, "name": "m", "version": 0}, {"name": "m", "version": 1, "x": [\n'
+        '{"y": 1}], "z": 2},\n{"name": "m", "version": 2}\n]\n',
+        # a record over two lines whose second line starts with a brace
+        '[\n{"name": "m", "version": 0, "x": [{"y": 1},\n{"y": 2}]},\n'
+        '{"name": "m", "version": 1}\n]\n',
+        # indented as lazyscribe writes it
+        '[\n    {"name": "m", "version": 0},\n    {"name": "m", "version": 1}\n]\n',
+        # no newline at the end, Windows line ends
+        '[\n{"name": "m", "version": 0},\n{"name": "m", "version": 1}\n]',
+        '[\r\n{"name": "m", "version": 0},\r\n{"name": "m", "version": 1}\r\n]\r\n',
+    ],
+    ids=["two-on-a-line", "brace-continuation", "indented", "no-final-newline", "crlf"],
+)
+def test_only_one_record_per_line_is_indexed(text: str) -> None:
+    """Text in another layout gets no columns (and so is parsed in full on each open)."""
+    count = len(json.loads(text))
+    records = [VersionRecord("m", v, "json", f"m-{v}.json", T0 + v * SECOND) for v in range(count)]
+    assert index_cache.IndexColumns.build(records, text.encode()) is None
