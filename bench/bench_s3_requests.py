@@ -11,7 +11,10 @@ retries would show too. The expected counts are the protocol's minimum:
   as the open or the last save read it; a GET and another PUT only when another writer
   committed first), plus
   the save journal that lets gc prove ownership (1 PUT before the files, 1 DELETE after;
-  mode ``w`` also lists the journals it forgets);
+  mode ``w`` also lists the journals it forgets). ``journal=False`` (or
+  ``ARCHIVIST_SAVE_JOURNAL=0``) saves without it: a fresh process's open + save of one
+  version is then 3 requests (manifest GET, file PUT, conditional manifest PUT), and gc
+  never collects the files of a save killed mid-way;
 * a file larger than the part size: a multipart upload (create, parts, complete) instead of
   its one PUT;
 * once per bucket and machine (remembered for a week in the user's cache folder, here a
@@ -84,7 +87,7 @@ def measure(
     made = list(REQUESTS)
     met = len(made) <= expected and (statuses is None or statuses == STATUSES)
     verdict = "ok" if met else "TOO MANY" if len(made) > expected else f"answered {STATUSES}"
-    print(f"{label:<46} {len(made):>4} (minimum {expected:>4})  {verdict}")
+    print(f"{label:<48} {len(made):>4} (minimum {expected:>4})  {verdict}")
     shown = (
         made if not show or len(made) <= show else [*made[:show], f"... {len(made) - show} more"]
     )
@@ -94,20 +97,27 @@ def measure(
     return met
 
 
-def fresh_process_save(url: str, options: dict[str, Any]) -> None:
+def fresh_process_save(url: str, options: dict[str, Any], journal: bool) -> None:
     """In a child process: open mode 'a', log one version, save; print the requests sent."""
     fs = S3FileSystem(**options)
     sync(fs.loop, fs.set_session)
     fs.s3.meta.events.register("before-send.s3", record)
-    repository = Repository(url, mode="a", **options)
+    repository = Repository(url, mode="a", journal=journal, **options)
     repository.log_artifact(name="features", value=[9], handler="json")
     repository.save()
     print(json.dumps(REQUESTS))
 
 
-def in_fresh_process(url: str, options: dict[str, Any]) -> None:
+def in_fresh_process(url: str, options: dict[str, Any], journal: bool = True) -> None:
     out = subprocess.run(
-        [sys.executable, __file__, "--fresh-process-save", url, json.dumps(options)],
+        [
+            sys.executable,
+            __file__,
+            "--fresh-process-save",
+            url,
+            json.dumps(options),
+            json.dumps(journal),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -197,6 +207,12 @@ def main() -> int:
             1 + 1 + 2 + 1,
             lambda: in_fresh_process(url, options),
         )
+        # The same without the save journal: GET manifest, PUT file, conditional PUT.
+        ok &= measure(
+            "fresh process: open a + save one, journal=False",
+            1 + 1 + 1,
+            lambda: in_fresh_process(url, options, journal=False),
+        )
 
         seconds: dict[int, float] = {}
 
@@ -238,6 +254,6 @@ def main() -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--fresh-process-save":
-        fresh_process_save(sys.argv[2], json.loads(sys.argv[3]))
+        fresh_process_save(sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4]))
         sys.exit(0)
     sys.exit(main())

@@ -97,8 +97,10 @@ def make_orphan(
 
 @pytest.fixture(autouse=True)
 def _no_trust_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run every test under the default trust policy, whatever ARCHIVIST_TRUST says."""
+    """Run every test under the default trust policy and save journals, whatever
+    ARCHIVIST_TRUST and ARCHIVIST_SAVE_JOURNAL say."""
     monkeypatch.delenv("ARCHIVIST_TRUST", raising=False)
+    monkeypatch.delenv("ARCHIVIST_SAVE_JOURNAL", raising=False)
 
 
 @pytest.fixture

@@ -35,7 +35,9 @@ class VerificationReport:
     orphans : list[str]
         Files written by saves of this repository that never committed (named in a save
         journal, provably written by that save, named by no version):
-        ``gc(older_than=timedelta(0))`` would remove them.
+        ``gc(older_than=timedelta(0))`` would remove them. The files of a crashed save
+        without a journal (``journal=False``) are not listed: nothing proves them
+        uncommitted, and gc never removes them.
     """
 
     checked: int
@@ -118,7 +120,8 @@ class UpkeepMixin(RepositoryBase):
         A file is deleted only when a journal of a save of *this* repository names it, the
         manifest does not, and the file is provably the one that save wrote (see
         ``docs/design.md``, "Ownership"). User files, other repositories, projects, release
-        files and files a manifest replaced by mode ``w`` named are never touched.
+        files and files a manifest replaced by mode ``w`` named are never touched, nor are
+        the files a save without a journal (``journal=False``) left when it was killed.
 
         Parameters
         ----------

@@ -1,7 +1,8 @@
 """Writing a repository: logging versions and the commit protocol of ``save()``.
 
-Files first (each under a fresh name, named in a save journal before it is written), then
-one compare-and-swap of the manifest, retried after a lost race; see ``docs/design.md``.
+Files first (each under a fresh name, named in a save journal before it is written, unless
+``journal=False``: see ``archivist._unjournaled``), then one compare-and-swap of the
+manifest, retried after a lost race; see ``docs/design.md``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from archivist._repository_compat import (
 )
 from archivist._retry import cas_rounds
 from archivist._streams import stream_for
+from archivist._unjournaled import begin_journal
 from archivist._versions import parse_time
 from archivist.errors import (
     AlreadyExistsError,
@@ -193,6 +195,9 @@ def _merge(
 class WritingMixin(RepositoryBase):
     """Logging versions, expiry, and saving them: the commit protocol."""
 
+    #: Whether saves write a save journal (``Repository(journal=...)``).
+    journal: bool = True
+
     def log_artifact(
         self,
         name: str,
@@ -344,9 +349,8 @@ class WritingMixin(RepositoryBase):
             return
         for name, version in self._expiry_changes:  # an alias may have come to name it
             _aliases.refuse_if_aliased(self._as_repository(), name, version)
-        journal = SaveJournal.begin(
-            self.store,
-            [JournalEntry(p.record.name, p.record.fname, p.auto_fname) for p in self._pending],
+        journal = self._begin_journal(
+            [JournalEntry(p.record.name, p.record.fname, p.auto_fname) for p in self._pending]
         )
         callback = make_callback(progress, "saving")
         try:
@@ -361,6 +365,16 @@ class WritingMixin(RepositoryBase):
             plugin_manager().hook.archivist_after_commit(
                 location=self.location, versions=[record.to_dict() for record in added]
             )
+
+    def _begin_journal(self, entries: Sequence[JournalEntry]) -> SaveJournal:
+        """Start the save journal, or its in-memory stand-in with ``journal=False``."""
+        return begin_journal(
+            self.store,
+            entries,
+            journal=self.journal,
+            token=self._token,
+            base_empty=not self._committed,
+        )
 
     def _forget_saved_changes(self) -> None:
         self._pending.clear()
@@ -379,7 +393,8 @@ class WritingMixin(RepositoryBase):
         (nothing can reference them). From then on, whatever the failure (a lost
         acknowledgement, an error after the write, Ctrl-C), the files are removed only when
         a re-read proves the commit did not land; otherwise they stay, and when they were in
-        fact never committed, :meth:`gc` collects them through the save's journal.
+        fact never committed, :meth:`gc` collects them through the save's journal (a save
+        without one, ``journal=False``, leaves them to the user: nothing proves them).
         """
         try:
             journal.record_written(new_records)
@@ -412,11 +427,14 @@ class WritingMixin(RepositoryBase):
                 self._forget_saved_changes()
                 journal.close()
                 return
-            if not journal.exists():
-                # Another writer settled the journal: a mode "w" save replaced a manifest
-                # that named these files. Files a replaced manifest named are kept.
-                return
+            # With a journal: no other writer settled it (a mode "w" save that replaced a
+            # manifest naming these files would have; such files are kept). Without one:
+            # the manifest is still as this save read it (see archivist._unjournaled).
+            proven = journal.proves_uncommitted(snapshot.token)
         except BaseException:
+            proven = False
+        if not proven:
+            journal.keep(new_records)
             return
         self._remove_files(new_records)
         journal.close()
@@ -617,7 +635,7 @@ class WritingMixin(RepositoryBase):
             created_at=created_at,
         )
         self.store.check_new_file(name, record.fname)
-        journal = SaveJournal.begin(self.store, [JournalEntry(name, record.fname, auto=True)])
+        journal = self._begin_journal([JournalEntry(name, record.fname, auto=True)])
         try:
             sha256, size = self.store.write_file(name, record.fname, write)
         except BaseException:

@@ -30,6 +30,7 @@ from archivist._repository_compat import (
     protocol_of,
 )
 from archivist._trust import Trust, resolve_trust
+from archivist._unjournaled import resolve_journal
 from archivist._upkeep import UpkeepMixin, VerificationReport
 from archivist._writing import MAX_COMMIT_ATTEMPTS, WritingMixin
 from archivist.errors import (
@@ -81,6 +82,14 @@ class Repository(ReadingMixin, WritingMixin, UpkeepMixin):
     storage_options : Mapping[str, Any], optional
         Options for the fsspec filesystem (credentials, endpoint, ...), as one mapping (the
         pandas and Kedro spelling).
+    journal : bool, optional
+        Whether a save names its files in a save journal before writing them (default: the
+        environment variable ``ARCHIVIST_SAVE_JOURNAL``, where ``0``, ``false``, ``no`` or
+        ``off`` turn it off, else ``True``). The journal costs two requests per save on an
+        object store and lets :meth:`gc` prove that a crashed save's files are its own and
+        uncommitted. ``False`` saves with the fewest requests (the files and the manifest);
+        the files of a save killed mid-way then stay for good, since gc deletes nothing it
+        cannot prove (see ``docs/design.md``, "Saves without a journal").
     **options
         More storage options, as keywords (the lazyscribe spelling). A keyword close to a
         parameter name (``mdoe="r"``) is refused as a typo, and a local path refuses any
@@ -91,7 +100,8 @@ class Repository(ReadingMixin, WritingMixin, UpkeepMixin):
     archivist.errors.InvalidModeError
         ``mode`` is not one of the four.
     archivist.errors.ConfigError
-        ``trust`` (or ``ARCHIVIST_TRUST``) is not ``"any"`` or ``"verified"``.
+        ``trust`` (or ``ARCHIVIST_TRUST``) is not ``"any"`` or ``"verified"``, or
+        ``ARCHIVIST_SAVE_JOURNAL`` is not an on or off word.
     archivist.errors.RepositoryNotFoundError
         ``mode="r"`` and there is no manifest at ``fpath``.
     archivist.errors.ManifestError
@@ -99,7 +109,8 @@ class Repository(ReadingMixin, WritingMixin, UpkeepMixin):
     archivist.errors.UnknownBackendError
         No installed backend serves the URL's protocol.
     archivist.errors.InvalidArgumentError
-        A keyword is a misspelled parameter or an option the storage does not take.
+        A keyword is a misspelled parameter or an option the storage does not take, or
+        ``journal`` is not a bool.
 
     Examples
     --------
@@ -122,6 +133,7 @@ class Repository(ReadingMixin, WritingMixin, UpkeepMixin):
         cache_dir: str | os.PathLike[str] | None = None,
         cache_size: int | str | None = None,
         storage_options: Mapping[str, Any] | None = None,
+        journal: bool | None = None,
         **options: Any,
     ) -> None:
         if mode not in _MODES:
@@ -140,6 +152,7 @@ class Repository(ReadingMixin, WritingMixin, UpkeepMixin):
                 "would use; configure the store itself instead"
             )
         self.trust: Trust = resolve_trust(trust)
+        self.journal = resolve_journal(journal)
         self.store: AbstractRepositoryStore = (
             store if store is not None else ManifestStore(fpath, **self.storage_options)
         )

@@ -164,6 +164,7 @@ def interrupt_saves(
     *,
     seed: int = 0,
     window: tuple[float, float] = (0.02, 0.5),
+    journal: bool = True,
 ) -> InterruptReport:
     """Start a saving writer, stop it with ``sig`` at a random moment, check, repeat.
 
@@ -184,6 +185,9 @@ def interrupt_saves(
         Seeds the random delays, so a failure can be replayed.
     window : tuple[float, float], optional
         The delay after the writer is ready, drawn uniformly from this range (seconds).
+    journal : bool, optional
+        ``False`` runs the writer with ``ARCHIVIST_SAVE_JOURNAL=0`` (saves without a
+        journal).
 
     Returns
     -------
@@ -194,9 +198,11 @@ def interrupt_saves(
     report = InterruptReport(0, [], [])
     loaded: set[tuple[str, int]] = set()
     previous = check_repository(url, options, loaded)
+    env = {**os.environ, "ARCHIVIST_SAVE_JOURNAL": "1" if journal else "0"}
     for _ in range(iterations):
         process = subprocess.Popen(
             [sys.executable, "-c", _WRITER, url, json.dumps(dict(options))],
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -301,6 +307,26 @@ class InterruptedSaveTests:
         repository.save()
         assert Repository(url, mode="r", **options).load_artifact("model") == {"i": "after"}
         # ">=": a request a killed writer sent just before dying may still land
+        assert check_repository(url, options) >= report.versions[-1] + 1
+
+    @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
+    def test_a_stopped_writer_without_a_journal_leaves_every_version_loadable(
+        self, repository_location: tuple[str, dict[str, Any]], sig: signal.Signals
+    ) -> None:
+        """The same stops with ``journal=False``: every version loads; gc deletes nothing.
+
+        No file a manifest names is ever deleted, and no journal proves any file the
+        stopped writers left uncommitted, so gc keeps them all.
+        """
+        url, options = self._seeded(repository_location)
+        report = interrupt_saves(url, options, sig, 1, seed=self.seed + sig, journal=False)
+        assert report.stops == 1
+        assert ManifestStore(url, **options).list_journals() == []  # the writer wrote none
+        repository = Repository(url, mode="a", journal=False, **options)
+        assert repository.verify().orphans == []
+        assert repository.gc(older_than=timedelta(0)) == []
+        repository.log_artifact("model", {"i": "after"}, handler="json")
+        repository.save()
         assert check_repository(url, options) >= report.versions[-1] + 1
 
 
@@ -477,6 +503,23 @@ class GcSafetyTests:
         check_repository(f"{root}/b.json", options)
         check_repository(f"{root}/team/repository.json", options)
 
+    def test_gc_never_deletes_what_a_crashed_save_without_a_journal_left(
+        self, gc_root: tuple[str, dict[str, Any]]
+    ) -> None:
+        """A journal-less save dies before its commit: nothing proves its files, gc keeps them."""
+        root, options = gc_root
+        manifest = self._guide_layout(root, options)
+        orphans = _crash_a_save(manifest, options, journal=False)
+        after_crash = snapshot(root, options)
+        assert orphans, "the save wrote no file before it died"
+        assert orphans <= set(after_crash), (orphans, sorted(after_crash))
+        repository = Repository(manifest, mode="a", **options)
+        assert repository.verify().orphans == []
+        assert repository.gc(older_than=timedelta(0), dry_run=True) == []
+        assert repository.gc(older_than=timedelta(0)) == []
+        assert snapshot(root, options) == after_crash
+        check_repository(manifest, options)
+
     def test_gc_leaves_a_recent_crash_and_another_repositorys_orphans(
         self, gc_root: tuple[str, dict[str, Any]]
     ) -> None:
@@ -502,14 +545,16 @@ class GcSafetyTests:
         check_repository(b, options)
 
 
-def _crash_a_save(manifest: str, options: Mapping[str, Any]) -> set[str]:
+def _crash_a_save(manifest: str, options: Mapping[str, Any], *, journal: bool = True) -> set[str]:
     """Save two versions through a backend that dies just before the manifest's replace.
 
     Returns the written files' paths relative to the manifest's folder.
     """
     inner, path = open_backend(manifest, **options)
     backend = FaultyBackend(inner)
-    repository = Repository(manifest, mode="a", store=ManifestStore(manifest, backend=backend))
+    repository = Repository(
+        manifest, mode="a", store=ManifestStore(manifest, backend=backend), journal=journal
+    )
     repository.log_artifact("features", [0, 1, 2, 3], handler="json")
     repository.log_artifact("crashed", {"lost": True}, handler="json")
     base = posixpath.basename(path)

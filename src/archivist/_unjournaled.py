@@ -1,0 +1,180 @@
+"""Saves without a journal: the request minimum, at the price of orphans gc never deletes.
+
+By default a save names its files in a save journal before writing them and deletes the
+journal after its commit (:mod:`archivist._journal`): two requests on an object store, which
+let :meth:`~archivist.Repository.gc` prove that a crashed save's files are its own and
+were never committed. ``Repository(..., journal=False)`` (or the environment variable
+:data:`JOURNAL_ENV` set to ``0``, ``false``, ``no`` or ``off``) turns that off for the
+repository's saves and promotions: a save is then the manifest GET of the open, one PUT per
+file and the conditional PUT of the manifest.
+
+Every safety rule still holds; only the proof gc needs is missing:
+
+- A save whose commit fails removes its own files only when the commit provably did not
+  land. It knows in-process which files it wrote; what a journal adds is the sign that a
+  mode ``w`` save replaced a manifest naming them (it deletes the journal; files a replaced
+  manifest named are kept). Without one, the proof is the manifest itself: re-read after
+  the failure, it names none of the files and is still in the state (same token) this
+  save committed against (or there was no manifest before and is none after). A content
+  token (local disk, memory, an S3 ETag) repeats only when the same bytes are written
+  again, and a writer that removes this save's versions does not write back the bytes
+  this save read, with two exceptions. A mode ``w`` save of nothing writes the same empty
+  ``[]``: an empty manifest proves nothing, and the files stay. And a fresh mode ``w``
+  save whose commit landed but whose acknowledgement was lost writes the same bytes again
+  if a second mode ``w`` save replaced the manifest meanwhile; should this save have read
+  that manifest and committed on it in that window, with its own acknowledgement lost
+  too, it would remove files a replaced manifest named. That case (two racing mode ``w``
+  saves and two lost acknowledgements) is the one a journal covers and this proof does
+  not. When nothing proves it, the files stay and a warning names them.
+- A save that is killed (``SIGKILL``, power loss) leaves its files behind. Nothing proves
+  they are uncommitted files of this repository, so ``gc`` never deletes them and
+  ``verify().orphans`` (exactly what ``gc(older_than=timedelta(0))`` would delete) does not
+  list them.
+- Mode ``w`` still forgets the journals of other saves whose manifest it replaces: other
+  processes may save with journals.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from archivist._journal import JournalEntry, SaveJournal
+from archivist.errors import ConfigError, InvalidArgumentError
+
+if TYPE_CHECKING:
+    from archivist.manifest import VersionRecord
+    from archivist.stores import AbstractRepositoryStore
+
+__all__ = ["JOURNAL_ENV", "NoJournal", "begin_journal", "resolve_journal"]
+
+logger = logging.getLogger("archivist.repository")
+
+#: The environment variable read when ``journal=`` is not given.
+JOURNAL_ENV = "ARCHIVIST_SAVE_JOURNAL"
+_OFF = ("0", "false", "no", "off")
+_ON = ("1", "true", "yes", "on")
+
+
+def resolve_journal(journal: object) -> bool:
+    """Return whether saves write a journal: ``journal``, else the environment's choice.
+
+    Parameters
+    ----------
+    journal : bool or None
+        ``True`` or ``False``; ``None`` reads :data:`JOURNAL_ENV` (default on).
+
+    Returns
+    -------
+    bool
+        Whether saves write a save journal.
+
+    Raises
+    ------
+    archivist.errors.InvalidArgumentError
+        ``journal`` is neither a bool nor ``None``.
+    archivist.errors.ConfigError
+        :data:`JOURNAL_ENV` holds something other than an on or off word.
+    """
+    if journal is None:
+        value = os.environ.get(JOURNAL_ENV, "").strip().lower()
+        if not value or value in _ON:
+            return True
+        if value in _OFF:
+            return False
+        raise ConfigError(
+            f"the environment variable {JOURNAL_ENV} must be one of "
+            f"{', '.join(_ON + _OFF)}, got {value!r}: set it to 0 to save without a journal "
+            "(fewer requests; gc then never collects the files of a crashed save), or unset it"
+        )
+    if not isinstance(journal, bool):
+        raise InvalidArgumentError(
+            f"Repository() takes journal as True or False, got {type(journal).__name__} "
+            f"{journal!r}: pass journal=False to save without a journal (fewer requests; gc "
+            "then never collects the files of a crashed save)"
+        )
+    return journal
+
+
+class NoJournal(SaveJournal):
+    """The stand-in journal of a save without one: it stores and deletes nothing.
+
+    Parameters
+    ----------
+    store : AbstractRepositoryStore
+        The repository's store.
+    entries : Sequence[JournalEntry]
+        The files the save intends to write (kept in memory only).
+    token : str or None, optional
+        The manifest token the save commits against first (``None``: no manifest).
+    base_empty : bool, optional
+        The manifest as read holds no version.
+    """
+
+    def __init__(
+        self,
+        store: AbstractRepositoryStore,
+        entries: Sequence[JournalEntry],
+        token: str | None = None,
+        base_empty: bool = True,
+    ) -> None:
+        super().__init__(store, entries)
+        self.token = token
+        self.base_empty = base_empty
+
+    def _write(self, object_id: str | None, entries: Sequence[JournalEntry]) -> None:
+        """Store nothing (no request): the entries live in this process only."""
+
+    def proves_uncommitted(self, token: str | None) -> bool:
+        """Tell whether the manifest, re-read at ``token``, proves the commit did not land.
+
+        It does when it is still in the state the save committed against: no manifest
+        before and after, or the same token of a manifest that held versions (see the
+        module docstring for why an empty one proves nothing).
+        """
+        return token == self.token and (token is None or not self.base_empty)
+
+    def keep(self, records: Sequence[VersionRecord]) -> None:
+        """Leave the files of a failed save that cannot prove its commit did not land."""
+        if records:
+            logger.warning(
+                "a save without a journal failed and cannot prove that its commit did not "
+                "land, so it keeps its files; gc will never delete them (no journal proves "
+                "them uncommitted). If no version names them, delete them yourself: %s",
+                ", ".join(self.store.file_location(r.name, r.fname) for r in records),
+            )
+
+
+def begin_journal(
+    store: AbstractRepositoryStore,
+    entries: Sequence[JournalEntry],
+    *,
+    journal: bool,
+    token: str | None,
+    base_empty: bool,
+) -> SaveJournal:
+    """Start the journal of a save: a stored one, or a :class:`NoJournal` when turned off.
+
+    Parameters
+    ----------
+    store : AbstractRepositoryStore
+        The repository's store.
+    entries : Sequence[JournalEntry]
+        The files the save intends to write.
+    journal : bool
+        Whether the repository's saves write a journal.
+    token : str or None
+        The manifest token the save commits against first.
+    base_empty : bool
+        The manifest as read holds no version.
+
+    Returns
+    -------
+    SaveJournal
+        The journal, written unless turned off.
+    """
+    if journal:
+        return SaveJournal.begin(store, entries)
+    return NoJournal(store, entries, token, base_empty)
