@@ -14,7 +14,13 @@ from tests.conftest import crash_at_commit
 
 from archivist import Project, Repository
 from archivist._unjournaled import JOURNAL_ENV, resolve_journal
-from archivist.errors import ConfigError, InvalidArgumentError, StorageError
+from archivist.errors import (
+    ConfigError,
+    ConflictError,
+    InvalidArgumentError,
+    StaleTokenError,
+    StorageError,
+)
 
 
 def journals(repo_path: Path) -> list[Path]:
@@ -52,14 +58,24 @@ def seeded(location: str | Path, **kwargs: Any) -> Repository:
     return Repository(location, mode="a", **kwargs)
 
 
-def refuse_commits(repository: Repository, error: type[BaseException] = StorageError) -> None:
-    """Make every manifest replace fail before it is sent: the commit provably never lands."""
+def refuse_commits(repository: Repository, error: type[BaseException] = StaleTokenError) -> None:
+    """Make every manifest replace fail.
+
+    The default, a refusal (a failed precondition), writes nothing: the commit provably
+    never lands. Any other error is an unanswered request: it may have landed.
+    """
 
     def commit(records: Any, token: Any) -> str:
         raise error("refused")
 
     store: Any = repository.store
     store.commit = commit
+
+
+@pytest.fixture(autouse=True)
+def few_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give up after three refused commits (not 64) when every commit is refused."""
+    monkeypatch.setattr("archivist._writing.MAX_COMMIT_ATTEMPTS", 3)
 
 
 @pytest.fixture
@@ -161,18 +177,48 @@ def test_a_promotion_without_a_journal_writes_none(tmp_path: Path) -> None:
 # -- a failed save: its files go only when the commit provably did not land --------------------
 
 
-@pytest.mark.parametrize("error", [KeyboardInterrupt, StorageError, OSError])
-def test_a_commit_that_provably_failed_removes_its_files(
-    unjournaled: Repository, repo_path: Path, error: type[BaseException]
+def test_a_commit_that_was_refused_removes_its_files(
+    unjournaled: Repository, repo_path: Path
 ) -> None:
-    refuse_commits(unjournaled, error)
+    refuse_commits(unjournaled)
     before = files_of(repo_path, "a")
     unjournaled.log_artifact("a", [2], handler="json")
     unjournaled.log_artifact("b", [3], handler="json", fname="given.json")
-    with pytest.raises(error):
+    with pytest.raises(ConflictError):
         unjournaled.save()
     assert files_of(repo_path, "a") == before and files_of(repo_path, "b") == set()
     assert journals(repo_path) == []
+
+
+def test_a_save_that_fails_before_its_commit_request_removes_its_files(
+    unjournaled: Repository, repo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def merge(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("archivist._writing._merge", merge)
+    before = files_of(repo_path, "a")
+    unjournaled.log_artifact("a", [2], handler="json")
+    with pytest.raises(KeyboardInterrupt):
+        unjournaled.save()
+    assert files_of(repo_path, "a") == before
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, StorageError, OSError])
+def test_an_unanswered_commit_keeps_its_files(
+    unjournaled: Repository,
+    repo_path: Path,
+    error: type[BaseException],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An error from the commit request: it may have landed, its answer lost."""
+    refuse_commits(unjournaled, error)
+    before = files_of(repo_path, "a")
+    unjournaled.log_artifact("a", [2], handler="json")
+    with caplog.at_level(logging.WARNING, "archivist"), pytest.raises(error):
+        unjournaled.save()
+    assert len(files_of(repo_path, "a") - before) == 1
+    assert "cannot prove that its commit did not land" in caplog.text
 
 
 def test_a_commit_that_landed_keeps_its_files(unjournaled: Repository, repo_path: Path) -> None:
@@ -231,7 +277,7 @@ def test_an_empty_manifest_proves_nothing(repo_path: Path) -> None:
     repository = Repository(repo_path, mode="a", journal=False)
     refuse_commits(repository)
     repository.log_artifact("a", [2], handler="json")
-    with pytest.raises(StorageError):
+    with pytest.raises(ConflictError):
         repository.save()
     assert len(files_of(repo_path, "a")) == 1
 
@@ -240,7 +286,7 @@ def test_no_manifest_before_and_after_proves_it(repo_path: Path) -> None:
     repository = Repository(repo_path, mode="w+", journal=False)
     refuse_commits(repository)
     repository.log_artifact("a", [2], handler="json")
-    with pytest.raises(StorageError):
+    with pytest.raises(ConflictError):
         repository.save()
     assert files_of(repo_path, "a") == set()
 

@@ -198,11 +198,12 @@ class SaveJournal:
         """Tell whether the journal is still stored (nobody settled or collected it)."""
         return bool(self._objects) and self.id in set(self.store.list_journals())
 
-    def proves_uncommitted(self, token: str | None) -> bool:
+    def proves_uncommitted(self, token: str | None, *, answered: bool = True) -> bool:
         """Tell whether a failed commit, its files not in the manifest at ``token``, never landed.
 
         It did not land when the journal is still stored: no mode ``w`` save replaced a
-        manifest that named the files (it would have settled the journal).
+        manifest that named the files (it would have settled the journal). ``answered``
+        (whether every commit request was answered) is what a save without a journal needs.
         """
         return self.exists()
 

@@ -13,19 +13,14 @@ Every safety rule still holds; only the proof gc needs is missing:
 - A save whose commit fails removes its own files only when the commit provably did not
   land. It knows in-process which files it wrote; what a journal adds is the sign that a
   mode ``w`` save replaced a manifest naming them (it deletes the journal; files a replaced
-  manifest named are kept). Without one, the proof is the manifest itself: re-read after
-  the failure, it names none of the files and is still in the state (same token) this
-  save committed against (or there was no manifest before and is none after). A content
-  token (local disk, memory, an S3 ETag) repeats only when the same bytes are written
-  again, and a writer that removes this save's versions does not write back the bytes
-  this save read, with two exceptions. A mode ``w`` save of nothing writes the same empty
-  ``[]``: an empty manifest proves nothing, and the files stay. And a fresh mode ``w``
-  save whose commit landed but whose acknowledgement was lost writes the same bytes again
-  if a second mode ``w`` save replaced the manifest meanwhile; should this save have read
-  that manifest and committed on it in that window, with its own acknowledgement lost
-  too, it would remove files a replaced manifest named. That case (two racing mode ``w``
-  saves and two lost acknowledgements) is the one a journal covers and this proof does
-  not. When nothing proves it, the files stay and a warning names them.
+  manifest named are kept). Without one, the proof is twofold. Every commit request the
+  save sent was answered (a refusal writes nothing; a request whose answer was lost may
+  have landed, and the manifest may have been replaced since, so the files then stay).
+  And the manifest, re-read after the failure, names none of the files and is still in the
+  state (same token) this save committed against, or there was no manifest before and is
+  none after. An empty manifest proves nothing (a mode ``w`` save of nothing writes the
+  same ``[]`` again), so the files stay. When nothing proves it, the files stay and a
+  warning names them.
 - A save that is killed (``SIGKILL``, power loss) leaves its files behind. Nothing proves
   they are uncommitted files of this repository, so ``gc`` never deletes them and
   ``verify().orphans`` (exactly what ``gc(older_than=timedelta(0))`` would delete) does not
@@ -127,14 +122,16 @@ class NoJournal(SaveJournal):
     def _write(self, object_id: str | None, entries: Sequence[JournalEntry]) -> None:
         """Store nothing (no request): the entries live in this process only."""
 
-    def proves_uncommitted(self, token: str | None) -> bool:
+    def proves_uncommitted(self, token: str | None, *, answered: bool = True) -> bool:
         """Tell whether the manifest, re-read at ``token``, proves the commit did not land.
 
-        It does when it is still in the state the save committed against: no manifest
-        before and after, or the same token of a manifest that held versions (see the
-        module docstring for why an empty one proves nothing).
+        It does when every commit request of the save was answered (refused, or never
+        sent: a request whose answer was lost may have landed, and the manifest may have
+        been replaced since) and the manifest is still in the state the save committed
+        against: no manifest before and after, or the same token of a manifest that held
+        versions (see the module docstring for why an empty one proves nothing).
         """
-        return token == self.token and (token is None or not self.base_empty)
+        return answered and token == self.token and (token is None or not self.base_empty)
 
     def keep(self, records: Sequence[VersionRecord]) -> None:
         """Leave the files of a failed save that cannot prove its commit did not land."""

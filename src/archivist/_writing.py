@@ -197,6 +197,8 @@ class WritingMixin(RepositoryBase):
 
     #: Whether saves write a save journal (``Repository(journal=...)``).
     journal: bool = True
+    #: Whether the last commit request of the current save failed without an answer.
+    _unanswered: bool = False
 
     def log_artifact(
         self,
@@ -403,6 +405,7 @@ class WritingMixin(RepositoryBase):
             self._remove_files(new_records)
             journal.close()
             raise
+        self._unanswered = False
         try:
             added = self._commit(new_records, journal.id)
         except BaseException:
@@ -417,20 +420,19 @@ class WritingMixin(RepositoryBase):
             return
         try:
             snapshot = self.store.read()
-            named = {(record.name, record.fname) for record in snapshot.records}
-            if any((record.name, record.fname) in named for record in new_records):
+            index = snapshot.indexed or ManifestIndex(snapshot.records)
+            if any(record.fname in index.fnames(record.name) for record in new_records):
                 # It landed: the files are committed data, and the changes are saved (a
                 # second save() must not commit them again), though the error still
                 # reaches the caller.
-                self._committed = snapshot.indexed or ManifestIndex(snapshot.records)
-                self._token = snapshot.token
+                self._committed, self._token = index, snapshot.token
                 self._forget_saved_changes()
                 journal.close()
                 return
             # With a journal: no other writer settled it (a mode "w" save that replaced a
             # manifest naming these files would have; such files are kept). Without one:
             # the manifest is still as this save read it (see archivist._unjournaled).
-            proven = journal.proves_uncommitted(snapshot.token)
+            proven = journal.proves_uncommitted(snapshot.token, answered=not self._unanswered)
         except BaseException:
             proven = False
         if not proven:
@@ -567,7 +569,7 @@ class WritingMixin(RepositoryBase):
             merged, added = _merge(base, new_records, self._expiry_changes, base_index)
             try:
                 self._token = self.store.commit(merged, token)
-            except StaleTokenError:
+            except StaleTokenError:  # refused: nothing was written
                 _log.info(
                     "%s: another writer committed first (attempt %d of %d); re-reading and "
                     "retrying",
@@ -576,6 +578,9 @@ class WritingMixin(RepositoryBase):
                     MAX_COMMIT_ATTEMPTS,
                 )
                 continue
+            except BaseException:
+                self._unanswered = True  # the request may have landed, its answer lost
+                raise
             self._committed = (
                 base_index.appended(added, merged)
                 if base_index is not None and isinstance(merged, Chain)
