@@ -127,10 +127,13 @@ def main() -> None:
             for run in range(args.runs):
                 path, url = root / f"raw-{run}.pkl", str(root / f"repo-{run}" / "repo.json")
                 writes = [
-                    ("raw", lambda: raw_dump(weights, path)),
-                    ("archivist", lambda: archivist_save(weights, url, "pickle")),
+                    ("raw", lambda path=path: raw_dump(weights, path)),
+                    ("archivist", lambda url=url: archivist_save(weights, url, "pickle")),
                 ]
-                reads = [("raw", lambda: raw_load(path)), ("archivist", lambda: archivist_load(url))]
+                reads = [
+                    ("raw", lambda path=path: raw_load(path)),
+                    ("archivist", lambda url=url: archivist_load(url)),
+                ]
                 if run % 2:
                     writes.reverse()
                     reads.reverse()
@@ -153,8 +156,8 @@ def main() -> None:
             for run in range(args.runs):
                 path, url = root / f"raw-{run}.parquet", str(root / f"repo-{run}" / "repo.json")
                 writes = [
-                    ("raw", lambda: parquet_write(frame, path)),
-                    ("archivist", lambda: archivist_save(frame, url, "parquet")),
+                    ("raw", lambda path=path: parquet_write(frame, path)),
+                    ("archivist", lambda url=url: archivist_save(frame, url, "parquet")),
                 ]
                 if run % 2:
                     writes.reverse()

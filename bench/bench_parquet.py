@@ -13,10 +13,10 @@ The handler's write includes what a save adds: the SHA-256 of the file, the writ
 link into place and the fsync before the commit.
 
 Throughput is the in-memory size over the median wall time; the ratio is handler / pyarrow
-(targets: at least 0.90 for writes, issue 11, and 0.80 for reads). Peak memory is the largest resident-set growth during the call,
-sampled from /proc/self/statm every 5 ms, over the table's in-memory size (target:
-at most 1.5). Run with ``python3 dev.py -s bench -- bench_parquet`` or
-``python bench/bench_parquet.py [SIZE_GIB] [RUNS]``.
+(targets: at least 0.90 for writes, issue 11, and 0.80 for reads). Peak memory is the
+largest resident-set growth during the call, sampled from /proc/self/statm every 5 ms, over
+the table's in-memory size (target: at most 1.5). Run with
+``python3 dev.py -s bench -- bench_parquet`` or ``python bench/bench_parquet.py [SIZE_GIB] [RUNS]``.
 """
 
 from __future__ import annotations
