@@ -10,6 +10,7 @@ read): the stored file is never read a second time, and nothing unverified is de
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import mmap
@@ -20,22 +21,35 @@ from archivist._streams import HashWorker
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-__all__ = ["READ_SLICE", "BufferStream", "read_hashed"]
+__all__ = ["READ_SLICE", "BufferStream", "read_hashed", "reserve"]
 
 #: Bytes read (and then hashed) at a time: large enough that a read and a hash update each
 #: release the GIL for long, small enough that hashing starts early and ends soon after.
 READ_SLICE = 8 << 20
 
 
-def read_hashed(stream: IO[bytes], limit: int) -> tuple[BufferStream, str]:
-    """Read at most ``limit`` bytes of ``stream`` into memory, hashing while reading.
+def reserve(size: int) -> mmap.mmap | None:
+    """Reserve ``size`` bytes of anonymous memory, or return ``None`` when there is no room.
+
+    The pages are not touched (the kernel provides them as they are written), so reserving
+    for a recorded size that the file does not reach costs nothing.
+    """
+    try:
+        return mmap.mmap(-1, max(size, 1))
+    except (OSError, MemoryError, OverflowError):  # an address-space limit, a 32-bit build
+        return None
+
+
+def read_hashed(stream: IO[bytes], memory: mmap.mmap) -> tuple[BufferStream, str]:
+    """Read ``stream`` into ``memory`` (at most its length), hashing while reading.
 
     Parameters
     ----------
     stream : IO[bytes]
         A readable byte stream (read from its current position; not closed).
-    limit : int
-        The most bytes to read (at least 1).
+    memory : mmap.mmap
+        Where the bytes go (see :func:`reserve`); owned by the returned stream, or closed
+        here if reading fails.
 
     Returns
     -------
@@ -43,7 +57,7 @@ def read_hashed(stream: IO[bytes], limit: int) -> tuple[BufferStream, str]:
         A stream over the bytes read (its :attr:`BufferStream.size` is how many), and their
         SHA-256 hex digest. The caller closes the stream, which frees the memory.
     """
-    memory = mmap.mmap(-1, max(limit, 1))  # zero pages the kernel fills as they are read
+    limit = len(memory)
     view = memoryview(memory)
     digest = hashlib.sha256()
     worker = HashWorker(digest)
@@ -60,12 +74,14 @@ def read_hashed(stream: IO[bytes], limit: int) -> tuple[BufferStream, str]:
                 target[:count] = chunk
             if not count:
                 break
-            worker.put([target[:count]])
+            worker.put([target[:count]])  # hashed while the next slice is read
             size += count
     except BaseException:
         worker.finish()
+        target = view  # drop the last slice, so that nothing but ``view`` holds the map
         view.release()
-        memory.close()
+        with contextlib.suppress(BufferError):  # a reader kept a view: garbage-collected later
+            memory.close()
         raise
     worker.finish()  # every slice hashed: no view of the memory is held any more
     view.release()

@@ -17,7 +17,7 @@ import os
 import tempfile
 from typing import IO, cast
 
-from archivist._hashed_buffer import read_hashed
+from archivist._hashed_buffer import read_hashed, reserve
 from archivist._streams import digest_stream
 from archivist.errors import IntegrityError
 from archivist.storage.base import Backend
@@ -83,16 +83,16 @@ def open_stored(
     stream = backend.open_regular(path)
     if sha256 is None:
         return stream
-    if size is not None and 0 <= size <= BUFFER_LIMIT:
-        with stream:
-            kept, actual = read_hashed(stream, size + 1)
-        try:
-            _check(where, record, sha256, size, actual, kept.size)
-        except BaseException:
-            kept.close()
-            raise
-        return cast("IO[bytes]", kept)
     with stream:
+        memory = reserve(size + 1) if size is not None and 0 <= size <= BUFFER_LIMIT else None
+        if memory is not None:  # one pass, hashed while read (the usual case)
+            kept, actual = read_hashed(stream, memory)
+            try:
+                _check(where, record, sha256, size, actual, kept.size)
+            except BaseException:
+                kept.close()
+                raise
+            return cast("IO[bytes]", kept)
         spool = _spool(size)
         try:
             actual, actual_size = digest_stream(stream, _limit(size), spool)
