@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import mmap
 import pickle
 import threading
 from typing import Any
@@ -141,3 +142,23 @@ def test_handlers_read_text_and_pickles_from_it() -> None:
         io.TextIOWrapper(stream, encoding="utf-8") as text,
     ):
         assert json.load(text) == document
+
+
+def test_memory_is_private_and_a_large_map_is_unmapped_without_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_hashed_buffer, "_UNMAP_AFTER", 1000)
+    memory = reserve(len(DATA) + 1)
+    assert memory is not None
+    if hasattr(mmap, "MAP_PRIVATE"):  # a private map's pages are not shared with children
+        assert _hashed_buffer._PRIVATE == {"flags": mmap.MAP_PRIVATE}
+    stream, _ = read_hashed(io.BytesIO(DATA), memory)
+    stream.close()
+    assert stream.closed
+    for thread in threading.enumerate():
+        if thread.name == "archivist-unmap":
+            thread.join()
+    assert memory.closed
+    small = buffered(b"tiny")  # below the threshold: unmapped at once
+    small.close()
+    assert not [t for t in threading.enumerate() if t.name == "archivist-unmap"]
