@@ -115,3 +115,15 @@ def test_a_write_failing_midway_is_a_storage_error_and_stops_the_worker() -> Non
         writer.write(bytearray(3 * WRITE_SLICE))
     writer.close()
     assert threading.active_count() == before
+
+
+def test_no_view_of_a_written_buffer_outlives_the_write() -> None:
+    buffer = bytearray(b"r" * (2 * WRITE_SLICE))
+    writer = HashingWriter(io.BytesIO())
+    writer.write(b"x" * BACKGROUND_HASH_AFTER)  # the worker is running
+    writer.write(buffer)
+    buffer.clear()  # resizing raises BufferError while any view of it is alive
+    assert (
+        writer.sha256
+        == hashlib.sha256(b"x" * BACKGROUND_HASH_AFTER + b"r" * (2 * WRITE_SLICE)).hexdigest()
+    )

@@ -52,8 +52,8 @@ class HashWorker:
     @staticmethod
     def _run(digest: Any, batches: queue.Queue[Sequence[Buffer] | None]) -> None:
         while (batch := batches.get()) is not None:
-            for piece in batch:
-                digest.update(piece)  # hashlib releases the GIL for large buffers
+            _update(digest, batch)
+            del batch  # hold no view once hashed: its owner may reuse or resize the buffer
             batches.task_done()
         batches.task_done()
 
@@ -69,6 +69,11 @@ class HashWorker:
         """Hash what is queued, then stop the thread."""
         self._queue.put(None)
         self._thread.join()
+
+
+def _update(digest: Any, batch: Sequence[Buffer]) -> None:
+    for piece in batch:
+        digest.update(piece)  # hashlib releases the GIL for large buffers
 
 
 class HashingWriter(io.BufferedIOBase):
