@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+from typing import Any
 
 import pytest
 
-from archivist._streams import BACKGROUND_HASH_AFTER, HashingWriter
+from archivist import _streams
+from archivist._streams import BACKGROUND_HASH_AFTER, WRITE_SLICE, HashingWriter
+from archivist.errors import StorageError
 
 
 @pytest.mark.parametrize("total", [0, 1000, BACKGROUND_HASH_AFTER, 3 * BACKGROUND_HASH_AFTER + 7])
@@ -49,3 +52,78 @@ def test_large_reusable_buffers_keep_their_place_in_the_digest() -> None:
     large[:] = b"\x00" * len(large)
     expected = hashlib.sha256(small + b"b" * len(large) + tail + small).hexdigest()
     assert writer.sha256 == expected
+
+
+class RecordingSink(io.BytesIO):
+    """A destination that records the size of every write it receives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[int] = []
+
+    def write(self, data: Any) -> int:
+        self.writes.append(memoryview(data).nbytes)
+        return super().write(data)
+
+
+def test_a_large_write_is_hashed_in_slices_while_it_is_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = bytes(range(256)) * (4 * WRITE_SLICE // 256) + b"tail"  # one write, as pickle does
+    sink = RecordingSink()
+    handed: list[int] = []  # bytes the destination held when each slice went to the worker
+
+    class Recording(_streams.HashWorker):
+        def put(self, batch: Any) -> None:
+            handed.append(len(sink.getbuffer()))
+            super().put(batch)
+
+    monkeypatch.setattr(_streams, "HashWorker", Recording)
+    writer = HashingWriter(sink)
+    assert writer.write(data) == len(data)
+    assert sink.writes == [WRITE_SLICE] * 4 + [4]
+    # Each slice was handed to the hash worker right after it was written, while the rest
+    # of the write was still to come.
+    assert handed == [WRITE_SLICE * (i + 1) for i in range(4)] + [len(data)]
+    assert writer.sha256 == hashlib.sha256(data).hexdigest()
+    assert writer.size == len(data)
+
+
+def test_a_large_reusable_buffer_is_hashed_before_write_returns() -> None:
+    small = b"s" * 1000
+    large = bytearray(b"L" * (2 * WRITE_SLICE + 3))  # not copied, so hashed before returning
+    writer = HashingWriter(io.BytesIO())
+    writer.write(small)
+    writer.write(large)
+    large[:] = b"\x00" * len(large)  # the caller reuses its buffer
+    writer.write(small)
+    expected = hashlib.sha256(small + b"L" * len(large) + small).hexdigest()
+    assert writer.sha256 == expected
+
+
+def test_a_write_failing_midway_is_a_storage_error_and_stops_the_worker() -> None:
+    before = threading.active_count()
+
+    class Full(io.BytesIO):
+        def write(self, data: Any) -> int:
+            if self.tell() >= WRITE_SLICE:
+                raise OSError(28, "No space left on device")
+            return super().write(data)
+
+    writer = HashingWriter(Full())
+    with pytest.raises(StorageError, match="No space left"):
+        writer.write(bytearray(3 * WRITE_SLICE))
+    writer.close()
+    assert threading.active_count() == before
+
+
+def test_no_view_of_a_written_buffer_outlives_the_write() -> None:
+    buffer = bytearray(b"r" * (2 * WRITE_SLICE))
+    writer = HashingWriter(io.BytesIO())
+    writer.write(b"x" * BACKGROUND_HASH_AFTER)  # the worker is running
+    writer.write(buffer)
+    buffer.clear()  # resizing raises BufferError while any view of it is alive
+    assert (
+        writer.sha256
+        == hashlib.sha256(b"x" * BACKGROUND_HASH_AFTER + b"r" * (2 * WRITE_SLICE)).hexdigest()
+    )

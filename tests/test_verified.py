@@ -24,6 +24,7 @@ import pytest
 import archivist._verified
 import archivist.stores
 from archivist import IntegrityError, Project, Repository
+from archivist._hashed_buffer import BufferStream
 
 #: A pickle that, when loaded, marks that it ran (it stands for an attacker's payload).
 EVIL = pickle.dumps(
@@ -323,3 +324,67 @@ def test_an_experiment_artifact_replaced_by_a_folder_is_an_integrity_error(
     path.mkdir()
     with pytest.raises(IntegrityError, match="folder"):
         test.load_artifact("rows")
+
+
+def count_opens(backend: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every opening of a stored file, by any read method of ``backend``."""
+    opened: list[str] = []
+    for name in ("open_read", "open_regular", "read_bytes", "read_at_most"):
+        method = getattr(backend, name)
+
+        def wrapped(path: str, *args: Any, _method: Any = method, _name: str = name) -> Any:
+            opened.append(_name)
+            return _method(path, *args)
+
+        monkeypatch.setattr(backend, name, wrapped)
+    return opened
+
+
+def test_a_large_file_is_read_once_hashed_while_read_and_served_from_memory(
+    repo_path: Path, small_memory_limit: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    value = {"weights": bytearray(os.urandom(1 << 20)), "layers": list(range(1000))}
+    saved(repo_path, value)
+    repository = Repository(repo_path, mode="r")
+    opened = count_opens(repository.store.backend, monkeypatch)  # type: ignore[attr-defined]
+    spooled: list[Any] = []
+    monkeypatch.setattr(archivist._verified, "_spool", lambda size: spooled.append(size))
+    assert repository.load_artifact("model") == value
+    assert opened == ["open_regular"]  # one opening, no second pass over the file
+    assert not spooled  # kept in memory, not copied to a temporary file
+
+
+def test_a_corrupted_large_file_is_refused_before_it_is_deserialized(
+    repo_path: Path, small_memory_limit: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, record = saved(repo_path, bytes(range(256)) * 64)
+    path.chmod(0o644)
+    # Same size, so only the digest can tell: a payload that runs code when unpickled.
+    path.write_bytes(EVIL + b"\x00" * (record["size"] - len(EVIL)))
+    repository = Repository(repo_path, mode="r")
+    opened = count_opens(repository.store.backend, monkeypatch)  # type: ignore[attr-defined]
+    with pytest.raises(IntegrityError, match="it was not deserialized"):
+        repository.load_artifact("model")
+    assert opened == ["open_regular"]
+    # (the autouse fixture checks that the payload never ran)
+
+
+@pytest.mark.parametrize("why", ["larger than the buffer limit", "no memory to reserve"])
+def test_without_room_in_memory_a_large_file_is_spooled_and_still_verified(
+    repo_path: Path, small_memory_limit: None, monkeypatch: pytest.MonkeyPatch, why: str
+) -> None:
+    if why == "no memory to reserve":
+        monkeypatch.setattr(archivist._verified, "reserve", lambda size: None)
+    else:
+        monkeypatch.setattr(archivist._verified, "BUFFER_LIMIT", 2048)
+    value = bytes(range(256)) * 64  # 16 KiB
+    path, record = saved(repo_path, value)
+    repository = Repository(repo_path, mode="r")
+    store = repository.store
+    with store.open_file("model", record["fname"], record["sha256"], record["size"]) as stream:
+        assert not isinstance(stream, (io.BytesIO, BufferStream))  # a temporary file
+    assert repository.load_artifact("model") == value
+    path.chmod(0o644)
+    path.write_bytes(EVIL + b"\x00" * (record["size"] - len(EVIL)))
+    with pytest.raises(IntegrityError, match="does not match"):
+        repository.load_artifact("model")

@@ -6,7 +6,7 @@ import hashlib
 import io
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
@@ -15,7 +15,7 @@ from archivist.errors import StorageError
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-__all__ = ["HashingWriter", "digest_stream", "stream_for"]
+__all__ = ["HashWorker", "HashingWriter", "digest_stream", "stream_for"]
 
 CHUNK = 1 << 20
 
@@ -24,39 +24,67 @@ CHUNK = 1 << 20
 BACKGROUND_HASH_AFTER = 8 << 20
 #: Bytes handed to the worker at a time, and how many such batches may wait (bounds memory).
 _HASH_BATCH = 4 << 20
+#: A write of at least _HASH_BATCH bytes is passed on in slices of this size, each hashed on
+#: the worker while the next is written, so hashing overlaps the write instead of following it
+#: (pickle hands a whole large array to one ``write()``).
+WRITE_SLICE = 8 << 20
 _HASH_BACKLOG = 8
 
 
-class _HashWorker:
-    """Feed batches of bytes, in order, to a hash object on a daemon thread."""
+class HashWorker:
+    """Feed batches of buffers, in order, to a hash object on a daemon thread.
+
+    The buffers must not change until they are hashed: :meth:`drain` waits for that.
+
+    Parameters
+    ----------
+    digest : hashlib hash object
+        Updated with every buffer put, in order.
+    """
 
     def __init__(self, digest: Any) -> None:
-        self._queue: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=_HASH_BACKLOG)
+        self._queue: queue.Queue[Sequence[Buffer] | None] = queue.Queue(maxsize=_HASH_BACKLOG)
         self._thread = threading.Thread(
             target=self._run, args=(digest, self._queue), name="archivist-hash", daemon=True
         )
         self._thread.start()
 
     @staticmethod
-    def _run(digest: Any, batches: queue.Queue[list[bytes] | None]) -> None:
+    def _run(digest: Any, batches: queue.Queue[Sequence[Buffer] | None]) -> None:
         while (batch := batches.get()) is not None:
-            for piece in batch:
-                digest.update(piece)  # hashlib releases the GIL for large buffers
+            _update(digest, batch)
+            del batch  # hold no view once hashed: its owner may reuse or resize the buffer
+            batches.task_done()
+        batches.task_done()
 
-    def put(self, batch: list[bytes]) -> None:
+    def put(self, batch: Sequence[Buffer]) -> None:
+        """Queue ``batch`` for hashing (waits while the backlog is full)."""
         self._queue.put(batch)
 
+    def drain(self) -> None:
+        """Wait until everything put so far is hashed."""
+        self._queue.join()
+
     def finish(self) -> None:
+        """Hash what is queued, then stop the thread."""
         self._queue.put(None)
         self._thread.join()
+
+
+def _update(digest: Any, batch: Sequence[Buffer]) -> None:
+    for piece in batch:
+        digest.update(piece)  # hashlib releases the GIL for large buffers
 
 
 class HashingWriter(io.BufferedIOBase):
     """Pass writes through to ``raw`` while computing their SHA-256 and size.
 
     The first :data:`BACKGROUND_HASH_AFTER` bytes are hashed inline; past that, a worker
-    thread hashes batches of what was written (``bytes`` as given, other buffers copied), so
-    a large file's digest overlaps its serialization. :attr:`sha256` waits for the worker.
+    thread hashes batches of what was written (``bytes`` as given, other small buffers
+    copied), so a large file's digest overlaps its serialization. A large write is passed on
+    in slices of :data:`WRITE_SLICE` bytes, each hashed while the next is written, so its
+    digest overlaps the write too; a large buffer other than ``bytes`` is not copied but
+    fully hashed before ``write`` returns. :attr:`sha256` waits for the worker.
 
     Parameters
     ----------
@@ -70,7 +98,7 @@ class HashingWriter(io.BufferedIOBase):
         self._hash = hashlib.sha256()
         self._batch: list[bytes] = []
         self._batch_size = 0
-        self._worker: _HashWorker | None = None
+        self._worker: HashWorker | None = None
         self.size = 0
 
     def writable(self) -> bool:
@@ -78,16 +106,12 @@ class HashingWriter(io.BufferedIOBase):
 
     def write(self, data: Buffer) -> int:
         view = memoryview(data).cast("B")
-        try:
-            self._raw.write(view)
-        except Exception as exc:
-            raise StorageError(f"writing to storage failed: {type(exc).__name__}: {exc}") from exc
-        inline = self._worker is None and self.size + len(view) <= BACKGROUND_HASH_AFTER
-        if inline or (len(view) >= _HASH_BATCH and not isinstance(data, bytes)):
-            # Small files, and large buffers the caller may reuse (not worth a copy), are
-            # hashed here, after whatever the worker still holds.
-            self._finish_hashing()
-            self._hash.update(view)
+        if len(view) >= _HASH_BATCH and self.size + len(view) > BACKGROUND_HASH_AFTER:
+            self._write_sliced(view, reusable=not isinstance(data, bytes))
+            return len(view)
+        self._write_raw(view)
+        if self._worker is None and self.size + len(view) <= BACKGROUND_HASH_AFTER:
+            self._hash.update(view)  # small files never start a thread
         else:
             # bytes cannot change; any other buffer may be reused once we return: copy it.
             self._batch.append(data if isinstance(data, bytes) else view.tobytes())
@@ -97,9 +121,35 @@ class HashingWriter(io.BufferedIOBase):
         self.size += len(view)
         return len(view)
 
+    def _write_sliced(self, view: memoryview, reusable: bool) -> None:
+        """Write ``view`` a slice at a time, each hashed on the worker during the next write.
+
+        The slices are views, not copies: a buffer the caller may reuse (anything but
+        ``bytes``) is fully hashed before this returns.
+        """
+        if self._batch:
+            self._hand_over_batch()  # what came before goes first
+        if self._worker is None:
+            self._worker = HashWorker(self._hash)
+        try:
+            for start in range(0, len(view), WRITE_SLICE):
+                piece = view[start : start + WRITE_SLICE]
+                self._write_raw(piece)
+                self._worker.put([piece])
+                self.size += len(piece)
+        finally:
+            if reusable:
+                self._worker.drain()
+
+    def _write_raw(self, view: memoryview) -> None:
+        try:
+            self._raw.write(view)
+        except Exception as exc:
+            raise StorageError(f"writing to storage failed: {type(exc).__name__}: {exc}") from exc
+
     def _hand_over_batch(self) -> None:
         if self._worker is None:
-            self._worker = _HashWorker(self._hash)
+            self._worker = HashWorker(self._hash)
         self._worker.put(self._batch)
         self._batch, self._batch_size = [], 0
 

@@ -2,28 +2,45 @@
 
 A stored file is opened once, through :meth:`~archivist.Backend.open_regular` (a regular
 file only: never a FIFO, device or folder), and read at most to its recorded size plus one
-byte while it is hashed. What was read is kept (in memory up to :data:`IN_MEMORY_LIMIT`,
-else in an anonymous temporary file) and handed to the handler only if the digest and size
-match. Nothing is opened by path again after the check, so a file swapped in the meantime is
-never deserialized, and a file that is longer than recorded is never read to its end.
+byte while it is hashed. What was read is kept (in memory up to :data:`BUFFER_LIMIT`, hashed
+on a worker thread while the next slice is read, else in an anonymous temporary file) and
+handed to the handler only if the digest and size match. Nothing is opened by path again
+after the check, so a file swapped in the meantime is never deserialized, and a file that is
+longer than recorded is never read to its end.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import tempfile
-from typing import IO
+from typing import IO, cast
 
+from archivist._hashed_buffer import read_hashed, reserve
 from archivist._streams import digest_stream
 from archivist.errors import IntegrityError
 from archivist.storage.base import Backend
 
-__all__ = ["IN_MEMORY_LIMIT", "check_stored", "open_stored"]
+__all__ = ["BUFFER_LIMIT", "IN_MEMORY_LIMIT", "check_stored", "open_stored"]
 
-#: Verified files up to this recorded size are kept in memory for the handler; larger ones
-#: are spooled to an anonymous temporary file while they are hashed.
+#: Verified files up to this recorded size are read with one bounded request
+#: (:meth:`~archivist.Backend.read_at_most`) and hashed in one call.
 IN_MEMORY_LIMIT = 64 << 20
+
+
+def _buffer_limit() -> int:
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - no sysconf (Windows)
+        return 1 << 30
+    return max(physical // 4, IN_MEMORY_LIMIT)
+
+
+#: Larger verified files up to this recorded size (a quarter of the physical memory) are
+#: read into memory in one pass, hashed while they are read; larger ones still are spooled
+#: to an anonymous temporary file while they are hashed, so that memory stays bounded.
+BUFFER_LIMIT = _buffer_limit()
 
 
 def open_stored(
@@ -67,6 +84,15 @@ def open_stored(
     if sha256 is None:
         return stream
     with stream:
+        memory = reserve(size + 1) if size is not None and 0 <= size <= BUFFER_LIMIT else None
+        if memory is not None:  # one pass, hashed while read (the usual case)
+            kept, actual = read_hashed(stream, memory)
+            try:
+                _check(where, record, sha256, size, actual, kept.size)
+            except BaseException:
+                kept.close()
+                raise
+            return cast("IO[bytes]", kept)
         spool = _spool(size)
         try:
             actual, actual_size = digest_stream(stream, _limit(size), spool)

@@ -212,3 +212,37 @@ def test_discovery_does_not_import_pyarrow() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "False"
+
+
+class _Recording(io.BytesIO):
+    """A storage stream that records the size of each write and whether it was closed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[int] = []
+
+    def write(self, data: Any) -> int:
+        self.writes.append(memoryview(data).nbytes)
+        return super().write(data)
+
+
+def test_small_pieces_reach_the_storage_stream_gathered_and_it_stays_open() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({f"c{i}": rng.standard_normal(100_000) for i in range(40)})
+    stream = _Recording()
+    ParquetHandler().write(frame, stream)
+    assert not stream.closed  # the caller commits (and closes) it
+    # pyarrow writes page headers of a few bytes each; they arrive gathered, near 1 MiB.
+    assert len(stream.writes) > 1
+    assert all(size >= parquet_arrow._WRITE_BUFFER // 2 for size in stream.writes[:-1])
+    pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(stream.getvalue())), frame)
+
+
+def test_a_failing_storage_stream_fails_the_write() -> None:
+    class Full(io.BytesIO):
+        def write(self, data: Any) -> int:
+            raise OSError(28, "No space left on device")
+
+    frame = pd.DataFrame({"x": np.arange(1_000_000)})
+    with pytest.raises(OSError, match="No space left"):
+        ParquetHandler().write(frame, Full())

@@ -19,6 +19,8 @@ Kind = Literal["pandas", "arrow"]
 #: A DataFrame is converted to Arrow about this many bytes of its columns at a time (numeric
 #: columns convert without copying; strings and objects are copied, a slice at a time).
 _CHUNK_BYTES = 256 << 20
+#: The encoded bytes gathered before they are written to the storage stream.
+_WRITE_BUFFER = 1 << 20
 #: pyarrow's default row group length.
 _ROW_GROUP_ROWS = 1 << 20
 
@@ -121,9 +123,31 @@ def write(source: Source, stream: IO[Any], options: dict[str, Any]) -> None:
     schema = source.schema.with_metadata(
         {**(source.schema.metadata or {}), KIND_METADATA_KEY: source.kind.encode()}
     )
-    with pq.ParquetWriter(stream, schema, **options) as writer:
+    # Parquet is written in many small pieces (page headers of a few bytes): gather them in
+    # pyarrow's own buffer and pass them on a megabyte at a time, instead of one Python call
+    # (and a bytes object) per piece.
+    sink = pa.BufferedOutputStream(pa.PythonFile(_Borrowed(stream), mode="w"), _WRITE_BUFFER)
+    with pq.ParquetWriter(sink, schema, **options) as writer:
         for table in source.tables(row_group_size):
             writer.write_table(table, row_group_size=row_group_size)
+    sink.close()  # flushes the last bytes; the storage stream stays open
+
+
+class _Borrowed:
+    """A writable view of a stream that pyarrow may close without closing the stream."""
+
+    def __init__(self, stream: IO[Any]) -> None:
+        self._stream = stream
+        self.closed = False
+
+    def write(self, data: Any) -> int | None:
+        return self._stream.write(data)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def read(stream: IO[Any], options: dict[str, Any]) -> Any:

@@ -41,9 +41,11 @@ class ParquetHandler(Handler):
     for the options only it takes (``filters``).
 
     The file is written a row group at a time into the storage stream (a DataFrame is
-    converted to Arrow a slice at a time), and read from the storage stream directly, so
-    no extra copy of the encoded file is held in memory. A PyCapsule stream is imported as
-    one table first (mostly without copying), since a stream can be read only once.
+    converted to Arrow a slice at a time), and read from the stream archivist hands over
+    without a further copy of the encoded file (archivist keeps the verified bytes of a file
+    up to a quarter of the physical memory in memory, so the file is read only once; see
+    "Reading a version" in archivist's design notes). A PyCapsule stream is imported as one
+    table first (mostly without copying), since a stream can be read only once.
 
     Each version records ``kind``, ``num_rows``, ``schema`` (a list of
     ``{"name", "type"}``) and ``pyarrow_version``. A file written by a newer major version
