@@ -388,3 +388,45 @@ def test_without_room_in_memory_a_large_file_is_spooled_and_still_verified(
     path.write_bytes(EVIL + b"\x00" * (record["size"] - len(EVIL)))
     with pytest.raises(IntegrityError, match="does not match"):
         repository.load_artifact("model")
+
+
+def test_a_handler_that_does_not_read_in_memory_gets_a_verified_spool(
+    repo_path: Path, small_memory_limit: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Handler.reads_in_memory = False: a large file is spooled, never buffered beside it."""
+    from archivist import Handler, get_handler
+
+    seen: list[type] = []
+
+    class SpoolingBytes(Handler):
+        alias, suffix, binary = "spooling-bytes", "bin", True
+        reads_in_memory = False
+
+        def write(self, value: Any, stream: Any, **kwargs: Any) -> None:
+            stream.write(value)
+
+        def read(self, stream: Any, **kwargs: Any) -> Any:
+            seen.append(type(getattr(stream, "raw", stream)))
+            return stream.read()
+
+    archivist.register(SpoolingBytes)
+    try:
+        value = os.urandom(64 << 10)
+        repository = Repository(repo_path, mode="w")
+        repository.log_artifact(name="blob", value=value, handler="spooling-bytes")
+        repository.save()
+        reserved: list[int] = []
+        monkeypatch.setattr(archivist._verified, "reserve", lambda size: reserved.append(size))
+        reader = Repository(repo_path, mode="r")
+        assert reader.load_artifact("blob") == value
+        assert reserved == []  # no memory reserved for it: spooled
+        assert seen and not issubclass(seen[0], (io.BytesIO, BufferStream))
+        record = reader.get_artifact_metadata("blob")
+        path = repo_path.parent / "blob" / record["fname"]
+        path.chmod(0o644)
+        path.write_bytes(os.urandom(record["size"]))
+        with pytest.raises(IntegrityError, match="does not match"):
+            reader.load_artifact("blob")
+    finally:
+        archivist.unregister(SpoolingBytes)
+    assert get_handler("pickle").reads_in_memory

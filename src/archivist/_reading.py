@@ -17,6 +17,7 @@ from archivist._repository_compat import (
 )
 from archivist._streams import stream_for
 from archivist._trust import check_trusted
+from archivist._verified import SPOOL_LARGE_READS
 from archivist._versions import parse_time
 from archivist.errors import (
     ArchivistError,
@@ -29,6 +30,7 @@ from archivist.errors import (
     UnsavedChangesError,
     UnsupportedOperationError,
 )
+from archivist.handlers.base import Handler
 from archivist.manifest import (
     ManifestIndex,
     VersionRecord,
@@ -176,7 +178,7 @@ class ReadingMixin(RepositoryBase):
         if callback is not None and record.size is not None:
             callback.set_size(record.size)
         with (
-            self._open_file(record) as raw,
+            self._open_file(record, handler) as raw,
             stream_for(metered(raw, callback), handler.binary) as stream,
         ):
             try:
@@ -191,15 +193,23 @@ class ReadingMixin(RepositoryBase):
                     f"{record.name!r}: {type(exc).__name__}: {exc}"
                 ) from exc
 
-    def _open_file(self, record: VersionRecord) -> IO[bytes]:
-        """Open a version's file, verified: through the local cache when there is one."""
+    def _open_file(self, record: VersionRecord, handler: Handler | None = None) -> IO[bytes]:
+        """Open a version's file, verified: through the local cache when there is one.
+
+        A ``handler`` that does not read in memory (:attr:`Handler.reads_in_memory`) gets a
+        large file spooled to a temporary file rather than buffered in memory.
+        """
 
         def fetch() -> IO[bytes]:
             return self.store.open_file(record.name, record.fname, record.sha256, record.size)
 
-        if self.cache is None or record.sha256 is None or record.size is None:
-            return fetch()
-        return self.cache.open(record.sha256, record.size, fetch)
+        spooling = SPOOL_LARGE_READS.set(handler is not None and not handler.reads_in_memory)
+        try:
+            if self.cache is None or record.sha256 is None or record.size is None:
+                return fetch()
+            return self.cache.open(record.sha256, record.size, fetch)
+        finally:
+            SPOOL_LARGE_READS.reset(spooling)
 
     def get_artifact_metadata(
         self,

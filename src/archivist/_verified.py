@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import tempfile
+from contextvars import ContextVar
 from typing import IO, cast
 
 from archivist._hashed_buffer import read_hashed, reserve
@@ -22,7 +23,7 @@ from archivist._streams import digest_stream
 from archivist.errors import IntegrityError
 from archivist.storage.base import Backend
 
-__all__ = ["BUFFER_LIMIT", "IN_MEMORY_LIMIT", "check_stored", "open_stored"]
+__all__ = ["BUFFER_LIMIT", "IN_MEMORY_LIMIT", "SPOOL_LARGE_READS", "check_stored", "open_stored"]
 
 #: Verified files up to this recorded size are read with one bounded request
 #: (:meth:`~archivist.Backend.read_at_most`) and hashed in one call.
@@ -41,6 +42,10 @@ def _buffer_limit() -> int:
 #: read into memory in one pass, hashed while they are read; larger ones still are spooled
 #: to an anonymous temporary file while they are hashed, so that memory stays bounded.
 BUFFER_LIMIT = _buffer_limit()
+
+#: Set (to ``True``) while a handler that prefers a spool to memory opens a file (see
+#: :attr:`archivist.Handler.reads_in_memory`): large files are then spooled, not buffered.
+SPOOL_LARGE_READS: ContextVar[bool] = ContextVar("archivist_spool_large_reads", default=False)
 
 
 def open_stored(
@@ -84,7 +89,11 @@ def open_stored(
     if sha256 is None:
         return stream
     with stream:
-        memory = reserve(size + 1) if size is not None and 0 <= size <= BUFFER_LIMIT else None
+        memory = (
+            reserve(size + 1)
+            if size is not None and 0 <= size <= BUFFER_LIMIT and not SPOOL_LARGE_READS.get()
+            else None
+        )
         if memory is not None:  # one pass, hashed while read (the usual case)
             kept, actual = read_hashed(stream, memory)
             try:

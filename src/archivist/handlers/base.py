@@ -32,6 +32,12 @@ class Handler(ABC):
         handler never reads a file lacking a recorded digest under ``trust="verified"``,
         and reads one with an :class:`~archivist.errors.ArchivistWarning` otherwise.
         Default ``False``.
+    reads_in_memory : bool
+        Whether a large verified file may be read into memory (in one pass, hashed while
+        read) before :meth:`read` decodes it: the fastest read, with a peak memory of the
+        file plus the value. ``False`` spools the verified bytes to a temporary file
+        instead, for a handler whose decoding allocates the whole value anyway (a columnar
+        table): slower, with a peak near the value alone. Default ``True``.
 
     Examples
     --------
@@ -49,6 +55,7 @@ class Handler(ABC):
     suffix: ClassVar[str]
     binary: ClassVar[bool]
     executes_code: ClassVar[bool] = False
+    reads_in_memory: ClassVar[bool] = True
 
     @abstractmethod
     def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:

@@ -66,6 +66,9 @@ class ParquetHandler(Handler):
     alias: ClassVar[str] = "parquet"
     suffix: ClassVar[str] = "parquet"
     binary: ClassVar[bool] = True
+    #: Decoding builds a whole new table: a large file is spooled while verified rather
+    #: than held in memory beside it (peak memory near the table's, not twice it).
+    reads_in_memory: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._source: Source | None = None
