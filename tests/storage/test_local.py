@@ -63,34 +63,57 @@ def test_open_new_never_overwrites_and_leaves_nothing_on_failure(tmp_path: Path)
     assert sorted(os.listdir(tmp_path / "new")) == ["f.bin"]
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names fds by /proc/self/fd")
-@pytest.mark.parametrize("count", [1, 2, 40])
-def test_sync_fsyncs_exactly_the_new_files_and_folders_in_parallel(
-    tmp_path: Path, count: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    backend = LocalBackend()
-    paths = []
-    for i in range(count):
-        path = str(tmp_path / f"d{i % 3}" / f"f{i}")
-        backend.write_if_absent(path, b"x")
-        paths.append(path)
+def _record_fsyncs(
+    monkeypatch: pytest.MonkeyPatch, below: Path
+) -> tuple[list[str], list[int]]:
+    """Patch os.fsync to record what it flushes below ``below`` and how many overlap.
+
+    Files are named by /proc/self/fd; other tests' files, flushed in the background
+    meanwhile, are not recorded.
+    """
+    import threading
+
     synced: list[str] = []
     active, most = [0], [0]
+    lock = threading.Lock()
     real_fsync = os.fsync
 
     def fsync(fd: int) -> None:
-        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
-        active[0] += 1
-        most[0] = max(most[0], active[0])
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
         time.sleep(0.01)  # long enough for the other threads to overlap
         real_fsync(fd)
-        active[0] -= 1
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        with lock:
+            if path.startswith(str(below)):
+                synced.append(path)
+            active[0] -= 1
 
     def machine_wide() -> None:
         raise AssertionError("os.sync() flushes every user's writes")
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "sync", machine_wide, raising=False)
+    return synced, most
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names fds by /proc/self/fd")
+@pytest.mark.parametrize("count", [1, 2, 40])
+def test_sync_fsyncs_exactly_the_new_files_and_folders_in_parallel(
+    tmp_path: Path, count: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced, most = _record_fsyncs(monkeypatch, tmp_path)
+    backend = LocalBackend()
+    paths = []
+    for i in range(count):
+        path = str(tmp_path / f"d{i % 3}" / f"f{i}")
+        if i % 2:
+            backend.write_if_absent(path, b"x")  # not flushed in the background
+        else:
+            with backend.open_new(path) as stream:  # flushed in the background
+                stream.write(b"x")
+        paths.append(path)
     backend.sync(paths)
     folders = {os.path.dirname(p) for p in paths}
     assert sorted(synced) == sorted([*paths, *folders])  # each once, nothing else
@@ -98,6 +121,46 @@ def test_sync_fsyncs_exactly_the_new_files_and_folders_in_parallel(
     synced.clear()
     backend.sync([])
     assert synced == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names fds by /proc/self/fd")
+def test_new_files_are_flushed_while_the_next_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced, _ = _record_fsyncs(monkeypatch, tmp_path)
+    backend = LocalBackend()
+    first = str(tmp_path / "a" / "first")
+    with backend.open_new(first) as stream:
+        stream.write(b"1")
+    deadline = time.monotonic() + 10
+    while first not in synced and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert synced == [first]  # flushed in the background, before anyone asked
+    backend.sync([first])
+    assert synced == [first, str(tmp_path / "a")]  # only the folder was left to do
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names fds by /proc/self/fd")
+def test_sync_fsyncs_files_it_did_not_write_and_reports_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced, _ = _record_fsyncs(monkeypatch, tmp_path)
+    other = tmp_path / "b" / "written-elsewhere"
+    other.parent.mkdir()
+    other.write_bytes(b"x")
+    LocalBackend().sync([str(other)])
+    assert sorted(synced) == sorted([str(other), str(other.parent)])
+
+    def failing(fd: int) -> None:
+        raise OSError(5, "I/O error")
+
+    monkeypatch.setattr(os, "fsync", failing)
+    backend = LocalBackend()
+    lost = str(tmp_path / "c" / "lost")
+    with backend.open_new(lost) as stream:
+        stream.write(b"x")
+    with pytest.raises(OSError, match="I/O error"):
+        backend.sync([lost])
 
 
 def test_commit_gives_up_after_bounded_retries(
