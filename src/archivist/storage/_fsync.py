@@ -76,64 +76,108 @@ def fsync_paths(files: Sequence[str], folders: Sequence[str]) -> None:
 
 
 class _Flush:
-    """One file handed over: flushed yet, and how it went."""
+    """One file handed over: its open descriptor (if kept), flushed yet, how it went."""
 
-    __slots__ = ("done", "error", "path")
+    __slots__ = ("done", "error", "fd", "path")
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, fd: int | None) -> None:
         self.path = path
+        self.fd = fd
         self.done = False
         self.error: OSError | None = None
+
+    def run(self) -> None:
+        """Fsync the file (through its descriptor, which is closed, if one was kept)."""
+        try:
+            if self.fd is None:
+                fsync_path(self.path)
+            else:
+                try:
+                    os.fsync(self.fd)
+                finally:
+                    os.close(self.fd)
+        except OSError as exc:
+            self.error = exc
+
+
+def _descriptor_budget() -> int:
+    """How many descriptors of handed-over files may stay open (a quarter of the limit)."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not POSIX
+        return 0
+    if soft == resource.RLIM_INFINITY:
+        return 1024
+    return max(0, min(1024, soft // 4))
 
 
 class SyncAhead:
     """Fsync files on worker threads as they are handed over; wait for them when asked.
+
+    Files are handed to the workers in small batches (one thread wake-up per batch rather
+    than per file: every wake-up costs the writing thread the GIL), each with the
+    descriptor it was written through while few enough are open, so that a worker need
+    not look the file up again.
 
     Parameters
     ----------
     threads : int
         The most worker threads. They start as files arrive and then wait for more for
         the life of the process (daemon threads: idle, they cost nothing).
+    batch : int
+        Files handed over at a time (a partial batch goes when :meth:`wait` is called).
     """
 
-    def __init__(self, threads: int = SYNC_THREADS) -> None:
+    def __init__(self, threads: int = SYNC_THREADS, batch: int = 8) -> None:
         self._threads = threads
+        self._batch_size = batch
+        self._max_fds = _descriptor_budget()
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        """Start from nothing (also in a forked child, which has none of the threads)."""
         self._lock = threading.Lock()
         self._flushed = threading.Condition(self._lock)
-        self._queue: queue.SimpleQueue[_Flush] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[_Flush]] = queue.SimpleQueue()
         self._flushes: dict[str, _Flush] = {}
-        self._workers = 0
-        self._outstanding = 0
-        self._waiting = 0
-        os.register_at_fork(after_in_child=self._after_fork)
+        self._batch: list[_Flush] = []
+        self._workers = self._batches = self._waiting = self._fds = 0
 
-    def _after_fork(self) -> None:
-        """A forked child has none of the parent's threads: start from nothing."""
-        self._lock = threading.Lock()
-        self._flushed = threading.Condition(self._lock)
-        self._queue = queue.SimpleQueue()
-        self._flushes = {}
-        self._workers = self._outstanding = self._waiting = 0
-
-    def hand_over(self, path: str) -> None:
+    def hand_over(self, path: str, fd: int | None = None) -> None:
         """Start flushing the complete file ``path`` in the background.
 
         Parameters
         ----------
         path : str
             A file that will not be written to again.
+        fd : int, optional
+            A descriptor open on it, which this call takes over (it is closed once the file
+            is flushed).
         """
-        flush = _Flush(path)
         with self._lock:
+            if fd is not None and self._fds >= self._max_fds:
+                os.close(fd)  # too many open: the worker opens the file again
+                fd = None
+            if fd is not None:
+                self._fds += 1
             if len(self._flushes) >= _FORGET_AT:
                 self._flushes = {p: f for p, f in self._flushes.items() if not f.done}
+            flush = _Flush(path, fd)
             self._flushes[path] = flush
-            self._outstanding += 1
-            self._queue.put(flush)
-            start = self._workers < min(self._threads, self._outstanding)
-            if start:
-                self._workers += 1
-        if start:
+            self._batch.append(flush)
+            if len(self._batch) >= self._batch_size:
+                self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Queue the current batch, starting a worker if all are busy (holding the lock)."""
+        self._queue.put(self._batch)
+        self._batch = []
+        self._batches += 1
+        if self._workers < min(self._threads, self._batches):
+            self._workers += 1
             threading.Thread(target=self._work, name="archivist-fsync", daemon=True).start()
 
     def forget(self, path: str) -> None:
@@ -163,6 +207,8 @@ class SyncAhead:
         rest: list[str] = []
         error: OSError | None = None
         with self._lock:
+            if self._batch:
+                self._dispatch()
             self._waiting += 1
             try:
                 for path in paths:
@@ -182,15 +228,15 @@ class SyncAhead:
 
     def _work(self) -> None:
         while True:
-            flush = self._queue.get()
-            error: OSError | None = None
-            try:
-                fsync_path(flush.path)
-            except OSError as exc:
-                error = exc
+            batch = self._queue.get()
+            for flush in batch:
+                flush.run()
             with self._lock:
-                flush.error, flush.done = error, True
-                self._outstanding -= 1
+                for flush in batch:
+                    flush.done = True
+                    if flush.fd is not None:
+                        self._fds -= 1
+                self._batches -= 1
                 if self._waiting:
                     self._flushed.notify_all()
 

@@ -135,7 +135,7 @@ class LocalBackend(Backend):
         created = new.land()
         if created:
             self._made_for[path] = created
-        SYNC_AHEAD.hand_over(path)
+        SYNC_AHEAD.hand_over(path, new.fd)
 
     def write_if_absent(self, path: str, data: bytes) -> None:
         """Write ``data`` at ``path`` only if nothing is there, with one exclusive create.
@@ -148,7 +148,7 @@ class LocalBackend(Backend):
             super().write_if_absent(path, data)
             return
         created: list[str] = []
-        _create_exclusive(path, data, created)
+        os.close(_create_exclusive(path, data, created))
         if created:
             self._made_for[path] = created
 
@@ -306,6 +306,8 @@ class _NewFile(io.RawIOBase):
         self._tmp: str | None = None
         self._stream: BufferedWriter | None = None
         self._writer: _EarlyWriteback | None = None
+        #: The descriptor a small file was written through, left open by :meth:`land`.
+        self.fd: int | None = None
 
     def writable(self) -> bool:
         return True
@@ -356,7 +358,7 @@ class _NewFile(io.RawIOBase):
             Something is at the path already; nothing was written there.
         """
         if self._writer is None:
-            _create_exclusive(self._path, self._buffer, self._created)
+            self.fd = _create_exclusive(self._path, self._buffer, self._created)
             return self._created
         try:
             self._close_stream()
@@ -387,11 +389,12 @@ class _NewFile(io.RawIOBase):
             _remove_empty_folder(created_folder)
 
 
-def _create_exclusive(path: str, data: bytes | bytearray, created: list[str]) -> None:
-    """Create ``path`` only if it does not exist, and write ``data`` into it.
+def _create_exclusive(path: str, data: bytes | bytearray, created: list[str]) -> int:
+    """Create ``path`` only if it does not exist, write ``data`` into it, return its fd.
 
     The folders created for it are added to ``created`` (deepest first); when the file
-    cannot be created or written, it and they are removed again.
+    cannot be created or written, it and they are removed again. The caller closes the
+    descriptor.
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     flags |= getattr(os, "O_BINARY", 0)
@@ -421,7 +424,7 @@ def _create_exclusive(path: str, data: bytes | bytearray, created: list[str]) ->
         for created_folder in created:
             _remove_empty_folder(created_folder)
         raise
-    os.close(fd)
+    return fd
 
 
 class _EarlyWriteback(io.RawIOBase):
