@@ -7,6 +7,7 @@ one compare-and-swap of the manifest, retried after a lost race; see ``docs/desi
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import secrets
@@ -66,6 +67,7 @@ _RECORD_FIELDS = frozenset(
 __all__ = ["MAX_COMMIT_ATTEMPTS", "WritingMixin"]
 
 
+@functools.lru_cache(maxsize=1024)  # a bulk save logs one name many times
 def _slug(name: str) -> str:
     return _SLUG.sub("-", name.lower()).strip("-") or "artifact"
 

@@ -143,6 +143,37 @@ def test_new_files_are_flushed_while_the_next_are_written(
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names fds by /proc/self/fd")
+def test_a_bulk_save_commits_once_every_file_and_folder_is_flushed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced, _ = _record_fsyncs(monkeypatch, tmp_path)
+    manifest = tmp_path / "repo" / "repository.json"
+    flushed_at_commit: list[set[str]] = []
+    real_replace = LocalBackend.replace_if_unchanged
+
+    def replace(self: LocalBackend, path: str, data: bytes, token: str | None) -> str:
+        if path == str(manifest):
+            flushed_at_commit.append(set(synced))
+        return real_replace(self, path, data, token)
+
+    monkeypatch.setattr(LocalBackend, "replace_if_unchanged", replace)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)  # no pause in the fake fsync
+    repository = Repository(manifest, mode="w")
+    for i in range(45):  # not a multiple of the batch: a partial batch is left at the end
+        repository.log_artifact("a" if i % 3 else "b", [i], handler="json")
+    repository.save()
+    reread = Repository(manifest, mode="r")
+    files = {
+        str(manifest.parent / name / reread.get_artifact_metadata(name, version)["fname"])
+        for name in ("a", "b")
+        for version in reread.versions(name)
+    }
+    assert len(files) == 45
+    folders = {str(manifest.parent / "a"), str(manifest.parent / "b")}
+    assert [files | folders <= flushed for flushed in flushed_at_commit] == [True]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names fds by /proc/self/fd")
 def test_sync_fsyncs_files_it_did_not_write_and_reports_failures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
