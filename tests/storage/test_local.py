@@ -63,9 +63,7 @@ def test_open_new_never_overwrites_and_leaves_nothing_on_failure(tmp_path: Path)
     assert sorted(os.listdir(tmp_path / "new")) == ["f.bin"]
 
 
-def _record_fsyncs(
-    monkeypatch: pytest.MonkeyPatch, below: Path
-) -> tuple[list[str], list[int]]:
+def _record_fsyncs(monkeypatch: pytest.MonkeyPatch, below: Path) -> tuple[list[str], list[int]]:
     """Patch os.fsync to record what it flushes below ``below`` and how many overlap.
 
     Files are named by /proc/self/fd; other tests' files, flushed in the background

@@ -49,8 +49,10 @@ class LocalBackend(Backend):
 
     Compare-and-swap holds a lock file beside the target (``.<name>.lock``), compares the
     content token, writes a temporary file in the same folder, fsyncs it and renames it
-    over the target. New files are written to a temporary name and hard-linked into place,
-    which fails if the target exists, so a file is never overwritten or seen half-written.
+    over the target. A new small file is created exclusively (``O_EXCL``) and written in one
+    call; a large one is written to a temporary name and hard-linked into place. Both fail
+    if the target exists, so a file is never overwritten. New files are fsynced in the
+    background as they land, and :meth:`sync` waits for that before a commit names them.
     """
 
     protocols: ClassVar[tuple[str, ...]] = ("file", "local")
@@ -119,12 +121,17 @@ class LocalBackend(Backend):
 
         What is written is kept in memory up to :data:`SMALL_FILE` bytes; a file that stays
         that small is created at ``path`` exclusively (``O_EXCL``) and written with one
-        call once the block ends (so a taken ``path`` is found then). A larger one streams into a temporary file that is then
-        hard-linked to ``path`` if ``path`` is free. Either way, a file that lands is
-        handed to the background flusher (:mod:`archivist.storage._fsync`), so that
-        :meth:`sync` finds it already durable. The folders this call created are removed
-        again if the write fails (also when the file cannot even be created, for example
-        because the path is too long), so a failed save leaves the tree as it was.
+        call once the block ends (a taken ``path`` is found then). A larger one streams
+        into a temporary file that is then hard-linked to ``path`` if ``path`` is free.
+        Either way, a file that lands is handed to the background flusher
+        (:mod:`archivist.storage._fsync`), so that :meth:`sync` finds it durable already.
+        The folders this call created are removed again if the write fails (also when the
+        file cannot even be created, for example because the path is too long), so a
+        failed save leaves the tree as it was.
+
+        A small file's name is taken before its bytes are written: a crash in between
+        leaves a short file there that no manifest names (nothing commits a file before
+        :meth:`sync`), which gc removes as any file of an interrupted save.
         """
         new = _NewFile(path)
         try:
