@@ -135,7 +135,8 @@ class SyncAhead:
         self._batch_size = batch
         self._max_fds = _descriptor_budget()
         self._reset()
-        os.register_at_fork(after_in_child=self._reset)
+        if hasattr(os, "register_at_fork"):  # POSIX
+            os.register_at_fork(after_in_child=self._reset)
 
     def _reset(self) -> None:
         """Start from nothing (also in a forked child, which has none of the threads)."""
