@@ -371,7 +371,32 @@ def test_a_temporary_file_that_cannot_be_created_leaves_no_folder(
 
     saved(repo_path, 1)
     before = snapshot_tree(repo_path.parent)
+    monkeypatch.setattr(local, "SMALL_FILE", 0)  # every file streams into a temporary one
     monkeypatch.setattr(local, "_temporary_name", lambda base: "x" * 300)  # ENAMETOOLONG
+    repository = Repository(repo_path, mode="a")
+    repository.log_artifact("b", 1, handler="json")
+    with pytest.raises(ArchivistError):
+        repository.save()
+    assert snapshot_tree(repo_path.parent) == before
+
+
+def test_a_small_file_that_cannot_be_created_leaves_no_folder(
+    repo_path: Path, snapshot_tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    saved(repo_path, 1)
+    before = snapshot_tree(repo_path.parent)
+    real_open = os.open
+
+    def refuse_new_files_of_b(path: str, flags: int, *args: int) -> int:
+        folder = os.path.dirname(path)
+        # refused once its folder was made for it: the folder must go again
+        if flags & os.O_EXCL and os.path.basename(folder) == "b" and os.path.isdir(folder):
+            raise OSError(errno.ENAMETOOLONG, "File name too long", path)
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", refuse_new_files_of_b)
     repository = Repository(repo_path, mode="a")
     repository.log_artifact("b", 1, handler="json")
     with pytest.raises(ArchivistError):

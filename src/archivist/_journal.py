@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from archivist.errors import (
     ArchivistError,
     ArtifactNotFoundError,
@@ -98,8 +100,13 @@ class JournalEntry:
 
 
 def _serialize(entries: Sequence[JournalEntry]) -> bytes:
-    document = {"format": JOURNAL_FORMAT, "files": [entry.to_dict() for entry in entries]}
-    return json.dumps(document, indent=1).encode("utf-8")
+    """Return a journal's JSON text (msgspec encodes the entries in C, in one pass)."""
+    document = {"format": JOURNAL_FORMAT, "files": entries}
+    try:
+        return msgspec.json.encode(document)
+    except UnicodeEncodeError:  # a name with a lone surrogate: escaped, as json.dumps does
+        files = [entry.to_dict() for entry in entries]
+        return json.dumps({"format": JOURNAL_FORMAT, "files": files}).encode("ascii")
 
 
 def _parse(data: bytes) -> list[JournalEntry]:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import io
+import itertools
 import threading
 from collections.abc import Callable, Sequence
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 
 __all__ = ["MAX_WORKERS", "CancellableWriter", "SaveCancelledError", "write_all"]
 
@@ -104,27 +105,42 @@ def write_all(
             raise
         return done
     stop = threading.Event()
-    results: dict[int, _R] = {}
+    results: list[_R | None] = [None] * len(items)
+    written = [False] * len(items)
+    positions = itertools.count()  # next() on it is atomic: each position is taken once
 
-    def run(position: int) -> None:
-        if stop.is_set():
-            return  # the save gave up before this write started
-        results[position] = write(items[position], stop)
+    def run() -> None:
+        # Each worker takes the next item until none is left or the save gives up: one
+        # task per worker, not one per item (a save of many small files would spend more
+        # on handing items to threads than on writing them).
+        while not stop.is_set():
+            position = next(positions)
+            if position >= len(items):
+                return
+            try:
+                results[position] = write(items[position], stop)
+            except BaseException:
+                stop.set()  # no other write starts
+                raise
+            written[position] = True
 
     pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="archivist-save")
-    futures: list[concurrent.futures.Future[None]] = []
     try:
-        for position in range(len(items)):
-            futures.append(pool.submit(run, position))
+        futures = [pool.submit(run) for _ in range(workers)]
         for future in concurrent.futures.as_completed(futures):
             future.result()  # the first failure, in the order they happen, ends the save
     except BaseException:
         stop.set()
         _shutdown(pool)  # writes not started never start; those in flight stop
-        undo([results[position] for position in sorted(results)])
+        undo(_done(results, written))
         raise
     _shutdown(pool)
-    return [results[position] for position in range(len(items))]
+    return _done(results, written)
+
+
+def _done(results: list[_R | None], written: list[bool]) -> list[_R]:
+    """Return the results of the writes that completed, in item order."""
+    return [cast("_R", result) for result, ok in zip(results, written, strict=True) if ok]
 
 
 def _shutdown(pool: concurrent.futures.ThreadPoolExecutor) -> None:

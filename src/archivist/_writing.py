@@ -8,6 +8,7 @@ manifest, retried after a lost race; see ``docs/design.md``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import secrets
@@ -61,10 +62,15 @@ MAX_COMMIT_ATTEMPTS = 64
 _log = logging.getLogger("archivist.repository")
 _ONE_MICROSECOND = timedelta(microseconds=1)
 _SLUG = re.compile(r"[^a-z0-9]+")
+#: Record fields a handler's metadata may not set.
+_RECORD_FIELDS = frozenset(
+    ("name", "version", "handler", "fname", "created_at", "expiry", "sha256", "size", "source")
+)
 
 __all__ = ["MAX_COMMIT_ATTEMPTS", "WritingMixin"]
 
 
+@functools.lru_cache(maxsize=1024)  # a bulk save logs one name many times
 def _slug(name: str) -> str:
     return _SLUG.sub("-", name.lower()).strip("-") or "artifact"
 
@@ -361,12 +367,18 @@ class WritingMixin(RepositoryBase):
             close_callback(callback)
         added = self._commit_written(new_records, journal)
         self._forget_saved_changes()
+        output_only = {
+            alias
+            for alias in {record.handler for record in new_records}
+            if getattr(get_handler(alias), "output_only", False)
+        }
         for record in new_records:
-            warn_output_only(get_handler(record.handler), record.name, "log")
+            if record.handler in output_only:
+                warn_output_only(get_handler(record.handler), record.name, "log")
         if added:
-            plugin_manager().hook.archivist_after_commit(
-                location=self.location, versions=[record.to_dict() for record in added]
-            )
+            after_commit = plugin_manager().hook.archivist_after_commit
+            if after_commit.get_hookimpls():  # no records to build when nobody listens
+                after_commit(location=self.location, versions=[r.to_dict() for r in added])
 
     def _begin_journal(self, entries: Sequence[JournalEntry]) -> SaveJournal:
         """Start the save journal, or its in-memory stand-in with ``journal=False``."""
@@ -482,20 +494,7 @@ class WritingMixin(RepositoryBase):
             raise SerializationError(
                 f"handler {record.handler!r} could not describe {record.name!r}: {exc}"
             ) from exc
-        clash = sorted(
-            set(metadata)
-            & {
-                "name",
-                "version",
-                "handler",
-                "fname",
-                "created_at",
-                "expiry",
-                "sha256",
-                "size",
-                "source",
-            }
-        )
+        clash = sorted(_RECORD_FIELDS.intersection(metadata))
         if clash:
             raise SerializationError(
                 f"handler {record.handler!r} returned metadata that would overwrite the record "
@@ -514,7 +513,17 @@ class WritingMixin(RepositoryBase):
                 journal.add(JournalEntry(record.name, record.fname, auto=True))
         else:  # pragma: no cover - eight random collisions in a row
             raise ConflictError(f"could not find a free file name for {record.name!r}")
-        return record.replace(sha256=sha256, size=size, extra={**record.extra, **metadata})
+        return VersionRecord(  # as record.replace(...), without dataclasses.replace's cost
+            name=record.name,
+            version=record.version,
+            handler=record.handler,
+            fname=record.fname,
+            created_at=record.created_at,
+            expiry=record.expiry,
+            sha256=sha256,
+            size=size,
+            extra={**record.extra, **metadata} if record.extra else metadata,
+        )
 
     def _remove_files(self, records: Sequence[VersionRecord]) -> None:
         for record in records:

@@ -63,34 +63,55 @@ def test_open_new_never_overwrites_and_leaves_nothing_on_failure(tmp_path: Path)
     assert sorted(os.listdir(tmp_path / "new")) == ["f.bin"]
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names fds by /proc/self/fd")
-@pytest.mark.parametrize("count", [1, 2, 40])
-def test_sync_fsyncs_exactly_the_new_files_and_folders_in_parallel(
-    tmp_path: Path, count: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    backend = LocalBackend()
-    paths = []
-    for i in range(count):
-        path = str(tmp_path / f"d{i % 3}" / f"f{i}")
-        backend.write_if_absent(path, b"x")
-        paths.append(path)
+def _record_fsyncs(monkeypatch: pytest.MonkeyPatch, below: Path) -> tuple[list[str], list[int]]:
+    """Patch os.fsync to record what it flushes below ``below`` and how many overlap.
+
+    Files are named by /proc/self/fd; other tests' files, flushed in the background
+    meanwhile, are not recorded.
+    """
+    import threading
+
     synced: list[str] = []
     active, most = [0], [0]
+    lock = threading.Lock()
     real_fsync = os.fsync
 
     def fsync(fd: int) -> None:
-        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
-        active[0] += 1
-        most[0] = max(most[0], active[0])
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
         time.sleep(0.01)  # long enough for the other threads to overlap
         real_fsync(fd)
-        active[0] -= 1
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        with lock:
+            if path.startswith(str(below)):
+                synced.append(path)
+            active[0] -= 1
 
     def machine_wide() -> None:
         raise AssertionError("os.sync() flushes every user's writes")
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "sync", machine_wide, raising=False)
+    return synced, most
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names fds by /proc/self/fd")
+@pytest.mark.parametrize("count", [1, 2, 40])
+def test_sync_fsyncs_exactly_the_new_files_and_folders_in_parallel(
+    tmp_path: Path, count: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced, most = _record_fsyncs(monkeypatch, tmp_path)
+    backend = LocalBackend()
+    paths = []
+    for i in range(count):
+        path = str(tmp_path / f"d{i % 3}" / f"f{i}")
+        if i % 2:
+            backend.write_if_absent(path, b"x")  # not flushed in the background
+        else:
+            with backend.open_new(path) as stream:  # flushed in the background
+                stream.write(b"x")
+        paths.append(path)
     backend.sync(paths)
     folders = {os.path.dirname(p) for p in paths}
     assert sorted(synced) == sorted([*paths, *folders])  # each once, nothing else
@@ -98,6 +119,79 @@ def test_sync_fsyncs_exactly_the_new_files_and_folders_in_parallel(
     synced.clear()
     backend.sync([])
     assert synced == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names fds by /proc/self/fd")
+def test_new_files_are_flushed_while_the_next_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced, _ = _record_fsyncs(monkeypatch, tmp_path)
+    backend = LocalBackend()
+    paths = [str(tmp_path / "a" / f"f{i}") for i in range(20)]
+    for path in paths:
+        with backend.open_new(path) as stream:
+            stream.write(b"1")
+    deadline = time.monotonic() + 10
+    while len(synced) < 16 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    # two full batches were flushed in the background, before anyone asked
+    assert sorted(synced) == sorted(paths[:16])
+    backend.sync(paths)
+    assert sorted(synced) == sorted([*paths, str(tmp_path / "a")])  # each once
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names fds by /proc/self/fd")
+def test_a_bulk_save_commits_once_every_file_and_folder_is_flushed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced, _ = _record_fsyncs(monkeypatch, tmp_path)
+    manifest = tmp_path / "repo" / "repository.json"
+    flushed_at_commit: list[set[str]] = []
+    real_replace = LocalBackend.replace_if_unchanged
+
+    def replace(self: LocalBackend, path: str, data: bytes, token: str | None) -> str:
+        if path == str(manifest):
+            flushed_at_commit.append(set(synced))
+        return real_replace(self, path, data, token)
+
+    monkeypatch.setattr(LocalBackend, "replace_if_unchanged", replace)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)  # no pause in the fake fsync
+    repository = Repository(manifest, mode="w")
+    for i in range(45):  # not a multiple of the batch: a partial batch is left at the end
+        repository.log_artifact("a" if i % 3 else "b", [i], handler="json")
+    repository.save()
+    reread = Repository(manifest, mode="r")
+    files = {
+        str(manifest.parent / name / reread.get_artifact_metadata(name, version)["fname"])
+        for name in ("a", "b")
+        for version in reread.versions(name)
+    }
+    assert len(files) == 45
+    folders = {str(manifest.parent / "a"), str(manifest.parent / "b")}
+    assert [files | folders <= flushed for flushed in flushed_at_commit] == [True]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names fds by /proc/self/fd")
+def test_sync_fsyncs_files_it_did_not_write_and_reports_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced, _ = _record_fsyncs(monkeypatch, tmp_path)
+    other = tmp_path / "b" / "written-elsewhere"
+    other.parent.mkdir()
+    other.write_bytes(b"x")
+    LocalBackend().sync([str(other)])
+    assert sorted(synced) == sorted([str(other), str(other.parent)])
+
+    def failing(fd: int) -> None:
+        raise OSError(5, "I/O error")
+
+    monkeypatch.setattr(os, "fsync", failing)
+    backend = LocalBackend()
+    lost = str(tmp_path / "c" / "lost")
+    with backend.open_new(lost) as stream:
+        stream.write(b"x")
+    with pytest.raises(OSError, match="I/O error"):
+        backend.sync([lost])
 
 
 def test_commit_gives_up_after_bounded_retries(

@@ -22,8 +22,12 @@ class JSONHandler(Handler):
     binary: ClassVar[bool] = False
 
     def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:
-        """Write ``value`` with :func:`json.dump`."""
-        json.dump(value, stream, **kwargs)
+        """Write ``value`` as :func:`json.dump` does, in one piece.
+
+        :func:`json.dumps` gives the same text, with the C encoder (``json.dump`` encodes
+        in Python, piece by piece) and one write instead of one per token.
+        """
+        stream.write(json.dumps(value, **kwargs))
 
     def read(self, stream: IO[Any], **kwargs: Any) -> Any:
         """Read a value with :func:`json.load`."""

@@ -15,6 +15,7 @@ lookup goes through the full registries (a runtime override of a built-in alias 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import os
@@ -84,12 +85,14 @@ _BUILTIN_PLUGINS = (
 _T = TypeVar("_T", bound=type)
 
 
+@functools.cache  # the built-in plugins never change; log_artifact asks for every version
 def _builtin_handlers() -> dict[str, type[Handler]]:
     from archivist.handlers.hooks import archivist_register_handlers
 
     return {cls.alias: cls for cls in archivist_register_handlers()}
 
 
+@functools.cache
 def _builtin_backends() -> dict[str, type[Backend]]:
     from archivist.storage.hooks import archivist_register_backends
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import concurrent.futures
 import contextlib
 import io
 import os
@@ -17,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 from fsspec.implementations.local import LocalFileSystem
 
 from archivist.errors import IntegrityError, InvalidArgumentError, StaleTokenError
+from archivist.storage._fsync import SYNC_AHEAD, SYNC_THREADS, fsync_dir, fsync_paths
 from archivist.storage._lock import FileLock
 from archivist.storage.base import Backend, content_token
 
@@ -36,38 +36,12 @@ LOCAL_OPTIONS = frozenset(
 #: A new file is flushed to disk in the background each time this many more bytes are written.
 WRITEBACK_EVERY = 64 << 20
 
-#: The most threads that fsync the new files and folders of one save at once. The kernel
-#: batches concurrent fsyncs into few journal commits, so a save of many files costs about
-#: as much as a few fsyncs, and nothing but its own files is flushed.
-SYNC_THREADS = 16
-
+#: A new file of at most this many bytes is kept in memory until it is complete, then
+#: created and written with one call (no temporary file, no link).
+SMALL_FILE = 1 << 20
 
 #: The end of a temporary name ``.<file name>.<16 hex digits>.tmp`` that open_new writes.
 _TMP_SUFFIX = re.compile(r"[0-9a-f]{16}\.tmp")
-
-
-def _fsync_path(path: str, folder: bool) -> None:
-    """Make a file, or the renames and links in a folder, durable."""
-    if folder:
-        _fsync_dir(path)
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: str) -> None:
-    """Make a rename in folder ``path`` durable (a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - Windows
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class LocalBackend(Backend):
@@ -75,8 +49,10 @@ class LocalBackend(Backend):
 
     Compare-and-swap holds a lock file beside the target (``.<name>.lock``), compares the
     content token, writes a temporary file in the same folder, fsyncs it and renames it
-    over the target. New files are written to a temporary name and hard-linked into place,
-    which fails if the target exists, so a file is never overwritten or seen half-written.
+    over the target. A new small file is created exclusively (``O_EXCL``) and written in one
+    call; a large one is written to a temporary name and hard-linked into place. Both fail
+    if the target exists, so a file is never overwritten. New files are fsynced in the
+    background as they land, and :meth:`sync` waits for that before a commit names them.
     """
 
     protocols: ClassVar[tuple[str, ...]] = ("file", "local")
@@ -137,48 +113,52 @@ class LocalBackend(Backend):
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(tmp)
                 raise
-            _fsync_dir(folder)
+            fsync_dir(folder)
         return content_token(data)
 
     @contextlib.contextmanager
     def open_new(self, path: str) -> Iterator[IO[bytes]]:
-        """Stream into a temporary file, then hard-link it to ``path`` if ``path`` is free.
+        """Write a new file at ``path`` only if ``path`` is free; never seen half-written.
 
+        What is written is kept in memory up to :data:`SMALL_FILE` bytes; a file that stays
+        that small is created at ``path`` exclusively (``O_EXCL``) and written with one
+        call once the block ends (a taken ``path`` is found then). A larger one streams
+        into a temporary file that is then hard-linked to ``path`` if ``path`` is free.
+        Either way, a file that lands is handed to the background flusher
+        (:mod:`archivist.storage._fsync`), so that :meth:`sync` finds it durable already.
         The folders this call created are removed again if the write fails (also when the
-        temporary file cannot even be created, for example because the path is too long),
-        so a failed save leaves the tree as it was.
+        file cannot even be created, for example because the path is too long), so a
+        failed save leaves the tree as it was.
+
+        A small file's name is taken before its bytes are written: a crash in between
+        leaves a short file there that no manifest names (nothing commits a file before
+        :meth:`sync`), which gc removes as any file of an interrupted save.
         """
-        folder, base = os.path.split(path)
-        if os.path.lexists(path):
-            raise FileExistsError(path)
-        tmp = os.path.join(folder, _temporary_name(base))
-        created = _missing_folders(folder)
-        landed = False
+        new = _NewFile(path)
         try:
-            for attempt in range(3):
-                os.makedirs(folder, exist_ok=True)
-                try:
-                    stream = open(tmp, "xb")  # noqa: SIM115 - closed below, before the link
-                    break
-                except FileNotFoundError:  # a concurrent clean-up removed the empty folder
-                    if attempt == 2:
-                        raise
-            with stream:
-                writer = _EarlyWriteback(stream)
-                try:
-                    yield cast("IO[bytes]", writer)
-                finally:
-                    writer.finish()  # no flush may outlive the file descriptor
-            _link_if_absent(tmp, path)
-            landed = True
-            if created:
-                self._made_for[path] = created
-        finally:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
-            if not landed:
-                for created_folder in created:  # deepest first
-                    _remove_empty_folder(created_folder)
+            yield cast("IO[bytes]", new)
+        except BaseException:
+            new.abandon()
+            raise
+        created = new.land()
+        if created:
+            self._made_for[path] = created
+        SYNC_AHEAD.hand_over(path, new.fd)
+
+    def write_if_absent(self, path: str, data: bytes) -> None:
+        """Write ``data`` at ``path`` only if nothing is there, with one exclusive create.
+
+        Unlike :meth:`open_new`, the file is not flushed in the background: what is written
+        this way (save journals, probes) is not asked to be durable; :meth:`sync` fsyncs
+        it when asked all the same.
+        """
+        if len(data) > SMALL_FILE:
+            super().write_if_absent(path, data)
+            return
+        created: list[str] = []
+        os.close(_create_exclusive(path, data, created))
+        if created:
+            self._made_for[path] = created
 
     def partial_writes(self, path: str) -> builtins.list[str]:
         """Return the temporary files interrupted :meth:`open_new` calls for ``path`` left."""
@@ -198,20 +178,12 @@ class LocalBackend(Backend):
         """Flush new files and their folders to disk before the manifest names them.
 
         Exactly these files and the folders they were linked into are fsynced (never the
-        whole machine with ``os.sync()``), on up to :data:`SYNC_THREADS` threads at once.
+        whole machine with ``os.sync()``). Files that :meth:`open_new` wrote were handed to
+        the background flusher as they landed: this waits for them; any other file is
+        fsynced now, with the folders, on up to :data:`SYNC_THREADS` threads at once.
         """
-        folders = sorted({os.path.dirname(path) for path in paths})
-        targets = [*paths, *folders]
-        kinds = [False] * len(paths) + [True] * len(folders)
-        if len(targets) <= 2:
-            for target, folder in zip(targets, kinds, strict=True):
-                _fsync_path(target, folder)
-            return
-        with concurrent.futures.ThreadPoolExecutor(
-            min(SYNC_THREADS, len(targets)), thread_name_prefix="archivist-fsync"
-        ) as pool:
-            for _ in pool.map(_fsync_path, targets, kinds):  # the first error, once all ran
-                pass
+        rest = SYNC_AHEAD.wait(paths)
+        fsync_paths(rest, sorted({os.path.dirname(path) for path in paths}))
 
     # -- faster derived operations ----------------------------------------------------------
 
@@ -259,6 +231,7 @@ class LocalBackend(Backend):
         When this backend created folders for ``path`` (:meth:`open_new`), each of them that
         is left empty goes too, so a save that fails after writing leaves the tree as it was.
         """
+        SYNC_AHEAD.forget(path)
         os.remove(path)
         for folder in self._made_for.pop(path, None) or [os.path.dirname(path)]:
             _remove_empty_folder(folder)
@@ -321,6 +294,145 @@ def _remove_empty_folder(folder: str) -> None:
     """Remove ``folder`` if it is empty; a folder another writer just filled stays."""
     with contextlib.suppress(OSError):
         os.rmdir(folder)
+
+
+class _NewFile(io.RawIOBase):
+    """What :meth:`LocalBackend.open_new` yields: a small file in memory, a large one on disk.
+
+    Up to :data:`SMALL_FILE` bytes are kept in memory; :meth:`land` then creates ``path``
+    exclusively and writes them with one call. Past that, the bytes so far go to a fresh
+    temporary file in the target's folder (``.<name>.<16 hex digits>.tmp``, which gc
+    recognises as a partial write), the rest streams into it, and :meth:`land` hard-links
+    it to ``path`` if ``path`` is free.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._path = path
+        self._buffer = bytearray()
+        self._created: list[str] = []
+        self._tmp: str | None = None
+        self._stream: BufferedWriter | None = None
+        self._writer: _EarlyWriteback | None = None
+        #: The descriptor a small file was written through, left open by :meth:`land`.
+        self.fd: int | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self._writer is None:
+            size = memoryview(data).nbytes
+            if len(self._buffer) + size <= SMALL_FILE:
+                self._buffer += data
+                return size
+            self._spill()
+        assert self._writer is not None
+        return self._writer.write(data)
+
+    def _spill(self) -> None:
+        """Move to a temporary file on disk: the file is larger than :data:`SMALL_FILE`."""
+        if os.path.lexists(self._path):  # before writing a large file in vain
+            raise FileExistsError(self._path)
+        folder, base = os.path.split(self._path)
+        tmp = os.path.join(folder, _temporary_name(base))
+        self._created = _missing_folders(folder)
+        for attempt in range(3):
+            os.makedirs(folder, exist_ok=True)
+            try:
+                stream = open(tmp, "xb")  # noqa: SIM115 - closed in land() or abandon()
+                break
+            except FileNotFoundError:  # a concurrent clean-up removed the empty folder
+                if attempt == 2:
+                    raise
+        self._tmp, self._stream = tmp, stream
+        self._writer = _EarlyWriteback(stream)
+        self._writer.write(self._buffer)
+        self._buffer = bytearray()
+
+    def flush(self) -> None:
+        if self._writer is not None:
+            self._writer.flush()
+
+    def tell(self) -> int:
+        return len(self._buffer) if self._writer is None else self._writer.tell()
+
+    def land(self) -> list[str]:
+        """Put the file at its path; return the folders created for it, deepest first.
+
+        Raises
+        ------
+        FileExistsError
+            Something is at the path already; nothing was written there.
+        """
+        if self._writer is None:
+            self.fd = _create_exclusive(self._path, self._buffer, self._created)
+            return self._created
+        try:
+            self._close_stream()
+            assert self._tmp is not None
+            _link_if_absent(self._tmp, self._path)
+        except BaseException:
+            self.abandon()
+            raise
+        with contextlib.suppress(OSError):
+            os.remove(self._tmp)
+        return self._created
+
+    def _close_stream(self) -> None:
+        if self._writer is not None and self._stream is not None:
+            try:
+                self._writer.finish()  # no flush may outlive the file descriptor
+            finally:
+                self._stream.close()
+
+    def abandon(self) -> None:
+        """Remove what was written, and the folders created for it."""
+        if self._tmp is not None:
+            with contextlib.suppress(OSError):
+                self._close_stream()
+            with contextlib.suppress(OSError):
+                os.remove(self._tmp)
+        for created_folder in self._created:  # deepest first
+            _remove_empty_folder(created_folder)
+
+
+def _create_exclusive(path: str, data: bytes | bytearray, created: list[str]) -> int:
+    """Create ``path`` only if it does not exist, write ``data`` into it, return its fd.
+
+    The folders created for it are added to ``created`` (deepest first); when the file
+    cannot be created or written, it and they are removed again. The caller closes the
+    descriptor.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    try:
+        for attempt in range(3):
+            try:
+                fd = os.open(path, flags, 0o666)
+                break
+            except FileNotFoundError:  # the folder is missing (or a clean-up removed it)
+                if attempt == 2:
+                    raise
+                folder = os.path.dirname(path)
+                created.extend(f for f in _missing_folders(folder) if f not in created)
+                os.makedirs(folder, exist_ok=True)
+    except BaseException:
+        for created_folder in created:
+            _remove_empty_folder(created_folder)
+        raise
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.remove(path)
+        for created_folder in created:
+            _remove_empty_folder(created_folder)
+        raise
+    return fd
 
 
 class _EarlyWriteback(io.RawIOBase):

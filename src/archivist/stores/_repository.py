@@ -556,9 +556,10 @@ class ManifestStore(AbstractRepositoryStore):
     ) -> tuple[str, int]:
         """Stream a new file into place with write-if-absent, hashing it on the way."""
         path = self._file_path(name, fname)
+        where = path if self.location == self.path else self.backend.to_url(path)
         try:
             with (
-                storage_errors(f"writing {self.file_location(name, fname)}"),
+                storage_errors(f"writing {where}"),
                 self.backend.open_new(path) as raw,
             ):
                 hashing = HashingWriter(raw)
@@ -569,8 +570,7 @@ class ManifestStore(AbstractRepositoryStore):
                     hashing.close()  # also stops a background hash worker if writing failed
         except FileExistsError:
             raise AlreadyExistsError(
-                f"{self.file_location(name, fname)} already exists; archivist never overwrites "
-                "a stored file"
+                f"{where} already exists; archivist never overwrites a stored file"
             ) from None
         return hashing.sha256, hashing.size
 
