@@ -137,6 +137,21 @@ def _already_committed(
     return [found[(r.name, r.fname)] for r in new_records]
 
 
+def _renumbered(record: VersionRecord, version: int, created_at: datetime) -> VersionRecord:
+    """Return ``record`` numbered ``version`` and created at ``created_at`` (a fast replace)."""
+    return VersionRecord(
+        record.name,
+        version,
+        record.handler,
+        record.fname,
+        created_at,
+        record.expiry,
+        record.sha256,
+        record.size,
+        record.extra,
+    )
+
+
 def _merge(
     base: Sequence[VersionRecord],
     new_records: list[VersionRecord],
@@ -178,7 +193,7 @@ def _merge(
     for record in new_records:
         previous = last.get(record.name)
         if previous is None:
-            numbered = record.replace(version=0)
+            numbered = _renumbered(record, 0, record.created_at)
         else:
             try:
                 created_at = max(record.created_at, previous.created_at + _ONE_MICROSECOND)
@@ -188,7 +203,7 @@ def _merge(
                     f"{previous.created_at.isoformat()}, the last time a manifest can hold; no "
                     "later version can be added. The manifest's times are wrong."
                 ) from None
-            numbered = record.replace(version=previous.version + 1, created_at=created_at)
+            numbered = _renumbered(record, previous.version + 1, created_at)
         last[record.name] = numbered
         added.append(numbered)
     if index is not None and not expiry_changes:
