@@ -17,9 +17,11 @@ from tests.conftest import crash_at_commit
 from archivist import Repository
 from archivist.errors import (
     AlreadyExistsError,
+    ConflictError,
     InvalidArgumentError,
     ReadOnlyError,
     RepositoryNotFoundError,
+    StaleTokenError,
     StorageError,
 )
 
@@ -127,22 +129,49 @@ def test_a_lost_acknowledgement_keeps_the_committed_files(
     assert journals(repo_path) == []
 
 
-@pytest.mark.parametrize("error", [KeyboardInterrupt, StorageError, OSError])
-def test_a_commit_that_provably_failed_removes_its_files(
-    repository: Repository, repo_path: Path, error: type[BaseException]
+def test_a_commit_that_was_refused_removes_its_files(
+    repository: Repository, repo_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Every round refused (a failed precondition writes nothing): provably not landed."""
+    monkeypatch.setattr("archivist._writing.MAX_COMMIT_ATTEMPTS", 3)
     store: Any = repository.store
 
     def commit(records: Any, token: Any) -> str:
-        raise error("refused")
+        raise StaleTokenError("refused")
+
+    store.commit = commit
+    before = files_of(repo_path, "a")
+    repository.log_artifact("a", [2], handler="json")
+    with pytest.raises(ConflictError):
+        repository.save()
+    assert files_of(repo_path, "a") == before
+    assert journals(repo_path) == []
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, StorageError, OSError])
+def test_an_unanswered_commit_keeps_its_files_for_gc(
+    repository: Repository, repo_path: Path, error: type[BaseException]
+) -> None:
+    """An error while the replace was in flight: it may still land after any re-read.
+
+    The files and the journal stay; gc collects the files once old enough if no manifest
+    names them by then.
+    """
+    store: Any = repository.store
+
+    def commit(records: Any, token: Any) -> str:
+        raise error("no answer")
 
     store.commit = commit
     before = files_of(repo_path, "a")
     repository.log_artifact("a", [2], handler="json")
     with pytest.raises(error):
         repository.save()
-    assert files_of(repo_path, "a") == before
-    assert journals(repo_path) == []
+    left = files_of(repo_path, "a") - before
+    assert len(left) == 1 and len(journals(repo_path)) == 1
+    collected = Repository(repo_path, mode="a").gc(older_than=timedelta(0))
+    assert [Path(path).name for path in collected] == [left.pop()]
+    assert files_of(repo_path, "a") == before and journals(repo_path) == []
 
 
 def test_interrupted_while_writing_files(repository: Repository, repo_path: Path) -> None:

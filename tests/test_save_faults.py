@@ -321,10 +321,11 @@ def _tree(folder: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("error", list(ERRORS.values()), ids=list(ERRORS))
-def test_a_save_that_provably_did_not_commit_removes_its_files(
+def test_a_save_whose_replace_failed_keeps_its_files_for_gc(
     tmp_path: Path, error: type[BaseException]
 ) -> None:
-    """The replace was never sent and the manifest says so: the save cleans up after itself."""
+    """The replace failed with no answer: the save cannot tell it was never sent (a request
+    in flight may land after any re-read), so its files stay until gc proves them unnamed."""
     manifest = tmp_path / "repository.json"
     _seed_repository(manifest)
     before = _tree(tmp_path)
@@ -336,6 +337,8 @@ def test_a_save_that_provably_did_not_commit_removes_its_files(
     )
     raised = _attempt(repository.save)
     assert isinstance(raised, (error, StorageError)), raised
+    assert len(_tree(tmp_path) - before) == 1
+    Repository(manifest, mode="a").gc(older_than=timedelta(0))
     assert _tree(tmp_path) == before
 
 

@@ -208,11 +208,13 @@ class SaveJournal:
     def proves_uncommitted(self, token: str | None, *, answered: bool = True) -> bool:
         """Tell whether a failed commit, its files not in the manifest at ``token``, never landed.
 
-        It did not land when the journal is still stored: no mode ``w`` save replaced a
-        manifest that named the files (it would have settled the journal). ``answered``
-        (whether every commit request was answered) is what a save without a journal needs.
+        Only when every commit request was answered (``answered``): a request whose answer
+        was lost (an error or Ctrl-C while it was in flight) may still land after the
+        re-read, so its files stay, for gc to collect through this journal once they are
+        old enough and still unnamed. And only when the journal is still stored: no mode
+        ``w`` save replaced a manifest that named the files (it would have settled it).
         """
-        return self.exists()
+        return answered and self.exists()
 
     def keep(self, records: Sequence[VersionRecord]) -> None:
         """Leave the files of a failed save whose commit may have landed.
