@@ -115,12 +115,9 @@ class IndexColumns:
             return None
         starts, ends = spans
         ids: dict[str, int] = {}
-        name_ids = array("i", [ids.setdefault(record.name, len(ids)) for record in records])
-        versions = array("q", map(_VERSION, records))
-        created = array("q", [micros(record.created_at) for record in records])
-        fnames = list(map(_FNAME, records))
-        fname_blob = "\n".join(fnames).encode("utf-8")
-        if fname_blob.count(b"\n") != len(fnames) - 1:  # a file name holds a newline
+        name_ids, versions, created, fnames = _columns(records, ids)
+        fname_blob = _joined(fnames)
+        if fname_blob is None:
             return None
         order, bounds = array("q"), array("q", [0])
         if len(ids) == 1:
@@ -157,7 +154,7 @@ class IndexColumns:
         bracket. ``None`` when it is not (the caller indexes the text in full instead).
         """
         tail = data[self.size - 3 : -3]  # b",\n" + the new lines
-        if not (data.startswith(b"[\n{") and tail.startswith(b",\n")):
+        if not (data.startswith(b"[\n{") and tail.startswith(b",\n")) or _nested(added):
             return None
         lines = tail[2:].split(b"\n")
         if len(lines) != len(added) or any(
@@ -165,54 +162,42 @@ class IndexColumns:
         ):
             return None
         ids = {name: i for i, name in enumerate(self.names)}
-        names = list(self.names)
-        name_ids, versions, created = self.name_ids[:], self.versions[:], self.created[:]
-        starts, ends = self.starts[:], self.ends[:]
-        fnames = [record.fname for record in added]
-        if any("\n" in fname for fname in fnames):
+        new_ids, new_versions, new_created, fnames = _columns(added, ids)
+        new_blob = _joined(fnames)
+        if new_blob is None:
             return None
+        starts, ends = self.starts[:], self.ends[:]
         offset = self.size - 3 + 2
-        new_positions: dict[int, list[int]] = {}
-        for record, line in zip(added, lines, strict=True):
-            if not all(type(value) not in (dict, list) for value in record.extra.values()):
-                return None
-            name_id = ids.setdefault(record.name, len(ids))
-            if name_id == len(names):
-                names.append(record.name)
-            new_positions.setdefault(name_id, []).append(len(versions))
-            name_ids.append(name_id)
-            versions.append(record.version)
-            created.append(micros(record.created_at))
+        for line in lines:
             starts.append(offset)
             ends.append(offset + len(line) - line.endswith(b","))
             offset += len(line) + 1
+        versions = self.versions + new_versions
+        new_positions: dict[int, list[int]] = {}
+        for position, name_id in enumerate(new_ids, start=len(self)):
+            new_positions.setdefault(name_id, []).append(position)
         order, bounds = array("q"), array("q", [0])
-        for name_id in range(len(names)):
-            if name_id < len(self.names):
-                low, high = self.bounds[name_id], self.bounds[name_id + 1]
-                old = self.order[low:high]
-            else:
-                old = array("q")
+        for name_id in range(len(ids)):
+            known = name_id < len(self.names)
+            old = self.order[self.bounds[name_id] : self.bounds[name_id + 1]] if known else []
             new = new_positions.get(name_id, [])
-            if new and old and versions[new[0]] <= versions[old[-1]]:
+            if (new and old and versions[new[0]] <= versions[old[-1]]) or not _increasing(
+                [versions[p] for p in new]
+            ):
                 return None  # not numbered after the old versions: index in full
-            if not _increasing([versions[p] for p in new]):
-                return None
             order.extend(old)
             order.extend(new)
             bounds.append(len(order))
         columns = IndexColumns(
-            names=names,
-            name_ids=name_ids,
+            names=list(ids),
+            name_ids=self.name_ids + new_ids,
             versions=versions,
-            created=created,
+            created=self.created + new_created,
             starts=starts,
             ends=ends,
             order=order,
             bounds=bounds,
-            fname_blob=b"\n".join(
-                part for part in (self.fname_blob, "\n".join(fnames).encode("utf-8")) if part
-            ),
+            fname_blob=b"\n".join(part for part in (self.fname_blob, new_blob) if part),
             size=len(data),
         )
         if self._fnames is not None:
@@ -397,7 +382,28 @@ def _flat(records: Sequence[VersionRecord], data: bytes) -> bool:
     """Tell whether no record holds a nested object or array (then a line is a record)."""
     if data.count(b"{") == len(records) and data.count(b"[") == 1:
         return True  # not even a string holds a bracket: nothing is nested
-    return not any(type(value) in (dict, list) for r in records for value in r.extra.values())
+    return not _nested(records)
+
+
+def _nested(records: Sequence[VersionRecord]) -> bool:
+    """Tell whether a record holds a nested object or array."""
+    return any(type(value) in (dict, list) for r in records for value in r.extra.values())
+
+
+def _columns(
+    records: Sequence[VersionRecord], ids: dict[str, int]
+) -> tuple[array[int], array[int], array[int], list[str]]:
+    """Return the name ids (new names added to ``ids``), numbers, times and file names."""
+    name_ids = array("i", [ids.setdefault(record.name, len(ids)) for record in records])
+    versions = array("q", map(_VERSION, records))
+    created = array("q", [micros(record.created_at) for record in records])
+    return name_ids, versions, created, list(map(_FNAME, records))
+
+
+def _joined(fnames: list[str]) -> bytes | None:
+    """Return the file names one per line, or ``None`` when one holds a newline."""
+    blob = "\n".join(fnames).encode("utf-8")
+    return blob if blob.count(b"\n") == max(len(fnames) - 1, 0) else None
 
 
 _VERSION = operator.attrgetter("version")

@@ -117,21 +117,28 @@ def _warn_replacing(location: str, replaced: Sequence[VersionRecord] | None) -> 
 
 
 def _already_committed(
-    base: Sequence[VersionRecord], new_records: Sequence[VersionRecord]
+    index: ManifestIndex, new_records: Sequence[VersionRecord]
 ) -> list[VersionRecord] | None:
-    """Return the committed records of ``new_records`` if all are in ``base`` already.
+    """Return the committed records of ``new_records`` if all are in ``index`` already.
 
     A version's file name is unique and never reused, so a record in the manifest with the
-    same name, file name and digest is that version.
+    same name, file name and digest is that version. File names are checked first (from
+    the index, without building records); only then are the versions of each name read,
+    newest first, where a landed commit put them.
     """
-    if not new_records:
+    if not new_records or any(r.fname not in index.fnames(r.name) for r in new_records):
         return None
     wanted = {(r.name, r.fname): r.sha256 for r in new_records}
-    found = {
-        (r.name, r.fname): r
-        for r in base
-        if (r.name, r.fname) in wanted and wanted[(r.name, r.fname)] == r.sha256
-    }
+    found: dict[tuple[str, str], VersionRecord] = {}
+    for name in {r.name for r in new_records}:
+        missing = sum(key[0] == name for key in wanted)
+        for record in reversed(index.versions(name)):
+            key = (name, record.fname)
+            if key in wanted and wanted[key] == record.sha256:
+                found[key] = record
+                missing -= 1
+                if not missing:
+                    break
     if len(found) != len(wanted):
         return None
     return [found[(r.name, r.fname)] for r in new_records]
@@ -156,17 +163,17 @@ def _merge(
     base: Sequence[VersionRecord],
     new_records: list[VersionRecord],
     expiry_changes: Mapping[tuple[str, int], datetime],
-    index: ManifestIndex | None = None,
+    index: ManifestIndex,
 ) -> tuple[Sequence[VersionRecord], list[VersionRecord]]:
     """Apply expiry changes, then number new versions after each name's last one.
 
-    With no expiry change and ``index`` (``base`` indexed), only the names of new versions
-    are looked up: the result is ``base`` and the new records, chained without a copy, so
-    that the store can append them to the manifest in O(new records).
+    With no expiry change, only the names of new versions are looked up in ``index``
+    (``base`` indexed): the result is ``base`` and the new records, chained without a copy,
+    so that the store can append them to the manifest in O(new records).
     """
     last: dict[str, VersionRecord] = {}
     merged: Sequence[VersionRecord]
-    if index is not None and not expiry_changes:
+    if not expiry_changes:
         for name in {record.name for record in new_records}:
             versions = index.versions(name)
             if versions:
@@ -206,7 +213,7 @@ def _merge(
             numbered = _renumbered(record, previous.version + 1, created_at)
         last[record.name] = numbered
         added.append(numbered)
-    if index is not None and not expiry_changes:
+    if not expiry_changes:
         merged = Chain(base, added)
     else:
         listed.extend(added)
@@ -554,7 +561,7 @@ class WritingMixin(RepositoryBase):
                 # Commit against the manifest as read, without reading it again: a
                 # precondition failure (another writer committed) re-reads and retries.
                 base, token = self._committed.records, self._token
-                base_index: ManifestIndex | None = self._committed
+                base_index: ManifestIndex = self._committed
                 if self._fresh:
                     # Mode "w" has not read what it replaces (a manifest, or none because
                     # someone deleted it): forget every other save's journal, which only
@@ -572,15 +579,16 @@ class WritingMixin(RepositoryBase):
                     # read: only its token matters.
                     snapshot = ManifestSnapshot([], self.store.current_token())
                     replaced = None
-                base, token, base_index = snapshot.records, snapshot.token, snapshot.indexed
+                base, token = snapshot.records, snapshot.token
+                base_index = snapshot.indexed or ManifestIndex(base)
                 if self._fresh and token is not None:
                     settle_replaced_journals(self.store, replaced, own=journal_id)
-                landed = _already_committed(base, new_records)
+                landed = _already_committed(base_index, new_records)
                 if landed is not None:
                     # An earlier round's write landed, but its answer was lost and the
                     # retried request was refused: the versions are committed, once.
                     self._token = token
-                    self._committed = base_index or ManifestIndex(base)
+                    self._committed = base_index
                     _log.info(
                         "%s: an earlier commit attempt had landed; not retried", self.location
                     )
@@ -607,7 +615,7 @@ class WritingMixin(RepositoryBase):
                 raise
             self._committed = (
                 base_index.appended(added, merged)
-                if base_index is not None and isinstance(merged, Chain)
+                if isinstance(merged, Chain)
                 else ManifestIndex(merged)
             )
             _log_commit(self.location, new_records, added, attempt)
