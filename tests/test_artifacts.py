@@ -90,6 +90,27 @@ def test_a_manifest_naming_an_unknown_handler_still_lists(tmp_path: Path) -> Non
         reader.load_artifact("features")
 
 
+def test_a_listing_describes_each_version_by_its_own_handler(memory_url: str) -> None:
+    repository = archivist.Repository(memory_url, mode="w")
+    for i in range(2):
+        repository.log_artifact(name="features", value=[i], handler="json")
+        repository.log_artifact(name="model", value={"w": i}, handler="pickle")
+        repository.log_artifact(name="native", value={"w": i}, handler="joblib")
+    repository.save()
+    repository.log_artifact(name="features", value=[2], handler="pickle")  # pending
+    classes = [(a.name, a.version, type(a), a.dirty) for a in repository.artifacts]
+    native = artifact_class("joblib")
+    assert sorted(classes, key=lambda c: (c[0], c[1])) == [
+        ("features", 0, JSONArtifact, False),
+        ("features", 1, JSONArtifact, False),
+        ("features", 2, PickleArtifact, True),
+        ("model", 0, PickleArtifact, False),
+        ("model", 1, PickleArtifact, False),
+        ("native", 0, native, False),
+        ("native", 1, native, False),
+    ]
+
+
 def test_subclass_scanning_finds_user_classes(memory_url: str) -> None:
     assert find_subclass("test-csv-rows") is CsvRows
     assert find_subclass("json") is None  # archivist's own classes are not scanned

@@ -58,17 +58,22 @@ def lazyscribe_artifacts(records: Iterable[VersionRecord], pending: Sequence[Any
         One :func:`archivist.artifacts.artifact_from_record` object per record; pending ones
         carry their value and writer options and are ``dirty``.
     """
-    from archivist.artifacts import artifact_from_record
+    from archivist.artifacts import _from_record, artifact_class
 
     unsaved = {id(p.record): p for p in pending}
+    classes: dict[str, type[Any]] = {}  # one handler lookup per alias, not per version
     out = []
     for record in records:
+        cls = classes.get(record.handler)
+        if cls is None:
+            cls = classes[record.handler] = artifact_class(record.handler)
         logged = unsaved.get(id(record))
         if logged is None:
-            out.append(artifact_from_record(record))
+            out.append(_from_record(cls, record))
         else:
             out.append(
-                artifact_from_record(
+                _from_record(
+                    cls,
                     record,
                     logged.value,
                     dict(logged.writer_kwargs),

@@ -1,4 +1,7 @@
-"""lazyscribe's sorted linked-list helpers (``lazyscribe.linked``), used to merge histories."""
+"""lazyscribe's sorted linked-list helpers (``lazyscribe.linked``), kept for code importing them.
+
+Neither lazyscribe 2.2.2 nor archivist uses them itself.
+"""
 
 from __future__ import annotations
 

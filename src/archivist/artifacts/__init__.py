@@ -202,7 +202,20 @@ def artifact_from_record(
         An instance of :func:`artifact_class` for the record's handler; its ``record``
         attribute (when the class has one) is the record.
     """
-    cls = artifact_class(record.handler)
+    return _from_record(
+        artifact_class(record.handler), record, value, writer_kwargs, dirty, environment
+    )
+
+
+def _from_record(
+    cls: type[Any],
+    record: VersionRecord,
+    value: Any = None,
+    writer_kwargs: dict[str, Any] | None = None,
+    dirty: bool = False,
+    environment: Mapping[str, Any] | None = None,
+) -> Any:
+    # artifact_from_record with the class already looked up (a listing looks it up per alias)
     extra = {
         k: v
         for k, v in {**(environment or {}), **record.extra}.items()
