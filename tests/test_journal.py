@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import crash_at_commit
+from tests.conftest import crash_at_commit, files_of, journals
 
 from archivist import Repository
 from archivist.errors import (
@@ -26,16 +26,6 @@ from archivist.errors import (
 )
 
 Snapshot = Callable[[Path], dict[str, str]]
-
-
-def journals(repo_path: Path) -> list[Path]:
-    folder = repo_path.parent / f".{repo_path.name}.archivist"
-    return sorted(folder.glob("*.journal")) if folder.exists() else []
-
-
-def files_of(repo_path: Path, name: str) -> set[str]:
-    folder = repo_path.parent / name
-    return {p.name for p in folder.iterdir()} if folder.exists() else set()
 
 
 def age(path: Path, seconds: float = 7200) -> None:
