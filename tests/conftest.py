@@ -50,6 +50,18 @@ def tree_digest(folder: Path) -> dict[str, str]:
     return out
 
 
+def journals(repo_path: Path) -> list[Path]:
+    """The save journals left in the private folder of the manifest ``repo_path``."""
+    folder = repo_path.parent / f".{repo_path.name}.archivist"
+    return sorted(folder.glob("*.journal")) if folder.exists() else []
+
+
+def files_of(repo_path: Path, name: str) -> set[str]:
+    """The names of the files in the folder of artifact ``name`` beside ``repo_path``."""
+    folder = repo_path.parent / name
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
 @contextmanager
 def crash_at_commit(repository: Repository, *, landed: bool) -> Iterator[None]:
     """Make the next save die in its commit, with no chance to settle (as SIGKILL would).

@@ -33,10 +33,16 @@ T0 = datetime(2026, 1, 1)
 SECOND = timedelta(seconds=1)
 
 
+#: The floor the docs give ("1 MiB and more"), before the fixture below lowers it.
+DOCUMENTED_MIN_BYTES = index_cache.MIN_BYTES
+
+
 @pytest.fixture(autouse=True)
-def cache_small_manifests(monkeypatch: pytest.MonkeyPatch) -> None:
+def cache_small_manifests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(index_cache, "MIN_BYTES", 0)
     monkeypatch.delenv(index_cache.ENV, raising=False)
+    # one folder per test (not the session's): tests count and clear what it holds
+    monkeypatch.setenv("ARCHIVIST_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture
@@ -354,7 +360,6 @@ def test_the_cache_keeps_the_most_recently_used_manifests(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(index_cache, "MAX_FILES", 3)
-    monkeypatch.setenv("ARCHIVIST_CACHE_DIR", str(tmp_path / "cache"))
     paths = [tmp_path / f"r{i}" / "repository.json" for i in range(5)]
     for i, path in enumerate(paths):
         _fill(path, ("a",), 2)
@@ -363,6 +368,17 @@ def test_the_cache_keeps_the_most_recently_used_manifests(
     folder = index_cache.cache_path(ManifestStore(paths[0]).location).parent
     kept = {p.name for p in folder.iterdir()}
     assert kept == {index_cache.cache_path(ManifestStore(p).location).name for p in paths[2:]}
+
+
+def test_a_manifest_under_the_documented_floor_is_not_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/cache.md: manifests of 1 MiB and more are indexed; 64 of them are kept."""
+    assert (DOCUMENTED_MIN_BYTES, index_cache.MAX_FILES) == (1 << 20, 64)
+    monkeypatch.setattr(index_cache, "MIN_BYTES", DOCUMENTED_MIN_BYTES)
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 2)
+    assert not index_cache.cache_path(ManifestStore(path).location).exists()
 
 
 def test_clearing_the_cache_removes_the_columns(tmp_path: Path) -> None:

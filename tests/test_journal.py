@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import crash_at_commit
+from tests.conftest import crash_at_commit, files_of, journals
 
 from archivist import Repository
 from archivist.errors import (
@@ -28,19 +28,22 @@ from archivist.errors import (
 Snapshot = Callable[[Path], dict[str, str]]
 
 
-def journals(repo_path: Path) -> list[Path]:
-    folder = repo_path.parent / f".{repo_path.name}.archivist"
-    return sorted(folder.glob("*.journal")) if folder.exists() else []
-
-
-def files_of(repo_path: Path, name: str) -> set[str]:
-    folder = repo_path.parent / name
-    return {p.name for p in folder.iterdir()} if folder.exists() else set()
-
-
 def age(path: Path, seconds: float = 7200) -> None:
     stamp = time.time() - seconds
     os.utime(path, (stamp, stamp))
+
+
+def fail_commit(repository: Repository, error: BaseException, *, landed: bool = False) -> None:
+    """Make each manifest commit of ``repository`` raise ``error`` (after landing if ``landed``)."""
+    store: Any = repository.store
+    real_commit = store.commit
+
+    def commit(records: Any, token: Any) -> str:
+        if landed:
+            real_commit(records, token)
+        raise error
+
+    store.commit = commit
 
 
 @pytest.fixture
@@ -112,14 +115,7 @@ def test_a_save_that_landed_then_died_keeps_its_files(
 def test_a_lost_acknowledgement_keeps_the_committed_files(
     repository: Repository, repo_path: Path
 ) -> None:
-    store: Any = repository.store
-    real_commit = store.commit
-
-    def commit(records: Any, token: Any) -> str:
-        real_commit(records, token)
-        raise StorageError("connection reset after the write")
-
-    store.commit = commit
+    fail_commit(repository, StorageError("connection reset after the write"), landed=True)
     repository.log_artifact("a", [2], handler="json")
     with pytest.raises(StorageError):
         repository.save()
@@ -134,12 +130,7 @@ def test_a_commit_that_was_refused_removes_its_files(
 ) -> None:
     """Every round refused (a failed precondition writes nothing): provably not landed."""
     monkeypatch.setattr("archivist._writing.MAX_COMMIT_ATTEMPTS", 3)
-    store: Any = repository.store
-
-    def commit(records: Any, token: Any) -> str:
-        raise StaleTokenError("refused")
-
-    store.commit = commit
+    fail_commit(repository, StaleTokenError("refused"))
     before = files_of(repo_path, "a")
     repository.log_artifact("a", [2], handler="json")
     with pytest.raises(ConflictError):
@@ -157,12 +148,7 @@ def test_an_unanswered_commit_keeps_its_files_for_gc(
     The files and the journal stay; gc collects the files once old enough if no manifest
     names them by then.
     """
-    store: Any = repository.store
-
-    def commit(records: Any, token: Any) -> str:
-        raise error("no answer")
-
-    store.commit = commit
+    fail_commit(repository, error("no answer"))
     before = files_of(repo_path, "a")
     repository.log_artifact("a", [2], handler="json")
     with pytest.raises(error):

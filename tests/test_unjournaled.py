@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import crash_at_commit
+from tests.conftest import crash_at_commit, files_of, journals
 
 from archivist import Project, Repository
 from archivist._unjournaled import JOURNAL_ENV, resolve_journal
@@ -21,16 +21,6 @@ from archivist.errors import (
     StaleTokenError,
     StorageError,
 )
-
-
-def journals(repo_path: Path) -> list[Path]:
-    folder = repo_path.parent / f".{repo_path.name}.archivist"
-    return sorted(folder.glob("*.journal")) if folder.exists() else []
-
-
-def files_of(repo_path: Path, name: str) -> set[str]:
-    folder = repo_path.parent / name
-    return {p.name for p in folder.iterdir()} if folder.exists() else set()
 
 
 class JournalCalls:

@@ -179,6 +179,31 @@ def test_large_frame_is_written_in_row_groups_and_streamed_back(tmp_path: Path) 
     pd.testing.assert_frame_equal(Repository(repository.location, "r").load_artifact("big"), frame)
 
 
+def test_a_large_read_is_spooled_never_buffered_in_memory(
+    repository: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/design.md: parquet sets ``reads_in_memory = False``, so a large load gets the spool."""
+    assert ParquetHandler.reads_in_memory is False
+    frame = pd.DataFrame({"a": np.arange(2000, dtype=np.int64)})  # past the 1 KiB limit below
+    repository.log_artifact("frame", frame, handler="parquet", compression="none")
+    repository.save()
+    monkeypatch.setattr(archivist._verified, "IN_MEMORY_LIMIT", 1024)
+    reserved: list[int] = []
+    monkeypatch.setattr(archivist._verified, "reserve", lambda size: reserved.append(size))
+    streams: list[type] = []
+    real_read = ParquetHandler.read
+
+    def read(self: ParquetHandler, stream: Any, **kwargs: Any) -> Any:
+        streams.append(type(getattr(stream, "raw", stream)))
+        return real_read(self, stream, **kwargs)
+
+    monkeypatch.setattr(ParquetHandler, "read", read)
+    loaded = Repository(repository.location, "r").load_artifact("frame")
+    pd.testing.assert_frame_equal(loaded, frame)
+    assert reserved == []  # no memory reserved beside the value
+    assert streams and issubclass(streams[0], io.FileIO)  # a temporary file
+
+
 def test_invalid_writer_option_value_is_a_serialization_error(repository: Repository) -> None:
     repository.log_artifact("frame", _frame(), handler="parquet", compression="no-such-codec")
     with pytest.raises(SerializationError, match="no-such-codec"):
