@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import IO, Any, NamedTuple, cast
 
 from archivist import _index_cache as index_cache
-from archivist._index_cache import IndexColumns
 from archivist._streams import HashingWriter, digest_stream
 from archivist._verified import check_stored, open_stored
 from archivist.errors import (
@@ -422,7 +421,7 @@ class ManifestStore(AbstractRepositoryStore):
         #: The manifest as last read or committed: (token, text, records, index columns).
         #: A commit against that token that only appends records splices their lines into
         #: the text (and extends the columns).
-        self._last: tuple[str, bytes, Sequence[VersionRecord], IndexColumns | None] | None = None
+        self._last: tuple[str, bytes, Sequence[VersionRecord], index_cache.IndexColumns | None] | None = None
 
     def __repr__(self) -> str:
         return f"ManifestStore({self.location!r})"
@@ -444,7 +443,7 @@ class ManifestStore(AbstractRepositoryStore):
     def _parsed(self, data: bytes, token: str) -> ManifestSnapshot:
         """Index the manifest text: from the index cache when it holds this text's columns."""
         index: ManifestIndex | None = None
-        columns: IndexColumns | None = None
+        columns: index_cache.IndexColumns | None = None
         if len(data) >= index_cache.MIN_BYTES and index_cache.cache_enabled():
             digest = self._digest(data, token)
             columns = index_cache.load_columns(self.location, digest, len(data))
