@@ -421,7 +421,9 @@ class ManifestStore(AbstractRepositoryStore):
         #: The manifest as last read or committed: (token, text, records, index columns).
         #: A commit against that token that only appends records splices their lines into
         #: the text (and extends the columns).
-        self._last: tuple[str, bytes, Sequence[VersionRecord], index_cache.IndexColumns | None] | None = None
+        self._last: (
+            tuple[str, bytes, Sequence[VersionRecord], index_cache.IndexColumns | None] | None
+        ) = None
 
     def __repr__(self) -> str:
         return f"ManifestStore({self.location!r})"
