@@ -260,9 +260,16 @@ class S3Backend(ObjectStoreBackend):
     # -- conditional-write check ------------------------------------------------------------
 
     def _client_endpoint(self) -> str:
-        """Return the endpoint the S3 client really sends to (options, environment, config)."""
-        client = sync(self.fs.loop, self.fs.set_session)
-        return str(client.meta.endpoint_url)
+        """Return the endpoint the S3 client really sends to (options, environment, config).
+
+        Asked of the client once per backend (a trip through the event loop, about 50 us):
+        every write's :meth:`conditional_write_scope` needs it.
+        """
+        found: str | None = self.__dict__.get("_endpoint_url")
+        if found is None:
+            client = sync(self.fs.loop, self.fs.set_session)
+            found = self.__dict__["_endpoint_url"] = str(client.meta.endpoint_url)
+        return found
 
     def conditional_write_scope(self, path: str) -> Hashable:
         """Probe once per endpoint and bucket."""
