@@ -30,7 +30,7 @@ class ObjectStoreBackend(Backend):
     :meth:`~Backend.probe_conditional_writes`:
 
     * :meth:`current_token`: one metadata request (also what a conditional read asks
-      first, unless the store overrides :meth:`~Backend.read_if_changed` with a
+      first, unless the store overrides :meth:`get_if_none_match` with a
       conditional GET, as the built-in plugins do);
     * :meth:`put_if`: one conditional upload (``If-None-Match: *`` / ``If-Match``, or a
       generation precondition);
