@@ -249,7 +249,7 @@ def test_the_object_store_default_reads_a_changed_object_only(
     calls: list[str] = []
 
     class HeadThenGetS3Backend(S3Backend):
-        read_if_changed = ObjectStoreBackend.read_if_changed
+        get_if_none_match = ObjectStoreBackend.get_if_none_match
 
         def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
             calls.append(method)

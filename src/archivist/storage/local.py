@@ -397,6 +397,12 @@ class _NewFile(io.RawIOBase):
             _remove_empty_folder(created_folder)
 
 
+#: How :func:`_create_exclusive` opens a file: only if absent, binary, not inherited.
+_EXCLUSIVE = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+)
+
+
 def _create_exclusive(path: str, data: bytes | bytearray, created: list[str]) -> int:
     """Create ``path`` only if it does not exist, write ``data`` into it, return its fd.
 
@@ -404,12 +410,10 @@ def _create_exclusive(path: str, data: bytes | bytearray, created: list[str]) ->
     cannot be created or written, it and they are removed again. The caller closes the
     descriptor.
     """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    flags |= getattr(os, "O_BINARY", 0)
     try:
         for attempt in range(3):
             try:
-                fd = os.open(path, flags, 0o666)
+                fd = os.open(path, _EXCLUSIVE, 0o666)
                 break
             except FileNotFoundError:  # the folder is missing (or a clean-up removed it)
                 if attempt == 2:

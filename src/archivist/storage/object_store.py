@@ -12,17 +12,14 @@ import posixpath
 import secrets
 from abc import abstractmethod
 from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, ClassVar, cast
+from datetime import UTC, datetime
+from typing import IO, ClassVar, cast
 
 from archivist.errors import StaleTokenError, StorageError
-
-if TYPE_CHECKING:
-    pass
-
 from archivist.storage._chunked import ChunkedUpload
 from archivist.storage.base import Backend, _log
 
-__all__ = ["ChunkedUpload", "ObjectStoreBackend"]
+__all__ = ["ChunkedUpload", "ObjectStoreBackend", "utc"]
 
 
 class ObjectStoreBackend(Backend):
@@ -33,7 +30,7 @@ class ObjectStoreBackend(Backend):
     :meth:`~Backend.probe_conditional_writes`:
 
     * :meth:`current_token`: one metadata request (also what a conditional read asks
-      first, unless the store overrides :meth:`~Backend.read_if_changed` with a
+      first, unless the store overrides :meth:`get_if_none_match` with a
       conditional GET, as the built-in plugins do);
     * :meth:`put_if`: one conditional upload (``If-None-Match: *`` / ``If-Match``, or a
       generation precondition);
@@ -207,17 +204,58 @@ class ObjectStoreBackend(Backend):
     def read_if_changed(self, path: str, token: str | None) -> tuple[bytes, str] | None:
         """Read ``path`` only if its token is no longer ``token``.
 
-        The plugins send one conditional GET. This default, for a store without one, asks
-        :meth:`current_token` first (a metadata request, no content) and downloads only a
-        changed object.
+        ``None`` reads with :meth:`~Backend.read_with_token`; otherwise
+        :meth:`get_if_none_match` asks, and an answer still at ``token`` (an endpoint that
+        ignores the condition sends the object anyway) counts as unchanged.
         """
-        if token is not None:
-            current = self.current_token(path)
-            if current is None:
-                raise FileNotFoundError(self.to_url(path))
-            if current == token:
-                return None
-        return super().read_if_changed(path, token)
+        if token is None:
+            return self.read_with_token(path)
+        found = self.get_if_none_match(path, token)
+        return None if found is None or found[1] == token else found
+
+    def get_if_none_match(self, path: str, token: str) -> tuple[bytes, str] | None:
+        """Download ``path`` and its token unless the store says it is still at ``token``.
+
+        The plugins send one conditional GET (``None`` on ``304 Not Modified``). This
+        default, for a store without one, asks :meth:`current_token` first (a metadata
+        request, no content) and downloads only a changed object.
+
+        Parameters
+        ----------
+        path : str
+            The object.
+        token : str
+            The token last read.
+
+        Returns
+        -------
+        tuple[bytes, str] or None
+            ``None`` when the store reports the object unchanged, else its content and token.
+
+        Raises
+        ------
+        FileNotFoundError
+            Nothing is stored at ``path``.
+        """
+        current = self.current_token(path)
+        if current is None:
+            raise FileNotFoundError(self.to_url(path))
+        if current == token:
+            return None
+        return self.read_with_token(path)
+
+    def read_bytes(self, path: str) -> bytes:
+        """Download ``path`` with :meth:`~Backend.read_with_token` (one request)."""
+        return self.read_with_token(path)[0]
+
+    def exists(self, path: str) -> bool:
+        """Ask for the token of ``path`` with one metadata request (never a cached listing)."""
+        return self.current_token(path) is not None
+
+    def _split(self, path: str) -> tuple[str, str]:
+        """Split ``path`` into its bucket (or container) and key."""
+        bucket, key, _ = self.fs.split_path(path)
+        return str(bucket), str(key)
 
     def read_at_most(self, path: str, limit: int) -> bytes:
         """Read at most ``limit`` bytes with one ranged GET (an object is always regular)."""
@@ -250,3 +288,10 @@ class ObjectStoreBackend(Backend):
             upload.abort()
             raise
         upload.commit()
+
+
+def utc(stamp: object) -> datetime | None:
+    """Return a store's modification time ``stamp`` in UTC (naive means UTC), else ``None``."""
+    if not isinstance(stamp, datetime):
+        return None
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)

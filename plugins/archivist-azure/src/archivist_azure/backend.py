@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Hashable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from fsspec.asyn import sync
 
 from archivist import StaleTokenError, StorageError
-from archivist.storage.object_store import ChunkedUpload, ObjectStoreBackend
+from archivist.storage.object_store import ChunkedUpload, ObjectStoreBackend, utc
 
 if TYPE_CHECKING:  # adlfs and the Azure SDK take a second to import: only when first used
     from adlfs import AzureBlobFileSystem
@@ -85,10 +85,6 @@ class AzureBlobBackend(ObjectStoreBackend):
     def endpoint(self) -> str:
         """The account URL requests go to."""
         return str(getattr(self.fs, "account_url", None) or self.fs.account_name or "Azure")
-
-    def _split(self, path: str) -> tuple[str, str]:
-        container, blob, _ = self.fs.split_path(path)
-        return str(container), str(blob)
 
     def _blob(self, path: str) -> Any:
         container, blob = self._split(path)
@@ -162,10 +158,8 @@ class AzureBlobBackend(ObjectStoreBackend):
 
         return self._run("download", path, call)
 
-    def read_if_changed(self, path: str, token: str | None) -> tuple[bytes, str] | None:
+    def get_if_none_match(self, path: str, token: str) -> tuple[bytes, str] | None:
         """One Get Blob with ``If-None-Match: <token>``; ``None`` when refused (no body)."""
-        if token is None:
-            return self.read_with_token(path)
         from azure.core import MatchConditions
         from azure.core.exceptions import HttpResponseError
 
@@ -183,8 +177,7 @@ class AzureBlobBackend(ObjectStoreBackend):
             data = await downloader.readall()
             return bytes(data), str(downloader.properties.etag)
 
-        found = self._run("conditional download", path, call)
-        return None if found is None or found[1] == token else found
+        return self._run("conditional download", path, call)
 
     def current_token(self, path: str) -> str | None:
         """Return the ETag of ``path`` from one Get Blob Properties."""
@@ -208,10 +201,6 @@ class AzureBlobBackend(ObjectStoreBackend):
 
     # -- derived operations, each one request -----------------------------------------------
 
-    def read_bytes(self, path: str) -> bytes:
-        """Download ``path``."""
-        return self.read_with_token(path)[0]
-
     def open_read(self, path: str) -> IO[bytes]:
         """Open ``path`` for streaming, ranged reads (after dropping any cached listing)."""
         self.fs.invalidate_cache(path)
@@ -222,10 +211,6 @@ class AzureBlobBackend(ObjectStoreBackend):
         except Exception as exc:
             raise StorageError(f"Azure could not open {self.to_url(path)}: {exc}") from exc
         return stream
-
-    def exists(self, path: str) -> bool:
-        """Ask for ``path``'s properties (never a cached listing)."""
-        return self._properties(path) is not None
 
     def list(self, prefix: str) -> Iterator[str]:
         """List every blob below ``prefix`` (a fresh listing, not fsspec's cache)."""
@@ -250,10 +235,7 @@ class AzureBlobBackend(ObjectStoreBackend):
     def modified(self, path: str) -> datetime | None:
         """Return the blob's ``Last-Modified`` time."""
         found = self._properties(path)
-        stamp = None if found is None else getattr(found, "last_modified", None)
-        if not isinstance(stamp, datetime):
-            return None
-        return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+        return utc(None if found is None else getattr(found, "last_modified", None))
 
     # -- conditional-write check ------------------------------------------------------------
 

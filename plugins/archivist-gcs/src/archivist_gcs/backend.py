@@ -27,14 +27,14 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Hashable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import quote, urlsplit
 
 from fsspec.asyn import sync
 
 from archivist import StaleTokenError, StorageError
-from archivist.storage.object_store import ChunkedUpload, ObjectStoreBackend
+from archivist.storage.object_store import ChunkedUpload, ObjectStoreBackend, utc
 
 if TYPE_CHECKING:  # gcsfs and the Google SDK take a second to import: only when first used
     from gcsfs.core import GCSFileSystem
@@ -97,10 +97,6 @@ class GCSBackend(ObjectStoreBackend):
         """The endpoint requests go to (``"GCS"`` for Google's own)."""
         found = self.storage_options.get("endpoint_url") or os.environ.get("STORAGE_EMULATOR_HOST")
         return str(found or "GCS")
-
-    def _split(self, path: str) -> tuple[str, str]:
-        bucket, key, _ = self.fs.split_path(path)
-        return str(bucket), str(key)
 
     def _run(self, what: str, path: str, func: Callable[..., Any], *args: Any, **kw: Any) -> Any:
         """Run gcsfs coroutine ``func`` on its event loop, translating its errors."""
@@ -194,19 +190,18 @@ class GCSBackend(ObjectStoreBackend):
         """Download ``path`` with one request; the token is the generation it returned."""
         return cast("tuple[bytes, str]", self._run("download", path, self._download, path))
 
-    def read_if_changed(self, path: str, token: str | None) -> tuple[bytes, str] | None:
+    def get_if_none_match(self, path: str, token: str) -> tuple[bytes, str] | None:
         """One download with ``ifGenerationNotMatch=<token>``; ``None`` on 304 (no body).
 
         An endpoint that ignores the precondition (fake-gcs-server does) sends the object
         anyway; its generation then tells that nothing changed.
         """
-        if token is None or not token.isdigit():
+        if not token.isdigit():
             return self.read_with_token(path)
-        found = cast(
+        return cast(
             "tuple[bytes, str] | None",
             self._run("download", path, self._download_if_changed, path, token),
         )
-        return None if found is None or found[1] == token else found
 
     def current_token(self, path: str) -> str | None:
         """Return the generation of ``path`` from one metadata request."""
@@ -232,19 +227,11 @@ class GCSBackend(ObjectStoreBackend):
 
     # -- derived operations, each one request -----------------------------------------------
 
-    def read_bytes(self, path: str) -> bytes:
-        """Download ``path`` with one request."""
-        return self.read_with_token(path)[0]
-
     def open_read(self, path: str) -> IO[bytes]:
         """Open ``path`` for streaming, ranged reads (after dropping any cached listing)."""
         self.fs.invalidate_cache(path)
         stream: IO[bytes] = self._direct("open", path, self.fs.open, path, "rb")
         return stream
-
-    def exists(self, path: str) -> bool:
-        """Ask for ``path``'s metadata (never a cached listing)."""
-        return self._metadata(path) is not None
 
     def list(self, prefix: str) -> Iterator[str]:
         """List every object below ``prefix`` (a fresh listing, not fsspec's cache)."""
@@ -263,8 +250,7 @@ class GCSBackend(ObjectStoreBackend):
         found = self._metadata(path)
         if found is None or "updated" not in found:
             return None
-        stamp = datetime.fromisoformat(str(found["updated"]).replace("Z", "+00:00"))
-        return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+        return utc(datetime.fromisoformat(str(found["updated"]).replace("Z", "+00:00")))
 
     # -- precondition check -----------------------------------------------------------------
 
