@@ -1,0 +1,1 @@
+"""The lazyscribe compatibility layer: lazyscribe's names and behaviour on the native core."""

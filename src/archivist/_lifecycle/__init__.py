@@ -1,0 +1,1 @@
+"""A repository's lifecycle: aliases, retention, adoption, garbage collection, the cache, trust."""
