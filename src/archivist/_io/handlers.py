@@ -22,6 +22,7 @@ holds everywhere:
 from __future__ import annotations
 
 import functools
+import html.entities
 import re
 import secrets
 import unicodedata
@@ -56,13 +57,42 @@ MAX_NAME_ATTEMPTS = 8
 MAX_SLUG_LENGTH = 100
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
-_QUOTES = re.compile(r"['\"]+")
+_NUMBER_COMMA = re.compile(r"(?<=\d),(?=\d)")
+_ENTITY = re.compile(r"&(?:([A-Za-z][A-Za-z0-9]*)|#(\d+)|#[xX]([0-9a-fA-F]+));")
+_CURLY_QUOTES = frozenset("\u2018\u2019")
+#: Latin letters that do not decompose, as transliteration writes them.
+_LATIN = {
+    "ß": "ss",
+    "æ": "ae",
+    "Æ": "AE",
+    "ø": "o",
+    "Ø": "O",
+    "œ": "oe",
+    "Œ": "OE",
+    "ł": "l",
+    "Ł": "L",
+    "đ": "d",
+    "Đ": "D",
+    "ð": "d",
+    "Ð": "D",
+    "þ": "th",
+    "Þ": "Th",
+    "\u0131": "i",  # dotless i
+    "\u2044": "/",
+}
 _T = TypeVar("_T")
 
 
 @functools.lru_cache(maxsize=1024)  # a bulk save logs one name many times
 def slug(text: str) -> str:
-    """Turn a name into a slug the way lazyscribe (python-slugify) does for plain names.
+    """Turn a name into a slug as lazyscribe does (python-slugify's defaults).
+
+    The steps are python-slugify's: HTML entities decoded, apostrophes made separators,
+    letters decomposed and accents dropped, lowercase, the comma inside a number dropped,
+    anything but ``a-z0-9`` a separator. Without a transliteration table, letters that
+    do not decompose are mapped for the Latin alphabets (``ß`` -> ``ss``, ``ø`` -> ``o``...)
+    and dropped for other scripts, where lazyscribe transliterates them (``日本`` ->
+    ``ri-ben``); give such names an explicit slug or file name.
 
     Parameters
     ----------
@@ -75,16 +105,43 @@ def slug(text: str) -> str:
         Lowercase ASCII letters and digits separated by single hyphens (empty when
         ``text`` has none).
     """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _NOT_SLUG.sub("-", _QUOTES.sub("", ascii_text.lower())).strip("-")
+    text = _ENTITY.sub(_decode_entity, text).replace("'", "-")
+    text = "".join(_ascii(char) for char in unicodedata.normalize("NFKD", text)).lower()
+    text = _NUMBER_COMMA.sub("", text)
+    return _NOT_SLUG.sub("-", text).strip("-")
 
 
-def new_fname(name: str, created_at: datetime, suffix: str) -> str:
-    """Return a fresh file name for a value: the name's slug, the time and a random part.
+def _decode_entity(match: re.Match[str]) -> str:
+    named, decimal, hexadecimal = match.groups()
+    if named is not None:
+        code = html.entities.name2codepoint.get(named)
+        return match.group(0) if code is None else chr(code)
+    try:
+        return chr(int(decimal, 10) if decimal is not None else int(hexadecimal, 16))
+    except (ValueError, OverflowError):
+        return match.group(0)
+
+
+def _ascii(char: str) -> str:
+    """Return the ASCII stand-in of one decomposed character ("" to drop it)."""
+    if char.isascii():
+        return char
+    latin = _LATIN.get(char)
+    if latin is not None:
+        return latin
+    # accents (combining marks), quotes and other letters go; punctuation, symbols and
+    # spaces separate words, as their transliterations do
+    category = unicodedata.category(char)
+    return "-" if category[0] in "PSZ" and char not in _CURLY_QUOTES else ""
+
+
+def new_fname(name: str, created_at: datetime, suffix: str, *, unique: bool = True) -> str:
+    """Return a file name for a value: the name's slug, the time and a random part.
 
     lazyscribe names a file ``<slug>-<YYYYMMDDHHMMSS>.<suffix>``; archivist adds 8 random
     hex digits so that two values logged in one second never share a file. lazyscribe
-    reads the file name from the record, so it reads these names unchanged.
+    reads the file name from the record, so it reads these names unchanged. The slug is cut
+    to :data:`MAX_SLUG_LENGTH` characters, so that the name stays a valid file name.
 
     Parameters
     ----------
@@ -94,6 +151,10 @@ def new_fname(name: str, created_at: datetime, suffix: str) -> str:
         When the value was logged.
     suffix : str
         The handler's suffix, without the dot (empty for none).
+    unique : bool, optional
+        ``False`` leaves the random part out: lazyscribe's own name, which experiments
+        write first so that a project's files are named as lazyscribe names them (when
+        that name is taken, :func:`write_new_file` moves on to unique ones).
 
     Returns
     -------
@@ -102,7 +163,8 @@ def new_fname(name: str, created_at: datetime, suffix: str) -> str:
     """
     stem = slug(name)[:MAX_SLUG_LENGTH].rstrip("-") or "artifact"
     stamp = created_at.strftime("%Y%m%d%H%M%S")
-    return f"{stem}-{stamp}-{secrets.token_hex(4)}" + (f".{suffix}" if suffix else "")
+    random = f"-{secrets.token_hex(4)}" if unique else ""
+    return f"{stem}-{stamp}{random}" + (f".{suffix}" if suffix else "")
 
 
 def describe(handler: Handler, value: Any, alias: str, name: str) -> dict[str, Any]:
