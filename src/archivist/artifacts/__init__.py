@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import sys
 import warnings
@@ -244,12 +243,12 @@ def _from_record(
     return artifact
 
 
+_ACCEPTS: dict[type[Any], Callable[[str], bool]] = {}
 _CONSTRUCT_KEYWORDS = frozenset(
     {"name", "value", "fname", "created_at", "expiry", "writer_kwargs", "version", "dirty"}
 )
 
 
-@functools.cache  # one signature read per class, not per version
 def _construct_accepts(cls: type[Any]) -> Callable[[str], bool]:
     """Tell which recorded fields ``cls.construct`` can take as keywords.
 
@@ -258,6 +257,13 @@ def _construct_accepts(cls: type[Any]) -> Callable[[str], bool]:
     without ``**kwargs``, one it does not name, would make the call fail: it is left out
     (the artifact's ``record`` still holds it).
     """
+    accepts = _ACCEPTS.get(cls)
+    if accepts is None:  # one signature read per class, not per version
+        accepts = _ACCEPTS[cls] = _read_construct(cls)
+    return accepts
+
+
+def _read_construct(cls: type[Any]) -> Callable[[str], bool]:
     function = getattr(cls.construct, "__func__", cls.construct)
     try:
         parameters = list(inspect.signature(function).parameters.values())
