@@ -28,12 +28,12 @@ from archivist._trust import Trust, resolve_trust
 from archivist.errors import (
     ArchivistError,
     ConflictError,
+    EncodingError,
     ExperimentNotFoundError,
     InvalidModeError,
     ManifestError,
     ReadOnlyError,
     RepositoryNotFoundError,
-    SerializationError,
     StaleTokenError,
 )
 from archivist.experiment import Experiment
@@ -382,7 +382,7 @@ class Project:
         ------
         archivist.errors.ReadOnlyError
             The project is open in mode ``r``.
-        archivist.errors.SerializationError
+        archivist.errors.EncodingError
             A handler could not write an artifact, or a metric or parameter is not
             JSON-serializable; nothing was written.
         archivist.errors.ConflictError
@@ -473,9 +473,7 @@ class Project:
             try:
                 data = json.dumps(merged, sort_keys=True, indent=4).encode("utf-8")
             except (TypeError, ValueError) as exc:
-                raise SerializationError(
-                    f"{self.location} cannot be written as JSON: {exc}"
-                ) from exc
+                raise EncodingError(f"{self.location} cannot be written as JSON: {exc}") from exc
             try:
                 replacing.append(True)
                 with storage_errors(f"writing {self.location}"):
@@ -506,7 +504,7 @@ def _check_serializable(experiment: Experiment) -> None:
             try:
                 json.dumps(value)
             except (TypeError, ValueError) as exc:
-                raise SerializationError(
+                raise EncodingError(
                     f"the {label} {key!r} of experiment {experiment.slug!r} cannot be saved "
                     f"in project.json: {exc}. Log a JSON value (str, number, bool, None, "
                     "list or dict of those) instead; nothing was written."
