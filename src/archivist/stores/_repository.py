@@ -40,6 +40,7 @@ from archivist.manifest import (
 )
 from archivist.storage.base import Backend
 from archivist.stores._aliases import AliasStore
+from archivist.stores._documents import ManifestDocument
 from archivist.stores._locations import open_location, storage_errors
 from archivist.stores._releases import AbstractReleaseStore, ReleaseStore
 
@@ -137,6 +138,16 @@ class AbstractRepositoryStore(ABC):
                 f"({capability}); {self!r} declares {capability} = False, so {operation} "
                 "cannot run on it"
             )
+
+    def manifest(self) -> ManifestDocument:
+        """Return the manifest as a document, for :func:`archivist.stores._documents.update`.
+
+        Returns
+        -------
+        ManifestDocument
+            Reads with :meth:`read`, replaces with :meth:`commit`.
+        """
+        return ManifestDocument(self)
 
     def aliases(self) -> AliasStore | None:
         """Return the document holding this repository's aliases (default: none).
