@@ -4,13 +4,10 @@ the native classes of the same meaning (archivist.exception)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-import fsspec
 import pytest
-from fsspec.implementations.memory import MemoryFileSystem
 
 import archivist.exception
 from archivist import Project, Repository, errors
@@ -26,45 +23,12 @@ from archivist.errors import (
 )
 
 
-class _FailingMemory(MemoryFileSystem):  # type: ignore[misc]
-    """A memory filesystem whose artifact files fail to open for reading or writing."""
-
-    protocol: ClassVar[tuple[str, ...]] = ("archfail",)
-    store: ClassVar[dict[str, Any]] = {}
-    pseudo_dirs: ClassVar[list[str]] = [""]
-    fail: ClassVar[str] = ""
-
-    @classmethod
-    def _strip_protocol(cls, path: str) -> str:
-        if path.startswith("archfail://"):
-            path = path[len("archfail://") :]
-        return "/" + path.lstrip("/").rstrip("/")
-
-    def _open(self, path: str, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
-        artifact_file = "/features/" in path
-        if artifact_file and _FailingMemory.fail == ("read" if "r" in mode else "write"):
-            raise OSError(f"the disk is on fire ({mode})")
-        return super()._open(path, mode, *args, **kwargs)
-
-
-fsspec.register_implementation("archfail", _FailingMemory, clobber=True)
-
-
-@pytest.fixture
-def failing() -> Iterator[type[_FailingMemory]]:
-    _FailingMemory.fail = ""
-    try:
-        yield _FailingMemory
-    finally:
-        _FailingMemory.fail = ""
-
-
 def url() -> str:
     return f"archfail://{uuid.uuid4().hex}/repository.json"
 
 
 def test_a_storage_failure_while_reading_is_not_a_write_error(
-    failing: type[_FailingMemory],
+    failing: Any,
 ) -> None:
     location = url()
     writer = Repository(location, mode="w", single_writer=True)
@@ -79,7 +43,7 @@ def test_a_storage_failure_while_reading_is_not_a_write_error(
 
 
 def test_a_storage_failure_while_writing_is_lazyscribe_s_save_error(
-    failing: type[_FailingMemory],
+    failing: Any,
 ) -> None:
     failing.fail = "write"
     repository = Repository(url(), mode="w", single_writer=True)

@@ -15,13 +15,10 @@ from typing import Any
 import lazyscribe
 import lazyscribe.release as lazy_release
 import pytest
-from tests.test_errors import failing
 
 import archivist
 import archivist.exception
 from archivist import release as lzr
-
-__all__ = ["failing"]
 
 
 def counterpart(cls: type[BaseException]) -> type[BaseException]:
