@@ -32,7 +32,8 @@ def test_a_storage_failure_while_reading_is_not_a_write_error(
 ) -> None:
     location = url()
     writer = Repository(location, mode="w", single_writer=True)
-    writer.log_artifact(name="features", value=[1], handler="json")
+    # a value of its own: a cached copy of the same bytes would be read instead
+    writer.log_artifact(name="features", value=[uuid.uuid4().hex], handler="json")
     writer.save()
     failing.fail = "read"
     with pytest.raises(StorageError, match="on fire") as info:

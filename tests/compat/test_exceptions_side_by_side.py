@@ -281,7 +281,8 @@ def test_a_storage_failure_while_saving(failing: Any) -> None:
 def test_a_storage_failure_while_loading_is_not_a_save_failure(failing: Any) -> None:
     url = f"archfail://{uuid.uuid4().hex}/repository.json"
     writer = archivist.Repository(url, mode="w", single_writer=True)
-    writer.log_artifact(name="features", value=[0], handler="json")
+    # a value of its own: a cached copy of the same bytes would be read instead
+    writer.log_artifact(name="features", value=[uuid.uuid4().hex], handler="json")
     writer.save()
     their_url = f"archfail://{uuid.uuid4().hex}/repository.json"
     theirs = lazyscribe.Repository(their_url, mode="w")
