@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import IO, Any, Literal, Self
 
 from archivist import _aliases
+from archivist._io.verified import SPOOL_LARGE_READS
 from archivist._progress import close_callback, make_callback, metered
 from archivist._repo_base import RepositoryBase
 from archivist._repository_compat import (
@@ -17,7 +18,6 @@ from archivist._repository_compat import (
 )
 from archivist._streams import stream_for
 from archivist._trust import check_trusted
-from archivist._verified import SPOOL_LARGE_READS
 from archivist._versions import parse_time
 from archivist.errors import (
     ArchivistError,

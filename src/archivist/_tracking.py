@@ -23,10 +23,10 @@ from typing import IO, TYPE_CHECKING, Any, cast
 from fsspec.core import split_protocol
 
 from archivist._frozen import FrozenDict, FrozenList
+from archivist._io.verified import open_stored
 from archivist._logged import ARTIFACT_FIELDS, LoggedArtifact, format_seconds
 from archivist._streams import HashingWriter, digest_stream, stream_for
 from archivist._trust import Trust, check_trusted, resolve_trust
-from archivist._verified import open_stored
 from archivist.errors import (
     AlreadyExistsError,
     ArchivistError,

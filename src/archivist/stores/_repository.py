@@ -20,8 +20,8 @@ from datetime import datetime
 from typing import IO, Any, NamedTuple, cast
 
 from archivist import _index_cache as index_cache
+from archivist._io.verified import check_stored, open_stored
 from archivist._streams import HashingWriter, digest_stream
-from archivist._verified import check_stored, open_stored
 from archivist.errors import (
     AlreadyExistsError,
     ArtifactFileNotFoundError,
