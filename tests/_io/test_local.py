@@ -24,9 +24,10 @@ import pytest
 
 from archivist import Project, Repository
 from archivist import _index_cache as index_cache
-from archivist._io.local import open_regular, read_regular
+from archivist._io.local import DOCUMENT_LIMIT, open_regular, read_regular
 from archivist.errors import IrregularFileError, StorageError
 from archivist.storage import _probes
+from archivist.storage.local import LocalBackend
 
 #: How long an operation may take on a non-regular file (the promise is "within a second").
 DEADLINE = 1.0
@@ -75,6 +76,7 @@ from archivist import Project, ReleaseStore, Repository
 from archivist.errors import ArchivistError, IntegrityError
 from archivist.plugin.manager import load_plugins
 from archivist.storage import _probes
+from archivist.storage.local import LocalBackend
 from archivist.cli import main
 
 load_plugins()
@@ -437,3 +439,12 @@ def test_the_opened_file_is_blocking_and_reads_from_the_start(tmp_path: Path) ->
         open_regular(tmp_path / "missing")
     with pytest.raises(FileNotFoundError):
         read_regular(tmp_path / "missing", 10)
+
+
+def test_the_local_backend_reads_documents_up_to_two_gibibytes(tmp_path: Path) -> None:
+    path = tmp_path / "repository.json"
+    with open(path, "wb") as stream:
+        stream.truncate(DOCUMENT_LIMIT + 1)  # sparse: nothing is written
+    assert DOCUMENT_LIMIT == 2 << 30
+    with pytest.raises(StorageError, match=f"larger than {DOCUMENT_LIMIT} bytes"):
+        LocalBackend().read_bytes(str(path))

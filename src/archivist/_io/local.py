@@ -71,7 +71,8 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
     fd = os.open(path, _FLAGS)
     try:
         _require_regular(path, os.fstat(fd).st_mode)
-        os.set_blocking(fd, True)  # regular files never block; restore ordinary reads
+        if _FLAGS & getattr(os, "O_NONBLOCK", 0):  # POSIX: restore ordinary reads
+            os.set_blocking(fd, True)
         return open(fd, "rb")
     except BaseException:
         os.close(fd)
