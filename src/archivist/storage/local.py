@@ -188,16 +188,10 @@ class LocalBackend(Backend):
     # -- faster derived operations ----------------------------------------------------------
 
     def read_bytes(self, path: str) -> bytes:
-        """Read ``path`` whole: a regular file only, never blocking, up to a bound.
+        """Read ``path`` whole with :func:`archivist._io.local.read_regular`.
 
-        Raises
-        ------
-        FileNotFoundError
-            Nothing is at ``path``.
-        archivist.errors.IrregularFileError
-            ``path`` is a FIFO, device, socket or folder.
-        archivist.errors.StorageError
-            The file is larger than :data:`archivist._io.local.DOCUMENT_LIMIT`.
+        A regular file only, never blocking, of at most
+        :data:`~archivist._io.local.DOCUMENT_LIMIT` bytes (a larger one is refused).
         """
         return read_regular(path)
 
