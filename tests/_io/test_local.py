@@ -382,8 +382,9 @@ def test_the_opener_refuses_what_is_not_a_regular_file(tmp_path: Path, kind: str
 
 
 @needs_posix
-def test_a_fifo_swapped_in_after_the_check_is_refused_by_fstat(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@parametrize_kinds
+def test_what_is_swapped_in_after_the_check_is_refused_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     path = tmp_path / "file"
     path.write_bytes(b"regular")
@@ -394,12 +395,11 @@ def test_a_fifo_swapped_in_after_the_check_is_refused_by_fstat(
         found = real_stat(target, *args, **kwargs)
         if not swapped and os.fspath(target) == str(path):
             swapped.append(True)
-            path.unlink()
-            os.mkfifo(path)  # between the check by path and the open
+            plant(path, kind)  # between the check by path and the open
         return found
 
     monkeypatch.setattr(os, "stat", stat_then_swap)
-    with pytest.raises(IrregularFileError, match="a FIFO"):
+    with pytest.raises(IrregularFileError, match=f"is {KINDS[kind]}, not a regular file"):
         within_a_second(lambda: read_regular(path, 100))
 
 

@@ -15,6 +15,7 @@ raises :class:`~archivist.errors.IrregularFileError`, naming the path and what i
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from typing import BinaryIO
@@ -68,7 +69,12 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
         ``path`` is a FIFO, device, socket or folder (checked before and after opening).
     """
     _require_regular(path, os.stat(path).st_mode)
-    fd = os.open(path, _FLAGS)
+    try:
+        fd = os.open(path, _FLAGS)
+    except OSError as exc:
+        if exc.errno in (errno.ENXIO, errno.ENODEV):  # a socket or device swapped in since
+            _require_regular(path, os.stat(path).st_mode)
+        raise
     try:
         _require_regular(path, os.fstat(fd).st_mode)
         if _FLAGS & getattr(os, "O_NONBLOCK", 0):  # POSIX: restore ordinary reads
