@@ -342,6 +342,7 @@ def test_the_toml_file_of_a_release_is_a_configuration_error(
         assert KINDS[kind] in message, outcome
 
 
+@needs_posix
 def test_a_huge_sparse_manifest_is_refused_without_reading_it(tmp_path: Path) -> None:
     manifest = saved_repository(tmp_path)
     with open(manifest, "r+b") as stream:
