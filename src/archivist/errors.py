@@ -27,7 +27,8 @@ lazyscribe raised one of them archivist raises a subclass of it.
     │       │   └── ArtifactFileNotFoundError (FileNotFoundError)
     │       ├── DecodingError (SerializationError)
     │       ├── IntegrityError
-    │       │   └── UntrustedArtifactError
+    │       │   ├── UntrustedArtifactError
+    │       │   └── IrregularFileError (StorageError)
     │       └── EnvironmentMismatchError (RuntimeError)
     ├── SerializationError (ValueError)
     ├── StorageError (OSError)
@@ -76,6 +77,7 @@ __all__ = [
     "InvalidModeError",
     "InvalidNameError",
     "InvalidVersionError",
+    "IrregularFileError",
     "LoadError",
     "LogError",
     "ManifestError",
@@ -274,6 +276,15 @@ class StorageError(ArchivistError, OSError):
 
 class StorageWriteError(StorageError, WriteError):
     """The storage underneath failed while writing, changing or deleting data."""
+
+
+class IrregularFileError(IntegrityError, StorageError):
+    """A FIFO, device, socket or folder is where archivist expected a regular file.
+
+    archivist reads only regular files: it never blocks on a FIFO nor streams from a device.
+    A version's file found so is an :class:`IntegrityError` (``verify()`` lists it); a
+    manifest, journal, alias, release or project file found so is a :class:`StorageError`.
+    """
 
 
 class ReadOnlyStorageError(ReadOnlyError, StorageWriteError):
