@@ -14,7 +14,6 @@ from archivist.errors import (
     ArchivistError,
     StorageError,
     StorageWriteError,
-    WriteError,
 )
 from archivist.plugin.manager import get_backend
 from archivist.storage.base import Backend
@@ -32,9 +31,10 @@ def storage_errors(action: str) -> Iterator[None]:
     An ``action`` that changes data (it starts with ``writing``, ``flushing``, ``deleting``
     or ``removing``) fails with a :class:`~archivist.errors.StorageWriteError`, also a
     :class:`~archivist.errors.WriteError` (lazyscribe raised ``SaveError`` when a save could
-    not write), and so does a backend's own ``StorageError`` raised in it. archivist's
-    other errors and ``FileNotFoundError``/``FileExistsError`` (part of the backend
-    contract) pass through unchanged.
+    not write), and so does a backend's own bare ``StorageError`` raised in it (a subclass,
+    which says more, passes unchanged). archivist's other errors and
+    ``FileNotFoundError``/``FileExistsError`` (part of the backend contract) pass through
+    unchanged.
 
     Parameters
     ----------
@@ -50,9 +50,9 @@ def storage_errors(action: str) -> Iterator[None]:
     try:
         yield
     except StorageError as exc:
-        if writing and not isinstance(exc, WriteError):  # a backend's failure to write
+        if writing and type(exc) is StorageError:  # a backend's bare failure to write
             raise StorageWriteError(str(exc)) from exc
-        raise
+        raise  # a subclass says more (an irregular file, a read-only store)
     except (ArchivistError, FileNotFoundError, FileExistsError):
         raise
     except Exception as exc:
