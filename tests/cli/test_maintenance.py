@@ -87,9 +87,13 @@ def test_gc_durations(
     repo: Path, invoke: Invoke, value: str, seconds: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[Any] = []
-    monkeypatch.setattr(
-        Repository, "gc", lambda self, older_than, dry_run: seen.append(older_than) or []
-    )
+    original = Repository.gc
+
+    def gc(self: Repository, older_than: Any, dry_run: Any) -> Any:
+        seen.append(older_than)
+        return original(self, older_than, dry_run)
+
+    monkeypatch.setattr(Repository, "gc", gc)
     invoke("gc", str(repo), "--older-than", value)
     assert seen[0].total_seconds() == seconds
 

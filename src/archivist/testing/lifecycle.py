@@ -187,7 +187,7 @@ class LifecycleOnBackendTests:
         repository.set_alias("model", "production", 3)
         repository.set_artifact_expiry("model", 7)
         repository.save()
-        assert repository.prune(keep_last=2, dry_run=True) == [
+        assert repository.prune(keep_last=2, dry_run=True).pairs == [
             ("model", 0),
             ("model", 2),
             ("model", 4),

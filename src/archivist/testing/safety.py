@@ -428,7 +428,7 @@ class GcSafetyTests:
     def _gc_changes_nothing(self, manifest: str, root: str, options: Mapping[str, Any]) -> None:
         before = snapshot(root, options)
         repository = Repository(manifest, mode="w+", **options)
-        assert repository.gc(older_than=timedelta(0), dry_run=True) == []
+        assert repository.gc(older_than=timedelta(0), dry_run=True).locations == []
         assert repository.gc(older_than=timedelta(0)) == []
         assert snapshot(root, options) == before
         check_repository(manifest, options)
@@ -492,7 +492,7 @@ class GcSafetyTests:
         assert written == orphans, (written, orphans)
 
         repository = Repository(manifest, mode="a", **options)
-        listed = repository.gc(older_than=timedelta(0), dry_run=True)
+        listed = repository.gc(older_than=timedelta(0), dry_run=True).locations
         assert snapshot(root, options) == after_crash  # a dry run deletes nothing
         removed = repository.gc(older_than=timedelta(0))
 
@@ -515,7 +515,7 @@ class GcSafetyTests:
         assert orphans <= set(after_crash), (orphans, sorted(after_crash))
         repository = Repository(manifest, mode="a", **options)
         assert repository.verify().orphans == []
-        assert repository.gc(older_than=timedelta(0), dry_run=True) == []
+        assert repository.gc(older_than=timedelta(0), dry_run=True).locations == []
         assert repository.gc(older_than=timedelta(0)) == []
         assert snapshot(root, options) == after_crash
         check_repository(manifest, options)
