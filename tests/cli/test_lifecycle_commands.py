@@ -351,3 +351,48 @@ def test_cache_clear_refuses_without_a_terminal_to_ask(
     assert reader.cache is not None
     result = invoke("cache", "clear", "--cache-dir", str(folder), code=2)
     assert "--yes" in result.stderr and reader.cache.info().entries == 2
+
+
+def test_prune_removes_exactly_the_versions_it_listed(
+    repo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archivist.cli import _maintenance
+
+    with_versions(repo, 3)
+    asked: list[str] = []
+
+    def confirm_while_another_writer_saves(yes: bool, what: str, question: str, fix: str) -> None:
+        asked.append(what)
+        other = Repository(manifest(repo), mode="a")  # saves while the question is open
+        other.log_artifact(name="features", value=["f3"], handler="json")
+        other.save()
+
+    monkeypatch.setattr(_maintenance, "confirm", confirm_while_another_writer_saves)
+    result = json.loads(invoke("prune", str(repo), "--keep-last", "1", "--json").stdout)
+    assert asked == ["3 version(s) would be removed"]
+    assert result["removed"] == [
+        {"name": "features", "version": 0},
+        {"name": "features", "version": 1},
+        {"name": "model", "version": 0},
+    ]
+    assert result["skipped"] == []
+    # features v2 became removable under --keep-last 1 meanwhile, but was never listed
+    assert Repository(manifest(repo), mode="r").versions("features") == [2, 3]
+
+
+def test_prune_skips_a_listed_version_that_changed_and_says_why(
+    repo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archivist.cli import _maintenance
+
+    with_versions(repo, 3)
+
+    def confirm_while_an_alias_is_set(yes: bool, what: str, question: str, fix: str) -> None:
+        Repository(manifest(repo), mode="a").set_alias("features", "production", 1)
+
+    monkeypatch.setattr(_maintenance, "confirm", confirm_while_an_alias_is_set)
+    result = invoke("prune", str(repo), "--keep-last", "1")
+    assert "removed features v0" in result.stdout and "removed model v0" in result.stdout
+    assert "2 version(s) removed; 1 skipped" in result.stdout
+    assert "skipped features v1" in result.stderr and "alias or release" in result.stderr
+    assert Repository(manifest(repo), mode="r").versions("features") == [1, 2]

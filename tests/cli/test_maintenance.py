@@ -129,3 +129,20 @@ def test_adopt_calls_repository_adopt(
 def test_adopt_refuses_a_missing_repository(tmp_path: Path, invoke: Invoke) -> None:
     assert "no repository at" in invoke("adopt", str(tmp_path), code=1).stderr
     assert not (tmp_path / "repository.json").exists()
+
+
+def test_gc_deletes_exactly_the_files_it_listed(
+    repo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archivist.cli import _maintenance
+
+    listed = orphan(repo)
+    later: list[Path] = []
+
+    def confirm_while_another_save_crashes(yes: bool, what: str, question: str, fix: str) -> None:
+        later.append(make_orphan(repo / "repository.json", fname="later.json"))
+
+    monkeypatch.setattr(_maintenance, "confirm", confirm_while_another_save_crashes)
+    result = json.loads(invoke("gc", str(repo), "--json").stdout)
+    assert result["deleted"] == [str(listed)] and result["skipped"] == []
+    assert not listed.exists() and later[0].exists()  # an orphan since the listing stays

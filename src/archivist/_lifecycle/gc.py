@@ -126,7 +126,9 @@ def plan_gc(
         if judged is None:
             continue
         for item in judged:
-            logger.info("gc: would delete %s (written by save %s, never committed)", item.file, owner)
+            logger.info(
+                "gc: would delete %s (written by save %s, never committed)", item.file, owner
+            )
             files.append(item.file)
         journals.append(PlannedJournal(owner, tuple(objects)))
     files.sort(key=lambda f: f.location)
