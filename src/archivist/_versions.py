@@ -28,7 +28,8 @@ _TIME_PART = re.compile(
     r"^(?P<hour>\d{2})(?::?(?P<minute>\d{2})(?::?(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,6})\d*)?)?)?",
     re.ASCII,
 )
-#: A version number as text: ASCII digits only (``int()`` would also read ``"１"`` or ``"٣"``).
+#: A version number as text: ASCII digits only (``int()`` would also read other scripts'
+#: digits, fullwidth or Arabic-Indic).
 _NUMBER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 #: The most digits a version number given as text may have: past this it names no version
 #: (and ``int()`` refuses texts past 4,300 digits).
@@ -210,8 +211,8 @@ def parse_version(version: object, match: object = "exact") -> tuple[int | TimeS
 def parse_number(text: str, what: str = "version") -> int | None:
     """Read a version number given as text (``"3"``, ``"-1"``); ``None`` if it is not one.
 
-    Only ASCII digits make a number: ``"１"`` or ``"٣"`` are not version numbers (they are
-    then read as times, which refuse them).
+    Only ASCII digits make a number: fullwidth or Arabic-Indic digits are not version
+    numbers (such a text is then read as a time, which refuses it).
 
     Parameters
     ----------

@@ -352,7 +352,7 @@ def parse_duration(text: str) -> timedelta:
     seconds: float
     try:
         if not cleaned.isascii():
-            raise ValueError(cleaned)  # float() would read "１" or "٣" as digits
+            raise ValueError(cleaned)  # float() would read fullwidth or Arabic-Indic digits
         seconds = float(cleaned)
     except ValueError:
         parts = _DURATION.findall(cleaned)
