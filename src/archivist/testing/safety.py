@@ -503,6 +503,26 @@ class GcSafetyTests:
         check_repository(f"{root}/b.json", options)
         check_repository(f"{root}/team/repository.json", options)
 
+    def test_a_gc_plan_deletes_only_the_orphans_it_listed(
+        self, gc_root: tuple[str, dict[str, Any]]
+    ) -> None:
+        """A save that crashes after the plan was listed keeps its files from that plan."""
+        root, options = gc_root
+        manifest = self._guide_layout(root, options)
+        first = _crash_a_save(manifest, options)
+        plan = Repository(manifest, mode="r", **options).gc(older_than=timedelta(0), dry_run=True)
+        names = {posixpath.basename(p) for p in plan.locations}
+        assert names >= {posixpath.basename(p) for p in first}
+        second = _crash_a_save(manifest, options)
+        repository = Repository(manifest, mode="a", **options)
+        assert repository.gc(plan=plan) == plan.locations
+        left = set(snapshot(root, options))
+        assert second <= left, (second, sorted(left))  # orphaned after the listing: kept
+        assert not first & left, (first, sorted(left))
+        later = repository.gc(older_than=timedelta(0))  # the next gc takes them
+        assert {posixpath.basename(p) for p in later} >= {posixpath.basename(p) for p in second}
+        check_repository(manifest, options)
+
     def test_gc_never_deletes_what_a_crashed_save_without_a_journal_left(
         self, gc_root: tuple[str, dict[str, Any]]
     ) -> None:
