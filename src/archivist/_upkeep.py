@@ -180,6 +180,8 @@ class UpkeepMixin(RepositoryBase):
             ``older_than`` is negative, not a timedelta, or reaches back before the year 1;
             or ``plan`` is not a :class:`GcPlan` of this repository, or comes with
             ``dry_run``.
+        archivist.errors.UnsupportedOperationError
+            The store keeps no save journals, or (unless ``dry_run``) cannot delete files.
         """
         if plan is not None and dry_run:
             raise InvalidArgumentError("gc(plan=...) applies a plan; give no dry_run with it")
@@ -187,6 +189,8 @@ class UpkeepMixin(RepositoryBase):
             check_duration(older_than, "older_than")
         if not dry_run:
             self._require_writable()
+            self.store.require("supports_deletes", "gc")
+        self.store.require("supports_journals", "gc")  # without journals nothing is provable
         self.refresh()  # never judge by a stale manifest: another writer may have committed
         if self._token is None:
             raise RepositoryNotFoundError(
@@ -374,5 +378,7 @@ class UpkeepMixin(RepositoryBase):
             The repository holds unsaved changes.
         archivist.errors.ConflictError
             Other writers kept committing; nothing was removed.
+        archivist.errors.UnsupportedOperationError
+            The store cannot delete files (and ``dry_run`` is false).
         """
         return _retention.prune(self._as_repository(), keep_last, keep_within, dry_run, plan)
