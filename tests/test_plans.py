@@ -163,3 +163,16 @@ def test_durations_past_the_calendar_are_refused(tmp_path: Path, days: int) -> N
     assert Repository(path, mode="r").versions("model") == [0, 1]
     # the longest duration that is accepted keeps every version
     assert repository.prune(keep_within=timedelta(days=700_000), dry_run=True).pairs == []
+
+
+def test_a_forged_plan_with_rules_past_the_calendar_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "repository.json"
+    repository = saved(path, 3)
+    plan = repository.prune(keep_last=1, dry_run=True)
+    forged = dataclasses.replace(plan, keep_last=None, keep_within=timedelta(days=10**8))
+    with pytest.raises(InvalidArgumentError, match="keep_within"):
+        repository.prune(plan=forged)
+    gc_plan = dataclasses.replace(repository.gc(dry_run=True), older_than=timedelta(days=10**8))
+    with pytest.raises(InvalidArgumentError, match="older_than"):
+        repository.gc(plan=gc_plan)
+    assert Repository(path, mode="r").versions("model") == [0, 1, 2]

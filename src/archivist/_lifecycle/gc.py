@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from archivist._journal import JournalEntry, _journal_groups, _provably_ours, _read_group
 from archivist._lifecycle.plans import GcPlan, PlannedFile, PlannedJournal, check_plan, warn_skipped
+from archivist._versions import check_duration
 from archivist.errors import ManifestError
 
 if TYPE_CHECKING:
@@ -163,6 +164,7 @@ def apply_gc(
         The locations of the files deleted, sorted.
     """
     check_plan(plan, GcPlan, store.location, "gc")
+    check_duration(plan.older_than, "the plan's older_than")
     groups = _journal_groups(store.list_journals())
     named = referenced()
     now = datetime.now(UTC)

@@ -245,6 +245,7 @@ def apply_prune(repository: Repository, plan: PrunePlan) -> list[tuple[str, int]
     """
     store = repository.store
     check_plan(plan, PrunePlan, store.location, "prune")
+    check_rules(plan.keep_last, plan.keep_within)
     _refuse_unsaved(repository)
     repository._require_writable()
     store.require("supports_deletes", "prune")
