@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from archivist._journal import JournalEntry, _journal_groups, _provably_ours, _read_group
+from archivist._journal import JournalEntry, _journal_groups, _read_group
 from archivist._lifecycle.plans import GcPlan, PlannedFile, PlannedJournal, check_plan, warn_skipped
 from archivist._versions import check_duration
-from archivist.errors import ManifestError
+from archivist.errors import ArtifactNotFoundError, IntegrityError, ManifestError
 
 if TYPE_CHECKING:
     from archivist.stores import AbstractRepositoryStore
@@ -36,6 +36,25 @@ class _Judged:
 
     file: PlannedFile
     since: datetime | None
+
+
+def _provably_ours(
+    store: AbstractRepositoryStore, entry: JournalEntry, journal_time: datetime | None
+) -> bool:
+    """Tell whether the stored file is the one the journal's save wrote."""
+    if entry.sha256 is not None and entry.size is not None:
+        try:
+            store.open_file(entry.name, entry.fname, entry.sha256, entry.size).close()
+        except (ArtifactNotFoundError, IntegrityError):
+            return False
+        return True
+    if not entry.auto or journal_time is None:
+        return False
+    try:
+        modified = store.file_modified(entry.name, entry.fname)
+    except FileNotFoundError:
+        return False
+    return modified is not None and modified >= journal_time
 
 
 def _judge(

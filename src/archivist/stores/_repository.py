@@ -817,7 +817,7 @@ class ManifestStore(AbstractRepositoryStore):
                         self.backend.delete(path)
                 except FileNotFoundError:
                     continue
-                removed.append(location)
+                removed.append(path if self.location == self.path else self.backend.to_url(path))
         return removed
 
     def delete_journal(self, journal_id: str) -> None:
