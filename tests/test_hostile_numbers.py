@@ -109,6 +109,13 @@ def test_unicode_digits_are_not_durations(aliased: Path, value: str) -> None:
     assert code == 2 and "is not a duration" in err, err
 
 
+@pytest.mark.parametrize("value", ["\uff11", "\u0663"])
+def test_unicode_digits_are_not_counts(aliased: Path, value: str) -> None:
+    code, _, err = run("prune", str(aliased), "--keep-last", value, "--yes")
+    assert code == 2 and "ASCII digits" in err, err
+    assert Repository(aliased / "repository.json", mode="r").versions("features") == [0, 1]
+
+
 # -- the alias file, read as strictly as a manifest -------------------------------------------
 
 _MOVE = (

@@ -22,6 +22,7 @@ from archivist.repository import Mode, Repository
 
 __all__ = [
     "DEFAULT_REPOSITORY",
+    "Count",
     "VersionSpec",
     "json_option",
     "open_repository",
@@ -369,6 +370,21 @@ def parse_duration(text: str) -> timedelta:
         raise click.BadParameter(f"{text!r} is too long a duration") from None
     except InvalidArgumentError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+class Count(click.IntRange):
+    """A count of zero or more, in ASCII digits (``int()`` alone reads other scripts' digits)."""
+
+    name = "count"
+
+    def __init__(self) -> None:
+        super().__init__(min=0)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Refuse a text in other than ASCII digits, then convert as :class:`click.IntRange`."""
+        if isinstance(value, str) and not value.strip().isascii():
+            self.fail(f"{value!r} is not a number in ASCII digits (0-9)", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 def record_summary(record: dict[str, Any]) -> dict[str, Any]:

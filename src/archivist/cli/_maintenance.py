@@ -13,6 +13,7 @@ import click
 
 from archivist.cli._app import EXIT_FAILED, cli
 from archivist.cli._common import (
+    Count,
     json_option,
     open_repository,
     parse_duration,
@@ -295,7 +296,7 @@ _VERSIONS: Removal[tuple[str, int]] = Removal(
 @repository_argument
 @click.option(
     "--keep-last",
-    type=click.IntRange(min=0),
+    type=Count(),
     metavar="N",
     help="Keep the newest N versions of each artifact.",
 )
