@@ -106,6 +106,9 @@ def test_alias_file_round_trips_and_refuses_damage() -> None:
         b'{"format": 1, "moves": [{"name": "m", "alias": "a", "to": -1, "at": "2026-01-01"}]}',
         b'{"format": 1, "moves": [{"name": "m", "alias": "a", "to": 1, "at": "yesterday"}]}',
         b'{"format": 1, "moves": [{"alias": "a", "to": 1, "at": "2026-01-01"}]}',
+        b'{"format": 1, "moves": [], "moves": []}',
+        b'{"format": 1, "moves": [{"name": "..", "alias": "a", "to": 1, "at": "2026-01-01"}]}',
+        b'{"format": 1, "moves": [{"name": "m", "alias": "1a", "to": 1, "at": "2026-01-01"}]}',
     ):
         with pytest.raises(ManifestError):
             parse_alias_file(damaged)
