@@ -11,6 +11,7 @@ import json
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -414,3 +415,43 @@ def test_only_one_record_per_line_is_indexed(text: str) -> None:
     count = len(json.loads(text))
     records = [VersionRecord("m", v, "json", f"m-{v}.json", T0 + v * SECOND) for v in range(count)]
     assert index_cache.IndexColumns.build(records, text.encode()) is None
+
+
+# -- deletions never trust the index ---------------------------------------------------------
+
+
+def _forge(path: Path, change: Any) -> None:
+    """Rewrite the saved columns of ``path``'s manifest through ``change``, checksum recomputed."""
+    store = ManifestStore(path)
+    data, token = store.backend.read_with_token(store.path)
+    columns = index_cache.IndexColumns.build(parse_manifest(data), data)
+    assert columns is not None
+    change(columns)
+    index_cache.cache_path(store.location).write_bytes(columns.to_bytes(token))
+
+
+def _repeat_the_previous_record(columns: index_cache.IndexColumns) -> None:
+    for key in ("name_ids", "versions", "created", "starts", "ends"):
+        values = getattr(columns, key)
+        values[-1] = values[-2]
+    fnames = columns.fnames
+    columns.fname_blob = "\n".join([*fnames[:-1], fnames[-2]]).encode()
+    columns.order[-1] = columns.order[-2]
+
+
+def test_gc_under_a_forged_index_keeps_a_committed_file(tmp_path: Path) -> None:
+    """A forged index hides the last version; a journal of its save was left behind."""
+    from tests.conftest import crash_at_commit
+
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 3)
+    repository = Repository(path, mode="a")
+    repository.log_artifact(name="a", value=["a", 3], handler="json")
+    with crash_at_commit(repository, landed=True):  # committed, then died: journal left
+        repository.save()
+    last = parse_manifest(path.read_bytes())[-1]
+    _forge(path, _repeat_the_previous_record)
+    reopened = Repository(path, mode="a")
+    assert reopened.gc(older_than=timedelta(0)) == []
+    assert reopened.verify().orphans == []
+    assert (tmp_path / "a" / last.fname).exists()

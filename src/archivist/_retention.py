@@ -168,7 +168,7 @@ def prune(
                 + f"; open {repository.location} with mode 'w+'"
             )
     store = repository.store
-    snapshot = store.read()
+    snapshot = store.read_authoritative()
     candidates = removable(snapshot.records, _pins(store), keep_last, keep_within, utcnow())
     if dry_run or not candidates:
         repository.refresh()
@@ -185,7 +185,7 @@ def prune(
     gone = [r for r in removed if (r.name, r.version) not in restored]
     # lazyscribe names files to the second, so two of its records may share one file:
     # a file that a remaining record names is kept.
-    still_named = {(r.name, r.fname) for r in store.read().records}
+    still_named = {(r.name, r.fname) for r in store.read_authoritative().records}
     for record in gone:
         if (record.name, record.fname) in still_named:
             continue
@@ -208,7 +208,7 @@ def _commit_removal(
     versions another writer committed meanwhile are kept (and may keep older ones).
     """
     for _ in cas_rounds(MAX_PRUNE_ATTEMPTS):
-        snapshot = store.read()
+        snapshot = store.read_authoritative()
         doomed = [
             r
             for r in removable(snapshot.records, _pins(store), keep_last, keep_within, utcnow())
@@ -243,7 +243,7 @@ def _put_back_pinned(
         back = [r for r in removed if (r.name, r.version) in pins]
         if not back:
             return set()
-        snapshot = store.read()
+        snapshot = store.read_authoritative()
         present = {(r.name, r.version) for r in snapshot.records}
         missing = [r for r in back if (r.name, r.version) not in present]
         if not missing:
