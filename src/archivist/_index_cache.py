@@ -34,7 +34,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from archivist.errors import ManifestError
+from archivist._lifecycle import cache_folder
+from archivist.errors import ConfigError, ManifestError
 from archivist.manifest import (
     Chain,
     ManifestIndex,
@@ -446,6 +447,8 @@ def load_columns(location: str, digest: str, size: int) -> IndexColumns | None:
 def save_columns(location: str, digest: str, columns: IndexColumns) -> None:
     """Save the columns of the manifest at ``location`` (SHA-256 ``digest``), best effort."""
     path = cache_path(location)
+    if not _claim(path.parent.parent):
+        return  # no cache folder, or one that is not archivist's: write nothing there
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
@@ -459,18 +462,30 @@ def save_columns(location: str, digest: str, columns: IndexColumns) -> None:
         _log.debug("could not write the index cache %s: %s", path, exc)
 
 
+def _claim(folder: Path) -> bool:
+    """Make sure the cache folder is archivist's (best effort: ``False`` when it is not)."""
+    from archivist._cache import ArtifactCache
+
+    try:
+        return ArtifactCache(folder, 0).claim()
+    except ConfigError as exc:
+        _log.debug("not writing the index cache: %s", exc)
+        return False
+
+
 def _evict(folder: Path) -> None:
     """Keep the :data:`MAX_FILES` most recently used column files of ``folder``."""
-    entries = []
-    for entry in os.scandir(folder):
-        with contextlib.suppress(OSError):
-            entries.append((entry.stat().st_mtime_ns, entry.path))
+    root = folder.parent
+    entries = [
+        (found.st_mtime_ns, relative)
+        for relative, found in cache_folder.owned_files(root, "index")
+        if relative.endswith(".index")
+    ]
     if len(entries) <= MAX_FILES:
         return
     entries.sort(reverse=True)
-    for _, path in entries[MAX_FILES:]:
-        with contextlib.suppress(OSError):
-            os.remove(path)
+    for _, relative in entries[MAX_FILES:]:
+        cache_folder.delete(root, relative)
 
 
 def columns_from(
