@@ -246,3 +246,37 @@ def test_clear_and_eviction_while_four_processes_load(tmp_path: Path) -> None:
         errors = pending.get(timeout=60)
     assert clears > 0
     assert [error for errors_of_one in errors for error in errors_of_one] == []
+
+
+def test_archivists_own_default_folder_is_adopted_without_a_marker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user cache folder bears archivist's name: an older archivist's entries are cleared."""
+    monkeypatch.delenv("ARCHIVIST_CACHE_DIR", raising=False)
+    monkeypatch.setattr(
+        cache_folder, "platform_cache_dir", lambda: tmp_path / "user-cache" / "archivist"
+    )
+    blob = b"an entry an older archivist cached"
+    digest = hashlib.sha256(blob).hexdigest()
+    legacy = tmp_path / "user-cache" / "archivist" / "sha256" / digest[:2] / digest
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes(blob)
+    assert clear_cache().entries == 1
+    assert not legacy.exists()
+    assert cache_folder.is_marked(tmp_path / "user-cache" / "archivist")
+
+
+def test_probes_are_not_remembered_in_a_users_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archivist.storage import _probes
+
+    files = _users_folder(tmp_path / "mine")
+    monkeypatch.setenv("ARCHIVIST_CACHE_DIR", str(tmp_path / "mine"))
+    _probes.remember(ArtifactCache, "scope")
+    assert not (tmp_path / "mine" / "conditional-writes.json").exists()
+    assert _intact(files)
+    monkeypatch.setenv("ARCHIVIST_CACHE_DIR", str(tmp_path / "new"))
+    _probes.remember(ArtifactCache, "scope")
+    assert _probes.remembered(ArtifactCache, "scope")
+    assert cache_folder.is_marked(tmp_path / "new")

@@ -125,13 +125,7 @@ def default_cache_dir() -> Path:
     configured = os.environ.get("ARCHIVIST_CACHE_DIR")
     if configured:
         return Path(configured).expanduser()
-    return _platform_cache_dir()
-
-
-def _platform_cache_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("archivist", appauthor=False))
+    return cache_folder.platform_cache_dir()
 
 
 def _default_size() -> int:
@@ -334,8 +328,7 @@ class ArtifactCache:
         archivist.errors.ConfigError
             The folder exists, is not empty and is not marked as archivist's.
         """
-        adopt = self.folder.expanduser().absolute() == _platform_cache_dir().absolute()
-        return cache_folder.claim(self.folder, adopt=adopt)
+        return cache_folder.claim(self.folder)
 
     def _entries(self) -> Iterator[tuple[str, os.stat_result]]:
         return cache_folder.owned_files(self.folder, "entry")

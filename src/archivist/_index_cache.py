@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from archivist._lifecycle import cache_folder
-from archivist.errors import ConfigError, ManifestError
+from archivist.errors import ManifestError
 from archivist.manifest import (
     Chain,
     ManifestIndex,
@@ -447,7 +447,7 @@ def load_columns(location: str, digest: str, size: int) -> IndexColumns | None:
 def save_columns(location: str, digest: str, columns: IndexColumns) -> None:
     """Save the columns of the manifest at ``location`` (SHA-256 ``digest``), best effort."""
     path = cache_path(location)
-    if not _claim(path.parent.parent):
+    if not cache_folder.claim_quietly(path.parent.parent):
         return  # no cache folder, or one that is not archivist's: write nothing there
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -460,17 +460,6 @@ def save_columns(location: str, digest: str, columns: IndexColumns) -> None:
         _evict(path.parent)
     except OSError as exc:
         _log.debug("could not write the index cache %s: %s", path, exc)
-
-
-def _claim(folder: Path) -> bool:
-    """Make sure the cache folder is archivist's (best effort: ``False`` when it is not)."""
-    from archivist._cache import ArtifactCache
-
-    try:
-        return ArtifactCache(folder, 0).claim()
-    except ConfigError as exc:
-        _log.debug("not writing the index cache: %s", exc)
-        return False
 
 
 def _evict(folder: Path) -> None:

@@ -118,16 +118,30 @@ def _not_ours(folder: Path) -> ConfigError:
     )
 
 
-def claim(folder: Path, adopt: bool = False) -> bool:
+def platform_cache_dir() -> Path:
+    """Return the user cache folder platformdirs names for archivist (``~/.cache/archivist``).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder; it bears archivist's name, so it is archivist's even without a marker
+        (an older archivist made it without one).
+    """
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("archivist", appauthor=False))
+
+
+def claim(folder: Path) -> bool:
     """Make sure ``folder`` is an archivist cache folder: create and mark it if need be.
+
+    A folder that is missing or empty is marked; so is :func:`platform_cache_dir`, which
+    bears archivist's name, even if an older archivist left files in it.
 
     Parameters
     ----------
     folder : pathlib.Path
         The cache folder.
-    adopt : bool, optional
-        Mark the folder even if it holds files (for archivist's own default folder, which
-        an older archivist made without a marker).
 
     Returns
     -------
@@ -148,7 +162,7 @@ def claim(folder: Path, adopt: bool = False) -> bool:
         present = [name for name in os.listdir(folder) if not _MARKER_TEMP.fullmatch(name)]
     except OSError:
         return False
-    if present and not adopt:
+    if present and folder.absolute() != platform_cache_dir().absolute():
         if is_marked(folder):  # another process marked it meanwhile
             return True
         raise _not_ours(folder)
@@ -163,10 +177,10 @@ def claim(folder: Path, adopt: bool = False) -> bool:
     return True
 
 
-def claim_quietly(folder: Path, adopt: bool = False) -> bool:
+def claim_quietly(folder: Path) -> bool:
     """:func:`claim`, answering ``False`` for a folder that is not archivist's (best effort)."""
     try:
-        return claim(folder, adopt)
+        return claim(folder)
     except ConfigError:
         return False
 
