@@ -479,6 +479,8 @@ class ManifestStore(AbstractRepositoryStore):
         elif len(data) >= index_cache.MIN_BYTES and index_cache.cache_enabled():
             digest = self._digest(data, token)
             columns = index_cache.load_columns(self.location, digest, len(data))
+            if columns is not None and not columns.fits(data):
+                columns = None  # a forged or foreign file: parse, and save good columns
             if columns is not None:
                 index = columns.index(data, self.location)
                 records = index.records
