@@ -195,6 +195,9 @@ def test_a_size_past_the_machine_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     huge = "9" * 400
+    assert parse_size(str((1 << 63) - 1)) == (1 << 63) - 1  # 8 EiB, the documented bound
+    with pytest.raises(InvalidArgumentError):
+        parse_size(1 << 63)
     for bad in (huge, huge + "GiB", 10**400, "1" + "0" * 30 + ".5kb"):
         with pytest.raises(InvalidArgumentError):
             parse_size(bad)
