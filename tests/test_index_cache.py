@@ -638,3 +638,35 @@ def hashlib_of(body: bytes) -> bytes:
     import hashlib
 
     return hashlib.sha256(body).digest()
+
+
+def test_prune_under_a_forged_index_keeps_what_the_manifest_names(tmp_path: Path) -> None:
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 4)
+    records = parse_manifest(path.read_bytes())
+    _forge(path, _repeat_the_previous_record)
+    assert Repository(path, mode="w+").prune(keep_last=2) == [("a", 0), ("a", 1)]
+    reopened = Repository(path, mode="r")
+    assert reopened.versions("a") == [2, 3]
+    assert reopened.load_artifact("a") == ["a", 3]
+    assert (tmp_path / "a" / records[-1].fname).exists()
+
+
+def test_a_forged_creation_time_never_moves_an_as_of_answer(tmp_path: Path) -> None:
+    """The issue's case: one record's time changed, the checksum recomputed."""
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 3)
+    records = parse_manifest(path.read_bytes())
+
+    def later(columns: index_cache.IndexColumns) -> None:
+        columns.created[1] = columns.created[2] + 1  # version 1 now seems the newest
+
+    _forge(path, later)
+    when = records[1].created_at.isoformat()
+    repository = Repository(path, mode="r")
+    try:
+        found = repository.get_artifact_metadata("a", version=when, match="asof")
+    except ManifestError as exc:
+        assert str(index_cache.cache_path(ManifestStore(path).location)) in str(exc)
+    else:
+        assert found["version"] == 1
