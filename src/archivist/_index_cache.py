@@ -295,7 +295,6 @@ class IndexColumns:
             all(len(getattr(self, key)) == count for key in _ARRAYS[:6])
             and len(bounds) == len(names) + 1
             and len(set(names)) == len(names)
-            and (count == 0 or self.fname_blob.count(b"\n") == count - 1)
             and bounds[0] == 0
             and bounds[-1] == count
             and _increasing(bounds)
@@ -308,7 +307,8 @@ class IndexColumns:
         try:
             for name in names:
                 check_stored_name(name, "artifact name")
-            _ = self.fnames  # decodes the file names (UTF-8)
+            if len(self.fnames) != count:  # decodes the file names (UTF-8)
+                return False
         except (InvalidNameError, UnicodeDecodeError):
             return False
         # Read in ``order``, the name ids are each group's id repeated, and the numbers
