@@ -592,21 +592,19 @@ class ManifestStore(AbstractRepositoryStore):
 
     def read(self) -> ManifestSnapshot:
         """Read the manifest and its token (empty when absent)."""
-        try:
-            with storage_errors(f"reading {self.location}"):
-                data, token = self.backend.read_with_token(self.path)
-        except FileNotFoundError:
-            return ManifestSnapshot([], None)
-        return self._parsed(data, token)
+        return self._read(use_index=True)
 
     def read_authoritative(self) -> ManifestSnapshot:
         """Read and parse the whole manifest, never from the index cache (for deletions)."""
+        return self._read(use_index=False)
+
+    def _read(self, use_index: bool) -> ManifestSnapshot:
         try:
             with storage_errors(f"reading {self.location}"):
                 data, token = self.backend.read_with_token(self.path)
         except FileNotFoundError:
             return ManifestSnapshot([], None)
-        return self._parsed(data, token, use_index=False)
+        return self._parsed(data, token, use_index)
 
     def _parsed(self, data: bytes, token: str, use_index: bool = True) -> ManifestSnapshot:
         """Index the manifest text: from the index cache when it holds this text's columns."""
