@@ -265,8 +265,8 @@ class ArtifactCache:
             with stream:
                 verified = read_verified(stream, f"cache entry {path}", sha256, size, "its name")
         except IntegrityError:
-            with contextlib.suppress(OSError):
-                path.unlink()  # a damaged entry: drop it, the caller fetches the file again
+            with contextlib.suppress(OSError):  # a damaged entry: drop it, the caller fetches it
+                cache_folder.delete(self.folder, path.relative_to(self.folder).as_posix())
             return None
         self._touch(path)
         return verified
@@ -291,8 +291,8 @@ class ArtifactCache:
             _log.debug("could not cache %s in %s: %s", sha256, self.folder, exc)
             return
         finally:
-            with contextlib.suppress(OSError):
-                temp.unlink()  # renamed into place, or ours and unfinished
+            with contextlib.suppress(OSError):  # renamed into place, or ours and unfinished
+                cache_folder.delete(self.folder, temp.relative_to(self.folder).as_posix())
         self.evict(keep=sha256)
 
     def _write_entry(self, sha256: str, size: int, source: IO[bytes], temp: Path) -> None:

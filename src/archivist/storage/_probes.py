@@ -26,7 +26,7 @@ from pathlib import Path
 
 from archivist._io.local import read_regular
 
-__all__ = ["CACHE_DIR_ENV", "REMEMBER_FOR", "cache_file", "forget_all", "remember", "remembered"]
+__all__ = ["CACHE_DIR_ENV", "REMEMBER_FOR", "cache_file", "remember", "remembered"]
 
 logger = logging.getLogger("archivist")
 
@@ -117,12 +117,6 @@ def remember(backend_class: type, scope: Hashable) -> None:
     }
     stores[_key(backend_class, scope)] = now.isoformat()
     _write({"format": _FORMAT, "stores": stores})
-
-
-def forget_all() -> None:
-    """Delete the file (best effort): every store is probed again."""
-    with contextlib.suppress(OSError):
-        os.remove(cache_file())
 
 
 def _fresh(stamp: str, now: datetime) -> bool:
