@@ -6,7 +6,9 @@ same compare-and-swap commit as a save: on a lost race it re-reads the manifest 
 the digests again. Afterwards every load of those versions is verified, and a repository
 opened with ``trust="verified"`` loads them.
 
-Adopting vouches for the files *as they are now*: run it when you trust their content.
+Adopting vouches for the files *as they are now*: run it when you trust their content. It
+applies the repository's trust policy (:func:`archivist._trust.check_trusted`): opened with
+``trust="verified"``, it refuses to vouch for a file whose handler runs code.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from archivist._retry import cas_rounds
+from archivist._trust import check_trusted
 from archivist.errors import (
     ArchivistWarning,
     ArtifactNotFoundError,
@@ -60,6 +63,9 @@ def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]
         The repository is open in mode ``r`` and ``dry_run`` is false.
     archivist.errors.ConflictError
         Other writers kept committing; nothing was recorded.
+    archivist.errors.UntrustedArtifactError
+        The repository was opened with ``trust="verified"`` and a version to adopt has a
+        handler that runs code; nothing was recorded.
     """
     if not dry_run:
         repository._require_writable()
@@ -70,6 +76,15 @@ def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]
     for record in snapshot.records:
         if record.sha256 is not None:
             continue
+        check_trusted(
+            repository.trust,
+            record.handler,
+            None,
+            f"version {record.version} of {record.name!r} in {store.location}",
+            "Adopting it would vouch for the file as it is now; once you trust it, adopt with "
+            "the repository opened with trust='any' (or ARCHIVIST_TRUST=any).",
+            action="adopt",
+        )
         try:
             sha256, size = store.digest_file(record.name, record.fname)
         except (ArtifactNotFoundError, IntegrityError, StorageError) as exc:

@@ -111,6 +111,9 @@ class UpkeepMixin(RepositoryBase):
             The repository is open in mode ``r`` and ``dry_run`` is false.
         archivist.errors.ConflictError
             Other writers kept committing; nothing was recorded.
+        archivist.errors.UntrustedArtifactError
+            The repository was opened with ``trust="verified"`` and a version to adopt has a
+            handler that runs code: a strict repository never vouches for unverified code.
         """
         return _adopt(self._as_repository(), dry_run)
 

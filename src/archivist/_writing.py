@@ -692,6 +692,9 @@ class WritingMixin(RepositoryBase):
             self._remove_files([record])
             journal.close()
             raise
+        if expected is None:
+            # Nothing vouched for the source's bytes: the copy records no digest of them.
+            record = record.replace(sha256=None, size=None)
         added = self._commit_written([record], journal)
         self._fresh = False
         plugin_manager().hook.archivist_after_commit(
