@@ -8,6 +8,7 @@ from typing import IO, TYPE_CHECKING
 
 from fsspec.core import split_protocol
 
+from archivist._lifecycle.digests import keep_digests, with_kept_digests
 from archivist._streams import digest_stream
 from archivist._trust import check_trusted
 from archivist.errors import AlreadyExistsError, IntegrityError, UnsavedChangesError
@@ -78,8 +79,11 @@ def minimal_repository_from_release(
             f"{repository.location} holds changes that are not saved; save() before copying "
             "a release out of it"
         )
-    view = repository.filter(release.artifacts)
-    for record in view._committed:  # before anything is written: a refusal leaves no trace
+    # a digest a lazyscribe save dropped from a record is the one archivist kept for it
+    records = with_kept_digests(
+        repository.store, list(repository.filter(release.artifacts)._committed)
+    )
+    for record in records:  # before anything is written: a refusal leaves no trace
         check_trusted(
             repository.trust,
             record.handler,
@@ -92,7 +96,7 @@ def minimal_repository_from_release(
         )
     target = ManifestStore(_target_manifest(location, repository), **repository.storage_options)
     copied: list[VersionRecord] = []
-    for record in view._committed:
+    for record in records:
 
         def write(raw: IO[bytes], record: VersionRecord = record) -> None:
             with repository.store.open_file(
@@ -120,4 +124,5 @@ def minimal_repository_from_release(
         # source had none: a digest is recorded only for bytes that were verified.
         copied.append(record)
     target.make_durable([(r.name, r.fname) for r in copied])
+    keep_digests(target, copied)  # before the commit, as a save does
     target.commit(copied, target.current_token())

@@ -10,6 +10,7 @@ from archivist._adopt import adopt as _adopt
 from archivist._journal import (
     collect_garbage,
 )
+from archivist._lifecycle.digests import with_kept_digests
 from archivist._repo_base import RepositoryBase
 from archivist.errors import (
     ArtifactNotFoundError,
@@ -38,11 +39,16 @@ class VerificationReport:
         ``gc(older_than=timedelta(0))`` would remove them. The files of a crashed save
         without a journal (``journal=False``) are not listed: nothing proves them
         uncommitted, and gc never removes them.
+    recovered : list[tuple[str, int]]
+        Versions whose record has no digest (a lazyscribe save rewrote the manifest without
+        it) that were checked against the digest archivist kept when it wrote or adopted
+        the file (see ``docs/design.md``, "Kept digests"); they are counted in ``checked``.
     """
 
     checked: int
     unverifiable: list[tuple[str, int]] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
+    recovered: list[tuple[str, int]] = field(default_factory=list)
 
 
 class UpkeepMixin(RepositoryBase):
@@ -64,25 +70,31 @@ class UpkeepMixin(RepositoryBase):
         """
         problems: list[str] = []
         unverifiable: list[tuple[str, int]] = []
+        recovered: list[tuple[str, int]] = []
         checked = 0
-        for record in self._committed:
+        committed = list(self._committed)
+        for own, record in zip(committed, with_kept_digests(self.store, committed), strict=True):
+            kept = own.sha256 is None and record.sha256 is not None
             try:
-                # presence and regularity, and the digest where one is recorded
+                # presence and regularity, and the digest where one is recorded (or kept)
                 self.store.check_file(record.name, record.fname, record.sha256, record.size)
             except (ArtifactNotFoundError, IntegrityError, StorageError) as exc:
-                problems.append(f"version {record.version} of {record.name!r}: {exc}")
+                how = " (checked against the digest archivist kept)" if kept else ""
+                problems.append(f"version {record.version} of {record.name!r}{how}: {exc}")
                 continue
             if record.sha256 is None:
                 unverifiable.append((record.name, record.version))
             else:
                 checked += 1
+                if kept:
+                    recovered.append((record.name, record.version))
         orphans = collect_garbage(self.store, self._referenced(), timedelta(0), dry_run=True)
         if problems:
             raise IntegrityError(
                 f"{len(problems)} version(s) in {self.location} failed verification:\n"
                 + "\n".join(problems)
             )
-        return VerificationReport(checked, unverifiable, orphans)
+        return VerificationReport(checked, unverifiable, orphans, recovered)
 
     def adopt(self, dry_run: bool = False) -> list[tuple[str, int]]:
         """Record digests for committed versions that have none (written by lazyscribe).

@@ -24,6 +24,7 @@ from archivist._journal import (
     SaveJournal,
     settle_replaced_journals,
 )
+from archivist._lifecycle.digests import keep_digests
 from archivist._parallel import CancellableWriter, write_all
 from archivist._progress import close_callback, make_callback, metered
 from archivist._repo_base import RepositoryBase, _Pending, _with_expiry
@@ -435,6 +436,8 @@ class WritingMixin(RepositoryBase):
         try:
             journal.record_written(new_records)
             self.store.make_durable([(record.name, record.fname) for record in new_records])
+            if self.journal:  # journal=False saves the fewest requests: it keeps no digests
+                keep_digests(self.store, new_records)
         except BaseException:
             self._remove_files(new_records)
             journal.close()

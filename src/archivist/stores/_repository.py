@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import IO, Any, NamedTuple, cast
 
 from archivist import _index_cache as index_cache
+from archivist._digests_format import DIGESTS_FILE, KeptDigests, parse_kept, serialize_kept
 from archivist._streams import HashingWriter, digest_stream
 from archivist._verified import check_stored, open_stored
 from archivist.errors import (
@@ -37,7 +38,9 @@ from archivist.manifest import (
     splice_manifest,
 )
 from archivist.storage.base import Backend
+from archivist.stores._documents import FileDocument
 from archivist.stores._locations import open_location, storage_errors
+from archivist.stores._paths import path_under
 
 __all__ = ["AbstractRepositoryStore", "ManifestSnapshot", "ManifestStore"]
 
@@ -289,6 +292,18 @@ class AbstractRepositoryStore(ABC):
         -------
         datetime.datetime or None
             ``None`` when the store does not record it. The default returns ``None``.
+        """
+        return None
+
+    def kept_digests(self) -> FileDocument[KeptDigests] | None:
+        """Return the document keeping the digests archivist computed (default: none).
+
+        Returns
+        -------
+        FileDocument or None
+            ``None``: the store keeps none, so a record that loses its digest to a foreign
+            rewrite of the manifest stays without one (see
+            :mod:`archivist._lifecycle.digests`).
         """
         return None
 
@@ -614,6 +629,19 @@ class ManifestStore(AbstractRepositoryStore):
         """Delete a version's file."""
         with storage_errors(f"deleting {self.file_location(name, fname)}"):
             self.backend.delete(self._file_path(name, fname))
+
+    def kept_digests(self) -> FileDocument[KeptDigests]:
+        """Return the kept digests in the private folder (``.<manifest>.archivist/``)."""
+        path = path_under(self.private_folder, DIGESTS_FILE, what="the kept digests")
+        location = path if self.location == self.path else self.backend.to_url(path)
+        return FileDocument(
+            self.backend,
+            path,
+            location,
+            parse=lambda data: parse_kept(data, location),
+            serialize=serialize_kept,
+            empty=dict,
+        )
 
     def _journal_path(self, journal_id: str) -> str:
         return self.backend.join(self.private_folder, f"{journal_id}{_JOURNAL_SUFFIX}")
