@@ -30,39 +30,34 @@ Every round is logged the same way, on the ``archivist.stores`` logger::
     <location>: <what>: another writer committed first (attempt 1 of 64); re-reading and retrying
     <location>: <what>: an earlier attempt had landed; not written again
 
-**How the manifest commit maps onto it** (``save()``'s loop, and prune's and adopt's): the
-document is the repository store's manifest, its value the records indexed by name
-(:class:`~archivist.manifest.ManifestIndex`), so that ``first=(committed, token)`` is the
-snapshot the repository already holds::
-
-    class ManifestDocument:                      # over an AbstractRepositoryStore
-        location = store.location
-        def read(self):                          # mode "w" may also fall back to
-            snapshot = store.read()              #   ([], store.current_token()) here
-            return snapshot.indexed or ManifestIndex(snapshot.records), snapshot.token
-        def replace(self, index, token):
-            return store.commit(index.records, token)
+**How the manifest commit maps onto it** (``save()``'s loop; prune and adopt alike): the
+document is :class:`ManifestDocument` (``store.manifest()``), whose value is the records
+indexed by name (:class:`~archivist.manifest.ManifestIndex`), so that ``first=`` is the
+snapshot the repository already holds and ``done.value`` the index it holds next::
 
     tally = Tally()
     try:
         done = update(
-            ManifestDocument(store),
-            lambda base: merged_index(base, new_records, expiry_changes),  # renumbers
+            store.manifest(),            # mode "w" wraps read() to fall back to
+                                         #   (ManifestIndex(), store.current_token())
+            lambda base: merged(base, new_records, expiry_changes),   # renumbers; an index
             landed=lambda base: already_committed(base, new_records) is not None,
-            first=(repository.committed, repository.token),
+            first=(committed_index, token),   # the first round does not read again
             what="saving",
             attempts=MAX_COMMIT_ATTEMPTS,
             tally=tally,
         )
     except BaseException:
+        # remove the files only if provably not committed: every request was answered
         settle_failed_commit(new_records, journal, answered=not tally.unanswered)
         raise
-    repository.committed, repository.token = done.value, done.token
+    committed_index, token = done.value, done.token
 
 ``done.status`` tells a write (``"written"``) from a commit found already applied
-(``"landed"``); ``done.base`` is the manifest the winning change was applied to. Prune
-passes a change that returns ``None`` when nothing is left to remove (another prune did
-it), and adopt one that returns ``None`` when every digest is recorded already.
+(``"landed"``; its records are in ``done.value``); ``done.base`` is the manifest the
+winning change was applied to (renumbering is logged against it). Prune passes a change
+that returns ``None`` when nothing is left to remove (another prune did it), and adopt one
+that returns ``None`` when every digest is recorded already.
 """
 
 from __future__ import annotations
@@ -74,15 +69,18 @@ from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
 from archivist._retry import cas_rounds
 from archivist.errors import ConflictError, StaleTokenError
+from archivist.manifest import ManifestIndex
 from archivist.stores._locations import storage_errors
 
 if TYPE_CHECKING:
     from archivist.storage.base import Backend
+    from archivist.stores._repository import AbstractRepositoryStore
 
 __all__ = [
     "MAX_ATTEMPTS",
     "Document",
     "FileDocument",
+    "ManifestDocument",
     "Tally",
     "Updated",
     "update",
@@ -338,3 +336,33 @@ class FileDocument(Generic[V]):
         data = self._serialize(value)
         with storage_errors(f"writing {self._location}"):
             return self.backend.replace_if_unchanged(self.path, data, token)
+
+
+class ManifestDocument:
+    """A repository store's manifest as a document whose value is its indexed records.
+
+    Parameters
+    ----------
+    store : AbstractRepositoryStore
+        The store; :meth:`read` and :meth:`replace` call its ``read`` and ``commit``.
+    """
+
+    def __init__(self, store: AbstractRepositoryStore) -> None:
+        self.store = store
+
+    @property
+    def location(self) -> str:
+        """The manifest's path or URL."""
+        return self.store.location
+
+    def __repr__(self) -> str:
+        return f"ManifestDocument({self.store.location!r})"
+
+    def read(self) -> tuple[ManifestIndex, str | None]:
+        """Read the manifest: its records indexed by name, and its token."""
+        snapshot = self.store.read()
+        return snapshot.indexed or ManifestIndex(snapshot.records), snapshot.token
+
+    def replace(self, value: ManifestIndex, token: str | None) -> str:
+        """Commit ``value``'s records if the manifest is still in the state ``token`` names."""
+        return self.store.commit(value.records, token)
