@@ -13,7 +13,8 @@ key names one file's bytes for good.
   the one compare-and-swap of :mod:`archivist.stores._documents`. An entry for a file that
   was never committed is harmless: its name is not reused.
 * **Read** only for a record that has no digest of its own (:func:`with_kept_digests`), on a
-  load, a diff, :meth:`~archivist.Repository.verify`, adopt and a release copy: when an entry
+  load, a diff, :meth:`~archivist.Repository.verify`, adopt, a release copy and
+  ``archivist get``/``cat``: when an entry
   has the record's name and file name, and the record has no size or the entry's size is
   that size, the record is read as if it carried the entry's digest, so its bytes are
   verified against it (and the trust policy sees a verified record).
