@@ -8,16 +8,17 @@ manifest's private folder (``.<manifest file name>.archivist/digests.json``), a 
 lazyscribe never touches, keyed by ``(name, fname)``: file names are never reused, so the
 key names one file's bytes for good.
 
-* **Written** by every save (before its manifest commit, so a committed record always has
-  its kept digest), by adopt, and by a release copy into its new repository; appended with
-  the one compare-and-swap of :mod:`archivist.stores._documents`. An entry for a file that
-  was never committed is harmless: its name is not reused.
+* **Written** by every save with a journal (before its manifest commit, so a committed
+  record always has its kept digest), by adopt, and by a release copy into its new
+  repository; appended with the one compare-and-swap of :mod:`archivist.stores._documents`
+  (:func:`keep_digests`). An entry for a file that was never committed is harmless: its
+  name is not reused. The file's format is :mod:`archivist._digests_format`.
 * **Read** only for a record that has no digest of its own (:func:`with_kept_digests`), on a
   load, a diff, :meth:`~archivist.Repository.verify`, adopt, a release copy and
-  ``archivist get``/``cat``: when an entry
-  has the record's name and file name, and the record has no size or the entry's size is
-  that size, the record is read as if it carried the entry's digest, so its bytes are
-  verified against it (and the trust policy sees a verified record).
+  ``archivist get``/``cat``: when an entry has the record's name and file name, and the
+  record has no size or the entry's size is that size, the record is read as if it carried
+  the entry's digest, so its bytes are verified against it (and the trust policy sees a
+  verified record).
 * **A record with a digest always uses its own**; an entry never replaces or overrides it.
 
 What a forged file can do: nothing beyond what write access to the manifest already allows.
