@@ -22,8 +22,8 @@ from typing import IO, Any, Literal, NamedTuple, cast
 from archivist import _index_cache as index_cache
 from archivist._aliases import alias_file_path
 from archivist._digests_format import DIGESTS_FILE, KeptDigests, parse_kept, serialize_kept
+from archivist._io.verified import check_stored, open_stored
 from archivist._streams import HashingWriter, digest_stream
-from archivist._verified import check_stored, open_stored
 from archivist.errors import (
     AlreadyExistsError,
     ArtifactFileNotFoundError,

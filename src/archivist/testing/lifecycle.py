@@ -99,8 +99,10 @@ class LifecycleOnBackendTests:
     def test_kept_digests_survive_a_rewrite_without_them(
         self, repository_location: tuple[str, dict[str, Any]]
     ) -> None:
-        """A manifest rewritten without sha256 and size (as one lazyscribe save does) still
-        verifies every version archivist saved, against the digests it kept beside it."""
+        """A manifest rewritten without digests still verifies against the kept ones.
+
+        One lazyscribe save rewrites it so; every version archivist saved still verifies.
+        """
         url, options = repository_location
         repository = Repository(url, mode="w", cache=False, **options)
         repository.log_artifact(name="model", value={"w": 1}, handler="pickle")
