@@ -10,6 +10,7 @@ import pytest
 
 from archivist._digests_format import (
     KeptDigest,
+    KeptFile,
     merged,
     parse_kept,
     recovered,
@@ -89,27 +90,43 @@ def test_anything_but_the_exact_format_is_refused(data: bytes, message: str) -> 
 
 
 def test_merged_adds_only_what_is_missing_and_keeps_only_digests() -> None:
-    kept = parse_kept(document(entry()), "x")
+    kept = KeptFile.parse(document(entry()), "x")
     assert merged(kept, [record(sha256=SHA, size=3)]) is None  # kept already
     assert merged(kept, [record("n.pkl")]) is None  # no digest: nothing to keep
     new = merged(kept, [record("n.pkl", OTHER, 5)])
     assert new is not None
-    assert list(new.values()) == [
+    assert list(new.entries.values()) == [
         KeptDigest("model", "m.pkl", SHA, 3),
         KeptDigest("model", "n.pkl", OTHER, 5),
     ]
-    assert kept == parse_kept(document(entry()), "x")  # the value read is not changed
+    assert parse_kept(new.data, "x") == new.entries
+    assert kept.entries == parse_kept(document(entry()), "x")  # the value read is not changed
+
+
+def test_appending_splices_new_lines_into_the_text() -> None:
+    first = merged(KeptFile.empty(), [record("a.pkl", SHA, 1)])
+    assert first is not None and first.data == serialize_kept(first.entries)
+    second = merged(first, [record("b.pkl", OTHER, 2), record("c.pkl", SHA, 3)])
+    assert second is not None
+    assert second.data.startswith(first.data[:-4])  # the old text, unchanged
+    assert second.data == serialize_kept(second.entries)  # byte for byte the full form
+    assert parse_kept(second.data, "x") == second.entries
+    # a text in another layout (written by hand) is written again in full
+    other = KeptFile.parse(json.dumps({"digests": [entry()], "format": 1}).encode(), "x")
+    third = merged(other, [record("b.pkl", OTHER, 2)])
+    assert third is not None and parse_kept(third.data, "x") == third.entries
 
 
 def test_a_file_written_again_under_its_name_replaces_its_entry() -> None:
     """A save whose commit failed removed its file; a later save wrote that name again."""
-    kept = parse_kept(document(entry(), entry(fname="z.pkl")), "x")
+    kept = KeptFile.parse(document(entry(), entry(fname="z.pkl")), "x")
     new = merged(kept, [record(sha256=OTHER, size=4)])
     assert new is not None
-    assert list(new.values()) == [
+    assert list(new.entries.values()) == [
         KeptDigest("model", "z.pkl", SHA, 3),
         KeptDigest("model", "m.pkl", OTHER, 4),  # the latest write, last
     ]
+    assert parse_kept(new.data, "x") == new.entries
 
 
 def test_recovered_fills_in_only_a_record_without_a_digest() -> None:

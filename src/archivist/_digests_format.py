@@ -23,6 +23,7 @@ __all__ = [
     "DIGESTS_FORMAT",
     "KeptDigest",
     "KeptDigests",
+    "KeptFile",
     "Key",
     "merged",
     "parse_kept",
@@ -149,6 +150,10 @@ def parse_kept(data: bytes, location: str) -> KeptDigests:
     return kept
 
 
+def _line(entry: KeptDigest) -> str:
+    return json.dumps(entry.to_dict(), sort_keys=True)
+
+
 def serialize_kept(kept: Mapping[Key, KeptDigest]) -> bytes:
     """Return the file's text: one entry per line, in the mapping's order.
 
@@ -162,37 +167,82 @@ def serialize_kept(kept: Mapping[Key, KeptDigest]) -> bytes:
     bytes
         UTF-8 JSON that :func:`parse_kept` reads back.
     """
-    lines = ",\n".join(json.dumps(entry.to_dict(), sort_keys=True) for entry in kept.values())
-    body = f"[\n{lines}\n]" if lines else "[]"
-    return f'{{"format": {DIGESTS_FORMAT}, "digests": {body}}}\n'.encode()
+    if not kept:
+        return f'{{"format": {DIGESTS_FORMAT}, "digests": []}}\n'.encode()
+    lines = ",\n".join(_line(entry) for entry in kept.values())
+    return f'{{"format": {DIGESTS_FORMAT}, "digests": [\n{lines}{_TAIL.decode()}'.encode()
 
 
-def merged(kept: KeptDigests, records: Sequence[VersionRecord]) -> KeptDigests | None:
+#: How the text :func:`serialize_kept` writes ends, when it holds entries.
+_TAIL = b"\n]}\n"
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """The kept digests as stored: their entries, and the text they were read or written as.
+
+    Attributes
+    ----------
+    entries : KeptDigests
+        The entries by ``(name, fname)``.
+    data : bytes
+        The file's text.
+    """
+
+    entries: KeptDigests
+    data: bytes
+
+    @classmethod
+    def parse(cls, data: bytes, location: str) -> KeptFile:
+        """Parse the file's text (see :func:`parse_kept`)."""
+        return cls(parse_kept(data, location), data)
+
+    @classmethod
+    def empty(cls) -> KeptFile:
+        """Return the value of a file that does not exist yet."""
+        return cls({}, serialize_kept({}))
+
+
+def merged(kept: KeptFile, records: Sequence[VersionRecord]) -> KeptFile | None:
     """Return the kept digests with those of ``records`` added, or ``None`` when all are kept.
 
-    An entry for a file already kept with another digest is replaced: file names are never
-    reused once committed, but a save whose commit failed removes its files, and a later save
-    may write the same name the user gave again; the latest write is the file's bytes.
+    New entries are spliced into the text before its end (O(new entries), no serializing of
+    the others) when the text is in the layout :func:`serialize_kept` writes. An entry for a
+    file already kept with another digest is replaced (the whole text is written again): file
+    names are never reused once committed, but a save whose commit failed removes its files,
+    and a later save may write the same name the user gave again; the latest write is the
+    file's bytes.
 
     Parameters
     ----------
-    kept : KeptDigests
-        The kept digests as read.
+    kept : KeptFile
+        The kept digests as read (not changed).
     records : Sequence[VersionRecord]
         Records whose digests to keep (records without one are skipped).
 
     Returns
     -------
-    KeptDigests or None
-        The new entries, or ``None`` when there is nothing to write.
+    KeptFile or None
+        The new file, or ``None`` when there is nothing to write.
     """
-    new = dict(kept)
+    new: dict[Key, KeptDigest] = {}
     for record in records:
         entry = KeptDigest.of(record)
-        if entry is not None and new.get(entry.key) != entry:
-            new.pop(entry.key, None)  # a replaced entry moves to the end, as the latest write
+        if entry is not None and kept.entries.get(entry.key) != entry:
+            new.pop(entry.key, None)
             new[entry.key] = entry
-    return None if new == kept else new
+    if not new:
+        return None
+    if (
+        kept.entries
+        and kept.data.endswith(b"}" + _TAIL)
+        and not any(k in kept.entries for k in new)
+    ):
+        lines = ",\n".join(_line(entry) for entry in new.values()).encode()
+        return KeptFile({**kept.entries, **new}, kept.data[: -len(_TAIL)] + b",\n" + lines + _TAIL)
+    entries = {key: entry for key, entry in kept.entries.items() if key not in new}
+    entries.update(new)  # a replaced entry moves to the end, as the latest write
+    return KeptFile(entries, serialize_kept(entries))
 
 
 def recovered(record: VersionRecord, kept: Mapping[Key, KeptDigest]) -> VersionRecord:

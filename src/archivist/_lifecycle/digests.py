@@ -74,6 +74,7 @@ def keep_digests(store: AbstractRepositoryStore, records: Sequence[VersionRecord
         document,
         lambda kept: merged(kept, records),
         landed=lambda kept: merged(kept, records) is None,
+        first=document.last,  # as this process last read or wrote it: no read when current
         what=f"keeping the digests of {len(records)} file(s)",
     )
 
@@ -99,7 +100,7 @@ def read_kept(store: AbstractRepositoryStore) -> KeptDigests:
         It could not be read.
     """
     document = store.kept_digests()
-    return {} if document is None else document.read()[0]
+    return {} if document is None else document.read()[0].entries
 
 
 def with_kept_digests(
