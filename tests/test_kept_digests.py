@@ -11,8 +11,9 @@ import hashlib
 import json
 import pickle
 import threading
+import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -24,6 +25,8 @@ from archivist import (
     UntrustedArtifactError,
 )
 from archivist import release as lzr
+from archivist.storage.memory import MemoryBackend
+from archivist.stores import ManifestStore
 
 
 def kept_file(manifest: Path) -> Path:
@@ -200,3 +203,37 @@ def test_concurrent_saves_keep_every_digest(repo_path: Path) -> None:
         (r["fname"], r["sha256"]) for r in records(repo_path)
     )
     assert len(kept(repo_path)) == 20
+
+
+class _CountingBackend(MemoryBackend):
+    """Counts reads of the kept digests."""
+
+    protocols = ("counting-kept",)
+    reads: ClassVar[list[str]] = []
+
+    def read_with_token(self, path: str) -> tuple[bytes, str]:
+        if path.endswith("digests.json"):
+            self.reads.append(path)
+        return super().read_with_token(path)
+
+
+def test_a_repository_saving_again_does_not_read_its_kept_digests_again() -> None:
+    url = f"memory://kept-{uuid.uuid4().hex}/repository.json"
+    repository = Repository(url, mode="w", store=ManifestStore(url, backend=_CountingBackend()))
+    _CountingBackend.reads.clear()
+    for value in range(3):
+        repository.log_artifact("model", value, handler="json")
+        repository.save()
+    assert len(_CountingBackend.reads) == 1  # the first save's; later ones append to it
+    other = Repository(url, mode="a")  # another writer appends meanwhile
+    other.log_artifact("model", 9, handler="json")
+    other.save()
+    repository.log_artifact("model", 3, handler="json")
+    repository.save()  # refused against its stale copy, then reads again
+    assert len(_CountingBackend.reads) == 2
+    assert len(json.loads(kept_file_text(url))["digests"]) == 5
+
+
+def kept_file_text(url: str) -> str:
+    store = ManifestStore(url)
+    return store.backend.read_bytes(store.kept_digests().path).decode()
