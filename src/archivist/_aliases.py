@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from archivist._names import alias_file_name
 from archivist._retry import cas_rounds
 from archivist._versions import parse_time
 from archivist.errors import (
@@ -45,6 +46,7 @@ from archivist.errors import (
 )
 from archivist.manifest import format_time, parse_stored_time, utcnow
 from archivist.stores import storage_errors
+from archivist.stores._paths import path_under
 
 if TYPE_CHECKING:
     from archivist.repository import Repository
@@ -233,8 +235,7 @@ def alias_file_path(manifest_path: str) -> str:
         The path beside it.
     """
     folder, base = posixpath.split(manifest_path)
-    stem = base[: -len(".json")] if base.endswith(".json") else base
-    return posixpath.join(folder, f"{stem}.aliases.json") if folder else f"{stem}.aliases.json"
+    return path_under(folder, alias_file_name(base), what="the alias file")
 
 
 def current_targets(moves: Sequence[AliasMove]) -> dict[tuple[str, str], int]:

@@ -492,9 +492,11 @@ class Tracked:
         )
 
     def _remove(self, paths: Sequence[str]) -> None:
+        from archivist.stores._paths import delete_owned
+
         for path in paths:
             with contextlib.suppress(ArchivistError, OSError):  # best-effort clean-up
-                self._backend.delete(path)
+                delete_owned(self._backend, self._folder, path)
 
     def _artifact_dicts(self) -> list[dict[str, Any]]:
         return [artifact.to_dict() for artifact in self._artifacts]

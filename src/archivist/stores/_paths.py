@@ -80,7 +80,7 @@ def path_under(root: str, *relative: str, what: str = "a path") -> str:
     parts = [part for item in relative for part in relative_parts(item, what)]
     if not parts:
         raise InvalidNameError(f"{what} names no file below {root}")
-    return "/".join([root.rstrip("/"), *parts]) if root.strip("/") else "/".join(parts)
+    return "/".join([root.rstrip("/"), *parts]) if root else "/".join(parts)
 
 
 def check_under(root: str, path: str, what: str = "a path") -> str:
@@ -105,7 +105,7 @@ def check_under(root: str, path: str, what: str = "a path") -> str:
     archivist.errors.InvalidNameError
         ``path`` is ``root`` itself or lies outside it.
     """
-    prefix = root.rstrip("/") + "/"
+    prefix = root.rstrip("/") + "/" if root else ""
     if not path.startswith(prefix):
         raise InvalidNameError(f"{what} {path!r} does not lie under {root!r}; nothing deleted")
     relative_parts(path[len(prefix) :], what)

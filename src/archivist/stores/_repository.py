@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import IO, Any, NamedTuple, cast
 
 from archivist import _index_cache as index_cache
+from archivist._names import check_stored_name, private_folder_name
 from archivist._streams import HashingWriter, digest_stream
 from archivist._verified import check_stored, open_stored
 from archivist.errors import (
@@ -38,6 +39,7 @@ from archivist.manifest import (
 )
 from archivist.storage.base import Backend
 from archivist.stores._locations import open_location, storage_errors
+from archivist.stores._paths import delete_owned, path_under, relative_parts
 
 __all__ = ["AbstractRepositoryStore", "ManifestSnapshot", "ManifestStore"]
 
@@ -415,8 +417,8 @@ class ManifestStore(AbstractRepositoryStore):
         self.folder = posixpath.dirname(self.path)
         #: archivist's private folder for this manifest (journals), named after the manifest
         #: so that two repositories in one folder never share one.
-        self.private_folder = self.backend.join(
-            self.folder, f".{posixpath.basename(self.path)}.archivist"
+        self.private_folder = path_under(
+            self.folder, private_folder_name(posixpath.basename(self.path))
         )
         #: The manifest as last read or committed: (token, text, records, index columns).
         #: A commit against that token that only appends records splices their lines into
@@ -527,7 +529,8 @@ class ManifestStore(AbstractRepositoryStore):
         return splice_manifest(last[1], added)
 
     def _file_path(self, name: str, fname: str) -> str:
-        return self.backend.join(self.folder, name, fname)
+        """Return the path of a version's file; a name leaving the folder is refused."""
+        return path_under(self.folder, name, fname, what=f"the file {fname!r} of {name!r}")
 
     def check_new_file(self, name: str, fname: str) -> None:
         """Refuse a name that clashes with a file beside the manifest, or a path too long.
@@ -611,12 +614,18 @@ class ManifestStore(AbstractRepositoryStore):
             return self.backend.modified(self._file_path(name, fname))
 
     def delete_file(self, name: str, fname: str) -> None:
-        """Delete a version's file."""
+        """Delete a version's file, through the one owned deletion (under the folder only)."""
+        path = self._file_path(name, fname)
         with storage_errors(f"deleting {self.file_location(name, fname)}"):
-            self.backend.delete(self._file_path(name, fname))
+            delete_owned(self.backend, self.folder, path)
 
     def _journal_path(self, journal_id: str) -> str:
-        return self.backend.join(self.private_folder, f"{journal_id}{_JOURNAL_SUFFIX}")
+        """Return a journal's path: one file directly in the private folder."""
+        if len(relative_parts(journal_id, "a save journal's id")) != 1:
+            raise InvalidNameError(f"a save journal's id may not hold '/': {journal_id!r}")
+        return path_under(
+            self.private_folder, f"{journal_id}{_JOURNAL_SUFFIX}", what="a save journal"
+        )
 
     def write_journal(self, journal_id: str, data: bytes) -> None:
         """Create a save journal in the manifest's private folder (write-if-absent)."""
@@ -634,8 +643,9 @@ class ManifestStore(AbstractRepositoryStore):
         ids = []
         for path in paths:
             relative = path[len(prefix) :] if path.startswith(prefix) else ""
-            if relative.endswith(_JOURNAL_SUFFIX) and "/" not in relative:
-                ids.append(relative[: -len(_JOURNAL_SUFFIX)])
+            journal_id = relative[: -len(_JOURNAL_SUFFIX)]
+            if relative.endswith(_JOURNAL_SUFFIX) and _plain_part(journal_id):
+                ids.append(journal_id)
         return sorted(ids)
 
     def read_journal(self, journal_id: str) -> bytes:
@@ -661,16 +671,17 @@ class ManifestStore(AbstractRepositoryStore):
                     if modified is None or modified < since:
                         continue
                     if not dry_run:
-                        self.backend.delete(path)
+                        delete_owned(self.backend, self.folder, path)
                 except FileNotFoundError:
                     continue
                 removed.append(path if self.location == self.path else self.backend.to_url(path))
         return removed
 
     def delete_journal(self, journal_id: str) -> None:
-        """Delete a save journal (a missing one is no error)."""
+        """Delete a save journal (a missing one is no error), under the private folder only."""
+        path = self._journal_path(journal_id)
         with storage_errors(f"deleting save journal {journal_id}"):
-            self.backend.discard(self._journal_path(journal_id))
+            delete_owned(self.backend, self.private_folder, path, missing_ok=True)
 
     def list_files(self) -> Iterator[tuple[str, str]]:
         """Yield ``(name, fname)`` of every file in the artifact folders."""
@@ -678,12 +689,27 @@ class ManifestStore(AbstractRepositoryStore):
         with storage_errors(f"listing {self.folder}"):
             paths = list(self.backend.list(self.folder))
         for path in paths:
-            relative = path[len(prefix) :] if path.startswith(prefix) else path
-            parts = relative.split("/")
+            if not path.startswith(prefix):
+                continue
+            parts = path[len(prefix) :].split("/")
             # a version's file is <name>/<fname>, fname possibly in sub-folders; a folder
-            # starting with "." is never part of one (archivist's own bookkeeping)
-            if len(parts) >= 2 and not any(part.startswith(".") for part in parts[:-1]):
+            # starting with "." is never part of one (archivist's own bookkeeping), and a
+            # path no record could name (an empty or '..' part) is none either
+            if (
+                len(parts) >= 2
+                and not any(part.startswith(".") for part in parts[:-1])
+                and all(map(_plain_part, parts))
+            ):
                 yield parts[0], "/".join(parts[1:])
+
+
+def _plain_part(part: str) -> bool:
+    """Tell whether one listed path part could be a stored name (:func:`check_stored_name`)."""
+    try:
+        check_stored_name(part, "a listed name")
+    except InvalidNameError:
+        return False
+    return True
 
 
 _RECORD = "its manifest record"
