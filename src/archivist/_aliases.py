@@ -271,7 +271,12 @@ class AliasStore:
         """Return the moves, oldest first, and the file's token (``None`` when absent)."""
         try:
             with storage_errors(f"reading {self.location}"):
-                data, token = self.backend.read_with_token(self.path)
+                try:
+                    data, token = self.backend.read_with_token(self.path)
+                except IsADirectoryError:
+                    # A folder: an artifact's that lazyscribe named like the alias file (see
+                    # _names.check_name_beside). It is never read as one: no alias is stored.
+                    return [], None
         except FileNotFoundError:
             return [], None
         return parse_alias_file(data, self.location), token
@@ -333,9 +338,18 @@ class AliasStore:
             )
             try:
                 with storage_errors(f"writing {self.location}"):
-                    self.backend.replace_if_unchanged(
-                        self.path, serialize_alias_file([*moves, move]), token
-                    )
+                    try:
+                        self.backend.replace_if_unchanged(
+                            self.path, serialize_alias_file([*moves, move]), token
+                        )
+                    except IsADirectoryError:
+                        raise InvalidNameError(
+                            f"{self.location} is a folder, not an alias file: an artifact "
+                            f"named {posixpath.basename(self.path)!r} (a name archivist "
+                            "refuses, lazyscribe does not) takes its place, so no alias can be "
+                            "stored beside this manifest. Rename that artifact to set aliases; "
+                            "nothing was written"
+                        ) from None
             except StaleTokenError:
                 lost_a_race = True
                 continue
