@@ -16,7 +16,6 @@ import lazyscribe
 import pytest
 
 from archivist import Repository
-from archivist._names import names_beside
 from archivist.errors import InvalidNameError, VersionNotFoundError
 
 Tree = Callable[[Path], dict[str, str]]
@@ -50,6 +49,8 @@ def test_a_new_artifact_may_not_take_a_name_kept_beside_the_manifest(
 
 
 def test_the_reserved_names_are_listed_once() -> None:
+    from archivist._names import names_beside
+
     assert names_beside("models.json") >= {
         "models.json",
         "models.aliases.json",
@@ -63,7 +64,7 @@ def test_the_reserved_names_are_listed_once() -> None:
 def test_a_lazyscribe_record_named_like_the_alias_file_breaks_no_alias_call(
     tmp_path: Path, snapshot_tree: Tree
 ) -> None:
-    """Its folder is never the alias file: loads, alias reads and prune work; setting one is refused."""
+    """Its folder is never the alias file: loads, alias reads, prune work; set_alias says why not."""
     path = tmp_path / "repository.json"
     theirs = lazyscribe.Repository(str(path), mode="w")
     theirs.log_artifact("repository.aliases.json", [1], handler="json")
@@ -81,7 +82,7 @@ def test_a_lazyscribe_record_named_like_the_alias_file_breaks_no_alias_call(
     before = snapshot_tree(tmp_path)
     assert ours.prune(keep_last=1, dry_run=True) == [("model", 0)]
     assert snapshot_tree(tmp_path) == before
-    with pytest.raises(InvalidNameError, match="repository.aliases.json"):
+    with pytest.raises(InvalidNameError, match=r"repository\.aliases\.json"):
         ours.set_alias("model", "production", 1)
     after = {k: v for k, v in snapshot_tree(tmp_path).items() if not k.endswith(".lock")}
     assert after == before  # only the (empty) lock file of the refused write is new
