@@ -64,7 +64,7 @@ def test_the_reserved_names_are_listed_once() -> None:
 def test_a_lazyscribe_record_named_like_the_alias_file_breaks_no_alias_call(
     tmp_path: Path, snapshot_tree: Tree
 ) -> None:
-    """Its folder is never the alias file: loads, alias reads, prune work; set_alias says why not."""
+    """Its folder is never the alias file: loads, alias reads and prune work; set_alias refuses."""
     path = tmp_path / "repository.json"
     theirs = lazyscribe.Repository(str(path), mode="w")
     theirs.log_artifact("repository.aliases.json", [1], handler="json")

@@ -145,6 +145,8 @@ class UpkeepMixin(RepositoryBase):
             There is no manifest at this location: gc refuses to judge any file.
         archivist.errors.InvalidArgumentError
             ``older_than`` is negative or not a timedelta.
+        archivist.errors.UnsupportedOperationError
+            The store keeps no save journals, or (unless ``dry_run``) cannot delete files.
         """
         if not isinstance(older_than, timedelta) or older_than < timedelta(0):
             raise InvalidArgumentError(
@@ -153,6 +155,8 @@ class UpkeepMixin(RepositoryBase):
             )
         if not dry_run:
             self._require_writable()
+            self.store.require("supports_deletes", "gc")
+        self.store.require("supports_journals", "gc")  # without journals nothing is provable
         self.refresh()  # never judge by a stale manifest: another writer may have committed
         if self._token is None:
             raise RepositoryNotFoundError(
@@ -294,5 +298,7 @@ class UpkeepMixin(RepositoryBase):
             The repository holds unsaved changes.
         archivist.errors.ConflictError
             Other writers kept committing; nothing was removed.
+        archivist.errors.UnsupportedOperationError
+            The store cannot delete files (and ``dry_run`` is false).
         """
         return _retention.prune(self._as_repository(), keep_last, keep_within, dry_run)
