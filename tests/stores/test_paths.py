@@ -9,14 +9,19 @@ cloud plugins attack the same through the gc safety kit).
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archivist import Repository
-from archivist.errors import InvalidNameError
+from archivist._journal import JournalEntry
+from archivist.errors import InvalidNameError, ManifestError
+from archivist.storage.base import Backend
 from archivist.storage.local import LocalBackend
 from archivist.stores import ManifestStore
 from archivist.stores._paths import check_under, delete_owned, path_under
@@ -140,3 +145,30 @@ def _epoch() -> Any:
     from datetime import UTC, datetime
 
     return datetime(1970, 1, 1, tzinfo=UTC)
+
+
+_PARTS = st.sampled_from(["", ".", "..", "a", "b.json", "/", "//", "\\", "C:", "x/..", "../"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.lists(_PARTS, max_size=4).map("".join), fname=st.lists(_PARTS, max_size=5).map("".join)
+)
+def test_a_journal_entry_that_parses_names_a_file_strictly_inside_its_folder(
+    name: str, fname: str
+) -> None:
+    """Whatever a forged journal holds, an entry that parses lies under ``<folder>/<name>/``."""
+    data = {"name": name, "fname": fname, "auto": True, "sha256": None, "size": None}
+    try:
+        entry = JournalEntry.from_dict(data)
+    except ManifestError:
+        return
+    path = path_under("bucket/team", entry.name, entry.fname)
+    assert check_under(f"bucket/team/{entry.name}", path) == path
+    assert posixpath.normpath(path) == path
+
+
+@pytest.mark.parametrize("part", ["/other-bucket/models", "..", "", ".", "a/../../b", "a\\b"])
+def test_backend_join_refuses_a_part_that_leaves_its_base(part: str) -> None:
+    with pytest.raises(InvalidNameError):
+        Backend.join("bucket/team", part, "repository.json")
