@@ -7,6 +7,13 @@ caller owns. Names read from stored files (manifests, journals, alias files, ind
 can be forged, so neither function trusts its parts: an empty part, ``.``, ``..``, an
 absolute part or a backslash never reaches storage, on any backend (on an object store
 ``/other-bucket/key`` would otherwise cross into another bucket).
+
+Names read from stored files are checked twice. First when the file is parsed, by the one
+rule for stored names, :func:`archivist._names.check_stored_record`: a manifest record, a save
+journal's entry, an alias move or an index row that breaks it makes the file invalid
+(:class:`~archivist.errors.ManifestError`; gc leaves an invalid journal alone). Then here,
+when a path is built from them (:class:`~archivist.errors.InvalidNameError`), so a parser
+that forgot the first check still cannot reach outside the root.
 """
 
 from __future__ import annotations
