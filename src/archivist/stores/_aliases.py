@@ -42,23 +42,30 @@ class _AliasFile(FileDocument[list[AliasMove]]):
     def read(self) -> tuple[list[AliasMove], str | None]:
         try:
             return super().read()
-        except StorageError as exc:
-            if isinstance(exc.__cause__, IsADirectoryError):
+        except StorageError:
+            if self._is_folder():
                 return [], None
             raise
 
     def replace(self, value: list[AliasMove], token: str | None) -> str:
         try:
             return super().replace(value, token)
-        except StorageError as exc:
-            if isinstance(exc.__cause__, IsADirectoryError):
-                raise InvalidNameError(
-                    f"{self.location} is a folder, not an alias file: an artifact named "
-                    f"{posixpath.basename(self.path)!r} (a name archivist refuses, lazyscribe "
-                    "does not) takes its place, so no alias can be stored beside this "
-                    "manifest. Rename that artifact to set aliases; nothing was written"
-                ) from None
-            raise
+        except StorageError:
+            if not self._is_folder():
+                raise
+        raise InvalidNameError(
+            f"{self.location} is a folder, not an alias file: an artifact named "
+            f"{posixpath.basename(self.path)!r} (a name archivist refuses, lazyscribe does "
+            "not) takes its place, so no alias can be stored beside this manifest. Rename "
+            "that artifact to set aliases; nothing was written"
+        )
+
+    def _is_folder(self) -> bool:
+        """Tell whether files are stored below the alias file's path (it is a folder)."""
+        try:
+            return next(iter(self.backend.list(self.path)), None) is not None
+        except (OSError, StorageError):
+            return False
 
 
 class AliasStore:
