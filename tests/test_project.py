@@ -286,7 +286,16 @@ def test_merge_keeps_latest_per_slug(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    ["{", "{}", "[1]", '[{"name": "x"}]', '[{"name": "x", "slug": "../x", "created_at": "2026"}]'],
+    [
+        "{",
+        "{}",
+        "[1]",
+        '[{"name": "x"}]',
+        '[{"name": "x", "slug": "../x", "created_at": "2026"}]',
+        '[{"name": "x", "slug": "..\\\\x", "created_at": "2026"}]',
+        '[{"name": "x", "slug": "C:x", "created_at": "2026"}]',
+        '[{"name": "x", "slug": " ", "created_at": "2026"}]',
+    ],
 )
 def test_corrupt_project_files(project_path: Path, content: str) -> None:
     project_path.parent.mkdir(parents=True)

@@ -40,6 +40,7 @@ from archivist.experiment import Experiment
 from archivist.manifest import utcnow
 from archivist.storage.base import Backend
 from archivist.stores import open_location, storage_errors
+from archivist.stores._paths import delete_owned
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -420,7 +421,7 @@ class Project:
                 if landed is False:
                     for path in written:
                         with contextlib.suppress(ArchivistError, OSError):  # best-effort
-                            self.backend.delete(path)
+                            delete_owned(self.backend, self.dir, path)
                 for experiment, artifacts, tests in before:
                     experiment._artifacts = artifacts
                     for test, test_artifacts in tests:

@@ -20,9 +20,9 @@ from datetime import datetime
 from typing import IO, Any, Literal, NamedTuple, cast
 
 from archivist import _index_cache as index_cache
-from archivist._aliases import alias_file_path
 from archivist._digests_format import DIGESTS_FILE
 from archivist._io.verified import check_stored, open_stored
+from archivist._names import alias_file_name, check_stored_name, private_folder_name
 from archivist._streams import HashingWriter, digest_stream
 from archivist.errors import (
     AlreadyExistsError,
@@ -44,7 +44,7 @@ from archivist.stores._aliases import AliasStore
 from archivist.stores._documents import ManifestDocument
 from archivist.stores._kept_digests import KeptDigestsDocument
 from archivist.stores._locations import open_location, storage_errors
-from archivist.stores._paths import path_under
+from archivist.stores._paths import delete_owned, path_under, relative_parts
 from archivist.stores._releases import AbstractReleaseStore, ReleaseStore
 
 __all__ = ["AbstractRepositoryStore", "Capability", "ManifestSnapshot", "ManifestStore"]
@@ -574,8 +574,8 @@ class ManifestStore(AbstractRepositoryStore):
         self.folder = posixpath.dirname(self.path)
         #: archivist's private folder for this manifest (journals), named after the manifest
         #: so that two repositories in one folder never share one.
-        self.private_folder = self.backend.join(
-            self.folder, f".{posixpath.basename(self.path)}.archivist"
+        self.private_folder = path_under(
+            self.folder, private_folder_name(posixpath.basename(self.path))
         )
         #: The manifest as last read or committed: (token, text, records, index columns).
         #: A commit against that token that only appends records splices their lines into
@@ -596,12 +596,12 @@ class ManifestStore(AbstractRepositoryStore):
 
     def _beside(self, file_name: str) -> tuple[str, str]:
         """Return the path and location (URL or path) of a file beside the manifest."""
-        path = self.backend.join(self.folder, file_name)
+        path = path_under(self.folder, file_name, what="a file beside the manifest")
         return path, path if self.location == self.path else self.backend.to_url(path)
 
     def aliases(self) -> AliasStore:
         """Return the alias file beside the manifest (``repository.aliases.json``)."""
-        path, location = self._beside(posixpath.basename(alias_file_path(self.path)))
+        path, location = self._beside(alias_file_name(posixpath.basename(self.path)))
         return AliasStore(self.backend, path, location)
 
     def releases(self) -> ReleaseStore:
@@ -719,14 +719,17 @@ class ManifestStore(AbstractRepositoryStore):
         return splice_manifest(last[1], added)
 
     def _file_path(self, name: str, fname: str) -> str:
-        return self.backend.join(self.folder, name, fname)
+        """Return the path of a version's file; a name leaving the folder is refused."""
+        return path_under(self.folder, name, fname, what=f"the file {fname!r} of {name!r}")
 
     def check_new_file(self, name: str, fname: str) -> None:
         """Refuse a name that clashes with a file beside the manifest, or a path too long.
 
-        An artifact's folder sits beside the manifest, so an artifact may not be named
-        like the manifest itself, ``repository.json``, ``releases.json`` or
-        ``project.json`` (compared ignoring case, as macOS and Windows do).
+        An artifact's folder sits beside the manifest, so an artifact may not take a name
+        archivist keeps there (:func:`archivist._names.check_name_beside`: the manifest's
+        own name, its alias file, its private folder, ``repository.json``,
+        ``releases.json``, ``project.json``; compared ignoring case, as macOS and Windows
+        do).
         """
         check_name_beside(name, posixpath.basename(self.path))
         limit = self.backend.max_path_bytes
@@ -803,9 +806,10 @@ class ManifestStore(AbstractRepositoryStore):
             return self.backend.modified(self._file_path(name, fname))
 
     def delete_file(self, name: str, fname: str) -> None:
-        """Delete a version's file."""
+        """Delete a version's file, through the one owned deletion (under the folder only)."""
+        path = self._file_path(name, fname)
         with storage_errors(f"deleting {self.file_location(name, fname)}"):
-            self.backend.delete(self._file_path(name, fname))
+            delete_owned(self.backend, self.folder, path)
 
     def kept_digests(self) -> KeptDigestsDocument:
         """Return the kept digests in the private folder (``.<manifest>.archivist/``)."""
@@ -816,7 +820,12 @@ class ManifestStore(AbstractRepositoryStore):
         return self._kept
 
     def _journal_path(self, journal_id: str) -> str:
-        return self.backend.join(self.private_folder, f"{journal_id}{_JOURNAL_SUFFIX}")
+        """Return a journal's path: one file directly in the private folder."""
+        if len(relative_parts(journal_id, "a save journal's id")) != 1:
+            raise InvalidNameError(f"a save journal's id may not hold '/': {journal_id!r}")
+        return path_under(
+            self.private_folder, f"{journal_id}{_JOURNAL_SUFFIX}", what="a save journal"
+        )
 
     def write_journal(self, journal_id: str, data: bytes) -> None:
         """Create a save journal in the manifest's private folder (write-if-absent)."""
@@ -834,8 +843,9 @@ class ManifestStore(AbstractRepositoryStore):
         ids = []
         for path in paths:
             relative = path[len(prefix) :] if path.startswith(prefix) else ""
-            if relative.endswith(_JOURNAL_SUFFIX) and "/" not in relative:
-                ids.append(relative[: -len(_JOURNAL_SUFFIX)])
+            journal_id = relative[: -len(_JOURNAL_SUFFIX)]
+            if relative.endswith(_JOURNAL_SUFFIX) and _plain_part(journal_id):
+                ids.append(journal_id)
         return sorted(ids)
 
     def read_journal(self, journal_id: str) -> bytes:
@@ -869,16 +879,17 @@ class ManifestStore(AbstractRepositoryStore):
                     if modified is None or modified < since:
                         continue
                     if not dry_run:
-                        self.backend.delete(path)
+                        delete_owned(self.backend, self.folder, path)
                 except FileNotFoundError:
                     continue
                 removed.append(path if self.location == self.path else self.backend.to_url(path))
         return removed
 
     def delete_journal(self, journal_id: str) -> None:
-        """Delete a save journal (a missing one is no error)."""
+        """Delete a save journal (a missing one is no error), under the private folder only."""
+        path = self._journal_path(journal_id)
         with storage_errors(f"deleting save journal {journal_id}"):
-            self.backend.discard(self._journal_path(journal_id))
+            delete_owned(self.backend, self.private_folder, path, missing_ok=True)
 
     def list_files(self) -> Iterator[tuple[str, str]]:
         """Yield ``(name, fname)`` of every file in the artifact folders."""
@@ -886,12 +897,27 @@ class ManifestStore(AbstractRepositoryStore):
         with storage_errors(f"listing {self.folder}"):
             paths = list(self.backend.list(self.folder))
         for path in paths:
-            relative = path[len(prefix) :] if path.startswith(prefix) else path
-            parts = relative.split("/")
+            if not path.startswith(prefix):
+                continue
+            parts = path[len(prefix) :].split("/")
             # a version's file is <name>/<fname>, fname possibly in sub-folders; a folder
-            # starting with "." is never part of one (archivist's own bookkeeping)
-            if len(parts) >= 2 and not any(part.startswith(".") for part in parts[:-1]):
+            # starting with "." is never part of one (archivist's own bookkeeping), and a
+            # path no record could name (an empty or '..' part) is none either
+            if (
+                len(parts) >= 2
+                and not any(part.startswith(".") for part in parts[:-1])
+                and all(map(_plain_part, parts))
+            ):
                 yield parts[0], "/".join(parts[1:])
+
+
+def _plain_part(part: str) -> bool:
+    """Tell whether one listed path part could be a stored name (:func:`check_stored_name`)."""
+    try:
+        check_stored_name(part, "a listed name")
+    except InvalidNameError:
+        return False
+    return True
 
 
 _RECORD = "its manifest record"
