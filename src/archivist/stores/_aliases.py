@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from archivist._aliases import AliasMove, parse_alias_file, serialize_alias_file
 from archivist.manifest import utcnow
-from archivist.stores._documents import FileDocument, update
+from archivist.stores._documents import MAX_ATTEMPTS, FileDocument, update
 
 if TYPE_CHECKING:
     from archivist.storage.base import Backend
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_ALIAS_ATTEMPTS", "AliasStore"]
 
 #: How many times moving an alias re-reads the alias file after losing a race.
-MAX_ALIAS_ATTEMPTS = 64
+MAX_ALIAS_ATTEMPTS = MAX_ATTEMPTS
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 

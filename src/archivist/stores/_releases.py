@@ -12,14 +12,14 @@ from typing import Any, Literal
 from archivist._release_format import Release, find_release, parse_release_list
 from archivist.errors import AlreadyExistsError, VersionNotFoundError
 from archivist.storage.base import Backend
-from archivist.stores._documents import FileDocument, update
+from archivist.stores._documents import MAX_ATTEMPTS, FileDocument, update
 from archivist.stores._locations import open_location
 
 __all__ = ["MAX_RELEASE_ATTEMPTS", "AbstractReleaseStore", "ReleaseStore"]
 
 
 #: How many times adding a release re-reads ``releases.json`` after losing a race.
-MAX_RELEASE_ATTEMPTS = 64
+MAX_RELEASE_ATTEMPTS = MAX_ATTEMPTS
 
 
 class AbstractReleaseStore(ABC):
