@@ -145,3 +145,9 @@ def test_a_store_without_an_alias_document_refuses_aliases() -> None:
         repository.set_alias("a", "production", 0)
     with pytest.raises(UnsupportedOperationError, match=r"aliases\(\)"):
         repository.aliases("a")
+
+
+def test_the_manifest_path_is_the_manifest_file_or_none(tmp_path: Path) -> None:
+    path = tmp_path / "models" / "repository.json"
+    assert Path(ManifestStore(path).manifest_path) == path
+    assert DictStore().manifest_path is None

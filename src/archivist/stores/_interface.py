@@ -116,6 +116,18 @@ class AbstractRepositoryStore(ABC):
                 "cannot run on it"
             )
 
+    @property
+    def manifest_path(self) -> str | None:
+        """The manifest file's path in its backend's form, if the store keeps it in a file.
+
+        Returns
+        -------
+        str or None
+            ``None`` (the default): the manifest is not a file (lazyscribe's ``fpath`` of
+            the repository is then ``None``).
+        """
+        return None
+
     def manifest(self) -> ManifestDocument:
         """Return the manifest as a document, for :func:`archivist.stores._documents.update`.
 

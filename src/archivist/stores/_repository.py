@@ -98,6 +98,11 @@ class ManifestStore(AbstractRepositoryStore):
         """Whether the backend is another machine's (any but the local disk and memory)."""
         return not _LOCAL_PROTOCOLS & set(type(self.backend).protocols)
 
+    @property
+    def manifest_path(self) -> str:
+        """The path of ``repository.json`` (or whatever the manifest is named)."""
+        return self.path
+
     def _beside(self, file_name: str) -> tuple[str, str]:
         """Return the path and location (URL or path) of a file beside the manifest."""
         path = self.backend.join(self.folder, file_name)
