@@ -10,12 +10,9 @@ from datetime import datetime
 from typing import IO, Any, Literal, Self
 
 from archivist import _aliases
+from archivist._io.handlers import read_value
 from archivist._progress import close_callback, make_callback, metered
 from archivist._repo_base import RepositoryBase
-from archivist._repository_compat import (
-    warn_output_only,
-)
-from archivist._streams import stream_for
 from archivist._trust import check_trusted
 from archivist._verified import SPOOL_LARGE_READS
 from archivist._versions import parse_time
@@ -26,7 +23,6 @@ from archivist.errors import (
     EnvironmentMismatchError,
     InvalidArgumentError,
     InvalidVersionError,
-    SerializationError,
     UnsavedChangesError,
     UnsupportedOperationError,
 )
@@ -177,21 +173,16 @@ class ReadingMixin(RepositoryBase):
         )
         if callback is not None and record.size is not None:
             callback.set_size(record.size)
-        with (
-            self._open_file(record, handler) as raw,
-            stream_for(metered(raw, callback), handler.binary) as stream,
-        ):
-            try:
-                value = handler.read(stream, **reader_kwargs)
-                warn_output_only(handler, record.name, "load", stacklevel=4)
-                return value
-            except ArchivistError:
-                raise
-            except Exception as exc:
-                raise SerializationError(
-                    f"handler {record.handler!r} could not read version {record.version} of "
-                    f"{record.name!r}: {type(exc).__name__}: {exc}"
-                ) from exc
+        with self._open_file(record, handler) as raw:
+            return read_value(
+                handler,
+                metered(raw, callback),
+                reader_kwargs,
+                record.handler,
+                f"version {record.version} of {record.name!r}",
+                record.name,
+                stacklevel=3,
+            )
 
     def _open_file(self, record: VersionRecord, handler: Handler | None = None) -> IO[bytes]:
         """Open a version's file, verified: through the local cache when there is one.

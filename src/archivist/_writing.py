@@ -8,10 +8,7 @@ manifest, retried after a lost race; see ``docs/design.md``.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
-import re
-import secrets
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +16,13 @@ from datetime import datetime, timedelta
 from typing import IO, Any, Literal, cast
 
 from archivist import _aliases
+from archivist._io.handlers import (
+    describe,
+    new_fname,
+    warn_output_only,
+    write_new_file,
+    write_value,
+)
 from archivist._journal import (
     JournalEntry,
     SaveJournal,
@@ -27,11 +31,7 @@ from archivist._journal import (
 from archivist._parallel import CancellableWriter, write_all
 from archivist._progress import close_callback, make_callback, metered
 from archivist._repo_base import RepositoryBase, _Pending, _with_expiry
-from archivist._repository_compat import (
-    warn_output_only,
-)
 from archivist._retry import cas_rounds
-from archivist._streams import stream_for
 from archivist._unjournaled import begin_journal
 from archivist._versions import parse_time
 from archivist.errors import (
@@ -42,7 +42,6 @@ from archivist.errors import (
     IntegrityError,
     ManifestError,
     ReadOnlyError,
-    SerializationError,
     StaleTokenError,
     UnsavedChangesError,
 )
@@ -61,24 +60,8 @@ from archivist.stores import ManifestSnapshot
 MAX_COMMIT_ATTEMPTS = 64
 _log = logging.getLogger("archivist.repository")
 _ONE_MICROSECOND = timedelta(microseconds=1)
-_SLUG = re.compile(r"[^a-z0-9]+")
-#: Record fields a handler's metadata may not set.
-_RECORD_FIELDS = frozenset(
-    ("name", "version", "handler", "fname", "created_at", "expiry", "sha256", "size", "source")
-)
 
 __all__ = ["MAX_COMMIT_ATTEMPTS", "WritingMixin"]
-
-
-@functools.lru_cache(maxsize=1024)  # a bulk save logs one name many times
-def _slug(name: str) -> str:
-    return _SLUG.sub("-", name.lower()).strip("-") or "artifact"
-
-
-def _auto_fname(name: str, created_at: datetime, suffix: str) -> str:
-    stamp = created_at.strftime("%Y%m%d%H%M%S")
-    # the slug is ASCII; 100 characters keep the name well below MAX_NAME_BYTES
-    return f"{_slug(name)[:100]}-{stamp}-{secrets.token_hex(4)}" + (f".{suffix}" if suffix else "")
 
 
 def _log_commit(
@@ -271,7 +254,7 @@ class WritingMixin(RepositoryBase):
         created_at = utcnow()
         pending_fnames = self._pending_fnames.get(name, set())
         if fname is None:
-            fname = _auto_fname(name, created_at, handler_cls.suffix)
+            fname = new_fname(name, created_at, handler_cls.suffix)
             auto = True
         else:
             check_file_name(fname)
@@ -291,7 +274,7 @@ class WritingMixin(RepositoryBase):
             created_at=created_at,
         )
         self._pending.append(_Pending(record, value, handler_cls(), dict(writer_kwargs), auto))
-        warn_output_only(handler_cls, name, "log")
+        warn_output_only(handler_cls, name, "log", stacklevel=2)
         self._pending_last[name] = version
         self._pending_fnames.setdefault(name, set()).add(fname)
         self._view = None
@@ -389,14 +372,8 @@ class WritingMixin(RepositoryBase):
             close_callback(callback)
         added = self._commit_written(new_records, journal)
         self._forget_saved_changes()
-        output_only = {
-            alias
-            for alias in {record.handler for record in new_records}
-            if getattr(get_handler(alias), "output_only", False)
-        }
         for record in new_records:
-            if record.handler in output_only:
-                warn_output_only(get_handler(record.handler), record.name, "log")
+            warn_output_only(get_handler(record.handler), record.name, "log", stacklevel=2)
         if added:
             after_commit = plugin_manager().hook.archivist_after_commit
             if after_commit.get_hookimpls():  # no records to build when nobody listens
@@ -499,47 +476,32 @@ class WritingMixin(RepositoryBase):
         def write(raw: IO[bytes]) -> None:
             if stop is not None:  # a concurrent save: stop writing when it gives up
                 raw = cast("IO[bytes]", CancellableWriter(raw, stop))
-            with stream_for(metered(raw, callback), handler.binary) as stream:
-                try:
-                    handler.write(pending.value, stream, **pending.writer_kwargs)
-                except ArchivistError:
-                    raise
-                except Exception as exc:
-                    raise SerializationError(
-                        f"handler {record.handler!r} could not write {record.name!r}: "
-                        f"{type(exc).__name__}: {exc}"
-                    ) from exc
-
-        try:
-            metadata = dict(handler.metadata(pending.value))
-        except Exception as exc:
-            raise SerializationError(
-                f"handler {record.handler!r} could not describe {record.name!r}: {exc}"
-            ) from exc
-        clash = sorted(_RECORD_FIELDS.intersection(metadata))
-        if clash:
-            raise SerializationError(
-                f"handler {record.handler!r} returned metadata that would overwrite the record "
-                f"field(s) {', '.join(clash)}"
+            write_value(
+                handler,
+                pending.value,
+                metered(raw, callback),
+                pending.writer_kwargs,
+                record.handler,
+                record.name,
             )
-        for _ in range(8):
-            try:
-                sha256, size = self.store.write_file(record.name, record.fname, write)
-                break
-            except AlreadyExistsError:
-                if not pending.auto_fname:
-                    raise
-                record = record.replace(
-                    fname=_auto_fname(record.name, record.created_at, handler.suffix)
-                )
-                journal.add(JournalEntry(record.name, record.fname, auto=True))
-        else:  # pragma: no cover - eight random collisions in a row
-            raise ConflictError(f"could not find a free file name for {record.name!r}")
+
+        def fresh() -> str:
+            fname = new_fname(record.name, record.created_at, handler.suffix)
+            journal.add(JournalEntry(record.name, fname, auto=True))
+            return fname
+
+        metadata = describe(handler, pending.value, record.handler, record.name)
+        fname, (sha256, size) = write_new_file(
+            lambda fname: self.store.write_file(record.name, fname, write),
+            record.fname,
+            fresh if pending.auto_fname else None,
+            record.name,
+        )
         return VersionRecord(  # as record.replace(...), without dataclasses.replace's cost
             name=record.name,
             version=record.version,
             handler=record.handler,
-            fname=record.fname,
+            fname=fname,
             created_at=record.created_at,
             expiry=record.expiry,
             sha256=sha256,
@@ -668,7 +630,7 @@ class WritingMixin(RepositoryBase):
             name=name,
             version=self._committed.last_version(name) + 1,
             handler=handler_cls.alias,
-            fname=_auto_fname(name, created_at, handler_cls.suffix),
+            fname=new_fname(name, created_at, handler_cls.suffix),
             created_at=created_at,
         )
         self.store.check_new_file(name, record.fname)
