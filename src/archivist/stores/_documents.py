@@ -56,8 +56,16 @@ snapshot the repository already holds and ``done.value`` the index it holds next
 ``done.status`` tells a write (``"written"``) from a commit found already applied
 (``"landed"``; its records are in ``done.value``); ``done.base`` is the manifest the
 winning change was applied to (renumbering is logged against it). Prune passes a change
-that returns ``None`` when nothing is left to remove (another prune did it), and adopt one
-that returns ``None`` when every digest is recorded already.
+that returns ``None`` when nothing is left to remove (another prune did it; the removed
+records are ``done.base`` minus ``done.value``), and its put-back one that returns ``None``
+when nothing is missing (it returns ``ManifestIndex([*base.records, *missing])``:
+``ManifestIndex.appended`` is only for records numbered after every version of their
+name). Adopt returns ``None`` when every digest is recorded already.
+
+The users today: ``ReleaseStore.add`` (a duplicate tag raises from the change),
+``AliasStore.move`` (landed: a move with this id), ``ProjectStore.update`` (landed: the
+save's files or experiments), ``adopt``; a side file of one's own is a
+:class:`FileDocument` (a path, a parser, a serializer and the empty value).
 """
 
 from __future__ import annotations
