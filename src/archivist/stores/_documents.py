@@ -82,7 +82,7 @@ from archivist.stores._locations import storage_errors
 
 if TYPE_CHECKING:
     from archivist.storage.base import Backend
-    from archivist.stores._repository import AbstractRepositoryStore
+    from archivist.stores._interface import AbstractRepositoryStore
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -165,7 +165,9 @@ class Tally:
         Replaces answered with a refusal (nothing written).
     unanswered : bool
         A replace failed without an answer (an error or an interrupt while it was sent): it
-        may have landed, or still land after any re-read.
+        may have landed, or still land after any re-read. Any error out of
+        :meth:`Document.replace` but a refusal counts, even one raised before sending (a
+        value that cannot be serialized): when unsure, the caller keeps its files.
     """
 
     rounds: int = 0
