@@ -6,6 +6,7 @@ import io
 import json
 import multiprocessing
 import os
+import pickle
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -226,6 +227,14 @@ def test_a_release_whose_refused_retry_met_its_own_landed_write_is_added_once(
     store.add(Release("v2", [("a", 0)]))  # not refused as a duplicate of itself
     monkeypatch.undo()
     assert len(calls) == 1
+    assert [r.tag for r in store.list()] == ["v1", "v2"]
+
+
+def test_a_release_store_pickles(tmp_path: Path) -> None:
+    store = ReleaseStore(tmp_path / "releases.json")
+    store.add(Release("v1", []))
+    copy = pickle.loads(pickle.dumps(store))
+    copy.add(Release("v2", []))
     assert [r.tag for r in store.list()] == ["v1", "v2"]
 
 

@@ -10,6 +10,7 @@ move that landed though its answer was lost.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -50,7 +51,7 @@ class AliasStore:
             backend,
             path,
             location,
-            parse=lambda data: parse_alias_file(data, location),
+            parse=functools.partial(parse_alias_file, location=location),
             serialize=serialize_alias_file,
             empty=list,
         )

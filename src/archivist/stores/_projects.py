@@ -9,6 +9,7 @@ compare-and-swap every stored document uses; merging experiments is the caller's
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -45,8 +46,8 @@ class ProjectStore:
             backend,
             path,
             location,
-            parse=lambda data: _parse(data, location),
-            serialize=lambda entries: _serialize(entries, location),
+            parse=functools.partial(_parse, location=location),
+            serialize=functools.partial(_serialize, location=location),
             empty=list,
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import json
 import os
 from abc import ABC, abstractmethod
@@ -203,10 +204,14 @@ def release_document(backend: Backend, path: str, location: str) -> FileDocument
         backend,
         path,
         location,
-        parse=lambda data: parse_release_list(data, location),
-        serialize=lambda entries: (json.dumps(entries, indent=4) + "\n").encode("utf-8"),
+        parse=functools.partial(parse_release_list, location=location),
+        serialize=_serialize,
         empty=builtins.list,
     )
+
+
+def _serialize(entries: _Entries) -> bytes:
+    return (json.dumps(entries, indent=4) + "\n").encode("utf-8")
 
 
 def _same_release(entry: object, mine: dict[str, Any]) -> bool:
