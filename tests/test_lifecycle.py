@@ -14,7 +14,7 @@ from typing import IO, Any, ClassVar, Literal
 import lazyscribe
 import pytest
 
-from archivist import _cache, _retention
+from archivist import _retention
 from archivist._aliases import (
     AliasMove,
     alias_file_path,
@@ -31,6 +31,7 @@ from archivist._cache import (
     default_cache_dir,
     parse_size,
 )
+from archivist._io import verified
 from archivist.errors import (
     ArtifactNotFoundError,
     IntegrityError,
@@ -373,7 +374,7 @@ def test_a_fetch_that_does_not_match_is_not_cached(tmp_path: Path) -> None:
 def test_large_entries_are_verified_by_streaming(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_cache, "_IN_MEMORY_LIMIT", 4)
+    monkeypatch.setattr(verified, "IN_MEMORY_LIMIT", 4)  # the reader the cache reads through
     cache = ArtifactCache(tmp_path, max_size=100)
     blob = b"0123456789"
     digest = hashlib.sha256(blob).hexdigest()

@@ -11,10 +11,10 @@ from typing import IO, Any, Literal, Self
 
 from archivist import _aliases
 from archivist._io.handlers import read_value
+from archivist._io.verified import SPOOL_LARGE_READS
 from archivist._progress import close_callback, make_callback, metered
 from archivist._repo_base import RepositoryBase
 from archivist._trust import check_trusted
-from archivist._verified import SPOOL_LARGE_READS
 from archivist._versions import parse_time
 from archivist.errors import (
     ArchivistError,

@@ -21,8 +21,8 @@ from typing import IO, Any, cast
 
 from archivist import _index_cache as index_cache
 from archivist._aliases import alias_file_path
+from archivist._io.verified import check_stored, open_stored
 from archivist._streams import HashingWriter
-from archivist._verified import check_stored, open_stored
 from archivist.errors import (
     AlreadyExistsError,
     ArtifactFileNotFoundError,
