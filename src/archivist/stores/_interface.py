@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import builtins
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Literal, NamedTuple
 
@@ -174,6 +174,25 @@ class AbstractRepositoryStore(ABC):
         archivist.errors.ManifestError
             The manifest is corrupt or breaks the contract.
         """
+
+    def read_authoritative(self) -> ManifestSnapshot:
+        """Read the manifest by parsing all of it, never answering from an index cache.
+
+        Everything that deletes (gc, prune, ``verify``'s orphan listing) decides from this
+        read: an index cache is a performance hint that a forger could have written.
+
+        Returns
+        -------
+        ManifestSnapshot
+            As :meth:`read`; the default is :meth:`read` (a store without an index cache
+            always parses in full).
+
+        Raises
+        ------
+        archivist.errors.ManifestError
+            The manifest is corrupt or breaks the contract.
+        """
+        return self.read()
 
     def current_token(self) -> str | None:
         """Return the manifest's state token without parsing it (``None`` when absent).
@@ -464,7 +483,12 @@ class AbstractRepositoryStore(ABC):
         return None
 
     def remove_partial_writes(
-        self, name: str, fname: str, since: datetime, dry_run: bool = False
+        self,
+        name: str,
+        fname: str,
+        since: datetime,
+        dry_run: bool = False,
+        only: Collection[str] | None = None,
     ) -> builtins.list[str]:
         """Remove what interrupted writes of a version's file left, if written since ``since``.
 
@@ -476,6 +500,8 @@ class AbstractRepositoryStore(ABC):
             Only leftovers written at or after this time (the save's journal) are removed.
         dry_run : bool, optional
             Only list them.
+        only : Collection[str], optional
+            Only leftovers at these locations (as this method returns them): a gc plan's.
 
         Returns
         -------

@@ -14,7 +14,7 @@ import hashlib
 import operator
 import os
 import posixpath
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import IO, Any, cast
@@ -125,23 +125,34 @@ class ManifestStore(AbstractRepositoryStore):
 
     def read(self) -> ManifestSnapshot:
         """Read the manifest and its token (empty when absent)."""
+        return self._read(use_index=True)
+
+    def read_authoritative(self) -> ManifestSnapshot:
+        """Read and parse the whole manifest, never from the index cache (for deletions)."""
+        return self._read(use_index=False)
+
+    def _read(self, use_index: bool) -> ManifestSnapshot:
         try:
             with storage_errors(f"reading {self.location}"):
                 data, token = self.backend.read_with_token(self.path)
         except FileNotFoundError:
             return ManifestSnapshot([], None)
-        return self._parsed(data, token)
+        return self._parsed(data, token, use_index)
 
-    def _parsed(self, data: bytes, token: str) -> ManifestSnapshot:
+    def _parsed(self, data: bytes, token: str, use_index: bool = True) -> ManifestSnapshot:
         """Index the manifest text: from the index cache when it holds this text's columns."""
         index: ManifestIndex | None = None
         columns: index_cache.IndexColumns | None = None
-        if len(data) >= index_cache.MIN_BYTES and index_cache.cache_enabled():
+        if not use_index:
+            records: Sequence[VersionRecord] = parse_manifest(data, self.location)
+        elif len(data) >= index_cache.MIN_BYTES and index_cache.cache_enabled():
             digest = self._digest(data, token)
             columns = index_cache.load_columns(self.location, digest, len(data))
+            if columns is not None and not columns.fits(data):
+                columns = None  # a forged or foreign file: parse, and save good columns
             if columns is not None:
                 index = columns.index(data, self.location)
-                records: Sequence[VersionRecord] = index.records
+                records = index.records
             else:
                 records = parse_manifest(data, self.location)
                 columns = index_cache.IndexColumns.build(records, data)
@@ -339,13 +350,21 @@ class ManifestStore(AbstractRepositoryStore):
             return self.backend.modified(self._journal_path(journal_id))
 
     def remove_partial_writes(
-        self, name: str, fname: str, since: datetime, dry_run: bool = False
+        self,
+        name: str,
+        fname: str,
+        since: datetime,
+        dry_run: bool = False,
+        only: Collection[str] | None = None,
     ) -> builtins.list[str]:
         """Remove the backend's leftovers of interrupted writes of a file, if recent enough."""
         target = self._file_path(name, fname)
         removed = []
         with storage_errors(f"removing partial writes of {self.file_location(name, fname)}"):
             for path in self.backend.partial_writes(target):
+                location = path if self.location == self.path else self.backend.to_url(path)
+                if only is not None and location not in only:
+                    continue
                 try:
                     modified = self.backend.modified(path)
                     if modified is None or modified < since:

@@ -27,7 +27,7 @@ from typing import IO
 import pytest
 
 from archivist._aliases import pinned_by_aliases
-from archivist._retention import release_pins
+from archivist._lifecycle.retention import release_pins
 from archivist.errors import (
     AlreadyExistsError,
     ArtifactNotFoundError,
@@ -270,7 +270,7 @@ class StoreCapabilityTests(StoreFixtures):
             with pytest.raises(UnsupportedOperationError, match="supports_journals"):
                 repository.gc(dry_run=True)
         elif not store.supports_deletes:
-            assert repository.gc(dry_run=True) == []
+            assert repository.gc(dry_run=True).locations == []
             with pytest.raises(UnsupportedOperationError, match="supports_deletes"):
                 repository.gc()
         else:
@@ -280,7 +280,7 @@ class StoreCapabilityTests(StoreFixtures):
     def test_prune_needs_deletes(self, store: AbstractRepositoryStore) -> None:
         """Prune runs where files can be deleted and refuses, naming it, elsewhere."""
         repository = self._repository(store)
-        assert repository.prune(keep_last=1, dry_run=True) == [("a", 0)]
+        assert repository.prune(keep_last=1, dry_run=True).pairs == [("a", 0)]
         if not store.supports_deletes:
             with pytest.raises(UnsupportedOperationError, match="supports_deletes"):
                 repository.prune(keep_last=1)
@@ -325,7 +325,7 @@ class StoreAliasTests(StoreFixtures):
             assert pinned_by_aliases(store) == set()  # no alias can exist: none pins
             return
         repository.set_alias("a", "production", 0)
-        assert repository.prune(keep_last=1, dry_run=True) == [("a", 1)]
+        assert repository.prune(keep_last=1, dry_run=True).pairs == [("a", 1)]
 
 
 class StoreReleaseTests(StoreFixtures):
