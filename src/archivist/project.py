@@ -25,11 +25,11 @@ from archivist._tracking import default_author, lazyscribe_path, test_folder_nam
 from archivist._trust import Trust, resolve_trust
 from archivist.errors import (
     ArchivistError,
+    EncodingError,
     ExperimentNotFoundError,
     InvalidModeError,
     ReadOnlyError,
     RepositoryNotFoundError,
-    SerializationError,
 )
 from archivist.experiment import Experiment
 from archivist.manifest import utcnow
@@ -374,7 +374,7 @@ class Project:
         ------
         archivist.errors.ReadOnlyError
             The project is open in mode ``r``.
-        archivist.errors.SerializationError
+        archivist.errors.EncodingError
             A handler could not write an artifact, or a metric or parameter is not
             JSON-serializable; nothing was written.
         archivist.errors.ConflictError
@@ -497,7 +497,7 @@ def _check_serializable(experiment: Experiment) -> None:
             try:
                 json.dumps(value)
             except (TypeError, ValueError) as exc:
-                raise SerializationError(
+                raise EncodingError(
                     f"the {label} {key!r} of experiment {experiment.slug!r} cannot be saved "
                     f"in project.json: {exc}. Log a JSON value (str, number, bool, None, "
                     "list or dict of those) instead; nothing was written."

@@ -155,7 +155,8 @@ def test_only_amazon_itself_is_known_to_enforce_conditions(
 def test_a_fresh_process_saves_with_the_minimum_requests(
     s3_bucket: str, s3_options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Open (manifest GET) + save: journal PUT, file PUT, conditional PUT, journal DELETE."""
+    """Open (manifest GET) + save: journal PUT, file PUT, the kept digests' GET and
+    conditional PUT, the manifest's conditional PUT, journal DELETE."""
     url = f"s3://{s3_bucket}/team/repository.json"
     first = Repository(url, mode="w", **s3_options)
     first.log_artifact(name="features", value=[1], handler="json")
@@ -176,7 +177,12 @@ def test_a_fresh_process_saves_with_the_minimum_requests(
     finally:
         client.meta.events.unregister("before-send.s3", record)
     methods = [request.split()[0] for request in sent]
-    assert methods == ["GET", "PUT", "PUT", "PUT", "DELETE"], sent
+    assert methods == ["GET", "PUT", "PUT", "GET", "PUT", "PUT", "DELETE"], sent
+    assert [request.split()[1] for request in sent][3:6] == [
+        "digests.json",
+        "digests.json",
+        "repository.json",  # the kept digests are appended before the manifest commit
+    ], sent
     assert not any(".archivist-probe" in request for request in sent)
 
 

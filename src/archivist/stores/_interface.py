@@ -24,6 +24,7 @@ from archivist.stores._documents import ManifestDocument
 
 if TYPE_CHECKING:
     from archivist.stores._aliases import AliasStore
+    from archivist.stores._kept_digests import KeptDigestsDocument
     from archivist.stores._releases import AbstractReleaseStore
 
 __all__ = ["AbstractRepositoryStore", "Capability", "ManifestSnapshot"]
@@ -411,6 +412,18 @@ class AbstractRepositoryStore(ABC):
         -------
         datetime.datetime or None
             ``None`` when the store does not record it. The default returns ``None``.
+        """
+        return None
+
+    def kept_digests(self) -> KeptDigestsDocument | None:
+        """Return the document keeping the digests archivist computed (default: none).
+
+        Returns
+        -------
+        KeptDigestsDocument or None
+            ``None``: the store keeps none, so a record that loses its digest to a foreign
+            rewrite of the manifest stays without one (see
+            :mod:`archivist._lifecycle.digests`).
         """
         return None
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from archivist._json import MAX_DEPTH, load_json
-from archivist.errors import ManifestError, SerializationError
+from archivist.errors import EncodingError, ManifestError
 from archivist.stores._documents import MAX_ATTEMPTS, FileDocument, Tally, Updated, update
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class ProjectStore:
 
         Raises
         ------
-        archivist.errors.SerializationError
+        archivist.errors.EncodingError
             The entries cannot be written as JSON; nothing was written.
         archivist.errors.ConflictError
             Other writers kept saving the project.
@@ -120,4 +120,4 @@ def _serialize(entries: Entries, location: str) -> bytes:
     try:
         return json.dumps(entries, sort_keys=True, indent=4).encode("utf-8")
     except (TypeError, ValueError) as exc:
-        raise SerializationError(f"{location} cannot be written as JSON: {exc}") from exc
+        raise EncodingError(f"{location} cannot be written as JSON: {exc}") from exc

@@ -21,6 +21,7 @@ from typing import IO, Any, cast
 
 from archivist import _index_cache as index_cache
 from archivist._aliases import alias_file_path
+from archivist._digests_format import DIGESTS_FILE
 from archivist._io.verified import check_stored, open_stored
 from archivist._streams import HashingWriter
 from archivist.errors import (
@@ -40,7 +41,9 @@ from archivist.manifest import (
 from archivist.storage.base import Backend
 from archivist.stores._aliases import AliasStore
 from archivist.stores._interface import AbstractRepositoryStore, Capability, ManifestSnapshot
+from archivist.stores._kept_digests import KeptDigestsDocument
 from archivist.stores._locations import open_location, storage_errors
+from archivist.stores._paths import path_under
 from archivist.stores._releases import ReleaseStore
 
 __all__ = ["AbstractRepositoryStore", "Capability", "ManifestSnapshot", "ManifestStore"]
@@ -86,6 +89,8 @@ class ManifestStore(AbstractRepositoryStore):
         #: The manifest as last read or committed: (token, text, records, index columns).
         #: A commit against that token that only appends records splices their lines into
         #: the text (and extends the columns).
+        #: The kept digests document, made once (it remembers its last state).
+        self._kept: KeptDigestsDocument | None = None
         self._last: (
             tuple[str, bytes, Sequence[VersionRecord], index_cache.IndexColumns | None] | None
         ) = None
@@ -315,6 +320,14 @@ class ManifestStore(AbstractRepositoryStore):
         """Delete a version's file."""
         with storage_errors(f"deleting {self.file_location(name, fname)}"):
             self.backend.delete(self._file_path(name, fname))
+
+    def kept_digests(self) -> KeptDigestsDocument:
+        """Return the kept digests in the private folder (``.<manifest>.archivist/``)."""
+        if self._kept is None:
+            path = path_under(self.private_folder, DIGESTS_FILE, what="the kept digests")
+            location = path if self.location == self.path else self.backend.to_url(path)
+            self._kept = KeptDigestsDocument(self.backend, path, location)
+        return self._kept
 
     def _journal_path(self, journal_id: str) -> str:
         return self.backend.join(self.private_folder, f"{journal_id}{_JOURNAL_SUFFIX}")
