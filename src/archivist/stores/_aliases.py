@@ -10,6 +10,7 @@ move that landed though its answer was lost.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import secrets
 from datetime import timedelta
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 from archivist._aliases import AliasMove, parse_alias_file, serialize_alias_file
 from archivist.errors import InvalidNameError, StorageError
 from archivist.manifest import utcnow
-from archivist.stores._documents import FileDocument, update
+from archivist.stores._documents import MAX_ATTEMPTS, FileDocument, update
 
 if TYPE_CHECKING:
     from archivist.storage.base import Backend
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_ALIAS_ATTEMPTS", "AliasStore"]
 
 #: How many times moving an alias re-reads the alias file after losing a race.
-MAX_ALIAS_ATTEMPTS = 64
+MAX_ALIAS_ATTEMPTS = MAX_ATTEMPTS
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
@@ -90,7 +91,7 @@ class AliasStore:
             backend,
             path,
             location,
-            parse=lambda data: parse_alias_file(data, location),
+            parse=functools.partial(parse_alias_file, location=location),
             serialize=serialize_alias_file,
             empty=list,
         )
