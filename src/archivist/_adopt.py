@@ -27,7 +27,8 @@ from archivist.errors import (
 from archivist.manifest import VersionRecord
 
 if TYPE_CHECKING:
-    from archivist.repository import Repository
+    from archivist._commit.session import Session
+    from archivist.stores import AbstractRepositoryStore
 
 __all__ = ["adopt"]
 
@@ -37,13 +38,17 @@ MAX_ADOPT_ATTEMPTS = 64
 _Key = tuple[str, int, str]
 
 
-def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]]:
-    """Record digests for the committed versions of ``repository`` that have none.
+def adopt(
+    store: AbstractRepositoryStore, session: Session, dry_run: bool = False
+) -> list[tuple[str, int]]:
+    """Record digests for the committed versions in ``store`` that have none.
 
     Parameters
     ----------
-    repository : Repository
-        The repository; written only when ``dry_run`` is false.
+    store : AbstractRepositoryStore
+        The repository's store; written only when ``dry_run`` is false.
+    session : Session
+        The repository's session, refreshed after a commit.
     dry_run : bool, optional
         Hash the files, but record nothing.
 
@@ -62,8 +67,7 @@ def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]
         Other writers kept committing; nothing was recorded.
     """
     if not dry_run:
-        repository._require_writable()
-    store = repository.store
+        session.require_writable()
     snapshot = store.read()
     digests: dict[_Key, tuple[str, int]] = {}
     problems: list[str] = []
@@ -91,9 +95,9 @@ def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]
         )
     if dry_run or not digests:
         return [(record.name, record.version) for record in _adoptable(snapshot.records, digests)]
-    adopted = _commit(repository, snapshot.records, snapshot.token, digests)
-    if not repository._fresh:
-        repository.refresh()
+    adopted = _commit(store, snapshot.records, snapshot.token, digests)
+    if not session.fresh:
+        session.refresh(store)
     return adopted
 
 
@@ -108,13 +112,12 @@ def _adoptable(
 
 
 def _commit(
-    repository: Repository,
+    store: AbstractRepositoryStore,
     records: Sequence[VersionRecord],
     token: str | None,
     digests: dict[_Key, tuple[str, int]],
 ) -> list[tuple[str, int]]:
     """Fill in the digests with a compare-and-swap, re-reading after a lost race."""
-    store = repository.store
     for attempt in cas_rounds(MAX_ADOPT_ATTEMPTS):
         if attempt:
             snapshot = store.read()

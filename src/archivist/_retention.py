@@ -50,7 +50,7 @@ from archivist.manifest import ManifestIndex, VersionRecord, utcnow
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from archivist.repository import Repository
+    from archivist._commit.session import Session
     from archivist.stores import AbstractRepositoryStore
 
 __all__ = ["MAX_PRUNE_ATTEMPTS", "prune", "release_pins", "removable"]
@@ -148,30 +148,30 @@ def _check_rules(keep_last: object, keep_within: object) -> None:
 
 
 def prune(
-    repository: Repository,
+    store: AbstractRepositoryStore,
+    session: Session,
     keep_last: int | None,
     keep_within: timedelta | None,
     dry_run: bool,
 ) -> list[tuple[str, int]]:
     """Remove what neither rule keeps and nothing pins; see :meth:`archivist.Repository.prune`."""
     _check_rules(keep_last, keep_within)
-    if repository._pending or repository._expiry_changes:
+    if session.has_changes:
         raise UnsavedChangesError(
-            f"{repository.location} holds changes that are not saved; save() before pruning"
+            f"{store.location} holds changes that are not saved; save() before pruning"
         )
     if not dry_run:
-        repository._require_writable()
-        if repository.mode == "a" or repository._fresh:
+        session.require_writable()
+        if session.mode == "a" or session.fresh:
             raise ReadOnlyError(
-                f"prune removes versions, which mode {repository.mode!r} does not allow "
-                + ("before its first save" if repository._fresh else "(it only appends)")
-                + f"; open {repository.location} with mode 'w+'"
+                f"prune removes versions, which mode {session.mode!r} does not allow "
+                + ("before its first save" if session.fresh else "(it only appends)")
+                + f"; open {store.location} with mode 'w+'"
             )
-    store = repository.store
     snapshot = store.read()
     candidates = removable(snapshot.records, _pins(store), keep_last, keep_within, utcnow())
     if dry_run or not candidates:
-        repository.refresh()
+        session.refresh(store)
         return sorted((r.name, r.version) for r in candidates)
     journal = SaveJournal.begin(
         store,
@@ -192,7 +192,7 @@ def prune(
         with contextlib.suppress(FileNotFoundError, ArchivistError, OSError):
             store.delete_file(record.name, record.fname)
     journal.close()
-    repository.refresh()
+    session.refresh(store)
     return sorted((r.name, r.version) for r in gone)
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from fsspec.core import split_protocol
 
 from archivist._options import merge_storage_options
-from archivist._release_copy import minimal_repository_from_release
+from archivist._release_copy import copy_release
 from archivist._release_format import (
     Release,
     dump,
@@ -91,20 +91,61 @@ def create_release(repository: Repository, tag: str) -> Release:
     >>> lzr.create_release(repository, "v0.1.0").artifacts
     [('features', 0)]
     """
-    if repository._pending or repository._expiry_changes:
+    session = repository._session
+    if session.has_changes:
         raise UnsavedChangesError(
             f"{repository.location} holds changes that are not saved; save() before creating "
             "a release, so the release pins only stored versions"
         )
     now = utcnow()
     pinned: list[tuple[str, int]] = []
-    for name in sorted(repository._committed.names()):
+    for name in sorted(session.committed.names()):
         try:
-            record = repository._committed.latest(name, now)
+            record = session.committed.latest(name, now)
         except VersionNotFoundError:
             continue  # every version expired
         pinned.append((name, record.version))
     return Release(tag, pinned, now)
+
+
+def minimal_repository_from_release(
+    location: str | os.PathLike[str], repository: Repository, release: Release
+) -> None:
+    """Create a repository at ``location`` holding only the versions ``release`` pins.
+
+    Each pinned version's file is copied (streamed, checked against its digest) to the same
+    ``<name>/<fname>`` under ``location``, and a ``repository.json`` listing those versions
+    (same numbers, times and file names) is written there, replacing any manifest at that
+    place. Use it to ship a deployment without the repository's whole history.
+
+    Parameters
+    ----------
+    location : str or os.PathLike
+        The folder of the new repository: a local path, a URL, or (as in lazyscribe) a path
+        on the source repository's filesystem.
+    repository : archivist.Repository
+        The source repository, with no unsaved changes (any mode).
+    release : archivist.release.Release
+        The release whose ``(name, version)`` pairs to copy.
+
+    Raises
+    ------
+    archivist.errors.UnsavedChangesError
+        The source repository holds unsaved changes (a :class:`RuntimeError`, as lazyscribe
+        raised for a repository not opened read-only).
+    archivist.errors.VersionNotFoundError
+        The release pins a version the repository lacks.
+    archivist.errors.IntegrityError
+        A source file does not match its digest, or a file already at the target differs.
+    """
+    copy_release(
+        location,
+        repository.store,
+        repository._session,
+        release,
+        protocol=repository.protocol,
+        storage_options=repository.storage_options,
+    )
 
 
 def _releases_location(repository_path: str) -> str:

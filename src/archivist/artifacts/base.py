@@ -42,7 +42,7 @@ def default_fname(name: str, created_at: datetime, suffix: str) -> str:
     str
         For example ``"features-20260131120000-1a2b3c4d.json"``.
     """
-    from archivist._writing import _slug
+    from archivist._commit.session import _slug
 
     stamp = created_at.strftime("%Y%m%d%H%M%S")
     return f"{_slug(name)}-{stamp}-{secrets.token_hex(4)}" + (f".{suffix}" if suffix else "")
