@@ -25,7 +25,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from archivist._versions import parse_time, parse_version
 from archivist.errors import (
@@ -37,9 +37,11 @@ from archivist.errors import (
     RepositoryNotFoundError,
     UnsavedChangesError,
 )
-from archivist.handlers.base import Handler
 from archivist.manifest import ManifestIndex, VersionRecord, check_file_name, utcnow
-from archivist.stores import AbstractRepositoryStore
+
+if TYPE_CHECKING:
+    from archivist.handlers.base import Handler
+    from archivist.stores import AbstractRepositoryStore
 
 __all__ = ["MODES", "Mode", "Pending", "Session", "new_fname"]
 
