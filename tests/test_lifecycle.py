@@ -17,7 +17,6 @@ import pytest
 from archivist import _cache, _retention
 from archivist._aliases import (
     AliasMove,
-    AliasStore,
     alias_file_path,
     alias_store_for,
     parse_alias_file,
@@ -46,6 +45,7 @@ from archivist.errors import (
 from archivist.repository import Repository
 from archivist.storage.memory import MemoryBackend
 from archivist.stores import ManifestStore
+from archivist.stores._aliases import AliasStore
 from archivist.testing.lifecycle import LifecycleOnBackendTests
 
 

@@ -2,9 +2,9 @@
 
 lazyscribe writes no digest or size. :func:`adopt` hashes each such version's stored file
 once (regular files only) and records its SHA-256 and size in the manifest, through the
-same compare-and-swap commit as a save: on a lost race it re-reads the manifest and applies
-the digests again. Afterwards every load of those versions is verified, and a repository
-opened with ``trust="verified"`` loads them.
+compare-and-swap every document uses (``archivist.stores._documents.update``): on a lost
+race it re-reads the manifest and applies the digests again. Afterwards every load of those
+versions is verified, and a repository opened with ``trust="verified"`` loads them.
 
 Adopting vouches for the files *as they are now*: run it when you trust their content.
 """
@@ -15,16 +15,14 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from archivist._retry import cas_rounds
 from archivist.errors import (
     ArchivistWarning,
     ArtifactNotFoundError,
-    ConflictError,
     IntegrityError,
-    StaleTokenError,
     StorageError,
 )
-from archivist.manifest import VersionRecord
+from archivist.manifest import ManifestIndex, VersionRecord
+from archivist.stores._documents import update
 
 if TYPE_CHECKING:
     from archivist._commit.session import Session
@@ -95,7 +93,8 @@ def adopt(
         )
     if dry_run or not digests:
         return [(record.name, record.version) for record in _adoptable(snapshot.records, digests)]
-    adopted = _commit(store, snapshot.records, snapshot.token, digests)
+    index = snapshot.indexed or ManifestIndex(snapshot.records)
+    adopted = _commit(store, index, snapshot.token, digests)
     if not session.fresh:
         session.refresh(store)
     return adopted
@@ -113,36 +112,34 @@ def _adoptable(
 
 def _commit(
     store: AbstractRepositoryStore,
-    records: Sequence[VersionRecord],
+    index: ManifestIndex,
     token: str | None,
     digests: dict[_Key, tuple[str, int]],
 ) -> list[tuple[str, int]]:
     """Fill in the digests with a compare-and-swap, re-reading after a lost race."""
-    for attempt in cas_rounds(MAX_ADOPT_ATTEMPTS):
-        if attempt:
-            snapshot = store.read()
-            records, token = snapshot.records, snapshot.token
-        targets = {_key(r) for r in _adoptable(records, digests)}
-        if not targets:
-            # An earlier round landed though its answer was lost, or another writer adopted
-            # the same files: report the versions now holding the digests computed here.
-            return [
-                (r.name, r.version)
-                for r in records
-                if _key(r) in digests and r.sha256 == digests[_key(r)][0]
-            ]
-        merged = [
+
+    def fill_in(base: ManifestIndex) -> ManifestIndex | None:
+        if not _adoptable(base.records, digests):
+            return None  # an earlier round landed, or another writer adopted the same files
+        return ManifestIndex(
             r.replace(sha256=digests[_key(r)][0], size=digests[_key(r)][1])
-            if _key(r) in targets
+            if r.sha256 is None and _key(r) in digests
             else r
-            for r in records
-        ]
-        try:
-            store.commit(merged, token)
-        except StaleTokenError:
-            continue
-        return [(r.name, r.version) for r in records if _key(r) in targets]
-    raise ConflictError(
-        f"gave up adopting {store.location} after {MAX_ADOPT_ATTEMPTS} attempts: other writers "
-        "kept committing. Nothing was recorded; try again."
+            for r in base.records
+        )
+
+    done = update(
+        store.manifest(),
+        fill_in,
+        first=(index, token),
+        what="adopting",
+        attempts=MAX_ADOPT_ATTEMPTS,
     )
+    if done.status == "written":
+        return [(r.name, r.version) for r in _adoptable(done.base.records, digests)]
+    # nothing written: report the versions now holding the digests computed here
+    return [
+        (r.name, r.version)
+        for r in done.value.records
+        if _key(r) in digests and r.sha256 == digests[_key(r)][0]
+    ]

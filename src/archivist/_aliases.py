@@ -1,4 +1,4 @@
-"""Aliases with history: the alias file's format and the store that appends moves to it.
+"""Aliases with history: the alias file's format, and the repository's alias calls.
 
 An alias (``production``, ``staging``) names one version of one artifact and can be moved.
 Each repository keeps its aliases in a file of their own beside the manifest, named after
@@ -13,10 +13,11 @@ file is an append-only list of moves::
     ]}
 
 The alias's current version is its last move; its version at a time is the last move made
-at or before that time. Moves are appended with the backend's compare-and-swap
-(:meth:`~archivist.Backend.replace_if_unchanged`) and bounded retries, as releases are, so
-concurrent moves from many processes never lose one. Each move carries a random ``id``:
-after a refused retry, a re-read that holds the id proves the earlier write landed.
+at or before that time. The repository store owns the file (``store.aliases()``, an
+:class:`~archivist.stores._aliases.AliasStore`), which appends moves with the
+compare-and-swap every document uses, so concurrent moves from many processes never lose
+one. Each move carries a random ``id``: after a refused retry, a re-read that holds the id
+proves the earlier write landed.
 """
 
 from __future__ import annotations
@@ -24,38 +25,31 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from archivist._retry import cas_rounds
 from archivist._versions import parse_time
 from archivist.errors import (
     ArtifactNotFoundError,
-    ConflictError,
     InvalidNameError,
     ManifestError,
     PinnedVersionError,
-    StaleTokenError,
     UnsavedChangesError,
     UnsupportedOperationError,
     VersionNotFoundError,
 )
 from archivist.manifest import format_time, parse_stored_time, utcnow
-from archivist.stores import storage_errors
 
 if TYPE_CHECKING:
     from archivist._commit.session import Session
-    from archivist.storage.base import Backend
     from archivist.stores import AbstractRepositoryStore
+    from archivist.stores._aliases import AliasStore
 
 __all__ = [
     "ALIAS_FORMAT",
-    "MAX_ALIAS_ATTEMPTS",
     "AliasMove",
-    "AliasStore",
     "alias_file_path",
     "check_alias",
     "parse_alias_file",
@@ -64,8 +58,6 @@ __all__ = [
 
 #: The alias file's format number; another format is refused rather than misread.
 ALIAS_FORMAT = 1
-#: How many times moving an alias re-reads the alias file after losing a race.
-MAX_ALIAS_ATTEMPTS = 64
 _ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,99}")
 _RESERVED = frozenset({"latest"})
 _ONE_MICROSECOND = timedelta(microseconds=1)
@@ -245,107 +237,6 @@ def current_targets(moves: Sequence[AliasMove]) -> dict[tuple[str, str], int]:
     return {key: version for key, version in targets.items() if version is not None}
 
 
-class AliasStore:
-    """A repository's alias file on a Backend: read it, and append moves atomically.
-
-    Parameters
-    ----------
-    backend : Backend
-        The backend holding the manifest.
-    path : str
-        The alias file's path in the backend's form (see :func:`alias_file_path`).
-    location : str
-        The path or URL, for messages.
-    """
-
-    def __init__(self, backend: Backend, path: str, location: str) -> None:
-        self.backend = backend
-        self.path = path
-        self.location = location
-
-    def __repr__(self) -> str:
-        return f"AliasStore({self.location!r})"
-
-    def read(self) -> tuple[list[AliasMove], str | None]:
-        """Return the moves, oldest first, and the file's token (``None`` when absent)."""
-        try:
-            with storage_errors(f"reading {self.location}"):
-                data, token = self.backend.read_with_token(self.path)
-        except FileNotFoundError:
-            return [], None
-        return parse_alias_file(data, self.location), token
-
-    def moves(self) -> list[AliasMove]:
-        """Return every move, oldest first."""
-        return self.read()[0]
-
-    def move(
-        self, name: str, alias: str, version: int | None, undo: AliasMove | None = None
-    ) -> AliasMove | None:
-        """Point ``alias`` of ``name`` at ``version``, appending the move atomically.
-
-        Parameters
-        ----------
-        name : str
-            The artifact name (checked by the caller).
-        alias : str
-            The alias (checked by the caller).
-        version : int or None
-            The version it names from now on (checked by the caller); ``None`` removes it.
-        undo : AliasMove, optional
-            Append only while ``undo`` is still the alias's last move (to take it back);
-            when another move followed it, nothing is written.
-
-        Returns
-        -------
-        AliasMove or None
-            The move as stored; ``None`` when ``undo`` was given and is no longer last.
-
-        Raises
-        ------
-        archivist.errors.ConflictError
-            Other writers kept moving aliases; nothing was written.
-        """
-        move_id = secrets.token_hex(8)
-        lost_a_race = False
-        for _ in cas_rounds(MAX_ALIAS_ATTEMPTS):
-            moves, token = self.read()
-            if lost_a_race:
-                mine = [m for m in moves if m.id == move_id]
-                if mine:
-                    # An earlier write landed, but its answer was lost and the retried
-                    # request was refused: the move is stored, once.
-                    return mine[0]
-            previous = [m for m in moves if m.name == name and m.alias == alias]
-            if undo is not None and (not previous or previous[-1].id != undo.id):
-                return None
-            when = utcnow()
-            if previous and when <= previous[-1].when:
-                when = previous[-1].when + _ONE_MICROSECOND  # history stays in time order
-            move = AliasMove(
-                name,
-                alias,
-                when,
-                previous[-1].to_version if previous else None,
-                version,
-                move_id,
-            )
-            try:
-                with storage_errors(f"writing {self.location}"):
-                    self.backend.replace_if_unchanged(
-                        self.path, serialize_alias_file([*moves, move]), token
-                    )
-            except StaleTokenError:
-                lost_a_race = True
-                continue
-            return move
-        raise ConflictError(
-            f"gave up moving alias {alias!r} of {name!r} in {self.location} after "
-            f"{MAX_ALIAS_ATTEMPTS} attempts: other writers kept moving aliases. Nothing was "
-            "written; try again."
-        )
-
-
 def resolve(moves: Sequence[AliasMove], name: str, alias: str, at: datetime | None) -> int:
     """Return the version ``alias`` of ``name`` names now (``at=None``) or at time ``at``.
 
@@ -396,7 +287,7 @@ def resolve(moves: Sequence[AliasMove], name: str, alias: str, at: datetime | No
 
 
 def alias_store_for(store: AbstractRepositoryStore) -> AliasStore:
-    """Return the alias store beside a repository store's manifest.
+    """Return the alias document a repository store keeps (``store.aliases()``).
 
     Parameters
     ----------
@@ -406,23 +297,22 @@ def alias_store_for(store: AbstractRepositoryStore) -> AliasStore:
     Returns
     -------
     AliasStore
-        The store of ``<manifest stem>.aliases.json`` on the manifest's backend.
+        For :class:`~archivist.stores.ManifestStore`, ``<manifest stem>.aliases.json`` on
+        the manifest's backend.
 
     Raises
     ------
     archivist.errors.UnsupportedOperationError
-        The store keeps no manifest file (a custom store): aliases need one beside it.
+        The store keeps no alias document.
     """
-    from archivist.stores import ManifestStore
-
-    if not isinstance(store, ManifestStore):
+    aliases = store.aliases()
+    if aliases is None:
         raise UnsupportedOperationError(
-            f"aliases are kept in a file beside the manifest; the store {store!r} has no "
-            "manifest file"
+            f"aliases need a store that keeps an alias document; {store!r} keeps none "
+            "(its aliases() returns None). Use a ManifestStore, or give the store an "
+            "aliases() document."
         )
-    path = alias_file_path(store.path)
-    location = path if store.location == store.path else store.backend.to_url(path)
-    return AliasStore(store.backend, path, location)
+    return aliases
 
 
 def set_alias(
@@ -452,15 +342,15 @@ def set_alias(
             f"{format_time(record.expiry or now)}; an alias must name a version that has not "
             "expired"
         )
-    moves = alias_store_for(store)
-    move = moves.move(name, alias, record.version)
+    document = alias_store_for(store)
+    move = document.move(name, alias, record.version)
     assert move is not None
     # A prune may have removed the version between the check above and the move. Prune
     # re-reads the aliases after its commit and puts back what they name; reading the
     # manifest after the move closes the other side: one of the two sees the other.
     present = {(r.name, r.fname) for r in store.read().records}
     if (name, record.fname) not in present:
-        moves.move(name, alias, move.from_version, undo=move)
+        document.move(name, alias, move.from_version, undo=move)
         raise VersionNotFoundError(
             f"version {record.version} of {name!r} was removed (by a prune) while alias "
             f"{alias!r} was being set; the alias was not moved"
@@ -474,9 +364,9 @@ def remove_alias(
     """Remove an alias (its history is kept); see :meth:`archivist.Repository.remove_alias`."""
     session.require_writable()
     check_alias(alias)
-    moves = alias_store_for(store)
-    resolve(moves.moves(), name, alias, None)  # raises when there is no such alias
-    move = moves.move(name, alias, None)
+    document = alias_store_for(store)
+    resolve(document.moves(), name, alias, None)  # raises when there is no such alias
+    move = document.move(name, alias, None)
     assert move is not None
     return move
 
@@ -520,24 +410,23 @@ def aliased_version(
 
 
 def pinned_by_aliases(store: AbstractRepositoryStore) -> set[tuple[str, int]]:
-    """Return the ``(name, version)`` pairs that an alias names now (empty for custom stores)."""
-    from archivist.stores import ManifestStore
+    """Return the ``(name, version)`` pairs that an alias names now.
 
-    if not isinstance(store, ManifestStore):
+    A store that keeps no alias document (``aliases()`` is ``None``) cannot hold an alias,
+    so nothing is pinned by one.
+    """
+    aliases = store.aliases()
+    if aliases is None:
         return set()
-    return {
-        (name, version)
-        for (name, _), version in current_targets(alias_store_for(store).moves()).items()
-    }
+    return {(name, version) for (name, _), version in current_targets(aliases.moves()).items()}
 
 
 def refuse_if_aliased(store: AbstractRepositoryStore, name: str, version: int) -> None:
     """Refuse to expire a version an alias names (``set_artifact_expiry`` calls this)."""
-    from archivist.stores import ManifestStore
-
-    if not isinstance(store, ManifestStore):
-        return
-    moves = alias_store_for(store).moves()
+    aliases = store.aliases()
+    if aliases is None:
+        return  # a store without an alias document holds no alias
+    moves = aliases.moves()
     named = sorted(a for (n, a), v in current_targets(moves).items() if (n, v) == (name, version))
     if named:
         raise PinnedVersionError(

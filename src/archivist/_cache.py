@@ -60,7 +60,6 @@ _CHUNK = 1 << 20
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(i)?)?b?\s*", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
-_LOCAL_PROTOCOLS = frozenset({"file", "local", "memory"})
 
 
 def parse_size(value: int | str) -> int:
@@ -375,8 +374,8 @@ def cache_for(
     store : AbstractRepositoryStore
         The repository's store.
     cache : bool or None
-        ``None`` (default): on for remote repositories (any backend but the local disk and
-        memory); ``True``/``False`` force it on or off.
+        ``None`` (default): on when the store says it is remote (``store.is_remote``: any
+        backend but the local disk and memory); ``True``/``False`` force it on or off.
     cache_dir : str or os.PathLike or None
         The cache folder.
     cache_size : int or str or None
@@ -389,12 +388,7 @@ def cache_for(
     """
     if cache is False:
         return None
-    if cache is None:
-        from archivist.stores import ManifestStore
-
-        if not isinstance(store, ManifestStore):
-            return None
-        if _LOCAL_PROTOCOLS & set(type(store.backend).protocols):
-            return None
+    if cache is None and not store.is_remote:
+        return None
     artifact_cache = ArtifactCache(cache_dir, cache_size)
     return artifact_cache if artifact_cache.max_size > 0 else None

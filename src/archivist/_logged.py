@@ -56,6 +56,9 @@ class LoggedArtifact:
         The writer options given when it was logged.
     dirty : bool
         ``True`` until the file is saved.
+    auto_fname : bool
+        ``True`` when archivist generated :attr:`fname` (another is generated if it is
+        taken when the file is written); ``False`` for a name the user chose.
     """
 
     name: str
@@ -70,6 +73,7 @@ class LoggedArtifact:
     value: Any = field(default=None, compare=False, repr=False)
     writer_kwargs: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     dirty: bool = field(default=False, compare=False)
+    auto_fname: bool = field(default=False, compare=False, repr=False)
 
     @property
     def alias(self) -> str:

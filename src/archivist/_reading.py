@@ -13,20 +13,15 @@ from typing import IO, Any
 from archivist import _aliases
 from archivist._cache import ArtifactCache
 from archivist._commit.session import Session
+from archivist._io.handlers import read_value
 from archivist._progress import metered
-from archivist._repository_compat import (
-    warn_output_only,
-)
-from archivist._streams import stream_for
 from archivist._trust import Trust, check_trusted
 from archivist._verified import SPOOL_LARGE_READS
 from archivist.errors import (
-    ArchivistError,
     ArchivistWarning,
     ArtifactFileNotFoundError,
     EnvironmentMismatchError,
     InvalidArgumentError,
-    SerializationError,
     UnsupportedOperationError,
 )
 from archivist.handlers.base import Handler
@@ -99,21 +94,16 @@ def load(
     )
     if callback is not None and record.size is not None:
         callback.set_size(record.size)
-    with (
-        open_file(store, cache, record, handler) as raw,
-        stream_for(metered(raw, callback), handler.binary) as stream,
-    ):
-        try:
-            value = handler.read(stream, **reader_kwargs)
-            warn_output_only(handler, record.name, "load", stacklevel=4)
-            return value
-        except ArchivistError:
-            raise
-        except Exception as exc:
-            raise SerializationError(
-                f"handler {record.handler!r} could not read version {record.version} of "
-                f"{record.name!r}: {type(exc).__name__}: {exc}"
-            ) from exc
+    with open_file(store, cache, record, handler) as raw:
+        return read_value(
+            handler,
+            metered(raw, callback),
+            reader_kwargs,
+            record.handler,
+            f"version {record.version} of {record.name!r}",
+            record.name,
+            stacklevel=3,
+        )
 
 
 def open_file(

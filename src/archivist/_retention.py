@@ -65,21 +65,18 @@ def release_pins(store: AbstractRepositoryStore) -> set[tuple[str, int]]:
     Parameters
     ----------
     store : AbstractRepositoryStore
-        The repository's store; a store without a manifest file has no release file here.
+        The repository's store; one that keeps no releases (``releases()`` is ``None``)
+        pins nothing.
 
     Returns
     -------
     set[tuple[str, int]]
         The pinned pairs.
     """
-    from archivist.stores import ManifestStore, ReleaseStore
-
-    if not isinstance(store, ManifestStore):
+    releases = store.releases()
+    if releases is None:
         return set()
-    path = store.backend.join(store.folder, "releases.json")
-    location = path if store.location == store.path else store.backend.to_url(path)
-    releases = ReleaseStore(location, backend=store.backend).list()
-    return {(name, version) for release in releases for name, version in release.artifacts}
+    return {(name, version) for release in releases.list() for name, version in release.artifacts}
 
 
 def _pins(store: AbstractRepositoryStore) -> set[tuple[str, int]]:
@@ -162,6 +159,7 @@ def prune(
         )
     if not dry_run:
         session.require_writable()
+        store.require("supports_deletes", "prune")
         if session.mode == "a" or session.fresh:
             raise ReadOnlyError(
                 f"prune removes versions, which mode {session.mode!r} does not allow "

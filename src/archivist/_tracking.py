@@ -8,12 +8,9 @@ hashed on the way; the digest and size are recorded with the artifact and checke
 
 from __future__ import annotations
 
-import contextlib
 import getpass
 import os
-import re
 import threading
-import unicodedata
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -23,19 +20,26 @@ from typing import IO, TYPE_CHECKING, Any, cast
 from fsspec.core import split_protocol
 
 from archivist._frozen import FrozenDict, FrozenList
+from archivist._io.handlers import (
+    describe,
+    new_fname,
+    read_value,
+    warn_output_only,
+    write_new_file,
+    write_value,
+)
+from archivist._io.handlers import slug as slugify
 from archivist._logged import ARTIFACT_FIELDS, LoggedArtifact, format_seconds
-from archivist._streams import HashingWriter, digest_stream, stream_for
+from archivist._streams import HashingWriter, digest_stream
 from archivist._trust import Trust, check_trusted, resolve_trust
 from archivist._verified import open_stored
 from archivist.errors import (
     AlreadyExistsError,
-    ArchivistError,
     ArchivistWarning,
     ArtifactNotFoundError,
     DuplicateArtifactError,
     EnvironmentMismatchError,
     ReadOnlyError,
-    SerializationError,
 )
 from archivist.manifest import check_file_name, check_name, utcnow
 from archivist.plugin.manager import get_handler
@@ -55,25 +59,6 @@ __all__ = [
 ]
 
 _LOCK_TYPE = type(threading.Lock())
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
-_QUOTES = re.compile(r"['\"]+")
-
-
-def slugify(text: str) -> str:
-    """Turn a name into a slug the way lazyscribe (python-slugify) does for plain names.
-
-    Parameters
-    ----------
-    text : str
-        The name.
-
-    Returns
-    -------
-    str
-        Lowercase ASCII letters and digits separated by single hyphens.
-    """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _NOT_SLUG.sub("-", _QUOTES.sub("", ascii_text.lower())).strip("-")
 
 
 def test_folder_name(name: str) -> str:
@@ -262,19 +247,10 @@ class Tracked:
             "archivist to get one.",
             stacklevel=2,
         )
-        with (
-            self.open_artifact_file(artifact) as raw,
-            stream_for(raw, handler.binary) as stream,
-        ):
-            try:
-                return handler.read(stream, **reader_kwargs)
-            except ArchivistError:
-                raise
-            except Exception as exc:
-                raise SerializationError(
-                    f"handler {artifact.handler!r} could not read artifact {name!r}: "
-                    f"{type(exc).__name__}: {exc}"
-                ) from exc
+        with self.open_artifact_file(artifact) as raw:
+            return read_value(
+                handler, raw, reader_kwargs, artifact.handler, f"artifact {name!r}", name
+            )
 
     def artifact_location(self, artifact: LoggedArtifact) -> str:
         """Return the path of an artifact's file in its backend's form."""
@@ -377,7 +353,8 @@ class Tracked:
             The handler alias, for example ``"json"``.
         fname : str, optional
             The file name; by default ``<slug of name>-<YYYYMMDDHHMMSS>.<suffix>`` as
-            lazyscribe names it.
+            lazyscribe names it (with a random part added when a stored file has that name:
+            a stored file is never overwritten).
         overwrite : bool, optional
             Replace an artifact of the same name instead of refusing.
         **writer_kwargs
@@ -391,7 +368,7 @@ class Tracked:
             An artifact of that name exists and ``overwrite`` is false (an
             ``AlreadyExistsError``, and lazyscribe's ``ArtifactLogError``).
         archivist.errors.AlreadyExistsError
-            Another artifact here uses ``fname``.
+            Another artifact here uses ``fname``, or this artifact's saved file does.
         archivist.errors.UnknownHandlerError
             No installed handler has that alias.
         archivist.errors.InvalidNameError
@@ -401,19 +378,30 @@ class Tracked:
         check_name(name) if fname is None else check_file_name(fname)
         handler_cls = get_handler(handler)
         created_at = utcnow()
-        if fname is None:
-            suffix = f".{handler_cls.suffix}" if handler_cls.suffix else ""
-            fname = f"{slugify(name) or 'artifact'}-{created_at:%Y%m%d%H%M%S}{suffix}"
         existing = next((i for i, a in enumerate(self._artifacts) if a.name == name), None)
         if existing is not None and not overwrite:
             raise DuplicateArtifactError(
                 f"this {self._label} already has an artifact named {name!r}; use another name "
                 "or pass overwrite=True to replace it"
             )
-        clash = [a for a in self._artifacts if a.fname == fname and a.name != name]
+        auto_fname = fname is None
+        if fname is None:  # when it is taken, saving takes a unique one (write_new_file)
+            fname = new_fname(name, created_at, handler_cls.suffix, unique=False)
+        # a name the user chose, taken by another artifact or by this one's saved file
+        clash = [
+            a
+            for a in self._artifacts
+            if not auto_fname and a.fname == fname and (a.name != name or not a.dirty)
+        ]
         if clash:
             raise AlreadyExistsError(
                 f"the file name {fname!r} is already used by artifact {clash[0].name!r}"
+                + (
+                    " (saved; archivist never overwrites a stored file)"
+                    if clash[0].name == name
+                    else ""
+                )
+                + ". Omit fname for a unique one."
             )
         artifact = LoggedArtifact(
             name=name,
@@ -423,11 +411,13 @@ class Tracked:
             value=value,
             writer_kwargs=dict(writer_kwargs),
             dirty=True,
+            auto_fname=auto_fname,
         )
         if existing is None:
             self._artifacts.append(artifact)
         else:
             self._artifacts[existing] = artifact
+        warn_output_only(handler_cls, name, "log", stacklevel=2)
         self._touch()
 
     def _write_dirty_artifacts(self, written: list[str]) -> None:
@@ -438,50 +428,31 @@ class Tracked:
 
     def _write_artifact(self, artifact: LoggedArtifact, written: list[str]) -> LoggedArtifact:
         handler = get_handler(artifact.handler)()
-        try:
-            metadata = {
-                k: v
-                for k, v in handler.metadata(artifact.value).items()
-                if k not in ARTIFACT_FIELDS
-            }
-        except Exception as exc:
-            raise SerializationError(
-                f"handler {artifact.handler!r} could not describe {artifact.name!r}: {exc}"
-            ) from exc
+        metadata = describe(handler, artifact.value, artifact.handler, artifact.name)
 
         def attempt(fname: str) -> tuple[str, int]:
             path = self._backend.join(self._folder, fname)
             with storage_errors(f"writing {path}"), self._backend.open_new(path) as raw:
                 hashing = HashingWriter(raw)
-                with stream_for(cast("IO[bytes]", hashing), handler.binary) as stream:
-                    try:
-                        handler.write(artifact.value, stream, **artifact.writer_kwargs)
-                    except ArchivistError:
-                        raise
-                    except Exception as exc:
-                        raise SerializationError(
-                            f"handler {artifact.handler!r} could not write {artifact.name!r}: "
-                            f"{type(exc).__name__}: {exc}"
-                        ) from exc
+                write_value(
+                    handler,
+                    artifact.value,
+                    cast("IO[bytes]", hashing),
+                    artifact.writer_kwargs,
+                    artifact.handler,
+                    artifact.name,
+                )
                 hashing.flush()
             written.append(path)
             return hashing.sha256, hashing.size
 
-        # Never overwrite a stored file: on a clash (an artifact replaced with overwrite=True
-        # in the same second, or two experiments sharing a slug) take a numbered variant.
-        fname, counter = artifact.fname, 0
-        while True:
-            try:
-                sha256, size = attempt(fname)
-                break
-            except FileExistsError:
-                counter += 1
-                if counter > 99:
-                    raise AlreadyExistsError(
-                        f"could not find a free file name for {artifact.name!r}"
-                    ) from None
-                stem, dot, suffix = artifact.fname.rpartition(".")
-                fname = f"{stem}-{counter}.{suffix}" if dot else f"{suffix}-{counter}"
+        def fresh() -> str:
+            return new_fname(artifact.name, artifact.created_at, handler.suffix)
+
+        # Never overwrite a stored file (a name the user chose that is taken raises).
+        fname, (sha256, size) = write_new_file(
+            attempt, artifact.fname, fresh if artifact.auto_fname else None, artifact.name
+        )
         return replace(
             artifact,
             fname=fname,
@@ -490,11 +461,6 @@ class Tracked:
             metadata={**artifact.metadata, **metadata},
             dirty=False,
         )
-
-    def _remove(self, paths: Sequence[str]) -> None:
-        for path in paths:
-            with contextlib.suppress(ArchivistError, OSError):  # best-effort clean-up
-                self._backend.delete(path)
 
     def _artifact_dicts(self) -> list[dict[str, Any]]:
         return [artifact.to_dict() for artifact in self._artifacts]

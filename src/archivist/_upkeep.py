@@ -83,6 +83,8 @@ def gc(
         )
     if not dry_run:
         session.require_writable()
+        store.require("supports_deletes", "gc")
+    store.require("supports_journals", "gc")  # without journals nothing is provable
     session.refresh(store)  # never judge by a stale manifest: another writer may have committed
     if session.token is None:
         raise RepositoryNotFoundError(

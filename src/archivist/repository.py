@@ -29,6 +29,7 @@ from archivist._cache import cache_for
 from archivist._commit import protocol
 from archivist._commit.protocol import MAX_COMMIT_ATTEMPTS
 from archivist._commit.session import MODES, Mode, Pending, Session
+from archivist._io.handlers import warn_output_only
 from archivist._options import merge_storage_options
 from archivist._progress import close_callback, make_callback
 from archivist._repository_compat import (
@@ -36,7 +37,6 @@ from archivist._repository_compat import (
     filesystem_of,
     lazyscribe_artifacts,
     protocol_of,
-    warn_output_only,
 )
 from archivist._trust import Trust, resolve_trust
 from archivist._unjournaled import resolve_journal
@@ -521,7 +521,7 @@ class Repository:
         )
         pending = Pending(record, value, handler_cls(), dict(writer_kwargs), fname is None)
         session.add(pending)
-        warn_output_only(handler_cls, name, "log")
+        warn_output_only(handler_cls, name, "log", stacklevel=2)
 
     def set_artifact_expiry(
         self,
@@ -605,14 +605,8 @@ class Repository:
         new_records, added = protocol.save(
             self.store, session, journal=self.journal, progress=progress
         )
-        output_only = {
-            alias
-            for alias in {record.handler for record in new_records}
-            if getattr(get_handler(alias), "output_only", False)
-        }
         for record in new_records:
-            if record.handler in output_only:
-                warn_output_only(get_handler(record.handler), record.name, "log")
+            warn_output_only(get_handler(record.handler), record.name, "log", stacklevel=2)
         if added:
             after_commit = plugin_manager().hook.archivist_after_commit
             if after_commit.get_hookimpls():  # no records to build when nobody listens
@@ -759,6 +753,8 @@ class Repository:
             There is no manifest at this location: gc refuses to judge any file.
         archivist.errors.InvalidArgumentError
             ``older_than`` is negative or not a timedelta.
+        archivist.errors.UnsupportedOperationError
+            The store keeps no save journals, or (unless ``dry_run``) cannot delete files.
         """
         return _upkeep.gc(self.store, self._session, older_than, dry_run)
 
@@ -895,5 +891,7 @@ class Repository:
             The repository holds unsaved changes.
         archivist.errors.ConflictError
             Other writers kept committing; nothing was removed.
+        archivist.errors.UnsupportedOperationError
+            The store cannot delete files (and ``dry_run`` is false).
         """
         return _retention.prune(self.store, self._session, keep_last, keep_within, dry_run)

@@ -29,22 +29,20 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import IO, Any, cast
 
-from archivist._commit.session import Pending, Session, new_fname
+from archivist._commit.session import Pending, Session
+from archivist._io.handlers import describe, new_fname, write_new_file, write_value
 from archivist._journal import JournalEntry, SaveJournal, settle_replaced_journals
 from archivist._parallel import CancellableWriter, write_all
 from archivist._progress import close_callback, make_callback, metered
 from archivist._retry import cas_rounds
-from archivist._streams import stream_for
 from archivist._unjournaled import NoJournal
 from archivist._unjournaled import begin_journal as _begin
 from archivist.errors import (
-    AlreadyExistsError,
     ArchivistError,
     ArchivistWarning,
     ConflictError,
     IntegrityError,
     ManifestError,
-    SerializationError,
     StaleTokenError,
 )
 from archivist.manifest import Chain, ManifestIndex, VersionRecord
@@ -68,10 +66,6 @@ __all__ = [
 MAX_COMMIT_ATTEMPTS = 64
 _log = logging.getLogger("archivist.repository")
 _ONE_MICROSECOND = timedelta(microseconds=1)
-#: Record fields a handler's metadata may not set.
-_RECORD_FIELDS = frozenset(
-    ("name", "version", "handler", "fname", "created_at", "expiry", "sha256", "size", "source")
-)
 
 
 class _Requests:
@@ -156,45 +150,32 @@ def write_one(
     def write(raw: IO[bytes]) -> None:
         if stop is not None:  # a concurrent save: stop writing when it gives up
             raw = cast("IO[bytes]", CancellableWriter(raw, stop))
-        with stream_for(metered(raw, callback), handler.binary) as stream:
-            try:
-                handler.write(pending.value, stream, **pending.writer_kwargs)
-            except ArchivistError:
-                raise
-            except Exception as exc:
-                raise SerializationError(
-                    f"handler {record.handler!r} could not write {record.name!r}: "
-                    f"{type(exc).__name__}: {exc}"
-                ) from exc
-
-    try:
-        metadata = dict(handler.metadata(pending.value))
-    except Exception as exc:
-        raise SerializationError(
-            f"handler {record.handler!r} could not describe {record.name!r}: {exc}"
-        ) from exc
-    clash = sorted(_RECORD_FIELDS.intersection(metadata))
-    if clash:
-        raise SerializationError(
-            f"handler {record.handler!r} returned metadata that would overwrite the record "
-            f"field(s) {', '.join(clash)}"
+        write_value(
+            handler,
+            pending.value,
+            metered(raw, callback),
+            pending.writer_kwargs,
+            record.handler,
+            record.name,
         )
-    for _ in range(8):
-        try:
-            sha256, size = store.write_file(record.name, record.fname, write)
-            break
-        except AlreadyExistsError:
-            if not pending.auto_fname:
-                raise
-            record = record.replace(fname=new_fname(record.name, record.created_at, handler.suffix))
-            journal.add(JournalEntry(record.name, record.fname, auto=True))
-    else:  # pragma: no cover - eight random collisions in a row
-        raise ConflictError(f"could not find a free file name for {record.name!r}")
+
+    def fresh() -> str:
+        fname = new_fname(record.name, record.created_at, handler.suffix)
+        journal.add(JournalEntry(record.name, fname, auto=True))
+        return fname
+
+    metadata = describe(handler, pending.value, record.handler, record.name)
+    fname, (sha256, size) = write_new_file(
+        lambda fname: store.write_file(record.name, fname, write),
+        record.fname,
+        fresh if pending.auto_fname else None,
+        record.name,
+    )
     return VersionRecord(  # as record.replace(...), without dataclasses.replace's cost
         name=record.name,
         version=record.version,
         handler=record.handler,
-        fname=record.fname,
+        fname=fname,
         created_at=record.created_at,
         expiry=record.expiry,
         sha256=sha256,

@@ -18,15 +18,13 @@ the manifest on a session's behalf.
 
 from __future__ import annotations
 
-import functools
 import logging
-import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from archivist._io.handlers import new_fname
 from archivist._versions import parse_time, parse_version
 from archivist.errors import (
     AlreadyExistsError,
@@ -43,26 +41,13 @@ if TYPE_CHECKING:
     from archivist.handlers.base import Handler
     from archivist.stores import AbstractRepositoryStore
 
-__all__ = ["MODES", "Mode", "Pending", "Session", "new_fname"]
+__all__ = ["MODES", "Mode", "Pending", "Session"]
 
 Mode = Literal["r", "a", "w", "w+"]
 #: The modes a repository opens in.
 MODES = ("r", "a", "w", "w+")
 
 _LOG = logging.getLogger("archivist.repository")
-_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-@functools.lru_cache(maxsize=1024)  # a bulk save logs one name many times
-def _slug(name: str) -> str:
-    return _SLUG.sub("-", name.lower()).strip("-") or "artifact"
-
-
-def new_fname(name: str, created_at: datetime, suffix: str) -> str:
-    """Return a fresh, never-reused file name for a version of ``name``."""
-    stamp = created_at.strftime("%Y%m%d%H%M%S")
-    # the slug is ASCII; 100 characters keep the name well below MAX_NAME_BYTES
-    return f"{_slug(name)[:100]}-{stamp}-{secrets.token_hex(4)}" + (f".{suffix}" if suffix else "")
 
 
 @dataclass

@@ -11,13 +11,14 @@ New handlers are best written as :class:`archivist.Handler` subclasses.
 
 from __future__ import annotations
 
-import secrets
 from abc import ABCMeta, abstractmethod
 from datetime import datetime
 from io import BytesIO, StringIO
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from attrs import asdict, define, field
+
+from archivist._io.handlers import new_fname
 
 if TYPE_CHECKING:
     from archivist.manifest import VersionRecord
@@ -42,10 +43,7 @@ def default_fname(name: str, created_at: datetime, suffix: str) -> str:
     str
         For example ``"features-20260131120000-1a2b3c4d.json"``.
     """
-    from archivist._commit.session import _slug
-
-    stamp = created_at.strftime("%Y%m%d%H%M%S")
-    return f"{_slug(name)}-{stamp}-{secrets.token_hex(4)}" + (f".{suffix}" if suffix else "")
+    return new_fname(name, created_at, suffix)
 
 
 def base_fields(

@@ -38,6 +38,12 @@ class Handler(ABC):
         file plus the value. ``False`` spools the verified bytes to a temporary file
         instead, for a handler whose decoding allocates the whole value anyway (a columnar
         table): slower, with a peak near the value alone. Default ``True``.
+    output_only : bool
+        ``True`` when what :meth:`read` returns is not the value that was written (a
+        rendered report, a plot): logging, saving and loading such a version warn with a
+        :class:`UserWarning`, as lazyscribe's ``output_only`` handlers do. Default ``False``.
+
+        .. versionadded:: 0.2.0
 
     Examples
     --------
@@ -56,6 +62,7 @@ class Handler(ABC):
     binary: ClassVar[bool]
     executes_code: ClassVar[bool] = False
     reads_in_memory: ClassVar[bool] = True
+    output_only: ClassVar[bool] = False
 
     @abstractmethod
     def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:

@@ -10,15 +10,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from archivist._release_format import Release, find_release, parse_release_list
-from archivist._retry import cas_rounds
-from archivist.errors import (
-    AlreadyExistsError,
-    ConflictError,
-    StaleTokenError,
-    VersionNotFoundError,
-)
+from archivist.errors import AlreadyExistsError, VersionNotFoundError
 from archivist.storage.base import Backend
-from archivist.stores._locations import open_location, storage_errors
+from archivist.stores._documents import FileDocument, update
+from archivist.stores._locations import open_location
 
 __all__ = ["MAX_RELEASE_ATTEMPTS", "AbstractReleaseStore", "ReleaseStore"]
 
@@ -124,7 +119,7 @@ class ReleaseStore(AbstractReleaseStore):
     """The default release store: a ``releases.json`` file on any Backend.
 
     The file is the JSON list lazyscribe 2.x reads and writes. :meth:`add` appends through
-    a compare-and-swap with bounded retries, like a repository's commit.
+    :func:`archivist.stores._documents.update`, the compare-and-swap every document uses.
 
     Parameters
     ----------
@@ -153,51 +148,65 @@ class ReleaseStore(AbstractReleaseStore):
         **storage_options: Any,
     ) -> None:
         self.backend, self.path, self.location = open_location(fpath, backend, **storage_options)
+        self.document = release_document(self.backend, self.path, self.location)
 
     def __repr__(self) -> str:
         return f"ReleaseStore({self.location!r})"
 
-    def _read(self) -> tuple[builtins.list[dict[str, Any]], str | None]:
-        try:
-            with storage_errors(f"reading {self.location}"):
-                data, token = self.backend.read_with_token(self.path)
-        except FileNotFoundError:
-            return [], None
-        return parse_release_list(data, self.location), token
-
     def list(self) -> builtins.list[Release]:
         """Return every release in ``releases.json`` (empty when the file does not exist)."""
-        entries, _ = self._read()
+        entries, _ = self.document.read()
         return [Release.from_dict(entry) for entry in entries]
 
     def add(self, release: Release) -> None:
         """Append ``release`` with a compare-and-swap; a duplicate tag is refused."""
         mine = release.to_dict()
-        lost_a_race = False
-        for _ in cas_rounds(MAX_RELEASE_ATTEMPTS):
-            entries, token = self._read()
-            if lost_a_race and any(_same_release(entry, mine) for entry in entries):
-                # Our write landed, but its answer was lost and the retried request was
-                # refused: the release is stored, exactly once.
-                return
+
+        def append(entries: _Entries) -> _Entries:
             if any(entry.get("tag") == release.tag for entry in entries):
                 raise AlreadyExistsError(
                     f"{self.location} already has a release tagged {release.tag!r}; release "
                     "tags are unique and a release is never overwritten"
                 )
-            data = json.dumps([*entries, release.to_dict()], indent=4) + "\n"
-            try:
-                with storage_errors(f"writing {self.location}"):
-                    self.backend.replace_if_unchanged(self.path, data.encode("utf-8"), token)
-            except StaleTokenError:
-                lost_a_race = True
-                continue
-            return
-        raise ConflictError(
-            f"gave up adding release {release.tag!r} to {self.location} after "
-            f"{MAX_RELEASE_ATTEMPTS} attempts: other writers kept adding releases. Nothing was "
-            "written; try again."
+            return [*entries, mine]
+
+        update(
+            self.document,
+            append,
+            landed=lambda entries: any(_same_release(entry, mine) for entry in entries),
+            what=f"adding release {release.tag!r}",
+            attempts=MAX_RELEASE_ATTEMPTS,
         )
+
+
+_Entries = builtins.list[dict[str, Any]]
+
+
+def release_document(backend: Backend, path: str, location: str) -> FileDocument[_Entries]:
+    """Return ``releases.json`` at ``path`` as a document of raw release entries.
+
+    Parameters
+    ----------
+    backend : Backend
+        The backend holding it.
+    path : str
+        Its path in the backend's form.
+    location : str
+        Its path or URL, for messages.
+
+    Returns
+    -------
+    FileDocument
+        Entries as stored (fields other tools added are kept); written as lazyscribe does.
+    """
+    return FileDocument(
+        backend,
+        path,
+        location,
+        parse=lambda data: parse_release_list(data, location),
+        serialize=lambda entries: (json.dumps(entries, indent=4) + "\n").encode("utf-8"),
+        empty=builtins.list,
+    )
 
 
 def _same_release(entry: object, mine: dict[str, Any]) -> bool:

@@ -17,15 +17,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import IO, Any, NamedTuple, cast
+from typing import IO, Any, Literal, NamedTuple, cast
 
 from archivist import _index_cache as index_cache
+from archivist._aliases import alias_file_path
 from archivist._streams import HashingWriter, digest_stream
 from archivist._verified import check_stored, open_stored
 from archivist.errors import (
     AlreadyExistsError,
     ArtifactFileNotFoundError,
     InvalidNameError,
+    UnsupportedOperationError,
 )
 from archivist.manifest import (
     Chain,
@@ -37,9 +39,22 @@ from archivist.manifest import (
     splice_manifest,
 )
 from archivist.storage.base import Backend
+from archivist.stores._aliases import AliasStore
+from archivist.stores._documents import ManifestDocument
 from archivist.stores._locations import open_location, storage_errors
+from archivist.stores._releases import AbstractReleaseStore, ReleaseStore
 
-__all__ = ["AbstractRepositoryStore", "ManifestSnapshot", "ManifestStore"]
+__all__ = ["AbstractRepositoryStore", "Capability", "ManifestSnapshot", "ManifestStore"]
+
+#: A capability an operation may need of a store (see :meth:`AbstractRepositoryStore.require`).
+Capability = Literal["supports_journals", "supports_deletes", "supports_listing"]
+_CAPABILITIES: dict[Capability, str] = {
+    "supports_journals": "keeps save journals (the proof that a file is an uncommitted save's)",
+    "supports_deletes": "can delete a version's file",
+    "supports_listing": "can list its files",
+}
+#: Protocols whose files are on this machine: no cache in front of them by default.
+_LOCAL_PROTOCOLS = frozenset({"file", "local", "memory"})
 
 #: Save journals are ``<id>.journal`` in the manifest's private folder.
 _JOURNAL_SUFFIX = ".journal"
@@ -66,7 +81,15 @@ class ManifestSnapshot(NamedTuple):
 
 
 class AbstractRepositoryStore(ABC):
-    """Where a repository's manifest and files live.
+    """Where a repository's manifest, its files and its side documents live.
+
+    A store implements a few primitives (:meth:`read`, :meth:`commit`, :meth:`write_file`,
+    :meth:`open_file`, :meth:`file_location`) and declares what else it can do, as
+    capability flags; an operation that needs a capability the store lacks refuses with
+    :class:`~archivist.errors.UnsupportedOperationError` naming it (:meth:`require`),
+    rather than quietly doing less. Side documents (aliases, releases) are the store's
+    too: :meth:`aliases` and :meth:`releases` return them, or ``None`` when the store
+    keeps none. ``archivist.testing.RepositoryStoreTests`` is the conformance kit.
 
     Attributes
     ----------
@@ -75,10 +98,78 @@ class AbstractRepositoryStore(ABC):
     write_concurrency : int
         How many :meth:`write_file` calls of one save may run at once, on threads. The
         default, 1, writes one file after another; a thread-safe store raises it.
+    supports_journals : bool
+        Save journals are stored (:meth:`write_journal` and the rest), so ``gc`` can prove
+        a file an uncommitted save's; without them ``gc`` refuses. Default ``False``.
+    supports_deletes : bool
+        :meth:`delete_file` deletes; without it ``gc`` and ``prune`` refuse. Default
+        ``False``.
+    supports_listing : bool
+        :meth:`list_files` lists the stored files. Default ``False``.
+    is_remote : bool
+        Reads cross a network, so loads use the local cache by default. Default ``False``.
     """
 
     location: str
     write_concurrency: int = 1
+    supports_journals: bool = False
+    supports_deletes: bool = False
+    supports_listing: bool = False
+    is_remote: bool = False
+
+    def require(self, capability: Capability, operation: str) -> None:
+        """Refuse ``operation`` unless this store declares ``capability``.
+
+        Parameters
+        ----------
+        capability : {"supports_journals", "supports_deletes", "supports_listing"}
+            The flag the operation needs.
+        operation : str
+            The operation, for the message (``"gc"``).
+
+        Raises
+        ------
+        archivist.errors.UnsupportedOperationError
+            The store does not declare the capability.
+        """
+        if not getattr(self, capability):
+            raise UnsupportedOperationError(
+                f"{operation} needs a store that {_CAPABILITIES[capability]} "
+                f"({capability}); {self!r} declares {capability} = False, so {operation} "
+                "cannot run on it"
+            )
+
+    def manifest(self) -> ManifestDocument:
+        """Return the manifest as a document, for :func:`archivist.stores._documents.update`.
+
+        Returns
+        -------
+        ManifestDocument
+            Reads with :meth:`read`, replaces with :meth:`commit`.
+        """
+        return ManifestDocument(self)
+
+    def aliases(self) -> AliasStore | None:
+        """Return the document holding this repository's aliases (default: none).
+
+        Returns
+        -------
+        AliasStore or None
+            ``None``: the store keeps no aliases; alias calls refuse, and nothing is
+            pinned by an alias.
+        """
+        return None
+
+    def releases(self) -> AbstractReleaseStore | None:
+        """Return the release store beside this repository, whose releases pin versions.
+
+        Returns
+        -------
+        AbstractReleaseStore or None
+            ``None`` (the default): no releases are kept beside the repository, so none
+            pins a version against ``prune``.
+        """
+        return None
 
     @abstractmethod
     def read(self) -> ManifestSnapshot:
@@ -265,13 +356,36 @@ class AbstractRepositoryStore(ABC):
         with self.open_file(name, fname, None, None) as stream:
             return digest_stream(stream)
 
-    @abstractmethod
     def delete_file(self, name: str, fname: str) -> None:
-        """Delete a version's file (used to clean up files no commit references)."""
+        """Delete a version's file (used to clean up files no commit references).
 
-    @abstractmethod
+        Parameters
+        ----------
+        name, fname : str
+            The artifact name and file name.
+
+        Raises
+        ------
+        archivist.errors.UnsupportedOperationError
+            The store does not support deletes (the default; see ``supports_deletes``).
+        """
+        self.require("supports_deletes", "deleting a file")
+
     def list_files(self) -> Iterator[tuple[str, str]]:
-        """Yield ``(name, fname)`` for every file stored in the artifact folders."""
+        """Yield ``(name, fname)`` for every file stored in the artifact folders.
+
+        Yields
+        ------
+        tuple[str, str]
+            The artifact name and file name.
+
+        Raises
+        ------
+        archivist.errors.UnsupportedOperationError
+            The store cannot list (the default; see ``supports_listing``).
+        """
+        self.require("supports_listing", "listing files")
+        return iter(())
 
     @abstractmethod
     def file_location(self, name: str, fname: str) -> str:
@@ -405,6 +519,10 @@ class ManifestStore(AbstractRepositoryStore):
         accepted too. A local path refuses options its filesystem does not know.
     """
 
+    supports_journals = True
+    supports_deletes = True
+    supports_listing = True
+
     def __init__(
         self,
         fpath: str | os.PathLike[str] = "repository.json",
@@ -427,6 +545,26 @@ class ManifestStore(AbstractRepositoryStore):
 
     def __repr__(self) -> str:
         return f"ManifestStore({self.location!r})"
+
+    @property
+    def is_remote(self) -> bool:  # type: ignore[override]
+        """Whether the backend is another machine's (any but the local disk and memory)."""
+        return not _LOCAL_PROTOCOLS & set(type(self.backend).protocols)
+
+    def _beside(self, file_name: str) -> tuple[str, str]:
+        """Return the path and location (URL or path) of a file beside the manifest."""
+        path = self.backend.join(self.folder, file_name)
+        return path, path if self.location == self.path else self.backend.to_url(path)
+
+    def aliases(self) -> AliasStore:
+        """Return the alias file beside the manifest (``repository.aliases.json``)."""
+        path, location = self._beside(posixpath.basename(alias_file_path(self.path)))
+        return AliasStore(self.backend, path, location)
+
+    def releases(self) -> ReleaseStore:
+        """Return ``releases.json`` beside the manifest."""
+        _, location = self._beside("releases.json")
+        return ReleaseStore(location, backend=self.backend)
 
     @property
     def write_concurrency(self) -> int:  # type: ignore[override]
