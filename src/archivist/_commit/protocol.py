@@ -34,7 +34,6 @@ from archivist._io.handlers import describe, new_fname, write_new_file, write_va
 from archivist._journal import JournalEntry, SaveJournal, settle_replaced_journals
 from archivist._parallel import CancellableWriter, write_all
 from archivist._progress import close_callback, make_callback, metered
-from archivist._retry import cas_rounds
 from archivist._unjournaled import NoJournal
 from archivist._unjournaled import begin_journal as _begin
 from archivist.errors import (
@@ -43,10 +42,10 @@ from archivist.errors import (
     ConflictError,
     IntegrityError,
     ManifestError,
-    StaleTokenError,
 )
 from archivist.manifest import Chain, ManifestIndex, VersionRecord
 from archivist.stores import AbstractRepositoryStore, ManifestSnapshot
+from archivist.stores._documents import Tally, update
 
 __all__ = [
     "MAX_COMMIT_ATTEMPTS",
@@ -66,13 +65,6 @@ __all__ = [
 MAX_COMMIT_ATTEMPTS = 64
 _log = logging.getLogger("archivist.repository")
 _ONE_MICROSECOND = timedelta(microseconds=1)
-
-
-class _Requests:
-    """What the commit requests of one save were answered with."""
-
-    #: A commit request failed without an answer: it may have landed.
-    unanswered = False
 
 
 # -- 1. the journal ---------------------------------------------------------------------
@@ -216,11 +208,11 @@ def commit_written(
         remove_files(store, new_records)
         journal.close()
         raise
-    requests = _Requests()
+    tally = Tally()
     try:
-        added = swap_manifest(store, session, new_records, journal.id, requests)
+        added = swap_manifest(store, session, new_records, journal.id, tally)
     except BaseException:
-        settle_failed_commit(store, session, new_records, journal, not requests.unanswered)
+        settle_failed_commit(store, session, new_records, journal, not tally.unanswered)
         raise
     journal.close()
     return added
@@ -231,82 +223,94 @@ def swap_manifest(
     session: Session,
     new_records: list[VersionRecord],
     journal_id: str | None = None,
-    requests: _Requests | None = None,
+    tally: Tally | None = None,
 ) -> list[VersionRecord]:
     """Merge the session's changes into the manifest and replace it only if unchanged.
 
-    The first round commits against the manifest as the session read it; each refusal
-    (another writer committed) re-reads it and merges again, at most
-    :data:`MAX_COMMIT_ATTEMPTS` times. Returns the committed new records; the session then
-    holds the committed manifest and its token.
+    One :func:`~archivist.stores._documents.update` of the manifest document: the first
+    round commits against the manifest as the session read it (without reading it again);
+    each refusal (another writer committed) re-reads it, checks whether an earlier round
+    had landed (:func:`already_committed`) and merges again, at most
+    :data:`MAX_COMMIT_ATTEMPTS` times. Mode ``w`` replaces whatever is there (see
+    :class:`_Replacing`). Returns the committed new records; the session then holds the
+    committed manifest and its token.
     """
-    requests = requests if requests is not None else _Requests()
-    warned = not session.fresh
-    for attempt in cas_rounds(MAX_COMMIT_ATTEMPTS):
-        if attempt == 0:
-            # Commit against the manifest as read, without reading it again: a
-            # precondition failure (another writer committed) re-reads and retries.
-            base, token = session.committed.records, session.token
-            base_index: ManifestIndex = session.committed
-            if session.fresh:
-                # Mode "w" has not read what it replaces (a manifest, or none because
-                # someone deleted it): forget every other save's journal, which only
-                # ever keeps files. Later rounds forget only what the manifest names.
-                settle_replaced_journals(store, None, own=journal_id)
-        else:
-            replaced: Sequence[VersionRecord] | None
-            try:
-                snapshot = store.read()
-                replaced = snapshot.records
-            except ManifestError:
-                if not session.fresh:
-                    raise
-                # Mode "w" replaces whatever is there, even a manifest that cannot be
-                # read: only its token matters.
-                snapshot = ManifestSnapshot([], store.current_token())
-                replaced = None
-            base, token = snapshot.records, snapshot.token
-            base_index = snapshot.indexed or ManifestIndex(base)
-            if session.fresh and token is not None:
-                settle_replaced_journals(store, replaced, own=journal_id)
-            landed = already_committed(base_index, new_records)
-            if landed is not None:
-                # An earlier round's write landed, but its answer was lost and the
-                # retried request was refused: the versions are committed, once.
-                session.committed_as(base_index, token)
-                _log.info("%s: an earlier commit attempt had landed; not retried", store.location)
-                return landed
-            if not warned and (replaced is None or replaced):
-                warned = True
-                _warn_replacing(store.location, replaced)
-        if session.fresh:
-            base, base_index = [], ManifestIndex()
-        merged, added = merge(base, new_records, session.expiry_changes, base_index)
-        try:
-            new_token = store.commit(merged, token)
-        except StaleTokenError:  # refused: nothing was written
-            _log.info(
-                "%s: another writer committed first (attempt %d of %d); re-reading and retrying",
-                store.location,
-                attempt + 1,
-                MAX_COMMIT_ATTEMPTS,
-            )
-            continue
-        except BaseException:
-            requests.unanswered = True  # the request may have landed, its answer lost
-            raise
-        session.committed_as(
-            base_index.appended(added, merged)
-            if isinstance(merged, Chain)
-            else ManifestIndex(merged),
-            new_token,
-        )
-        _log_commit(store.location, new_records, added, attempt)
-        return added
-    raise ConflictError(
-        f"gave up saving to {store.location} after {MAX_COMMIT_ATTEMPTS} attempts: other "
-        "writers kept committing. Nothing was committed; try save() again."
+    replacing = _Replacing(store, journal_id) if session.fresh else None
+    rounds: list[list[VersionRecord]] = []  # the records each round added
+
+    def change(base: ManifestIndex) -> ManifestIndex:
+        if replacing is not None:
+            replacing.before_commit(first=not rounds)
+            base = ManifestIndex()
+        merged, added = merge(base.records, new_records, session.expiry_changes, base)
+        rounds.append(added)
+        return base.appended(added, merged) if isinstance(merged, Chain) else ManifestIndex(merged)
+
+    done = update(
+        replacing if replacing is not None else store.manifest(),
+        change,
+        what="saving",
+        landed=lambda base: already_committed(base, new_records) is not None,
+        first=(session.committed, session.token),
+        attempts=MAX_COMMIT_ATTEMPTS,
+        tally=tally,
     )
+    session.committed_as(done.value, done.token)
+    if done.status == "landed":
+        # An earlier round's write landed, but its answer was lost and the retried
+        # request was refused: the versions are committed, once.
+        landed = already_committed(done.value, new_records)
+        assert landed is not None
+        return landed
+    _log_commit(store.location, new_records, rounds[-1], done.attempt)
+    return rounds[-1]
+
+
+class _Replacing:
+    """The manifest as mode ``w`` sees it: replaced whatever it holds, even unreadable.
+
+    Before its first commit a mode ``w`` save has read nothing (a manifest, or none because
+    someone deleted it): it forgets every other save's journal, which only ever keeps
+    files. Each re-read after a refusal forgets only the journals of saves the manifest
+    about to be replaced names, and a manifest that cannot be read counts as one to
+    replace (only its token matters). The first time it is about to replace a manifest
+    that holds versions (or cannot be read), it warns.
+    """
+
+    def __init__(self, store: AbstractRepositoryStore, journal_id: str | None) -> None:
+        self.store = store
+        self.journal_id = journal_id
+        self.replaced: Sequence[VersionRecord] | None = ()
+        self.warned = False
+
+    @property
+    def location(self) -> str:
+        """The manifest's path or URL."""
+        return self.store.location
+
+    def read(self) -> tuple[ManifestIndex, str | None]:
+        """Read the manifest (an unreadable one as empty) and settle the journals it names."""
+        try:
+            snapshot = self.store.read()
+            self.replaced = snapshot.records
+        except ManifestError:
+            snapshot = ManifestSnapshot([], self.store.current_token())
+            self.replaced = None
+        if snapshot.token is not None:
+            settle_replaced_journals(self.store, self.replaced, own=self.journal_id)
+        return snapshot.indexed or ManifestIndex(snapshot.records), snapshot.token
+
+    def before_commit(self, *, first: bool) -> None:
+        """Settle every other journal before the first round; warn once before a replace."""
+        if first:
+            settle_replaced_journals(self.store, None, own=self.journal_id)
+        elif not self.warned and (self.replaced is None or self.replaced):
+            self.warned = True
+            _warn_replacing(self.store.location, self.replaced)
+
+    def replace(self, value: ManifestIndex, token: str | None) -> str:
+        """Commit ``value``'s records if the manifest is still in the state ``token`` names."""
+        return self.store.commit(value.records, token)
 
 
 def merge(
@@ -553,5 +557,5 @@ def _warn_replacing(location: str, replaced: Sequence[VersionRecord] | None) -> 
         "they are no longer listed (their files are kept). Open with mode 'a' or 'w+' to add "
         "to them instead.",
         ArchivistWarning,
-        stacklevel=5,
+        stacklevel=8,  # Repository.save(), as before the protocol was split out of it
     )
