@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from fsspec.core import split_protocol
@@ -20,7 +20,6 @@ from archivist.manifest import VersionRecord
 
 if TYPE_CHECKING:
     from archivist._commit.session import Session
-    from archivist.release import Release
     from archivist.stores import AbstractRepositoryStore
 
 __all__ = ["copy_release"]
@@ -43,16 +42,17 @@ def copy_release(
     location: str | os.PathLike[str],
     store: AbstractRepositoryStore,
     session: Session,
-    release: Release,
+    pinned: Sequence[tuple[str, int]],
     *,
     protocol: str,
     storage_options: Mapping[str, Any],
 ) -> None:
-    """Create a repository at ``location`` holding only the versions ``release`` pins.
+    """Create a repository at ``location`` holding only the ``pinned`` versions.
 
     See :func:`archivist.release.minimal_repository_from_release`; ``store`` and
-    ``session`` are the source repository's, ``protocol`` its storage's URL protocol and
-    ``storage_options`` the options the new repository's storage is opened with.
+    ``session`` are the source repository's, ``pinned`` the release's ``(name, version)``
+    pairs, ``protocol`` the source storage's URL protocol and ``storage_options`` the
+    options the new repository's storage is opened with.
     """
     from archivist.stores import ManifestStore
 
@@ -61,7 +61,7 @@ def copy_release(
             f"{store.location} holds changes that are not saved; save() before copying "
             "a release out of it"
         )
-    view = session.filtered(release.artifacts)
+    view = session.filtered(pinned)
     target = ManifestStore(_target_manifest(location, protocol), **storage_options)
     copied: list[VersionRecord] = []
     for record in view.committed:

@@ -142,7 +142,7 @@ def minimal_repository_from_release(
         location,
         repository.store,
         repository._session,
-        release,
+        release.artifacts,
         protocol=repository.protocol,
         storage_options=repository.storage_options,
     )

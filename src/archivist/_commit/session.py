@@ -22,7 +22,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from archivist._io.handlers import new_fname
 from archivist._versions import parse_time, parse_version
@@ -39,15 +39,54 @@ from archivist.manifest import ManifestIndex, VersionRecord, check_file_name, ut
 
 if TYPE_CHECKING:
     from archivist.handlers.base import Handler
-    from archivist.stores import AbstractRepositoryStore
 
-__all__ = ["MODES", "Mode", "Pending", "Session"]
+__all__ = ["MODES", "ManifestSource", "Mode", "Pending", "Session", "Snapshot"]
 
 Mode = Literal["r", "a", "w", "w+"]
 #: The modes a repository opens in.
 MODES = ("r", "a", "w", "w+")
 
 _LOG = logging.getLogger("archivist.repository")
+
+
+class Snapshot(Protocol):
+    """A manifest as a store read it (:class:`~archivist.stores.ManifestSnapshot`)."""
+
+    @property
+    def records(self) -> Sequence[VersionRecord]:
+        """The records, in manifest order."""
+        ...
+
+    @property
+    def token(self) -> str | None:
+        """The state token (``None``: no manifest)."""
+        ...
+
+    @property
+    def indexed(self) -> ManifestIndex | None:
+        """The records indexed by name, when the store has them at hand."""
+        ...
+
+
+class ManifestSource(Protocol):
+    """What a session reads its manifest from: a repository store's reads.
+
+    Every :class:`~archivist.stores.AbstractRepositoryStore` is one; the session needs
+    nothing else of it (the session sits below the stores and never imports them).
+    """
+
+    @property
+    def location(self) -> str:
+        """The manifest's path or URL."""
+        ...
+
+    def read(self) -> Snapshot:
+        """Read the manifest and its token."""
+        ...
+
+    def read_if_changed(self, token: str | None) -> Snapshot | None:
+        """Read the manifest unless its token is still ``token`` (then ``None``)."""
+        ...
 
 
 @dataclass
@@ -111,7 +150,7 @@ class Session:
         self._view: ManifestIndex | None = None
 
     @classmethod
-    def open(cls, store: AbstractRepositoryStore, mode: Mode) -> Session:
+    def open(cls, store: ManifestSource, mode: Mode) -> Session:
         """Start a session on ``store``: read its manifest, unless ``mode`` is ``w``.
 
         Raises
@@ -132,7 +171,7 @@ class Session:
 
     # -- what it read ---------------------------------------------------------------------
 
-    def refresh(self, store: AbstractRepositoryStore) -> None:
+    def refresh(self, store: ManifestSource) -> None:
         """Re-read the manifest if it changed, keeping pending versions and expiry changes."""
         snapshot = store.read_if_changed(self.token)
         if snapshot is None:
