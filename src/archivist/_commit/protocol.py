@@ -10,12 +10,15 @@ Read top to bottom, this module is what ``Repository.save()`` does (see ``docs/d
 3. :func:`commit_written` makes the files durable, then :func:`swap_manifest` merges the
    session's versions into the manifest as read (:func:`merge`, numbering each name's new
    versions after its last one) and replaces the manifest only if its token is unchanged,
-   re-reading and merging again after a lost race.
+   re-reading and merging again after a lost race (one
+   :func:`~archivist.stores._documents.update` of the manifest document; mode ``w``
+   replaces whatever is there: :class:`_Replacing`).
 4. On a failed commit, :func:`settle_failed_commit` re-reads the manifest and applies the
    one "did it land?" rule (:func:`did_not_land`): the files stay unless the commit
    provably did not land.
 
-Nothing here holds state between calls: what a save read and will write is its
+:func:`save` runs the four in order; :func:`commit_file` commits a file written elsewhere
+(a promotion) through steps 1, 3 and 4. Nothing here holds state between calls: what a save read and will write is its
 :class:`~archivist._commit.session.Session`, and the store is where it goes.
 """
 
@@ -67,20 +70,7 @@ _log = logging.getLogger("archivist.repository")
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
-# -- 1. the journal ---------------------------------------------------------------------
-
-
-def begin_journal(
-    store: AbstractRepositoryStore, session: Session, entries: Sequence[JournalEntry], journal: bool
-) -> SaveJournal:
-    """Start the save journal, or its in-memory stand-in with ``journal=False``."""
-    return _begin(
-        store,
-        entries,
-        journal=journal,
-        token=session.token,
-        base_empty=not session.committed,
-    )
+# -- the whole of it ---------------------------------------------------------------------
 
 
 def save(
@@ -105,6 +95,22 @@ def save(
     added = commit_written(store, session, new_records, saving)
     session.forget_saved_changes()
     return new_records, added
+
+
+# -- 1. the journal ---------------------------------------------------------------------
+
+
+def begin_journal(
+    store: AbstractRepositoryStore, session: Session, entries: Sequence[JournalEntry], journal: bool
+) -> SaveJournal:
+    """Start the save journal, or its in-memory stand-in with ``journal=False``."""
+    return _begin(
+        store,
+        entries,
+        journal=journal,
+        token=session.token,
+        base_empty=not session.committed,
+    )
 
 
 # -- 2. the files -------------------------------------------------------------------------
