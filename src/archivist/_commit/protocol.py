@@ -18,8 +18,9 @@ Read top to bottom, this module is what ``Repository.save()`` does (see ``docs/d
    provably did not land.
 
 :func:`save` runs the four in order; :func:`commit_file` commits a file written elsewhere
-(a promotion) through steps 1, 3 and 4. Nothing here holds state between calls: what a save read and will write is its
-:class:`~archivist._commit.session.Session`, and the store is where it goes.
+(a promotion) through steps 1, 3 and 4. Nothing here holds state between calls: what a save
+read and will write is its :class:`~archivist._commit.session.Session`, and the store is
+where it goes.
 """
 
 from __future__ import annotations
