@@ -80,7 +80,7 @@ def test_gc_collects_the_files_of_a_save_that_died_before_its_commit(
     }
     assert set(fresh.verify().orphans) == orphans
     assert fresh.gc() == []  # the journal is younger than an hour: the save may be running
-    assert set(fresh.gc(older_than=timedelta(0), dry_run=True)) == orphans
+    assert set(fresh.gc(older_than=timedelta(0), dry_run=True).locations) == orphans
     assert files_of(repo_path, "a") == before | new_a
     assert set(fresh.gc(older_than=timedelta(0))) == orphans
     assert files_of(repo_path, "a") == before and files_of(repo_path, "b") == set()
@@ -230,7 +230,7 @@ def test_gc_rejects_a_bad_age(repository: Repository, older_than: Any) -> None:
 def test_gc_in_read_only_mode(repository: Repository, repo_path: Path) -> None:
     with pytest.raises(ReadOnlyError):
         Repository(repo_path, mode="r").gc()
-    assert Repository(repo_path, mode="r").gc(dry_run=True) == []
+    assert Repository(repo_path, mode="r").gc(dry_run=True).locations == []
 
 
 def test_a_journaled_file_that_changed_is_kept(repository: Repository, repo_path: Path) -> None:

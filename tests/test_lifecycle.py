@@ -14,7 +14,6 @@ from typing import IO, Any, ClassVar, Literal
 import lazyscribe
 import pytest
 
-from archivist import _cache, _retention
 from archivist._aliases import (
     AliasMove,
     alias_file_path,
@@ -31,7 +30,10 @@ from archivist._cache import (
     default_cache_dir,
     parse_size,
 )
+from archivist._io import verified
+from archivist._lifecycle import retention as _retention
 from archivist.errors import (
+    ArchivistWarning,
     ArtifactNotFoundError,
     IntegrityError,
     InvalidArgumentError,
@@ -104,6 +106,9 @@ def test_alias_file_round_trips_and_refuses_damage() -> None:
         b'{"format": 1, "moves": [{"name": "m", "alias": "a", "to": -1, "at": "2026-01-01"}]}',
         b'{"format": 1, "moves": [{"name": "m", "alias": "a", "to": 1, "at": "yesterday"}]}',
         b'{"format": 1, "moves": [{"alias": "a", "to": 1, "at": "2026-01-01"}]}',
+        b'{"format": 1, "moves": [], "moves": []}',
+        b'{"format": 1, "moves": [{"name": "..", "alias": "a", "to": 1, "at": "2026-01-01"}]}',
+        b'{"format": 1, "moves": [{"name": "m", "alias": "1a", "to": 1, "at": "2026-01-01"}]}',
     ):
         with pytest.raises(ManifestError):
             parse_alias_file(damaged)
@@ -206,7 +211,7 @@ def test_prune_needs_a_rule_and_a_writable_repository(tmp_path: Path) -> None:
         Repository(path, mode="a").prune(keep_last=1)
     with pytest.raises(ReadOnlyError, match="before its first save"):
         Repository(path, mode="w").prune(keep_last=1)
-    assert Repository(path, mode="r").prune(keep_last=0, dry_run=True) == [("model", 0)]
+    assert Repository(path, mode="r").prune(keep_last=0, dry_run=True).pairs == [("model", 0)]
     repository.log_artifact(name="model", value="c", handler="json")
     with pytest.raises(UnsavedChangesError):
         repository.prune(keep_last=1)
@@ -222,7 +227,7 @@ def test_keep_within_and_keep_last_each_keep(tmp_path: Path) -> None:
     ]
     repository.store.commit(records, repository._session.token)
     repository.refresh()
-    assert repository.prune(keep_within=timedelta(days=1), dry_run=True) == [
+    assert repository.prune(keep_within=timedelta(days=1), dry_run=True).pairs == [
         ("model", 0),
         ("model", 1),
     ]
@@ -286,7 +291,8 @@ def test_a_version_aliased_during_a_prune_is_put_back(
         return removed
 
     monkeypatch.setattr(_retention, "_commit_removal", alias_meanwhile)
-    assert repository.prune(keep_last=1) == [("model", 1)]
+    with pytest.warns(ArchivistWarning, match="skipped model v0.*put back"):
+        assert repository.prune(keep_last=1) == [("model", 1)]
     reader = Repository(path, mode="r")
     assert reader.versions("model") == [0, 2]
     assert reader.load_artifact("model", alias="production") == "a"
@@ -373,7 +379,7 @@ def test_a_fetch_that_does_not_match_is_not_cached(tmp_path: Path) -> None:
 def test_large_entries_are_verified_by_streaming(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_cache, "_IN_MEMORY_LIMIT", 4)
+    monkeypatch.setattr(verified, "IN_MEMORY_LIMIT", 4)  # the reader the cache reads through
     cache = ArtifactCache(tmp_path, max_size=100)
     blob = b"0123456789"
     digest = hashlib.sha256(blob).hexdigest()

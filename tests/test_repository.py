@@ -571,7 +571,7 @@ def test_gc_removes_old_orphans_only(repo_path: Path) -> None:
     for journal in (repo_path.parent / ".repository.json.archivist").iterdir():
         os.utime(journal, (stamp, stamp))
     old = folder / "orphan.json"
-    assert repository.gc(dry_run=True) == [str(old)]
+    assert repository.gc(dry_run=True).locations == [str(old)]
     assert old.exists()
     with pytest.raises(ReadOnlyError):
         Repository(repo_path, mode="r").gc()

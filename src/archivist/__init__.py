@@ -12,6 +12,13 @@ from typing import TYPE_CHECKING, Any
 from archivist import errors, release
 from archivist._aliases import AliasMove
 from archivist._cache import ArtifactCache, CacheInfo, cache_info, clear_cache
+from archivist._lifecycle.plans import (
+    GcPlan,
+    PlannedFile,
+    PlannedJournal,
+    PlannedVersion,
+    PrunePlan,
+)
 from archivist.errors import (
     AlreadyExistsError,
     AmbiguousVersionError,
@@ -141,6 +148,7 @@ __all__ = [
     "EnvironmentMismatchError",
     "Experiment",
     "ExperimentNotFoundError",
+    "GcPlan",
     "Handler",
     "IntegrityError",
     "InvalidArgumentError",
@@ -151,8 +159,12 @@ __all__ = [
     "ManifestSnapshot",
     "ManifestStore",
     "PinnedVersionError",
+    "PlannedFile",
+    "PlannedJournal",
+    "PlannedVersion",
     "PluginLoadError",
     "Project",
+    "PrunePlan",
     "ReadOnlyError",
     "ReadOnlyExperiment",
     "ReadOnlyTest",

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from archivist._json import load_json
+from archivist._names import check_stored_name
 from archivist._versions import parse_time
 from archivist.errors import (
     ArtifactNotFoundError,
@@ -143,6 +145,11 @@ class AliasMove:
         to, previous = data.get("to"), data.get("from")
         if not isinstance(name, str) or not isinstance(alias, str):
             raise ManifestError(f"{label} lacks a name or an alias")
+        try:  # the rules manifest records follow, and the rule for new aliases
+            check_stored_name(name, "artifact name")
+            check_alias(alias)
+        except InvalidNameError as exc:
+            raise ManifestError(f"{label}: {exc}") from None
         if not all(value is None or _is_version(value) for value in (to, previous)):
             raise ManifestError(f"{label}: 'to' and 'from' must be version numbers")
         move_id = data.get("id", "")
@@ -174,12 +181,11 @@ def parse_alias_file(data: bytes | str, location: str = "the alias file") -> lis
     Raises
     ------
     archivist.errors.ManifestError
-        The text is not an alias file of a known format.
+        The text is not an alias file of a known format: not valid JSON (or an object with
+        a key twice, as manifests refuse), or a move whose artifact name breaks the rules of
+        manifest records or whose alias is not a valid alias.
     """
-    try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ManifestError(f"{location} is not valid JSON ({exc})") from None
+    document = load_json(data, location)
     if not isinstance(document, dict) or document.get("format") != ALIAS_FORMAT:
         raise ManifestError(
             f"{location} is not an alias file of format {ALIAS_FORMAT}; a newer archivist "
@@ -404,8 +410,7 @@ def aliased_version(
     check_alias(alias)
     at = None
     if as_of is not None:
-        spec = parse_time(as_of, "as_of")
-        at = spec.start + spec.precision - _ONE_MICROSECOND
+        at = parse_time(as_of, "as_of").last
     return resolve(alias_store_for(store).moves(), name, alias, at)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
+import logging
 import os
 import re
 import secrets
@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from archivist._io.local import open_regular
+from archivist._io.verified import read_verified
 from archivist.errors import IntegrityError, InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -50,10 +52,10 @@ __all__ = [
     "parse_size",
 ]
 
+_log = logging.getLogger("archivist")
+
 #: The default bound on the cache's size: 10 GiB.
 DEFAULT_CACHE_SIZE = 10 << 30
-#: Entries up to this size are verified and served from memory; larger ones stream.
-_IN_MEMORY_LIMIT = 64 << 20
 #: Temporary files older than this belong to a crashed writer and are removed.
 _STALE_TEMP_SECONDS = 24 * 3600
 _CHUNK = 1 << 20
@@ -187,40 +189,38 @@ class ArtifactCache:
         if cached is not None:
             return cached
         with fetch() as source:
-            self._store(sha256, size, source)
+            try:
+                self._store(sha256, size, source)
+            except IntegrityError:
+                raise
+            except OSError as exc:  # no room, or something not ours in the entry's place
+                _log.debug("could not cache sha256 %s, reading it uncached: %s", sha256, exc)
+                return fetch()
         cached = self._open_entry(sha256, size)
         return cached if cached is not None else fetch()  # evicted at once by another process
 
     def _open_entry(self, sha256: str, size: int) -> IO[bytes] | None:
-        """Open and verify an entry; drop it if it does not match. ``None`` on a miss."""
+        """Return a verified copy of an entry, or ``None`` on a miss.
+
+        The entry is opened with the one local opener (a FIFO, device, socket or folder in
+        its place is a miss, never a hang) and read through the one verified reader, which
+        hands on a copy of exactly the bytes it hashed. An entry that does not match its
+        digest is dropped, and the caller fetches the file again.
+        """
         path = self.entry_path(sha256)
         try:
-            handle = path.open("rb")
-        except OSError:
+            stream = open_regular(path)
+        except OSError:  # missing, or not a regular file
             return None
         try:
-            if size <= _IN_MEMORY_LIMIT:
-                data = handle.read(size + 1)
-                handle.close()
-                if len(data) == size and hashlib.sha256(data).hexdigest() == sha256:
-                    self._touch(path)
-                    return io.BytesIO(data)
-            else:
-                digest, length = hashlib.sha256(), 0
-                for chunk in iter(lambda: handle.read(_CHUNK), b""):
-                    digest.update(chunk)
-                    length += len(chunk)
-                if length == size and digest.hexdigest() == sha256:
-                    handle.seek(0)
-                    self._touch(path)
-                    return handle
-                handle.close()
-        except BaseException:
-            handle.close()
-            raise
-        with contextlib.suppress(OSError):
-            path.unlink()  # a damaged entry: drop it, the caller fetches the file again
-        return None
+            with stream:
+                verified = read_verified(stream, f"cache entry {path}", sha256, size, "its name")
+        except IntegrityError:
+            with contextlib.suppress(OSError):
+                path.unlink()  # a damaged entry: drop it, the caller fetches the file again
+            return None
+        self._touch(path)
+        return verified
 
     @staticmethod
     def _touch(path: Path) -> None:

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from archivist._io.local import read_regular
 from archivist.errors import ManifestError
 from archivist.manifest import (
     Chain,
@@ -429,7 +430,7 @@ def load_columns(location: str, digest: str, size: int) -> IndexColumns | None:
     """Return the cached columns of the manifest at ``location`` if they index ``digest``."""
     path = cache_path(location)
     try:
-        blob = path.read_bytes()
+        blob = read_regular(path)  # a FIFO or device there is no cache, never a hang
     except OSError:
         return None
     try:

@@ -1,5 +1,8 @@
 """Save journals: the proof that lets :meth:`~archivist.Repository.gc` delete a file.
 
+This module writes, reads and settles journals; gc judges them by the rules below in
+:mod:`archivist._lifecycle.gc`, which plans what to delete and applies exactly that plan.
+
 A save names the files it is about to write in a small journal object *before* it writes
 any of them, and deletes the journal once its commit landed (or provably did not land and
 its files were removed). A journal that outlives its save is therefore the record of a save
@@ -25,17 +28,15 @@ import json
 import logging
 import secrets
 import threading
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from archivist.errors import (
     ArchivistError,
-    ArtifactNotFoundError,
-    IntegrityError,
     ManifestError,
 )
 
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from archivist.manifest import VersionRecord
     from archivist.stores import AbstractRepositoryStore
 
-__all__ = ["JournalEntry", "SaveJournal", "collect_garbage", "settle_replaced_journals"]
+__all__ = ["JournalEntry", "SaveJournal", "settle_replaced_journals"]
 
 logger = logging.getLogger(__name__)
 
@@ -272,106 +273,3 @@ def settle_replaced_journals(
         for journal_id in ids:
             with contextlib.suppress(FileNotFoundError):
                 store.delete_journal(journal_id)
-
-
-def _provably_ours(
-    store: AbstractRepositoryStore, entry: JournalEntry, journal_time: datetime | None
-) -> bool:
-    """Tell whether the stored file is the one the journal's save wrote."""
-    if entry.sha256 is not None and entry.size is not None:
-        try:
-            store.open_file(entry.name, entry.fname, entry.sha256, entry.size).close()
-        except (ArtifactNotFoundError, IntegrityError):
-            return False
-        return True
-    if not entry.auto or journal_time is None:
-        return False
-    try:
-        modified = store.file_modified(entry.name, entry.fname)
-    except FileNotFoundError:
-        return False
-    return modified is not None and modified >= journal_time
-
-
-def collect_garbage(
-    store: AbstractRepositoryStore,
-    referenced: Collection[tuple[str, str]],
-    older_than: timedelta,
-    dry_run: bool,
-) -> list[str]:
-    """Delete the files that stale save journals prove uncommitted; see the module docstring.
-
-    Parameters
-    ----------
-    store : AbstractRepositoryStore
-        The repository's store.
-    referenced : Collection[tuple[str, str]]
-        ``(name, fname)`` of every file the manifest (and this writer's pending versions) name.
-    older_than : datetime.timedelta
-        Journals younger than this belong to saves that may still be running: skipped.
-    dry_run : bool
-        Only list what would be deleted; delete nothing, journals included.
-
-    Returns
-    -------
-    list[str]
-        The locations of the files deleted (or that would be), sorted.
-    """
-    cutoff = datetime.now(UTC) - older_than
-    removed: list[str] = []
-    for owner, ids in _journal_groups(store.list_journals()).items():
-        times = {journal_id: store.journal_modified(journal_id) for journal_id in ids}
-        doomed: list[JournalEntry] = []
-        try:
-            named = _read_group(store, ids)
-        except FileNotFoundError:
-            continue  # collected meanwhile by another gc
-        except ManifestError as exc:
-            logger.warning("gc: leaving journal %s alone: %s", owner, exc)
-            continue
-        if older_than > timedelta(0) and any(t is None or t > cutoff for t in times.values()):
-            for entry, _ in named:
-                if (entry.name, entry.fname) not in referenced:
-                    logger.info(
-                        "gc: keeping %s: its save's journal %s is younger than %s (the save "
-                        "may still be running)",
-                        store.file_location(entry.name, entry.fname),
-                        owner,
-                        older_than,
-                    )
-            continue
-        digests = {(e.name, e.fname): e for e, _ in named if e.sha256 is not None}
-        seen: set[tuple[str, str]] = set()
-        for entry, object_id in named:
-            key = (entry.name, entry.fname)
-            if key in referenced or key in seen:
-                continue
-            seen.add(key)
-            since = times[object_id]
-            if since is not None:
-                removed += store.remove_partial_writes(*key, since=since, dry_run=dry_run)
-            if _provably_ours(store, digests.get(key, entry), since):
-                doomed.append(entry)
-            else:
-                logger.info(
-                    "gc: keeping %s: journal %s names it, but nothing proves its save wrote it",
-                    store.file_location(*key),
-                    owner,
-                )
-        for entry in doomed:
-            location = store.file_location(entry.name, entry.fname)
-            logger.info(
-                "gc: %s %s (written by save %s, never committed)",
-                "would delete" if dry_run else "deleting",
-                location,
-                owner,
-            )
-            if not dry_run:
-                with contextlib.suppress(FileNotFoundError):
-                    store.delete_file(entry.name, entry.fname)
-            removed.append(location)
-        if not dry_run:
-            for journal_id in ids:
-                with contextlib.suppress(FileNotFoundError):
-                    store.delete_journal(journal_id)
-    return sorted(removed)

@@ -14,9 +14,9 @@ from archivist import _aliases
 from archivist._cache import ArtifactCache
 from archivist._commit.session import Session
 from archivist._io.handlers import read_value
+from archivist._io.verified import SPOOL_LARGE_READS
 from archivist._progress import metered
 from archivist._trust import Trust, check_trusted
-from archivist._verified import SPOOL_LARGE_READS
 from archivist.errors import (
     ArchivistWarning,
     ArtifactFileNotFoundError,

@@ -29,10 +29,10 @@ from archivist._io.handlers import (
     write_value,
 )
 from archivist._io.handlers import slug as slugify
+from archivist._io.verified import open_stored
 from archivist._logged import ARTIFACT_FIELDS, LoggedArtifact, format_seconds
 from archivist._streams import HashingWriter, digest_stream
 from archivist._trust import Trust, check_trusted, resolve_trust
-from archivist._verified import open_stored
 from archivist.errors import (
     AlreadyExistsError,
     ArchivistWarning,

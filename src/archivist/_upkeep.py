@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from archivist._commit.session import Session
-from archivist._journal import collect_garbage
+from archivist._lifecycle.gc import apply_gc, plan_gc
+from archivist._lifecycle.plans import GcPlan
+from archivist._versions import check_duration
 from archivist.errors import (
     ArtifactNotFoundError,
     IntegrityError,
@@ -63,7 +65,7 @@ def verify(store: AbstractRepositoryStore, session: Session) -> VerificationRepo
             unverifiable.append((record.name, record.version))
         else:
             checked += 1
-    orphans = collect_garbage(store, session.referenced(), timedelta(0), dry_run=True)
+    orphans = plan_gc(store, session.referenced(), timedelta(0)).locations
     if problems:
         raise IntegrityError(
             f"{len(problems)} version(s) in {store.location} failed verification:\n"
@@ -73,14 +75,17 @@ def verify(store: AbstractRepositoryStore, session: Session) -> VerificationRepo
 
 
 def gc(
-    store: AbstractRepositoryStore, session: Session, older_than: timedelta, dry_run: bool
-) -> list[str]:
-    """Delete the files of saves that never committed; see :meth:`archivist.Repository.gc`."""
-    if not isinstance(older_than, timedelta) or older_than < timedelta(0):
-        raise InvalidArgumentError(
-            f"older_than must be a timedelta of zero or more, got {older_than!r}; "
-            "for example timedelta(hours=1)"
-        )
+    store: AbstractRepositoryStore,
+    session: Session,
+    older_than: timedelta,
+    dry_run: bool,
+    plan: GcPlan | None = None,
+) -> list[str] | GcPlan:
+    """Plan or delete the files of saves that never committed; see :meth:`Repository.gc`."""
+    if plan is not None and dry_run:
+        raise InvalidArgumentError("gc(plan=...) applies a plan; give no dry_run with it")
+    if plan is None:
+        check_duration(older_than, "older_than")
     if not dry_run:
         session.require_writable()
         store.require("supports_deletes", "gc")
@@ -91,4 +96,12 @@ def gc(
             f"no repository at {store.location}: there is no manifest, so gc deletes "
             "nothing. Check the path."
         )
-    return collect_garbage(store, session.referenced(), older_than, dry_run)
+    if plan is not None:
+
+        def referenced() -> set[tuple[str, str]]:
+            session.refresh(store)
+            return session.referenced()
+
+        return apply_gc(store, plan, referenced)
+    planned = plan_gc(store, session.referenced(), older_than)
+    return planned if dry_run else apply_gc(store, planned, session.referenced)

@@ -7,16 +7,36 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from archivist.errors import InvalidVersionError
+from archivist.errors import InvalidArgumentError, InvalidVersionError
 
-__all__ = ["Match", "TimeSpec", "VersionValue", "parse_match", "parse_time", "parse_version"]
+__all__ = [
+    "MAX_NUMBER_DIGITS",
+    "Match",
+    "TimeSpec",
+    "VersionValue",
+    "check_duration",
+    "parse_match",
+    "parse_number",
+    "parse_time",
+    "parse_version",
+]
 
 Match = Literal["exact", "asof"]
 VersionValue = int | datetime | str | None
 
 _TIME_PART = re.compile(
-    r"^(?P<hour>\d{2})(?::?(?P<minute>\d{2})(?::?(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,6})\d*)?)?)?"
+    r"^(?P<hour>\d{2})(?::?(?P<minute>\d{2})(?::?(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,6})\d*)?)?)?",
+    re.ASCII,
 )
+#: A version number as text: ASCII digits only (``int()`` would also read other scripts'
+#: digits, fullwidth or Arabic-Indic).
+_NUMBER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+#: The most digits a version number given as text may have: past this it names no version
+#: (and ``int()`` refuses texts past 4,300 digits).
+MAX_NUMBER_DIGITS = 18
+#: The earliest time a duration may reach back to: a day after the calendar's start, so that
+#: "now minus the duration" stays in range for as long as a call runs.
+_EARLIEST = datetime(1, 1, 2)
 
 
 @dataclass(frozen=True)
@@ -33,6 +53,18 @@ class TimeSpec:
 
     start: datetime
     precision: timedelta
+
+    @property
+    def last(self) -> datetime:
+        """The last microsecond the time stands for (never past :attr:`datetime.datetime.max`).
+
+        ``"2026-03-01"`` stands for the whole day, so its last microsecond is
+        ``2026-03-01T23:59:59.999999``; ``"9999-12-31"`` ends at the calendar's end.
+        """
+        try:
+            return self.start + (self.precision - timedelta(microseconds=1))
+        except OverflowError:
+            return datetime.max
 
 
 def _to_naive_utc(value: datetime, what: str, shown: object) -> datetime:
@@ -174,3 +206,72 @@ def parse_version(version: object, match: object = "exact") -> tuple[int | TimeS
         f"version must be an int, a datetime or an ISO 8601 string, got "
         f"{type(version).__name__} {version!r}"
     )
+
+
+def parse_number(text: str, what: str = "version") -> int | None:
+    """Read a version number given as text (``"3"``, ``"-1"``); ``None`` if it is not one.
+
+    Only ASCII digits make a number: fullwidth or Arabic-Indic digits are not version
+    numbers (such a text is then read as a time, which refuses it).
+
+    Parameters
+    ----------
+    text : str
+        The text.
+    what : str, optional
+        What the value is, for error messages.
+
+    Returns
+    -------
+    int or None
+        The number, or ``None`` when the text is not a number.
+
+    Raises
+    ------
+    archivist.errors.InvalidVersionError
+        The number has more than :data:`MAX_NUMBER_DIGITS` digits: no version has it.
+    """
+    if not _NUMBER.fullmatch(text):
+        return None
+    digits = len(text.lstrip("+-"))
+    if digits > MAX_NUMBER_DIGITS:
+        raise InvalidVersionError(
+            f"{what} {text[:20]}... has {digits} digits; a version number has at most "
+            f"{MAX_NUMBER_DIGITS}. Give a number such as 3 or -1"
+        )
+    return int(text)
+
+
+def check_duration(value: object, what: str) -> timedelta:
+    """Validate a duration reaching back from now (``keep_within``, ``older_than``).
+
+    Parameters
+    ----------
+    value : object
+        The duration given.
+    what : str
+        Its name, for error messages.
+
+    Returns
+    -------
+    datetime.timedelta
+        The duration, unchanged.
+
+    Raises
+    ------
+    archivist.errors.InvalidArgumentError
+        It is not a :class:`~datetime.timedelta`, is negative, or reaches back before the
+        calendar's start (the year 1) from now.
+    """
+    if not isinstance(value, timedelta) or value < timedelta(0):
+        raise InvalidArgumentError(
+            f"{what} must be a timedelta of zero or more, got {value!r:.200}; for example "
+            "timedelta(hours=1)"
+        )
+    longest = datetime.now(UTC).replace(tzinfo=None) - _EARLIEST
+    if value > longest:
+        raise InvalidArgumentError(
+            f"{what} of {value.days} days reaches back before the year 1; give at most "
+            f"{longest.days} days"
+        )
+    return value

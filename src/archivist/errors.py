@@ -33,7 +33,8 @@ wherever lazyscribe raised one of them, or a builtin, archivist raises a subclas
     │   └── MissingConfigError (KeyError)
     ├── SerializationError (SaveError, ValueError)
     ├── IntegrityError (ArtifactLoadError)
-    │   └── UntrustedArtifactError
+    │   ├── UntrustedArtifactError
+    │   └── IrregularFileError (StorageError)
     ├── EnvironmentMismatchError (ArtifactLoadError, RuntimeError)
     ├── UnsavedChangesError (RuntimeError)
     ├── ConflictError (SaveError)
@@ -69,6 +70,7 @@ __all__ = [
     "InvalidModeError",
     "InvalidNameError",
     "InvalidVersionError",
+    "IrregularFileError",
     "ManifestError",
     "MissingConfigError",
     "NoReleasesError",
@@ -248,6 +250,15 @@ class DuplicateArtifactError(AlreadyExistsError, ArtifactLogError):
 
 class StorageError(SaveError, OSError):
     """The storage underneath failed (permissions, network, a missing bucket)."""
+
+
+class IrregularFileError(IntegrityError, StorageError):
+    """A FIFO, device, socket or folder is where archivist expected a regular file.
+
+    archivist reads only regular files: it never blocks on a FIFO nor streams from a device.
+    A version's file found so is an :class:`IntegrityError` (``verify()`` lists it); a
+    manifest, journal, alias, release or project file found so is a :class:`StorageError`.
+    """
 
 
 class ReadOnlyStorageError(ReadOnlyError, StorageError):

@@ -21,15 +21,17 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Literal, Self
+from typing import IO, Any, Literal, Self, overload
 
-from archivist import _aliases, _reading, _retention, _upkeep
+from archivist import _aliases, _reading, _upkeep
 from archivist._adopt import adopt as _adopt
 from archivist._cache import cache_for
 from archivist._commit import protocol
 from archivist._commit.protocol import MAX_COMMIT_ATTEMPTS
 from archivist._commit.session import MODES, Mode, Pending, Session
 from archivist._io.handlers import warn_output_only
+from archivist._lifecycle import retention as _retention
+from archivist._lifecycle.plans import GcPlan, PrunePlan
 from archivist._options import merge_storage_options
 from archivist._progress import close_callback, make_callback
 from archivist._repository_compat import (
@@ -722,7 +724,28 @@ class Repository:
         """
         return _adopt(self.store, self._session, dry_run)
 
-    def gc(self, older_than: timedelta = timedelta(hours=1), dry_run: bool = False) -> list[str]:
+    @overload
+    def gc(
+        self,
+        older_than: timedelta = ...,
+        dry_run: Literal[False] = ...,
+        *,
+        plan: GcPlan | None = None,
+    ) -> list[str]: ...
+
+    @overload
+    def gc(self, older_than: timedelta, dry_run: Literal[True]) -> GcPlan: ...
+
+    @overload
+    def gc(self, older_than: timedelta = ..., *, dry_run: Literal[True]) -> GcPlan: ...
+
+    def gc(
+        self,
+        older_than: timedelta = timedelta(hours=1),
+        dry_run: bool = False,
+        *,
+        plan: GcPlan | None = None,
+    ) -> list[str] | GcPlan:
         """Delete the files of saves that never committed, and nothing else.
 
         A file is deleted only when a journal of a save of *this* repository names it, the
@@ -731,6 +754,12 @@ class Repository:
         files and files a manifest replaced by mode ``w`` named are never touched, nor are
         the files a save without a journal (``journal=False``) left when it was killed.
 
+        ``gc(dry_run=True)`` returns a :class:`GcPlan`, and ``gc(plan=plan)`` deletes
+        exactly its files: each is judged again by the same rules first, and one that no
+        longer qualifies (a version names it now, it changed, its journal changed) is kept
+        with an :class:`~archivist.ArchivistWarning`. A file that became an orphan after
+        the plan was made is never deleted by it.
+
         Parameters
         ----------
         older_than : datetime.timedelta, optional
@@ -738,12 +767,16 @@ class Repository:
             dead; a younger one may still be running. Use zero only when no save of this
             repository is running anywhere.
         dry_run : bool, optional
-            Only list what would be deleted.
+            Only plan: return what would be deleted, as a :class:`GcPlan`.
+        plan : GcPlan, optional
+            Delete exactly what this plan (from a dry run on this repository) lists, with
+            the ``older_than`` it was made with.
 
         Returns
         -------
-        list[str]
-            The files deleted (or that would be).
+        list[str] or GcPlan
+            The files deleted, sorted; with ``dry_run``, the plan (its ``locations`` are
+            the files that would be deleted).
 
         Raises
         ------
@@ -752,11 +785,13 @@ class Repository:
         archivist.errors.RepositoryNotFoundError
             There is no manifest at this location: gc refuses to judge any file.
         archivist.errors.InvalidArgumentError
-            ``older_than`` is negative or not a timedelta.
+            ``older_than`` is negative, not a timedelta, or reaches back before the year 1;
+            or ``plan`` is not a :class:`GcPlan` of this repository, or comes with
+            ``dry_run``.
         archivist.errors.UnsupportedOperationError
             The store keeps no save journals, or (unless ``dry_run``) cannot delete files.
         """
-        return _upkeep.gc(self.store, self._session, older_than, dry_run)
+        return _upkeep.gc(self.store, self._session, older_than, dry_run, plan)
 
     def set_alias(self, name: str, alias: str, version: int | datetime | str) -> _aliases.AliasMove:
         """Point an alias (``production``) at a saved version; the move is committed at once.
@@ -854,18 +889,50 @@ class Repository:
         """
         return _aliases.alias_history(self.store, name, alias)
 
+    @overload
+    def prune(
+        self,
+        keep_last: int | None = None,
+        keep_within: timedelta | None = None,
+        dry_run: Literal[False] = False,
+        *,
+        plan: PrunePlan | None = None,
+    ) -> list[tuple[str, int]]: ...
+
+    @overload
+    def prune(
+        self, keep_last: int | None, keep_within: timedelta | None, dry_run: Literal[True]
+    ) -> PrunePlan: ...
+
+    @overload
+    def prune(
+        self,
+        keep_last: int | None = None,
+        keep_within: timedelta | None = None,
+        *,
+        dry_run: Literal[True],
+    ) -> PrunePlan: ...
+
     def prune(
         self,
         keep_last: int | None = None,
         keep_within: timedelta | None = None,
         dry_run: bool = False,
-    ) -> list[tuple[str, int]]:
+        *,
+        plan: PrunePlan | None = None,
+    ) -> list[tuple[str, int]] | PrunePlan:
         """Remove old versions from the manifest, then their files; see ``docs/retention.md``.
 
         A version survives when either rule keeps it, or when it is pinned: named by a
         release in the repository's release file or by an alias, or the latest unexpired
         or the highest-numbered version of its name. The manifest commit comes first; the
         numbers of the remaining versions never change and a pruned number is never reused.
+
+        ``prune(..., dry_run=True)`` returns a :class:`PrunePlan`, and ``prune(plan=plan)``
+        removes exactly its versions: each is checked again first (still recorded with the
+        same file and digest, not pinned, still removable by the plan's rules), and one that
+        no longer qualifies is kept with an :class:`~archivist.ArchivistWarning`. A version
+        saved after the plan was made never makes another one go.
 
         Parameters
         ----------
@@ -874,17 +941,23 @@ class Repository:
         keep_within : datetime.timedelta, optional
             Keep the versions created within this long before now.
         dry_run : bool, optional
-            Only return what would be removed.
+            Only plan: return what would be removed, as a :class:`PrunePlan`.
+        plan : PrunePlan, optional
+            Remove exactly what this plan (from a dry run on this repository) lists, by the
+            rules it was made with (give no rule with it).
 
         Returns
         -------
-        list[tuple[str, int]]
-            The ``(name, version)`` pairs removed (or that would be).
+        list[tuple[str, int]] or PrunePlan
+            The ``(name, version)`` pairs removed, sorted; with ``dry_run``, the plan (its
+            ``pairs`` are what would be removed).
 
         Raises
         ------
         archivist.errors.InvalidArgumentError
-            Neither rule is given, or a rule has a bad value.
+            Neither rule is given, a rule has a bad value (``keep_within`` reaching back
+            before the year 1 included), or ``plan`` is not a :class:`PrunePlan` of this
+            repository, or comes with a rule or ``dry_run``.
         archivist.errors.ReadOnlyError
             Mode ``r`` or ``a`` (and ``dry_run`` is false).
         archivist.errors.UnsavedChangesError
@@ -894,4 +967,4 @@ class Repository:
         archivist.errors.UnsupportedOperationError
             The store cannot delete files (and ``dry_run`` is false).
         """
-        return _retention.prune(self.store, self._session, keep_last, keep_within, dry_run)
+        return _retention.prune(self.store, self._session, keep_last, keep_within, dry_run, plan)

@@ -72,9 +72,11 @@ def test_verbose_logs_commits_and_gc_decisions(repo: Path, invoke: Invoke) -> No
 
 
 def test_quiet_hides_warnings(repo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
-    def warn(*args: Any, **kwargs: Any) -> list[str]:
+    original = Repository.gc
+
+    def warn(*args: Any, **kwargs: Any) -> Any:
         logging.getLogger("archivist.repository").warning("careful")
-        return []
+        return original(*args, **kwargs)
 
     monkeypatch.setattr(Repository, "gc", warn)
     assert "careful" in invoke("gc", str(repo)).stderr

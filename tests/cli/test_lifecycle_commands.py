@@ -60,7 +60,10 @@ def test_alias_specs_parse() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(alias=st.from_regex(_ALIAS, fullmatch=True), number=st.integers())
+@given(
+    alias=st.from_regex(_ALIAS, fullmatch=True),
+    number=st.integers(min_value=-(10**18) + 1, max_value=10**18 - 1),  # at most 18 digits
+)
 def test_every_valid_alias_reads_as_an_alias_and_every_number_as_a_number(
     alias: str, number: int
 ) -> None:
@@ -237,10 +240,11 @@ def test_prune_refuses_without_a_terminal_to_ask(repo: Path, invoke: Invoke) -> 
 
 def test_prune_keep_within(repo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
+    original = Repository.prune
 
-    def prune(self: Repository, **kwargs: Any) -> list[tuple[str, int]]:
+    def prune(self: Repository, **kwargs: Any) -> Any:
         seen.append(kwargs)
-        return []
+        return original(self, **kwargs)
 
     monkeypatch.setattr(Repository, "prune", prune)
     invoke("prune", str(repo), "--keep-within", "30d")
@@ -347,3 +351,48 @@ def test_cache_clear_refuses_without_a_terminal_to_ask(
     assert reader.cache is not None
     result = invoke("cache", "clear", "--cache-dir", str(folder), code=2)
     assert "--yes" in result.stderr and reader.cache.info().entries == 2
+
+
+def test_prune_removes_exactly_the_versions_it_listed(
+    repo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archivist.cli import _maintenance
+
+    with_versions(repo, 3)
+    asked: list[str] = []
+
+    def confirm_while_another_writer_saves(yes: bool, what: str, question: str, fix: str) -> None:
+        asked.append(what)
+        other = Repository(manifest(repo), mode="a")  # saves while the question is open
+        other.log_artifact(name="features", value=["f3"], handler="json")
+        other.save()
+
+    monkeypatch.setattr(_maintenance, "confirm", confirm_while_another_writer_saves)
+    result = json.loads(invoke("prune", str(repo), "--keep-last", "1", "--json").stdout)
+    assert asked == ["3 version(s) would be removed"]
+    assert result["removed"] == [
+        {"name": "features", "version": 0},
+        {"name": "features", "version": 1},
+        {"name": "model", "version": 0},
+    ]
+    assert result["skipped"] == []
+    # features v2 became removable under --keep-last 1 meanwhile, but was never listed
+    assert Repository(manifest(repo), mode="r").versions("features") == [2, 3]
+
+
+def test_prune_skips_a_listed_version_that_changed_and_says_why(
+    repo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archivist.cli import _maintenance
+
+    with_versions(repo, 3)
+
+    def confirm_while_an_alias_is_set(yes: bool, what: str, question: str, fix: str) -> None:
+        Repository(manifest(repo), mode="a").set_alias("features", "production", 1)
+
+    monkeypatch.setattr(_maintenance, "confirm", confirm_while_an_alias_is_set)
+    result = invoke("prune", str(repo), "--keep-last", "1")
+    assert "removed features v0" in result.stdout and "removed model v0" in result.stdout
+    assert "2 version(s) removed; 1 skipped" in result.stdout
+    assert "skipped features v1" in result.stderr and "alias or release" in result.stderr
+    assert Repository(manifest(repo), mode="r").versions("features") == [1, 2]

@@ -87,9 +87,13 @@ def test_gc_durations(
     repo: Path, invoke: Invoke, value: str, seconds: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[Any] = []
-    monkeypatch.setattr(
-        Repository, "gc", lambda self, older_than, dry_run: seen.append(older_than) or []
-    )
+    original = Repository.gc
+
+    def gc(self: Repository, older_than: Any, dry_run: Any) -> Any:
+        seen.append(older_than)
+        return original(self, older_than, dry_run)
+
+    monkeypatch.setattr(Repository, "gc", gc)
     invoke("gc", str(repo), "--older-than", value)
     assert seen[0].total_seconds() == seconds
 
@@ -125,3 +129,20 @@ def test_adopt_calls_repository_adopt(
 def test_adopt_refuses_a_missing_repository(tmp_path: Path, invoke: Invoke) -> None:
     assert "no repository at" in invoke("adopt", str(tmp_path), code=1).stderr
     assert not (tmp_path / "repository.json").exists()
+
+
+def test_gc_deletes_exactly_the_files_it_listed(
+    repo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archivist.cli import _maintenance
+
+    listed = orphan(repo)
+    later: list[Path] = []
+
+    def confirm_while_another_save_crashes(yes: bool, what: str, question: str, fix: str) -> None:
+        later.append(make_orphan(repo / "repository.json", fname="later.json"))
+
+    monkeypatch.setattr(_maintenance, "confirm", confirm_while_another_save_crashes)
+    result = json.loads(invoke("gc", str(repo), "--json").stdout)
+    assert result["deleted"] == [str(listed)] and result["skipped"] == []
+    assert not listed.exists() and later[0].exists()  # an orphan since the listing stays

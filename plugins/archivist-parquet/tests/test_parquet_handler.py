@@ -187,9 +187,9 @@ def test_a_large_read_is_spooled_never_buffered_in_memory(
     frame = pd.DataFrame({"a": np.arange(2000, dtype=np.int64)})  # past the 1 KiB limit below
     repository.log_artifact("frame", frame, handler="parquet", compression="none")
     repository.save()
-    monkeypatch.setattr(archivist._verified, "IN_MEMORY_LIMIT", 1024)
+    monkeypatch.setattr(archivist._io.verified, "IN_MEMORY_LIMIT", 1024)
     reserved: list[int] = []
-    monkeypatch.setattr(archivist._verified, "reserve", lambda size: reserved.append(size))
+    monkeypatch.setattr(archivist._io.verified, "reserve", lambda size: reserved.append(size))
     streams: list[type] = []
     real_read = ParquetHandler.read
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -16,11 +15,14 @@ import click
 from fsspec.core import split_protocol
 
 from archivist._aliases import check_alias
-from archivist.errors import RepositoryNotFoundError
+from archivist._json import MAX_DEPTH, load_json
+from archivist._versions import check_duration, parse_number
+from archivist.errors import InvalidArgumentError, ManifestError, RepositoryNotFoundError
 from archivist.repository import Mode, Repository
 
 __all__ = [
     "DEFAULT_REPOSITORY",
+    "Count",
     "VersionSpec",
     "json_option",
     "open_repository",
@@ -91,15 +93,17 @@ def storage_options(options_json: str | None, pairs: tuple[str, ...]) -> dict[st
     Raises
     ------
     click.BadParameter
-        The JSON is not an object, or a pair has no ``=``.
+        The JSON is not an object (or not valid JSON, nested more than
+        :data:`archivist._json.MAX_DEPTH` levels, or holding a key twice), or a pair has no
+        ``=``.
     """
     options: dict[str, Any] = {}
     if options_json:
         try:
-            parsed = json.loads(options_json)
-        except ValueError as exc:
+            parsed = load_json(options_json, "the JSON", max_depth=MAX_DEPTH)
+        except ManifestError as exc:
             raise click.BadParameter(
-                f"not valid JSON ({exc}); write an object such as '{{\"anon\": true}}'",
+                f"{exc}; write an object such as '{{\"anon\": true}}'",
                 param_hint="--storage-options",
             ) from None
         if not isinstance(parsed, dict):
@@ -116,8 +120,8 @@ def storage_options(options_json: str | None, pairs: tuple[str, ...]) -> dict[st
                 param_hint="--storage-option",
             )
         try:
-            options[key.strip()] = json.loads(text)
-        except ValueError:
+            options[key.strip()] = load_json(text, "the value", max_depth=MAX_DEPTH)
+        except ManifestError:
             options[key.strip()] = text
     return options
 
@@ -227,18 +231,22 @@ class VersionSpec:
         )
 
 
-_NUMBER = re.compile(r"[+-]?\d+")
 #: ``NAME@latest``: the latest version (``latest`` is a reserved alias name).
 LATEST = "latest"
 
 
 def parse_version_text(text: str) -> tuple[int | str, Literal["exact", "asof"]]:
-    """Parse a number, an ISO time, or ``~``TIME for as-of (release show's TAG|TIME|~TIME)."""
+    """Parse a number, an ISO time, or ``~``TIME for as-of (release show's TAG|TIME|~TIME).
+
+    Raises
+    ------
+    archivist.errors.InvalidVersionError
+        A number with more digits than any version has.
+    """
     if text.startswith("~"):
         return text[1:], "asof"
-    if _NUMBER.fullmatch(text):
-        return int(text), "exact"
-    return text, "exact"
+    number = parse_number(text)
+    return (text, "exact") if number is None else (number, "exact")
 
 
 def parse_version_ref(name: str, text: str) -> VersionSpec:
@@ -318,7 +326,7 @@ def parse_version_spec(spec: str, names: Callable[[], list[str]] | None = None) 
     return parse_version_ref(name, text)
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])", re.IGNORECASE)
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([wdhms])", re.IGNORECASE | re.ASCII)
 _UNITS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
 
 
@@ -338,11 +346,14 @@ def parse_duration(text: str) -> timedelta:
     Raises
     ------
     click.BadParameter
-        Negative, not finite, or not understood.
+        Negative, not finite, reaching back before the year 1, not understood, or written
+        with other than ASCII digits.
     """
     cleaned = text.strip()
     seconds: float
     try:
+        if not cleaned.isascii():
+            raise ValueError(cleaned)  # float() would read fullwidth or Arabic-Indic digits
         seconds = float(cleaned)
     except ValueError:
         parts = _DURATION.findall(cleaned)
@@ -354,9 +365,26 @@ def parse_duration(text: str) -> timedelta:
     if not math.isfinite(seconds) or seconds < 0:
         raise click.BadParameter(f"{text!r} must be a finite, non-negative duration")
     try:
-        return timedelta(seconds=seconds)
+        return check_duration(timedelta(seconds=seconds), repr(text))
     except OverflowError:
         raise click.BadParameter(f"{text!r} is too long a duration") from None
+    except InvalidArgumentError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+class Count(click.IntRange):
+    """A count of zero or more, in ASCII digits (``int()`` alone reads other scripts' digits)."""
+
+    name = "count"
+
+    def __init__(self) -> None:
+        super().__init__(min=0)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Refuse a text in other than ASCII digits, then convert as :class:`click.IntRange`."""
+        if isinstance(value, str) and not value.strip().isascii():
+            self.fail(f"{value!r} is not a number in ASCII digits (0-9)", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 def record_summary(record: dict[str, Any]) -> dict[str, Any]:

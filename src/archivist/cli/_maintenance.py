@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,6 +13,7 @@ import click
 
 from archivist.cli._app import EXIT_FAILED, cli
 from archivist.cli._common import (
+    Count,
     json_option,
     open_repository,
     parse_duration,
@@ -19,7 +21,7 @@ from archivist.cli._common import (
     storage_options_option,
 )
 from archivist.cli._output import echo, print_json
-from archivist.errors import IntegrityError
+from archivist.errors import ArchivistWarning, IntegrityError
 
 __all__ = ["Removal", "adopt", "confirm", "gc", "prune", "verify"]
 
@@ -130,15 +132,18 @@ class Removal(Generic[T]):
     describe: Callable[[T], str]
     as_json: Callable[[T], Any]
 
-    def report(self, done: list[T], planned: list[T], dry_run: bool) -> None:
-        """Print the JSON document: what was removed and what would be."""
-        print_json(
-            {
-                "dry_run": dry_run,
-                f"{self.verb}d": [self.as_json(item) for item in done],
-                f"would_{self.verb}": [self.as_json(item) for item in planned],
-            }
-        )
+    def report(
+        self, done: list[T], planned: list[T], dry_run: bool, skipped: list[T] | None = None
+    ) -> None:
+        """Print the JSON document: what was removed, what would be, and what was skipped."""
+        document: dict[str, Any] = {
+            "dry_run": dry_run,
+            f"{self.verb}d": [self.as_json(item) for item in done],
+            f"would_{self.verb}": [self.as_json(item) for item in planned],
+        }
+        if skipped is not None:
+            document["skipped"] = [self.as_json(item) for item in skipped]
+        print_json(document)
 
     def run(
         self,
@@ -149,14 +154,16 @@ class Removal(Generic[T]):
         yes: bool,
         as_json: bool,
     ) -> None:
-        """List the candidates, ask (unless ``--yes``), then apply and report.
+        """List the plan, ask (unless ``--yes``), then apply exactly that plan and report.
 
         Parameters
         ----------
         candidates : list
-            What a dry run found.
+            What the plan lists.
         apply : callable
-            Removes for real; returns what it removed.
+            Applies that plan (never recomputes one); returns what it removed. Planned items
+            it skipped, because they changed since they were listed, are reported from the
+            :class:`~archivist.ArchivistWarning` it gives for each.
         dry_run, yes, as_json : bool
             The command's flags.
         """
@@ -180,13 +187,21 @@ class Removal(Generic[T]):
             self.question.format(count=len(candidates)),
             f"pass --yes to {self.verb}, or --dry-run to only list",
         )
-        done = apply()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ArchivistWarning)
+            done = apply()
+        for warning in caught:
+            echo(f"archivist: note: {warning.message}", err=True)
+        skipped = [item for item in candidates if item not in done]
         if as_json:
-            self.report(done, [], dry_run=False)
+            self.report(done, [], dry_run=False, skipped=skipped)
             return
         for item in done:
             echo(f"{self.verb}d {self.describe(item)}")
-        echo(f"{len(done)} {self.noun} {self.verb}d")
+        echo(
+            f"{len(done)} {self.noun} {self.verb}d"
+            + (f"; {len(skipped)} skipped (changed since listed)" if skipped else "")
+        )
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> timedelta | None:
@@ -222,18 +237,19 @@ def gc(
 ) -> None:
     """Delete files of saves that never committed.
 
-    Lists them first, and asks before deleting (--yes skips the question).
+    Lists them first, and asks before deleting (--yes skips the question); then deletes
+    exactly the files listed, skipping any that changed meanwhile.
 
     Refuses when REPO has no manifest, so a mistyped path never deletes anything.
     """
     reader = open_repository(repo, "r", storage_options_json, storage_option_pairs)
-    candidates = reader.gc(older_than=older_than, dry_run=True)
+    plan = reader.gc(older_than=older_than, dry_run=True)
 
     def delete() -> list[str]:
         writer = open_repository(repo, "a", storage_options_json, storage_option_pairs)
-        return writer.gc(older_than=older_than, dry_run=False)
+        return writer.gc(plan=plan)
 
-    _FILES.run(candidates, delete, dry_run=dry_run, yes=yes, as_json=as_json)
+    _FILES.run(plan.locations, delete, dry_run=dry_run, yes=yes, as_json=as_json)
 
 
 @cli.command("adopt")
@@ -280,7 +296,7 @@ _VERSIONS: Removal[tuple[str, int]] = Removal(
 @repository_argument
 @click.option(
     "--keep-last",
-    type=click.IntRange(min=0),
+    type=Count(),
     metavar="N",
     help="Keep the newest N versions of each artifact.",
 )
@@ -308,7 +324,8 @@ def prune(
 
     A version survives when either rule keeps it, or when a release, an alias or being the
     latest version of its name pins it. Lists what would go first, and asks before removing
-    (--yes skips the question). The remaining versions keep their numbers.
+    (--yes skips the question); then removes exactly the versions listed, skipping any that
+    changed meanwhile. The remaining versions keep their numbers.
     """
     if keep_last is None and keep_within is None:
         raise click.UsageError(
@@ -316,10 +333,10 @@ def prune(
             "and/or --keep-within DURATION (versions created since then)"
         )
     reader = open_repository(repo, "r", storage_options_json, storage_option_pairs)
-    candidates = reader.prune(keep_last=keep_last, keep_within=keep_within, dry_run=True)
+    plan = reader.prune(keep_last=keep_last, keep_within=keep_within, dry_run=True)
 
     def remove() -> list[tuple[str, int]]:
         writer = open_repository(repo, "w+", storage_options_json, storage_option_pairs)
-        return writer.prune(keep_last=keep_last, keep_within=keep_within)
+        return writer.prune(plan=plan)
 
-    _VERSIONS.run(candidates, remove, dry_run=dry_run, yes=yes, as_json=as_json)
+    _VERSIONS.run(plan.pairs, remove, dry_run=dry_run, yes=yes, as_json=as_json)

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from archivist._io.local import read_regular
 from archivist.cli._app import cli
 from archivist.cli._common import (
     json_option,
@@ -123,6 +124,10 @@ def show(
     print_table(["NAME", "VERSION"], [[name, version] for name, version in found.artifacts])
 
 
+#: The largest TOML file ``release from-toml`` reads.
+_MAX_CONFIG_BYTES = 16 << 20
+
+
 @release.command("from-toml")
 @click.argument("config", default="pyproject.toml", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
@@ -140,9 +145,10 @@ def from_toml(
     CONFIG defaults to ./pyproject.toml; the version is [project].version.
     """
     try:
-        text = config.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read {config}: {exc.strerror or exc}") from None
+        text = read_regular(config, _MAX_CONFIG_BYTES).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise ConfigError(f"cannot read {config}: {reason}") from None
     options = storage_options(storage_options_json, storage_option_pairs)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ArchivistWarning)

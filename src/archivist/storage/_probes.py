@@ -23,6 +23,8 @@ import secrets
 from collections.abc import Hashable
 from datetime import UTC, datetime, timedelta
 
+from archivist._io.local import read_regular
+
 __all__ = ["CACHE_DIR_ENV", "REMEMBER_FOR", "cache_file", "forget_all", "remember", "remembered"]
 
 logger = logging.getLogger("archivist")
@@ -34,6 +36,8 @@ REMEMBER_FOR = timedelta(days=7)
 #: The format of the file; a file of another format is ignored (and replaced).
 _FORMAT = 1
 _FILE_NAME = "conditional-writes.json"
+#: A larger file is not read (it holds a line per store probed: kilobytes).
+_MAX_BYTES = 16 << 20
 
 
 def cache_file() -> str:
@@ -59,8 +63,7 @@ def _key(backend_class: type, scope: Hashable) -> str:
 def _load() -> dict[str, str]:
     """Return the remembered probes (key -> ISO time); empty on any problem with the file."""
     try:
-        with open(cache_file(), "rb") as stream:
-            document = json.loads(stream.read())
+        document = json.loads(read_regular(cache_file(), _MAX_BYTES))
     except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(document, dict) or document.get("format") != _FORMAT:

@@ -8,14 +8,14 @@ import io
 import os
 import re
 import secrets
-import stat
 import threading
 from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from fsspec.implementations.local import LocalFileSystem
 
-from archivist.errors import IntegrityError, InvalidArgumentError, StaleTokenError
+from archivist._io.local import open_regular, read_regular
+from archivist.errors import InvalidArgumentError, StaleTokenError
 from archivist.storage._fsync import SYNC_AHEAD, SYNC_THREADS, fsync_dir, fsync_paths
 from archivist.storage._lock import FileLock
 from archivist.storage.base import Backend, content_token
@@ -188,32 +188,24 @@ class LocalBackend(Backend):
     # -- faster derived operations ----------------------------------------------------------
 
     def read_bytes(self, path: str) -> bytes:
-        """Read ``path`` with one system call sequence, bypassing fsspec's buffering."""
-        with open(path, "rb") as stream:
-            return stream.read()
+        """Read ``path`` whole with :func:`archivist._io.local.read_regular`.
+
+        A regular file only, never blocking, of at most
+        :data:`~archivist._io.local.DOCUMENT_LIMIT` bytes (a larger one is refused).
+        """
+        return read_regular(path)
 
     def open_read(self, path: str) -> IO[bytes]:
-        """Open ``path`` as a plain, seekable binary file."""
-        return open(path, "rb")
+        """Open ``path`` as a plain, seekable binary file (a regular file only)."""
+        return open_regular(path)
 
     def open_regular(self, path: str) -> IO[bytes]:
         """Open ``path`` only if it is a regular file (a symlink's target counts).
 
-        A FIFO, device, socket or folder is refused before any byte is read: the type is
-        checked with ``stat``, and again with ``fstat`` on the descriptor, which is opened
-        non-blocking so that a FIFO swapped in between cannot make the open hang.
+        A FIFO, device, socket or folder is refused before any byte is read, and a FIFO
+        swapped in meanwhile cannot make the open hang (see :mod:`archivist._io.local`).
         """
-        _require_regular(path, os.stat(path).st_mode)
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-        try:
-            _require_regular(path, os.fstat(fd).st_mode)
-            if flags & getattr(os, "O_NONBLOCK", 0):
-                os.set_blocking(fd, True)
-            return open(fd, "rb")
-        except BaseException:
-            os.close(fd)
-            raise
+        return open_regular(path)
 
     def exists(self, path: str) -> bool:
         """Tell whether ``path`` is a file."""
@@ -241,23 +233,6 @@ class LocalBackend(Backend):
         """The folders :meth:`open_new` created for each file it wrote, deepest first."""
         made: dict[str, builtins.list[str]] = self.__dict__.setdefault("_made_folders", {})
         return made
-
-
-def _require_regular(path: str, mode: int) -> None:
-    """Raise IntegrityError unless ``mode`` is a regular file's."""
-    if stat.S_ISREG(mode):
-        return
-    kinds = (
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    )
-    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
-    raise IntegrityError(
-        f"{path} is {kind}, not a regular file; archivist reads only regular files"
-    )
 
 
 def _temporary_prefix(base: str) -> str:

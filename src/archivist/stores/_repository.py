@@ -14,15 +14,15 @@ import operator
 import os
 import posixpath
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import IO, Any, Literal, NamedTuple, cast
 
 from archivist import _index_cache as index_cache
 from archivist._aliases import alias_file_path
+from archivist._io.verified import check_stored, open_stored
 from archivist._streams import HashingWriter, digest_stream
-from archivist._verified import check_stored, open_stored
 from archivist.errors import (
     AlreadyExistsError,
     ArtifactFileNotFoundError,
@@ -475,7 +475,12 @@ class AbstractRepositoryStore(ABC):
         return None
 
     def remove_partial_writes(
-        self, name: str, fname: str, since: datetime, dry_run: bool = False
+        self,
+        name: str,
+        fname: str,
+        since: datetime,
+        dry_run: bool = False,
+        only: Collection[str] | None = None,
     ) -> builtins.list[str]:
         """Remove what interrupted writes of a version's file left, if written since ``since``.
 
@@ -487,6 +492,8 @@ class AbstractRepositoryStore(ABC):
             Only leftovers written at or after this time (the save's journal) are removed.
         dry_run : bool, optional
             Only list them.
+        only : Collection[str], optional
+            Only leftovers at these locations (as this method returns them): a gc plan's.
 
         Returns
         -------
@@ -787,13 +794,21 @@ class ManifestStore(AbstractRepositoryStore):
             return self.backend.modified(self._journal_path(journal_id))
 
     def remove_partial_writes(
-        self, name: str, fname: str, since: datetime, dry_run: bool = False
+        self,
+        name: str,
+        fname: str,
+        since: datetime,
+        dry_run: bool = False,
+        only: Collection[str] | None = None,
     ) -> builtins.list[str]:
         """Remove the backend's leftovers of interrupted writes of a file, if recent enough."""
         target = self._file_path(name, fname)
         removed = []
         with storage_errors(f"removing partial writes of {self.file_location(name, fname)}"):
             for path in self.backend.partial_writes(target):
+                location = path if self.location == self.path else self.backend.to_url(path)
+                if only is not None and location not in only:
+                    continue
                 try:
                     modified = self.backend.modified(path)
                     if modified is None or modified < since:

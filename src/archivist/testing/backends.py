@@ -42,7 +42,7 @@ from typing import Any, ClassVar, TypeVar
 
 import pytest
 
-from archivist import _verified
+from archivist._io import verified as _verified
 from archivist.errors import IntegrityError, StaleTokenError, StorageError, UntrustedArtifactError
 from archivist.repository import Repository
 from archivist.storage import _probes, base

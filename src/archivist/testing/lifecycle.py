@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import pytest
 
 from archivist.errors import (
+    ArchivistWarning,
     ArtifactNotFoundError,
     InvalidArgumentError,
     InvalidNameError,
@@ -187,7 +188,7 @@ class LifecycleOnBackendTests:
         repository.set_alias("model", "production", 3)
         repository.set_artifact_expiry("model", 7)
         repository.save()
-        assert repository.prune(keep_last=2, dry_run=True) == [
+        assert repository.prune(keep_last=2, dry_run=True).pairs == [
             ("model", 0),
             ("model", 2),
             ("model", 4),
@@ -211,6 +212,24 @@ class LifecycleOnBackendTests:
         assert repository.prune(keep_last=0) == []  # everything left is pinned
         self._saved(url, options, "model", ["new"])
         assert Repository(url, mode="r", **options).versions("model")[-1] == 8
+
+    def test_a_prune_plan_removes_exactly_what_it_listed(
+        self, repository_location: tuple[str, dict[str, Any]]
+    ) -> None:
+        """A version saved after the plan makes no other go; one aliased since is kept."""
+        url, options = repository_location
+        self._saved(url, options, "model", list(range(4)))
+        plan = Repository(url, mode="r", cache=False, **options).prune(keep_last=1, dry_run=True)
+        assert plan.pairs == [("model", 0), ("model", 1), ("model", 2)]
+        self._saved(url, options, "model", [4])  # 3 is removable now, but was never listed
+        repository = Repository(url, mode="w+", cache=False, **options)
+        repository.set_alias("model", "production", 2)
+        with pytest.warns(ArchivistWarning, match="skipped model v2"):
+            assert repository.prune(plan=plan) == [("model", 0), ("model", 1)]
+        reader = Repository(url, mode="r", cache=False, **options)
+        assert reader.versions("model") == [2, 3, 4]
+        files = {fname for name, fname in reader.store.list_files() if name == "model"}
+        assert files == {r.fname for r in reader.records}
 
     def test_prune_racing_saves_loses_no_version(
         self, repository_location: tuple[str, dict[str, Any]]

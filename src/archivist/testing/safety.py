@@ -428,7 +428,7 @@ class GcSafetyTests:
     def _gc_changes_nothing(self, manifest: str, root: str, options: Mapping[str, Any]) -> None:
         before = snapshot(root, options)
         repository = Repository(manifest, mode="w+", **options)
-        assert repository.gc(older_than=timedelta(0), dry_run=True) == []
+        assert repository.gc(older_than=timedelta(0), dry_run=True).locations == []
         assert repository.gc(older_than=timedelta(0)) == []
         assert snapshot(root, options) == before
         check_repository(manifest, options)
@@ -492,7 +492,7 @@ class GcSafetyTests:
         assert written == orphans, (written, orphans)
 
         repository = Repository(manifest, mode="a", **options)
-        listed = repository.gc(older_than=timedelta(0), dry_run=True)
+        listed = repository.gc(older_than=timedelta(0), dry_run=True).locations
         assert snapshot(root, options) == after_crash  # a dry run deletes nothing
         removed = repository.gc(older_than=timedelta(0))
 
@@ -502,6 +502,26 @@ class GcSafetyTests:
         check_repository(manifest, options)
         check_repository(f"{root}/b.json", options)
         check_repository(f"{root}/team/repository.json", options)
+
+    def test_a_gc_plan_deletes_only_the_orphans_it_listed(
+        self, gc_root: tuple[str, dict[str, Any]]
+    ) -> None:
+        """A save that crashes after the plan was listed keeps its files from that plan."""
+        root, options = gc_root
+        manifest = self._guide_layout(root, options)
+        first = _crash_a_save(manifest, options)
+        plan = Repository(manifest, mode="r", **options).gc(older_than=timedelta(0), dry_run=True)
+        names = {posixpath.basename(p) for p in plan.locations}
+        assert names >= {posixpath.basename(p) for p in first}
+        second = _crash_a_save(manifest, options)
+        repository = Repository(manifest, mode="a", **options)
+        assert repository.gc(plan=plan) == plan.locations
+        left = set(snapshot(root, options))
+        assert second <= left, (second, sorted(left))  # orphaned after the listing: kept
+        assert not first & left, (first, sorted(left))
+        later = repository.gc(older_than=timedelta(0))  # the next gc takes them
+        assert {posixpath.basename(p) for p in later} >= {posixpath.basename(p) for p in second}
+        check_repository(manifest, options)
 
     def test_gc_never_deletes_what_a_crashed_save_without_a_journal_left(
         self, gc_root: tuple[str, dict[str, Any]]
@@ -515,7 +535,7 @@ class GcSafetyTests:
         assert orphans <= set(after_crash), (orphans, sorted(after_crash))
         repository = Repository(manifest, mode="a", **options)
         assert repository.verify().orphans == []
-        assert repository.gc(older_than=timedelta(0), dry_run=True) == []
+        assert repository.gc(older_than=timedelta(0), dry_run=True).locations == []
         assert repository.gc(older_than=timedelta(0)) == []
         assert snapshot(root, options) == after_crash
         check_repository(manifest, options)

@@ -1,12 +1,15 @@
-"""Verified reads: a handler gets exactly the bytes whose digest matched, never a re-read.
+"""The one verified reader: a handler gets exactly the bytes whose digest matched.
 
-A stored file is opened once, through :meth:`~archivist.Backend.open_regular` (a regular
-file only: never a FIFO, device or folder), and read at most to its recorded size plus one
-byte while it is hashed. What was read is kept (in memory up to :data:`BUFFER_LIMIT`, hashed
-on a worker thread while the next slice is read, else in an anonymous temporary file) and
-handed to the handler only if the digest and size match. Nothing is opened by path again
-after the check, so a file swapped in the meantime is never deserialized, and a file that is
-longer than recorded is never read to its end.
+Storage and the local cache read the same way. A stored file is opened once, through
+:meth:`~archivist.Backend.open_regular` (on local disk, :func:`archivist._io.local.open_regular`:
+a regular file only, never a FIFO, device or folder); a cache entry is opened by the cache
+with that same local opener. :func:`read_verified` then reads the opened stream at most to the
+recorded size plus one byte while it is hashed, keeps what it read (in memory up to
+:data:`BUFFER_LIMIT`, hashed on a worker thread while the next slice is read, else in an
+anonymous temporary file) and hands that copy on only if the digest and size match. The
+opened file is never rewound, and nothing is opened by path again after the check, so a file
+rewritten or swapped in the meantime is never deserialized, and a file that is longer than
+recorded is never read to its end.
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ from archivist._streams import digest_stream
 from archivist.errors import IntegrityError
 from archivist.storage.base import Backend
 
-__all__ = ["BUFFER_LIMIT", "IN_MEMORY_LIMIT", "SPOOL_LARGE_READS", "check_stored", "open_stored"]
+__all__ = [
+    "BUFFER_LIMIT",
+    "IN_MEMORY_LIMIT",
+    "SPOOL_LARGE_READS",
+    "check_stored",
+    "open_stored",
+    "read_verified",
+]
 
 #: Verified files up to this recorded size are read with one bounded request
 #: (:meth:`~archivist.Backend.read_at_most`) and hashed in one call.
@@ -81,34 +91,70 @@ def open_stored(
     archivist.errors.IntegrityError
         It is not a regular file, or does not match the digest or size.
     """
-    if sha256 is not None and size is not None and 0 <= size <= IN_MEMORY_LIMIT:
-        data = backend.read_at_most(path, size + 1)  # one request on an object store
-        _check(where, record, sha256, size, hashlib.sha256(data).hexdigest(), len(data))
-        return io.BytesIO(data)
-    stream = backend.open_regular(path)
     if sha256 is None:
-        return stream
-    with stream:
-        memory = (
-            reserve(size + 1)
-            if size is not None and 0 <= size <= BUFFER_LIMIT and not SPOOL_LARGE_READS.get()
-            else None
-        )
-        if memory is not None:  # one pass, hashed while read (the usual case)
-            kept, actual = read_hashed(stream, memory)
-            try:
-                _check(where, record, sha256, size, actual, kept.size)
-            except BaseException:
-                kept.close()
-                raise
-            return cast("IO[bytes]", kept)
-        spool = _spool(size)
+        return backend.open_regular(path)
+    if size is not None and 0 <= size <= IN_MEMORY_LIMIT:
+        data = backend.read_at_most(path, size + 1)  # one request on an object store
+        return _verified_bytes(data, where, record, sha256, size)
+    with backend.open_regular(path) as stream:
+        return read_verified(stream, where, sha256, size, record)
+
+
+def read_verified(
+    stream: IO[bytes], where: str, sha256: str, size: int | None, record: str
+) -> IO[bytes]:
+    """Read an opened file, hashing it, and return a copy of the bytes only if they matched.
+
+    The one verified read, for stored files and cache entries alike: at most ``size`` plus
+    one byte is read from ``stream`` (never rewound, never reopened) and kept; the copy is
+    returned only if its SHA-256 and size match.
+
+    Parameters
+    ----------
+    stream : IO[bytes]
+        The opened file, read from its current position; left open (the caller closes it).
+    where : str
+        Its location for messages.
+    sha256 : str
+        The digest the bytes must have.
+    size : int or None
+        The size they must have; ``None`` reads to the end (spooled to a temporary file).
+    record : str
+        What holds the digest, for messages (``"its manifest record"``).
+
+    Returns
+    -------
+    IO[bytes]
+        A readable, seekable binary stream over the verified copy, at its start; the
+        caller closes it.
+
+    Raises
+    ------
+    archivist.errors.IntegrityError
+        The bytes do not match the digest or size; nothing of them is returned.
+    """
+    if size is not None and 0 <= size <= IN_MEMORY_LIMIT:
+        return _verified_bytes(_read_at_most(stream, size + 1), where, record, sha256, size)
+    memory = (
+        reserve(size + 1)
+        if size is not None and 0 <= size <= BUFFER_LIMIT and not SPOOL_LARGE_READS.get()
+        else None
+    )
+    if memory is not None:  # one pass, hashed while read (the usual case)
+        kept, actual = read_hashed(stream, memory)
         try:
-            actual, actual_size = digest_stream(stream, _limit(size), spool)
-            _check(where, record, sha256, size, actual, actual_size)
+            _check(where, record, sha256, size, actual, kept.size)
         except BaseException:
-            spool.close()
+            kept.close()
             raise
+        return cast("IO[bytes]", kept)
+    spool = _spool(size)
+    try:
+        actual, actual_size = digest_stream(stream, _limit(size), spool)
+        _check(where, record, sha256, size, actual, actual_size)
+    except BaseException:
+        spool.close()
+        raise
     spool.seek(0)
     return spool
 
@@ -131,6 +177,24 @@ def check_stored(
     with backend.open_regular(path) as stream:
         if sha256 is not None:
             _check(where, record, sha256, size, *digest_stream(stream, _limit(size)))
+
+
+def _verified_bytes(data: bytes, where: str, record: str, sha256: str, size: int) -> IO[bytes]:
+    _check(where, record, sha256, size, hashlib.sha256(data).hexdigest(), len(data))
+    return io.BytesIO(data)
+
+
+def _read_at_most(stream: IO[bytes], limit: int) -> bytes:
+    """Read up to ``limit`` bytes, however many reads a stream takes to give them."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = stream.read(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _limit(size: int | None) -> int | None:

@@ -12,13 +12,18 @@ are numbered after the highest number in the manifest (archivist and lazyscribe 
 so), and that number never leaves the manifest, so the next one is always above every
 number ever used, pruned ones included.
 
-Removal is two-phase and crash-safe, like a save in reverse:
+A prune is planned, then applied (:mod:`archivist._lifecycle.plans`): the plan names exactly
+the versions to remove, computed from the manifest read in full, and applying it removes
+those and never another, each checked again (still recorded with the same file and digest,
+still unpinned, still removable by the plan's rules). Applying is two-phase and crash-safe,
+like a save in reverse:
 
 1. The files about to lose their record are named, with their SHA-256 and size, in a save
    journal (:mod:`archivist._journal`), before the manifest changes.
-2. The manifest is re-read and the removable set recomputed against it on every round of
-   the compare-and-swap, so a prune racing a save never drops the save's versions (and only
-   versions named in step 1 are ever removed).
+2. The manifest is re-read and every planned version checked against it on every round of
+   the compare-and-swap, so a prune racing a save never drops the save's versions, and a
+   version saved after the plan was listed never makes another one go (only versions named
+   in step 1 are ever removed).
 3. After the commit, the pins are read again: a version an alias or release named meanwhile
    is put back (its file was not touched). Then the files are deleted and the journal with
    them. A crash before that leaves a journal that proves the files are this repository's
@@ -36,7 +41,9 @@ from typing import TYPE_CHECKING
 
 from archivist._aliases import pinned_by_aliases
 from archivist._journal import JournalEntry, SaveJournal
+from archivist._lifecycle.plans import PlannedVersion, PrunePlan, check_plan, warn_skipped
 from archivist._retry import cas_rounds
+from archivist._versions import check_duration
 from archivist.errors import (
     ArchivistError,
     ConflictError,
@@ -53,7 +60,15 @@ if TYPE_CHECKING:
     from archivist._commit.session import Session
     from archivist.stores import AbstractRepositoryStore
 
-__all__ = ["MAX_PRUNE_ATTEMPTS", "prune", "release_pins", "removable"]
+__all__ = [
+    "MAX_PRUNE_ATTEMPTS",
+    "apply_prune",
+    "check_rules",
+    "plan_prune",
+    "prune",
+    "release_pins",
+    "removable",
+]
 
 #: How many times a prune re-reads the manifest after losing a race.
 MAX_PRUNE_ATTEMPTS = 64
@@ -126,7 +141,15 @@ def removable(
     return [r for r in records if (r.name, r.version) not in kept]
 
 
-def _check_rules(keep_last: object, keep_within: object) -> None:
+def check_rules(keep_last: object, keep_within: object) -> None:
+    """Refuse a prune without a rule, or with a rule of a bad value.
+
+    Raises
+    ------
+    archivist.errors.InvalidArgumentError
+        No rule, ``keep_last`` not an integer >= 0, or ``keep_within`` not a duration
+        :func:`archivist._versions.check_duration` accepts.
+    """
     if keep_last is None and keep_within is None:
         raise InvalidArgumentError(
             "prune() needs a rule: keep_last=N (the newest N versions of each name) and/or "
@@ -136,12 +159,54 @@ def _check_rules(keep_last: object, keep_within: object) -> None:
         not isinstance(keep_last, int) or isinstance(keep_last, bool) or keep_last < 0
     ):
         raise InvalidArgumentError(f"keep_last must be an integer >= 0, got {keep_last!r}")
-    if keep_within is not None and (
-        not isinstance(keep_within, timedelta) or keep_within < timedelta(0)
-    ):
-        raise InvalidArgumentError(
-            f"keep_within must be a timedelta of zero or more, got {keep_within!r}"
+    if keep_within is not None:
+        check_duration(keep_within, "keep_within")
+
+
+def _refuse_unsaved(store: AbstractRepositoryStore, session: Session) -> None:
+    if session.has_changes:
+        raise UnsavedChangesError(
+            f"{store.location} holds changes that are not saved; save() before pruning"
         )
+
+
+def plan_prune(
+    store: AbstractRepositoryStore,
+    session: Session,
+    keep_last: int | None,
+    keep_within: timedelta | None,
+) -> PrunePlan:
+    """Return the versions neither rule keeps and nothing pins, as a plan.
+
+    Parameters
+    ----------
+    store : AbstractRepositoryStore
+        The repository's store.
+    session : Session
+        The repository's session (any mode), with no unsaved changes.
+    keep_last : int or None
+        Keep the newest this many versions of each name.
+    keep_within : datetime.timedelta or None
+        Keep the versions created within this long.
+
+    Returns
+    -------
+    PrunePlan
+        The plan, computed from the manifest read in full now.
+    """
+    check_rules(keep_last, keep_within)
+    _refuse_unsaved(store, session)
+    snapshot = store.read()
+    now = utcnow()
+    candidates = removable(snapshot.records, _pins(store), keep_last, keep_within, now)
+    return PrunePlan(
+        store.location,
+        snapshot.token,
+        now,
+        keep_last,
+        keep_within,
+        tuple(PlannedVersion.of(r) for r in candidates),
+    )
 
 
 def prune(
@@ -150,35 +215,64 @@ def prune(
     keep_last: int | None,
     keep_within: timedelta | None,
     dry_run: bool,
-) -> list[tuple[str, int]]:
-    """Remove what neither rule keeps and nothing pins; see :meth:`archivist.Repository.prune`."""
-    _check_rules(keep_last, keep_within)
-    if session.has_changes:
-        raise UnsavedChangesError(
-            f"{store.location} holds changes that are not saved; save() before pruning"
-        )
-    if not dry_run:
-        session.require_writable()
-        store.require("supports_deletes", "prune")
-        if session.mode == "a" or session.fresh:
-            raise ReadOnlyError(
-                f"prune removes versions, which mode {session.mode!r} does not allow "
-                + ("before its first save" if session.fresh else "(it only appends)")
-                + f"; open {store.location} with mode 'w+'"
+    plan: PrunePlan | None = None,
+) -> list[tuple[str, int]] | PrunePlan:
+    """Plan a prune, or apply one; see :meth:`archivist.Repository.prune`."""
+    if plan is not None:
+        if keep_last is not None or keep_within is not None or dry_run:
+            raise InvalidArgumentError(
+                "prune(plan=...) applies the plan with the rules it was computed with; give "
+                "no keep_last, keep_within or dry_run with it"
             )
-    snapshot = store.read()
-    candidates = removable(snapshot.records, _pins(store), keep_last, keep_within, utcnow())
-    if dry_run or not candidates:
+        return apply_prune(store, session, plan)
+    planned = plan_prune(store, session, keep_last, keep_within)
+    if dry_run:
         session.refresh(store)
-        return sorted((r.name, r.version) for r in candidates)
+        return planned
+    return apply_prune(store, session, planned)
+
+
+def apply_prune(
+    store: AbstractRepositoryStore, session: Session, plan: PrunePlan
+) -> list[tuple[str, int]]:
+    """Remove exactly the plan's versions that still hold; see :mod:`archivist._lifecycle.plans`.
+
+    Parameters
+    ----------
+    store : AbstractRepositoryStore
+        The store of the repository the plan was computed for.
+    session : Session
+        Its session, open in mode ``w+`` or ``w``; refreshed afterwards.
+    plan : PrunePlan
+        What ``prune(..., dry_run=True)`` returned.
+
+    Returns
+    -------
+    list[tuple[str, int]]
+        The ``(name, version)`` pairs removed, sorted: the plan's, less those skipped (each
+        with an :class:`~archivist.ArchivistWarning`).
+    """
+    check_plan(plan, PrunePlan, store.location, "prune")
+    check_rules(plan.keep_last, plan.keep_within)
+    _refuse_unsaved(store, session)
+    session.require_writable()
+    store.require("supports_deletes", "prune")
+    if session.mode == "a" or session.fresh:
+        raise ReadOnlyError(
+            f"prune removes versions, which mode {session.mode!r} does not allow "
+            + ("before its first save" if session.fresh else "(it only appends)")
+            + f"; open {store.location} with mode 'w+'"
+        )
+    if not plan.versions:
+        session.refresh(store)
+        return []
     journal = SaveJournal.begin(
         store,
-        [JournalEntry(r.name, r.fname, False, r.sha256, r.size) for r in candidates if r.sha256],
+        [JournalEntry(v.name, v.fname, False, v.sha256, v.size) for v in plan.versions if v.sha256],
     )
-    named = {(r.name, r.version, r.fname) for r in candidates}
     # On any failure nothing is deleted: either the commit did not land (the records are
     # there) or it did and the journal lets gc delete the files later.
-    removed = _commit_removal(store, named, keep_last, keep_within)
+    removed, skipped = _commit_removal(store, plan)
     restored = _put_back_pinned(store, removed)
     gone = [r for r in removed if (r.name, r.version) not in restored]
     # lazyscribe names files to the second, so two of its records may share one file:
@@ -191,36 +285,63 @@ def prune(
             store.delete_file(record.name, record.fname)
     journal.close()
     session.refresh(store)
+    for item, reason in skipped:
+        warn_skipped(item, reason)
+    for record in removed:
+        if (record.name, record.version) in restored:
+            warn_skipped(
+                PlannedVersion.of(record),
+                "an alias or release came to name it during the prune, so it was put back",
+            )
     return sorted((r.name, r.version) for r in gone)
 
 
 def _commit_removal(
-    store: AbstractRepositoryStore,
-    named: set[tuple[str, int, str]],
-    keep_last: int | None,
-    keep_within: timedelta | None,
-) -> list[VersionRecord]:
-    """Remove the journaled candidates that are still removable, with compare-and-swap.
+    store: AbstractRepositoryStore, plan: PrunePlan
+) -> tuple[list[VersionRecord], list[tuple[PlannedVersion, str]]]:
+    """Remove the planned versions that still hold, with compare-and-swap.
 
-    Each round re-reads the manifest and recomputes the removable set against it, so
-    versions another writer committed meanwhile are kept (and may keep older ones).
+    Each round re-reads the manifest and checks every planned version against it: still
+    recorded with the same file and digest, still unpinned, still removable by the plan's
+    rules now. Only planned versions are ever removed; versions another writer committed
+    meanwhile are kept (and never make another version removable).
+
+    Returns
+    -------
+    tuple
+        The records removed, and the planned versions skipped with the reason.
     """
     for _ in cas_rounds(MAX_PRUNE_ATTEMPTS):
         snapshot = store.read()
-        doomed = [
-            r
-            for r in removable(snapshot.records, _pins(store), keep_last, keep_within, utcnow())
-            if (r.name, r.version, r.fname) in named
-        ]
+        pins = _pins(store)
+        current = {(r.name, r.version): r for r in snapshot.records}
+        allowed = {
+            (r.name, r.version)
+            for r in removable(snapshot.records, pins, plan.keep_last, plan.keep_within, utcnow())
+        }
+        doomed: list[VersionRecord] = []
+        skipped: list[tuple[PlannedVersion, str]] = []
+        for item in plan.versions:
+            record = current.get((item.name, item.version))
+            if record is None:
+                skipped.append((item, "it is no longer in the manifest"))
+            elif not item.matches(record):
+                skipped.append((item, "its record changed (another file or digest)"))
+            elif (item.name, item.version) in pins:
+                skipped.append((item, "an alias or release names it now"))
+            elif (item.name, item.version) not in allowed:
+                skipped.append((item, "the rules keep it now"))
+            else:
+                doomed.append(record)
         if not doomed:
-            return []  # another prune (or an earlier round whose answer was lost) did it
+            return [], skipped
         gone = {(r.name, r.version) for r in doomed}
         kept = [r for r in snapshot.records if (r.name, r.version) not in gone]
         try:
             store.commit(kept, snapshot.token)
         except StaleTokenError:
             continue
-        return doomed
+        return doomed, skipped
     raise ConflictError(
         f"gave up pruning {store.location} after {MAX_PRUNE_ATTEMPTS} attempts: other writers "
         "kept committing. Nothing was removed; try again."

@@ -21,7 +21,8 @@ from typing import IO, Any
 
 import pytest
 
-import archivist._verified
+import archivist._cache
+import archivist._io.verified
 import archivist.stores
 from archivist import IntegrityError, Project, Repository
 from archivist._hashed_buffer import BufferStream
@@ -53,7 +54,7 @@ def _no_payload_ran() -> Iterator[None]:
 @pytest.fixture
 def small_memory_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     """Spool to a temporary file past 1 KiB, so that the large-file path runs fast."""
-    monkeypatch.setattr(archivist._verified, "IN_MEMORY_LIMIT", 1024, raising=False)
+    monkeypatch.setattr(archivist._io.verified, "IN_MEMORY_LIMIT", 1024, raising=False)
     monkeypatch.setattr(archivist.stores, "IN_MEMORY_LIMIT", 1024, raising=False)
 
 
@@ -136,7 +137,7 @@ def test_large_files_are_spooled_verified_and_loaded(
 ) -> None:
     value = bytes(range(256)) * 64  # 16 KiB
     path, record = saved(repo_path, value)
-    assert record["size"] > archivist._verified.IN_MEMORY_LIMIT
+    assert record["size"] > archivist._io.verified.IN_MEMORY_LIMIT
     repository = Repository(repo_path, mode="r")
     assert repository.load_artifact("model") == value
     original = path.read_bytes()
@@ -191,11 +192,11 @@ def run_isolated(code: str, *args: str) -> str:
 
 LOAD = """
 import sys
-from archivist import Repository
+from archivist import IntegrityError, Repository
 try:
     Repository(sys.argv[1], mode="r").load_artifact("model")
 except Exception as exc:
-    print(type(exc).__name__, exc)
+    print("IntegrityError" if isinstance(exc, IntegrityError) else type(exc).__name__, exc)
 else:
     print("loaded")
 """
@@ -245,11 +246,11 @@ def test_a_huge_file_is_read_only_to_its_recorded_size_plus_one(repo_path: Path)
 
 VERIFY = """
 import sys
-from archivist import Repository
+from archivist import IntegrityError, Repository
 try:
     Repository(sys.argv[1], mode="r").verify()
 except Exception as exc:
-    print(type(exc).__name__, exc)
+    print("IntegrityError" if isinstance(exc, IntegrityError) else type(exc).__name__, exc)
 else:
     print("verified")
 """
@@ -283,12 +284,12 @@ def test_verify_lists_every_bad_version_instead_of_stopping(repo_path: Path) -> 
 
 PROMOTE = """
 import sys
-from archivist import Project, Repository
+from archivist import IntegrityError, Project, Repository
 experiment = Project(sys.argv[1], mode="r")["run"]
 try:
     experiment.promote_artifact(Repository(sys.argv[2], mode="w"), "model")
 except Exception as exc:
-    print(type(exc).__name__, exc)
+    print("IntegrityError" if isinstance(exc, IntegrityError) else type(exc).__name__, exc)
 else:
     print("promoted")
 """
@@ -348,7 +349,7 @@ def test_a_large_file_is_read_once_hashed_while_read_and_served_from_memory(
     repository = Repository(repo_path, mode="r")
     opened = count_opens(repository.store.backend, monkeypatch)  # type: ignore[attr-defined]
     spooled: list[Any] = []
-    monkeypatch.setattr(archivist._verified, "_spool", lambda size: spooled.append(size))
+    monkeypatch.setattr(archivist._io.verified, "_spool", lambda size: spooled.append(size))
     assert repository.load_artifact("model") == value
     assert opened == ["open_regular"]  # one opening, no second pass over the file
     assert not spooled  # kept in memory, not copied to a temporary file
@@ -374,9 +375,9 @@ def test_without_room_in_memory_a_large_file_is_spooled_and_still_verified(
     repo_path: Path, small_memory_limit: None, monkeypatch: pytest.MonkeyPatch, why: str
 ) -> None:
     if why == "no memory to reserve":
-        monkeypatch.setattr(archivist._verified, "reserve", lambda size: None)
+        monkeypatch.setattr(archivist._io.verified, "reserve", lambda size: None)
     else:
-        monkeypatch.setattr(archivist._verified, "BUFFER_LIMIT", 2048)
+        monkeypatch.setattr(archivist._io.verified, "BUFFER_LIMIT", 2048)
     value = bytes(range(256)) * 64  # 16 KiB
     path, record = saved(repo_path, value)
     repository = Repository(repo_path, mode="r")
@@ -416,7 +417,7 @@ def test_a_handler_that_does_not_read_in_memory_gets_a_verified_spool(
         repository.log_artifact(name="blob", value=value, handler="spooling-bytes")
         repository.save()
         reserved: list[int] = []
-        monkeypatch.setattr(archivist._verified, "reserve", lambda size: reserved.append(size))
+        monkeypatch.setattr(archivist._io.verified, "reserve", lambda size: reserved.append(size))
         reader = Repository(repo_path, mode="r")
         assert reader.load_artifact("blob") == value
         assert reserved == []  # no memory reserved for it: spooled
@@ -430,3 +431,32 @@ def test_a_handler_that_does_not_read_in_memory_gets_a_verified_spool(
     finally:
         archivist.unregister(SpoolingBytes)
     assert get_handler("pickle").reads_in_memory
+
+
+# -- the cache reads through the same verified reader --------------------------------------
+
+
+def test_a_large_cache_entry_rewritten_after_its_check_never_reaches_the_handler(
+    repo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Entries past the in-memory limit (lowered here) were hashed, rewound and handed on:
+    # bytes written into the entry after the check were deserialized.
+    monkeypatch.setattr(archivist._cache, "_IN_MEMORY_LIMIT", 1024, raising=False)
+    monkeypatch.setattr(archivist._io.verified, "IN_MEMORY_LIMIT", 1024)
+    value = list(range(2000))
+    saved(repo_path, value)
+    cache = tmp_path / "cache"
+    assert (
+        Repository(repo_path, mode="r", cache=True, cache_dir=cache).load_artifact("model") == value
+    )
+    (entry,) = (cache / "sha256").glob("*/*")
+    size = entry.stat().st_size
+    assert size > 1024
+
+    def rewrite_in_place(path: Path) -> None:  # the moment after the check
+        with open(path, "r+b") as stream:
+            stream.write(EVIL + b"." * (size - len(EVIL)))
+
+    monkeypatch.setattr(archivist._cache.ArtifactCache, "_touch", staticmethod(rewrite_in_place))
+    loaded = Repository(repo_path, mode="r", cache=True, cache_dir=cache).load_artifact("model")
+    assert loaded == value
