@@ -12,8 +12,8 @@ the state of one line of work on it, as icechunk keeps ``Repository`` and ``Sess
 
 Lookups (latest, by number, by time, as-of) answer from the committed versions and the
 pending ones together. The commit protocol (:mod:`archivist._commit.protocol`) reads a
-session and, once a commit landed, records what it committed in it; nothing else writes
-the manifest on a session's behalf.
+session and, once a commit landed, records what it committed in it; adopt and prune
+commit on their own and then refresh the session.
 """
 
 from __future__ import annotations
