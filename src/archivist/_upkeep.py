@@ -65,7 +65,7 @@ def verify(store: AbstractRepositoryStore, session: Session) -> VerificationRepo
             unverifiable.append((record.name, record.version))
         else:
             checked += 1
-    orphans = plan_gc(store, session.referenced(), timedelta(0)).locations
+    orphans = plan_gc(store, session.referenced(store), timedelta(0)).locations
     if problems:
         raise IntegrityError(
             f"{len(problems)} version(s) in {store.location} failed verification:\n"
@@ -100,8 +100,8 @@ def gc(
 
         def referenced() -> set[tuple[str, str]]:
             session.refresh(store)
-            return session.referenced()
+            return session.referenced(store)
 
         return apply_gc(store, plan, referenced)
-    planned = plan_gc(store, session.referenced(), older_than)
-    return planned if dry_run else apply_gc(store, planned, session.referenced)
+    planned = plan_gc(store, session.referenced(store), older_than)
+    return planned if dry_run else apply_gc(store, planned, lambda: session.referenced(store))

@@ -49,7 +49,7 @@ def test_lookups_see_pending_versions(store: ManifestStore) -> None:
     )
     session.add(Pending(record, [3], get_handler("json")(), {}, False))
     assert session.find("model", None, "exact") is record and session.is_pending(record)
-    assert ("model", "m3.json") in session.referenced()
+    assert ("model", "m3.json") in session.referenced(store)
     with pytest.raises(AlreadyExistsError):
         session.file_name("model", "m1.json", datetime(2026, 2, 1), "json")
     with pytest.raises(ArtifactNotFoundError, match="'model'"):

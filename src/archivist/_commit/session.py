@@ -88,6 +88,10 @@ class ManifestSource(Protocol):
         """Read the manifest unless its token is still ``token`` (then ``None``)."""
         ...
 
+    def read_authoritative(self) -> Snapshot:
+        """Read the manifest from a full parse, never from the index cache."""
+        ...
+
 
 @dataclass
 class Pending:
@@ -232,9 +236,13 @@ class Session:
         """Tell whether ``record`` is a pending version's (not saved yet)."""
         return any(p.record is record for p in self.pending)
 
-    def referenced(self) -> set[tuple[str, str]]:
-        """Return ``(name, fname)`` of every file the manifest or a pending version names."""
-        referenced = {(r.name, r.fname) for r in self.committed}
+    def referenced(self, store: ManifestSource) -> set[tuple[str, str]]:
+        """Return ``(name, fname)`` of every file the manifest or a pending version names.
+
+        Deletions (gc, verify's orphans) decide from this: read from a full parse of the
+        manifest in ``store``, never from the index cache, which is only a hint.
+        """
+        referenced = {(r.name, r.fname) for r in store.read_authoritative().records}
         referenced |= {(p.record.name, p.record.fname) for p in self.pending}
         return referenced
 

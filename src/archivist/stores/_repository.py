@@ -186,6 +186,25 @@ class AbstractRepositoryStore(ABC):
             The manifest is corrupt or breaks the contract.
         """
 
+    def read_authoritative(self) -> ManifestSnapshot:
+        """Read the manifest by parsing all of it, never answering from an index cache.
+
+        Everything that deletes (gc, prune, ``verify``'s orphan listing) decides from this
+        read: an index cache is a performance hint that a forger could have written.
+
+        Returns
+        -------
+        ManifestSnapshot
+            As :meth:`read`; the default is :meth:`read` (a store without an index cache
+            always parses in full).
+
+        Raises
+        ------
+        archivist.errors.ManifestError
+            The manifest is corrupt or breaks the contract.
+        """
+        return self.read()
+
     def current_token(self) -> str | None:
         """Return the manifest's state token without parsing it (``None`` when absent).
 
@@ -580,23 +599,34 @@ class ManifestStore(AbstractRepositoryStore):
 
     def read(self) -> ManifestSnapshot:
         """Read the manifest and its token (empty when absent)."""
+        return self._read(use_index=True)
+
+    def read_authoritative(self) -> ManifestSnapshot:
+        """Read and parse the whole manifest, never from the index cache (for deletions)."""
+        return self._read(use_index=False)
+
+    def _read(self, use_index: bool) -> ManifestSnapshot:
         try:
             with storage_errors(f"reading {self.location}"):
                 data, token = self.backend.read_with_token(self.path)
         except FileNotFoundError:
             return ManifestSnapshot([], None)
-        return self._parsed(data, token)
+        return self._parsed(data, token, use_index)
 
-    def _parsed(self, data: bytes, token: str) -> ManifestSnapshot:
+    def _parsed(self, data: bytes, token: str, use_index: bool = True) -> ManifestSnapshot:
         """Index the manifest text: from the index cache when it holds this text's columns."""
         index: ManifestIndex | None = None
         columns: index_cache.IndexColumns | None = None
-        if len(data) >= index_cache.MIN_BYTES and index_cache.cache_enabled():
+        if not use_index:
+            records: Sequence[VersionRecord] = parse_manifest(data, self.location)
+        elif len(data) >= index_cache.MIN_BYTES and index_cache.cache_enabled():
             digest = self._digest(data, token)
             columns = index_cache.load_columns(self.location, digest, len(data))
+            if columns is not None and not columns.fits(data):
+                columns = None  # a forged or foreign file: parse, and save good columns
             if columns is not None:
                 index = columns.index(data, self.location)
-                records: Sequence[VersionRecord] = index.records
+                records = index.records
             else:
                 records = parse_manifest(data, self.location)
                 columns = index_cache.IndexColumns.build(records, data)
