@@ -94,13 +94,16 @@ def test_a_commit_whose_answer_was_lost_is_not_committed_twice(
     assert added == [store.read().records[1]]
 
 
+def _second_save(store: ManifestStore) -> tuple[Session, set[str]]:
+    """Save version 0, then open a session logging version 1; return it and the files."""
+    protocol.save(store, _with(Session.open(store, "w"), "model", [0]), journal=True)
+    return _with(Session.open(store, "a"), "model", [1]), stored_files(store, "model")
+
+
 def test_a_commit_refused_to_the_end_removes_its_files(
     store: ManifestStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    protocol.save(store, _with(Session.open(store, "w"), "model", [0]), journal=True)
-    before = stored_files(store, "model")
-    session = Session.open(store, "a")
-    log(session, "model", [1])
+    session, before = _second_save(store)
     monkeypatch.setattr(protocol, "MAX_COMMIT_ATTEMPTS", 2)
 
     def refused(records: Any, token: str | None) -> str:
@@ -117,10 +120,7 @@ def test_a_commit_refused_to_the_end_removes_its_files(
 def test_an_unanswered_commit_keeps_its_files(
     store: ManifestStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    protocol.save(store, _with(Session.open(store, "w"), "model", [0]), journal=True)
-    before = stored_files(store, "model")
-    session = Session.open(store, "a")
-    log(session, "model", [1])
+    session, before = _second_save(store)
 
     def unanswered(records: Any, token: str | None) -> str:
         raise StorageError("connection reset")
