@@ -15,6 +15,7 @@ from archivist._cache import ArtifactCache
 from archivist._commit.session import Session
 from archivist._io.handlers import read_value
 from archivist._io.verified import SPOOL_LARGE_READS
+from archivist._lifecycle.digests import with_kept_digests
 from archivist._progress import metered
 from archivist._trust import Trust, check_trusted
 from archivist.errors import (
@@ -73,6 +74,7 @@ def load(
         raise ArtifactFileNotFoundError(
             f"version {record.version} of {record.name!r} is not saved yet; call save() first"
         )
+    (record,) = with_kept_digests(store, [record])  # a digest a foreign save dropped
     handler = get_handler(record.handler)()
     problems = handler.mismatches(record.to_dict())
     if problems:
@@ -146,5 +148,6 @@ def text_lines(
             f"version {record.version} of {record.name!r} is stored by the binary handler "
             f"{record.handler!r}; only text artifacts can be diffed"
         )
+    (record,) = with_kept_digests(store, [record])  # a digest a foreign save dropped
     with open_file(store, cache, record) as raw:
         return raw.read().decode("utf-8").splitlines()

@@ -14,12 +14,15 @@ from typing import IO, TYPE_CHECKING, Any
 
 from fsspec.core import split_protocol
 
+from archivist._lifecycle.digests import keep_digests, with_kept_digests
 from archivist._streams import digest_stream
+from archivist._trust import check_trusted
 from archivist.errors import AlreadyExistsError, IntegrityError, UnsavedChangesError
 from archivist.manifest import VersionRecord
 
 if TYPE_CHECKING:
     from archivist._commit.session import Session
+    from archivist._trust import Trust
     from archivist.stores import AbstractRepositoryStore
 
 __all__ = ["copy_release"]
@@ -44,13 +47,14 @@ def copy_release(
     session: Session,
     pinned: Sequence[tuple[str, int]],
     *,
+    trust: Trust,
     protocol: str,
     storage_options: Mapping[str, Any],
 ) -> None:
     """Create a repository at ``location`` holding only the ``pinned`` versions.
 
-    See :func:`archivist.release.minimal_repository_from_release`; ``store`` and
-    ``session`` are the source repository's, ``pinned`` the release's ``(name, version)``
+    See :func:`archivist.release.minimal_repository_from_release`; ``store``, ``session``
+    and ``trust`` are the source repository's, ``pinned`` the release's ``(name, version)``
     pairs, ``protocol`` the source storage's URL protocol and ``storage_options`` the
     options the new repository's storage is opened with.
     """
@@ -61,10 +65,22 @@ def copy_release(
             f"{store.location} holds changes that are not saved; save() before copying "
             "a release out of it"
         )
-    view = session.filtered(pinned)
+    # a digest a lazyscribe save dropped from a record is the one archivist kept for it
+    records = with_kept_digests(store, list(session.filtered(pinned).committed))
+    for record in records:  # before anything is written: a refusal leaves no trace
+        check_trusted(
+            trust,
+            record.handler,
+            record.sha256,
+            f"version {record.version} of {record.name!r} in {store.location}",
+            "Copying it would record a digest for it: adopt the source repository once you "
+            "trust its files, or copy from it opened with trust='any' (the copy then carries "
+            "no digest).",
+            action="copy",
+        )
     target = ManifestStore(_target_manifest(location, protocol), **storage_options)
     copied: list[VersionRecord] = []
-    for record in view.committed:
+    for record in records:
 
         def write(raw: IO[bytes], record: VersionRecord = record) -> None:
             with store.open_file(record.name, record.fname, record.sha256, record.size) as source:
@@ -72,7 +88,7 @@ def copy_release(
                     raw.write(chunk)
 
         try:
-            sha256, size = target.write_file(record.name, record.fname, write)
+            target.write_file(record.name, record.fname, write)
         except AlreadyExistsError:
             # a copy made before (a re-run): keep it if it is the same file
             with store.open_file(record.name, record.fname, record.sha256, record.size) as source:
@@ -84,6 +100,9 @@ def copy_release(
                     f"{target.file_location(record.name, record.fname)} already exists and "
                     f"is not version {record.version} of {record.name!r}: {exc}"
                 ) from None
-        copied.append(record.replace(sha256=sha256, size=size))
+        # The copy carries the digest its source was verified against, and none when the
+        # source had none: a digest is recorded only for bytes that were verified.
+        copied.append(record)
     target.make_durable([(r.name, r.fname) for r in copied])
+    keep_digests(target, copied)  # before the commit, as a save does
     target.commit(copied, target.current_token())

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from archivist._commit.session import Session
+from archivist._lifecycle.digests import with_kept_digests
 from archivist._lifecycle.gc import apply_gc, plan_gc
 from archivist._lifecycle.plans import GcPlan
 from archivist._versions import check_duration
@@ -42,36 +43,47 @@ class VerificationReport:
         ``gc(older_than=timedelta(0))`` would remove them. The files of a crashed save
         without a journal (``journal=False``) are not listed: nothing proves them
         uncommitted, and gc never removes them.
+    recovered : list[tuple[str, int]]
+        Versions whose record has no digest (a lazyscribe save rewrote the manifest without
+        it) that were checked against the digest archivist kept when it wrote or adopted
+        the file (see ``docs/design.md``, "Kept digests"); they are counted in ``checked``.
     """
 
     checked: int
     unverifiable: list[tuple[str, int]] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
+    recovered: list[tuple[str, int]] = field(default_factory=list)
 
 
 def verify(store: AbstractRepositoryStore, session: Session) -> VerificationReport:
     """Check every committed version's file; see :meth:`archivist.Repository.verify`."""
     problems: list[str] = []
     unverifiable: list[tuple[str, int]] = []
+    recovered: list[tuple[str, int]] = []
     checked = 0
-    for record in session.committed:
+    committed = list(session.committed)
+    for own, record in zip(committed, with_kept_digests(store, committed), strict=True):
+        kept = own.sha256 is None and record.sha256 is not None
         try:
-            # presence and regularity, and the digest where one is recorded
+            # presence and regularity, and the digest where one is recorded (or kept)
             store.check_file(record.name, record.fname, record.sha256, record.size)
         except (ArtifactNotFoundError, IntegrityError, StorageError) as exc:
-            problems.append(f"version {record.version} of {record.name!r}: {exc}")
+            how = " (checked against the digest archivist kept)" if kept else ""
+            problems.append(f"version {record.version} of {record.name!r}{how}: {exc}")
             continue
         if record.sha256 is None:
             unverifiable.append((record.name, record.version))
         else:
             checked += 1
+            if kept:
+                recovered.append((record.name, record.version))
     orphans = plan_gc(store, session.referenced(store), timedelta(0)).locations
     if problems:
         raise IntegrityError(
             f"{len(problems)} version(s) in {store.location} failed verification:\n"
             + "\n".join(problems)
         )
-    return VerificationReport(checked, unverifiable, orphans)
+    return VerificationReport(checked, unverifiable, orphans, recovered)
 
 
 def gc(

@@ -30,16 +30,16 @@ from archivist._commit import protocol
 from archivist._commit.protocol import MAX_COMMIT_ATTEMPTS
 from archivist._commit.session import MODES, Mode, Pending, Session
 from archivist._io.handlers import warn_output_only
-from archivist._lifecycle import retention as _retention
-from archivist._lifecycle.plans import GcPlan, PrunePlan
-from archivist._options import merge_storage_options
-from archivist._progress import close_callback, make_callback
-from archivist._repository_compat import (
+from archivist._lazyscribe.repository import (
     RepositoryState,
     filesystem_of,
     lazyscribe_artifacts,
     protocol_of,
 )
+from archivist._lifecycle import retention as _retention
+from archivist._lifecycle.plans import GcPlan, PrunePlan
+from archivist._options import merge_storage_options
+from archivist._progress import close_callback, make_callback
 from archivist._trust import Trust, resolve_trust
 from archivist._unjournaled import resolve_journal
 from archivist._upkeep import VerificationReport
@@ -721,8 +721,11 @@ class Repository:
             The repository is open in mode ``r`` and ``dry_run`` is false.
         archivist.errors.ConflictError
             Other writers kept committing; nothing was recorded.
+        archivist.errors.UntrustedArtifactError
+            The repository was opened with ``trust="verified"`` and a version to adopt has a
+            handler that runs code: a strict repository never vouches for unverified code.
         """
-        return _adopt(self.store, self._session, dry_run)
+        return _adopt(self.store, self._session, self.trust, dry_run)
 
     @overload
     def gc(

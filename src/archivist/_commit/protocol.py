@@ -36,6 +36,7 @@ from typing import IO, Any, cast
 from archivist._commit.session import Pending, Session
 from archivist._io.handlers import describe, new_fname, write_new_file, write_value
 from archivist._journal import JournalEntry, SaveJournal, settle_replaced_journals
+from archivist._lifecycle.digests import keep_digests
 from archivist._parallel import CancellableWriter, write_all
 from archivist._progress import close_callback, make_callback, metered
 from archivist._unjournaled import NoJournal
@@ -211,6 +212,8 @@ def commit_written(
     try:
         journal.record_written(new_records)
         store.make_durable([(record.name, record.fname) for record in new_records])
+        if not isinstance(journal, NoJournal):  # journal=False saves the fewest requests:
+            keep_digests(store, new_records)  # it keeps no digests
     except BaseException:
         remove_files(store, new_records)
         journal.close()
@@ -525,6 +528,9 @@ def commit_file(
         remove_files(store, [record])
         saving.close()
         raise
+    if expected is None:
+        # Nothing vouched for the source's bytes: the copy records no digest of them.
+        record = record.replace(sha256=None, size=None)
     added = commit_written(store, session, [record], saving)
     session.fresh = False
     return added[0]
