@@ -9,7 +9,7 @@ from fsspec.asyn import sync
 from s3fs import S3FileSystem
 
 from archivist import Repository
-from archivist.storage import base as storage_base
+from archivist._backends import base as storage_base  # its private probe memory
 
 
 @pytest.mark.parametrize("how", ["keyword", "environment"])
