@@ -33,7 +33,7 @@ import sys
 import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
@@ -60,8 +60,17 @@ __all__ = [
 #: Stops per signal and store in a normal test run.
 DEFAULT_ITERATIONS = 2
 
+#: Seconds a stopped writer has to exit. Ctrl-C stops a save at its next write or request and
+#: cleans up in a few more (well under a second on an idle machine, a few seconds on a loaded
+#: one); a writer still running after this long is hung, and its threads are dumped.
+STOP_DEADLINE = 15.0
+
 _WRITER = """
-import json, sys
+import json, signal, sys
+# Take Ctrl-C as a terminal delivers it, even when the test run was started with SIGINT
+# ignored (a background job of a shell) or blocked: both are inherited across exec.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
 from archivist import Repository
 
 url, options = sys.argv[1], json.loads(sys.argv[2])
@@ -149,11 +158,14 @@ class InterruptReport:
         Committed versions after each stop (never decreasing).
     exit_codes : list[int]
         The writers' exit codes.
+    exit_seconds : list[float]
+        How long each writer took to exit after its signal.
     """
 
     stops: int
     versions: list[int]
     exit_codes: list[int]
+    exit_seconds: list[float] = field(default_factory=list)
 
 
 def interrupt_saves(
@@ -198,7 +210,11 @@ def interrupt_saves(
     report = InterruptReport(0, [], [])
     loaded: set[tuple[str, int]] = set()
     previous = check_repository(url, options, loaded)
-    env = {**os.environ, "ARCHIVIST_SAVE_JOURNAL": "1" if journal else "0"}
+    env = {
+        **os.environ,
+        "ARCHIVIST_SAVE_JOURNAL": "1" if journal else "0",
+        "PYTHONFAULTHANDLER": "1",  # SIGABRT dumps every thread of a hung writer
+    }
     for _ in range(iterations):
         process = subprocess.Popen(
             [sys.executable, "-c", _WRITER, url, json.dumps(dict(options))],
@@ -218,9 +234,11 @@ def interrupt_saves(
             if process.poll() is not None:
                 raise AssertionError(f"the writer died by itself: {process.stderr.read()!r}")
             process.send_signal(sig)
-            _, err = process.communicate(timeout=60)
+            stopped = time.monotonic()
+            err = _wait_for_exit(process, sig)
+            report.exit_seconds.append(time.monotonic() - stopped)
         finally:
-            if process.poll() is None:  # pragma: no cover - a writer that ignored the signal
+            if process.poll() is None:
                 process.kill()
                 process.wait(timeout=30)
         if sig == signal.SIGINT:
@@ -234,6 +252,30 @@ def interrupt_saves(
         report.versions.append(versions)
         report.exit_codes.append(process.returncode)
     return report
+
+
+def _wait_for_exit(process: subprocess.Popen[bytes], sig: signal.Signals) -> bytes:
+    """Wait :data:`STOP_DEADLINE` for a stopped writer; return its stderr.
+
+    Raises
+    ------
+    AssertionError
+        The writer is still running: it is aborted, and the message holds its threads'
+        stacks (Python's fault handler, enabled in the writer, prints them on SIGABRT).
+    """
+    try:
+        return process.communicate(timeout=STOP_DEADLINE)[1]
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        try:
+            err = process.communicate(timeout=30)[1]
+        except subprocess.TimeoutExpired:  # pragma: no cover - not even SIGABRT ended it
+            process.kill()
+            err = process.communicate()[1]
+        raise AssertionError(
+            f"the writer did not exit within {STOP_DEADLINE:g} s of {sig.name}; its threads:\n"
+            + err.decode(errors="replace")
+        ) from None
 
 
 class InterruptedSaveTests:
@@ -299,6 +341,7 @@ class InterruptedSaveTests:
         """Stop writers at random moments; after each stop every version loads and verifies."""
         url, options = self._seeded(repository_location)
         report = interrupt_saves(url, options, sig, stress_iterations(), seed=self.seed + sig)
+        print(report)  # the stress session shows it (pytest -rP)
         assert report.stops == stress_iterations()
         # After all that, gc and a new save leave a repository that still verifies.
         repository = Repository(url, mode="a", **options)
@@ -320,6 +363,7 @@ class InterruptedSaveTests:
         """
         url, options = self._seeded(repository_location)
         report = interrupt_saves(url, options, sig, 1, seed=self.seed + sig, journal=False)
+        print(report)
         assert report.stops == 1
         assert ManifestStore(url, **options).list_journals() == []  # the writer wrote none
         repository = Repository(url, mode="a", journal=False, **options)
