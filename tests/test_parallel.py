@@ -164,3 +164,33 @@ def test_journal_names_added_from_many_threads_never_clash(repo_path: Path) -> N
     assert len(journal.entries) == 65
     journal.close()
     assert store.list_journals() == []
+
+
+def test_ctrl_c_while_a_writer_thread_starts_still_waits_for_it_and_undoes_its_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C lands in ``Thread.start`` after the thread began writing: its file is undone."""
+    writing = threading.Event()
+    completed: list[int] = []
+    undone: list[int] = []
+
+    def write(item: int, stop: threading.Event | None) -> int:
+        writing.set()
+        time.sleep(0.3)  # in flight when the Ctrl-C arrives
+        completed.append(item)
+        return item
+
+    start = threading.Thread.start
+
+    def start_then_ctrl_c(thread: threading.Thread) -> None:
+        start(thread)
+        if thread.name.startswith("archivist-save"):
+            assert writing.wait(timeout=30)
+            raise KeyboardInterrupt  # as a SIGINT during start()'s wait for the thread
+
+    monkeypatch.setattr(threading.Thread, "start", start_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        write_all(list(range(8)), write, undone.extend, 4)
+    monkeypatch.undo()
+    assert not [t for t in threading.enumerate() if t.name.startswith("archivist-save")]
+    assert completed and sorted(undone) == sorted(completed)
