@@ -67,3 +67,13 @@ def test_a_writer_that_does_not_exit_fails_with_its_threads(
     with pytest.raises(AssertionError, match="did not exit within 1 s of SIGINT") as caught:
         interrupt_saves(url, {}, signal.SIGINT, 1, window=(0.0, 0.0))
     assert caught.value.args[0].count("stuck_in_the_save") == 2  # both threads' stacks
+
+
+def test_a_writer_that_never_gets_ready_fails_with_its_threads(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(safety, "_WRITER", HUNG_WRITER.replace('print("ready", flush=True)', ""))
+    monkeypatch.setattr(safety, "START_DEADLINE", 1.0)
+    with pytest.raises(AssertionError, match="was not ready within 1 s") as caught:
+        interrupt_saves(url, {}, signal.SIGINT, 1)
+    assert "stuck_in_the_save" in caught.value.args[0]

@@ -27,6 +27,7 @@ import json
 import os
 import posixpath
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -35,7 +36,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NoReturn
 
 import fsspec
 import pytest
@@ -64,6 +65,8 @@ DEFAULT_ITERATIONS = 2
 #: cleans up in a few more (well under a second on an idle machine, a few seconds on a loaded
 #: one); a writer still running after this long is hung, and its threads are dumped.
 STOP_DEADLINE = 15.0
+#: Seconds a writer has to start (import archivist and its plugins, open the repository).
+START_DEADLINE = 120.0
 
 _WRITER = """
 import json, signal, sys
@@ -226,6 +229,8 @@ def interrupt_saves(
         try:
             assert process.stdout is not None
             assert process.stderr is not None
+            if not select.select([process.stdout], [], [], START_DEADLINE)[0]:
+                _abort(process, f"the writer was not ready within {START_DEADLINE:g} s")
             line = process.stdout.readline()
             if line != b"ready\n":
                 process.kill()
@@ -266,16 +271,18 @@ def _wait_for_exit(process: subprocess.Popen[bytes], sig: signal.Signals) -> byt
     try:
         return process.communicate(timeout=STOP_DEADLINE)[1]
     except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGABRT)
-        try:
-            err = process.communicate(timeout=30)[1]
-        except subprocess.TimeoutExpired:  # pragma: no cover - not even SIGABRT ended it
-            process.kill()
-            err = process.communicate()[1]
-        raise AssertionError(
-            f"the writer did not exit within {STOP_DEADLINE:g} s of {sig.name}; its threads:\n"
-            + err.decode(errors="replace")
-        ) from None
+        _abort(process, f"the writer did not exit within {STOP_DEADLINE:g} s of {sig.name}")
+
+
+def _abort(process: subprocess.Popen[bytes], problem: str) -> NoReturn:
+    """Abort a stuck writer and fail with ``problem`` and its threads' stacks."""
+    process.send_signal(signal.SIGABRT)  # the fault handler, enabled in the writer, dumps
+    try:
+        err = process.communicate(timeout=30)[1]
+    except subprocess.TimeoutExpired:  # pragma: no cover - not even SIGABRT ended it
+        process.kill()
+        err = process.communicate()[1]
+    raise AssertionError(f"{problem}; its threads:\n" + err.decode(errors="replace"))
 
 
 class InterruptedSaveTests:
