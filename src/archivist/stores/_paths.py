@@ -7,18 +7,32 @@ caller owns. Names read from stored files (manifests, journals, alias files, ind
 can be forged, so neither function trusts its parts: an empty part, ``.``, ``..``, an
 absolute part or a backslash never reaches storage, on any backend (on an object store
 ``/other-bucket/key`` would otherwise cross into another bucket).
+
+Names read from stored files are checked twice. First when the file is parsed, by the one
+rule for stored names, :func:`archivist._names.check_stored_record`: a manifest record, a save
+journal's entry, an alias move or an index row that breaks it makes the file invalid
+(:class:`~archivist.errors.ManifestError`; gc leaves an invalid journal alone). Then here,
+when a path is built from them (:class:`~archivist.errors.InvalidNameError`), so a parser
+that forgot the first check still cannot reach outside the root.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from archivist.errors import InvalidNameError
 
-if TYPE_CHECKING:
-    from archivist.storage.base import Backend
+__all__ = ["Deleter", "check_under", "delete_owned", "path_under", "relative_parts"]
 
-__all__ = ["check_under", "delete_owned", "path_under", "relative_parts"]
+
+class Deleter(Protocol):
+    """What :func:`delete_owned` deletes through: a :class:`~archivist.Backend`, or a folder."""
+
+    def delete(self, path: str) -> None:
+        """Delete the file at ``path``; a missing file raises ``FileNotFoundError``."""
+
+    def discard(self, path: str) -> None:
+        """Delete the file at ``path`` if it is there."""
 
 
 def relative_parts(relative: str, what: str) -> list[str]:
@@ -80,7 +94,7 @@ def path_under(root: str, *relative: str, what: str = "a path") -> str:
     parts = [part for item in relative for part in relative_parts(item, what)]
     if not parts:
         raise InvalidNameError(f"{what} names no file below {root}")
-    return "/".join([root.rstrip("/"), *parts]) if root.strip("/") else "/".join(parts)
+    return "/".join([root.rstrip("/"), *parts]) if root else "/".join(parts)
 
 
 def check_under(root: str, path: str, what: str = "a path") -> str:
@@ -105,14 +119,14 @@ def check_under(root: str, path: str, what: str = "a path") -> str:
     archivist.errors.InvalidNameError
         ``path`` is ``root`` itself or lies outside it.
     """
-    prefix = root.rstrip("/") + "/"
+    prefix = root.rstrip("/") + "/" if root else ""
     if not path.startswith(prefix):
         raise InvalidNameError(f"{what} {path!r} does not lie under {root!r}; nothing deleted")
     relative_parts(path[len(prefix) :], what)
     return path
 
 
-def delete_owned(backend: Backend, root: str, path: str, *, missing_ok: bool = False) -> None:
+def delete_owned(backend: Deleter, root: str, path: str, *, missing_ok: bool = False) -> None:
     """Delete one file that lies under a root archivist owns: the only way archivist deletes.
 
     The caller has already decided, from authoritative data, that the file is its own and
@@ -121,8 +135,9 @@ def delete_owned(backend: Backend, root: str, path: str, *, missing_ok: bool = F
 
     Parameters
     ----------
-    backend : Backend
-        The storage holding the file.
+    backend : Deleter
+        The storage holding the file (a :class:`~archivist.Backend`, or the local files of a
+        cache folder).
     root : str
         The folder the caller owns (a repository folder, a private folder, a cache folder).
     path : str
