@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from archivist.storage import _lock
-from archivist.storage._lock import FileLock
+from archivist._backends import _lock
+from archivist._backends._lock import FileLock
 
 
 def _lowest_free_descriptor() -> int:
