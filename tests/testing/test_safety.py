@@ -77,3 +77,32 @@ def test_a_writer_that_never_gets_ready_fails_with_its_threads(
     with pytest.raises(AssertionError, match="was not ready within 1 s") as caught:
         interrupt_saves(url, {}, signal.SIGINT, 1)
     assert "stuck_in_the_save" in caught.value.args[0]
+
+
+LOSES_THE_FIRST_CTRL_C = """
+import signal, time, weakref
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
+def dropped(reference):  # Python ignores an exception raised in a weakref callback
+    print("ready", flush=True)
+    time.sleep(30)  # the first Ctrl-C lands here
+
+class Cached:
+    pass
+
+entry = Cached()
+reference = weakref.ref(entry, dropped)
+del entry
+while True:
+    time.sleep(0.01)
+"""
+
+
+def test_a_ctrl_c_that_python_lost_is_sent_again_and_counted(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(safety, "_WRITER", LOSES_THE_FIRST_CTRL_C)
+    monkeypatch.setattr(safety, "STOP_DEADLINE", 10.0)
+    report = interrupt_saves(url, {}, signal.SIGINT, 1, window=(0.0, 0.0))
+    assert report.lost_interrupts == 1
+    assert report.exit_seconds[0] < 10

@@ -163,13 +163,19 @@ class InterruptReport:
     exit_codes : list[int]
         The writers' exit codes.
     exit_seconds : list[float]
-        How long each writer took to exit after its signal.
+        How long each writer took to exit after its first signal.
+    lost_interrupts : int
+        Ctrl-Cs that Python itself lost, and that were sent again as a user presses Ctrl-C
+        again: a ``KeyboardInterrupt`` raised inside a weakref callback or ``__del__``
+        (a third-party cache dropping an entry) is printed as "Exception ignored in" and
+        the program goes on.
     """
 
     stops: int
     versions: list[int]
     exit_codes: list[int]
     exit_seconds: list[float] = field(default_factory=list)
+    lost_interrupts: int = 0
 
 
 def interrupt_saves(
@@ -241,7 +247,7 @@ def interrupt_saves(
                 raise AssertionError(f"the writer died by itself: {process.stderr.read()!r}")
             process.send_signal(sig)
             stopped = time.monotonic()
-            err = _wait_for_exit(process, sig)
+            err = _wait_for_exit(process, sig, report)
             report.exit_seconds.append(time.monotonic() - stopped)
         finally:
             if process.poll() is None:
@@ -260,8 +266,13 @@ def interrupt_saves(
     return report
 
 
-def _wait_for_exit(process: subprocess.Popen[bytes], sig: signal.Signals) -> bytes:
+def _wait_for_exit(
+    process: subprocess.Popen[bytes], sig: signal.Signals, report: InterruptReport
+) -> bytes:
     """Wait :data:`STOP_DEADLINE` for a stopped writer; return its stderr.
+
+    A Ctrl-C that Python lost (see :attr:`InterruptReport.lost_interrupts`) is sent again
+    at once, and counted; the deadline still runs from the first.
 
     Raises
     ------
@@ -269,10 +280,24 @@ def _wait_for_exit(process: subprocess.Popen[bytes], sig: signal.Signals) -> byt
         The writer is still running: it is aborted, and the message holds its threads'
         stacks (Python's fault handler, enabled in the writer, prints them on SIGABRT).
     """
-    try:
-        return process.communicate(timeout=STOP_DEADLINE)[1]
-    except subprocess.TimeoutExpired:
-        _abort(process, f"the writer did not exit within {STOP_DEADLINE:g} s of {sig.name}")
+    deadline = time.monotonic() + STOP_DEADLINE
+    lost = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            _abort(process, f"the writer did not exit within {STOP_DEADLINE:g} s of {sig.name}")
+        try:
+            return process.communicate(timeout=min(left, 0.5))[1]
+        except subprocess.TimeoutExpired as running:
+            if sig == signal.SIGINT and _lost_interrupts(running.stderr or b"") > lost:
+                lost += 1
+                report.lost_interrupts += 1
+                process.send_signal(sig)
+
+
+def _lost_interrupts(stderr: bytes) -> int:
+    """Count the ``KeyboardInterrupt`` that Python printed as ignored (and went on)."""
+    return sum(b"KeyboardInterrupt" in part for part in stderr.split(b"Exception ignored in")[1:])
 
 
 def _abort(process: subprocess.Popen[bytes], problem: str) -> NoReturn:
