@@ -38,6 +38,7 @@ pytest.register_assert_rewrite(
     "archivist.testing.handlers",
     "archivist.testing.backends",
     "archivist.testing.commits",
+    "archivist.testing.distributions",
     "archivist.testing.safety",
     "archivist.testing.stores",
 )
@@ -50,6 +51,7 @@ from archivist.testing.backends import (  # noqa: E402
     run_concurrent_saves,
 )
 from archivist.testing.commits import CommitCrash, crash_at_commit  # noqa: E402
+from archivist.testing.distributions import DistributionTests  # noqa: E402
 from archivist.testing.faults import (  # noqa: E402
     PHASES,
     PRIMITIVES,
@@ -78,6 +80,7 @@ __all__ = [
     "BackendConformanceTests",
     "BackendTarget",
     "CommitCrash",
+    "DistributionTests",
     "Fault",
     "FaultPlan",
     "FaultyBackend",
