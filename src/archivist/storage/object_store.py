@@ -12,12 +12,11 @@ import posixpath
 import secrets
 from abc import abstractmethod
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import IO, ClassVar, cast
 
 from archivist.errors import StaleTokenError, StorageError
 from archivist.storage._chunked import ChunkedUpload
-from archivist.storage.base import Backend, _log
+from archivist.storage.base import Backend, _log, utc
 
 __all__ = ["ChunkedUpload", "ObjectStoreBackend", "utc"]
 
@@ -288,10 +287,3 @@ class ObjectStoreBackend(Backend):
             upload.abort()
             raise
         upload.commit()
-
-
-def utc(stamp: object) -> datetime | None:
-    """Return a store's modification time ``stamp`` in UTC (naive means UTC), else ``None``."""
-    if not isinstance(stamp, datetime):
-        return None
-    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)

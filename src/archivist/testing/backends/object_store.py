@@ -17,7 +17,7 @@ import pytest
 
 from archivist.errors import StaleTokenError, StorageError
 from archivist.repository import Repository
-from archivist.storage import _probes, base
+from archivist.storage import _conditional, _probes
 from archivist.storage.base import Backend
 from archivist.storage.object_store import ObjectStoreBackend
 from archivist.testing.backends._target import BackendTarget
@@ -150,7 +150,7 @@ class ObjectStoreConformanceTests(BackendConformanceTests):
         probe = [True, True, False]  # what the probe sends: absent, absent again, stale
 
         def fresh_process_writes(name: str, **extra: Any) -> list[bool]:
-            monkeypatch.setattr(base, "_PROBED", set())  # what this process probed: nothing
+            monkeypatch.setattr(_conditional, "_PROBED", set())  # what this process probed: nothing
             sent.clear()
             counting(**extra, **options).replace_if_unchanged(
                 backend.join(base_path, name), b"1", None
@@ -165,7 +165,7 @@ class ObjectStoreConformanceTests(BackendConformanceTests):
         assert fresh_process_writes("four") == [*probe, True]  # corrupt: probed again
         assert fresh_process_writes("five") == [True]
         ignoring = self._ignoring(store_class)(**options)
-        monkeypatch.setattr(base, "_PROBED", set())
+        monkeypatch.setattr(_conditional, "_PROBED", set())
         with pytest.raises(StorageError, match="single_writer=True"):  # refusals never remembered
             ignoring.replace_if_unchanged(backend.join(base_path, "six"), b"6", None)
         with pytest.raises(StorageError, match="single_writer=True"):
