@@ -155,16 +155,16 @@ def test_a_failed_save_commits_all_or_nothing_and_leaves_no_upload_open(
 
 
 @pytest.fixture
-def store() -> tuple[FakeObjectStoreBackend, str]:
+def object_store() -> tuple[FakeObjectStoreBackend, str]:
     backend = FakeObjectStoreBackend()
     return backend, backend.strip_protocol(_bucket())
 
 
 def test_a_conditional_read_asks_for_the_etag_first(
-    store: tuple[FakeObjectStoreBackend, str],
+    object_store: tuple[FakeObjectStoreBackend, str],
 ) -> None:
     """Without a native conditional GET: a HEAD, then a GET only if the object changed."""
-    backend, bucket = store
+    backend, bucket = object_store
     path = f"{bucket}/repository.json"
     first = backend.replace_if_unchanged(path, b"[1]", None)
     backend.requests.clear()
@@ -178,17 +178,19 @@ def test_a_conditional_read_asks_for_the_etag_first(
 
 
 def test_an_endpoint_that_ignores_if_none_match_counts_as_unchanged(
-    store: tuple[FakeObjectStoreBackend, str], monkeypatch: pytest.MonkeyPatch
+    object_store: tuple[FakeObjectStoreBackend, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    backend, bucket = store
+    backend, bucket = object_store
     path = f"{bucket}/repository.json"
     token = backend.replace_if_unchanged(path, b"[1]", None)
     monkeypatch.setattr(backend, "get_if_none_match", lambda p, t: backend.read_with_token(p))
     assert backend.read_if_changed(path, token) is None
 
 
-def test_reads_are_one_request_and_bounded(store: tuple[FakeObjectStoreBackend, str]) -> None:
-    backend, bucket = store
+def test_reads_are_one_request_and_bounded(
+    object_store: tuple[FakeObjectStoreBackend, str],
+) -> None:
+    backend, bucket = object_store
     path = f"{bucket}/file.bin"
     backend.write_if_absent(path, b"0123456789")
     backend.requests.clear()
