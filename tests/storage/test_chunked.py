@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archivist.storage._chunked import ChunkedUpload
+from archivist._backends._chunked import ChunkedUpload
 
 
 class Recorded(ChunkedUpload):

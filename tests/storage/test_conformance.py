@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from archivist.storage import LocalBackend, MemoryBackend
+from archivist._backends import LocalBackend, MemoryBackend
 from archivist.testing.backends import (
     BackendConformanceTests,
     BackendTarget,

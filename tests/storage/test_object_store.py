@@ -20,8 +20,8 @@ from tests.storage.fake_object_store import (
 )
 
 from archivist import ManifestStore, Repository
+from archivist._backends import _probes
 from archivist.errors import StaleTokenError, StorageError
-from archivist.storage import _probes
 from archivist.storage.object_store import ObjectStoreBackend
 from archivist.testing import FaultyBackend, RepositoryStoreTests, registered
 from archivist.testing.backends import (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archivist.storage import _probes
+from archivist._backends import _probes
 
 
 class Store:

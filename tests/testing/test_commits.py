@@ -53,7 +53,7 @@ def test_a_save_that_lives_on_settles(
     repository: Repository, repo_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With ``dies=False`` the save re-reads, finds its commit refused, and cleans up."""
-    monkeypatch.setattr("archivist._writing.MAX_COMMIT_ATTEMPTS", 3)  # not 64 backoffs
+    monkeypatch.setattr("archivist._commit.protocol.MAX_COMMIT_ATTEMPTS", 3)  # not 64 backoffs
     before = files_of(repo_path, "a")
     repository.log_artifact("a", [2], handler="json")
     with crash_at_commit(

@@ -12,7 +12,7 @@ from fsspec.asyn import sync
 from s3fs import S3FileSystem
 
 from archivist import InvalidArgumentError, Repository, StaleTokenError, StorageError, get_backend
-from archivist.storage import _conditional
+from archivist._backends import _conditional
 from archivist.storage.object_store import ObjectStoreBackend
 from archivist.stores import AbstractRepositoryStore, ManifestStore
 from archivist.testing import RepositoryStoreTests

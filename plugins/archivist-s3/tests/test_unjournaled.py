@@ -9,7 +9,7 @@ from fsspec.asyn import sync
 from s3fs import S3FileSystem
 
 from archivist import Repository
-from archivist.storage import _conditional
+from archivist._backends import _conditional
 
 
 @pytest.mark.parametrize("how", ["keyword", "environment"])

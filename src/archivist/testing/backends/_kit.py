@@ -8,7 +8,7 @@ from typing import Any, ClassVar, TypeVar
 
 import pytest
 
-from archivist.storage.base import Backend
+from archivist._backends.base import Backend
 from archivist.testing.backends._target import MIB, BackendTarget, process_context
 
 __all__ = ["BackendKit"]

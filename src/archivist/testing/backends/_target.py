@@ -16,8 +16,8 @@ from importlib.metadata import entry_points
 from importlib.util import find_spec
 from typing import Any
 
+from archivist._backends.base import Backend
 from archivist.errors import StaleTokenError
-from archivist.storage.base import Backend
 from archivist.stores import open_backend
 
 __all__ = [

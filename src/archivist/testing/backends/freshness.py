@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archivist.storage.base import Backend
+from archivist._backends.base import Backend
 from archivist.testing.backends._kit import BackendKit
 from archivist.testing.backends._target import BackendTarget, commit_from_elsewhere, listed
 

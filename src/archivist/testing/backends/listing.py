@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archivist.storage.base import Backend
+from archivist._backends.base import Backend
 from archivist.testing.backends._kit import BackendKit
 from archivist.testing.backends._target import listed
 

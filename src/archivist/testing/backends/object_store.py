@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from archivist._backends import _conditional, _probes
+from archivist._backends.base import Backend
+from archivist._backends.object_store import ObjectStoreBackend
 from archivist.errors import StaleTokenError, StorageError
 from archivist.repository import Repository
-from archivist.storage import _conditional, _probes
-from archivist.storage.base import Backend
-from archivist.storage.object_store import ObjectStoreBackend
 from archivist.testing.backends._target import BackendTarget
 from archivist.testing.backends.conformance import BackendConformanceTests
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from archivist._backends.base import Backend
 from archivist.errors import IntegrityError, StaleTokenError
-from archivist.storage.base import Backend
 from archivist.testing.backends._kit import BackendKit
 
 __all__ = ["ReadTests"]

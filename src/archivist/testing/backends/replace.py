@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
+from archivist._backends.base import Backend
 from archivist.errors import StaleTokenError
-from archivist.storage.base import Backend
 from archivist.stores import ManifestStore
 from archivist.testing.backends._kit import BackendKit
 from archivist.testing.backends._target import BackendTarget, append_entries, append_with

@@ -7,7 +7,7 @@ import tracemalloc
 
 import pytest
 
-from archivist.storage.base import Backend
+from archivist._backends.base import Backend
 from archivist.testing.backends._kit import BackendKit
 from archivist.testing.backends._target import MIB, pattern
 from archivist.testing.backends._target import blocks as make_blocks

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from archivist.storage.base import Backend
+from archivist._backends.base import Backend
 from archivist.testing.backends._kit import BackendKit
 from archivist.testing.backends._target import BackendTarget, claim_all
 

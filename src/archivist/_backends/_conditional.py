@@ -5,7 +5,7 @@ Write-if-absent and compare-and-swap are only as safe as the store's conditional
 decides whether a write may go ahead: ``single_writer=True`` vouches for one writer; a store
 :meth:`~ConditionalWrites.known_to_enforce_conditions` is trusted; any other is probed once
 per process and :meth:`~ConditionalWrites.conditional_write_scope`, and a passed probe is
-remembered across processes (:mod:`archivist.storage._probes`).
+remembered across processes (:mod:`archivist._backends._probes`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Hashable
 
-from archivist.storage import _probes
+from archivist._backends import _probes
 
 __all__ = ["ConditionalWrites"]
 
@@ -43,7 +43,7 @@ class ConditionalWrites:
 
         Backends call it before their first write. Unless :attr:`single_writer` is set, it
         runs :meth:`probe_conditional_writes` once per process and scope, and remembers a
-        scope that passed in the user's cache folder (see :mod:`archivist.storage._probes`),
+        scope that passed in the user's cache folder (see :mod:`archivist._backends._probes`),
         so a later process skips the probe for a week. A store that
         :meth:`known_to_enforce_conditions` is not probed at all. The ``reprobe=True``
         storage option ignores both and probes (once per process).
