@@ -73,14 +73,17 @@ def _record_fsyncs(monkeypatch: pytest.MonkeyPatch, below: Path) -> tuple[list[s
 
     synced: list[str] = []
     active, most = [0], [0]
-    lock = threading.Lock()
+    lock = threading.Condition()
     real_fsync = os.fsync
 
     def fsync(fd: int) -> None:
         with lock:
             active[0] += 1
             most[0] = max(most[0], active[0])
-        time.sleep(0.01)  # long enough for the other threads to overlap
+            lock.notify_all()
+            # Until two overlapped once, give the other threads time to start (a loaded
+            # machine may take long to schedule them); after that, no waiting.
+            lock.wait_for(lambda: most[0] > 1, timeout=0.5)
         real_fsync(fd)
         path = os.readlink(f"/proc/self/fd/{fd}")
         with lock:

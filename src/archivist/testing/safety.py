@@ -46,6 +46,7 @@ from fsspec.core import split_protocol
 from archivist.errors import ArchivistError, ArchivistWarning, StaleTokenError
 from archivist.repository import Repository
 from archivist.stores import ManifestStore, ReleaseStore, open_backend
+from archivist.testing.commits import crash_at_commit
 from archivist.testing.faults import Fault, FaultPlan, FaultyBackend, InjectedFault
 
 __all__ = [
@@ -729,28 +730,13 @@ def _neighbour(root: str, options: Mapping[str, Any]) -> str:
 
 
 def _crash_a_save(manifest: str, options: Mapping[str, Any], *, journal: bool = True) -> set[str]:
-    """Save two versions through a backend that dies just before the manifest's replace.
+    """Save two versions and die just before the manifest's commit.
 
     Returns the written files' paths relative to the manifest's folder.
     """
-    inner, path = open_backend(manifest, **options)
-    backend = FaultyBackend(inner)
-    repository = Repository(
-        manifest, mode="a", store=ManifestStore(manifest, backend=backend), journal=journal
-    )
+    repository = Repository(manifest, mode="a", journal=journal, **options)
     repository.log_artifact("features", [0, 1, 2, 3], handler="json")
     repository.log_artifact("crashed", {"lost": True}, handler="json")
-    base = posixpath.basename(path)
-    backend.plan = plan = FaultPlan(
-        Fault("replace_if_unchanged", "before", SystemExit, match=f"*/{base}", crash=True)
-    )
-    with pytest.raises(SystemExit):
+    with crash_at_commit(repository, error=SystemExit) as crash:
         repository.save()
-    assert plan.crashed is not None, "the save never reached its commit"
-    folder = posixpath.dirname(path)
-    written = [p for primitive, p in plan.calls if primitive == "open_new"]
-    return {
-        posixpath.relpath(p, folder)
-        for p in written
-        if not _bookkeeping(posixpath.relpath(p, folder))
-    }
+    return {f"{name}/{fname}" for name, fname in crash.written}
