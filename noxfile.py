@@ -122,6 +122,7 @@ def docs(session: nox.Session) -> None:
     session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"))
     docs_tests = [
         "tests/test_docs.py",
+        "tests/test_docs_site.py",
         "tests/test_guide.py",
         "tests/handlers/test_writing_a_handler.py",
     ]
