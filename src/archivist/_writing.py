@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import IO, Any, Literal, cast
@@ -35,6 +34,7 @@ from archivist._repo_base import RepositoryBase, _Pending, _with_expiry
 from archivist._retry import cas_rounds
 from archivist._unjournaled import begin_journal
 from archivist._versions import parse_time
+from archivist._warn import warn
 from archivist.errors import (
     AlreadyExistsError,
     ArchivistError,
@@ -91,12 +91,11 @@ def _warn_replacing(location: str, replaced: Sequence[VersionRecord] | None) -> 
     else:
         names = len({record.name for record in replaced})
         what = f"{len(replaced)} version(s) of {names} artifact(s)"
-    warnings.warn(
+    warn(
         f"mode 'w' replaces the manifest at {location}, which holds {what}; after this save "
         "they are no longer listed (their files are kept). Open with mode 'a' or 'w+' to add "
         "to them instead.",
         ArchivistWarning,
-        stacklevel=4,
     )
 
 
