@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from archivist._cache import ArtifactCache
 from archivist._trust import Trust
-from archivist._versions import parse_version
+from archivist._versions import NAIVE_MEANS_UTC, parse_version
 from archivist.errors import (
+    AmbiguousVersionError,
     ArtifactNotFoundError,
     ReadOnlyError,
+    VersionNotFoundError,
 )
 from archivist.handlers.base import Handler
 from archivist.manifest import (
@@ -104,9 +106,14 @@ class RepositoryBase:
             return index.latest(name, utcnow())
         if isinstance(spec, int):
             return index.by_number(name, spec)
-        if mode == "exact":
-            return index.at_time(name, spec.start, spec.precision)
-        return index.as_of(name, spec.start, spec.precision)
+        try:
+            if mode == "exact":
+                return index.at_time(name, spec.start, spec.precision)
+            return index.as_of(name, spec.start, spec.precision)
+        except VersionNotFoundError as exc:
+            if not spec.naive or isinstance(exc, AmbiguousVersionError):
+                raise
+            raise VersionNotFoundError(f"{exc}; {NAIVE_MEANS_UTC}") from None
 
     def _is_pending(self, record: VersionRecord) -> bool:
         return any(p.record is record for p in self._pending)
