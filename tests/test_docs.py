@@ -71,3 +71,14 @@ def test_benchmark_results_can_be_kept_in_git() -> None:
         check=False,
     )
     assert ignored.returncode == 1, ".gitignore excludes bench/results/"
+
+
+def test_the_s3_install_command_pins_the_boto3_that_aiobotocore_accepts() -> None:
+    # s3fs -> aiobotocore -> botocore pins; a boto3 past that botocore makes pip give up
+    from importlib.metadata import requires
+
+    pytest.importorskip("aiobotocore", reason="the S3 plugin's dependencies are not installed")
+    [bound] = re.findall(r'"boto3<([\d.]+)"', (ROOT / "README.md").read_text())
+    [botocore] = [r for r in requires("aiobotocore") or [] if re.match(r"botocore\b", r)]
+    upper = re.search(r"<([\d.]+)", botocore)
+    assert upper is not None and upper.group(1) == bound, (botocore, bound)
