@@ -175,6 +175,15 @@ class ReadingMixin(RepositoryBase):
         )
         if callback is not None and record.size is not None:
             callback.set_size(record.size)
+        LOG.debug(
+            "%s: loading version %d of %r (%s, %s, %s bytes)",
+            self.location,
+            record.version,
+            record.name,
+            record.fname,
+            record.handler,
+            record.size,
+        )
         with self._open_file(record, handler) as raw:
             return read_value(
                 handler,
