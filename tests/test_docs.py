@@ -82,3 +82,12 @@ def test_the_s3_install_command_pins_the_boto3_that_aiobotocore_accepts() -> Non
     [botocore] = [r for r in requires("aiobotocore") or [] if re.match(r"botocore\b", r)]
     upper = re.search(r"<([\d.]+)", botocore)
     assert upper is not None and upper.group(1) == bound, (botocore, bound)
+
+
+def test_the_readme_says_what_the_tests_download_and_how_long_they_take() -> None:
+    text = " ".join((ROOT / "README.md").read_text().split())
+    version = re.search(r'AZURITE_VERSION = "([\d.]+)"', (ROOT / "noxfile.py").read_text())
+    assert version is not None
+    assert f"from npm (`azurite@{version.group(1)}`" in text
+    assert "from PyPI" in text
+    assert re.search(r"took \d+ minutes", text)
