@@ -73,7 +73,7 @@ def _fill(path: Path, names: tuple[str, ...] = ("model",), count: int = 5) -> Re
 def _answers(repository: Repository) -> dict[str, object]:
     """Everything lookups answer about a repository, to compare two openings."""
     out: dict[str, object] = {}
-    index = repository._index()
+    index = repository._session.index()
     for name in index.names():
         versions = index.versions(name)
         out[f"{name}/versions"] = [r.to_dict() for r in versions]
@@ -107,7 +107,7 @@ def test_records_are_built_only_when_used(tmp_path: Path) -> None:
     path = tmp_path / "repository.json"
     _fill(path, ("a",), 50)
     repository = Repository(path, mode="r")
-    records = repository._committed.records
+    records = repository._session.committed.records
     assert isinstance(records, index_cache.LazyRecords)
     assert repository.load_artifact("a") == ["a", 49]
     assert repository.load_artifact("a", version=7) == ["a", 7]

@@ -150,7 +150,7 @@ def test_an_alias_set_while_a_prune_removes_its_version_is_taken_back(
             # a prune that read the aliases before this move commits now
             records = Repository(path, mode="r").records
             Repository(path, mode="r").store.commit(
-                [r for r in records if r.version != 0], repository._token
+                [r for r in records if r.version != 0], repository._session.token
             )
         return move
 
@@ -225,7 +225,7 @@ def test_keep_within_and_keep_last_each_keep(tmp_path: Path) -> None:
         r.replace(created_at=old + timedelta(days=r.version)) if r.version < 2 else r
         for r in repository.records
     ]
-    repository.store.commit(records, repository._token)
+    repository.store.commit(records, repository._session.token)
     repository.refresh()
     assert repository.prune(keep_within=timedelta(days=1), dry_run=True).pairs == [
         ("model", 0),

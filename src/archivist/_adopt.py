@@ -31,7 +31,9 @@ from archivist.manifest import ManifestIndex, VersionRecord
 from archivist.stores._documents import MAX_ATTEMPTS, update
 
 if TYPE_CHECKING:
-    from archivist.repository import Repository
+    from archivist._commit.session import Session
+    from archivist._trust import Trust
+    from archivist.stores import AbstractRepositoryStore
 
 __all__ = ["adopt"]
 
@@ -41,13 +43,19 @@ MAX_ADOPT_ATTEMPTS = MAX_ATTEMPTS
 _Key = tuple[str, int, str]
 
 
-def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]]:
-    """Record digests for the committed versions of ``repository`` that have none.
+def adopt(
+    store: AbstractRepositoryStore, session: Session, trust: Trust, dry_run: bool = False
+) -> list[tuple[str, int]]:
+    """Record digests for the committed versions in ``store`` that have none.
 
     Parameters
     ----------
-    repository : Repository
-        The repository; written only when ``dry_run`` is false.
+    store : AbstractRepositoryStore
+        The repository's store; written only when ``dry_run`` is false.
+    session : Session
+        The repository's session, refreshed after a commit.
+    trust : {"any", "verified"}
+        The repository's trust policy.
     dry_run : bool, optional
         Hash the files, but record nothing.
 
@@ -69,8 +77,7 @@ def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]
         handler that runs code; nothing was recorded.
     """
     if not dry_run:
-        repository._require_writable()
-    store = repository.store
+        session.require_writable()
     snapshot = store.read()
     digests: dict[_Key, tuple[str, int]] = {}
     problems: list[str] = []
@@ -79,7 +86,7 @@ def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]
         if record.sha256 is not None:
             continue
         check_trusted(  # a digest archivist kept for the file is what it is checked against
-            repository.trust,
+            trust,
             record.handler,
             expected.sha256,
             f"version {record.version} of {record.name!r} in {store.location}",
@@ -118,9 +125,9 @@ def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]
         return [(record.name, record.version) for record in _adoptable(snapshot.records, digests)]
     keep_digests(store, _with_digests(snapshot.records, digests))  # before the commit
     index = snapshot.indexed or ManifestIndex(snapshot.records)
-    adopted = _commit(repository, index, snapshot.token, digests)
-    if not repository._fresh:
-        repository.refresh()
+    adopted = _commit(store, index, snapshot.token, digests)
+    if not session.fresh:
+        session.refresh(store)
     return adopted
 
 
@@ -144,7 +151,7 @@ def _adoptable(
 
 
 def _commit(
-    repository: Repository,
+    store: AbstractRepositoryStore,
     index: ManifestIndex,
     token: str | None,
     digests: dict[_Key, tuple[str, int]],
@@ -162,7 +169,7 @@ def _commit(
         )
 
     done = update(
-        repository.store.manifest(),
+        store.manifest(),
         fill_in,
         first=(index, token),
         what="adopting",

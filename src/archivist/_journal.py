@@ -215,23 +215,6 @@ class SaveJournal:
         """Tell whether the journal is still stored (nobody settled or collected it)."""
         return bool(self._objects) and self.id in set(self.store.list_journals())
 
-    def proves_uncommitted(self, token: str | None, *, answered: bool = True) -> bool:
-        """Tell whether a failed commit, its files not in the manifest at ``token``, never landed.
-
-        Only when every commit request was answered (``answered``): a request whose answer
-        was lost (an error or Ctrl-C while it was in flight) may still land after the
-        re-read, so its files stay, for gc to collect through this journal once they are
-        old enough and still unnamed. And only when the journal is still stored: no mode
-        ``w`` save replaced a manifest that named the files (it would have settled it).
-        """
-        return answered and self.exists()
-
-    def keep(self, records: Sequence[VersionRecord]) -> None:
-        """Leave the files of a failed save whose commit may have landed.
-
-        Nothing to do: if they were never committed, gc collects them through the journal.
-        """
-
     def close(self) -> None:
         """Delete the journal (best effort: a journal left behind only keeps files)."""
         with contextlib.suppress(ArchivistError, OSError):

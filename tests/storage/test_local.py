@@ -200,7 +200,7 @@ def test_commit_gives_up_after_bounded_retries(
     repository = Repository(repo_path, mode="w")
     repository.log_artifact("a", 0, handler="json")
     repository.save()
-    monkeypatch.setattr("archivist._writing.MAX_COMMIT_ATTEMPTS", 3)
+    monkeypatch.setattr("archivist._commit.protocol.MAX_COMMIT_ATTEMPTS", 3)
     monkeypatch.setattr("archivist._retry.time.sleep", lambda _: None)
 
     def always_stale(records: object, token: object) -> str:
