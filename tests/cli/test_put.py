@@ -5,6 +5,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from archivist import Repository
 
@@ -57,3 +60,26 @@ def test_put_refuses_what_it_cannot_read_and_changes_nothing(
     usage = run("put", str(repo_path), "features", str(bad))
     assert usage.returncode == 2
     assert repo_path.read_bytes() == before
+
+
+def test_put_reports_the_save_with_the_files_size_as_its_total(
+    repo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archivist._progress import RichCallback
+    from archivist.cli import _put, main
+
+    reports: list[RichCallback] = []
+
+    class Recording(RichCallback):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            reports.append(self)
+
+    monkeypatch.setattr(_put, "RichCallback", Recording)
+    Repository(repo_path, mode="w").save()
+    source = tmp_path / "rows.json"
+    source.write_text(json.dumps(list(range(50_000))))
+    assert main(["put", str(repo_path), "rows", str(source), "--handler", "json"]) == 0
+    [report] = reports
+    assert report.size == source.stat().st_size
+    assert report.value == Repository(repo_path, mode="r").get_artifact_metadata("rows")["size"]
