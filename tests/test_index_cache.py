@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archivist import Repository
-from archivist import _index_cache as index_cache
 from archivist.errors import ManifestError, VersionNotFoundError
 from archivist.manifest import (
     Chain,
@@ -30,6 +29,7 @@ from archivist.manifest import (
     splice_manifest,
 )
 from archivist.stores import ManifestStore
+from archivist.stores import _index_cache as index_cache
 
 T0 = datetime(2026, 1, 1)
 SECOND = timedelta(seconds=1)

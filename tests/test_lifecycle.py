@@ -14,13 +14,17 @@ from typing import IO, Any, ClassVar, Literal
 import lazyscribe
 import pytest
 
-from archivist._aliases import (
+from archivist._backends.memory import MemoryBackend
+from archivist._formats.names import alias_file_name
+from archivist._io import verified
+from archivist._lifecycle import retention as _retention
+from archivist._lifecycle.aliases import (
     AliasMove,
     alias_store_for,
     parse_alias_file,
     serialize_alias_file,
 )
-from archivist._cache import (
+from archivist._lifecycle.cache import (
     DEFAULT_CACHE_SIZE,
     ArtifactCache,
     cache_for,
@@ -29,9 +33,6 @@ from archivist._cache import (
     default_cache_dir,
     parse_size,
 )
-from archivist._io import verified
-from archivist._lifecycle import retention as _retention
-from archivist._names import alias_file_name
 from archivist.errors import (
     ArchivistWarning,
     ArtifactNotFoundError,
@@ -45,7 +46,6 @@ from archivist.errors import (
     VersionNotFoundError,
 )
 from archivist.repository import Repository
-from archivist.storage.memory import MemoryBackend
 from archivist.stores import ManifestStore
 from archivist.stores._aliases import AliasStore
 from archivist.testing.lifecycle import LifecycleOnBackendTests

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import crash_at_commit, files_of, journals
 
 from archivist import Project, Repository
-from archivist._unjournaled import JOURNAL_ENV, resolve_journal
+from archivist._commit.unjournaled import JOURNAL_ENV, resolve_journal
 from archivist.errors import (
     ConfigError,
     ConflictError,

@@ -20,9 +20,7 @@ import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from archivist._options import merge_storage_options
-from archivist._release_copy import copy_release
-from archivist._release_format import (
+from archivist._formats.releases import (
     Release,
     dump,
     dumps,
@@ -30,6 +28,7 @@ from archivist._release_format import (
     load,
     loads,
 )
+from archivist._lifecycle.release_copy import copy_release
 from archivist.errors import (
     ArchivistWarning,
     ConfigError,
@@ -40,6 +39,7 @@ from archivist.errors import (
 )
 from archivist.manifest import utcnow
 from archivist.stores import AbstractReleaseStore
+from archivist.stores._options import merge_storage_options
 
 if TYPE_CHECKING:
     from archivist.repository import Repository

@@ -23,27 +23,28 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Literal, Self, overload
 
-from archivist import _aliases, _reading, _upkeep
-from archivist._adopt import adopt as _adopt
-from archivist._cache import cache_for
 from archivist._commit import protocol
+from archivist._commit import reading as _reading
 from archivist._commit.protocol import MAX_COMMIT_ATTEMPTS
 from archivist._commit.session import MODES, Mode, Pending, Session
+from archivist._commit.unjournaled import resolve_journal
+from archivist._formats.versions import parse_time
 from archivist._io.handlers import warn_output_only
+from archivist._io.progress import close_callback, make_callback
 from archivist._lazyscribe.repository import (
     RepositoryState,
     filesystem_of,
     lazyscribe_artifacts,
     protocol_of,
 )
+from archivist._lifecycle import aliases as _aliases
 from archivist._lifecycle import retention as _retention
+from archivist._lifecycle import upkeep as _upkeep
+from archivist._lifecycle.adopt import adopt as _adopt
+from archivist._lifecycle.cache import cache_for
 from archivist._lifecycle.plans import GcPlan, PrunePlan
-from archivist._options import merge_storage_options
-from archivist._progress import close_callback, make_callback
-from archivist._trust import Trust, resolve_trust
-from archivist._unjournaled import resolve_journal
-from archivist._upkeep import VerificationReport
-from archivist._versions import parse_time
+from archivist._lifecycle.trust import Trust, resolve_trust
+from archivist._lifecycle.upkeep import VerificationReport
 from archivist.errors import (
     ArtifactNotFoundError,
     InvalidArgumentError,
@@ -55,6 +56,7 @@ from archivist.errors import (
 from archivist.manifest import VersionRecord, check_name, utcnow
 from archivist.plugin.manager import get_handler, plugin_manager
 from archivist.stores import AbstractRepositoryStore, ManifestStore
+from archivist.stores._options import merge_storage_options
 
 __all__ = ["MAX_COMMIT_ATTEMPTS", "Mode", "Repository", "RepositoryState", "VerificationReport"]
 
@@ -290,7 +292,7 @@ class Repository:
         progress : bool or fsspec.callbacks.Callback, optional
             Report the bytes read: ``True`` draws a bar on standard error for large files;
             an fsspec ``Callback`` (anything with ``set_size`` and ``relative_update``) is
-            told the size and every byte read. See :mod:`archivist._progress`.
+            told the size and every byte read. See :mod:`archivist._io.progress`.
         **reader_kwargs
             Passed to the handler's ``read``.
 

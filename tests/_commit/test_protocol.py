@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from archivist._commit import protocol
+from archivist._commit.journal import JournalEntry, SaveJournal
 from archivist._commit.session import Pending, Session
-from archivist._journal import JournalEntry, SaveJournal
-from archivist._unjournaled import NoJournal
+from archivist._commit.unjournaled import NoJournal
 from archivist.errors import ConflictError, StaleTokenError, StorageError
 from archivist.manifest import ManifestIndex, VersionRecord, utcnow
 from archivist.plugin.manager import get_handler

@@ -65,7 +65,7 @@ def test_put_refuses_what_it_cannot_read_and_changes_nothing(
 def test_put_reports_the_save_with_the_files_size_as_its_total(
     repo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from archivist._progress import RichCallback
+    from archivist._io.progress import RichCallback
     from archivist.cli import _put, main
 
     reports: list[RichCallback] = []

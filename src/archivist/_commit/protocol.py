@@ -4,7 +4,7 @@ Read top to bottom, this module is what ``Repository.save()`` does (see ``docs/d
 "The commit protocol"):
 
 1. :func:`begin_journal` names the files about to be written in a save journal (or keeps
-   them in memory only, with ``journal=False``: :mod:`archivist._unjournaled`).
+   them in memory only, with ``journal=False``: :mod:`archivist._commit.unjournaled`).
 2. :func:`write_files` serializes each pending version into a fresh file name with
    write-if-absent, hashing it on the way.
 3. :func:`commit_written` makes the files durable, then :func:`swap_manifest` merges the
@@ -32,14 +32,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import IO, Any, cast
 
+from archivist._commit.journal import JournalEntry, SaveJournal, settle_replaced_journals
 from archivist._commit.session import Pending, Session
+from archivist._commit.unjournaled import NoJournal
+from archivist._commit.unjournaled import begin_journal as _begin
 from archivist._io.handlers import describe, new_fname, write_new_file, write_value
-from archivist._journal import JournalEntry, SaveJournal, settle_replaced_journals
+from archivist._io.parallel import CancellableWriter, write_all
+from archivist._io.progress import close_callback, make_callback, metered
 from archivist._lifecycle.digests import keep_digests
-from archivist._parallel import CancellableWriter, write_all
-from archivist._progress import close_callback, make_callback, metered
-from archivist._unjournaled import NoJournal
-from archivist._unjournaled import begin_journal as _begin
 from archivist._warn import warn
 from archivist.errors import (
     ArchivistError,

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from archivist._formats.versions import NAIVE_MEANS_UTC, parse_time, parse_version
 from archivist._io.handlers import new_fname
-from archivist._versions import NAIVE_MEANS_UTC, parse_time, parse_version
 from archivist.errors import (
     AlreadyExistsError,
     AmbiguousVersionError,

@@ -19,7 +19,7 @@ still unpinned, still removable by the plan's rules). Applying is two-phase and 
 like a save in reverse:
 
 1. The files about to lose their record are named, with their SHA-256 and size, in a save
-   journal (:mod:`archivist._journal`), before the manifest changes.
+   journal (:mod:`archivist._commit.journal`), before the manifest changes.
 2. The manifest is re-read and every planned version checked against it on every round of
    the compare-and-swap, so a prune racing a save never drops the save's versions, and a
    version saved after the plan was listed never makes another one go (only versions named
@@ -39,11 +39,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from archivist._aliases import pinned_by_aliases
-from archivist._journal import JournalEntry, SaveJournal
+from archivist._commit.journal import JournalEntry, SaveJournal
+from archivist._formats.versions import check_duration
+from archivist._lifecycle.aliases import pinned_by_aliases
 from archivist._lifecycle.plans import PlannedVersion, PrunePlan, check_plan, warn_skipped
-from archivist._retry import cas_rounds
-from archivist._versions import check_duration
 from archivist.errors import (
     ArchivistError,
     ConflictError,
@@ -53,6 +52,7 @@ from archivist.errors import (
     UnsavedChangesError,
 )
 from archivist.manifest import ManifestIndex, VersionRecord, utcnow
+from archivist.stores._retry import cas_rounds
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -148,7 +148,7 @@ def check_rules(keep_last: object, keep_within: object) -> None:
     ------
     archivist.errors.InvalidArgumentError
         No rule, ``keep_last`` not an integer >= 0, or ``keep_within`` not a duration
-        :func:`archivist._versions.check_duration` accepts.
+        :func:`archivist._formats.versions.check_duration` accepts.
     """
     if keep_last is None and keep_within is None:
         raise InvalidArgumentError(

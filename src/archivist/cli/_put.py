@@ -8,7 +8,7 @@ import click
 
 from archivist._io.handlers import read_value
 from archivist._io.local import open_regular
-from archivist._progress import RichCallback
+from archivist._io.progress import RichCallback
 from archivist.cli._app import cli
 from archivist.cli._common import json_option, open_repository, storage_options_option
 from archivist.cli._files import _threshold

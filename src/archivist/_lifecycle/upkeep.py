@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from archivist._commit.session import Session
+from archivist._formats.versions import check_duration
 from archivist._lifecycle.digests import with_kept_digests
 from archivist._lifecycle.gc import apply_gc, plan_gc
 from archivist._lifecycle.plans import GcPlan
-from archivist._versions import check_duration
 from archivist.errors import (
     ArtifactNotFoundError,
     IntegrityError,

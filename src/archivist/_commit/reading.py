@@ -11,14 +11,14 @@ import warnings
 from datetime import datetime
 from typing import IO, Any
 
-from archivist import _aliases
-from archivist._cache import ArtifactCache
 from archivist._commit.session import Session
 from archivist._io.handlers import read_value
+from archivist._io.progress import metered
 from archivist._io.verified import SPOOL_LARGE_READS
+from archivist._lifecycle import aliases as _aliases
+from archivist._lifecycle.cache import ArtifactCache
 from archivist._lifecycle.digests import with_kept_digests
-from archivist._progress import metered
-from archivist._trust import Trust, check_trusted
+from archivist._lifecycle.trust import Trust, check_trusted
 from archivist.errors import (
     ArchivistWarning,
     ArtifactFileNotFoundError,

@@ -9,7 +9,8 @@ versions is verified, and a repository opened with ``trust="verified"`` loads th
 Adopting vouches for the files *as they are now*: run it when you trust their content. A
 file whose digest archivist kept beside the manifest (see :mod:`archivist._lifecycle.digests`:
 a lazyscribe save dropped it from the record) is adopted only if it still matches it. It
-applies the repository's trust policy (:func:`archivist._trust.check_trusted`): opened with
+applies the repository's trust policy (:func:`archivist._lifecycle.trust.check_trusted`):
+opened with
 ``trust="verified"``, it refuses to vouch for a file whose handler runs code.
 """
 
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from archivist._lifecycle.digests import keep_digests, with_kept_digests
-from archivist._trust import check_trusted
+from archivist._lifecycle.trust import check_trusted
 from archivist.errors import (
     ArchivistWarning,
     ArtifactNotFoundError,
@@ -32,7 +33,7 @@ from archivist.stores._documents import MAX_ATTEMPTS, update
 
 if TYPE_CHECKING:
     from archivist._commit.session import Session
-    from archivist._trust import Trust
+    from archivist._lifecycle.trust import Trust
     from archivist.stores import AbstractRepositoryStore
 
 __all__ = ["adopt"]

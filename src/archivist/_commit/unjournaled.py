@@ -1,7 +1,7 @@
 """Saves without a journal: the request minimum, at the price of orphans gc never deletes.
 
 By default a save names its files in a save journal before writing them and deletes the
-journal after its commit (:mod:`archivist._journal`): two requests on an object store, which
+journal after its commit (:mod:`archivist._commit.journal`): two requests on an object store, which
 let :meth:`~archivist.Repository.gc` prove that a crashed save's files are its own and
 were never committed. ``Repository(..., journal=False)`` (or the environment variable
 :data:`JOURNAL_ENV` set to ``0``, ``false``, ``no`` or ``off``) turns that off for the
@@ -35,7 +35,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from archivist._journal import JournalEntry, SaveJournal
+from archivist._commit.journal import JournalEntry, SaveJournal
 from archivist.errors import ConfigError, InvalidArgumentError
 
 if TYPE_CHECKING:

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from archivist._json import load_json
-from archivist._names import check_stored_name
-from archivist._versions import parse_time
+from archivist._formats.names import check_stored_name
+from archivist._formats.strict_json import load_json
+from archivist._formats.versions import parse_time
 from archivist.errors import (
     ArtifactNotFoundError,
     InvalidNameError,

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from archivist._names import check_stored_record
+from archivist._formats.names import check_stored_record
 from archivist.errors import (
     ArchivistError,
     ManifestError,
@@ -90,7 +90,7 @@ class JournalEntry:
         """Parse the JSON form, refusing anything that is not exactly it.
 
         The name and file name are checked by the rules of manifest records
-        (:func:`archivist._names.check_stored_record`): a journal is read from storage and
+        (:func:`archivist._formats.names.check_stored_record`): a journal is read from storage and
         may be forged, and an entry naming ``..``, an absolute path or an empty part would
         otherwise send gc outside the repository. A journal with one such entry is refused
         whole (gc leaves it alone, with a warning).
