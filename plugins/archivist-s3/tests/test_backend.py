@@ -87,9 +87,16 @@ class RejectingS3Backend(S3Backend):
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         if "IfNoneMatch" in kwargs or "IfMatch" in kwargs:
-            from archivist_s3.backend import _S3Error
+            from botocore.exceptions import ClientError
 
-            raise _S3Error("S3 put_object failed: NotImplemented", "NotImplemented", 501)
+            refusal = ClientError(
+                {
+                    "Error": {"Code": "NotImplemented", "Message": "no conditional writes"},
+                    "ResponseMetadata": {"HTTPStatusCode": 501},
+                },
+                "PutObject",
+            )
+            raise self._translate(refusal, method, path) from refusal
         return super()._call(method, path, **kwargs)
 
 
