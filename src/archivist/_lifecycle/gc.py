@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 from archivist._commit.journal import JournalEntry, _journal_groups, _read_group
 from archivist._formats.versions import check_duration
-from archivist._lifecycle.digests import read_kept
 from archivist._lifecycle.plans import GcPlan, PlannedFile, PlannedJournal, check_plan, warn_skipped
 from archivist.errors import ArtifactNotFoundError, IntegrityError, ManifestError, StorageError
+from archivist.stores._digests import read_kept
 
 if TYPE_CHECKING:
     from archivist.stores import AbstractRepositoryStore
