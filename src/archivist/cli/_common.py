@@ -17,6 +17,13 @@ from fsspec.core import split_protocol
 from archivist._aliases import check_alias
 from archivist._json import MAX_DEPTH, load_json
 from archivist._versions import check_duration, parse_number
+from archivist.cli._locate import (
+    FIND_REPOSITORY,
+    MANIFEST_NAME,
+    describe_document,
+    find_repository,
+    manifests_in,
+)
 from archivist.errors import InvalidArgumentError, ManifestError, RepositoryNotFoundError
 from archivist.repository import Mode, Repository
 
@@ -35,16 +42,15 @@ __all__ = [
     "storage_options_option",
 ]
 
-#: REPO when none is given.
-DEFAULT_REPOSITORY = "repository.json"
-MANIFEST_NAME = "repository.json"
+#: REPO when none is given: found from the current folder up.
+DEFAULT_REPOSITORY = FIND_REPOSITORY
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def repository_argument(function: F) -> F:
-    """Add the optional ``REPO`` argument (default ``./repository.json``)."""
-    return click.argument("repo", default=DEFAULT_REPOSITORY, metavar="[REPO]")(function)
+    """Add the ``REPO`` argument, which may be left out (see :class:`RepoCommand`)."""
+    return click.argument("repo", metavar="[REPO]")(function)
 
 
 def json_option(function: F) -> F:
@@ -141,6 +147,8 @@ def resolve_repository(repo: str, **options: Any) -> str:
     str
         The manifest's path or URL.
     """
+    if repo == FIND_REPOSITORY:
+        return find_repository()
     protocol, _ = split_protocol(repo)
     if protocol in (None, "file", "local"):
         local = Path(repo[len("file://") :] if repo.startswith("file://") else repo)
@@ -175,14 +183,45 @@ def open_repository(
     try:
         repository = Repository(location, mode="r", **options)
     except RepositoryNotFoundError:
-        raise RepositoryNotFoundError(
-            f"no repository at {location}: there is no repository.json there. Give the path "
-            "or URL of a repository.json, or the folder holding one (REPO defaults to "
-            "./repository.json)"
-        ) from None
+        raise RepositoryNotFoundError(_not_found(repo, location)) from None
+    except ManifestError as exc:
+        described = _describe(location)
+        if described is None:
+            raise
+        raise ManifestError(described) from exc
     if mode == "r":
         return repository
     return Repository(location, mode=mode, **options)
+
+
+def _local(location: str) -> Path | None:
+    protocol, _ = split_protocol(location)
+    if protocol not in (None, "file", "local"):
+        return None
+    return Path(location[len("file://") :] if location.startswith("file://") else location)
+
+
+def _not_found(repo: str, location: str) -> str:
+    """Say that REPO holds no manifest, naming the other manifests of a folder given as REPO."""
+    local = _local(repo)
+    if local is not None and local.is_dir():
+        others = manifests_in(local)
+        if others:
+            return (
+                f"no {MANIFEST_NAME} in {repo}, which holds the manifest(s) "
+                f"{', '.join(others)}: give one as REPO, e.g. {os.path.join(repo, others[0])}"
+            )
+    return (
+        f"no repository at {location}: there is no manifest there. Give the path or URL of a "
+        "repository.json, or the folder holding one (left out, REPO is the repository.json of "
+        "the current folder or the nearest folder above it)"
+    )
+
+
+def _describe(location: str) -> str | None:
+    """Say what a local JSON file given as REPO is, when it is not a manifest."""
+    local = _local(location)
+    return None if local is None else describe_document(local)
 
 
 @dataclass(frozen=True)

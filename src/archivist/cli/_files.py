@@ -20,6 +20,7 @@ from archivist.cli._common import (
     open_repository,
     parse_version_ref,
     parse_version_spec,
+    repository_argument,
     storage_options_option,
 )
 from archivist.cli._output import echo, print_json
@@ -65,7 +66,7 @@ def _copy(repository: Repository, record: dict[str, Any], out: IO[bytes]) -> int
 
 
 @cli.command("get")
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("spec", metavar="NAME[@VERSION]")
 @click.option(
     "-o",
@@ -116,7 +117,7 @@ def get(
 
 
 @cli.command("cat")
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("spec", metavar="NAME[@VERSION]")
 @storage_options_option
 def cat(
@@ -146,7 +147,7 @@ def _changes(a: dict[str, Any], b: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 @cli.command("diff", context_settings={"ignore_unknown_options": True})  # A may be -1
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("name")
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="[B]", required=False)

@@ -93,7 +93,7 @@ def ls(
 
 
 @cli.command("log")
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("name")
 @json_option
 @storage_options_option
@@ -139,7 +139,7 @@ def log(
 
 
 @cli.command("show")
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("spec", metavar="NAME[@VERSION]")
 @json_option
 @storage_options_option
