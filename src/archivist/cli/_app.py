@@ -22,6 +22,7 @@ from typing import IO, Any
 
 import click
 
+from archivist.cli._advice import for_the_command_line
 from archivist.cli._locate import RepoCommand
 from archivist.cli._output import escape
 from archivist.errors import (
@@ -75,6 +76,7 @@ def _report(ctx: click.Context, exc: BaseException) -> None:
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
     message = " ".join(str(exc).split("\n")) if str(exc) else type(exc).__name__
+    message = for_the_command_line(message)
     if isinstance(exc, ArchivistError):
         line = f"archivist: error: {message}"
     else:

@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -24,7 +24,12 @@ from archivist.cli._locate import (
     find_repository,
     manifests_in,
 )
-from archivist.errors import InvalidArgumentError, ManifestError, RepositoryNotFoundError
+from archivist.errors import (
+    InvalidArgumentError,
+    InvalidVersionError,
+    ManifestError,
+    RepositoryNotFoundError,
+)
 from archivist.repository import Mode, Repository
 
 __all__ = [
@@ -283,9 +288,48 @@ def parse_version_text(text: str) -> tuple[int | str, Literal["exact", "asof"]]:
         A number with more digits than any version has.
     """
     if text.startswith("~"):
-        return text[1:], "asof"
+        return absolute_time(text[1:]), "asof"
+    if any(c.isdigit() and not c.isascii() for c in text):
+        raise InvalidVersionError(
+            f"version {text!r} is written with other than ASCII digits; give a number in 0-9 "
+            "(features@3, features@-1) or an ISO time"
+        )
     number = parse_number(text)
     return (text, "exact") if number is None else (number, "exact")
+
+
+_RELATIVE = re.compile(r"(?:[0-9]+[smhdw])+", re.ASCII)
+
+
+def absolute_time(text: str) -> str:
+    """Turn a relative time (``3d``, ``2h``, ``1w``, ``yesterday``, ``today``) into an ISO one.
+
+    ``N`` followed by ``s``, ``m``, ``h``, ``d`` or ``w`` (combined as ``1d12h``) is that
+    long before now; ``today`` and ``yesterday`` are those dates (UTC), which as-of lookups
+    read as the end of that day. Any other text is returned as it is (an ISO time).
+
+    Parameters
+    ----------
+    text : str
+        What followed ``~``.
+
+    Returns
+    -------
+    str
+        An ISO 8601 time or date, in UTC.
+    """
+    now = datetime.now(UTC).replace(tzinfo=None)
+    word = text.strip().lower()
+    if word == "today":
+        return now.date().isoformat()
+    if word == "yesterday":
+        return (now - timedelta(days=1)).date().isoformat()
+    if _RELATIVE.fullmatch(word):
+        try:
+            return (now - parse_duration(word)).isoformat(timespec="microseconds")
+        except OverflowError:
+            raise InvalidVersionError(f"~{text} reaches back before the year 1") from None
+    return text
 
 
 def parse_version_ref(name: str, text: str) -> VersionSpec:
@@ -326,7 +370,8 @@ def parse_version_ref(name: str, text: str) -> VersionSpec:
             f"{name}@{text} has no time after '~'; write {name}@{alias}~2026-03-01 for what "
             f"{alias!r} named then, or {name}@{alias} for what it names now"
         )
-    return VersionSpec(name, None, "exact", alias=alias, as_of=when or None)
+    as_of = absolute_time(when) if when else None
+    return VersionSpec(name, None, "exact", alias=alias, as_of=as_of)
 
 
 def parse_version_spec(spec: str, names: Callable[[], list[str]] | None = None) -> VersionSpec:
@@ -362,6 +407,16 @@ def parse_version_spec(spec: str, names: Callable[[], list[str]] | None = None) 
         return VersionSpec(spec, None, "exact")
     if not name:
         raise click.BadParameter(f"{spec!r} has no artifact name before '@'; write NAME@VERSION")
+    if not text:
+        raise click.BadParameter(
+            f"{spec!r} has nothing after '@'; write {name} for the latest version, or "
+            f"{name}@VERSION (e.g. {name}@0, {name}@-1, {name}@~yesterday)"
+        )
+    if name.endswith("@"):
+        first = name.rstrip("@")
+        raise click.BadParameter(
+            f"{spec!r} has more than one '@' before the version; write {first}@{text}"
+        )
     return parse_version_ref(name, text)
 
 

@@ -89,6 +89,7 @@ def ls(
             ]
             for row in rows
         ],
+        whole=("CREATED",),
     )
 
 
@@ -135,6 +136,7 @@ def log(
             ]
             for r in records
         ],
+        whole=("CREATED",),
     )
 
 
@@ -161,7 +163,9 @@ def show(
     """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     wanted = parse_version_spec(spec, lambda: [r["name"] for r in repository])
-    record = wanted.metadata(repository)
+    found = wanted.metadata(repository)
+    # name and version first: which version this is, then what it holds
+    record = {"name": found["name"], "version": found["version"]} | found
     if as_json:
         print_json(record)
         return
