@@ -270,9 +270,16 @@ class VersionSpec:
             As :meth:`archivist.Repository.get_artifact_metadata` does: no such artifact,
             version or alias (or none at that time).
         """
-        return repository.get_artifact_metadata(
-            self.name, self.version, self.match, alias=self.alias, as_of=self.as_of
-        )
+        try:
+            return repository.get_artifact_metadata(
+                self.name, self.version, self.match, alias=self.alias, as_of=self.as_of
+            )
+        except InvalidVersionError as exc:
+            if self.match != "asof" and self.as_of is None:
+                raise
+            raise InvalidVersionError(
+                f"{exc}, or a relative time: ~3d, ~2h, ~30m, ~1w, ~yesterday, ~today"
+            ) from None
 
 
 #: ``NAME@latest``: the latest version (``latest`` is a reserved alias name).
@@ -287,15 +294,21 @@ def parse_version_text(text: str) -> tuple[int | str, Literal["exact", "asof"]]:
     archivist.errors.InvalidVersionError
         A number with more digits than any version has.
     """
+    _check_digits(text)
     if text.startswith("~"):
         return absolute_time(text[1:]), "asof"
+    number = parse_number(text)
+    return (text, "exact") if number is None else (number, "exact")
+
+
+def _check_digits(text: str) -> None:
+    """Refuse digits of other scripts (fullwidth, Arabic-Indic): no number or time has them."""
     if any(c.isdigit() and not c.isascii() for c in text):
         raise InvalidVersionError(
             f"version {text!r} is written with other than ASCII digits; give a number in 0-9 "
-            "(features@3, features@-1) or an ISO time"
+            "(features@3, features@-1), a time (features@~2026-01-31) or a relative one "
+            "(features@~3d)"
         )
-    number = parse_number(text)
-    return (text, "exact") if number is None else (number, "exact")
 
 
 _RELATIVE = re.compile(r"(?:[0-9]+[smhdw])+", re.ASCII)
@@ -370,6 +383,7 @@ def parse_version_ref(name: str, text: str) -> VersionSpec:
             f"{name}@{text} has no time after '~'; write {name}@{alias}~2026-03-01 for what "
             f"{alias!r} named then, or {name}@{alias} for what it names now"
         )
+    _check_digits(when)
     as_of = absolute_time(when) if when else None
     return VersionSpec(name, None, "exact", alias=alias, as_of=as_of)
 
