@@ -153,7 +153,7 @@ def test_log_keeps_whole_times_on_80_columns(repo: Path, run_tty: Tty) -> None:
         if record.name == "features":
             assert record.to_dict()["created_at"] in out
     assert max(len(line) for line in out.splitlines()) <= 80
-    assert "VERSION" in out and "ALIASES" in out or "ALIA" in out
+    assert ("VERSION" in out and "ALIASES" in out) or "ALIA" in out
 
 
 def test_ls_keeps_whole_times_on_80_columns(repo: Path, run_tty: Tty) -> None:
