@@ -10,14 +10,23 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from archivist.cli import _alias, _cache, _demo, _files, _inspect, _maintenance, _release
+from archivist.cli import (
+    _alias,
+    _cache,
+    _demo,
+    _files,
+    _inspect,
+    _maintenance,
+    _project,
+    _release,
+)
 from archivist.cli._app import cli, silence_stdout
 from archivist.cli._demo import demo
 
 __all__ = ["cli", "demo", "main"]
 
 # the command modules register themselves on ``cli`` when imported
-_COMMAND_MODULES = (_alias, _cache, _demo, _files, _inspect, _maintenance, _release)
+_COMMAND_MODULES = (_alias, _cache, _demo, _files, _inspect, _maintenance, _project, _release)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

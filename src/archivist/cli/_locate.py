@@ -22,14 +22,17 @@ from archivist.errors import ArchivistError, RepositoryNotFoundError
 __all__ = [
     "FIND_REPOSITORY",
     "MANIFEST_NAME",
+    "PROJECT_NAME",
     "RepoCommand",
     "describe_document",
     "document_kind",
     "find_repository",
+    "find_upward",
     "manifests_in",
 ]
 
 MANIFEST_NAME = "repository.json"
+PROJECT_NAME = "project.json"
 #: REPO when it was left out: a NUL, which no command line can hold.
 FIND_REPOSITORY = "\x00"
 #: The largest JSON file looked into to tell what it holds.
@@ -136,6 +139,36 @@ def find_repository(start: Path | None = None) -> str:
     )
 
 
+def find_upward(file_name: str, what: str) -> str:
+    """Find ``file_name`` in the current folder or the nearest folder above it.
+
+    Parameters
+    ----------
+    file_name : str
+        Such as ``project.json``.
+    what : str
+        What it is, for the message: ``project``.
+
+    Returns
+    -------
+    str
+        Its path.
+
+    Raises
+    ------
+    archivist.errors.RepositoryNotFoundError
+        No folder up to the root holds one.
+    """
+    here = Path.cwd().absolute()
+    for folder in (here, *here.parents):
+        if (folder / file_name).is_file():
+            return os.fspath(folder / file_name)
+    raise RepositoryNotFoundError(
+        f"no {file_name} in {here} or any folder above it: give the {what} (a {file_name}, "
+        "the folder holding one, or a URL)"
+    )
+
+
 def _shown(path: Path) -> str:
     """``path`` relative to the current folder when it lies below it."""
     try:
@@ -144,13 +177,15 @@ def _shown(path: Path) -> str:
         return os.fspath(path)
 
 
-def describe_document(path: Path) -> str | None:
+def describe_document(path: Path, expected: str = "manifest") -> str | None:
     """Say what a JSON file that is not a manifest holds, and which command reads it.
 
     Parameters
     ----------
     path : pathlib.Path
         A local file given as REPO.
+    expected : {"manifest", "project"}, optional
+        What the command reads.
 
     Returns
     -------
@@ -163,6 +198,13 @@ def describe_document(path: Path) -> str | None:
         return None
     kind = document_kind(value)
     shown = _shown(path)
+    if kind == expected:
+        return None
+    if kind == "manifest":
+        return (
+            f"{shown} is a repository manifest, not a project file: read it with "
+            f"archivist ls {shown}"
+        )
     if kind == "project":
         return (
             f"{shown} is a project file (experiments), not a repository manifest: read it with "
@@ -178,9 +220,11 @@ def describe_document(path: Path) -> str | None:
             f"{shown} holds the alias moves of the repository beside it, not a manifest: read "
             f"them with archivist alias list {_shown(path.parent)} NAME"
         )
-    if kind == "manifest" or (isinstance(value, list) and value and isinstance(value[0], dict)):
-        return None  # records, damaged: the manifest parser says what is wrong with them
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return None  # records, damaged: the parser says what is wrong with them
     what = "a JSON array" if isinstance(value, list) else "a JSON value"
+    if expected == "project":
+        return f"{shown} is not a project file (an array of experiments): it holds {what}"
     return (
         f"{shown} is not a repository manifest (an array of version records): it holds "
         f"{what}, such as a version's own file, which archivist get writes and archivist cat "
@@ -222,15 +266,19 @@ def _positionals(command: click.Command, args: list[str], ignore_unknown: bool) 
     return words
 
 
-def _names_repository(word: str) -> bool:
-    """Tell whether ``word`` reads as a repository rather than an artifact name or version."""
+#: The first arguments that may be left out, and the file each names.
+_FOUND = {"repo": MANIFEST_NAME, "project_": PROJECT_NAME}
+
+
+def _names_location(word: str, file_name: str) -> bool:
+    """Tell whether ``word`` reads as a repository (or project), not a name or a version."""
     if "://" in word or word.endswith((".json", "/")):
         return True
-    return (Path(word) / MANIFEST_NAME).is_file()
+    return (Path(word) / file_name).is_file()
 
 
 class RepoCommand(click.Command):
-    """A command whose first argument, REPO, may be left out.
+    """A command whose first argument, REPO (or PROJECT), may be left out.
 
     When the words left after the options are one fewer than the command needs with REPO,
     REPO was left out and is found (:func:`find_repository`). A command with optional
@@ -241,13 +289,14 @@ class RepoCommand(click.Command):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """Insert the marker of a left-out REPO, then parse as click does."""
         arguments = [p for p in self.params if isinstance(p, click.Argument)]
-        if arguments and arguments[0].name == "repo" and not _asks_for_help(args):
+        first = arguments[0].name if arguments else None
+        if first in _FOUND and not _asks_for_help(args):
             after = arguments[1:]
             needed = sum(1 for p in after if p.required)
             optional = sum(1 for p in after if not p.required)
             words = _positionals(self, args, ctx.ignore_unknown_options)
             if len(words) <= needed or (
-                len(words) <= needed + optional and not _names_repository(words[0])
+                len(words) <= needed + optional and not _names_location(words[0], _FOUND[first])
             ):
                 args = [FIND_REPOSITORY, *args]
         return super().parse_args(ctx, args)
