@@ -229,12 +229,14 @@ class ArchivistGroup(click.Group):
 def cli(ctx: click.Context, verbose: int, quiet: int, debug: bool) -> None:
     """Version ML and data artifacts in a folder or bucket: look inside, export, maintain.
 
-    REPO is a repository.json, the folder holding one, or a URL any installed backend serves
-    (default: ./repository.json). Versions are NAME@VERSION: a number (negative counts from
-    the end), an ISO time (the version created then), ~TIME (the newest at or before it), an
+    REPO is a repository.json, the folder holding one, or a URL any installed backend serves;
+    left out, the repository.json of the current folder or the nearest folder above it.
+    Versions are NAME@VERSION: a number (negative counts from the end), an ISO time (the
+    version created then), ~TIME (the newest at or before it; also ~3d, ~2h, ~yesterday), an
     alias such as production (the version it names), or ALIAS~TIME (what it named then).
 
-    Exit codes: 0 ok, 1 a check failed or what was asked for does not exist, 2 usage error.
+    --debug, -v and -q may stand anywhere on the line. Exit codes: 0 ok, 1 a check failed or
+    what was asked for does not exist, 2 usage error.
     """
     ctx.meta["archivist.debug"] = debug
     ctx.meta["archivist.quiet"] = quiet > 0
