@@ -104,7 +104,11 @@ class CommandLineError(click.ClickException):
 
 def _one_line(exc: click.ClickException) -> CommandLineError:
     """Return click's error (a four-line block when shown) as one line with the same code."""
-    message = " ".join(exc.format_message().split())
+    if isinstance(exc, click.BadParameter) and exc.param is None and exc.param_hint is None:
+        text = exc.message  # click would lead with "Invalid value:"; the message says more
+    else:
+        text = exc.format_message()
+    message = " ".join(text.split())
     if isinstance(exc, click.UsageError) and exc.ctx is not None:
         message = f"{message.rstrip('.')} (see '{exc.ctx.command_path} --help')"
     return CommandLineError(message) if exc.exit_code == EXIT_USAGE else _Failure(message)
