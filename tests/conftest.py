@@ -9,9 +9,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import fsspec
 import pytest
+from fsspec.implementations.memory import MemoryFileSystem
 
 from archivist import Repository
 from archivist.errors import StorageError
@@ -126,3 +128,37 @@ def lazyscribe_repo(tmp_path: Path) -> Path:
     repository.log_artifact("features", [0, 1], handler="json")
     repository.save()
     return path
+
+
+class _FailingMemory(MemoryFileSystem):  # type: ignore[misc]
+    """A memory filesystem whose artifact files fail to open for reading or writing."""
+
+    protocol: ClassVar[tuple[str, ...]] = ("archfail",)
+    store: ClassVar[dict[str, Any]] = {}
+    pseudo_dirs: ClassVar[list[str]] = [""]
+    fail: ClassVar[str] = ""
+
+    @classmethod
+    def _strip_protocol(cls, path: str) -> str:
+        if path.startswith("archfail://"):
+            path = path[len("archfail://") :]
+        return "/" + path.lstrip("/").rstrip("/")
+
+    def _open(self, path: str, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
+        artifact_file = "/features/" in path
+        if artifact_file and _FailingMemory.fail == ("read" if "r" in mode else "write"):
+            raise OSError(f"the disk is on fire ({mode})")
+        return super()._open(path, mode, *args, **kwargs)
+
+
+fsspec.register_implementation("archfail", _FailingMemory, clobber=True)
+
+
+@pytest.fixture
+def failing() -> Iterator[type[_FailingMemory]]:
+    """``archfail://``: set ``fail`` to ``"read"`` or ``"write"`` to fail artifact files."""
+    _FailingMemory.fail = ""
+    try:
+        yield _FailingMemory
+    finally:
+        _FailingMemory.fail = ""

@@ -144,3 +144,109 @@ def test_construct_names_files_uniquely() -> None:
     assert first.fname.startswith("my-features-20260131120000-") and first.fname.endswith(".json")
     assert first.fname != second.fname
     assert PickleArtifact.construct(name="m", python_version="3.9").python_version == "3.9"
+
+
+class SelfDescribing(archivist.Handler):
+    """A handler whose metadata keys are Python parameter names of the artifact classes."""
+
+    alias, suffix, binary = "test-self-describing", "json", False
+
+    def write(self, value: Any, stream: Any, **kwargs: Any) -> None:
+        json.dump(value, stream)
+
+    def read(self, stream: Any, **kwargs: Any) -> Any:
+        return json.load(stream)
+
+    def metadata(self, value: Any) -> dict[str, Any]:
+        return {"cls": "rows", "self": 1, "kwargs": {}, "metadata": 2}
+
+
+def test_handler_metadata_named_like_constructor_parameters_lists(tmp_path: Path) -> None:
+    path = tmp_path / "repository.json"
+    archivist.register(SelfDescribing)
+    try:
+        repository = archivist.Repository(path, mode="w")
+        repository.log_artifact(name="rows", value=[1], handler=SelfDescribing.alias)
+        repository.save()
+        reader = archivist.Repository(path, mode="r")
+        (artifact,) = reader.artifacts
+        assert reader["rows"].name == artifact.name == "rows"
+        assert artifact.record.extra == {"cls": "rows", "self": 1, "kwargs": {}, "metadata": 2}
+        assert reader.load_artifact("rows") == [1]
+    finally:
+        archivist.unregister(SelfDescribing)
+
+
+@pytest.mark.parametrize("handler", ["json", "pickle", "test-csv-rows"])
+@pytest.mark.parametrize("field", ["cls", "self", "kwargs", "record"])
+def test_manifest_fields_named_like_constructor_parameters_list(
+    tmp_path: Path, handler: str, field: str
+) -> None:
+    path = tmp_path / "repository.json"
+    repository = archivist.Repository(path, mode="w")
+    repository.log_artifact(name="rows", value=[["a"]], handler=handler)
+    repository.save()
+    records = json.loads(path.read_text())
+    records[0][field] = "from another tool"
+    path.write_text(json.dumps(records))
+    reader = archivist.Repository(path, mode="r")
+    (artifact,) = reader.artifacts
+    assert reader["rows"].name == artifact.name == "rows"
+    assert artifact.record is None or artifact.record.extra[field] == "from another tool"
+    assert reader.load_artifact("rows") == [["a"]]
+
+
+@define(auto_attribs=True)
+class StrictRows(Artifact):
+    """A lazyscribe-style class whose construct takes no extra keywords."""
+
+    alias: ClassVar[str] = "test-strict-rows"
+    suffix: ClassVar[str] = "json"
+    binary: ClassVar[bool] = False
+    output_only: ClassVar[bool] = False
+
+    @classmethod
+    def construct(  # type: ignore[override]
+        cls,
+        name: str,
+        value: Any = None,
+        fname: str | None = None,
+        created_at: datetime | None = None,
+        expiry: datetime | None = None,
+        writer_kwargs: dict[str, Any] | None = None,
+        version: int = 0,
+        dirty: bool = True,
+    ) -> StrictRows:
+        return cls(
+            name=name,
+            value=value,
+            fname=fname or f"{name}.json",
+            writer_kwargs=writer_kwargs or {},
+            created_at=created_at or datetime(2026, 1, 1),
+            expiry=expiry,
+            version=version,
+            dirty=dirty,
+        )
+
+    @classmethod
+    def read(cls, buf: Any, **kwargs: Any) -> Any:
+        return json.load(buf)
+
+    @classmethod
+    def write(cls, obj: Any, buf: Any, **kwargs: Any) -> None:
+        json.dump(obj, buf)
+
+
+def test_fields_a_construct_without_kwargs_cannot_take_are_left_to_the_record(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "repository.json"
+    repository = archivist.Repository(path, mode="w")
+    repository.log_artifact(name="rows", value=[1], handler=StrictRows.alias)
+    repository.save()
+    records = json.loads(path.read_text())
+    records[0]["python_version"] = "3.11"
+    path.write_text(json.dumps(records))
+    reader = archivist.Repository(path, mode="r")
+    assert isinstance(reader["rows"], StrictRows)
+    assert reader.artifacts[0].fname == records[0]["fname"]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+from array import array
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -414,3 +416,254 @@ def test_only_one_record_per_line_is_indexed(text: str) -> None:
     count = len(json.loads(text))
     records = [VersionRecord("m", v, "json", f"m-{v}.json", T0 + v * SECOND) for v in range(count)]
     assert index_cache.IndexColumns.build(records, text.encode()) is None
+
+
+# -- deletions never trust the index ---------------------------------------------------------
+
+
+def _forge(path: Path, change: Any) -> None:
+    """Rewrite the saved columns of ``path``'s manifest through ``change``, checksum recomputed."""
+    store = ManifestStore(path)
+    data, token = store.backend.read_with_token(store.path)
+    columns = index_cache.IndexColumns.build(parse_manifest(data), data)
+    assert columns is not None
+    change(columns)
+    index_cache.cache_path(store.location).write_bytes(columns.to_bytes(token))
+
+
+def _repeat_the_previous_record(columns: index_cache.IndexColumns) -> None:
+    for key in ("name_ids", "versions", "created", "starts", "ends"):
+        values = getattr(columns, key)
+        values[-1] = values[-2]
+    fnames = columns.fnames
+    columns.fname_blob = "\n".join([*fnames[:-1], fnames[-2]]).encode()
+    columns.order[-1] = columns.order[-2]
+
+
+def test_gc_under_a_forged_index_keeps_a_committed_file(tmp_path: Path) -> None:
+    """A forged index hides the last version; a journal of its save was left behind."""
+    from tests.conftest import crash_at_commit
+
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 3)
+    repository = Repository(path, mode="a")
+    repository.log_artifact(name="a", value=["a", 3], handler="json")
+    with crash_at_commit(repository, landed=True):  # committed, then died: journal left
+        repository.save()
+    last = parse_manifest(path.read_bytes())[-1]
+    _forge(path, _repeat_the_previous_record)
+    reopened = Repository(path, mode="a")
+    assert reopened.gc(older_than=timedelta(0)) == []
+    assert reopened.verify().orphans == []
+    assert (tmp_path / "a" / last.fname).exists()
+
+
+# -- a forged index answers as the full parse, or raises ManifestError ------------------------
+
+_FIELDS = (
+    "names",
+    "fnames",
+    "name_ids",
+    "versions",
+    "created",
+    "starts",
+    "ends",
+    "order",
+    "bounds",
+)
+
+
+@st.composite
+def _forgeries(draw: st.DrawFn, columns: index_cache.IndexColumns) -> str:
+    """Change one field of the columns (a value, or two values swapped); say what changed."""
+    field = draw(st.sampled_from(_FIELDS))
+    if field == "names":
+        values: list[Any] = list(columns.names)
+        pool: list[Any] = [*values, "zz", "a.b", "../x", ""]
+    elif field == "fnames":
+        values = list(columns.fnames)
+        pool = [*values, "evil.json", "a/b.json"]
+    else:
+        values = list(getattr(columns, field))
+        pool = [*values, -1, 0, 1, 2, 3, len(values), 1 << 40]
+    at = draw(st.integers(min_value=0, max_value=len(values) - 1))
+    if draw(st.booleans()):
+        other = draw(st.integers(min_value=0, max_value=len(values) - 1))
+        values[at], values[other] = values[other], values[at]
+        change = f"{field}: swapped {at} and {other}"
+    else:
+        values[at] = draw(st.sampled_from(pool))
+        change = f"{field}[{at}] = {values[at]!r}"
+    if field == "names":
+        columns.names = values
+    elif field == "fnames":
+        columns.fname_blob = "\n".join(values).encode()
+        columns._fnames = None
+    else:
+        typecode = getattr(columns, field).typecode
+        if typecode == "i" and not all(-(1 << 31) <= v < 1 << 31 for v in values):
+            return "nothing"
+        setattr(columns, field, array(typecode, values))
+    return change
+
+
+def _outcome(lookup: Any) -> Any:
+    try:
+        return lookup()
+    except ManifestError as exc:
+        return ManifestError, "index" in str(exc)
+    except Exception as exc:
+        return type(exc), str(exc)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(records=_manifests(), data=st.data(), probe=_times)
+def test_a_forged_index_answers_as_the_full_parse_or_raises(
+    tmp_path: Path, records: list[VersionRecord], data: st.DataObject, probe: datetime
+) -> None:
+    """Any index file with a valid checksum: the answers of ARCHIVIST_INDEX_CACHE=0, or
+    ManifestError (naming the file to delete) from the lookups it cannot answer."""
+    path = tmp_path / "repository.json"
+    text = serialize_manifest(records)
+    path.write_bytes(text)
+    store = ManifestStore(path)
+    columns = index_cache.IndexColumns.build(parse_manifest(text), text)
+    assert columns is not None
+    change = data.draw(_forgeries(columns))
+    digest = store.backend.read_with_token(store.path)[1]
+    saved = index_cache.cache_path(store.location)
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_bytes(columns.to_bytes(digest))
+    eager = ManifestIndex(parse_manifest(text))
+    lazy = store.read().indexed or ManifestIndex(store.read().records)
+    lookups: list[tuple[str, Any]] = [
+        ("len", len),
+        ("names", ManifestIndex.names),
+        ("records", lambda index: [r.to_dict() for r in index]),
+    ]
+    for name in eager.names():
+        lookups += [
+            (f"versions {name}", lambda index, n=name: list(index.versions(n))),
+            (f"fnames {name}", lambda index, n=name: index.fnames(n)),
+            (f"last {name}", lambda index, n=name: index.last_version(n)),
+            (f"latest {name}", lambda index, n=name: index.latest(n, probe)),
+        ]
+        for version in range(-2, eager.last_version(name) + 2):
+            lookups.append(
+                (f"{name} v{version}", lambda index, n=name, v=version: index.by_number(n, v))
+            )
+        for precision in (SECOND, 10 * SECOND):
+            lookups += [
+                (f"as_of {name}", lambda index, n=name, p=precision: index.as_of(n, probe, p)),
+                (f"at {name}", lambda index, n=name, p=precision: index.at_time(n, probe, p)),
+            ]
+    for what, lookup in lookups:
+        answer = _outcome(lambda lookup=lookup: lookup(lazy))
+        if answer != (ManifestError, True):  # the file to delete is named
+            assert answer == _outcome(lambda lookup=lookup: lookup(eager)), (what, change)
+
+
+def _resigned(blob: bytes, header: Any, payload: bytes | None = None) -> bytes:
+    """The index file ``blob`` with another header (and payload), its checksum recomputed."""
+    import hashlib
+
+    magic = b"archivist manifest index 1\n"
+    body = blob[:-32]
+    end = body.index(b"\n", len(magic))
+    new_header = header if isinstance(header, bytes) else json.dumps(header).encode()
+    new = magic + new_header + b"\n" + (body[end + 1 :] if payload is None else payload)
+    return new + hashlib.sha256(new).digest()
+
+
+def _header(blob: bytes) -> dict[str, Any]:
+    magic = b"archivist manifest index 1\n"
+    end = blob.index(b"\n", len(magic))
+    header: dict[str, Any] = json.loads(blob[len(magic) : end])
+    return header
+
+
+def _with(blob: bytes, change: Any) -> bytes:
+    header = _header(blob)
+    change(header)
+    return _resigned(blob, header)
+
+
+@pytest.mark.parametrize(
+    "malform",
+    [
+        lambda blob: _resigned(blob, [1, 2, 3]),
+        lambda blob: _resigned(blob, b"null"),
+        lambda blob: _resigned(blob, b'"text"'),
+        lambda blob: _with(blob, lambda h: h["sections"].update(versions=[0, 16, "d"])),
+        lambda blob: _with(blob, lambda h: h["sections"]["versions"].__setitem__(2, "d")),
+        lambda blob: _with(blob, lambda h: h["sections"]["created"].__setitem__(2, "d")),
+        lambda blob: _with(blob, lambda h: h["sections"]["name_ids"].__setitem__(2, "f")),
+        lambda blob: _with(blob, lambda h: h["sections"].update(created=[-8, 8, "q"])),
+        lambda blob: _with(blob, lambda h: h["sections"].update(starts=[0, 8.0, "q"])),
+        lambda blob: _with(blob, lambda h: h["sections"].update(ends=[0, 1 << 40, "q"])),
+        lambda blob: _with(blob, lambda h: h["sections"].update(order=[0, 3, "q"])),
+        lambda blob: _with(blob, lambda h: h["sections"].pop("bounds")),
+        lambda blob: _with(blob, lambda h: h["sections"].update(extra=[0, 0, "q"])),
+        lambda blob: _with(blob, lambda h: h["sections"].update(name_ids="q")),
+        lambda blob: _with(blob, lambda h: h.update(count=2.0)),
+        lambda blob: _with(blob, lambda h: h.update(count=-1)),
+        lambda blob: _with(blob, lambda h: h.update(count=True)),
+        lambda blob: _with(blob, lambda h: h.update(names="a")),
+        lambda blob: _with(blob, lambda h: h.update(names=[1])),
+        lambda blob: _with(blob, lambda h: h.update(names=["a", "a"])),
+        lambda blob: _with(blob, lambda h: h.update(names=["../a"])),
+        lambda blob: _with(blob, lambda h: h.update(sections=[])),
+        lambda blob: _resigned(blob, _header(blob), b""),  # every column empty
+        lambda blob: blob[:27] + hashlib_of(blob[:27]),  # no header line at all
+    ],
+)
+def test_a_malformed_index_with_a_valid_checksum_is_ignored(
+    tmp_path: Path, parses: list[int], malform: Any
+) -> None:
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 3)
+    expected = _answers(Repository(path, mode="r"))
+    cache = index_cache.cache_path(ManifestStore(path).location)
+    cache.write_bytes(malform(cache.read_bytes()))
+    parses.clear()
+    assert _answers(Repository(path, mode="r")) == expected
+    assert len(parses) == 1  # ignored: parsed in full
+
+
+def hashlib_of(body: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(body).digest()
+
+
+def test_prune_under_a_forged_index_keeps_what_the_manifest_names(tmp_path: Path) -> None:
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 4)
+    records = parse_manifest(path.read_bytes())
+    _forge(path, _repeat_the_previous_record)
+    assert Repository(path, mode="w+").prune(keep_last=2) == [("a", 0), ("a", 1)]
+    reopened = Repository(path, mode="r")
+    assert reopened.versions("a") == [2, 3]
+    assert reopened.load_artifact("a") == ["a", 3]
+    assert (tmp_path / "a" / records[-1].fname).exists()
+
+
+def test_a_forged_creation_time_never_moves_an_as_of_answer(tmp_path: Path) -> None:
+    """The issue's case: one record's time changed, the checksum recomputed."""
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 3)
+    records = parse_manifest(path.read_bytes())
+
+    def later(columns: index_cache.IndexColumns) -> None:
+        columns.created[1] = columns.created[2] + 1  # version 1 now seems the newest
+
+    _forge(path, later)
+    when = records[1].created_at.isoformat()
+    repository = Repository(path, mode="r")
+    cache_file = index_cache.cache_path(ManifestStore(path).location)
+    with pytest.raises(ManifestError, match=f"delete {cache_file}"):  # the file to delete
+        repository.get_artifact_metadata("a", version=when, match="asof")

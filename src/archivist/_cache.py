@@ -13,6 +13,10 @@ honouring ``XDG_CACHE_HOME``). ``ARCHIVIST_CACHE_DIR`` or ``cache_dir=`` move it
 ``ARCHIVIST_CACHE_SIZE`` or ``cache_size=`` bound it (bytes, or ``"500MB"``, ``"2GiB"``;
 default 10 GiB; ``0`` turns the cache off). Least recently used entries are evicted first.
 
+The folder is marked as archivist's when archivist creates it (see
+:mod:`archivist._lifecycle.cache_folder`); a folder that holds files and no marker is refused,
+and only files archivist named are ever deleted.
+
 Several processes share one cache safely: an entry is written to a temporary file in the
 cache and renamed into place atomically, so a reader sees a whole entry or none; entries are
 never modified in place; an entry evicted while another process reads it stays readable
@@ -27,16 +31,17 @@ import logging
 import os
 import re
 import secrets
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TypeVar
 
 from archivist._io.local import open_regular
 from archivist._io.verified import read_verified
-from archivist.errors import IntegrityError, InvalidArgumentError
+from archivist._lifecycle import cache_folder
+from archivist.errors import ConfigError, IntegrityError, InvalidArgumentError
 
 if TYPE_CHECKING:
     from archivist.stores import AbstractRepositoryStore
@@ -45,6 +50,7 @@ __all__ = [
     "DEFAULT_CACHE_SIZE",
     "ArtifactCache",
     "CacheInfo",
+    "CachePlan",
     "cache_for",
     "cache_info",
     "clear_cache",
@@ -56,12 +62,17 @@ _log = logging.getLogger("archivist")
 
 #: The default bound on the cache's size: 10 GiB.
 DEFAULT_CACHE_SIZE = 10 << 30
+#: The largest bound a cache size may give (8 EiB).
+MAX_CACHE_SIZE = (1 << 63) - 1
 #: Temporary files older than this belong to a crashed writer and are removed.
 _STALE_TEMP_SECONDS = 24 * 3600
 _CHUNK = 1 << 20
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(i)?)?b?\s*", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
+#: Attempts at creating a file in a subfolder that a concurrent clear may remove.
+_FOLDER_ATTEMPTS = 5
+_T = TypeVar("_T")
 
 
 def parse_size(value: int | str) -> int:
@@ -80,21 +91,25 @@ def parse_size(value: int | str) -> int:
     Raises
     ------
     archivist.errors.InvalidArgumentError
-        The value is negative or not understood.
+        The value is negative, larger than :data:`MAX_CACHE_SIZE` or not understood.
     """
     if isinstance(value, int) and not isinstance(value, bool):
-        if value < 0:
-            raise InvalidArgumentError(f"a cache size must be >= 0 bytes, got {value}")
-        return value
-    found = _SIZE.fullmatch(value) if isinstance(value, str) else None
-    if found is None:
+        size = value
+    else:
+        found = _SIZE.fullmatch(value) if isinstance(value, str) else None
+        if found is None or len(found[1]) > 40:
+            raise InvalidArgumentError(
+                f"a cache size is a number of bytes or a string such as '500MB' or '2GiB', "
+                f"got {value!r:.80}"
+            )
+        unit = (found[2] or "").lower()
+        factor = 1024 ** ("kmgt".index(unit) + 1) if found[3] else _UNITS[unit]
+        size = int(Fraction(found[1]) * factor)
+    if not 0 <= size <= MAX_CACHE_SIZE:
         raise InvalidArgumentError(
-            f"a cache size is a number of bytes or a string such as '500MB' or '2GiB', got "
-            f"{value!r}"
+            f"a cache size must be between 0 and {MAX_CACHE_SIZE} bytes (8 EiB), got {value!r:.80}"
         )
-    unit = (found[2] or "").lower()
-    factor = 1024 ** ("kmgt".index(unit) + 1) if found[3] else _UNITS[unit]
-    return int(float(found[1]) * factor)
+    return size
 
 
 def default_cache_dir() -> Path:
@@ -109,14 +124,17 @@ def default_cache_dir() -> Path:
     configured = os.environ.get("ARCHIVIST_CACHE_DIR")
     if configured:
         return Path(configured).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("archivist", appauthor=False))
+    return cache_folder.platform_cache_dir()
 
 
 def _default_size() -> int:
     configured = os.environ.get("ARCHIVIST_CACHE_SIZE")
-    return parse_size(configured) if configured else DEFAULT_CACHE_SIZE
+    if not configured:
+        return DEFAULT_CACHE_SIZE
+    try:
+        return parse_size(configured)
+    except InvalidArgumentError as exc:
+        raise ConfigError(f"ARCHIVIST_CACHE_SIZE: {exc}; unset it or fix it") from None
 
 
 @dataclass(frozen=True)
@@ -133,12 +151,43 @@ class CacheInfo:
         Their total size in bytes.
     max_size : int
         The bound eviction keeps it under (``ARCHIVIST_CACHE_SIZE`` or the default).
+    index_files : int
+        How many manifest index files (and their temporary files) it holds.
+    temp_files : int
+        How many temporary files of unfinished or crashed writes it holds.
     """
 
     path: str
     entries: int
     size: int
     max_size: int
+    index_files: int = 0
+    temp_files: int = 0
+
+
+@dataclass(frozen=True)
+class CachePlan:
+    """What clearing a cache folder would remove: the files archivist made there.
+
+    Apply it with :meth:`ArtifactCache.apply`; it removes these files and nothing else
+    (a file written after the plan was made stays).
+
+    Attributes
+    ----------
+    path : str
+        The folder.
+    files : tuple[str, ...]
+        The files to remove, relative to the folder.
+    entries : int
+        How many of them are cache entries.
+    size : int
+        The entries' total size in bytes.
+    """
+
+    path: str
+    files: tuple[str, ...]
+    entries: int
+    size: int
 
 
 class ArtifactCache:
@@ -216,8 +265,8 @@ class ArtifactCache:
             with stream:
                 verified = read_verified(stream, f"cache entry {path}", sha256, size, "its name")
         except IntegrityError:
-            with contextlib.suppress(OSError):
-                path.unlink()  # a damaged entry: drop it, the caller fetches the file again
+            with contextlib.suppress(OSError):  # a damaged entry: drop it, the caller fetches it
+                cache_folder.delete(self.folder, path.relative_to(self.folder).as_posix())
             return None
         self._touch(path)
         return verified
@@ -228,46 +277,63 @@ class ArtifactCache:
             os.utime(path)  # the entry's time is its last use, for LRU eviction
 
     def _store(self, sha256: str, size: int, source: IO[bytes]) -> None:
-        """Copy ``source`` into a temporary file, check it, and rename it into place."""
-        if size > self.max_size:
-            return  # it could never fit; serve it uncached
-        temp_folder = self.folder / "tmp"
-        temp_folder.mkdir(parents=True, exist_ok=True)
-        temp = temp_folder / f"{sha256[:16]}-{secrets.token_hex(8)}.part"
+        """Copy ``source`` into a temporary file, check it, and rename it into place.
+
+        Storing is best effort: a folder that cannot be written (or that a concurrent clear
+        emptied) leaves the file uncached; a folder that is not archivist's is refused.
+        """
+        if size > self.max_size or not self.claim():
+            return  # it could never fit, or there is no cache folder: serve it uncached
+        temp = self.folder / "tmp" / f"{sha256[:16]}-{secrets.token_hex(8)}.part"
         try:
-            digest = hashlib.sha256()
-            with temp.open("xb") as out:
-                for chunk in iter(lambda: source.read(_CHUNK), b""):
-                    digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-                written = out.tell()
-            if digest.hexdigest() != sha256 or written != size:
-                raise IntegrityError(
-                    f"the file fetched for sha256 {sha256} did not match it; it was not cached"
-                )
-            target = self.entry_path(sha256)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temp, target)  # atomic: readers see the whole entry or none
+            self._write_entry(sha256, size, source, temp)
+        except OSError as exc:
+            _log.debug("could not cache %s in %s: %s", sha256, self.folder, exc)
+            return
         finally:
-            with contextlib.suppress(OSError):
-                temp.unlink()
+            with contextlib.suppress(OSError):  # renamed into place, or ours and unfinished
+                cache_folder.delete(self.folder, temp.relative_to(self.folder).as_posix())
         self.evict(keep=sha256)
 
-    def _entries(self) -> Iterator[tuple[Path, os.stat_result]]:
-        root = self.folder / "sha256"
-        if not root.is_dir():
-            return
-        for sub in root.iterdir():
-            if not sub.is_dir():
-                continue
-            for path in sub.iterdir():
-                with contextlib.suppress(OSError):
-                    yield path, path.stat()
+    def _write_entry(self, sha256: str, size: int, source: IO[bytes], temp: Path) -> None:
+        digest = hashlib.sha256()
+        with _in_folder(temp, lambda: temp.open("xb")) as out:
+            for chunk in iter(lambda: source.read(_CHUNK), b""):
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+            written = out.tell()
+        if digest.hexdigest() != sha256 or written != size:
+            raise IntegrityError(
+                f"the file fetched for sha256 {sha256} did not match it; it was not cached"
+            )
+        target = self.entry_path(sha256)
+        _in_folder(target, lambda: os.replace(temp, target))  # atomic: whole entry or none
+
+    def claim(self) -> bool:
+        """Make sure the folder is an archivist cache folder, creating and marking it if need be.
+
+        Returns
+        -------
+        bool
+            ``False`` when the folder cannot be created or marked (the cache is then
+            skipped).
+
+        Raises
+        ------
+        archivist.errors.ConfigError
+            The folder exists, is not empty and is not marked as archivist's.
+        """
+        return cache_folder.claim(self.folder)
+
+    def _entries(self) -> Iterator[tuple[str, os.stat_result]]:
+        return cache_folder.owned_files(self.folder, "entry")
 
     def evict(self, keep: str | None = None) -> int:
         """Remove least recently used entries until the cache fits its bound.
+
+        Only files archivist made are considered (see :mod:`archivist._lifecycle.cache_folder`).
 
         Parameters
         ----------
@@ -278,55 +344,144 @@ class ArtifactCache:
         -------
         int
             How many entries were removed.
+
+        Raises
+        ------
+        archivist.errors.ConfigError
+            The folder is not an archivist cache folder; nothing was removed.
         """
+        if not self.folder.exists() or not self.claim():
+            return 0
         self._remove_stale_temps()
         entries = sorted(self._entries(), key=lambda item: item[1].st_mtime)
-        total = sum(stat.st_size for _, stat in entries)
+        total = sum(found.st_size for _, found in entries)
         removed = 0
-        for path, stat in entries:
+        for relative, found in entries:
             if total <= self.max_size:
                 break
-            if path.name == keep:
+            if relative.endswith("/" + (keep or "-")):
                 continue
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()  # a concurrent reader keeps its open handle
-                removed += 1
-            total -= stat.st_size
+            removed += cache_folder.delete(self.folder, relative)  # a reader keeps its handle
+            total -= found.st_size
         return removed
 
     def _remove_stale_temps(self) -> None:
-        temp_folder = self.folder / "tmp"
-        if not temp_folder.is_dir():
-            return
         cutoff = time.time() - _STALE_TEMP_SECONDS
-        for path in temp_folder.iterdir():
-            with contextlib.suppress(OSError):
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
+        for relative, found in cache_folder.owned_files(self.folder, "temp"):
+            if found.st_mtime < cutoff:
+                cache_folder.delete(self.folder, relative)
 
     def info(self) -> CacheInfo:
-        """Return what the cache holds."""
+        """Return what the cache holds (only files archivist made there are counted)."""
         entries = list(self._entries())
         return CacheInfo(
-            str(self.folder), len(entries), sum(s.st_size for _, s in entries), self.max_size
+            str(self.folder),
+            len(entries),
+            sum(found.st_size for _, found in entries),
+            self.max_size,
+            sum(1 for _ in cache_folder.owned_files(self.folder, "index")),
+            sum(1 for _ in cache_folder.owned_files(self.folder, "temp")),
+        )
+
+    def plan_clear(self) -> CachePlan:
+        """List what :meth:`clear` would remove: every file archivist made in the folder.
+
+        Returns
+        -------
+        CachePlan
+            The entries, temporary files and manifest index files, to apply with
+            :meth:`apply`.
+
+        Raises
+        ------
+        archivist.errors.ConfigError
+            The folder is not an archivist cache folder (not empty, not marked).
+        """
+        if not self.folder.exists() or not self.claim():
+            return CachePlan(str(self.folder), (), 0, 0)
+        entries = list(self._entries())
+        others = [
+            relative
+            for kind in ("temp", "index")
+            for relative, _ in cache_folder.owned_files(self.folder, kind)
+        ]
+        return CachePlan(
+            str(self.folder),
+            tuple([relative for relative, _ in entries] + others),
+            len(entries),
+            sum(found.st_size for _, found in entries),
+        )
+
+    def apply(self, plan: CachePlan) -> CacheInfo:
+        """Remove exactly the files of ``plan``, each checked again; nothing else.
+
+        Parameters
+        ----------
+        plan : CachePlan
+            What :meth:`plan_clear` listed for this folder.
+
+        Returns
+        -------
+        CacheInfo
+            What was removed: files another process removed first are not counted.
+
+        Raises
+        ------
+        archivist.errors.InvalidArgumentError
+            The plan is for another folder.
+        archivist.errors.ConfigError
+            The folder is no longer an archivist cache folder; nothing was removed.
+        """
+        if plan.path != str(self.folder):
+            raise InvalidArgumentError(
+                f"the plan lists files of {plan.path}, not of this cache ({self.folder})"
+            )
+        counts = {"entry": 0, "index": 0, "temp": 0}
+        size = 0
+        if plan.files and self.claim():
+            for relative in plan.files:
+                kind = cache_folder.owned_kind(relative)
+                if kind is None:
+                    continue
+                try:
+                    length = os.lstat(self.folder / relative).st_size
+                except OSError:
+                    continue
+                if cache_folder.delete(self.folder, relative):
+                    counts[kind] += 1
+                    size += length if kind == "entry" else 0
+        return CacheInfo(
+            str(self.folder), counts["entry"], size, self.max_size, counts["index"], counts["temp"]
         )
 
     def clear(self) -> CacheInfo:
         """Remove every entry (and leftover temporary files, and manifest index columns).
 
+        Only files archivist made are removed; folders are left in place.
+
         Returns
         -------
         CacheInfo
             What was removed.
+
+        Raises
+        ------
+        archivist.errors.ConfigError
+            The folder is not an archivist cache folder; nothing was removed.
         """
-        removed = self.info()
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(self.folder / "manifests")  # the manifest index cache's columns
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(self.folder / "sha256")
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(self.folder / "tmp")
-        return removed
+        return self.apply(self.plan_clear())
+
+
+def _in_folder(path: Path, create: Callable[[], _T]) -> _T:
+    """Create ``path`` with ``create``, making its folder first (again if a clear removed it)."""
+    for attempt in range(_FOLDER_ATTEMPTS):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return create()
+        except (FileNotFoundError, FileExistsError):
+            if attempt == _FOLDER_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def cache_info(cache_dir: str | os.PathLike[str] | None = None) -> CacheInfo:
@@ -356,7 +511,13 @@ def clear_cache(cache_dir: str | os.PathLike[str] | None = None) -> CacheInfo:
     Returns
     -------
     CacheInfo
-        What was removed.
+        What was removed: the entries, manifest index files and temporary files archivist
+        made there (folders stay).
+
+    Raises
+    ------
+    archivist.errors.ConfigError
+        The folder is not an archivist cache folder: nothing is removed.
     """
     return ArtifactCache(cache_dir).clear()
 
@@ -384,11 +545,26 @@ def cache_for(
     Returns
     -------
     ArtifactCache or None
-        The cache.
+        The cache; ``None`` also when its folder cannot be created (a file in its place,
+        no permission): the repository then reads without it.
+
+    Raises
+    ------
+    archivist.errors.ConfigError
+        The folder is not an archivist cache folder (it holds files and no marker), or
+        ``ARCHIVIST_CACHE_SIZE`` is not a size.
     """
     if cache is False:
         return None
     if cache is None and not store.is_remote:
         return None
     artifact_cache = ArtifactCache(cache_dir, cache_size)
-    return artifact_cache if artifact_cache.max_size > 0 else None
+    if artifact_cache.max_size == 0:
+        return None
+    if not artifact_cache.claim():
+        _log.warning(
+            "the cache folder %s cannot be created; reading without the cache",
+            artifact_cache.folder,
+        )
+        return None
+    return artifact_cache

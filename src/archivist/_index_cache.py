@@ -31,17 +31,20 @@ import secrets
 import sys
 from array import array
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from archivist._io.local import read_regular
-from archivist.errors import ManifestError
+from archivist._lifecycle import cache_folder
+from archivist.errors import InvalidNameError, ManifestError
 from archivist.manifest import (
     Chain,
     ManifestIndex,
     VersionRecord,
     _NameIndex,
     _Picked,
+    check_stored_name,
     micros,
 )
 
@@ -58,6 +61,8 @@ ENV = "ARCHIVIST_INDEX_CACHE"
 _MAGIC = b"archivist manifest index 1\n"
 _DIGEST_BYTES = 32
 _ARRAYS = ("name_ids", "versions", "created", "starts", "ends", "order", "bounds")
+_TYPECODES = {"name_ids": "i", "fnames": "B", **dict.fromkeys(_ARRAYS[1:], "q")}
+_MAX_MICROS = micros(datetime.max)
 
 
 def cache_enabled() -> bool:
@@ -236,37 +241,127 @@ class IndexColumns:
 
     @classmethod
     def from_bytes(cls, blob: bytes, digest: str, size: int) -> IndexColumns | None:
-        """Read columns saved by :meth:`to_bytes`; ``None`` unless whole and for ``digest``."""
+        """Read columns saved by :meth:`to_bytes`; ``None`` unless well-formed and for ``digest``.
+
+        The file is a hint that anyone able to write the cache folder could forge (its
+        checksum guards against damage, not forgery): every field is checked for its type
+        and every column for the invariants :meth:`build` gives it (:meth:`_consistent`),
+        and each lookup's answer is checked against its manifest line (:class:`LazyRecords`).
+        """
         body, check = blob[:-_DIGEST_BYTES], blob[-_DIGEST_BYTES:]
         if not body.startswith(_MAGIC) or hashlib.sha256(body).digest() != check:
             return None
-        end = body.index(b"\n", len(_MAGIC))
+        end = body.find(b"\n", len(_MAGIC))
+        if end < 0:
+            return None
         header = json.loads(body[len(_MAGIC) : end])
-        if (
-            header.get("digest") != digest
-            or header.get("size") != size
-            or header.get("byteorder") != sys.byteorder
+        if not (
+            isinstance(header, dict)
+            and header.get("digest") == digest
+            and header.get("size") == size
+            and header.get("byteorder") == sys.byteorder
+            and _is_count(header.get("count"))
+            and isinstance(header.get("names"), list)
+            and all(isinstance(name, str) for name in header["names"])
+            and isinstance(header.get("sections"), dict)
+            and set(header["sections"]) == {*_ARRAYS, "fnames"}
         ):
             return None
         payload = memoryview(body)[end + 1 :]
         parts: dict[str, Any] = {}
-        for key, (offset, length, typecode) in header["sections"].items():
-            raw = payload[offset : offset + length]
+        for key, section in header["sections"].items():
+            if not (
+                isinstance(section, list)
+                and len(section) == 3
+                and _is_count(section[0])
+                and _is_count(section[1])
+                and section[2] == _TYPECODES[key]
+                and section[0] + section[1] <= len(payload)
+            ):
+                return None
+            raw = payload[section[0] : section[0] + section[1]]
             if key == "fnames":
                 parts["fname_blob"] = bytes(raw)
                 continue
-            values = array(typecode)
-            values.frombytes(raw)
+            values = array(section[2])
+            values.frombytes(raw)  # ValueError when not a whole number of items
             parts[key] = values
         columns = cls(names=header["names"], size=size, **parts)
-        count = header["count"]
+        return columns if columns._consistent(header["count"]) else None
+
+    def _consistent(self, count: int) -> bool:
+        """Tell whether the columns hold the invariants :meth:`build` gives them."""
+        names, bounds, order = self.names, self.bounds, self.order
         if not (
-            all(len(getattr(columns, key)) == count for key in _ARRAYS[:5])
-            and len(columns.order) == count
-            and len(columns.bounds) == len(columns.names) + 1
+            all(len(getattr(self, key)) == count for key in _ARRAYS[:6])
+            and len(bounds) == len(names) + 1
+            and len(set(names)) == len(names)
+            and bounds[0] == 0
+            and bounds[-1] == count
+            and _increasing(bounds)
+            and (count == 0 or (min(order) == 0 and max(order) == count - 1))
+            and len(set(order)) == count
+            and (count == 0 or (min(self.created) >= 0 and max(self.created) <= _MAX_MICROS))
+            and (count == 0 or min(self.versions) >= 0)
         ):
-            return None
-        return columns
+            return False
+        try:
+            for name in names:
+                check_stored_name(name, "artifact name")
+            if len(self.fnames) != count:  # decodes the file names (UTF-8)
+                return False
+        except (InvalidNameError, UnicodeDecodeError):
+            return False
+        # Read in ``order``, the name ids are each group's id repeated, and the numbers
+        # increase within each group (they may fall only where a group starts).
+        sizes = list(map(operator.sub, bounds[1:], bounds[:-1]))
+        grouped_ids = array("i", map(self.name_ids.__getitem__, order))
+        expected = itertools.chain.from_iterable(map(itertools.repeat, range(len(names)), sizes))
+        if grouped_ids != array("i", expected):
+            return False
+        grouped = list(map(self.versions.__getitem__, order))
+        falls = itertools.compress(
+            range(1, count), map(operator.ge, grouped, itertools.islice(grouped, 1, None))
+        )
+        if not set(falls) <= set(bounds[1:-1]):
+            return False
+        firsts = [min(order[bounds[g] : bounds[g + 1]]) for g in range(len(names))]
+        return _increasing(firsts)  # names in order of first appearance, as a parse gives
+
+    def fits(self, data: bytes) -> bool:
+        """Tell whether these columns can index manifest text ``data``: one line per record.
+
+        Each record's span must be exactly one line of ``data`` (so every line is indexed
+        once), and the first record of each name must be that name's: a file that fails is
+        ignored and the manifest parsed in full.
+        """
+        count = len(self)
+        if count == 0 or not (data.startswith(b"[\n{") and data.endswith(b"}\n]\n")):
+            return False
+        if data.count(b"\n") != count + 2 or self.size != len(data):
+            return False
+        starts, ends = self.starts, self.ends
+        if starts[0] != 2 or ends[-1] != len(data) - 3:
+            return False
+        after = array("q", map(operator.add, ends[:-1], itertools.repeat(2)))
+        if after != starts[1:]:
+            return False  # not one span after another, each followed by ",\n"
+        at = data.__getitem__
+        if bytes(map(at, ends[:-1])) != b"," * (count - 1):
+            return False
+        if bytes(map(at, starts)) != b"{" * count:
+            return False
+        if bytes(map(at, map(operator.sub, starts[1:], itertools.repeat(1)))) != b"\n" * (
+            count - 1
+        ):
+            return False
+        records = LazyRecords(self, data, "")
+        try:
+            for name_id in range(len(self.names)):
+                records[min(self.order[self.bounds[name_id] : self.bounds[name_id + 1]])]
+        except (ManifestError, IndexError):
+            return False
+        return True
 
     # -- the lazy index -------------------------------------------------------------------
 
@@ -278,8 +373,8 @@ class IndexColumns:
             positions = self.order[self.bounds[name_id] : self.bounds[name_id + 1]]
             names[name] = _NameIndex(
                 _Picked(records, positions),
-                _Picked(self.created, positions),
-                _LazyFnames(self, positions),
+                _Checked(records, self.created, positions),
+                _Checked(records, self.fnames, positions),
             )
         return ManifestIndex.from_parts(records, names)
 
@@ -319,6 +414,8 @@ class LazyRecords(Sequence[VersionRecord]):
         if (
             record.name != columns.names[columns.name_ids[position]]
             or record.version != columns.versions[position]
+            or micros(record.created_at) != columns.created[position]
+            or record.fname != columns.fnames[position]
         ):
             raise ManifestError(
                 f"{self.location}: record #{position} does not match its cached index; "
@@ -328,30 +425,45 @@ class LazyRecords(Sequence[VersionRecord]):
         return record
 
 
-class _LazyFnames(Sequence[str]):
-    """The file names of one name's versions, read from the columns when first asked for."""
+class _Checked(Sequence[Any]):
+    """A column of one name's versions whose every value is checked against its line.
 
-    __slots__ = ("columns", "positions")
+    Reading a value builds the record it belongs to (which raises :class:`ManifestError`
+    when its line disagrees with the columns), so a lookup by time or a file-name listing
+    never answers from a forged column: the first of them on a name checks its versions.
+    """
 
-    def __init__(self, columns: IndexColumns, positions: Sequence[int]) -> None:
-        self.columns = columns
+    __slots__ = ("column", "positions", "records")
+
+    def __init__(
+        self, records: LazyRecords, column: Sequence[Any], positions: Sequence[int]
+    ) -> None:
+        self.records = records
+        self.column = column
         self.positions = positions
 
     def __len__(self) -> int:
         return len(self.positions)
 
     def __getitem__(self, index: Any) -> Any:
-        fnames = self.columns.fnames
         if isinstance(index, slice):
-            return [fnames[p] for p in self.positions[index]]
-        return fnames[self.positions[index]]
+            return [self._checked(p) for p in self.positions[index]]
+        return self._checked(self.positions[index])
+
+    def _checked(self, position: int) -> Any:
+        self.records[position]  # builds and checks the record once
+        return self.column[position]
 
     def __iter__(self) -> Any:
-        return map(self.columns.fnames.__getitem__, self.positions)
+        return map(self._checked, self.positions)
 
 
 def _increasing(values: Sequence[int]) -> bool:
     return all(a < b for a, b in itertools.pairwise(values))
+
+
+def _is_count(value: object) -> bool:
+    return type(value) is int and value >= 0
 
 
 def _line_spans(data: bytes, count: int) -> tuple[array[int], array[int]] | None:
@@ -447,6 +559,8 @@ def load_columns(location: str, digest: str, size: int) -> IndexColumns | None:
 def save_columns(location: str, digest: str, columns: IndexColumns) -> None:
     """Save the columns of the manifest at ``location`` (SHA-256 ``digest``), best effort."""
     path = cache_path(location)
+    if not cache_folder.claim_quietly(path.parent.parent):
+        return  # no cache folder, or one that is not archivist's: write nothing there
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
@@ -462,16 +576,17 @@ def save_columns(location: str, digest: str, columns: IndexColumns) -> None:
 
 def _evict(folder: Path) -> None:
     """Keep the :data:`MAX_FILES` most recently used column files of ``folder``."""
-    entries = []
-    for entry in os.scandir(folder):
-        with contextlib.suppress(OSError):
-            entries.append((entry.stat().st_mtime_ns, entry.path))
+    root = folder.parent
+    entries = [
+        (found.st_mtime_ns, relative)
+        for relative, found in cache_folder.owned_files(root, "index")
+        if relative.endswith(".index")
+    ]
     if len(entries) <= MAX_FILES:
         return
     entries.sort(reverse=True)
-    for _, path in entries[MAX_FILES:]:
-        with contextlib.suppress(OSError):
-            os.remove(path)
+    for _, relative in entries[MAX_FILES:]:
+        cache_folder.delete(root, relative)
 
 
 def columns_from(

@@ -93,7 +93,7 @@ class LoggedArtifact:
     @property
     def output_only(self) -> bool:
         """Whether the stored file cannot be read back as the object (lazyscribe's flag)."""
-        return bool(getattr(get_handler(self.handler), "output_only", False))
+        return get_handler(self.handler).output_only
 
     def __getattr__(self, name: str) -> Any:
         """Expose recorded handler metadata (``python_version``...) as attributes."""

@@ -123,7 +123,12 @@ class RepositoryBase:
             )
 
     def _referenced(self) -> set[tuple[str, str]]:
-        referenced = {(r.name, r.fname) for r in self._committed}
+        """``(name, fname)`` of every file the manifest or a pending version names.
+
+        Deletions (gc, verify's orphans) decide from this: read from a full parse of the
+        manifest, never from the index cache, which is only a hint.
+        """
+        referenced = {(r.name, r.fname) for r in self.store.read_authoritative().records}
         referenced |= {(p.record.name, p.record.fname) for p in self._pending}
         return referenced
 

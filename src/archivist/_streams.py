@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
-from archivist.errors import StorageError
+from archivist.errors import StorageWriteError
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -145,7 +145,9 @@ class HashingWriter(io.BufferedIOBase):
         try:
             self._raw.write(view)
         except Exception as exc:
-            raise StorageError(f"writing to storage failed: {type(exc).__name__}: {exc}") from exc
+            raise StorageWriteError(
+                f"writing to storage failed: {type(exc).__name__}: {exc}"
+            ) from exc
 
     def _hand_over_batch(self) -> None:
         if self._worker is None:

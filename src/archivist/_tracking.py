@@ -387,22 +387,21 @@ class Tracked:
         auto_fname = fname is None
         if fname is None:  # when it is taken, saving takes a unique one (write_new_file)
             fname = new_fname(name, created_at, handler_cls.suffix, unique=False)
-        # a name the user chose, taken by another artifact or by this one's saved file
-        clash = [
-            a
-            for a in self._artifacts
-            if not auto_fname and a.fname == fname and (a.name != name or not a.dirty)
-        ]
-        if clash:
-            raise AlreadyExistsError(
-                f"the file name {fname!r} is already used by artifact {clash[0].name!r}"
-                + (
-                    " (saved; archivist never overwrites a stored file)"
-                    if clash[0].name == name
-                    else ""
-                )
-                + ". Omit fname for a unique one."
+        else:  # a name the user chose, taken by another artifact or by this one's saved file
+            taken = next(
+                (
+                    a
+                    for a in self._artifacts
+                    if a.fname == fname and (a.name != name or not a.dirty)
+                ),
+                None,
             )
+            if taken is not None:
+                saved = " (saved: stored files are never overwritten)" if taken.name == name else ""
+                raise AlreadyExistsError(
+                    f"the file name {fname!r} is already used by artifact {taken.name!r}{saved}. "
+                    "Omit fname for a unique one."
+                )
         artifact = LoggedArtifact(
             name=name,
             handler=handler_cls.alias,

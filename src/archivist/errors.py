@@ -1,24 +1,42 @@
-"""The exceptions and warnings archivist raises.
+"""The exceptions and warnings archivist raises: one native hierarchy.
 
 Every exception is rooted at :class:`ArchivistError` and also subclasses the builtin it
-refines, so code written for ``LookupError`` or ``PermissionError`` keeps working. The
-names lazyscribe 2.2 raises (:mod:`archivist.exception`) are bases in the same hierarchy:
-wherever lazyscribe raised one of them, or a builtin, archivist raises a subclass of it.
+refines, so code written for ``LookupError`` or ``PermissionError`` keeps working. Each
+base says what went wrong: :class:`WriteError` (data could not be written), :class:`LoadError`
+(a version could not be loaded), :class:`LogError` (a value could not be logged),
+:class:`StorageError` (the storage failed, reading or writing). lazyscribe's exception
+names live in :mod:`archivist.exception`, as names of these classes (``SaveError`` is
+:class:`WriteError`, ``ArtifactLoadError`` is :class:`LoadError`...), so that wherever
+lazyscribe raised one of them archivist raises a subclass of it.
 
 .. code-block:: text
 
     ArchivistError                      (lazyscribe's LazyscribeError)
-    ├── SaveError                       (lazyscribe's name)
+    ├── WriteError                      (lazyscribe's SaveError)
+    │   ├── EncodingError (SerializationError)
+    │   ├── ConflictError
+    │   │   ├── StaleTokenError
+    │   │   └── AlreadyExistsError (FileExistsError)
+    │   │       └── DuplicateArtifactError (LogError)
+    │   └── StorageWriteError (StorageError)
+    │       └── ReadOnlyStorageError (ReadOnlyError)
     ├── ArtifactError                   (lazyscribe's name)
-    │   ├── ArtifactLogError            (lazyscribe's name)
-    │   └── ArtifactLoadError           (lazyscribe's name)
+    │   ├── LogError                    (lazyscribe's ArtifactLogError)
+    │   └── LoadError                   (lazyscribe's ArtifactLoadError)
+    │       ├── ArtifactNotFoundError (KeyError, ValueError)
+    │       │   └── ArtifactFileNotFoundError (FileNotFoundError)
+    │       ├── DecodingError (SerializationError)
+    │       ├── IntegrityError
+    │       │   ├── UntrustedArtifactError
+    │       │   └── IrregularFileError (StorageError)
+    │       └── EnvironmentMismatchError (RuntimeError)
+    ├── SerializationError (ValueError)
+    ├── StorageError (OSError)
     ├── ReadOnlyError (PermissionError)
     ├── PinnedVersionError (PermissionError)
     ├── VersionNotFoundError (LookupError)
     │   ├── AmbiguousVersionError
     │   └── NoReleasesError (IndexError)
-    ├── ArtifactNotFoundError (ArtifactLoadError, KeyError, ValueError)
-    │   └── ArtifactFileNotFoundError (FileNotFoundError)
     ├── ExperimentNotFoundError (KeyError)
     ├── RepositoryNotFoundError (FileNotFoundError)
     ├── UnknownHandlerError (LookupError, ValueError)
@@ -31,18 +49,7 @@ wherever lazyscribe raised one of them, or a builtin, archivist raises a subclas
     ├── UnsupportedOperationError (ValueError)
     ├── ConfigError (ValueError)
     │   └── MissingConfigError (KeyError)
-    ├── SerializationError (SaveError, ValueError)
-    ├── IntegrityError (ArtifactLoadError)
-    │   ├── UntrustedArtifactError
-    │   └── IrregularFileError (StorageError)
-    ├── EnvironmentMismatchError (ArtifactLoadError, RuntimeError)
     ├── UnsavedChangesError (RuntimeError)
-    ├── ConflictError (SaveError)
-    │   ├── StaleTokenError
-    │   └── AlreadyExistsError (FileExistsError)
-    │       └── DuplicateArtifactError (ArtifactLogError)
-    ├── StorageError (SaveError, OSError)
-    │   └── ReadOnlyStorageError (ReadOnlyError)
     ├── PluginLoadError (ImportError)
     └── DuplicatePluginError (ValueError)
 """
@@ -56,13 +63,13 @@ __all__ = [
     "ArchivistWarning",
     "ArtifactError",
     "ArtifactFileNotFoundError",
-    "ArtifactLoadError",
-    "ArtifactLogError",
     "ArtifactNotFoundError",
     "ConfigError",
     "ConflictError",
+    "DecodingError",
     "DuplicateArtifactError",
     "DuplicatePluginError",
+    "EncodingError",
     "EnvironmentMismatchError",
     "ExperimentNotFoundError",
     "IntegrityError",
@@ -71,6 +78,8 @@ __all__ = [
     "InvalidNameError",
     "InvalidVersionError",
     "IrregularFileError",
+    "LoadError",
+    "LogError",
     "ManifestError",
     "MissingConfigError",
     "NoReleasesError",
@@ -79,16 +88,17 @@ __all__ = [
     "ReadOnlyError",
     "ReadOnlyStorageError",
     "RepositoryNotFoundError",
-    "SaveError",
     "SerializationError",
     "StaleTokenError",
     "StorageError",
+    "StorageWriteError",
     "UnknownBackendError",
     "UnknownHandlerError",
     "UnsavedChangesError",
     "UnsupportedOperationError",
     "UntrustedArtifactError",
     "VersionNotFoundError",
+    "WriteError",
 ]
 
 
@@ -96,20 +106,20 @@ class ArchivistError(Exception):
     """The root of every error archivist raises on purpose."""
 
 
-class SaveError(ArchivistError):
-    """Data could not be written (lazyscribe's name; its subclasses say why)."""
+class WriteError(ArchivistError):
+    """Data could not be written; its subclasses say why (lazyscribe's ``SaveError``)."""
 
 
 class ArtifactError(ArchivistError):
-    """An artifact could not be logged or loaded (lazyscribe's name)."""
+    """An artifact could not be logged or loaded (lazyscribe's name too)."""
 
 
-class ArtifactLogError(ArtifactError):
-    """An artifact could not be logged (lazyscribe's name)."""
+class LogError(ArtifactError):
+    """A value could not be logged as an artifact (lazyscribe's ``ArtifactLogError``)."""
 
 
-class ArtifactLoadError(ArtifactError):
-    """An artifact could not be loaded (lazyscribe's name; its subclasses say why)."""
+class LoadError(ArtifactError):
+    """A version could not be loaded; its subclasses say why (lazyscribe's ArtifactLoadError)."""
 
 
 class ReadOnlyError(ArchivistError, PermissionError):
@@ -132,11 +142,12 @@ class NoReleasesError(VersionNotFoundError, IndexError):
     """The newest release was asked of an empty list of releases."""
 
 
-class ArtifactNotFoundError(ArtifactLoadError, KeyError, ValueError):
+class ArtifactNotFoundError(LoadError, KeyError, ValueError):
     """No artifact of the given name exists, or its stored file is missing.
 
     It is a :class:`KeyError` (``repository["name"]``), a :class:`ValueError` (lazyscribe's
-    repositories) and an :class:`ArtifactLoadError` (lazyscribe's experiments).
+    repositories) and a :class:`LoadError` (lazyscribe's experiments raised
+    ``ArtifactLoadError``).
     """
 
     def __str__(self) -> str:
@@ -201,11 +212,22 @@ class MissingConfigError(ConfigError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class SerializationError(SaveError, ValueError):
-    """A handler could not write (or read) a value."""
+class SerializationError(ArchivistError, ValueError):
+    """A value could not be turned into stored bytes, or back (a handler failed).
+
+    Raised as :class:`EncodingError` when writing and :class:`DecodingError` when reading.
+    """
 
 
-class IntegrityError(ArtifactLoadError):
+class EncodingError(SerializationError, WriteError):
+    """A value could not be written: a handler failed, or a field is not JSON."""
+
+
+class DecodingError(SerializationError, LoadError):
+    """A stored value could not be read back: its handler failed."""
+
+
+class IntegrityError(LoadError):
     """A stored file does not match the digest or size its manifest record holds."""
 
 
@@ -217,7 +239,7 @@ class UntrustedArtifactError(IntegrityError):
     """
 
 
-class EnvironmentMismatchError(ArtifactLoadError, RuntimeError):
+class EnvironmentMismatchError(LoadError, RuntimeError):
     """A version was written under an environment that differs from the running one."""
 
 
@@ -225,7 +247,7 @@ class UnsavedChangesError(ArchivistError, RuntimeError):
     """An operation needs a saved repository, but it holds changes not yet saved."""
 
 
-class ConflictError(SaveError):
+class ConflictError(WriteError):
     """A commit could not be completed because other writers kept changing the same data."""
 
 
@@ -241,15 +263,19 @@ class AlreadyExistsError(ConflictError, FileExistsError):
     """A file that archivist would create already exists; stored files are never overwritten."""
 
 
-class DuplicateArtifactError(AlreadyExistsError, ArtifactLogError):
+class DuplicateArtifactError(AlreadyExistsError, LogError):
     """An experiment or test already has an artifact of that name (pass ``overwrite=True``).
 
-    Also lazyscribe's ``ArtifactLogError``, which lazyscribe raised in this case.
+    A :class:`LogError`: lazyscribe raised ``ArtifactLogError`` in this case.
     """
 
 
-class StorageError(SaveError, OSError):
+class StorageError(ArchivistError, OSError):
     """The storage underneath failed (permissions, network, a missing bucket)."""
+
+
+class StorageWriteError(StorageError, WriteError):
+    """The storage underneath failed while writing, changing or deleting data."""
 
 
 class IrregularFileError(IntegrityError, StorageError):
@@ -261,7 +287,7 @@ class IrregularFileError(IntegrityError, StorageError):
     """
 
 
-class ReadOnlyStorageError(ReadOnlyError, StorageError):
+class ReadOnlyStorageError(ReadOnlyError, StorageWriteError):
     """The storage itself cannot write (an fsspec filesystem without write support)."""
 
 

@@ -1,15 +1,17 @@
-"""lazyscribe's exception names (``lazyscribe.exception``), as bases of archivist's errors.
+"""lazyscribe's exception names (``lazyscribe.exception``), on archivist's native errors.
 
-Code written for lazyscribe 2.2 catches these names; archivist raises subclasses of them
-wherever lazyscribe raised them, so those ``except`` clauses keep working:
+Code written for lazyscribe 2.2 catches these names; each is the archivist class of the
+same meaning, and wherever lazyscribe raised one of them archivist raises a subclass of it,
+so those ``except`` clauses keep working:
 
 * ``LazyscribeError`` is :class:`~archivist.errors.ArchivistError`, the root of every error;
-* ``ReadOnlyError``, ``VersionNotFoundError`` and ``InvalidVersionError`` are archivist's
-  classes of the same names;
-* ``SaveError``, ``ArtifactError``, ``ArtifactLogError`` and ``ArtifactLoadError`` are bases
-  of archivist's more precise errors (for example
-  :class:`~archivist.errors.SerializationError` is a ``SaveError``,
-  :class:`~archivist.errors.EnvironmentMismatchError` an ``ArtifactLoadError``).
+* ``SaveError`` is :class:`~archivist.errors.WriteError` (a handler that cannot write, a
+  conflict, a storage failure while writing);
+* ``ArtifactLoadError`` is :class:`~archivist.errors.LoadError` (a missing artifact, a file
+  that fails its digest, another environment, a handler that cannot read);
+* ``ArtifactLogError`` is :class:`~archivist.errors.LogError`, ``ArtifactError``,
+  ``ReadOnlyError``, ``VersionNotFoundError`` and ``InvalidVersionError`` are archivist's
+  classes of the same names.
 
 New code can catch the classes of :mod:`archivist.errors` directly.
 """
@@ -19,12 +21,12 @@ from __future__ import annotations
 from archivist.errors import (
     ArchivistError,
     ArtifactError,
-    ArtifactLoadError,
-    ArtifactLogError,
     InvalidVersionError,
+    LoadError,
+    LogError,
     ReadOnlyError,
-    SaveError,
     VersionNotFoundError,
+    WriteError,
 )
 
 __all__ = [
@@ -40,3 +42,9 @@ __all__ = [
 
 #: lazyscribe's root exception: archivist's root, :class:`~archivist.errors.ArchivistError`.
 LazyscribeError = ArchivistError
+#: lazyscribe's failed save: :class:`~archivist.errors.WriteError`.
+SaveError = WriteError
+#: lazyscribe's failed log: :class:`~archivist.errors.LogError`.
+ArtifactLogError = LogError
+#: lazyscribe's failed load: :class:`~archivist.errors.LoadError`.
+ArtifactLoadError = LoadError

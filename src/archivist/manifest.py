@@ -27,10 +27,10 @@ from archivist._names import (
     check_name_beside,
     check_stored_file_name,
     check_stored_name,
+    check_stored_record,
 )
 from archivist.errors import (
     AmbiguousVersionError,
-    InvalidNameError,
     ManifestError,
     VersionNotFoundError,
 )
@@ -46,9 +46,11 @@ __all__ = [
     "check_name_beside",
     "check_stored_file_name",
     "check_stored_name",
+    "check_stored_record",
     "describe_precision",
     "end_of",
     "format_time",
+    "is_sha256",
     "parse_manifest",
     "parse_stored_time",
     "serialize_manifest",
@@ -60,6 +62,11 @@ __all__ = [
 CORE_FIELDS = ("name", "version", "handler", "fname", "created_at", "expiry", "sha256", "size")
 _REQUIRED = ("name", "version", "handler", "fname", "created_at")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def is_sha256(value: object) -> bool:
+    """Tell whether ``value`` is a SHA-256 as records store it: 64 lowercase hex digits."""
+    return isinstance(value, str) and _SHA256.fullmatch(value) is not None
 
 
 def utcnow() -> datetime:
@@ -197,14 +204,10 @@ class VersionRecord:
             raise ManifestError(f"{label}: version must be an integer >= 0, got {version!r}")
         if not isinstance(handler, str) or not handler:
             raise ManifestError(f"{label}: handler must be a non-empty string")
-        try:
-            check_stored_name(name, "artifact name")
-            check_stored_file_name(fname, "file name")
-        except InvalidNameError as exc:
-            raise ManifestError(f"{label}: {exc}") from None
+        check_stored_record(name, fname, label)
         expiry = data.get("expiry")
         sha256, size = data.get("sha256"), data.get("size")
-        if sha256 is not None and not (isinstance(sha256, str) and _SHA256.fullmatch(sha256)):
+        if sha256 is not None and not is_sha256(sha256):
             raise ManifestError(f"{label}: sha256 must be 64 lowercase hex digits")
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
             raise ManifestError(f"{label}: size must be an integer >= 0")

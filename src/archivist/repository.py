@@ -20,15 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from archivist._cache import cache_for
-from archivist._options import merge_storage_options
-from archivist._reading import ReadingMixin
-from archivist._repo_base import _MODES, Mode, _Pending
-from archivist._repository_compat import (
+from archivist._lazyscribe.repository import (
     RepositoryState,
     filesystem_of,
     lazyscribe_artifacts,
     protocol_of,
 )
+from archivist._options import merge_storage_options
+from archivist._reading import ReadingMixin
+from archivist._repo_base import _MODES, Mode, _Pending
 from archivist._trust import Trust, resolve_trust
 from archivist._unjournaled import resolve_journal
 from archivist._upkeep import UpkeepMixin, VerificationReport

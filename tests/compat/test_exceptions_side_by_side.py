@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -262,3 +263,34 @@ def test_a_second_artifact_of_one_name_on_an_experiment(tmp_path: Path) -> None:
 
     raised = same_failure(log_twice(lazyscribe, "theirs"), log_twice(archivist, "ours"))
     assert isinstance(raised, archivist.errors.AlreadyExistsError)
+
+
+def test_a_storage_failure_while_saving(failing: Any) -> None:
+    def save(lib: Any) -> None:
+        options = {"single_writer": True} if lib is archivist else {}
+        url = f"archfail://{uuid.uuid4().hex}/repository.json"
+        repository = lib.Repository(url, mode="w", **options)
+        repository.log_artifact(name="features", value=[0], handler="json")
+        repository.save()
+
+    failing.fail = "write"
+    raised = same_failure(lambda: save(lazyscribe), lambda: save(archivist))
+    assert isinstance(raised, archivist.errors.StorageError)
+
+
+def test_a_storage_failure_while_loading_is_not_a_save_failure(failing: Any) -> None:
+    url = f"archfail://{uuid.uuid4().hex}/repository.json"
+    writer = archivist.Repository(url, mode="w", single_writer=True)
+    # a value of its own: a cached copy of the same bytes would be read instead
+    writer.log_artifact(name="features", value=[uuid.uuid4().hex], handler="json")
+    writer.save()
+    their_url = f"archfail://{uuid.uuid4().hex}/repository.json"
+    theirs = lazyscribe.Repository(their_url, mode="w")
+    theirs.log_artifact(name="features", value=[0], handler="json")
+    theirs.save()
+    failing.fail = "read"
+    raised = same_failure(
+        lambda: lazyscribe.Repository(their_url, mode="r").load_artifact("features"),
+        lambda: archivist.Repository(url, mode="r").load_artifact("features"),
+    )
+    assert not isinstance(raised, archivist.exception.SaveError)

@@ -208,12 +208,8 @@ class UpperPlugin:
         return [UpperText]
 
 
-def test_the_hint_names_the_index_once_a_distribution_is_published(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_hint_says_how_to_install_an_optional_distribution() -> None:
     assert "pip install ./plugins/archivist-parquet" in manager._install_hint("parquet")
-    monkeypatch.setattr(manager, "PUBLISHED_DISTRIBUTIONS", frozenset({"archivist-parquet"}))
-    assert manager._install_hint("parquet").endswith("pip install archivist-parquet")
     assert manager._install_hint("nope") == ""
 
 
@@ -256,3 +252,63 @@ def test_after_discovery_a_builtin_alias_goes_through_the_registry(
     plugins.load()
     assert plugins.builtin_handler("json") is None  # overrides now apply
     assert plugins.builtin_backend("file") is None
+
+
+class FindsUpper:
+    """A plugin answering the last-resort lookups for names nothing registers."""
+
+    asked: ClassVar[list[str]] = []
+
+    @staticmethod
+    @archivist.hookimpl
+    def archivist_find_handler(alias: str) -> type[Handler] | None:
+        FindsUpper.asked.append(alias)
+        return UpperText if alias == "shouting" else None
+
+    @staticmethod
+    @archivist.hookimpl
+    def archivist_find_backend(protocol: str) -> type[archivist.Backend] | None:
+        FindsUpper.asked.append(protocol)
+        return LocalBackend if protocol == "my-disk" else None
+
+
+def test_last_resort_hooks_answer_names_nothing_registers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    FindsUpper.asked.clear()
+    archivist.register(FindsUpper)
+    try:
+        assert archivist.get_handler("shouting") is UpperText
+        assert archivist.get_backend("my-disk") is LocalBackend
+        assert archivist.get_handler("json").alias == "json"  # registered: not asked
+        with pytest.raises(UnknownHandlerError, match="no-such"):
+            archivist.get_handler("no-such")
+        with pytest.raises(UnknownBackendError):
+            archivist.get_backend("no-such-protocol")
+        assert FindsUpper.asked == ["shouting", "my-disk", "no-such", "no-such-protocol"]
+        # a protocol an optional distribution serves is refused until it is installed
+        optional = {**manager.OPTIONAL_DISTRIBUTIONS, "my-disk": "archivist-my-disk"}
+        monkeypatch.setattr(manager, "OPTIONAL_DISTRIBUTIONS", optional)
+        with pytest.raises(UnknownBackendError, match="archivist-my-disk"):
+            archivist.get_backend("my-disk")
+        assert FindsUpper.asked[-1] == "no-such-protocol"
+    finally:
+        archivist.unregister(FindsUpper)
+    with pytest.raises(UnknownHandlerError):
+        archivist.get_handler("shouting")
+
+
+class FindsNonsense:
+    @staticmethod
+    @archivist.hookimpl
+    def archivist_find_handler(alias: str) -> object:
+        return "not a class" if alias == "anything" else None
+
+
+def test_a_last_resort_hook_returning_no_class_is_a_plugin_error() -> None:
+    archivist.register(FindsNonsense)
+    try:
+        with pytest.raises(PluginLoadError, match="archivist_find_handler"):
+            archivist.get_handler("anything")
+    finally:
+        archivist.unregister(FindsNonsense)

@@ -5,17 +5,18 @@ Repositories (``Repository.save``/``load_artifact``) and experiments and tests
 holds everywhere:
 
 * :func:`describe` asks a handler for a value's metadata, and refuses a key that would
-  overwrite a record field (:data:`RECORD_FIELDS`) with a
-  :class:`~archivist.errors.SerializationError`;
+  overwrite a record field (:data:`RECORD_FIELDS`) with an
+  :class:`~archivist.errors.EncodingError`;
 * :func:`write_value` writes a value through a handler into a raw byte stream (a text
   wrapper for text handlers), wrapping a handler's own failure in
-  :class:`~archivist.errors.SerializationError`;
+  :class:`~archivist.errors.EncodingError` (a ``SerializationError`` and a ``WriteError``);
 * :func:`write_new_file` is the collision policy: stored files are never overwritten; a
   generated name that is taken is replaced by a fresh generated one (at most
   :data:`MAX_NAME_ATTEMPTS` times), a name the user chose that is taken raises
   :class:`~archivist.errors.AlreadyExistsError`;
 * :func:`read_value` reads a value back from an already verified byte stream, wrapping a
-  handler's failure alike, and warns for ``output_only`` handlers (lazyscribe's warning);
+  handler's failure in :class:`~archivist.errors.DecodingError` (a ``SerializationError``
+  and a ``LoadError``), and warns for ``output_only`` handlers (lazyscribe's warning);
 * :func:`slug` and :func:`new_fname` are the one slug and the one file-name generator.
 """
 
@@ -32,7 +33,7 @@ from datetime import datetime
 from typing import IO, Any, Literal, TypeVar
 
 from archivist._streams import stream_for
-from archivist.errors import AlreadyExistsError, ArchivistError, SerializationError
+from archivist.errors import AlreadyExistsError, ArchivistError, DecodingError, EncodingError
 from archivist.handlers.base import Handler
 
 __all__ = [
@@ -186,18 +187,18 @@ def describe(handler: Handler, value: Any, alias: str, name: str) -> dict[str, A
 
     Raises
     ------
-    archivist.errors.SerializationError
+    archivist.errors.EncodingError
         The handler failed, or returned a key that is a record field (:data:`RECORD_FIELDS`).
     """
     try:
         metadata = dict(handler.metadata(value))
     except Exception as exc:
-        raise SerializationError(
+        raise EncodingError(
             f"handler {alias!r} could not describe {name!r}: {type(exc).__name__}: {exc}"
         ) from exc
     clash = sorted(RECORD_FIELDS.intersection(metadata))
     if clash:
-        raise SerializationError(
+        raise EncodingError(
             f"handler {alias!r} returned metadata for {name!r} that would overwrite the record "
             f"field(s) {', '.join(clash)}; rename those keys in the handler's metadata()"
         )
@@ -229,7 +230,7 @@ def write_value(
 
     Raises
     ------
-    archivist.errors.SerializationError
+    archivist.errors.EncodingError
         The handler failed (an archivist error it raised passes unchanged).
     """
     with stream_for(raw, handler.binary) as stream:
@@ -238,7 +239,7 @@ def write_value(
         except ArchivistError:
             raise
         except Exception as exc:
-            raise SerializationError(
+            raise EncodingError(
                 f"handler {alias!r} could not write {name!r}: {type(exc).__name__}: {exc}"
             ) from exc
 
@@ -323,7 +324,7 @@ def read_value(
 
     Raises
     ------
-    archivist.errors.SerializationError
+    archivist.errors.DecodingError
         The handler failed (an archivist error it raised passes unchanged).
     """
     with stream_for(raw, handler.binary) as stream:
@@ -332,7 +333,7 @@ def read_value(
         except ArchivistError:
             raise
         except Exception as exc:
-            raise SerializationError(
+            raise DecodingError(
                 f"handler {alias!r} could not read {what}: {type(exc).__name__}: {exc}"
             ) from exc
     warn_output_only(handler, name, "load", stacklevel=stacklevel + 1)

@@ -192,7 +192,7 @@ def plan_prune(
     check_rules(keep_last, keep_within)
     _refuse_unsaved(repository)
     store = repository.store
-    snapshot = store.read()
+    snapshot = store.read_authoritative()
     now = utcnow()
     candidates = removable(snapshot.records, _pins(store), keep_last, keep_within, now)
     return PrunePlan(
@@ -269,7 +269,7 @@ def apply_prune(repository: Repository, plan: PrunePlan) -> list[tuple[str, int]
     gone = [r for r in removed if (r.name, r.version) not in restored]
     # lazyscribe names files to the second, so two of its records may share one file:
     # a file that a remaining record names is kept.
-    still_named = {(r.name, r.fname) for r in store.read().records}
+    still_named = {(r.name, r.fname) for r in store.read_authoritative().records}
     for record in gone:
         if (record.name, record.fname) in still_named:
             continue
@@ -304,7 +304,7 @@ def _commit_removal(
         The records removed, and the planned versions skipped with the reason.
     """
     for _ in cas_rounds(MAX_PRUNE_ATTEMPTS):
-        snapshot = store.read()
+        snapshot = store.read_authoritative()
         pins = _pins(store)
         current = {(r.name, r.version): r for r in snapshot.records}
         allowed = {
@@ -354,7 +354,7 @@ def _put_back_pinned(
         back = [r for r in removed if (r.name, r.version) in pins]
         if not back:
             return set()
-        snapshot = store.read()
+        snapshot = store.read_authoritative()
         present = {(r.name, r.version) for r in snapshot.records}
         missing = [r for r in back if (r.name, r.version) not in present]
         if not missing:

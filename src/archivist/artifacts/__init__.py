@@ -13,9 +13,10 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -216,10 +217,11 @@ def _from_record(
     environment: Mapping[str, Any] | None = None,
 ) -> Any:
     # artifact_from_record with the class already looked up (a listing looks it up per alias)
+    accepts = _construct_accepts(cls)
     extra = {
         k: v
         for k, v in {**(environment or {}), **record.extra}.items()
-        if k not in _CONSTRUCT_KEYWORDS
+        if k not in _CONSTRUCT_KEYWORDS and accepts(k)
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a handler's construct may warn about its environment
@@ -241,9 +243,41 @@ def _from_record(
     return artifact
 
 
+_ACCEPTS: dict[type[Any], Callable[[str], bool]] = {}
 _CONSTRUCT_KEYWORDS = frozenset(
     {"name", "value", "fname", "created_at", "expiry", "writer_kwargs", "version", "dirty"}
 )
+
+
+def _construct_accepts(cls: type[Any]) -> Callable[[str], bool]:
+    """Tell which recorded fields ``cls.construct`` can take as keywords.
+
+    A record's other fields (handler metadata, or a field another tool wrote) are passed
+    as keywords; one named as the class parameter (``cls``) or, for a ``construct``
+    without ``**kwargs``, one it does not name, would make the call fail: it is left out
+    (the artifact's ``record`` still holds it).
+    """
+    accepts = _ACCEPTS.get(cls)
+    if accepts is None:  # one signature read per class, not per version
+        accepts = _ACCEPTS[cls] = _read_construct(cls)
+    return accepts
+
+
+def _read_construct(cls: type[Any]) -> Callable[[str], bool]:
+    function = getattr(cls.construct, "__func__", cls.construct)
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):  # no signature to read: pass nothing but the basics
+        return lambda key: False
+    bound, rest = parameters[0].name if parameters else None, parameters[1:]
+    named = {
+        p.name
+        for p in rest
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in rest):
+        return lambda key: key != bound
+    return named.__contains__
 
 
 def _subclasses(base: type) -> Iterator[type]:

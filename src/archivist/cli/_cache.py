@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from archivist._cache import CacheInfo, cache_info, clear_cache
+from archivist._cache import ArtifactCache
 from archivist.cli._app import cli
 from archivist.cli._common import json_option
 from archivist.cli._maintenance import confirm
 from archivist.cli._output import echo, human_size, print_json
+from archivist.errors import ConfigError, InvalidArgumentError
 
 __all__ = ["cache"]
 
@@ -24,11 +25,8 @@ _CACHE_DIR = click.option(
 )
 
 
-def _summary(info: CacheInfo) -> str:
-    return (
-        f"{info.entries} file(s), {human_size(info.size)} of {human_size(info.max_size)}, "
-        f"in {info.path}"
-    )
+#: How many files ``cache clear`` lists before "... and N more".
+_LISTED = 20
 
 
 @cli.group("cache")
@@ -39,15 +37,23 @@ def cache() -> None:
     """
 
 
+def _cache(cache_dir: Path | None) -> ArtifactCache:
+    """Open the cache folder; a bad ``ARCHIVIST_CACHE_SIZE`` is a usage error (exit 2)."""
+    try:
+        return ArtifactCache(cache_dir)
+    except (ConfigError, InvalidArgumentError) as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 @cache.command("info")
 @_CACHE_DIR
 @json_option
 def info(cache_dir: Path | None, as_json: bool) -> None:
     """Show the cache's folder, entries, total size and bound.
 
-    As JSON: path, entries, size and max_size (bytes).
+    As JSON: path, entries, size and max_size (bytes), index_files and temp_files.
     """
-    found = cache_info(cache_dir)
+    found = _cache(cache_dir).info()
     if as_json:
         print_json(dataclasses.asdict(found))
         return
@@ -55,6 +61,7 @@ def info(cache_dir: Path | None, as_json: bool) -> None:
     echo(f"entries  {found.entries}")
     echo(f"size     {human_size(found.size)} ({found.size} bytes)")
     echo(f"bound    {human_size(found.max_size)} ({found.max_size} bytes)")
+    echo(f"indexes  {found.index_files}")
 
 
 @cache.command("clear")
@@ -64,26 +71,48 @@ def info(cache_dir: Path | None, as_json: bool) -> None:
 def clear(cache_dir: Path | None, yes: bool, as_json: bool) -> None:
     """Empty the cache.
 
-    Shows what it holds and asks first (--yes skips the question). Files are fetched again
-    from their repositories when next read.
+    Lists the files archivist made in the cache folder, asks (--yes skips the question),
+    then removes exactly those files; anything else in the folder is never touched, and a
+    folder that is not marked as an archivist cache is refused (exit 2). Files are fetched
+    again from their repositories when next read.
     """
-    found = cache_info(cache_dir)
-    if found.entries == 0:
+    artifact_cache = _cache(cache_dir)
+    try:
+        plan = artifact_cache.plan_clear()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    if not plan.files:
         if as_json:
-            print_json(dataclasses.asdict(found))
+            print_json(dataclasses.asdict(artifact_cache.info()))
             return
-        echo(f"the cache is empty: {found.path}")
+        echo(f"the cache is empty: {plan.path}")
         return
+    others = len(plan.files) - plan.entries
+    what = (
+        f"{plan.entries} cached file(s) ({human_size(plan.size)}) and {others} index or "
+        f"temporary file(s) in {plan.path}"
+    )
     if not as_json:
-        echo(f"the cache holds {_summary(found)}")
+        echo(f"the cache holds {len(plan.files)} file(s) archivist made, to remove: {what}")
+        for relative in plan.files[:_LISTED]:
+            echo(f"  {relative}")
+        if len(plan.files) > _LISTED:
+            echo(f"  ... and {len(plan.files) - _LISTED} more")
     confirm(
         yes,
-        f"the cache holds {found.entries} file(s)",
-        f"Remove these {found.entries} file(s) from the cache?",
+        f"the cache holds {len(plan.files)} file(s) archivist made",
+        f"Remove these {len(plan.files)} file(s) from the cache?",
         "pass --yes to empty it",
     )
-    removed = clear_cache(cache_dir)
+    try:
+        removed = artifact_cache.apply(plan)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
     if as_json:
         print_json(dataclasses.asdict(removed))
         return
-    echo(f"removed {_summary(removed)}")
+    echo(
+        f"removed {removed.entries} cached file(s) ({human_size(removed.size)}), "
+        f"{removed.index_files} index file(s) and {removed.temp_files} temporary file(s) "
+        f"from {removed.path}"
+    )

@@ -277,3 +277,16 @@ def archivist_register_handlers() -> Sequence[type[Handler]]:
     if (os.environ.get(DISABLE_AUTOLOAD_ENV) or "").strip().lower() in {"1", "true", "yes", "on"}:
         return []
     return discover()
+
+
+@hookimpl
+def archivist_find_handler(alias: str) -> type[Handler] | None:
+    """Adapt the lazyscribe-style ``Artifact`` subclass of ``alias`` defined in user code.
+
+    lazyscribe finds handler classes by scanning the subclasses of its ``Artifact`` base;
+    so does archivist, as a last resort after the registered handlers.
+    """
+    from archivist.artifacts import find_subclass
+
+    found = find_subclass(alias)
+    return None if found is None else adapt_cached(found)

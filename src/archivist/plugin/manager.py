@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DISABLE_AUTOLOAD_ENV",
     "OPTIONAL_DISTRIBUTIONS",
-    "PUBLISHED_DISTRIBUTIONS",
     "backends",
     "get_backend",
     "get_handler",
@@ -70,10 +69,6 @@ OPTIONAL_DISTRIBUTIONS: Mapping[str, str] = MappingProxyType(
         "abfss": "archivist-azure",
     }
 )
-
-#: The optional distributions published on the package index (the others install from a
-#: checkout of archivist's repository, where each is a folder under ``plugins/``).
-PUBLISHED_DISTRIBUTIONS: frozenset[str] = frozenset()
 
 _BUILTIN_PLUGINS = (
     "archivist.handlers.hooks",
@@ -411,8 +406,6 @@ def _install_hint(name: str) -> str:
     dist = OPTIONAL_DISTRIBUTIONS.get(name)
     if dist is None:
         return ""
-    if dist in PUBLISHED_DISTRIBUTIONS:
-        return f" {name!r} is provided by the distribution {dist}: pip install {dist}"
     return (
         f" {name!r} is provided by the distribution {dist}, which is not on the package index: "
         f"from an archivist checkout, pip install ./plugins/{dist}"
@@ -522,9 +515,10 @@ def get_handler(alias: str) -> type[Handler]:
     Raises
     ------
     archivist.errors.UnknownHandlerError
-        No installed handler has that alias, and no lazyscribe-style ``Artifact`` subclass
-        defined in the running program has it; the message lists the installed ones and,
-        for optional aliases, the distribution to install.
+        No installed handler has that alias, and no ``archivist_find_handler``
+        implementation provides one (archivist's lazyscribe layer finds lazyscribe-style
+        ``Artifact`` subclasses defined in the running program); the message lists the
+        installed ones and, for optional aliases, the distribution to install.
     """
     builtin = _PLUGINS.builtin_handler(alias)
     if builtin is not None:
@@ -533,24 +527,32 @@ def get_handler(alias: str) -> type[Handler]:
     try:
         return table[alias]
     except (KeyError, TypeError):
-        scanned = _scanned_handler(alias)
-        if scanned is not None:
-            return scanned
+        found = _find(plugin_manager().hook.archivist_find_handler, Handler, alias=alias)
+        if found is not None:
+            return found
         raise UnknownHandlerError(
             f"no handler named {alias!r}. Installed handlers: {', '.join(table) or 'none'}."
             + _install_hint(str(alias))
         ) from None
 
 
-def _scanned_handler(alias: object) -> type[Handler] | None:
-    """Adapt a lazyscribe-style ``Artifact`` subclass defined in user code (subclass scanning)."""
-    if not isinstance(alias, str):
-        return None
-    from archivist.artifacts import find_subclass
-    from archivist.handlers.lazyscribe import adapt_cached
+def _find(hook: pluggy.HookCaller, base: _T, **name: object) -> _T | None:
+    """Ask a last-resort lookup hook (``archivist_find_*``) for the class of a name.
 
-    found = find_subclass(alias)
-    return None if found is None else adapt_cached(found)
+    Returns ``None`` for a name that is not a string, or when no implementation answers.
+    """
+    ((key, value),) = name.items()
+    if not isinstance(value, str):
+        return None
+    found = hook(**name)
+    if found is None:
+        return None
+    if not (isinstance(found, type) and issubclass(found, base)):
+        raise PluginLoadError(
+            f"{hook.name} returned {found!r} for {key} {value!r}, which is not a subclass of "
+            f"{base.__module__}.{base.__qualname__}"
+        )
+    return cast("_T", found)
 
 
 def get_backend(protocol: str) -> type[Backend]:
@@ -569,9 +571,10 @@ def get_backend(protocol: str) -> type[Backend]:
     Raises
     ------
     archivist.errors.UnknownBackendError
-        No installed backend serves that protocol and fsspec knows no implementation of it
-        (a protocol fsspec knows is served by :mod:`archivist.storage.generic`); the message
-        lists the installed ones and, for optional protocols, the distribution to install.
+        No installed backend serves that protocol, and no ``archivist_find_backend``
+        implementation does (archivist's own serves any protocol fsspec knows with
+        :mod:`archivist.storage.generic`); the message lists the installed ones and, for
+        optional protocols, the distribution to install.
     """
     builtin = _PLUGINS.builtin_backend(protocol)
     if builtin is not None:
@@ -580,16 +583,12 @@ def get_backend(protocol: str) -> type[Backend]:
     try:
         return table[protocol]
     except (KeyError, TypeError):
-        from archivist.storage.generic import fsspec_knows, generic_backend
-
         # a store with an archivist plugin is refused until the plugin (and its conditional
-        # writes) is installed; any other protocol fsspec knows gets the generic backend
-        if (
-            isinstance(protocol, str)
-            and protocol not in OPTIONAL_DISTRIBUTIONS
-            and fsspec_knows(protocol)
-        ):
-            return generic_backend(protocol)
+        # writes) is installed; any other protocol may be served by a last-resort hook
+        if protocol not in OPTIONAL_DISTRIBUTIONS:
+            found = _find(plugin_manager().hook.archivist_find_backend, Backend, protocol=protocol)
+            if found is not None:
+                return found
         raise UnknownBackendError(
             f"no storage backend for {protocol!r}:// URLs. Installed protocols: "
             f"{', '.join(table) or 'none'}." + _install_hint(str(protocol))

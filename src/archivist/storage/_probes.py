@@ -22,10 +22,11 @@ import os
 import secrets
 from collections.abc import Hashable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from archivist._io.local import read_regular
 
-__all__ = ["CACHE_DIR_ENV", "REMEMBER_FOR", "cache_file", "forget_all", "remember", "remembered"]
+__all__ = ["CACHE_DIR_ENV", "REMEMBER_FOR", "cache_file", "remember", "remembered"]
 
 logger = logging.getLogger("archivist")
 
@@ -118,12 +119,6 @@ def remember(backend_class: type, scope: Hashable) -> None:
     _write({"format": _FORMAT, "stores": stores})
 
 
-def forget_all() -> None:
-    """Delete the file (best effort): every store is probed again."""
-    with contextlib.suppress(OSError):
-        os.remove(cache_file())
-
-
 def _fresh(stamp: str, now: datetime) -> bool:
     try:
         when = datetime.fromisoformat(stamp)
@@ -135,8 +130,11 @@ def _fresh(stamp: str, now: datetime) -> bool:
 def _write(document: dict[str, object]) -> None:
     path = cache_file()
     tmp = f"{path}.{secrets.token_hex(8)}.tmp"
+    from archivist._lifecycle.cache_folder import claim_quietly
+
+    if not claim_quietly(Path(os.path.dirname(path))):
+        return  # no cache folder, or a folder of the user's: remember nothing there
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(tmp, "w", encoding="utf-8") as stream:
             json.dump(document, stream, indent=1, sort_keys=True)
         os.replace(tmp, path)  # atomic: a concurrent reader sees the old or the new file

@@ -13,19 +13,28 @@ from archivist._options import merge_storage_options
 from archivist.errors import (
     ArchivistError,
     StorageError,
+    StorageWriteError,
 )
 from archivist.plugin.manager import get_backend
 from archivist.storage.base import Backend
 
 __all__ = ["open_backend", "open_location", "storage_errors"]
 
+#: The first words of the actions of :func:`storage_errors` that change stored data.
+_WRITING = ("writing", "flushing", "deleting", "removing")
+
 
 @contextmanager
 def storage_errors(action: str) -> Iterator[None]:
     """Re-raise storage failures as :class:`~archivist.errors.StorageError` with context.
 
-    archivist's own errors and ``FileNotFoundError``/``FileExistsError`` (part of the backend
-    contract) pass through unchanged.
+    An ``action`` that changes data (it starts with ``writing``, ``flushing``, ``deleting``
+    or ``removing``) fails with a :class:`~archivist.errors.StorageWriteError`, also a
+    :class:`~archivist.errors.WriteError` (lazyscribe raised ``SaveError`` when a save could
+    not write), and so does a backend's own bare ``StorageError`` raised in it (a subclass,
+    which says more, passes unchanged). archivist's other errors and
+    ``FileNotFoundError``/``FileExistsError`` (part of the backend contract) pass through
+    unchanged.
 
     Parameters
     ----------
@@ -37,12 +46,18 @@ def storage_errors(action: str) -> Iterator[None]:
     None
         Runs the body.
     """
+    writing = action.startswith(_WRITING)
     try:
         yield
+    except StorageError as exc:
+        if writing and type(exc) is StorageError:  # a backend's bare failure to write
+            raise StorageWriteError(str(exc)) from exc
+        raise  # a subclass says more (an irregular file, a read-only store)
     except (ArchivistError, FileNotFoundError, FileExistsError):
         raise
     except Exception as exc:
-        raise StorageError(f"{action} failed: {type(exc).__name__}: {exc}") from exc
+        error = StorageWriteError if writing else StorageError
+        raise error(f"{action} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def open_backend(url: str | os.PathLike[str], **storage_options: Any) -> tuple[Backend, str]:

@@ -1,12 +1,11 @@
-"""lazyscribe's view of a repository: artifact objects, ``protocol``, ``fs``, output-only warnings.
+"""lazyscribe's view of a repository: artifact objects, ``protocol``, ``fs``, ``RepositoryState``.
 
-Kept out of :mod:`archivist.repository` so the versioning logic stays in one place; the
+Kept out of the core so the versioning logic stays in one place; the
 :class:`~archivist.Repository` properties of the same names call these functions.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
@@ -23,7 +22,6 @@ __all__ = [
     "filesystem_of",
     "lazyscribe_artifacts",
     "protocol_of",
-    "warn_output_only",
 ]
 
 
@@ -131,28 +129,3 @@ def filesystem_of(store: AbstractRepositoryStore) -> Any:
     import fsspec
 
     return fsspec.filesystem(protocol_of(store))
-
-
-def warn_output_only(
-    handler: Any, name: str, when: Literal["log", "load"], stacklevel: int = 3
-) -> None:
-    """Warn as lazyscribe does about an artifact whose handler is ``output_only``.
-
-    Parameters
-    ----------
-    handler : type or object
-        The handler (class or instance); only its ``output_only`` flag is read.
-    name : str
-        The artifact name.
-    when : {"log", "load"}
-        Logging or saving (``"log"``), or loading.
-    stacklevel : int, optional
-        As for :func:`warnings.warn`, counted from this function's caller's caller.
-    """
-    if not getattr(handler, "output_only", False):
-        return
-    if when == "load":
-        message = f"Artifact '{name}' is not the original Python Object"
-    else:
-        message = f"Artifact '{name}' is added. It is not meant to be read back as Python Object"
-    warnings.warn(message, UserWarning, stacklevel=stacklevel)
