@@ -65,6 +65,9 @@ def test_several_manifests_in_one_folder_say_which_was_used(repo: Path, run: Run
     done = run("ls", cwd=repo)
     assert "features" in done.stdout
     assert "using repository.json" in done.stderr and "staging.json" in done.stderr
+    done = run("ls", str(repo), cwd=repo.parent)  # the folder given as REPO
+    assert "features" in done.stdout and "staging.json" in done.stderr
+    assert run("ls", str(repo / "repository.json"), cwd=repo.parent).stderr == ""  # no doubt
 
 
 def test_a_folder_with_only_other_manifests_lists_them(repo: Path, run: Run) -> None:

@@ -23,6 +23,7 @@ from archivist.cli._locate import (
     describe_document,
     find_repository,
     manifests_in,
+    note_other_manifests,
 )
 from archivist.errors import (
     InvalidArgumentError,
@@ -157,7 +158,11 @@ def resolve_repository(repo: str, **options: Any) -> str:
     protocol, _ = split_protocol(repo)
     if protocol in (None, "file", "local"):
         local = Path(repo[len("file://") :] if repo.startswith("file://") else repo)
-        return os.fspath(local / MANIFEST_NAME) if local.is_dir() else repo
+        if not local.is_dir():
+            return repo
+        if (local / MANIFEST_NAME).is_file():
+            note_other_manifests(local / MANIFEST_NAME)
+        return os.fspath(local / MANIFEST_NAME)
     if repo.endswith("/"):
         return repo + MANIFEST_NAME
     if repo.endswith(".json"):

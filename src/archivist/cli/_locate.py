@@ -29,6 +29,7 @@ __all__ = [
     "find_repository",
     "find_upward",
     "manifests_in",
+    "note_other_manifests",
 ]
 
 MANIFEST_NAME = "repository.json"
@@ -120,12 +121,7 @@ def find_repository(start: Path | None = None) -> str:
         candidate = folder / MANIFEST_NAME
         others = manifests_in(folder)
         if candidate.is_file():
-            if others:
-                click.echo(
-                    f"archivist: note: using {_shown(candidate)}; this folder also holds the "
-                    f"manifest(s) {', '.join(others)}: give one as REPO to use it",
-                    err=True,
-                )
+            note_other_manifests(candidate, others)
             return os.fspath(candidate)
         if others:
             raise RepositoryNotFoundError(
@@ -137,6 +133,25 @@ def find_repository(start: Path | None = None) -> str:
         f"no {MANIFEST_NAME} in {here} or any folder above it: give REPO, a repository.json, "
         "the folder holding one, or a URL (e.g. archivist ls path/to/repo)"
     )
+
+
+def note_other_manifests(used: Path, others: list[str] | None = None) -> None:
+    """Say on standard error which manifest was used when its folder holds others too.
+
+    Parameters
+    ----------
+    used : pathlib.Path
+        The ``repository.json`` used.
+    others : list[str], optional
+        The folder's other manifests, when already known.
+    """
+    others = manifests_in(used.parent) if others is None else others
+    if others:
+        click.echo(
+            f"archivist: note: using {_shown(used)}; this folder also holds the "
+            f"manifest(s) {', '.join(others)}: give one as REPO to use it",
+            err=True,
+        )
 
 
 def find_upward(file_name: str, what: str) -> str:

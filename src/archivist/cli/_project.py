@@ -88,7 +88,9 @@ def _pairs(values: dict[str, Any]) -> str:
 
 @cli.group("project")
 def project() -> None:
-    """Look at a project's experiments; promote their artifacts into a repository.
+    """Look at a project's experiments and promote their artifacts.
+
+    Promotion copies an experiment's artifact into a repository as its next version.
 
     PROJECT is a project.json (lazyscribe's format), the folder holding one, or a URL; left
     out, the project.json of the current folder or the nearest folder above it. EXPERIMENT is
