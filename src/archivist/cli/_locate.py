@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
+from archivist._formats.strict_json import MAX_DEPTH, load_json
 from archivist._io.local import read_regular
-from archivist._json import MAX_DEPTH, load_json
 from archivist.errors import ArchivistError, RepositoryNotFoundError
 
 __all__ = [
