@@ -35,10 +35,14 @@ def test_the_cli_guide_runs(tmp_path: Path) -> None:
     assert "exit code 1" in out and "exit code 2" in out
     assert (tmp_path / "features-v0.json").is_file() and (tmp_path / "history.json").is_file()
     assert "v1.1.0" in (tmp_path / "demo-repo" / "releases.json").read_text()
-    assert [m["to_version"] for m in json.loads((tmp_path / "moves.json").read_text())] == [0, 1]
+    # features v2 was promoted from the project's experiment, before the aliases moved
+    assert [m["to_version"] for m in json.loads((tmp_path / "moves.json").read_text())] == [0, 2]
     assert Repository(tmp_path / "demo-repo" / "repository.json", mode="r").versions(
         "features"
-    ) == [1]
+    ) == [2]
+    experiments = json.loads((tmp_path / "experiments.json").read_text())
+    assert [e["short_slug"] for e in experiments] == ["baseline", "deeper"]
+    assert "_ARCHIVIST_COMPLETE" in (tmp_path / "archivist-complete.bash").read_text()
 
 
 @pytest.mark.parametrize("page", ["aliases.md", "retention.md", "cache.md"])

@@ -33,6 +33,7 @@ from archivist.errors import (
     ArchivistWarning,
     ConfigError,
     MissingConfigError,
+    RepositoryNotFoundError,
     UnsavedChangesError,
     UnsupportedOperationError,
     VersionNotFoundError,
@@ -226,7 +227,13 @@ def release_from_toml(
     tag = version if version.startswith("v") else f"v{version}"
     planned: list[tuple[AbstractReleaseStore, Release, bool]] = []
     for path in repositories:  # read and check everything before writing anything
-        repository = Repository(path, mode="r", **merged)
+        try:
+            repository = Repository(path, mode="r", **merged)
+        except RepositoryNotFoundError:
+            raise RepositoryNotFoundError(
+                f"the configuration lists the repository {path}, which does not exist (no "
+                "manifest there); correct the path in [tool.archivist].repositories"
+            ) from None
         store = release_store_of(repository)
         taken = any(existing.tag == tag for existing in store.list())
         # two manifests in one folder share a releases.json: the first one's release takes it

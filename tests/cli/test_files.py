@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from tests.cli.conftest import Run, Tty
 
 from archivist import Repository
 
@@ -118,3 +119,60 @@ def test_large_transfers_draw_a_bar_unless_quiet(
     invoke("cat", str(repo), "features")
     invoke("-q", "cat", str(repo), "features")
     assert drawn == [True, False]
+
+
+def test_get_into_a_missing_folder_names_the_folder(repo: Path, run: Run, tmp_path: Path) -> None:
+    err = run("get", str(repo), "features", "-o", "missing/features.json", code=2).stderr
+    assert "missing" in err and "does not exist" in err
+    assert ".archivist-get-" not in err and "FileNotFoundError" not in err
+    assert not (tmp_path / "missing").exists()
+
+
+def test_get_into_a_file_as_folder_says_it_is_no_folder(
+    repo: Path, run: Run, tmp_path: Path
+) -> None:
+    (tmp_path / "plain").write_text("x")
+    err = run("get", str(repo), "features", "-o", "plain/features.json", code=2).stderr
+    assert "is not a folder" in err and ".archivist-get-" not in err
+
+
+@pytest.mark.parametrize(("name", "kind"), [("features", "text"), ("model", "binary")])
+def test_diff_of_identical_versions_is_one_sentence(
+    repo: Path, run: Run, name: str, kind: str
+) -> None:
+    out = run("diff", str(repo), name, "1", "-1").stdout
+    assert out == f"{name} v1 and v1 hold the same content\n", kind
+    assert json.loads(run("diff", str(repo), name, "1", "1", "--json").stdout)["same"] is True
+
+
+def test_diff_prints_values_as_json(repo: Path, run: Run) -> None:
+    lines = run("diff", str(repo), "model", "0", "1").stdout.splitlines()
+    sha = next(line for line in lines if line.strip().startswith("sha256:"))
+    before, after = sha.split(":", 1)[1].split(" -> ")
+    assert json.loads(before).__class__ is str and json.loads(after).__class__ is str
+    assert "'" not in sha  # not a Python repr
+
+
+@pytest.mark.parametrize(("a", "b", "code"), [("0", "1", 1), ("1", "-1", 0)])
+@pytest.mark.parametrize("name", ["features", "model"])
+def test_diff_exit_code(repo: Path, run: Run, name: str, a: str, b: str, code: int) -> None:
+    run("diff", str(repo), name, a, b, "--exit-code", code=code)
+    run("diff", str(repo), name, a, b)  # without it: 0 either way
+
+
+def test_cat_refuses_a_binary_file_on_a_terminal(repo: Path, run_tty: Tty, tmp_path: Path) -> None:
+    code, out = run_tty("cat", str(repo), "model")
+    assert code == 2 and "binary" in out and "--force" in out and "\x80" not in out
+    assert out.count("\n") == 1
+    code, out = run_tty("cat", str(repo), "model", "--force")
+    assert code == 0
+    code, _ = run_tty("cat", str(repo), "model", "-o", "model.pickle")
+    assert code == 0 and (tmp_path / "model.pickle").read_bytes() == stored(repo, "model", 1)
+
+
+def test_cat_of_text_ends_with_a_newline_on_a_terminal(repo: Path, run_tty: Tty, run: Run) -> None:
+    assert not stored(repo, "features", 0).endswith(b"\n")
+    code, out = run_tty("cat", str(repo), "features@0")
+    assert code == 0 and out.endswith("]\n")
+    # piped, the bytes are exactly the stored ones
+    assert run("cat", str(repo), "features@0").stdout.encode() == stored(repo, "features", 0)

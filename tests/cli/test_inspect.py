@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from tests.cli.conftest import Run, Tty
 
 from archivist import Repository
 
@@ -142,3 +143,78 @@ def test_control_characters_are_escaped_in_errors(tmp_path: Path, invoke: Invoke
     _write_manifest(manifest, name="evil\x1b[2J")
     result = invoke("ls", str(manifest), code=1)
     assert "\x1b" not in result.stderr and "evil\\x1b[2J" in result.stderr
+
+
+def test_log_keeps_whole_times_on_80_columns(repo: Path, run_tty: Tty) -> None:
+    code, out = run_tty("log", str(repo), "features")
+    assert code == 0
+    records = Repository(repo / "repository.json").records
+    for record in records:
+        if record.name == "features":
+            assert record.to_dict()["created_at"] in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert ("VERSION" in out and "ALIASES" in out) or "ALIA" in out
+
+
+def test_ls_keeps_whole_times_on_80_columns(repo: Path, run_tty: Tty) -> None:
+    code, out = run_tty("ls", str(repo))
+    created = Repository(repo / "repository.json").get_artifact_metadata("model")["created_at"]
+    assert code == 0 and created in out
+
+
+def test_show_lists_name_and_version_first(repo: Path, run: Run) -> None:
+    for args in (["model"], ["features@0"], ["model", "--json"]):
+        out = run("show", str(repo), *args).stdout
+        keys = (
+            list(json.loads(out))
+            if "--json" in args
+            else [line.split()[0] for line in out.splitlines()]
+        )
+        assert keys[:2] == ["name", "version"], keys
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ("features@", "nothing after '@'"),
+        ("features@@0", "write features@0"),
+        ("features@\u0661", "ASCII digits"),  # Arabic-Indic one
+        ("features@\uff11", "ASCII digits"),  # fullwidth one
+        ("features@~\u0663d", "ASCII digits"),
+    ],
+)
+def test_malformed_versions_say_what_is_wrong(repo: Path, run: Run, spec: str, words: str) -> None:
+    err = run("show", str(repo), spec, code=2).stderr
+    assert words in err and err.count("\n") == 1, err
+    assert "no artifact named" not in err
+
+
+@pytest.mark.parametrize(
+    ("spec", "version"),
+    [
+        ("features@~today", 1),
+        ("features@~yesterday", None),
+        ("features@~0s", 1),
+        ("features@~3d", None),
+        ("features@~2h", None),
+        ("features@~1w", None),
+    ],
+)
+def test_relative_times(repo: Path, run: Run, spec: str, version: int | None) -> None:
+    """The repository's versions were made just now: nothing existed a second ago."""
+    if version is None:
+        err = run("show", str(repo), spec, code=1).stderr
+        assert "predates the first version" in err
+    else:
+        assert json.loads(run("show", str(repo), spec, "--json").stdout)["version"] == version
+
+
+def test_relative_time_after_an_alias(repo: Path, run: Run) -> None:
+    run("alias", "set", str(repo), "features", "prod", "0")
+    assert json.loads(run("show", str(repo), "features@prod~0s", "--json").stdout)["version"] == 0
+    assert "did not exist" in run("show", str(repo), "features@prod~1d", code=1).stderr
+
+
+def test_a_time_not_understood_names_the_relative_forms(repo: Path, run: Run) -> None:
+    err = run("show", str(repo), "features@~3days", code=2).stderr
+    assert "~yesterday" in err and "2026-01-31" in err

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from tests.cli.conftest import Run
 
 from archivist import ReleaseStore
 
@@ -64,3 +65,16 @@ def test_release_from_toml(
 def test_release_from_toml_without_the_file(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("release", "from-toml", str(tmp_path / "missing.toml"), code=1)
     assert "cannot read" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_release_from_toml_names_a_mistyped_repository(
+    repo: Path, run: Run, tmp_path: Path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nversion = "2.0.0"\n[tool.archivist]\n'
+        'repositories = ["repo/repository.json", "rpeo/repository.json"]\n'
+    )
+    err = run("release", "from-toml", code=1).stderr
+    assert "rpeo/repository.json" in err and "does not exist" in err
+    assert "mode=" not in err and "[tool.archivist].repositories" in err
+    assert not (repo / "releases.json").exists()  # nothing recorded anywhere

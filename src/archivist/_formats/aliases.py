@@ -33,6 +33,7 @@ from archivist.errors import (
 
 __all__ = [
     "ALIAS_FORMAT",
+    "SET_ALIAS_ADVICE",
     "AliasMove",
     "check_alias",
     "current_targets",
@@ -200,6 +201,10 @@ def serialize_alias_file(moves: Sequence[AliasMove]) -> bytes:
     ).encode("utf-8")
 
 
+#: How to set an alias, in Python: the command line says it in its own words.
+SET_ALIAS_ADVICE = "Set one with set_alias(name, alias, version)."
+
+
 def current_targets(moves: Sequence[AliasMove]) -> dict[tuple[str, str], int]:
     """Return ``{(name, alias): version}`` after every move (removed aliases left out)."""
     targets: dict[tuple[str, str], int | None] = {}
@@ -232,11 +237,14 @@ def resolve(moves: Sequence[AliasMove], name: str, alias: str, at: datetime | No
     """
     history = [m for m in moves if m.name == name and m.alias == alias]
     if not history:
-        known = sorted({m.alias for m in moves if m.name == name})
+        current = sorted(a for (n, a) in current_targets(moves) if n == name)
+        removed = sorted({m.alias for m in moves if m.name == name} - set(current))
         raise VersionNotFoundError(
             f"{name!r} has no alias {alias!r}; its aliases are "
-            + (", ".join(repr(a) for a in known) if known else "none")
-            + ". Set one with set_alias(name, alias, version)."
+            + (", ".join(repr(a) for a in current) if current else "none")
+            + (f" (removed: {', '.join(repr(a) for a in removed)})" if removed else "")
+            + ". "
+            + SET_ALIAS_ADVICE
         )
     before = history if at is None else [m for m in history if m.when <= at]
     if not before and at is not None:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from archivist._formats.aliases import (
     ALIAS_FORMAT,
+    SET_ALIAS_ADVICE,
     AliasMove,
     check_alias,
     current_targets,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALIAS_FORMAT",
+    "SET_ALIAS_ADVICE",
     "AliasMove",
     "check_alias",
     "parse_alias_file",

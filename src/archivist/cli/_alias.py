@@ -12,6 +12,7 @@ from archivist.cli._common import (
     json_option,
     open_repository,
     parse_version_ref,
+    repository_argument,
     storage_options_option,
 )
 from archivist.cli._output import echo, print_json, print_table
@@ -51,7 +52,7 @@ def alias() -> None:
 
 
 @alias.command("set", context_settings={"ignore_unknown_options": True})  # VERSION may be -1
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("name")
 @click.argument("alias_name", metavar="ALIAS")
 @click.argument("version", metavar="VERSION")
@@ -83,7 +84,7 @@ def set_(
 
 
 @alias.command("remove")
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("name")
 @click.argument("alias_name", metavar="ALIAS")
 @json_option
@@ -106,7 +107,7 @@ def remove(
 
 
 @alias.command("list")
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("name")
 @json_option
 @storage_options_option
@@ -133,7 +134,7 @@ def list_(
 
 
 @alias.command("log")
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("name")
 @click.argument("alias_name", metavar="ALIAS")
 @json_option

@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -17,7 +17,20 @@ from fsspec.core import split_protocol
 from archivist._formats.strict_json import MAX_DEPTH, load_json
 from archivist._formats.versions import check_duration, parse_number
 from archivist._lifecycle.aliases import check_alias
-from archivist.errors import InvalidArgumentError, ManifestError, RepositoryNotFoundError
+from archivist.cli._locate import (
+    FIND_REPOSITORY,
+    MANIFEST_NAME,
+    describe_document,
+    find_repository,
+    manifests_in,
+    note_other_manifests,
+)
+from archivist.errors import (
+    InvalidArgumentError,
+    InvalidVersionError,
+    ManifestError,
+    RepositoryNotFoundError,
+)
 from archivist.repository import Mode, Repository
 
 __all__ = [
@@ -35,16 +48,15 @@ __all__ = [
     "storage_options_option",
 ]
 
-#: REPO when none is given.
-DEFAULT_REPOSITORY = "repository.json"
-MANIFEST_NAME = "repository.json"
+#: REPO when none is given: found from the current folder up.
+DEFAULT_REPOSITORY = FIND_REPOSITORY
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def repository_argument(function: F) -> F:
-    """Add the optional ``REPO`` argument (default ``./repository.json``)."""
-    return click.argument("repo", default=DEFAULT_REPOSITORY, metavar="[REPO]")(function)
+    """Add the ``REPO`` argument, which may be left out (see :class:`RepoCommand`)."""
+    return click.argument("repo", metavar="[REPO]")(function)
 
 
 def json_option(function: F) -> F:
@@ -141,10 +153,16 @@ def resolve_repository(repo: str, **options: Any) -> str:
     str
         The manifest's path or URL.
     """
+    if repo == FIND_REPOSITORY:
+        return find_repository()
     protocol, _ = split_protocol(repo)
     if protocol in (None, "file", "local"):
         local = Path(repo[len("file://") :] if repo.startswith("file://") else repo)
-        return os.fspath(local / MANIFEST_NAME) if local.is_dir() else repo
+        if not local.is_dir():
+            return repo
+        if (local / MANIFEST_NAME).is_file():
+            note_other_manifests(local / MANIFEST_NAME)
+        return os.fspath(local / MANIFEST_NAME)
     if repo.endswith("/"):
         return repo + MANIFEST_NAME
     if repo.endswith(".json"):
@@ -175,14 +193,45 @@ def open_repository(
     try:
         repository = Repository(location, mode="r", **options)
     except RepositoryNotFoundError:
-        raise RepositoryNotFoundError(
-            f"no repository at {location}: there is no repository.json there. Give the path "
-            "or URL of a repository.json, or the folder holding one (REPO defaults to "
-            "./repository.json)"
-        ) from None
+        raise RepositoryNotFoundError(_not_found(repo, location)) from None
+    except ManifestError as exc:
+        described = _describe(location)
+        if described is None:
+            raise
+        raise ManifestError(described) from exc
     if mode == "r":
         return repository
     return Repository(location, mode=mode, **options)
+
+
+def _local(location: str) -> Path | None:
+    protocol, _ = split_protocol(location)
+    if protocol not in (None, "file", "local"):
+        return None
+    return Path(location[len("file://") :] if location.startswith("file://") else location)
+
+
+def _not_found(repo: str, location: str) -> str:
+    """Say that REPO holds no manifest, naming the other manifests of a folder given as REPO."""
+    local = _local(repo)
+    if local is not None and local.is_dir():
+        others = manifests_in(local)
+        if others:
+            return (
+                f"no {MANIFEST_NAME} in {repo}, which holds the manifest(s) "
+                f"{', '.join(others)}: give one as REPO, e.g. {os.path.join(repo, others[0])}"
+            )
+    return (
+        f"no repository at {location}: there is no manifest there. Give the path or URL of a "
+        "repository.json, or the folder holding one (left out, REPO is the repository.json of "
+        "the current folder or the nearest folder above it)"
+    )
+
+
+def _describe(location: str) -> str | None:
+    """Say what a local JSON file given as REPO is, when it is not a manifest."""
+    local = _local(location)
+    return None if local is None else describe_document(local)
 
 
 @dataclass(frozen=True)
@@ -226,9 +275,16 @@ class VersionSpec:
             As :meth:`archivist.Repository.get_artifact_metadata` does: no such artifact,
             version or alias (or none at that time).
         """
-        return repository.get_artifact_metadata(
-            self.name, self.version, self.match, alias=self.alias, as_of=self.as_of
-        )
+        try:
+            return repository.get_artifact_metadata(
+                self.name, self.version, self.match, alias=self.alias, as_of=self.as_of
+            )
+        except InvalidVersionError as exc:
+            if self.match != "asof" and self.as_of is None:
+                raise
+            raise InvalidVersionError(
+                f"{exc}, or a relative time: ~3d, ~2h, ~30m, ~1w, ~yesterday, ~today"
+            ) from None
 
 
 #: ``NAME@latest``: the latest version (``latest`` is a reserved alias name).
@@ -243,10 +299,55 @@ def parse_version_text(text: str) -> tuple[int | str, Literal["exact", "asof"]]:
     archivist.errors.InvalidVersionError
         A number with more digits than any version has.
     """
+    _check_digits(text)
     if text.startswith("~"):
-        return text[1:], "asof"
+        return absolute_time(text[1:]), "asof"
     number = parse_number(text)
     return (text, "exact") if number is None else (number, "exact")
+
+
+def _check_digits(text: str) -> None:
+    """Refuse digits of other scripts (fullwidth, Arabic-Indic): no number or time has them."""
+    if any(c.isdigit() and not c.isascii() for c in text):
+        raise InvalidVersionError(
+            f"version {text!r} is written with other than ASCII digits; give a number in 0-9 "
+            "(features@3, features@-1), a time (features@~2026-01-31) or a relative one "
+            "(features@~3d)"
+        )
+
+
+_RELATIVE = re.compile(r"(?:[0-9]+[smhdw])+", re.ASCII)
+
+
+def absolute_time(text: str) -> str:
+    """Turn a relative time (``3d``, ``2h``, ``1w``, ``yesterday``, ``today``) into an ISO one.
+
+    ``N`` followed by ``s``, ``m``, ``h``, ``d`` or ``w`` (combined as ``1d12h``) is that
+    long before now; ``today`` and ``yesterday`` are those dates (UTC), which as-of lookups
+    read as the end of that day. Any other text is returned as it is (an ISO time).
+
+    Parameters
+    ----------
+    text : str
+        What followed ``~``.
+
+    Returns
+    -------
+    str
+        An ISO 8601 time or date, in UTC.
+    """
+    now = datetime.now(UTC).replace(tzinfo=None)
+    word = text.strip().lower()
+    if word == "today":
+        return now.date().isoformat()
+    if word == "yesterday":
+        return (now - timedelta(days=1)).date().isoformat()
+    if _RELATIVE.fullmatch(word):
+        try:
+            return (now - parse_duration(word)).isoformat(timespec="microseconds")
+        except OverflowError:
+            raise InvalidVersionError(f"~{text} reaches back before the year 1") from None
+    return text
 
 
 def parse_version_ref(name: str, text: str) -> VersionSpec:
@@ -287,7 +388,9 @@ def parse_version_ref(name: str, text: str) -> VersionSpec:
             f"{name}@{text} has no time after '~'; write {name}@{alias}~2026-03-01 for what "
             f"{alias!r} named then, or {name}@{alias} for what it names now"
         )
-    return VersionSpec(name, None, "exact", alias=alias, as_of=when or None)
+    _check_digits(when)
+    as_of = absolute_time(when) if when else None
+    return VersionSpec(name, None, "exact", alias=alias, as_of=as_of)
 
 
 def parse_version_spec(spec: str, names: Callable[[], list[str]] | None = None) -> VersionSpec:
@@ -323,6 +426,16 @@ def parse_version_spec(spec: str, names: Callable[[], list[str]] | None = None) 
         return VersionSpec(spec, None, "exact")
     if not name:
         raise click.BadParameter(f"{spec!r} has no artifact name before '@'; write NAME@VERSION")
+    if not text:
+        raise click.BadParameter(
+            f"{spec!r} has nothing after '@'; write {name} for the latest version, or "
+            f"{name}@VERSION (e.g. {name}@0, {name}@-1, {name}@~yesterday)"
+        )
+    if name.endswith("@"):
+        first = name.rstrip("@")
+        raise click.BadParameter(
+            f"{spec!r} has more than one '@' before the version; write {first}@{text}"
+        )
     return parse_version_ref(name, text)
 
 

@@ -4,26 +4,28 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import json
 import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import click
 
 from archivist._io.progress import PROGRESS_THRESHOLD, RichCallback, metered
-from archivist.cli._app import cli
+from archivist.cli._app import EXIT_FAILED, cli
 from archivist.cli._common import (
     VersionSpec,
     json_option,
     open_repository,
     parse_version_ref,
     parse_version_spec,
+    repository_argument,
     storage_options_option,
 )
 from archivist.cli._output import echo, print_json
-from archivist.errors import AlreadyExistsError, UnknownHandlerError
+from archivist.errors import AlreadyExistsError, StorageError, UnknownHandlerError
 from archivist.manifest import VersionRecord
 from archivist.plugin.manager import get_handler
 from archivist.repository import Repository
@@ -68,16 +70,48 @@ def _copy(repository: Repository, record: dict[str, Any], out: IO[bytes]) -> int
     return copied
 
 
-@cli.command("get")
-@click.argument("repo", metavar="REPO")
-@click.argument("spec", metavar="NAME[@VERSION]")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    help="Where to write (a folder keeps the stored file name). Default: the stored file "
-    "name in the current folder.",
+_OUTPUT_HELP = (
+    "Where to write (a folder keeps the stored file name). Default: the stored file name in "
+    "the current folder."
 )
+
+
+def _write(
+    repository: Repository, record: dict[str, Any], output: Path | None, force: bool
+) -> tuple[Path, int]:
+    """Write a version's stored file, verified, to ``output`` (a file or a folder)."""
+    target = output if output is not None else Path(record["fname"])
+    if target.is_dir():
+        target = target / record["fname"]
+    if target.exists() and not force:
+        raise AlreadyExistsError(f"{target} exists; pass --force to replace it")
+    folder = target.absolute().parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise click.BadParameter(
+            f"the folder {folder} {what}; create it first (mkdir -p {folder}) or write "
+            "into an existing folder",
+            param_hint="-o/--output",
+        )
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=".archivist-get-", dir=folder)
+    except OSError as exc:
+        raise StorageError(f"cannot write into {folder}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            size = _copy(repository, record, out)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return target, size
+
+
+@cli.command("get")
+@repository_argument
+@click.argument("spec", metavar="NAME[@VERSION]")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help=_OUTPUT_HELP)
 @click.option("-f", "--force", is_flag=True, help="Replace an existing file.")
 @json_option
 @storage_options_option
@@ -98,43 +132,75 @@ def get(
     """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     record = _record(repository, spec)
-    target = output if output is not None else Path(record["fname"])
-    if target.is_dir():
-        target = target / record["fname"]
-    if target.exists() and not force:
-        raise AlreadyExistsError(f"{target} exists; pass --force to replace it")
-    folder = target.resolve().parent
-    descriptor, temporary = tempfile.mkstemp(prefix=".archivist-get-", dir=folder)
-    try:
-        with os.fdopen(descriptor, "wb") as out:
-            size = _copy(repository, record, out)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    target, size = _write(repository, record, output, force)
     if as_json:
         print_json({**record, "path": str(target), "bytes": size})
         return
     echo(f"{record['name']} v{record['version']}: {size} bytes to {target} (sha256 verified)")
 
 
+class _LastByte:
+    """Pass bytes on to a stream, remembering the last one."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.last = b""
+
+    def write(self, data: bytes) -> int:
+        if data:
+            self.last = data[-1:]
+        return self.out.write(data)
+
+
 @cli.command("cat")
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("spec", metavar="NAME[@VERSION]")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write to this file (or folder) instead of standard output, as get does.",
+)
+@click.option(
+    "-f",
+    "--force",
+    is_flag=True,
+    help="Print a binary file on a terminal too; with -o, replace an existing file.",
+)
 @storage_options_option
 def cat(
-    repo: str, spec: str, storage_options_json: str | None, storage_option_pairs: tuple[str, ...]
+    repo: str,
+    spec: str,
+    output: Path | None,
+    force: bool,
+    storage_options_json: str | None,
+    storage_option_pairs: tuple[str, ...],
 ) -> None:
     """Print a version's stored file, verified.
 
-    The file is checked against its SHA-256 before anything is printed.
+    The file is checked against its SHA-256 before anything is printed. A binary file
+    (such as a pickle) is not printed on a terminal, where it would garble the screen:
+    pipe it, write it with -o FILE, or pass --force. On a terminal, text that does not end
+    with a newline gets one; piped output is the stored bytes exactly.
     """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     record = _record(repository, spec)
-    out = sys.stdout.buffer
-    _copy(repository, record, out)
-    out.flush()
+    if output is not None:
+        target, size = _write(repository, record, output, force)
+        echo(f"{record['name']} v{record['version']}: {size} bytes to {target} (sha256 verified)")
+        return
+    terminal = sys.stdout.isatty()
+    if terminal and not force and _is_binary(record["handler"]):
+        raise click.UsageError(
+            f"{record['name']} v{record['version']} is binary ({record['handler']}) and standard "
+            "output is a terminal; pipe it, write it with -o FILE, or pass --force"
+        )
+    sys.stdout.flush()
+    out = _LastByte(sys.stdout.buffer)
+    _copy(repository, record, cast(IO[bytes], out))
+    if terminal and out.last not in (b"", b"\n") and not _is_binary(record["handler"]):
+        out.write(b"\n")
+    sys.stdout.buffer.flush()
 
 
 def _is_binary(handler: str) -> bool:
@@ -150,17 +216,25 @@ def _changes(a: dict[str, Any], b: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 @cli.command("diff", context_settings={"ignore_unknown_options": True})  # A may be -1
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("name")
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="[B]", required=False)
+@click.option(
+    "--exit-code",
+    is_flag=True,
+    help="Exit with 1 when the versions differ and 0 when they do not, as git diff does.",
+)
 @json_option
 @storage_options_option
+@click.pass_context
 def diff(
+    ctx: click.Context,
     repo: str,
     name: str,
     a: str,
     b: str | None,
+    exit_code: bool,
     as_json: bool,
     storage_options_json: str | None,
     storage_option_pairs: tuple[str, ...],
@@ -171,7 +245,8 @@ def diff(
     ~TIME, an alias, or ALIAS~TIME, as after NAME@.
 
     Text artifacts get a unified diff; binary ones a summary of what their records differ
-    in: size, digest, and what the handler recorded (e.g. schema and row count).
+    in: size, digest, and what the handler recorded (e.g. schema and row count), each value
+    as JSON. Versions with the same content say so, text or binary.
     """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     old = parse_version_ref(name, a).metadata(repository)
@@ -192,18 +267,24 @@ def diff(
             )
         )
     changes = _changes(old, new)
+    differ = bool(text) or bool(changes)
     if as_json:
         print_json(
             {"name": name, "a": old["version"], "b": new["version"], "changes": changes}
-            | {"diff": text}
+            | {"diff": text, "same": not differ}
         )
-        return
-    if text is not None:
-        if text:
-            click.echo(text)
-        return
-    echo(f"{name} v{old['version']} -> v{new['version']}")
-    if not changes:
-        echo("  the records are the same")
-    for key, (before, after) in changes.items():
-        echo(f"  {key}: {before!r} -> {after!r}")
+    elif not differ:
+        echo(f"{name} v{old['version']} and v{new['version']} hold the same content")
+    elif text:
+        click.echo(text)
+    else:
+        echo(f"{name} v{old['version']} -> v{new['version']}")
+        for key, (before_value, after_value) in changes.items():
+            echo(f"  {key}: {_json(before_value)} -> {_json(after_value)}")
+    if exit_code and differ:
+        ctx.exit(EXIT_FAILED)
+
+
+def _json(value: Any) -> str:
+    """Return a record value as ``show`` prints it: JSON."""
+    return json.dumps(value, default=str)

@@ -89,11 +89,12 @@ def ls(
             ]
             for row in rows
         ],
+        whole=("CREATED",),
     )
 
 
 @cli.command("log")
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("name")
 @json_option
 @storage_options_option
@@ -135,11 +136,12 @@ def log(
             ]
             for r in records
         ],
+        whole=("CREATED",),
     )
 
 
 @cli.command("show")
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("spec", metavar="NAME[@VERSION]")
 @json_option
 @storage_options_option
@@ -161,7 +163,9 @@ def show(
     """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     wanted = parse_version_spec(spec, lambda: [r["name"] for r in repository])
-    record = wanted.metadata(repository)
+    found = wanted.metadata(repository)
+    # name and version first: which version this is, then what it holds
+    record = {"name": found["name"], "version": found["version"]} | found
     if as_json:
         print_json(record)
         return

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import click
@@ -71,7 +71,9 @@ def _is_terminal() -> bool:
     return bool(isatty is not None and isatty())
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], whole: Collection[str] = ()
+) -> None:
     """Print rows under headers: a rich table on a terminal, aligned plain text otherwise.
 
     Parameters
@@ -80,14 +82,31 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
         Column titles.
     rows : Sequence[Sequence[object]]
         Cell values, escaped before printing.
+    whole : Collection[str], optional
+        The titles of columns a narrow terminal must never shorten (times a user copies,
+        such as CREATED); the other columns are shortened instead.
     """
     cells = [[escape("-" if value is None else value) for value in row] for row in rows]
     if _is_terminal():
+        from rich import box
         from rich.console import Console
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(*headers, header_style="bold")
+        # no vertical rules: on 80 columns the cells keep the room
+        table = Table(
+            header_style="bold",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            padding=(0, 1, 0, 0),
+        )
+        for i, header in enumerate(headers):
+            if header in whole:
+                width = max(len(header), *(len(row[i]) for row in cells))
+                table.add_column(header, no_wrap=True, min_width=width)
+            else:
+                table.add_column(header, overflow="ellipsis", min_width=len(header))
         for row in cells:
             table.add_row(*(Text(value) for value in row))  # Text: names are never markup
         Console(file=sys.stdout).print(table)

@@ -39,7 +39,7 @@ def release() -> None:
 
 
 @release.command("create")
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("tag")
 @json_option
 @storage_options_option
@@ -89,7 +89,7 @@ def list_(
 
 
 @release.command("show")
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("which", metavar="[TAG|TIME|~TIME]", required=False)
 @json_option
 @storage_options_option
