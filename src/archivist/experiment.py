@@ -74,7 +74,8 @@ class Experiment(Tracked):
     metrics, parameters : Mapping[str, Any], optional
         Initial values.
     created_at, last_updated : datetime.datetime, optional
-        Naive UTC times (default: now).
+        Naive UTC times (each defaults to now, as in lazyscribe: giving ``created_at``
+        alone leaves ``last_updated`` at now).
     dependencies : Mapping[str, Experiment] or Iterable[str], optional
         Upstream experiments by short slug, or stored ``"<project>|<slug>"`` references.
     short_slug, slug : str, optional
@@ -149,7 +150,7 @@ class Experiment(Tracked):
         self._project_folder = project_folder
         self._project = location if location is not None else os.fspath(project_path)
         self._author = author or default_author()
-        self._last_updated = last_updated or self._created_at
+        self._last_updated = last_updated or utcnow()
         self._last_updated_by = last_updated_by or self._author
         self._short_slug = short_slug or slugify(name)
         self._tags = list(tags)
@@ -490,6 +491,7 @@ class Experiment(Tracked):
                 )
             )
         last_updated = data.get("last_updated")
+        created_at = parse_stored_time(data["created_at"], f"{what}: created_at")
         target = ReadOnlyExperiment if read_only else cls
         experiment = target(
             str(data["name"]),
@@ -498,9 +500,9 @@ class Experiment(Tracked):
             folder=folder,
             location=location,
             author=data.get("author"),
-            created_at=parse_stored_time(data["created_at"], f"{what}: created_at"),
+            created_at=created_at,
             read_only=read_only,
-            last_updated=None
+            last_updated=created_at
             if last_updated is None
             else parse_stored_time(last_updated, f"{what}: last_updated"),
             last_updated_by=data.get("last_updated_by"),
@@ -573,9 +575,6 @@ class Experiment(Tracked):
 
     # -- ordering and display ---------------------------------------------------------------
 
-    def _sort_key(self) -> tuple[datetime, datetime]:
-        return (self._created_at, self._last_updated)
-
     def _eq_key(self) -> tuple[Any, ...]:
         return (
             self._name,
@@ -598,7 +597,9 @@ class Experiment(Tracked):
 
     def __gt__(self, other: Experiment) -> bool:
         """Order as lazyscribe: by ``last_updated`` for one slug, else by ``created_at``."""
-        return other < self
+        if self._slug == other._slug:
+            return self._last_updated > other._last_updated
+        return self._created_at > other._created_at
 
     def __le__(self, other: Experiment) -> bool:
         """Equal, or older."""

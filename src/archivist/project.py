@@ -14,6 +14,7 @@ import os
 import posixpath
 import threading
 import warnings
+from bisect import insort
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -201,11 +202,13 @@ class Project:
             )
             for i, entry in enumerate(entries)
         ]
-        self.experiments = sorted(experiments, key=lambda e: e._sort_key())
+        self.experiments = []
+        for experiment in experiments:  # in file order, each placed as lazyscribe places it
+            insort(self.experiments, experiment)
         self._token = token
 
     def __getitem__(self, key: str) -> Experiment:
-        """Return the latest experiment whose slug or short slug is ``key``.
+        """Return the last experiment in :attr:`experiments` whose slug or short slug is ``key``.
 
         Raises
         ------
@@ -304,6 +307,10 @@ class Project:
     def append(self, other: Experiment) -> None:
         """Add an experiment to the project (saved by :meth:`save`).
 
+        It is placed as lazyscribe places it (:func:`bisect.insort`, by the experiments'
+        order: ``created_at``, or ``last_updated`` for one slug); the list is not sorted
+        again, so an experiment whose ``created_at`` is edited afterwards stays where it is.
+
         Parameters
         ----------
         other : Experiment
@@ -317,14 +324,16 @@ class Project:
         self._require_writable()
         self._adopt(other)
         with self.mutex_:
-            self.experiments.append(other)
-            self.experiments.sort(key=lambda e: e._sort_key())
+            insort(self.experiments, other)
 
     def merge(self, *others: Project, other: Project | None = None) -> Project:
         """Return a new project holding this project's and the others' experiments.
 
-        Experiments sharing a slug are kept once: the one updated last. The new project
-        has this project's file, mode and author; nothing is saved.
+        The others' experiments are placed as :meth:`append` places them (an experiment
+        equal to one already there is skipped), and experiments sharing a slug are kept
+        once: the last of them in project order (for one slug, the one updated last), as in
+        lazyscribe. The new project has this project's file, mode and author; nothing is
+        saved.
 
         Parameters
         ----------
@@ -351,15 +360,17 @@ class Project:
                 stacklevel=2,
             )
             others = (*others, other)
-        chosen: dict[str, Experiment] = {}
-        for experiment in [*self.experiments, *(e for p in others for e in p.experiments)]:
-            current = chosen.get(experiment.slug)
-            if current is None or current.last_updated < experiment.last_updated:
-                chosen[experiment.slug] = experiment
+        combined = list(self.experiments)
+        for project in others:
+            for experiment in project.experiments:
+                if experiment not in combined:
+                    insort(combined, experiment)
+        slugs = [experiment.slug for experiment in combined]
+        kept = [e for i, e in enumerate(combined) if e.slug not in slugs[i + 1 :]]
         merged = object.__new__(Project)
         merged.__dict__.update(self.__dict__)
         merged.mutex_ = threading.Lock()
-        merged.experiments = sorted(chosen.values(), key=lambda e: e._sort_key())
+        merged.experiments = kept
         return merged
 
     def save(self) -> None:
