@@ -27,7 +27,9 @@ import archivist
 import archivist.artifacts.json
 import archivist.errors
 
-MODULES = pytest.mark.parametrize("module", [lazyscribe, archivist], ids=["lazyscribe", "archivist"])
+MODULES = pytest.mark.parametrize(
+    "module", [lazyscribe, archivist], ids=["lazyscribe", "archivist"]
+)
 T0 = datetime(2024, 3, 1, 12, 0, 0)
 
 
@@ -107,8 +109,10 @@ gc.collect()
 
 
 def json_artifact_class(module: Any) -> type:
-    return lazyscribe.artifacts.json.JSONArtifact if module is lazyscribe else (
-        archivist.artifacts.json.JSONArtifact
+    return (
+        lazyscribe.artifacts.json.JSONArtifact
+        if module is lazyscribe
+        else (archivist.artifacts.json.JSONArtifact)
     )
 
 
