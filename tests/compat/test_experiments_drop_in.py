@@ -12,7 +12,7 @@ import gc
 import io
 import json
 import warnings
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -256,7 +256,7 @@ def test_output_only_handlers_warn_as_in_lazyscribe(tmp_path: Path) -> None:
 
 @MODULES
 def test_created_at_alone_leaves_last_updated_at_now(module: Any) -> None:
-    before = datetime.utcnow() - timedelta(seconds=1)  # noqa: DTZ003 - naive UTC, as both use
+    before = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=1)
     exp = module.Experiment(name="My experiment", project=Path("project.json"), created_at=T0)
     assert exp.created_at == T0
     assert exp.last_updated >= before
