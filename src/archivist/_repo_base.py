@@ -11,7 +11,7 @@ from archivist._trust import Trust
 from archivist._versions import parse_version
 from archivist.errors import (
     ArtifactNotFoundError,
-    ReadOnlyError,
+    ReadOnlyModeError,
 )
 from archivist.handlers.base import Handler
 from archivist.manifest import (
@@ -117,7 +117,7 @@ class RepositoryBase:
 
     def _require_writable(self) -> None:
         if self.mode == "r":
-            raise ReadOnlyError(
+            raise ReadOnlyModeError(
                 f"{self.location} is open read-only (mode='r'); open it with mode 'a' or 'w+' "
                 "to write"
             )

@@ -39,7 +39,7 @@ from archivist.errors import (
     ArtifactNotFoundError,
     DuplicateArtifactError,
     EnvironmentMismatchError,
-    ReadOnlyError,
+    ReadOnlyExperimentError,
 )
 from archivist.manifest import check_file_name, check_name, utcnow
 from archivist.plugin.manager import get_handler
@@ -286,7 +286,7 @@ class Tracked:
 
     def _require_editable(self) -> None:
         if self._read_only:
-            raise ReadOnlyError(
+            raise ReadOnlyExperimentError(
                 f"this {self._label} is read-only (its project was opened with mode 'r' or "
                 "'a'); open the project with mode 'w+' to change saved experiments"
             )
@@ -306,8 +306,8 @@ class Tracked:
 
         Raises
         ------
-        archivist.errors.ReadOnlyError
-            This is read-only.
+        archivist.errors.ReadOnlyExperimentError
+            This is read-only (attrs' ``FrozenInstanceError``, as lazyscribe raised).
         """
         self._require_editable()
         self._metrics[name] = value
@@ -325,8 +325,8 @@ class Tracked:
 
         Raises
         ------
-        archivist.errors.ReadOnlyError
-            This is read-only.
+        archivist.errors.ReadOnlyExperimentError
+            This is read-only (attrs' ``FrozenInstanceError``, as lazyscribe raised).
         """
         self._require_editable()
         self._parameters[name] = value
@@ -362,8 +362,8 @@ class Tracked:
 
         Raises
         ------
-        archivist.errors.ReadOnlyError
-            This is read-only.
+        archivist.errors.ReadOnlyExperimentError
+            This is read-only (attrs' ``FrozenInstanceError``, as lazyscribe raised).
         archivist.errors.DuplicateArtifactError
             An artifact of that name exists and ``overwrite`` is false (an
             ``AlreadyExistsError``, and lazyscribe's ``ArtifactLogError``).

@@ -42,7 +42,7 @@ from archivist.errors import (
     ConflictError,
     IntegrityError,
     ManifestError,
-    ReadOnlyError,
+    ReadOnlyModeError,
     StaleTokenError,
     UnsavedChangesError,
 )
@@ -318,7 +318,7 @@ class WritingMixin(RepositoryBase):
                 self._view = None
                 return
         if self.mode == "a":
-            raise ReadOnlyError(
+            raise ReadOnlyModeError(
                 "mode 'a' only appends new versions; open the repository with mode 'w+' to "
                 "change saved records such as expiry"
             )

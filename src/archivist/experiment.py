@@ -374,8 +374,8 @@ class Experiment(Tracked):
 
         Raises
         ------
-        archivist.errors.ReadOnlyError
-            The experiment is read-only.
+        archivist.errors.ReadOnlyExperimentError
+            The experiment is read-only (attrs' ``FrozenInstanceError``, as lazyscribe raised).
         """
         self._require_editable()
         self._tags = list(tags) if overwrite else [*self._tags, *tags]
@@ -402,8 +402,8 @@ class Experiment(Tracked):
 
         Raises
         ------
-        archivist.errors.ReadOnlyError
-            The experiment is read-only.
+        archivist.errors.ReadOnlyExperimentError
+            The experiment is read-only (attrs' ``FrozenInstanceError``, as lazyscribe raised).
         """
         self._require_editable()
         test = Test(name, description)
@@ -617,8 +617,9 @@ class ReadOnlyExperiment(Experiment):
     """An experiment that refuses every change (lazyscribe's ``ReadOnlyExperiment``).
 
     Experiments loaded from a project opened in mode ``r`` or ``a`` are read-only: logging
-    and setting attributes raise :class:`~archivist.errors.ReadOnlyError`, and metrics,
-    parameters, tags, tests and artifacts are read-only views.
+    and setting attributes raise :class:`~archivist.errors.ReadOnlyExperimentError` (attrs'
+    ``FrozenInstanceError``, as lazyscribe raised), and metrics, parameters, tags, tests
+    and artifacts are read-only views.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -33,7 +33,7 @@ from archivist.errors import (
     ExperimentNotFoundError,
     InvalidModeError,
     ManifestError,
-    ReadOnlyError,
+    ReadOnlyModeError,
     RepositoryNotFoundError,
     StaleTokenError,
 )
@@ -259,7 +259,7 @@ class Project:
 
     def _require_writable(self) -> None:
         if self.mode == "r":
-            raise ReadOnlyError(
+            raise ReadOnlyModeError(
                 f"{self.location} is open read-only (mode='r'); open it with mode 'a' or 'w+'"
             )
 

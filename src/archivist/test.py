@@ -190,8 +190,9 @@ class ReadOnlyTest(Test):
     """A test that refuses every change (lazyscribe's ``ReadOnlyTest``).
 
     Tests of experiments loaded from a project opened in mode ``r`` or ``a`` are read-only:
-    logging and setting attributes raise :class:`~archivist.errors.ReadOnlyError`, and
-    metrics, parameters and artifacts are read-only views.
+    logging and setting attributes raise :class:`~archivist.errors.ReadOnlyExperimentError`
+    (attrs' ``FrozenInstanceError``, as lazyscribe raised), and metrics, parameters and
+    artifacts are read-only views.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

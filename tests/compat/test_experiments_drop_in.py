@@ -26,6 +26,7 @@ from attrs import define
 import archivist
 import archivist.artifacts.json
 import archivist.errors
+import archivist.exception
 
 MODULES = pytest.mark.parametrize(
     "module", [lazyscribe, archivist], ids=["lazyscribe", "archivist"]

@@ -48,7 +48,7 @@ from archivist.errors import (
     ArchivistError,
     ConflictError,
     InvalidArgumentError,
-    ReadOnlyError,
+    ReadOnlyModeError,
     StaleTokenError,
     UnsavedChangesError,
 )
@@ -250,7 +250,7 @@ def apply_prune(repository: Repository, plan: PrunePlan) -> list[tuple[str, int]
     repository._require_writable()
     store.require("supports_deletes", "prune")
     if repository.mode == "a" or repository._fresh:
-        raise ReadOnlyError(
+        raise ReadOnlyModeError(
             f"prune removes versions, which mode {repository.mode!r} does not allow "
             + ("before its first save" if repository._fresh else "(it only appends)")
             + f"; open {repository.location} with mode 'w+'"
