@@ -124,10 +124,9 @@ def test_promote_saved_artifact_commits_at_once(tmp_path: Path) -> None:
     assert reader.load_artifact("model") == {"w": [1.5]}
     record = reader.get_artifact_metadata("features")
     assert record["source"] == {"project": project.location, "experiment": exp.slug}
-    assert record["sha256"] == exp.artifacts[0].sha256
+    assert record["sha256"] == exp.to_dict()["artifacts"][0]["sha256"]
     assert (
-        reader.get_artifact_metadata("model")["python_version"]
-        == exp.artifacts[1].metadata["python_version"]
+        reader.get_artifact_metadata("model")["python_version"] == exp.artifacts[1].python_version
     )
     assert reader.verify().checked == 2
     # A second promotion is a new version.
@@ -224,7 +223,10 @@ def test_promote_between_backends(tmp_path: Path, direction: str) -> None:
     exp.promote_artifact(Repository(repo_url), "features")
     reader = Repository(repo_url, mode="r")
     assert reader.load_artifact("features") == big
-    assert reader.get_artifact_metadata("features")["sha256"] == exp.artifacts[0].sha256
+    assert (
+        reader.get_artifact_metadata("features")["sha256"]
+        == exp.to_dict()["artifacts"][0]["sha256"]
+    )
 
 
 def test_promote_unknown_artifact(tmp_path: Path) -> None:

@@ -26,7 +26,6 @@ from archivist._dependencies import Dependencies
 from archivist._frozen import FrozenList
 from archivist._promotion import promote
 from archivist._tracking import (
-    LoggedArtifact,
     Tracked,
     default_author,
     format_seconds,
@@ -82,8 +81,8 @@ class Experiment(Tracked):
         Default: the slug of the name, and of the name and creation second.
     tests : Sequence[Test], optional
         Its tests.
-    artifacts : Sequence[LoggedArtifact], optional
-        Its artifacts.
+    artifacts : Sequence[Artifact], optional
+        Its artifacts: lazyscribe-style handler objects (see :attr:`artifacts`).
     tags : Sequence[str], optional
         Its tags.
     dirty : bool, optional
@@ -118,7 +117,7 @@ class Experiment(Tracked):
         short_slug: str | None = None,
         slug: str | None = None,
         tests: Sequence[Test] = (),
-        artifacts: Sequence[LoggedArtifact] = (),
+        artifacts: Sequence[Any] = (),
         tags: Sequence[str] = (),
         dirty: bool = True,
         mutex_: threading.Lock | None = None,
@@ -519,12 +518,9 @@ class Experiment(Tracked):
             ),
             tests=tests,
             trust=trust,
-            artifacts=[
-                LoggedArtifact.from_dict(item, f"{what}, artifact {i}")
-                for i, item in enumerate(_list(data, "artifacts", what))
-            ],
             dirty=False,
         )
+        experiment._load_artifacts(_list(data, "artifacts", what), what)
         experiment._saved = copy.deepcopy(dict(data))
         experiment._baseline = experiment.to_dict()
         return experiment

@@ -411,9 +411,8 @@ class Project:
             if self.mode == "w+":
                 experiment._last_updated_by = self.author
         written: list[str] = []
-        before = [
-            (e, list(e._artifacts), [(t, list(t._artifacts)) for t in e._tests]) for e in dirty
-        ]
+        before = [item._snapshot() for e in dirty for item in (e, *e._tests)]
+        owners = [item for e in dirty for item in (e, *e._tests)]
         replacing: list[bool] = []  # non-empty once the replace of project.json has started
         try:
             for experiment in dirty:
@@ -432,10 +431,8 @@ class Project:
                     for path in written:
                         with contextlib.suppress(ArchivistError, OSError):  # best-effort
                             self.backend.delete(path)
-                for experiment, artifacts, tests in before:
-                    experiment._artifacts = artifacts
-                    for test, test_artifacts in tests:
-                        test._artifacts = test_artifacts
+                for owner, snapshot in zip(owners, before, strict=True):
+                    owner._restore(snapshot)
             raise
         for experiment in dirty:
             experiment._mark_saved()

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from archivist._tracking import LoggedArtifact, Tracked
+from archivist._tracking import Tracked
 from archivist._trust import Trust
 from archivist.errors import ManifestError
 from archivist.storage.base import Backend
@@ -35,8 +35,8 @@ class Test(Tracked):
         What the test covers.
     metrics, parameters : Mapping[str, Any], optional
         Initial values.
-    artifacts : Sequence[LoggedArtifact], optional
-        Artifacts already logged.
+    artifacts : Sequence[Artifact], optional
+        Artifacts already logged: lazyscribe-style handler objects.
     path : pathlib.Path, optional
         The folder of its artifact files as lazyscribe shows it (default ``Path(".")``
         until the test belongs to a saved experiment).
@@ -60,7 +60,7 @@ class Test(Tracked):
         description: str | None = None,
         metrics: Mapping[str, Any] | None = None,
         parameters: Mapping[str, Any] | None = None,
-        artifacts: Sequence[LoggedArtifact] = (),
+        artifacts: Sequence[Any] = (),
         path: Path | None = None,
         fs: AbstractFileSystem | None = None,
         *,
@@ -166,21 +166,19 @@ class Test(Tracked):
         if not isinstance(artifacts, list):
             raise ManifestError(f"{what}: artifacts must be a list")
         target = ReadOnlyTest if read_only else cls
-        return target(
+        test = target(
             data["name"],
             data.get("description"),
             metrics=metrics,
             parameters=parameters,
             trust=trust,
-            artifacts=[
-                LoggedArtifact.from_dict(item, f"{what}, artifact {i}")
-                for i, item in enumerate(artifacts)
-            ],
             path=path,
             backend=backend,
             folder=folder,
             read_only=read_only,
         )
+        test._load_artifacts(artifacts, what)
+        return test
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._name!r})"
