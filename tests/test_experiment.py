@@ -12,12 +12,15 @@ import pytest
 from archivist import Project, Repository
 from archivist.errors import (
     ArtifactNotFoundError,
+    EncodingError,
     EnvironmentMismatchError,
     IntegrityError,
+    InvalidNameError,
     ReadOnlyError,
     StorageError,
     UnsavedChangesError,
     UnsupportedOperationError,
+    UntrustedArtifactError,
 )
 from archivist.test import Test
 
@@ -283,3 +286,72 @@ def test_the_slug_of_saved_files_cannot_change(tmp_path: Path) -> None:
         exp.slug = "renamed"
     exp.slug = exp.slug  # unchanged: fine
     assert exp.load_artifact("features") == [0, 1, 2]
+
+
+# -- artifacts are handler objects: what archivist keeps beside them -------------------------
+
+
+def test_an_artifact_object_pointed_elsewhere_is_not_vouched_for(tmp_path: Path) -> None:
+    """A digest counts only for the file it was computed for: a renamed object's is dropped."""
+    path = tmp_path / "project.json"
+    make_project(path)
+    project = Project(path, mode="w+", trust="verified")
+    exp = project["my-experiment"]
+    model = exp.artifacts[1]
+    assert exp.load_artifact("model") == {"w": [1.5]}  # verified against its digest
+    (exp.path / "other.pkl").write_bytes((exp.path / model.fname).read_bytes())
+    model.fname = "other.pkl"
+    [_, record] = exp.to_dict()["artifacts"]
+    assert "sha256" not in record and record["fname"] == "other.pkl"
+    with pytest.raises(UntrustedArtifactError):  # pickle without a digest: refused
+        exp.load_artifact("model")
+    project.save()
+    reread = Project(path, mode="r", trust="verified")["my-experiment"]
+    with pytest.raises(UntrustedArtifactError):
+        reread.load_artifact("model")
+    assert reread.load_artifact("features") == [0, 1, 2]  # the other keeps its digest
+
+
+def test_an_artifact_object_cannot_name_a_file_outside_its_folder(tmp_path: Path) -> None:
+    path = tmp_path / "project.json"
+    project = Project(path, mode="w")
+    with project.log("my-experiment") as exp:
+        exp.log_artifact(name="features", value=[1], handler="json")
+    exp.artifacts[0].fname = "../../escaped.json"
+    with pytest.raises(InvalidNameError):
+        project.save()
+    assert not (tmp_path.parent / "escaped.json").exists()
+    assert not path.exists()
+    assert exp.artifacts[0].dirty
+    exp.artifacts[0].fname = "features.json"
+    project.save()
+    assert Project(path, mode="r")["my-experiment"].load_artifact("features") == [1]
+
+
+def test_a_failed_save_restores_the_artifact_objects(tmp_path: Path) -> None:
+    path = tmp_path / "project.json"
+    project = Project(path, mode="w")
+    with project.log("my-experiment") as exp:
+        exp.log_artifact(name="features", value=[1], handler="json")
+        exp.log_artifact(name="broken", value={1, 2}, handler="json")  # json cannot write a set
+    features = exp.artifacts[0]
+    fname = features.fname
+    with pytest.raises(EncodingError):
+        project.save()
+    assert (features.fname, features.dirty) == (fname, True)
+    assert files_below(tmp_path) == []  # the file written before the failure was removed
+    exp.artifacts[1].value = [1, 2]  # settable: the next save writes the new value
+    project.save()
+    assert Project(path, mode="r")["my-experiment"].load_artifact("broken") == [1, 2]
+
+
+def test_saved_digests_survive_pickling(tmp_path: Path) -> None:
+    import pickle
+
+    path = tmp_path / "project.json"
+    make_project(path)
+    exp = Project(path, mode="w+")["my-experiment"]
+    copy = pickle.loads(pickle.dumps(exp))
+    assert copy.to_dict() == exp.to_dict()
+    assert "sha256" in copy.to_dict()["artifacts"][0]
+    assert copy.load_artifact("features") == [0, 1, 2]
