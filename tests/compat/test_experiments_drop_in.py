@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import io
+import os
 import json
 import warnings
 from datetime import UTC, datetime, timedelta
@@ -242,8 +243,6 @@ def output_only_warnings(module: Any) -> list[str]:
 def test_output_only_handlers_warn_as_in_lazyscribe(tmp_path: Path) -> None:
     (tmp_path / "theirs").mkdir()
     (tmp_path / "ours").mkdir()
-    import os
-
     os.chdir(tmp_path / "theirs")
     theirs = output_only_warnings(lazyscribe)
     os.chdir(tmp_path / "ours")
@@ -298,8 +297,6 @@ def ordering(module: Any) -> tuple[list[str], list[str], str, list[str]]:
 
 
 def test_experiment_order_is_lazyscribe_s(tmp_path: Path) -> None:
-    import os
-
     results = []
     for module in (lazyscribe, archivist):
         (tmp_path / module.__name__).mkdir()
@@ -344,3 +341,23 @@ def test_a_missing_file_is_a_file_not_found_error(module: Any) -> None:
     for name in ("notes", "features"):
         with pytest.raises(FileNotFoundError):
             exp.load_artifact(name)
+
+
+def test_read_only_metrics_change_lazyscribe_s_file_not_archivist_s(tmp_path: Path) -> None:
+    """Why archivist's read-only views refuse in-place changes (the migration guide's reason)."""
+    for module in (lazyscribe, archivist):
+        folder = tmp_path / module.__name__
+        folder.mkdir()
+        os.chdir(folder)
+        saved_project(module)
+        project = module.Project("project.json", mode="a")
+        exp = project["my-experiment"]
+        if module is lazyscribe:
+            exp.metrics["auc"] = 1.0  # accepted in memory, and written by the next save
+            project.save()
+            assert json.loads(Path("project.json").read_text())[0]["metrics"] == {"auc": 1.0}
+        else:
+            with pytest.raises(attrs.exceptions.FrozenInstanceError):
+                exp.metrics["auc"] = 1.0
+            project.save()
+            assert json.loads(Path("project.json").read_text())[0]["metrics"] == {"auc": 0.5}
