@@ -41,6 +41,21 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+def base_fields(cls: Any, name: str, value: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The fields every lazyscribe artifact has, with the defaults of lazyscribe's guides."""
+    created_at = kwargs.get("created_at") or T0
+    return {
+        "name": name,
+        "value": value,
+        "fname": kwargs.get("fname") or f"{name}-{created_at:%Y%m%d%H%M%S}.{cls.suffix}",
+        "writer_kwargs": kwargs.get("writer_kwargs") or {},
+        "created_at": created_at,
+        "expiry": kwargs.get("expiry"),
+        "version": kwargs.get("version", 0),
+        "dirty": kwargs.get("dirty", True),
+    }
+
+
 @define(auto_attribs=True)
 class UpperArtifact(lazyscribe.artifacts.base.Artifact):  # type: ignore[misc]
     """A custom handler written against lazyscribe: text stored upper-cased."""
@@ -52,17 +67,7 @@ class UpperArtifact(lazyscribe.artifacts.base.Artifact):  # type: ignore[misc]
 
     @classmethod
     def construct(cls, name: str, value: Any = None, **kwargs: Any) -> UpperArtifact:
-        created_at = kwargs.get("created_at") or T0
-        return cls(
-            name=name,
-            value=value,
-            fname=kwargs.get("fname") or f"{name}-{created_at:%Y%m%d%H%M%S}.{cls.suffix}",
-            writer_kwargs=kwargs.get("writer_kwargs") or {},
-            created_at=created_at,
-            expiry=kwargs.get("expiry"),
-            version=kwargs.get("version", 0),
-            dirty=kwargs.get("dirty", True),
-        )
+        return cls(**base_fields(cls, name, value, kwargs))
 
     @classmethod
     def read(cls, buf: Any, **kwargs: Any) -> Any:
@@ -84,17 +89,7 @@ class RenderedArtifact(lazyscribe.artifacts.base.Artifact):  # type: ignore[misc
 
     @classmethod
     def construct(cls, name: str, value: Any = None, **kwargs: Any) -> RenderedArtifact:
-        created_at = kwargs.get("created_at") or T0
-        return cls(
-            name=name,
-            value=value,
-            fname=kwargs.get("fname") or f"{name}-{created_at:%Y%m%d%H%M%S}.{cls.suffix}",
-            writer_kwargs=kwargs.get("writer_kwargs") or {},
-            created_at=created_at,
-            expiry=kwargs.get("expiry"),
-            version=kwargs.get("version", 0),
-            dirty=kwargs.get("dirty", True),
-        )
+        return cls(**base_fields(cls, name, value, kwargs))
 
     @classmethod
     def read(cls, buf: Any, **kwargs: Any) -> Any:
