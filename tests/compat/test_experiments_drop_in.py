@@ -170,6 +170,7 @@ def test_artifact_records_are_the_same() -> None:
         )
         exp.log_artifact(name="shout", value="hello", handler="upper-text")
         exp.artifacts[0].fname = "shout.txt"
+        exp.artifacts[0].created_at = T0  # the same second in both
         exp.last_updated = T0
         project.experiments.append(exp)
         project.save()
