@@ -16,6 +16,7 @@ from archivist.errors import (
     EnvironmentMismatchError,
     IntegrityError,
     InvalidNameError,
+    IrregularFileError,
     ReadOnlyError,
     StorageError,
     UnsavedChangesError,
@@ -355,3 +356,23 @@ def test_saved_digests_survive_pickling(tmp_path: Path) -> None:
     assert copy.to_dict() == exp.to_dict()
     assert "sha256" in copy.to_dict()["artifacts"][0]
     assert copy.load_artifact("features") == [0, 1, 2]
+
+
+def test_an_artifact_appended_by_hand_is_read_through_the_regular_file_opener(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    from archivist.artifacts.json import JSONArtifact
+
+    project = Project(tmp_path / "project.json", mode="w")
+    with project.log("my-experiment") as exp:
+        pass
+    exp.path.mkdir()
+    os.mkfifo(exp.path / "notes.json")  # would block a plain open for ever
+    exp.artifacts.append(JSONArtifact.construct(name="notes", fname="notes.json", dirty=False))
+    with pytest.raises(IrregularFileError):
+        exp.load_artifact("notes")
+    (exp.path / "notes.json").unlink()
+    (exp.path / "notes.json").write_text('{"by": "hand"}')
+    assert exp.load_artifact("notes") == {"by": "hand"}
