@@ -28,7 +28,7 @@ from archivist.errors import (
     StorageError,
 )
 from archivist.manifest import ManifestIndex, VersionRecord
-from archivist.stores._documents import update
+from archivist.stores._documents import MAX_ATTEMPTS, update
 
 if TYPE_CHECKING:
     from archivist.repository import Repository
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["adopt"]
 
 #: How many times adopting re-reads the manifest after another writer committed first.
-MAX_ADOPT_ATTEMPTS = 64
+MAX_ADOPT_ATTEMPTS = MAX_ATTEMPTS
 
 _Key = tuple[str, int, str]
 

@@ -27,10 +27,10 @@ from archivist._names import (
     check_name_beside,
     check_stored_file_name,
     check_stored_name,
+    check_stored_record,
 )
 from archivist.errors import (
     AmbiguousVersionError,
-    InvalidNameError,
     ManifestError,
     VersionNotFoundError,
 )
@@ -46,6 +46,7 @@ __all__ = [
     "check_name_beside",
     "check_stored_file_name",
     "check_stored_name",
+    "check_stored_record",
     "describe_precision",
     "end_of",
     "format_time",
@@ -203,11 +204,7 @@ class VersionRecord:
             raise ManifestError(f"{label}: version must be an integer >= 0, got {version!r}")
         if not isinstance(handler, str) or not handler:
             raise ManifestError(f"{label}: handler must be a non-empty string")
-        try:
-            check_stored_name(name, "artifact name")
-            check_stored_file_name(fname, "file name")
-        except InvalidNameError as exc:
-            raise ManifestError(f"{label}: {exc}") from None
+        check_stored_record(name, fname, label)
         expiry = data.get("expiry")
         sha256, size = data.get("sha256"), data.get("size")
         if sha256 is not None and not is_sha256(sha256):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import gc
 import io
-import os
 import json
+import os
 import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from s3fs import S3FileSystem
 from archivist import InvalidArgumentError, Repository, StaleTokenError, StorageError, get_backend
 from archivist.storage import base as storage_base
 from archivist.storage.object_store import ObjectStoreBackend
+from archivist.stores import AbstractRepositoryStore, ManifestStore
+from archivist.testing import RepositoryStoreTests
 from archivist.testing.backends import (
     BackendTarget,
     ObjectStoreConformanceTests,
@@ -32,6 +35,12 @@ class TestS3Conformance(ObjectStoreConformanceTests):
         # S3's smallest part size, so the streaming test runs a multipart upload cheaply
         options = {**s3_options, "part_size": 5 << 20}
         return BackendTarget(f"s3://{s3_bucket}/conformance", options)
+
+
+class TestS3Store(RepositoryStoreTests):
+    @pytest.fixture
+    def store(self, s3_bucket: str, s3_options: dict[str, Any]) -> AbstractRepositoryStore:
+        return ManifestStore(f"s3://{s3_bucket}/{uuid.uuid4().hex}/repository.json", **s3_options)
 
 
 class TestS3Repository(RepositoryOnBackendTests):
