@@ -275,7 +275,11 @@ class Tracked:
         Raises
         ------
         archivist.errors.ArtifactNotFoundError
-            No artifact has that name, it is not saved yet, or its file is missing.
+            No artifact has that name.
+        archivist.errors.ArtifactFileNotFoundError
+            It was logged here and is not saved yet, or its file is missing (a
+            ``FileNotFoundError``, as lazyscribe raised). An artifact object appended by hand
+            is read from its file at once, as in lazyscribe.
         archivist.errors.IntegrityError
             The file does not match its recorded digest.
         archivist.errors.EnvironmentMismatchError
