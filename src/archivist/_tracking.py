@@ -334,7 +334,7 @@ class Tracked:
 
         Raises
         ------
-        archivist.errors.ArtifactNotFoundError
+        archivist.errors.ArtifactFileNotFoundError
             The file is missing.
         archivist.errors.IntegrityError
             The file does not match its digest or size, or is not a regular file.
