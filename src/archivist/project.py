@@ -324,9 +324,9 @@ class Project:
 
         The others' experiments are placed as :meth:`append` places them (an experiment
         equal to one already there is skipped), and experiments sharing a slug are kept
-        once: the last of them in project order (for one slug, the one updated last), as in
-        lazyscribe. The new project has this project's file, mode and author; nothing is
-        saved.
+        once, where the last of them is, as in lazyscribe; the one kept is the one updated
+        last (lazyscribe's rule), even where its insertion order would keep an older one.
+        The new project has this project's file, mode and author; nothing is saved.
 
         Parameters
         ----------
@@ -358,8 +358,13 @@ class Project:
             for experiment in project.experiments:
                 if experiment not in combined:
                     insort(combined, experiment)
+        newest: dict[str, Experiment] = {}  # per slug, the one updated last (ties: the later)
+        for experiment in combined:
+            current = newest.get(experiment.slug)
+            if current is None or current.last_updated <= experiment.last_updated:
+                newest[experiment.slug] = experiment
         slugs = [experiment.slug for experiment in combined]
-        kept = [e for i, e in enumerate(combined) if e.slug not in slugs[i + 1 :]]
+        kept = [newest[e.slug] for i, e in enumerate(combined) if e.slug not in slugs[i + 1 :]]
         merged = object.__new__(Project)
         merged.__dict__.update(self.__dict__)
         merged.mutex_ = threading.Lock()

@@ -357,3 +357,35 @@ def test_read_only_metrics_change_lazyscribe_s_file_not_archivist_s(tmp_path: Pa
                 exp.metrics["auc"] = 1.0
             project.save()
             assert json.loads(Path("project.json").read_text())[0]["metrics"] == {"auc": 0.5}
+
+
+def merged_order(module: Any) -> list[str]:
+    def project_of(*specs: tuple[int, int, int]) -> Any:
+        project = module.Project("project.json", mode="w", author="ada")
+        for slug, created, updated in specs:
+            project.append(
+                module.Experiment(
+                    name="Model",
+                    project=project.fpath,
+                    author="ada",
+                    created_at=T0 + timedelta(hours=created),
+                    last_updated=T0 + timedelta(hours=updated),
+                    slug=f"model-{slug}",
+                )
+            )
+        return project
+
+    mine = project_of((0, 1, 4), (1, 2, 2))
+    theirs = project_of((0, 3, 1), (2, 1, 6))
+    others = project_of((1, 0, 9))
+    merged = mine.merge(theirs, others)
+    return [f"{e.slug}@{e.last_updated:%H}" for e in merged.experiments]
+
+
+def test_merge_order_is_lazyscribe_s_and_keeps_the_newest_edit() -> None:
+    ours, theirs = merged_order(archivist), merged_order(lazyscribe)
+    assert [e.split("@")[0] for e in ours] == [e.split("@")[0] for e in theirs]
+    # lazyscribe's insertion order (inconsistent across slugs) keeps model-0 updated at
+    # 13h, dropping the edit of 16h; archivist keeps the one updated last
+    assert ours == ["model-2@18", "model-1@21", "model-0@16"]
+    assert theirs == ["model-2@18", "model-1@21", "model-0@13"]
