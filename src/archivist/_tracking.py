@@ -496,6 +496,8 @@ class Tracked:
 
     def _write_dirty_artifacts(self, written: list[str]) -> None:
         """Write every unsaved artifact's file; record written paths in ``written``."""
+        current = {id(artifact) for artifact in self._artifacts}  # forget removed objects
+        self._stored = {key: entry for key, entry in self._stored.items() if key in current}
         for artifact in self._artifacts:
             if artifact.dirty:
                 self._write_artifact(artifact, written)
