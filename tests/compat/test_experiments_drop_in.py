@@ -60,7 +60,7 @@ def base_fields(cls: Any, name: str, value: Any, kwargs: dict[str, Any]) -> dict
 class UpperArtifact(lazyscribe.artifacts.base.Artifact):  # type: ignore[misc]
     """A custom handler written against lazyscribe: text stored upper-cased."""
 
-    alias: ClassVar[str] = "upper-text"
+    alias: ClassVar[str] = "shouted-text"
     suffix: ClassVar[str] = "txt"
     binary: ClassVar[bool] = False
     output_only: ClassVar[bool] = False
@@ -118,7 +118,7 @@ def saved_project(module: Any) -> None:
     with project.log("My experiment") as exp:
         exp.log_metric("auc", 0.5)
         exp.log_artifact(name="features", value=[1, 2], handler="json")
-        exp.log_artifact(name="shout", value="hello", handler="upper-text")
+        exp.log_artifact(name="shout", value="hello", handler="shouted-text")
         with exp.log_test("Region") as test:
             test.log_metric("auc", 0.4)
             test.log_artifact(name="sample", value={"a": 1}, handler="json")
@@ -134,7 +134,7 @@ def test_artifacts_are_handler_objects(module: Any) -> None:
     project = module.Project("project.json", mode="w", author="ada")
     with project.log("My experiment") as exp:
         exp.log_artifact(name="features", value=[1, 2], handler="json")
-        exp.log_artifact(name="shout", value="hello", handler="upper-text")
+        exp.log_artifact(name="shout", value="hello", handler="shouted-text")
         with exp.log_test("Region") as test:
             test.log_artifact(name="sample", value={"a": 1}, handler="json")
     features, shout = exp.artifacts
@@ -168,7 +168,7 @@ def test_artifact_records_are_the_same() -> None:
         exp = module.Experiment(
             name="My experiment", project=project.fpath, author="ada", created_at=T0
         )
-        exp.log_artifact(name="shout", value="hello", handler="upper-text")
+        exp.log_artifact(name="shout", value="hello", handler="shouted-text")
         exp.artifacts[0].fname = "shout.txt"
         exp.artifacts[0].created_at = T0  # the same second in both
         exp.last_updated = T0
