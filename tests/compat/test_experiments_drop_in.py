@@ -41,63 +41,52 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def base_fields(cls: Any, name: str, value: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The fields every lazyscribe artifact has, with the defaults of lazyscribe's guides."""
-    created_at = kwargs.get("created_at") or T0
-    return {
-        "name": name,
-        "value": value,
-        "fname": kwargs.get("fname") or f"{name}-{created_at:%Y%m%d%H%M%S}.{cls.suffix}",
-        "writer_kwargs": kwargs.get("writer_kwargs") or {},
-        "created_at": created_at,
-        "expiry": kwargs.get("expiry"),
-        "version": kwargs.get("version", 0),
-        "dirty": kwargs.get("dirty", True),
+def text_handler(alias: str, suffix: str, output_only: bool, render: Any) -> Any:
+    """Define a text handler against lazyscribe's base, as its custom-handler guide does."""
+
+    def construct(cls: Any, name: str, value: Any = None, **kwargs: Any) -> Any:
+        created_at = kwargs.get("created_at") or T0
+        return cls(
+            name=name,
+            value=value,
+            fname=kwargs.get("fname") or f"{name}-{created_at:%Y%m%d%H%M%S}.{suffix}",
+            writer_kwargs=kwargs.get("writer_kwargs") or {},
+            created_at=created_at,
+            expiry=kwargs.get("expiry"),
+            version=kwargs.get("version", 0),
+            dirty=kwargs.get("dirty", True),
+        )
+
+    def read(cls: Any, buf: Any, **kwargs: Any) -> Any:
+        return buf.read()
+
+    def write(cls: Any, obj: Any, buf: Any, **kwargs: Any) -> None:
+        buf.write(render(obj))
+
+    namespace = {
+        "__annotations__": {
+            "alias": ClassVar[str],
+            "suffix": ClassVar[str],
+            "binary": ClassVar[bool],
+            "output_only": ClassVar[bool],
+        },
+        "alias": alias,
+        "suffix": suffix,
+        "binary": False,
+        "output_only": output_only,
+        "construct": classmethod(construct),
+        "read": classmethod(read),
+        "write": classmethod(write),
+        "__module__": __name__,
     }
+    name = "".join(part.capitalize() for part in alias.split("-")) + "Artifact"
+    return define(auto_attribs=True)(type(name, (lazyscribe.artifacts.base.Artifact,), namespace))
 
 
-@define(auto_attribs=True)
-class UpperArtifact(lazyscribe.artifacts.base.Artifact):  # type: ignore[misc]
-    """A custom handler written against lazyscribe: text stored upper-cased."""
-
-    alias: ClassVar[str] = "shouted-text"
-    suffix: ClassVar[str] = "txt"
-    binary: ClassVar[bool] = False
-    output_only: ClassVar[bool] = False
-
-    @classmethod
-    def construct(cls, name: str, value: Any = None, **kwargs: Any) -> UpperArtifact:
-        return cls(**base_fields(cls, name, value, kwargs))
-
-    @classmethod
-    def read(cls, buf: Any, **kwargs: Any) -> Any:
-        return buf.read()
-
-    @classmethod
-    def write(cls, obj: Any, buf: Any, **kwargs: Any) -> None:
-        buf.write(str(obj).upper())
-
-
-@define(auto_attribs=True)
-class RenderedArtifact(lazyscribe.artifacts.base.Artifact):  # type: ignore[misc]
-    """An ``output_only`` handler: what is read back is a rendering, not the value."""
-
-    alias: ClassVar[str] = "rendered-text"
-    suffix: ClassVar[str] = "html"
-    binary: ClassVar[bool] = False
-    output_only: ClassVar[bool] = True
-
-    @classmethod
-    def construct(cls, name: str, value: Any = None, **kwargs: Any) -> RenderedArtifact:
-        return cls(**base_fields(cls, name, value, kwargs))
-
-    @classmethod
-    def read(cls, buf: Any, **kwargs: Any) -> Any:
-        return buf.read()
-
-    @classmethod
-    def write(cls, obj: Any, buf: Any, **kwargs: Any) -> None:
-        buf.write(f"<p>{obj}</p>")
+#: A custom handler written against lazyscribe: text stored upper-cased.
+UpperArtifact = text_handler("shouted-text", "txt", False, lambda obj: str(obj).upper())
+#: An ``output_only`` handler: what is read back is a rendering, not the value.
+RenderedArtifact = text_handler("rendered-text", "html", True, lambda obj: f"<p>{obj}</p>")
 
 
 # attrs' slotted classes replace the class they decorate; lazyscribe scans the subclasses of
