@@ -545,7 +545,7 @@ class Tracked:
                 dirty=False,
             ),
         )
-        warn_output_only(handler, record.name, "log", stacklevel=4)
+        warn_output_only(handler, record.name, "log", stacklevel=5)  # at project.save()
 
     def _artifact_dicts(self) -> list[dict[str, Any]]:
         return [self._record(artifact).to_dict() for artifact in self._artifacts]
