@@ -74,6 +74,7 @@ def text_handler(alias: str, suffix: str, output_only: bool, render: Any) -> Any
         "suffix": suffix,
         "binary": False,
         "output_only": output_only,
+        "executes_code": False,  # archivist's trust policy: reading runs no code of the file
         "construct": classmethod(construct),
         "read": classmethod(read),
         "write": classmethod(write),
@@ -169,6 +170,11 @@ def test_artifact_records_are_the_same() -> None:
         assert artifact.pop("size") == len("HELLO")
         artifact.pop("sha256")
     assert ours == theirs
+    # and each library reads the other's project, handler object and file
+    for module, other in ((lazyscribe, archivist), (archivist, lazyscribe)):
+        exp = module.Project(f"{other.__name__}/project.json", mode="r")["my-experiment"]
+        assert isinstance(exp.artifacts[0], UpperArtifact)
+        assert exp.load_artifact("shout") == "HELLO"
 
 
 # -- 2. read-only experiments and tests raise FrozenInstanceError ----------------------------
