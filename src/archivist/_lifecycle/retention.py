@@ -45,14 +45,12 @@ from archivist._lifecycle.aliases import pinned_by_aliases
 from archivist._lifecycle.plans import PlannedVersion, PrunePlan, check_plan, warn_skipped
 from archivist.errors import (
     ArchivistError,
-    ConflictError,
     InvalidArgumentError,
     ReadOnlyModeError,
-    StaleTokenError,
     UnsavedChangesError,
 )
 from archivist.manifest import ManifestIndex, VersionRecord, utcnow
-from archivist.stores._retry import cas_rounds
+from archivist.stores._documents import ManifestDocument, update
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -299,25 +297,28 @@ def apply_prune(
 def _commit_removal(
     store: AbstractRepositoryStore, plan: PrunePlan
 ) -> tuple[list[VersionRecord], list[tuple[PlannedVersion, str]]]:
-    """Remove the planned versions that still hold, with compare-and-swap.
+    """Remove the planned versions that still hold, with the one compare-and-swap loop.
 
-    Each round re-reads the manifest and checks every planned version against it: still
-    recorded with the same file and digest, still unpinned, still removable by the plan's
-    rules now. Only planned versions are ever removed; versions another writer committed
-    meanwhile are kept (and never make another version removable).
+    Each round re-reads the manifest in full and checks every planned version against it:
+    still recorded with the same file and digest, still unpinned, still removable by the
+    plan's rules now. Only planned versions are ever removed; versions another writer
+    committed meanwhile are kept (and never make another version removable).
 
     Returns
     -------
     tuple
-        The records removed, and the planned versions skipped with the reason.
+        The records removed, and the planned versions skipped with the reason (both as
+        judged in the round that committed).
     """
-    for _ in cas_rounds(MAX_PRUNE_ATTEMPTS):
-        snapshot = store.read_authoritative()
+    judged: list[tuple[list[VersionRecord], list[tuple[PlannedVersion, str]]]] = []
+
+    def change(index: ManifestIndex) -> ManifestIndex | None:
+        records = index.records
         pins = _pins(store)
-        current = {(r.name, r.version): r for r in snapshot.records}
+        current = {(r.name, r.version): r for r in records}
         allowed = {
             (r.name, r.version)
-            for r in removable(snapshot.records, pins, plan.keep_last, plan.keep_within, utcnow())
+            for r in removable(records, pins, plan.keep_last, plan.keep_within, utcnow())
         }
         doomed: list[VersionRecord] = []
         skipped: list[tuple[PlannedVersion, str]] = []
@@ -333,19 +334,19 @@ def _commit_removal(
                 skipped.append((item, "the rules keep it now"))
             else:
                 doomed.append(record)
+        judged[:] = [(doomed, skipped)]
         if not doomed:
-            return [], skipped
+            return None
         gone = {(r.name, r.version) for r in doomed}
-        kept = [r for r in snapshot.records if (r.name, r.version) not in gone]
-        try:
-            store.commit(kept, snapshot.token)
-        except StaleTokenError:
-            continue
-        return doomed, skipped
-    raise ConflictError(
-        f"gave up pruning {store.location} after {MAX_PRUNE_ATTEMPTS} attempts: other writers "
-        "kept committing. Nothing was removed; try again."
+        return ManifestIndex(r for r in records if (r.name, r.version) not in gone)
+
+    update(
+        ManifestDocument(store, authoritative=True),
+        change,
+        what="pruning",
+        attempts=MAX_PRUNE_ATTEMPTS,
     )
+    return judged[0]
 
 
 def _put_back_pinned(
@@ -357,23 +358,20 @@ def _put_back_pinned(
     """
     if not removed:
         return set()
-    for _ in cas_rounds(MAX_PRUNE_ATTEMPTS):
+    back: list[VersionRecord] = []
+
+    def change(index: ManifestIndex) -> ManifestIndex | None:
         pins = _pins(store)
-        back = [r for r in removed if (r.name, r.version) in pins]
-        if not back:
-            return set()
-        snapshot = store.read_authoritative()
-        present = {(r.name, r.version) for r in snapshot.records}
+        back[:] = [r for r in removed if (r.name, r.version) in pins]
+        present = {(r.name, r.version) for r in index.records}
         missing = [r for r in back if (r.name, r.version) not in present]
-        if not missing:
-            return {(r.name, r.version) for r in back}
-        try:
-            store.commit([*snapshot.records, *missing], snapshot.token)
-        except StaleTokenError:
-            continue
-        return {(r.name, r.version) for r in back}
-    raise ConflictError(
-        f"pruning {store.location}: could not put back versions that an alias or release "
-        f"came to name during the prune ({', '.join(f'{r.name} v{r.version}' for r in removed)})"
-        "; their files were kept. Try again."
+        # a full index: the records put back have lower numbers than the ones kept
+        return ManifestIndex([*index.records, *missing]) if missing else None
+
+    update(
+        ManifestDocument(store, authoritative=True),
+        change,
+        what="putting back versions an alias or release came to name during the prune",
+        attempts=MAX_PRUNE_ATTEMPTS,
     )
+    return {(r.name, r.version) for r in back}

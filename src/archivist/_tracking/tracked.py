@@ -29,10 +29,11 @@ from archivist._io.handlers import (
     write_value,
 )
 from archivist._io.handlers import slug as slugify
+from archivist._io.paths import path_under
 from archivist._io.streams import HashingWriter, digest_stream
+from archivist._io.trust import Trust, check_trusted, resolve_trust
 from archivist._io.verified import open_stored
 from archivist._lazyscribe.repository import _environment
-from archivist._lifecycle.trust import Trust, check_trusted, resolve_trust
 from archivist._tracking.frozen import FrozenDict, FrozenList
 from archivist._tracking.logged import (
     ARTIFACT_FIELDS,
@@ -53,7 +54,6 @@ from archivist.errors import (
 from archivist.manifest import check_file_name, check_name, utcnow
 from archivist.plugin.manager import get_handler
 from archivist.stores import open_backend, storage_errors
-from archivist.stores._paths import path_under
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem

@@ -355,10 +355,15 @@ class ManifestDocument:
     ----------
     store : AbstractRepositoryStore
         The store; :meth:`read` and :meth:`replace` call its ``read`` and ``commit``.
+    authoritative : bool, optional
+        Read with ``read_authoritative`` (a full parse): the manifest a prune, which deletes,
+        decides from.
     """
 
-    def __init__(self, store: AbstractRepositoryStore) -> None:
+    def __init__(self, store: AbstractRepositoryStore, *, authoritative: bool = False) -> None:
         self.store = store
+        #: Read with a full parse, never through the index cache (what deletions decide from).
+        self.authoritative = authoritative
 
     @property
     def location(self) -> str:
@@ -370,6 +375,9 @@ class ManifestDocument:
 
     def read(self) -> tuple[ManifestIndex, str | None]:
         """Read the manifest: its records indexed by name, and its token."""
+        if self.authoritative:
+            snapshot = self.store.read_authoritative()
+            return ManifestIndex(snapshot.records), snapshot.token
         snapshot = self.store.read()
         return snapshot.indexed or ManifestIndex(snapshot.records), snapshot.token
 
