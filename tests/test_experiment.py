@@ -12,12 +12,16 @@ import pytest
 from archivist import Project, Repository
 from archivist.errors import (
     ArtifactNotFoundError,
+    EncodingError,
     EnvironmentMismatchError,
     IntegrityError,
+    InvalidNameError,
+    IrregularFileError,
     ReadOnlyError,
     StorageError,
     UnsavedChangesError,
     UnsupportedOperationError,
+    UntrustedArtifactError,
 )
 from archivist.test import Test
 
@@ -124,10 +128,9 @@ def test_promote_saved_artifact_commits_at_once(tmp_path: Path) -> None:
     assert reader.load_artifact("model") == {"w": [1.5]}
     record = reader.get_artifact_metadata("features")
     assert record["source"] == {"project": project.location, "experiment": exp.slug}
-    assert record["sha256"] == exp.artifacts[0].sha256
+    assert record["sha256"] == exp.to_dict()["artifacts"][0]["sha256"]
     assert (
-        reader.get_artifact_metadata("model")["python_version"]
-        == exp.artifacts[1].metadata["python_version"]
+        reader.get_artifact_metadata("model")["python_version"] == exp.artifacts[1].python_version
     )
     assert reader.verify().checked == 2
     # A second promotion is a new version.
@@ -224,7 +227,10 @@ def test_promote_between_backends(tmp_path: Path, direction: str) -> None:
     exp.promote_artifact(Repository(repo_url), "features")
     reader = Repository(repo_url, mode="r")
     assert reader.load_artifact("features") == big
-    assert reader.get_artifact_metadata("features")["sha256"] == exp.artifacts[0].sha256
+    assert (
+        reader.get_artifact_metadata("features")["sha256"]
+        == exp.to_dict()["artifacts"][0]["sha256"]
+    )
 
 
 def test_promote_unknown_artifact(tmp_path: Path) -> None:
@@ -281,3 +287,92 @@ def test_the_slug_of_saved_files_cannot_change(tmp_path: Path) -> None:
         exp.slug = "renamed"
     exp.slug = exp.slug  # unchanged: fine
     assert exp.load_artifact("features") == [0, 1, 2]
+
+
+# -- artifacts are handler objects: what archivist keeps beside them -------------------------
+
+
+def test_an_artifact_object_pointed_elsewhere_is_not_vouched_for(tmp_path: Path) -> None:
+    """A digest counts only for the file it was computed for: a renamed object's is dropped."""
+    path = tmp_path / "project.json"
+    make_project(path)
+    project = Project(path, mode="w+", trust="verified")
+    exp = project["my-experiment"]
+    model = exp.artifacts[1]
+    assert exp.load_artifact("model") == {"w": [1.5]}  # verified against its digest
+    (exp.path / "other.pkl").write_bytes((exp.path / model.fname).read_bytes())
+    model.fname = "other.pkl"
+    [_, record] = exp.to_dict()["artifacts"]
+    assert "sha256" not in record and record["fname"] == "other.pkl"
+    with pytest.raises(UntrustedArtifactError):  # pickle without a digest: refused
+        exp.load_artifact("model")
+    project.save()
+    reread = Project(path, mode="r", trust="verified")["my-experiment"]
+    with pytest.raises(UntrustedArtifactError):
+        reread.load_artifact("model")
+    assert reread.load_artifact("features") == [0, 1, 2]  # the other keeps its digest
+
+
+def test_an_artifact_object_cannot_name_a_file_outside_its_folder(tmp_path: Path) -> None:
+    path = tmp_path / "project.json"
+    project = Project(path, mode="w")
+    with project.log("my-experiment") as exp:
+        exp.log_artifact(name="features", value=[1], handler="json")
+    exp.artifacts[0].fname = "../../escaped.json"
+    with pytest.raises(InvalidNameError):
+        project.save()
+    assert not (tmp_path.parent / "escaped.json").exists()
+    assert not path.exists()
+    assert exp.artifacts[0].dirty
+    exp.artifacts[0].fname = "features.json"
+    project.save()
+    assert Project(path, mode="r")["my-experiment"].load_artifact("features") == [1]
+
+
+def test_a_failed_save_restores_the_artifact_objects(tmp_path: Path) -> None:
+    path = tmp_path / "project.json"
+    project = Project(path, mode="w")
+    with project.log("my-experiment") as exp:
+        exp.log_artifact(name="features", value=[1], handler="json")
+        exp.log_artifact(name="broken", value={1, 2}, handler="json")  # json cannot write a set
+    features = exp.artifacts[0]
+    fname = features.fname
+    with pytest.raises(EncodingError):
+        project.save()
+    assert (features.fname, features.dirty) == (fname, True)
+    assert files_below(tmp_path) == []  # the file written before the failure was removed
+    exp.artifacts[1].value = [1, 2]  # settable: the next save writes the new value
+    project.save()
+    assert Project(path, mode="r")["my-experiment"].load_artifact("broken") == [1, 2]
+
+
+def test_saved_digests_survive_pickling(tmp_path: Path) -> None:
+    import pickle
+
+    path = tmp_path / "project.json"
+    make_project(path)
+    exp = Project(path, mode="w+")["my-experiment"]
+    copy = pickle.loads(pickle.dumps(exp))
+    assert copy.to_dict() == exp.to_dict()
+    assert "sha256" in copy.to_dict()["artifacts"][0]
+    assert copy.load_artifact("features") == [0, 1, 2]
+
+
+def test_an_artifact_appended_by_hand_is_read_through_the_regular_file_opener(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    from archivist.artifacts.json import JSONArtifact
+
+    project = Project(tmp_path / "project.json", mode="w")
+    with project.log("my-experiment") as exp:
+        pass
+    exp.path.mkdir()
+    os.mkfifo(exp.path / "notes.json")  # would block a plain open for ever
+    exp.artifacts.append(JSONArtifact.construct(name="notes", fname="notes.json", dirty=False))
+    with pytest.raises(IrregularFileError):
+        exp.load_artifact("notes")
+    (exp.path / "notes.json").unlink()
+    (exp.path / "notes.json").write_text('{"by": "hand"}')
+    assert exp.load_artifact("notes") == {"by": "hand"}

@@ -24,6 +24,7 @@ from archivist.errors import (
     InvalidVersionError,
     ManifestError,
     ReadOnlyError,
+    ReadOnlyModeError,
     RepositoryNotFoundError,
     SerializationError,
     UnknownBackendError,
@@ -541,7 +542,8 @@ def test_bad_input_leaves_storage_unchanged(
 
 
 def test_all_errors_are_archivist_errors_and_builtins() -> None:
-    assert issubclass(ReadOnlyError, PermissionError)
+    assert issubclass(ReadOnlyModeError, ReadOnlyError)
+    assert issubclass(ReadOnlyModeError, PermissionError)
     assert issubclass(VersionNotFoundError, LookupError)
     assert issubclass(ArtifactNotFoundError, LookupError)
     assert issubclass(UnknownHandlerError, LookupError)

@@ -19,7 +19,7 @@ lazyscribe raised one of them archivist raises a subclass of it.
     │   │   └── AlreadyExistsError (FileExistsError)
     │   │       └── DuplicateArtifactError (LogError)
     │   └── StorageWriteError (StorageError)
-    │       └── ReadOnlyStorageError (ReadOnlyError)
+    │       └── ReadOnlyStorageError (ReadOnlyModeError)
     ├── ArtifactError                   (lazyscribe's name)
     │   ├── LogError                    (lazyscribe's ArtifactLogError)
     │   └── LoadError                   (lazyscribe's ArtifactLoadError)
@@ -32,7 +32,9 @@ lazyscribe raised one of them archivist raises a subclass of it.
     │       └── EnvironmentMismatchError (RuntimeError)
     ├── SerializationError (ValueError)
     ├── StorageError (OSError)
-    ├── ReadOnlyError (PermissionError)
+    ├── ReadOnlyError                   (lazyscribe's name)
+    │   ├── ReadOnlyModeError (PermissionError)
+    │   └── ReadOnlyExperimentError (attrs' FrozenInstanceError, an AttributeError)
     ├── PinnedVersionError (PermissionError)
     ├── VersionNotFoundError (LookupError)
     │   ├── AmbiguousVersionError
@@ -55,6 +57,8 @@ lazyscribe raised one of them archivist raises a subclass of it.
 """
 
 from __future__ import annotations
+
+from attrs.exceptions import FrozenInstanceError
 
 __all__ = [
     "AlreadyExistsError",
@@ -86,6 +90,8 @@ __all__ = [
     "PinnedVersionError",
     "PluginLoadError",
     "ReadOnlyError",
+    "ReadOnlyExperimentError",
+    "ReadOnlyModeError",
     "ReadOnlyStorageError",
     "RepositoryNotFoundError",
     "SerializationError",
@@ -122,8 +128,38 @@ class LoadError(ArtifactError):
     """A version could not be loaded; its subclasses say why (lazyscribe's ArtifactLoadError)."""
 
 
-class ReadOnlyError(ArchivistError, PermissionError):
-    """A write was asked of a repository or project opened for reading only."""
+class ReadOnlyError(ArchivistError):
+    """A change was refused because what it would change is read-only.
+
+    Raised as one of two subclasses, each also the builtin error of its kind (one class
+    cannot be both: Python refuses an ``OSError`` that is also an ``AttributeError``):
+    :class:`ReadOnlyModeError` (a ``PermissionError``) for a repository, project or
+    storage opened for reading only, and :class:`ReadOnlyExperimentError` (attrs'
+    ``FrozenInstanceError``, an ``AttributeError``, as lazyscribe raised) for a read-only
+    experiment or test.
+    """
+
+
+class ReadOnlyModeError(ReadOnlyError, PermissionError):
+    """A write was asked of a repository or project opened for reading only (or its mode)."""
+
+
+class ReadOnlyExperimentError(ReadOnlyError, FrozenInstanceError):
+    """A read-only experiment or test (or one of its dicts and lists) refused a change.
+
+    lazyscribe's read-only experiments and tests are frozen attrs classes, which raise
+    ``attrs.exceptions.FrozenInstanceError``; this is a subclass of it, so ``except
+    AttributeError`` and ``except FrozenInstanceError`` keep catching it.
+
+    Parameters
+    ----------
+    message : str
+        What was refused, and the fix.
+    """
+
+    def __init__(self, message: str) -> None:
+        AttributeError.__init__(self, message)  # attrs' __init__ takes no message
+        self.msg = message
 
 
 class PinnedVersionError(ArchivistError, PermissionError):
@@ -287,7 +323,7 @@ class IrregularFileError(IntegrityError, StorageError):
     """
 
 
-class ReadOnlyStorageError(ReadOnlyError, StorageWriteError):
+class ReadOnlyStorageError(ReadOnlyModeError, StorageWriteError):
     """The storage itself cannot write (an fsspec filesystem without write support)."""
 
 

@@ -28,7 +28,6 @@ from archivist._tracking.dependencies import Dependencies
 from archivist._tracking.frozen import FrozenList
 from archivist._tracking.promotion import promote
 from archivist._tracking.tracked import (
-    LoggedArtifact,
     Tracked,
     default_author,
     format_seconds,
@@ -74,15 +73,16 @@ class Experiment(Tracked):
     metrics, parameters : Mapping[str, Any], optional
         Initial values.
     created_at, last_updated : datetime.datetime, optional
-        Naive UTC times (default: now).
+        Naive UTC times (each defaults to now, as in lazyscribe: giving ``created_at``
+        alone leaves ``last_updated`` at now).
     dependencies : Mapping[str, Experiment] or Iterable[str], optional
         Upstream experiments by short slug, or stored ``"<project>|<slug>"`` references.
     short_slug, slug : str, optional
         Default: the slug of the name, and of the name and creation second.
     tests : Sequence[Test], optional
         Its tests.
-    artifacts : Sequence[LoggedArtifact], optional
-        Its artifacts.
+    artifacts : Sequence[Artifact], optional
+        Its artifacts: lazyscribe-style handler objects (see :attr:`artifacts`).
     tags : Sequence[str], optional
         Its tags.
     dirty : bool, optional
@@ -117,7 +117,7 @@ class Experiment(Tracked):
         short_slug: str | None = None,
         slug: str | None = None,
         tests: Sequence[Test] = (),
-        artifacts: Sequence[LoggedArtifact] = (),
+        artifacts: Sequence[Any] = (),
         tags: Sequence[str] = (),
         dirty: bool = True,
         mutex_: threading.Lock | None = None,
@@ -149,7 +149,7 @@ class Experiment(Tracked):
         self._project_folder = project_folder
         self._project = location if location is not None else os.fspath(project_path)
         self._author = author or default_author()
-        self._last_updated = last_updated or self._created_at
+        self._last_updated = last_updated or utcnow()
         self._last_updated_by = last_updated_by or self._author
         self._short_slug = short_slug or slugify(name)
         self._tags = list(tags)
@@ -373,8 +373,8 @@ class Experiment(Tracked):
 
         Raises
         ------
-        archivist.errors.ReadOnlyError
-            The experiment is read-only.
+        archivist.errors.ReadOnlyExperimentError
+            The experiment is read-only (attrs' ``FrozenInstanceError``, as lazyscribe raised).
         """
         self._require_editable()
         self._tags = list(tags) if overwrite else [*self._tags, *tags]
@@ -401,8 +401,8 @@ class Experiment(Tracked):
 
         Raises
         ------
-        archivist.errors.ReadOnlyError
-            The experiment is read-only.
+        archivist.errors.ReadOnlyExperimentError
+            The experiment is read-only (attrs' ``FrozenInstanceError``, as lazyscribe raised).
         """
         self._require_editable()
         test = Test(name, description)
@@ -492,6 +492,7 @@ class Experiment(Tracked):
                 )
             )
         last_updated = data.get("last_updated")
+        created_at = parse_stored_time(data["created_at"], f"{what}: created_at")
         target = ReadOnlyExperiment if read_only else cls
         experiment = target(
             str(data["name"]),
@@ -500,9 +501,9 @@ class Experiment(Tracked):
             folder=folder,
             location=location,
             author=data.get("author"),
-            created_at=parse_stored_time(data["created_at"], f"{what}: created_at"),
+            created_at=created_at,
             read_only=read_only,
-            last_updated=None
+            last_updated=created_at
             if last_updated is None
             else parse_stored_time(last_updated, f"{what}: last_updated"),
             last_updated_by=data.get("last_updated_by"),
@@ -519,12 +520,9 @@ class Experiment(Tracked):
             ),
             tests=tests,
             trust=trust,
-            artifacts=[
-                LoggedArtifact.from_dict(item, f"{what}, artifact {i}")
-                for i, item in enumerate(_list(data, "artifacts", what))
-            ],
             dirty=False,
         )
+        experiment._load_artifacts(_list(data, "artifacts", what), what)
         experiment._saved = copy.deepcopy(dict(data))
         experiment._baseline = experiment.to_dict()
         return experiment
@@ -575,9 +573,6 @@ class Experiment(Tracked):
 
     # -- ordering and display ---------------------------------------------------------------
 
-    def _sort_key(self) -> tuple[datetime, datetime]:
-        return (self._created_at, self._last_updated)
-
     def _eq_key(self) -> tuple[Any, ...]:
         return (
             self._name,
@@ -600,7 +595,9 @@ class Experiment(Tracked):
 
     def __gt__(self, other: Experiment) -> bool:
         """Order as lazyscribe: by ``last_updated`` for one slug, else by ``created_at``."""
-        return other < self
+        if self._slug == other._slug:
+            return self._last_updated > other._last_updated
+        return self._created_at > other._created_at
 
     def __le__(self, other: Experiment) -> bool:
         """Equal, or older."""
@@ -618,8 +615,9 @@ class ReadOnlyExperiment(Experiment):
     """An experiment that refuses every change (lazyscribe's ``ReadOnlyExperiment``).
 
     Experiments loaded from a project opened in mode ``r`` or ``a`` are read-only: logging
-    and setting attributes raise :class:`~archivist.errors.ReadOnlyError`, and metrics,
-    parameters, tags, tests and artifacts are read-only views.
+    and setting attributes raise :class:`~archivist.errors.ReadOnlyExperimentError` (attrs'
+    ``FrozenInstanceError``, as lazyscribe raised), and metrics, parameters, tags, tests
+    and artifacts are read-only views.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -14,6 +14,7 @@ import os
 import posixpath
 import threading
 import warnings
+from bisect import insort
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +31,7 @@ from archivist.errors import (
     EncodingError,
     ExperimentNotFoundError,
     InvalidModeError,
-    ReadOnlyError,
+    ReadOnlyModeError,
     RepositoryNotFoundError,
 )
 from archivist.experiment import Experiment
@@ -194,11 +195,13 @@ class Project:
             )
             for i, entry in enumerate(entries)
         ]
-        self.experiments = sorted(experiments, key=lambda e: e._sort_key())
+        self.experiments = []
+        for experiment in experiments:  # in file order, each placed as lazyscribe places it
+            insort(self.experiments, experiment)
         self._token = token
 
     def __getitem__(self, key: str) -> Experiment:
-        """Return the latest experiment whose slug or short slug is ``key``.
+        """Return the last experiment in :attr:`experiments` whose slug or short slug is ``key``.
 
         Raises
         ------
@@ -249,7 +252,7 @@ class Project:
 
     def _require_writable(self) -> None:
         if self.mode == "r":
-            raise ReadOnlyError(
+            raise ReadOnlyModeError(
                 f"{self.location} is open read-only (mode='r'); open it with mode 'a' or 'w+'"
             )
 
@@ -297,6 +300,10 @@ class Project:
     def append(self, other: Experiment) -> None:
         """Add an experiment to the project (saved by :meth:`save`).
 
+        It is placed as lazyscribe places it (:func:`bisect.insort`, by the experiments'
+        order: ``created_at``, or ``last_updated`` for one slug); the list is not sorted
+        again, so an experiment whose ``created_at`` is edited afterwards stays where it is.
+
         Parameters
         ----------
         other : Experiment
@@ -310,14 +317,16 @@ class Project:
         self._require_writable()
         self._adopt(other)
         with self.mutex_:
-            self.experiments.append(other)
-            self.experiments.sort(key=lambda e: e._sort_key())
+            insort(self.experiments, other)
 
     def merge(self, *others: Project, other: Project | None = None) -> Project:
         """Return a new project holding this project's and the others' experiments.
 
-        Experiments sharing a slug are kept once: the one updated last. The new project
-        has this project's file, mode and author; nothing is saved.
+        The others' experiments are placed as :meth:`append` places them (an experiment
+        equal to one already there is skipped), and experiments sharing a slug are kept
+        once, where the last of them is, as in lazyscribe; the one kept is the one updated
+        last (lazyscribe's rule), even where its insertion order would keep an older one.
+        The new project has this project's file, mode and author; nothing is saved.
 
         Parameters
         ----------
@@ -344,15 +353,22 @@ class Project:
                 stacklevel=2,
             )
             others = (*others, other)
-        chosen: dict[str, Experiment] = {}
-        for experiment in [*self.experiments, *(e for p in others for e in p.experiments)]:
-            current = chosen.get(experiment.slug)
-            if current is None or current.last_updated < experiment.last_updated:
-                chosen[experiment.slug] = experiment
+        combined = list(self.experiments)
+        for project in others:
+            for experiment in project.experiments:
+                if experiment not in combined:
+                    insort(combined, experiment)
+        newest: dict[str, Experiment] = {}  # per slug, the one updated last (ties: the later)
+        for experiment in combined:
+            current = newest.get(experiment.slug)
+            if current is None or current.last_updated <= experiment.last_updated:
+                newest[experiment.slug] = experiment
+        slugs = [experiment.slug for experiment in combined]
+        kept = [newest[e.slug] for i, e in enumerate(combined) if e.slug not in slugs[i + 1 :]]
         merged = object.__new__(Project)
         merged.__dict__.update(self.__dict__)
         merged.mutex_ = threading.Lock()
-        merged.experiments = sorted(chosen.values(), key=lambda e: e._sort_key())
+        merged.experiments = kept
         return merged
 
     def save(self) -> None:
@@ -393,9 +409,8 @@ class Project:
             if self.mode == "w+":
                 experiment._last_updated_by = self.author
         written: list[str] = []
-        before = [
-            (e, list(e._artifacts), [(t, list(t._artifacts)) for t in e._tests]) for e in dirty
-        ]
+        before = [item._snapshot() for e in dirty for item in (e, *e._tests)]
+        owners = [item for e in dirty for item in (e, *e._tests)]
         tally = Tally()  # tally.unanswered: a replace of project.json may have landed
         try:
             for experiment in dirty:
@@ -414,10 +429,8 @@ class Project:
                     for path in written:
                         with contextlib.suppress(ArchivistError, OSError):  # best-effort
                             delete_owned(self.backend, self.dir, path)
-                for experiment, artifacts, tests in before:
-                    experiment._artifacts = artifacts
-                    for test, test_artifacts in tests:
-                        test._artifacts = test_artifacts
+                for owner, snapshot in zip(owners, before, strict=True):
+                    owner._restore(snapshot)
             raise
         for experiment in dirty:
             experiment._mark_saved()

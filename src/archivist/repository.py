@@ -50,7 +50,7 @@ from archivist.errors import (
     InvalidArgumentError,
     InvalidModeError,
     InvalidVersionError,
-    ReadOnlyError,
+    ReadOnlyModeError,
     UnsavedChangesError,
 )
 from archivist.manifest import VersionRecord, check_name, utcnow
@@ -562,7 +562,7 @@ class Repository:
         if self._session.expire_pending(record, when):
             return
         if self.mode == "a":
-            raise ReadOnlyError(
+            raise ReadOnlyModeError(
                 "mode 'a' only appends new versions; open the repository with mode 'w+' to "
                 "change saved records such as expiry"
             )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from archivist._backends.base import Backend
 from archivist._io.trust import Trust
-from archivist._tracking.tracked import LoggedArtifact, Tracked
+from archivist._tracking.tracked import Tracked
 from archivist.errors import ManifestError
 
 if TYPE_CHECKING:
@@ -35,8 +35,8 @@ class Test(Tracked):
         What the test covers.
     metrics, parameters : Mapping[str, Any], optional
         Initial values.
-    artifacts : Sequence[LoggedArtifact], optional
-        Artifacts already logged.
+    artifacts : Sequence[Artifact], optional
+        Artifacts already logged: lazyscribe-style handler objects.
     path : pathlib.Path, optional
         The folder of its artifact files as lazyscribe shows it (default ``Path(".")``
         until the test belongs to a saved experiment).
@@ -60,7 +60,7 @@ class Test(Tracked):
         description: str | None = None,
         metrics: Mapping[str, Any] | None = None,
         parameters: Mapping[str, Any] | None = None,
-        artifacts: Sequence[LoggedArtifact] = (),
+        artifacts: Sequence[Any] = (),
         path: Path | None = None,
         fs: AbstractFileSystem | None = None,
         *,
@@ -166,21 +166,19 @@ class Test(Tracked):
         if not isinstance(artifacts, list):
             raise ManifestError(f"{what}: artifacts must be a list")
         target = ReadOnlyTest if read_only else cls
-        return target(
+        test = target(
             data["name"],
             data.get("description"),
             metrics=metrics,
             parameters=parameters,
             trust=trust,
-            artifacts=[
-                LoggedArtifact.from_dict(item, f"{what}, artifact {i}")
-                for i, item in enumerate(artifacts)
-            ],
             path=path,
             backend=backend,
             folder=folder,
             read_only=read_only,
         )
+        test._load_artifacts(artifacts, what)
+        return test
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._name!r})"
@@ -190,8 +188,9 @@ class ReadOnlyTest(Test):
     """A test that refuses every change (lazyscribe's ``ReadOnlyTest``).
 
     Tests of experiments loaded from a project opened in mode ``r`` or ``a`` are read-only:
-    logging and setting attributes raise :class:`~archivist.errors.ReadOnlyError`, and
-    metrics, parameters and artifacts are read-only views.
+    logging and setting attributes raise :class:`~archivist.errors.ReadOnlyExperimentError`
+    (attrs' ``FrozenInstanceError``, as lazyscribe raised), and metrics, parameters and
+    artifacts are read-only views.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -2,7 +2,8 @@
 
 The guide describes three modes; each statement of it is one check here. lazyscribe refuses
 attribute changes on read-only experiments with attrs' ``FrozenInstanceError``; archivist
-raises :class:`~archivist.errors.ReadOnlyError` (see the migration guide).
+raises :class:`~archivist.errors.ReadOnlyExperimentError`, a subclass of it and of
+:class:`~archivist.errors.ReadOnlyError`.
 """
 
 from __future__ import annotations

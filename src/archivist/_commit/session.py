@@ -32,7 +32,7 @@ from archivist.errors import (
     ArchivistError,
     ArtifactNotFoundError,
     InvalidVersionError,
-    ReadOnlyError,
+    ReadOnlyModeError,
     RepositoryNotFoundError,
     UnsavedChangesError,
     VersionNotFoundError,
@@ -263,7 +263,7 @@ class Session:
     def require_writable(self) -> None:
         """Refuse a write in mode ``r``."""
         if self.mode == "r":
-            raise ReadOnlyError(
+            raise ReadOnlyModeError(
                 f"{self.location} is open read-only (mode='r'); open it with mode 'a' or 'w+' "
                 "to write"
             )

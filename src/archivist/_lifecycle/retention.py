@@ -46,7 +46,7 @@ from archivist._lifecycle.plans import PlannedVersion, PrunePlan, check_plan, wa
 from archivist.errors import (
     ArchivistError,
     InvalidArgumentError,
-    ReadOnlyError,
+    ReadOnlyModeError,
     UnsavedChangesError,
 )
 from archivist.manifest import ManifestIndex, VersionRecord, utcnow
@@ -256,7 +256,7 @@ def apply_prune(
     session.require_writable()
     store.require("supports_deletes", "prune")
     if session.mode == "a" or session.fresh:
-        raise ReadOnlyError(
+        raise ReadOnlyModeError(
             f"prune removes versions, which mode {session.mode!r} does not allow "
             + ("before its first save" if session.fresh else "(it only appends)")
             + f"; open {store.location} with mode 'w+'"

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union, cast
 
-from archivist.errors import ReadOnlyError
+from archivist.errors import ReadOnlyExperimentError
 
 if TYPE_CHECKING:
     from archivist.experiment import Experiment
@@ -160,7 +160,7 @@ class Dependencies(MutableMapping[str, "Experiment"]):
 
     def _require_editable(self) -> None:
         if self._read_only:
-            raise ReadOnlyError(
+            raise ReadOnlyExperimentError(
                 "this experiment is read-only (its project was opened with mode 'r' or 'a'); "
                 "open the project with mode 'w+' to change its dependencies"
             )

@@ -2,7 +2,7 @@
 
 They are real ``dict`` and ``list`` instances, so code written for lazyscribe keeps working
 (``json.dumps(exp.metrics)``, ``exp.tags == ["a"]``, ``isinstance(exp.tests, list)``), but
-every change raises :class:`~archivist.errors.ReadOnlyError` instead of changing a loaded
+every change raises :class:`~archivist.errors.ReadOnlyExperimentError` instead of changing a loaded
 experiment in memory only. Copies and pickles are ordinary dicts and lists.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn, TypeVar
 
-from archivist.errors import ReadOnlyError
+from archivist.errors import ReadOnlyExperimentError
 
 __all__ = ["FrozenDict", "FrozenList"]
 
@@ -40,7 +40,7 @@ class FrozenDict(dict[K, V]):
         self._what = what
 
     def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise ReadOnlyError(_MESSAGE.format(what=self._what))
+        raise ReadOnlyExperimentError(_MESSAGE.format(what=self._what))
 
     __setitem__ = __delitem__ = __ior__ = _refuse
     clear = pop = popitem = setdefault = update = _refuse
@@ -66,7 +66,7 @@ class FrozenList(list[T]):
         self._what = what
 
     def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise ReadOnlyError(_MESSAGE.format(what=self._what))
+        raise ReadOnlyExperimentError(_MESSAGE.format(what=self._what))
 
     __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
     append = clear = extend = insert = pop = remove = reverse = sort = _refuse

@@ -29,18 +29,27 @@ from archivist._io.handlers import (
     write_value,
 )
 from archivist._io.handlers import slug as slugify
+from archivist._io.paths import path_under
 from archivist._io.streams import HashingWriter, digest_stream
 from archivist._io.trust import Trust, check_trusted, resolve_trust
 from archivist._io.verified import open_stored
+from archivist._lazyscribe.repository import _environment
 from archivist._tracking.frozen import FrozenDict, FrozenList
-from archivist._tracking.logged import ARTIFACT_FIELDS, LoggedArtifact, format_seconds
+from archivist._tracking.logged import (
+    ARTIFACT_FIELDS,
+    LoggedArtifact,
+    artifact_object,
+    format_seconds,
+    record_of,
+)
 from archivist.errors import (
     AlreadyExistsError,
     ArchivistWarning,
+    ArtifactFileNotFoundError,
     ArtifactNotFoundError,
     DuplicateArtifactError,
     EnvironmentMismatchError,
-    ReadOnlyError,
+    ReadOnlyExperimentError,
 )
 from archivist.manifest import check_file_name, check_name, utcnow
 from archivist.plugin.manager import get_handler
@@ -103,7 +112,7 @@ class Tracked:
         read_only: bool,
         metrics: Mapping[str, Any] | None = None,
         parameters: Mapping[str, Any] | None = None,
-        artifacts: Sequence[LoggedArtifact] = (),
+        artifacts: Sequence[Any] = (),
         trust: Trust | None = None,
     ) -> None:
         #: ``False`` until a project (or an experiment, for a test) placed this here: the
@@ -115,7 +124,10 @@ class Tracked:
         self._read_only = read_only
         self._metrics: dict[str, Any] = dict(metrics or {})
         self._parameters: dict[str, Any] = dict(parameters or {})
-        self._artifacts: list[LoggedArtifact] = list(artifacts)
+        #: The handler objects, as lazyscribe keeps them (the public ``artifacts`` list).
+        self._artifacts: list[Any] = list(artifacts)
+        #: What archivist read, logged or wrote for each object, by the object's id.
+        self._stored: dict[int, tuple[Any, LoggedArtifact]] = {}
         self.dirty = False
 
     @property
@@ -143,6 +155,8 @@ class Tracked:
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Restore a pickled state with fresh locks."""
         self.__dict__.update(state)
+        # the unpickled objects have new ids (pickling kept each pair's object the same)
+        self._stored = {id(obj): (obj, stored) for obj, stored in self._stored.values()}
         self._init_locks()
 
     def _init_locks(self) -> None:
@@ -176,16 +190,59 @@ class Tracked:
         self._parameters = dict(value)
 
     @property
-    def artifacts(self) -> Sequence[LoggedArtifact]:
-        """The logged artifacts, in the order logged (a list refusing changes when read-only)."""
+    def artifacts(self) -> Sequence[Any]:
+        """The artifacts, in the order logged: lazyscribe-style handler objects.
+
+        Each is an instance of its handler's artifact class
+        (:class:`~archivist.artifacts.json.JSONArtifact`, your own ``Artifact`` subclass...)
+        with ``name``, ``fname``, ``value``, ``dirty`` and the handler's fields, which you may
+        set; ``read`` and ``write`` are the handler's. You may also append objects you built
+        with a class's ``construct``, as in lazyscribe. A list refusing changes when
+        read-only.
+        """
         return FrozenList(self._artifacts, self._label) if self._read_only else self._artifacts
 
     @artifacts.setter
-    def artifacts(self, value: Sequence[LoggedArtifact]) -> None:
+    def artifacts(self, value: Sequence[Any]) -> None:
         self._require_editable()
         self._artifacts = list(value)
 
-    def _find_artifact(self, name: str) -> LoggedArtifact:
+    def _stored_record(self, artifact: Any) -> LoggedArtifact | None:
+        entry = self._stored.get(id(artifact))
+        return entry[1] if entry is not None and entry[0] is artifact else None
+
+    def _record(self, artifact: Any) -> LoggedArtifact:
+        """Return the record of one of this item's handler objects (see :func:`record_of`)."""
+        return record_of(artifact, self._stored_record(artifact))
+
+    def _load_artifacts(self, items: Sequence[Any], what: str) -> None:
+        """Set the artifacts from their ``project.json`` records.
+
+        Raises
+        ------
+        archivist.errors.ManifestError
+            A record is malformed.
+        """
+        self._artifacts, self._stored = [], {}
+        for i, item in enumerate(items):
+            record = LoggedArtifact.from_dict(item, f"{what}, artifact {i}")
+            artifact = artifact_object(record)
+            self._artifacts.append(artifact)
+            self._stored[id(artifact)] = (artifact, record)
+
+    def _snapshot(self) -> tuple[list[Any], dict[int, tuple[Any, LoggedArtifact]], list[Any]]:
+        """Return the artifact state a failed save restores with :meth:`_restore`."""
+        fields = [(a, a.fname, a.dirty) for a in self._artifacts]
+        return list(self._artifacts), dict(self._stored), fields
+
+    def _restore(
+        self, snapshot: tuple[list[Any], dict[int, tuple[Any, LoggedArtifact]], list[Any]]
+    ) -> None:
+        self._artifacts, self._stored, fields = list(snapshot[0]), dict(snapshot[1]), snapshot[2]
+        for artifact, fname, dirty in fields:
+            artifact.fname, artifact.dirty = fname, dirty
+
+    def _find_object(self, name: str) -> Any:
         for artifact in self._artifacts:
             if artifact.name == name:
                 return artifact
@@ -193,6 +250,9 @@ class Tracked:
         raise ArtifactNotFoundError(
             f"no artifact named {name!r} in this {self._label}; its artifacts: {names}"
         )
+
+    def _find_artifact(self, name: str) -> LoggedArtifact:
+        return self._record(self._find_object(name))
 
     def load_artifact(self, name: str, validate: bool = True, **reader_kwargs: Any) -> Any:
         """Read a saved artifact back.
@@ -215,7 +275,11 @@ class Tracked:
         Raises
         ------
         archivist.errors.ArtifactNotFoundError
-            No artifact has that name, it is not saved yet, or its file is missing.
+            No artifact has that name.
+        archivist.errors.ArtifactFileNotFoundError
+            It was logged here and is not saved yet, or its file is missing (a
+            ``FileNotFoundError``, as lazyscribe raised). An artifact object appended by hand
+            is read from its file at once, as in lazyscribe.
         archivist.errors.IntegrityError
             The file does not match its recorded digest.
         archivist.errors.EnvironmentMismatchError
@@ -225,8 +289,9 @@ class Tracked:
             with ``trust="verified"``.
         """
         artifact = self._find_artifact(name)
-        if artifact.dirty:
-            raise ArtifactNotFoundError(
+        logged = self._stored_record(self._find_object(name))
+        if logged is not None and logged.dirty:  # logged here: its file is not written yet
+            raise ArtifactFileNotFoundError(
                 f"artifact {name!r} is not saved yet; call the project's save() first"
             )
         handler = get_handler(artifact.handler)()
@@ -253,15 +318,23 @@ class Tracked:
             )
 
     def artifact_location(self, artifact: LoggedArtifact) -> str:
-        """Return the path of an artifact's file in its backend's form."""
-        return self._backend.join(self._folder, artifact.fname)
+        """Return the path of an artifact's file in its backend's form.
+
+        Raises
+        ------
+        archivist.errors.InvalidNameError
+            The file name would leave this item's folder (``..``, an absolute path...).
+        """
+        return path_under(
+            self._folder, artifact.fname, what=f"the file name of artifact {artifact.name!r}"
+        )
 
     def open_artifact_file(self, artifact: LoggedArtifact) -> IO[bytes]:
         """Open a saved artifact's file: read once, bounded, verified when a digest is recorded.
 
         Raises
         ------
-        archivist.errors.ArtifactNotFoundError
+        archivist.errors.ArtifactFileNotFoundError
             The file is missing.
         archivist.errors.IntegrityError
             The file does not match its digest or size, or is not a regular file.
@@ -278,7 +351,7 @@ class Tracked:
                     "its record in the project",
                 )
         except FileNotFoundError:
-            raise ArtifactNotFoundError(
+            raise ArtifactFileNotFoundError(
                 f"the file of artifact {artifact.name!r} is missing: {path}"
             ) from None
 
@@ -286,7 +359,7 @@ class Tracked:
 
     def _require_editable(self) -> None:
         if self._read_only:
-            raise ReadOnlyError(
+            raise ReadOnlyExperimentError(
                 f"this {self._label} is read-only (its project was opened with mode 'r' or "
                 "'a'); open the project with mode 'w+' to change saved experiments"
             )
@@ -306,8 +379,8 @@ class Tracked:
 
         Raises
         ------
-        archivist.errors.ReadOnlyError
-            This is read-only.
+        archivist.errors.ReadOnlyExperimentError
+            This is read-only (attrs' ``FrozenInstanceError``, as lazyscribe raised).
         """
         self._require_editable()
         self._metrics[name] = value
@@ -325,8 +398,8 @@ class Tracked:
 
         Raises
         ------
-        archivist.errors.ReadOnlyError
-            This is read-only.
+        archivist.errors.ReadOnlyExperimentError
+            This is read-only (attrs' ``FrozenInstanceError``, as lazyscribe raised).
         """
         self._require_editable()
         self._parameters[name] = value
@@ -362,8 +435,8 @@ class Tracked:
 
         Raises
         ------
-        archivist.errors.ReadOnlyError
-            This is read-only.
+        archivist.errors.ReadOnlyExperimentError
+            This is read-only (attrs' ``FrozenInstanceError``, as lazyscribe raised).
         archivist.errors.DuplicateArtifactError
             An artifact of that name exists and ``overwrite`` is false (an
             ``AlreadyExistsError``, and lazyscribe's ``ArtifactLogError``).
@@ -402,7 +475,7 @@ class Tracked:
                     f"the file name {fname!r} is already used by artifact {taken.name!r}{saved}. "
                     "Omit fname for a unique one."
                 )
-        artifact = LoggedArtifact(
+        logged = LoggedArtifact(
             name=name,
             handler=handler_cls.alias,
             fname=fname,
@@ -412,57 +485,70 @@ class Tracked:
             dirty=True,
             auto_fname=auto_fname,
         )
+        artifact = artifact_object(logged, environment=_environment(handler_cls()))
         if existing is None:
             self._artifacts.append(artifact)
         else:
             self._artifacts[existing] = artifact
+        self._stored[id(artifact)] = (artifact, logged)
         warn_output_only(handler_cls, name, "log", stacklevel=2)
         self._touch()
 
     def _write_dirty_artifacts(self, written: list[str]) -> None:
         """Write every unsaved artifact's file; record written paths in ``written``."""
-        for index, artifact in enumerate(self._artifacts):
+        current = {id(artifact) for artifact in self._artifacts}  # forget removed objects
+        self._stored = {key: entry for key, entry in self._stored.items() if key in current}
+        for artifact in self._artifacts:
             if artifact.dirty:
-                self._artifacts[index] = self._write_artifact(artifact, written)
+                self._write_artifact(artifact, written)
 
-    def _write_artifact(self, artifact: LoggedArtifact, written: list[str]) -> LoggedArtifact:
-        handler = get_handler(artifact.handler)()
-        metadata = describe(handler, artifact.value, artifact.handler, artifact.name)
+    def _write_artifact(self, artifact: Any, written: list[str]) -> None:
+        """Write one handler object's value under a fresh file, and record its digest."""
+        record = self._record(artifact)
+        handler = get_handler(record.handler)()
+        metadata = describe(handler, record.value, record.handler, record.name)
 
         def attempt(fname: str) -> tuple[str, int]:
-            path = self._backend.join(self._folder, fname)
+            path = self.artifact_location(replace(record, fname=fname))
             with storage_errors(f"writing {path}"), self._backend.open_new(path) as raw:
                 hashing = HashingWriter(raw)
                 write_value(
                     handler,
-                    artifact.value,
+                    record.value,
                     cast("IO[bytes]", hashing),
-                    artifact.writer_kwargs,
-                    artifact.handler,
-                    artifact.name,
+                    record.writer_kwargs,
+                    record.handler,
+                    record.name,
                 )
                 hashing.flush()
             written.append(path)
             return hashing.sha256, hashing.size
 
         def fresh() -> str:
-            return new_fname(artifact.name, artifact.created_at, handler.suffix)
+            return new_fname(record.name, record.created_at, handler.suffix)
 
         # Never overwrite a stored file (a name the user chose that is taken raises).
         fname, (sha256, size) = write_new_file(
-            attempt, artifact.fname, fresh if artifact.auto_fname else None, artifact.name
+            attempt, record.fname, fresh if record.auto_fname else None, record.name
         )
-        return replace(
+        artifact.fname, artifact.dirty = fname, False  # in place, as lazyscribe's save does
+        self._stored[id(artifact)] = (
             artifact,
-            fname=fname,
-            sha256=sha256,
-            size=size,
-            metadata={**artifact.metadata, **metadata},
-            dirty=False,
+            replace(
+                record,
+                fname=fname,
+                sha256=sha256,
+                size=size,
+                metadata={**record.metadata, **metadata},
+                value=None,
+                writer_kwargs={},
+                dirty=False,
+            ),
         )
+        warn_output_only(handler, record.name, "log", stacklevel=5)  # at project.save()
 
     def _artifact_dicts(self) -> list[dict[str, Any]]:
-        return [artifact.to_dict() for artifact in self._artifacts]
+        return [self._record(artifact).to_dict() for artifact in self._artifacts]
 
 
 def copy_stream(source: IO[bytes], target: IO[bytes], limit: int | None = None) -> tuple[str, int]:
