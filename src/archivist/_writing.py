@@ -253,18 +253,8 @@ class WritingMixin(RepositoryBase):
         check_name(name)
         handler_cls = get_handler(handler)
         created_at = utcnow()
-        pending_fnames = self._pending_fnames.get(name, set())
-        if fname is None:
-            fname = new_fname(name, created_at, handler_cls.suffix)
-            auto = True
-        else:
-            check_file_name(fname)
-            auto = False
-            if fname in pending_fnames or fname in self._committed.fnames(name):
-                raise AlreadyExistsError(
-                    f"the file name {fname!r} is already used by a version of {name!r}; "
-                    "archivist never overwrites a stored file. Omit fname for a unique one."
-                )
+        auto = fname is None
+        fname = self._file_name(name, fname, created_at, handler_cls.suffix)
         self.store.check_new_file(name, fname)
         version = max(self._committed.last_version(name), self._pending_last.get(name, -1)) + 1
         record = VersionRecord(
@@ -279,6 +269,26 @@ class WritingMixin(RepositoryBase):
         self._pending_last[name] = version
         self._pending_fnames.setdefault(name, set()).add(fname)
         self._view = None
+
+    def _file_name(self, name: str, fname: str | None, created_at: datetime, suffix: str) -> str:
+        """Return ``fname`` checked as a new file of ``name``, or a generated one if ``None``.
+
+        Raises
+        ------
+        archivist.errors.InvalidNameError
+            ``fname`` is not a valid file name.
+        archivist.errors.AlreadyExistsError
+            A version of ``name`` (saved or pending) already uses ``fname``.
+        """
+        if fname is None:
+            return new_fname(name, created_at, suffix)
+        check_file_name(fname)
+        if fname in self._pending_fnames.get(name, ()) or fname in self._committed.fnames(name):
+            raise AlreadyExistsError(
+                f"the file name {fname!r} is already used by a version of {name!r}; "
+                "archivist never overwrites a stored file. Omit fname for a unique one."
+            )
+        return fname
 
     def set_artifact_expiry(
         self,
@@ -597,11 +607,20 @@ class WritingMixin(RepositoryBase):
         handler: str,
         writer_kwargs: Mapping[str, Any],
         source: Mapping[str, Any],
+        created_at: datetime | None = None,
+        fname: str | None = None,
     ) -> None:
-        """Log ``value`` as :meth:`log_artifact` does, recording its lineage as ``source``."""
-        self.log_artifact(name, value, handler, **writer_kwargs)
+        """Log ``value`` as :meth:`log_artifact` does, recording its lineage as ``source``.
+
+        ``created_at`` and ``fname``, when given, are the experiment artifact's, kept as
+        lazyscribe keeps them (a file name a version already uses is refused).
+        """
+        self.log_artifact(name, value, handler, fname, **writer_kwargs)
         pending = self._pending[-1]
-        pending.record = pending.record.replace(extra={**pending.record.extra, "source": source})
+        kept = {} if created_at is None else {"created_at": created_at}
+        pending.record = pending.record.replace(
+            extra={**pending.record.extra, "source": source}, **kept
+        )
         self._view = None
 
     def _promote(
@@ -612,13 +631,16 @@ class WritingMixin(RepositoryBase):
         metadata: Mapping[str, Any],
         source: Mapping[str, Any],
         expected: tuple[str, int] | None = None,
+        created_at: datetime | None = None,
+        fname: str | None = None,
     ) -> dict[str, Any]:
         """Store an already-serialized file as a new version of ``name`` and commit it now.
 
         ``write`` streams the file's bytes into the repository's storage (write-if-absent);
         the file is then checked against ``expected`` (sha256, size) and re-read verified,
         and committed through the commit protocol. On any failure the file is removed and
-        nothing is committed. Returns the committed record.
+        nothing is committed. Returns the committed record. ``created_at`` and ``fname``,
+        when given, are kept (a file name a version already uses is refused).
         """
         self._require_writable()
         if self._pending or self._expiry_changes:
@@ -628,16 +650,16 @@ class WritingMixin(RepositoryBase):
             )
         check_name(name)
         handler_cls = get_handler(handler)
-        created_at = utcnow()
+        created_at = utcnow() if created_at is None else created_at
         record = VersionRecord(
             name=name,
             version=self._committed.last_version(name) + 1,
             handler=handler_cls.alias,
-            fname=new_fname(name, created_at, handler_cls.suffix),
+            fname=self._file_name(name, fname, created_at, handler_cls.suffix),
             created_at=created_at,
         )
         self.store.check_new_file(name, record.fname)
-        journal = self._begin_journal([JournalEntry(name, record.fname, auto=True)])
+        journal = self._begin_journal([JournalEntry(name, record.fname, auto=fname is None)])
         try:
             sha256, size = self.store.write_file(name, record.fname, write)
         except BaseException:
