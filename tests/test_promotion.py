@@ -7,6 +7,7 @@ already there, and leaves everything as it was.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,8 @@ def test_a_file_name_a_version_uses_is_refused(tmp_path: Path) -> None:
     deployed.log_artifact("features", ["deployed"], handler="json", fname="features.json")
     deployed.save()
     before = files_below(tmp_path / "repo")
-    exp = experiment_with(tmp_path, "features.json")["my-experiment"]  # created later
+    time.sleep(1.05)  # the project keeps times to the second: log the artifact a second later
+    exp = experiment_with(tmp_path, "features.json")["my-experiment"]
     with pytest.raises(AlreadyExistsError, match=r"'features\.json' is already used"):
         exp.promote_artifact(Repository(repo), "features")
     assert files_below(tmp_path / "repo") == before

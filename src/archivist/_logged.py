@@ -14,18 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from archivist.errors import ArchivistError, ManifestError
-from archivist.manifest import check_stored_file_name, parse_stored_time
+from archivist.manifest import check_stored_file_name, format_seconds, parse_stored_time
 from archivist.plugin.manager import get_handler
 
 __all__ = ["ARTIFACT_FIELDS", "LoggedArtifact", "format_seconds"]
 
 #: Fields of an artifact record that are not handler metadata.
 ARTIFACT_FIELDS = ("name", "fname", "created_at", "expiry", "version", "handler", "sha256", "size")
-
-
-def format_seconds(value: datetime) -> str:
-    """Format a naive UTC time as lazyscribe writes it in ``project.json`` (to the second)."""
-    return value.isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from fsspec.core import split_protocol
 from archivist._lifecycle.digests import keep_digests, with_kept_digests
 from archivist._streams import digest_stream
 from archivist._trust import check_trusted
-from archivist.errors import AlreadyExistsError, IntegrityError, UnsavedChangesError
+from archivist.errors import AlreadyExistsError, IntegrityError, ReadOnlyRequiredError
 from archivist.manifest import VersionRecord
 
 if TYPE_CHECKING:
@@ -55,15 +55,15 @@ def minimal_repository_from_release(
         The folder of the new repository: a local path, a URL, or (as in lazyscribe) a path
         on the source repository's filesystem.
     repository : archivist.Repository
-        The source repository, with no unsaved changes (any mode).
+        The source repository, opened read-only (mode ``r``), as lazyscribe requires.
     release : archivist.release.Release
         The release whose ``(name, version)`` pairs to copy.
 
     Raises
     ------
-    archivist.errors.UnsavedChangesError
-        The source repository holds unsaved changes (a :class:`RuntimeError`, as lazyscribe
-        raised for a repository not opened read-only).
+    archivist.errors.ReadOnlyRequiredError
+        The source repository is not open read-only (a :class:`RuntimeError`, as
+        lazyscribe raises); nothing was written.
     archivist.errors.VersionNotFoundError
         The release pins a version the repository lacks.
     archivist.errors.IntegrityError
@@ -74,10 +74,11 @@ def minimal_repository_from_release(
     """
     from archivist.stores import ManifestStore
 
-    if repository._pending or repository._expiry_changes:
-        raise UnsavedChangesError(
-            f"{repository.location} holds changes that are not saved; save() before copying "
-            "a release out of it"
+    if repository.mode != "r":
+        raise ReadOnlyRequiredError(
+            f"{repository.location} is open for writing (mode {repository.mode!r}); a release "
+            "is copied from a repository opened read-only, as in lazyscribe: open it again "
+            "with mode='r'"
         )
     # a digest a lazyscribe save dropped from a record is the one archivist kept for it
     records = with_kept_digests(

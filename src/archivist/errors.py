@@ -50,6 +50,7 @@ lazyscribe raised one of them archivist raises a subclass of it.
     ├── ConfigError (ValueError)
     │   └── MissingConfigError (KeyError)
     ├── UnsavedChangesError (RuntimeError)
+    ├── ReadOnlyRequiredError (RuntimeError)
     ├── PluginLoadError (ImportError)
     └── DuplicatePluginError (ValueError)
 """
@@ -86,6 +87,7 @@ __all__ = [
     "PinnedVersionError",
     "PluginLoadError",
     "ReadOnlyError",
+    "ReadOnlyRequiredError",
     "ReadOnlyStorageError",
     "RepositoryNotFoundError",
     "SerializationError",
@@ -245,6 +247,10 @@ class EnvironmentMismatchError(LoadError, RuntimeError):
 
 class UnsavedChangesError(ArchivistError, RuntimeError):
     """An operation needs a saved repository, but it holds changes not yet saved."""
+
+
+class ReadOnlyRequiredError(ArchivistError, RuntimeError):
+    """An operation needs a repository opened read-only (mode ``r``), as in lazyscribe."""
 
 
 class ConflictError(WriteError):

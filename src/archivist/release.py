@@ -28,6 +28,7 @@ from archivist._release_format import (
     find_release,
     load,
     loads,
+    same_tag,
 )
 from archivist.errors import (
     ArchivistWarning,
@@ -141,7 +142,8 @@ def release_from_toml(
     repositories are ``[tool.archivist].repositories``, paths relative to the current folder
     or bucket URLs. ``[tool.lazyscribe]`` is read the same way, for projects migrating from
     lazyscribe. Each repository gets a release tagged ``v{version}`` in the
-    ``releases.json`` beside its ``repository.json``, added with a compare-and-swap.
+    ``releases.json`` beside its ``repository.json``, added with a compare-and-swap; a
+    release lazyscribe recorded under the bare version (``1.0.0``) is that release.
 
     Parameters
     ----------
@@ -155,8 +157,8 @@ def release_from_toml(
     Returns
     -------
     list[Release]
-        The releases recorded. A repository that already has the tag is skipped with an
-        :class:`~archivist.ArchivistWarning`.
+        The releases recorded. A repository that already has the tag (``v1.0.0`` or
+        ``1.0.0``) is skipped with an :class:`~archivist.ArchivistWarning`.
 
     Raises
     ------
@@ -177,7 +179,7 @@ def release_from_toml(
     for path in repositories:  # read and check everything before writing anything
         repository = Repository(path, mode="r", **merged)
         store = release_store_of(repository)
-        taken = any(existing.tag == tag for existing in store.list())
+        taken = any(same_tag(existing.tag, tag) for existing in store.list())
         # two manifests in one folder share a releases.json: the first one's release takes it
         taken = taken or any(store.location == other.location for other, _, _ in planned)
         planned.append((store, create_release(repository, tag), taken))

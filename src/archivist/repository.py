@@ -24,6 +24,7 @@ from archivist._lazyscribe.repository import (
     RepositoryState,
     filesystem_of,
     lazyscribe_artifacts,
+    lazyscribe_record,
     protocol_of,
 )
 from archivist._options import merge_storage_options
@@ -221,8 +222,9 @@ class Repository(ReadingMixin, WritingMixin, UpkeepMixin):
         return name in self._index()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
+        """Yield each version's record as lazyscribe does (times to the second)."""
         for record in self._index():
-            yield record.to_dict()
+            yield lazyscribe_record(record)
 
     def __len__(self) -> int:
         return len(self._index())
