@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from archivist import Project, Repository
-from archivist.errors import AlreadyExistsError
+from archivist.errors import AlreadyExistsError, LogError
 
 
 def files_below(folder: Path) -> dict[str, bytes]:
@@ -64,3 +64,19 @@ def test_a_file_already_in_the_folder_is_never_overwritten(tmp_path: Path, saved
             repository.save()
     assert files_below(tmp_path / "repo") == before
     assert len(Repository(repo, mode="r")) == 0
+
+
+def test_a_version_another_writer_deployed_since_opening_counts(tmp_path: Path) -> None:
+    exp = experiment_with(tmp_path, "features.json")["my-experiment"]
+    time.sleep(1.05)  # the project keeps times to the second: deploy a second later
+    repo = tmp_path / "repo" / "repository.json"
+    Repository(repo, mode="w").save()
+    repository = Repository(repo)  # opened before the other writer deploys
+    other = Repository(repo, mode="a")
+    other.log_artifact("features", ["deployed"], handler="json")
+    other.save()
+    before = files_below(tmp_path / "repo")
+    with pytest.raises(LogError, match="not newer than the latest version"):
+        exp.promote_artifact(repository, "features")
+    assert files_below(tmp_path / "repo") == before
+    assert Repository(repo, mode="r").load_artifact("features") == ["deployed"]

@@ -97,13 +97,17 @@ def check_newer(repository: Repository, name: str, created_at: datetime) -> None
     """Refuse an artifact created no later than the newest version of ``name``.
 
     The versions of a name keep strictly increasing ``created_at``, and the newest one is
-    what is deployed: a stale experiment must not replace it (lazyscribe's rule too).
+    what is deployed: a stale experiment must not replace it (lazyscribe's rule too). The
+    repository is refreshed first (one conditional read), so a version another writer
+    committed since it was opened counts; mode ``w`` replaces the manifest, and does not.
 
     Raises
     ------
     archivist.errors.LogError
         ``created_at`` is not after the newest version's (saved or pending, expired or not).
     """
+    if repository.mode != "w":
+        repository.refresh()
     if name not in repository:
         return
     newest = repository.versions(name)[-1]
