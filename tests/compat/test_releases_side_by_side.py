@@ -3,7 +3,8 @@
 A ``releases.json`` lazyscribe wrote (tags are bare versions, ``1.0.0``) gains no ``v1.0.0``
 beside them; arguments are checked before the list; a release copy needs a repository
 opened read-only; and what lazyscribe's consumers read (``Release.to_dict()``, ``dump()``,
-``list(repository)``) carries times that parse to the second, as lazyscribe's did.
+``list(repository)``, which lazyscribe-arrow's ``to_table`` casts to seconds: see
+``test_guide_tabular.py``) carries times that parse to the second, as lazyscribe's did.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from typing import Any
 
 import lazyscribe
 import lazyscribe.release
-import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
 import archivist
@@ -114,25 +113,6 @@ def test_release_times_parse_to_the_second(lib: ModuleType, tmp_path: Path) -> N
     [dumped] = json.loads(buffer.getvalue())
     assert dumped["created_at"] == as_dict["created_at"]
     assert dumped["artifacts"] == [["features", 0]]
-
-
-def to_table(repository: Any) -> pa.Table:
-    """lazyscribe-arrow's ``to_table(repository)``: ``created_at`` cast to seconds."""
-    rows = list(repository)
-    columns = sorted({key for row in rows for key in row})
-    table = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows])
-    index = table.column_names.index("created_at")
-    stamps = pc.assume_timezone(table.column("created_at").cast(pa.timestamp("s")), "UTC")
-    return table.set_column(index, pa.field("created_at", pa.timestamp("s", tz="UTC")), stamps)
-
-
-@pytest.mark.parametrize("lib", LIBS)
-def test_lazyscribe_arrow_reads_a_repository(lib: ModuleType, tmp_path: Path) -> None:
-    repository = make_repository(lib, tmp_path / "repository.json")
-    table = to_table(repository)
-    [stamp] = table.column("created_at").to_pylist()
-    assert stamp.replace(tzinfo=None) == repository.artifacts[0].created_at.replace(microsecond=0)
-    assert table.column("name").to_pylist() == ["features"]
 
 
 def test_records_keep_microseconds_in_the_manifest(tmp_path: Path) -> None:
