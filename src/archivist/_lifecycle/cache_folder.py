@@ -220,6 +220,22 @@ def owned_files(folder: Path, kind: str) -> Iterator[tuple[str, os.stat_result]]
             yield relative, found
 
 
+class _LocalFiles:
+    """Local files, deleted by name: what :func:`delete_owned` deletes a cache file through."""
+
+    @staticmethod
+    def delete(path: str) -> None:
+        os.unlink(path)
+
+    @staticmethod
+    def discard(path: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+_LOCAL_FILES = _LocalFiles()
+
+
 def delete(folder: Path, relative: str) -> bool:
     """Delete one file archivist made in its cache ``folder``; a missing file is no error.
 
@@ -238,7 +254,6 @@ def delete(folder: Path, relative: str) -> bool:
     bool
         ``True`` when this call deleted the file.
     """
-    from archivist.storage.local import LocalBackend
     from archivist.stores._paths import delete_owned
 
     if owned_kind(relative) is None:
@@ -248,7 +263,7 @@ def delete(folder: Path, relative: str) -> bool:
     try:
         if not stat.S_ISREG(os.lstat(path).st_mode):
             return False
-        delete_owned(LocalBackend(), root.as_posix(), path.as_posix())
+        delete_owned(_LOCAL_FILES, root.as_posix(), path.as_posix())
     except OSError:  # another process removed it first, or it cannot be removed: kept
         return False
     return True
