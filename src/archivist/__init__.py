@@ -10,8 +10,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from archivist import errors, release
-from archivist._aliases import AliasMove
-from archivist._cache import ArtifactCache, CacheInfo, cache_info, clear_cache
+from archivist._backends.base import Backend
+from archivist._lifecycle.aliases import AliasMove
+from archivist._lifecycle.cache import ArtifactCache, CacheInfo, cache_info, clear_cache
 from archivist._lifecycle.plans import (
     GcPlan,
     PlannedFile,
@@ -66,7 +67,6 @@ from archivist.plugin.manager import (
 )
 from archivist.release import Release
 from archivist.repository import Repository, VerificationReport
-from archivist.storage.base import Backend
 from archivist.stores import (
     AbstractReleaseStore,
     AbstractRepositoryStore,

@@ -12,6 +12,7 @@ import pytest
 
 import archivist
 from archivist import Handler, Repository
+from archivist._backends.local import LocalBackend
 from archivist.errors import (
     DuplicatePluginError,
     PluginLoadError,
@@ -19,7 +20,6 @@ from archivist.errors import (
     UnknownHandlerError,
 )
 from archivist.plugin import manager
-from archivist.storage.local import LocalBackend
 
 
 class UpperText(Handler):

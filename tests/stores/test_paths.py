@@ -19,10 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archivist import Repository
-from archivist._journal import JournalEntry
+from archivist._backends.base import Backend
+from archivist._backends.local import LocalBackend
+from archivist._commit.journal import JournalEntry
 from archivist.errors import InvalidNameError, ManifestError
-from archivist.storage.base import Backend
-from archivist.storage.local import LocalBackend
 from archivist.stores import ManifestStore
 from archivist.stores._paths import check_under, delete_owned, path_under
 

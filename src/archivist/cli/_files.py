@@ -12,8 +12,8 @@ from typing import IO, Any
 
 import click
 
+from archivist._io.progress import PROGRESS_THRESHOLD, RichCallback, metered
 from archivist._lifecycle.digests import with_kept_digests
-from archivist._progress import PROGRESS_THRESHOLD, RichCallback, metered
 from archivist.cli._app import cli
 from archivist.cli._common import (
     VersionSpec,

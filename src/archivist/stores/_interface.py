@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Literal, NamedTuple
 
-from archivist._streams import digest_stream
+from archivist._io.streams import digest_stream
 from archivist.errors import UnsupportedOperationError
 from archivist.manifest import ManifestIndex, VersionRecord
 from archivist.stores._documents import ManifestDocument
@@ -427,7 +427,7 @@ class AbstractRepositoryStore(ABC):
         """
         return None
 
-    # -- save journals (see archivist._journal); the defaults keep none, so gc deletes nothing
+    # -- save journals (archivist._commit.journal); the defaults keep none: gc deletes nothing
 
     def write_journal(self, journal_id: str, data: bytes) -> None:  # noqa: B027 - optional
         """Create a save journal, only if none has that id.

@@ -11,8 +11,8 @@ reads it again. What the file holds and who uses it is
 
 from __future__ import annotations
 
-from archivist._digests_format import KeptFile
-from archivist.storage.base import Backend
+from archivist._backends.base import Backend
+from archivist._formats.digests import KeptFile
 from archivist.stores._documents import FileDocument
 
 __all__ = ["KeptDigestsDocument"]

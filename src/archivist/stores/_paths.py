@@ -9,8 +9,8 @@ absolute part or a backslash never reaches storage, on any backend (on an object
 ``/other-bucket/key`` would otherwise cross into another bucket).
 
 Names read from stored files are checked twice. First when the file is parsed, by the one
-rule for stored names, :func:`archivist._names.check_stored_record`: a manifest record, a save
-journal's entry, an alias move or an index row that breaks it makes the file invalid
+rule for stored names, :func:`archivist._formats.names.check_stored_record`: a manifest
+record, a save journal's entry, an alias move or an index row that breaks it makes the file invalid
 (:class:`~archivist.errors.ManifestError`; gc leaves an invalid journal alone). Then here,
 when a path is built from them (:class:`~archivist.errors.InvalidNameError`), so a parser
 that forgot the first check still cannot reach outside the root.

@@ -10,9 +10,9 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any, Literal
 
-from archivist._release_format import Release, find_release, parse_release_list, same_tag
+from archivist._backends.base import Backend
+from archivist._formats.releases import Release, find_release, parse_release_list, same_tag
 from archivist.errors import AlreadyExistsError, VersionNotFoundError
-from archivist.storage.base import Backend
 from archivist.stores._documents import MAX_ATTEMPTS, FileDocument, update
 from archivist.stores._locations import open_location
 
@@ -162,7 +162,7 @@ class ReleaseStore(AbstractReleaseStore):
     def add(self, release: Release) -> None:
         """Append ``release`` with a compare-and-swap; a duplicate tag is refused.
 
-        ``v1.0.0`` and ``1.0.0`` are one tag (:func:`archivist._release_format.same_tag`).
+        ``v1.0.0`` and ``1.0.0`` are one tag (:func:`archivist._formats.releases.same_tag`).
         """
         mine = release.to_record()
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from archivist._json import load_json
-from archivist._names import check_stored_file_name, check_stored_name
+from archivist._formats.names import check_stored_file_name, check_stored_name
+from archivist._formats.strict_json import load_json
 from archivist.errors import InvalidNameError, ManifestError
 from archivist.manifest import VersionRecord, is_sha256
 

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from archivist._json import load_json
-from archivist._names import check_stored_name
-from archivist._versions import parse_time
+from archivist._formats.names import check_stored_name
+from archivist._formats.strict_json import load_json
+from archivist._formats.versions import parse_time
 from archivist.errors import (
     ArtifactNotFoundError,
     InvalidNameError,
@@ -44,7 +44,7 @@ from archivist.errors import (
 from archivist.manifest import format_time, parse_stored_time, utcnow
 
 if TYPE_CHECKING:
-    from archivist.repository import Repository
+    from archivist._commit.session import Session
     from archivist.stores import AbstractRepositoryStore
     from archivist.stores._aliases import AliasStore
 
@@ -301,21 +301,23 @@ def alias_store_for(store: AbstractRepositoryStore) -> AliasStore:
     return aliases
 
 
-def set_alias(repository: Repository, name: str, alias: str, version: object) -> AliasMove:
+def set_alias(
+    store: AbstractRepositoryStore, session: Session, name: str, alias: str, version: object
+) -> AliasMove:
     """Point an alias at a saved, unexpired version and commit the move at once.
 
     See :meth:`archivist.Repository.set_alias`.
     """
-    repository._require_writable()
+    session.require_writable()
     check_alias(alias)
-    if repository._fresh:
+    if session.fresh:
         raise UnsavedChangesError(
-            f"{repository.location} is open in mode 'w' and not saved yet: its first save "
+            f"{store.location} is open in mode 'w' and not saved yet: its first save "
             "replaces the manifest. save() before setting an alias"
         )
-    repository.refresh()  # judge against what is committed now, not when the repository opened
-    record = repository._find(name, version, "exact")
-    if repository._is_pending(record):
+    session.refresh(store)  # judge against what is committed now, not when the repository opened
+    record = session.find(name, version, "exact")
+    if session.is_pending(record):
         raise ArtifactNotFoundError(
             f"version {record.version} of {name!r} is not saved yet; save() before aliasing it"
         )
@@ -326,15 +328,15 @@ def set_alias(repository: Repository, name: str, alias: str, version: object) ->
             f"{format_time(record.expiry or now)}; an alias must name a version that has not "
             "expired"
         )
-    store = alias_store_for(repository.store)
-    move = store.move(name, alias, record.version)
+    document = alias_store_for(store)
+    move = document.move(name, alias, record.version)
     assert move is not None
     # A prune may have removed the version between the check above and the move. Prune
     # re-reads the aliases after its commit and puts back what they name; reading the
     # manifest after the move closes the other side: one of the two sees the other.
-    present = {(r.name, r.fname) for r in repository.store.read().records}
+    present = {(r.name, r.fname) for r in store.read().records}
     if (name, record.fname) not in present:
-        store.move(name, alias, move.from_version, undo=move)
+        document.move(name, alias, move.from_version, undo=move)
         raise VersionNotFoundError(
             f"version {record.version} of {name!r} was removed (by a prune) while alias "
             f"{alias!r} was being set; the alias was not moved"
@@ -342,22 +344,24 @@ def set_alias(repository: Repository, name: str, alias: str, version: object) ->
     return move
 
 
-def remove_alias(repository: Repository, name: str, alias: str) -> AliasMove:
+def remove_alias(
+    store: AbstractRepositoryStore, session: Session, name: str, alias: str
+) -> AliasMove:
     """Remove an alias (its history is kept); see :meth:`archivist.Repository.remove_alias`."""
-    repository._require_writable()
+    session.require_writable()
     check_alias(alias)
-    store = alias_store_for(repository.store)
-    resolve(store.moves(), name, alias, None)  # raises when there is no such alias
-    move = store.move(name, alias, None)
+    document = alias_store_for(store)
+    resolve(document.moves(), name, alias, None)  # raises when there is no such alias
+    move = document.move(name, alias, None)
     assert move is not None
     return move
 
 
-def aliases(repository: Repository, name: str) -> dict[str, int]:
+def aliases(store: AbstractRepositoryStore, session: Session, name: str) -> dict[str, int]:
     """Return ``{alias: version}`` of an artifact; see :meth:`archivist.Repository.aliases`."""
-    moves = alias_store_for(repository.store).moves()
-    if name not in repository._index() and not any(m.name == name for m in moves):
-        repository._find(name, None, "exact")  # raises the descriptive error
+    moves = alias_store_for(store).moves()
+    if name not in session.index() and not any(m.name == name for m in moves):
+        session.find(name, None, "exact")  # raises the descriptive error
     return {
         alias: version
         for (owner, alias), version in sorted(current_targets(moves).items())
@@ -365,20 +369,18 @@ def aliases(repository: Repository, name: str) -> dict[str, int]:
     }
 
 
-def alias_history(repository: Repository, name: str, alias: str) -> list[AliasMove]:
+def alias_history(store: AbstractRepositoryStore, name: str, alias: str) -> list[AliasMove]:
     """Return an alias's moves, oldest first; see :meth:`archivist.Repository.alias_history`."""
-    history = [
-        m for m in alias_store_for(repository.store).moves() if m.name == name and m.alias == alias
-    ]
+    history = [m for m in alias_store_for(store).moves() if m.name == name and m.alias == alias]
     if not history:
         raise VersionNotFoundError(
-            f"{name!r} has no alias {alias!r} in {repository.location}, now or before"
+            f"{name!r} has no alias {alias!r} in {store.location}, now or before"
         )
     return history
 
 
 def aliased_version(
-    repository: Repository, name: str, alias: str, as_of: datetime | str | None
+    store: AbstractRepositoryStore, name: str, alias: str, as_of: datetime | str | None
 ) -> int:
     """Return the version number an alias names now, or at time ``as_of``.
 
@@ -389,7 +391,7 @@ def aliased_version(
     at = None
     if as_of is not None:
         at = parse_time(as_of, "as_of").last
-    return resolve(alias_store_for(repository.store).moves(), name, alias, at)
+    return resolve(alias_store_for(store).moves(), name, alias, at)
 
 
 def pinned_by_aliases(store: AbstractRepositoryStore) -> set[tuple[str, int]]:
@@ -404,9 +406,9 @@ def pinned_by_aliases(store: AbstractRepositoryStore) -> set[tuple[str, int]]:
     return {(name, version) for (name, _), version in current_targets(aliases.moves()).items()}
 
 
-def refuse_if_aliased(repository: Repository, name: str, version: int) -> None:
+def refuse_if_aliased(store: AbstractRepositoryStore, name: str, version: int) -> None:
     """Refuse to expire a version an alias names (``set_artifact_expiry`` calls this)."""
-    aliases = repository.store.aliases()
+    aliases = store.aliases()
     if aliases is None:
         return  # a store without an alias document holds no alias
     moves = aliases.moves()
