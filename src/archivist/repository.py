@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import IO, Any, Literal, Self, overload
 
 from archivist._commit import protocol
-from archivist._commit import reading as _reading
 from archivist._commit.protocol import MAX_COMMIT_ATTEMPTS
 from archivist._commit.session import MODES, Mode, Pending, Session
 from archivist._commit.unjournaled import resolve_journal
 from archivist._formats.versions import parse_time
+from archivist._io.cache import cache_for
 from archivist._io.handlers import warn_output_only
 from archivist._io.progress import close_callback, make_callback
+from archivist._io.trust import Trust, resolve_trust
 from archivist._lazyscribe.repository import (
     RepositoryState,
     filesystem_of,
@@ -39,12 +40,11 @@ from archivist._lazyscribe.repository import (
     protocol_of,
 )
 from archivist._lifecycle import aliases as _aliases
+from archivist._lifecycle import reading as _reading
 from archivist._lifecycle import retention as _retention
 from archivist._lifecycle import upkeep as _upkeep
 from archivist._lifecycle.adopt import adopt as _adopt
-from archivist._lifecycle.cache import cache_for
 from archivist._lifecycle.plans import GcPlan, PrunePlan
-from archivist._lifecycle.trust import Trust, resolve_trust
 from archivist._lifecycle.upkeep import VerificationReport
 from archivist.errors import (
     ArtifactNotFoundError,

@@ -159,7 +159,7 @@ class Backend(ABC):
     def join(base: str, *parts: str) -> str:
         """Join path parts with ``/``, refusing any part that would leave ``base``.
 
-        The same join as :func:`archivist.stores._paths.path_under`: an empty, ``.``, ``..``
+        The same join as :func:`archivist._io.paths.path_under`: an empty, ``.``, ``..``
         or absolute part (``/other-bucket/key`` on an object store) or a backslash is refused
         instead of joined.
 
@@ -180,7 +180,7 @@ class Backend(ABC):
         archivist.errors.InvalidNameError
             A part would leave ``base``.
         """
-        from archivist.stores._paths import path_under
+        from archivist._io.paths import path_under
 
         return path_under(base, *parts)
 

@@ -40,7 +40,6 @@ from archivist._commit.unjournaled import begin_journal as _begin
 from archivist._io.handlers import describe, new_fname, write_new_file, write_value
 from archivist._io.parallel import CancellableWriter, write_all
 from archivist._io.progress import close_callback, make_callback, metered
-from archivist._lifecycle.digests import keep_digests
 from archivist.errors import (
     ArchivistError,
     ArchivistWarning,
@@ -50,6 +49,7 @@ from archivist.errors import (
 )
 from archivist.manifest import Chain, ManifestIndex, VersionRecord
 from archivist.stores import AbstractRepositoryStore, ManifestSnapshot
+from archivist.stores._digests import keep_digests
 from archivist.stores._documents import Tally, update
 
 __all__ = [

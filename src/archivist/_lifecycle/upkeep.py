@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from archivist._commit.session import Session
 from archivist._formats.versions import check_duration
-from archivist._lifecycle.digests import with_kept_digests
 from archivist._lifecycle.gc import apply_gc, plan_gc
 from archivist._lifecycle.plans import GcPlan
 from archivist.errors import (
@@ -23,6 +22,7 @@ from archivist.errors import (
     StorageError,
 )
 from archivist.stores import AbstractRepositoryStore
+from archivist.stores._digests import with_kept_digests
 
 __all__ = ["VerificationReport", "gc", "verify"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import IO, TYPE_CHECKING
 
-from archivist._lifecycle.trust import check_trusted
+from archivist._io.trust import check_trusted
 from archivist._tracking.tracked import ARTIFACT_FIELDS, LoggedArtifact, copy_stream
 from archivist.errors import IntegrityError, LogError
 from archivist.manifest import CORE_FIELDS, format_time, parse_stored_time

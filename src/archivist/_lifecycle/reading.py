@@ -11,13 +11,12 @@ from datetime import datetime
 from typing import IO, Any
 
 from archivist._commit.session import Session
+from archivist._io.cache import ArtifactCache
 from archivist._io.handlers import read_value
 from archivist._io.progress import metered
+from archivist._io.trust import Trust, check_trusted
 from archivist._io.verified import SPOOL_LARGE_READS
 from archivist._lifecycle import aliases as _aliases
-from archivist._lifecycle.cache import ArtifactCache
-from archivist._lifecycle.digests import with_kept_digests
-from archivist._lifecycle.trust import Trust, check_trusted
 from archivist.errors import (
     ArchivistWarning,
     ArtifactFileNotFoundError,
@@ -29,6 +28,7 @@ from archivist.handlers.base import Handler
 from archivist.manifest import VersionRecord
 from archivist.plugin.manager import get_handler
 from archivist.stores import AbstractRepositoryStore
+from archivist.stores._digests import with_kept_digests
 
 __all__ = ["find_aliased", "load", "open_file", "text_lines"]
 
