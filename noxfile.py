@@ -95,7 +95,8 @@ def stress(session: nox.Session) -> None:
         ),
     ]
     env = {**EMULATOR_ENV, "ARCHIVIST_STRESS_ITERATIONS": iterations}
-    session.run("pytest", *suites, "-k", "InterruptedSaves", *session.posargs, env=env)
+    # -rP shows each suite's InterruptReport: stops, versions, exit codes and exit times
+    session.run("pytest", *suites, "-k", "InterruptedSaves", "-rP", *session.posargs, env=env)
 
 
 @nox.session

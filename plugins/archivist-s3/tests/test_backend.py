@@ -12,7 +12,7 @@ from fsspec.asyn import sync
 from s3fs import S3FileSystem
 
 from archivist import InvalidArgumentError, Repository, StaleTokenError, StorageError, get_backend
-from archivist.storage import base as storage_base
+from archivist._backends import _conditional
 from archivist.storage.object_store import ObjectStoreBackend
 from archivist.stores import AbstractRepositoryStore, ManifestStore
 from archivist.testing import RepositoryStoreTests
@@ -161,7 +161,7 @@ def test_a_fresh_process_saves_with_the_minimum_requests(
     first = Repository(url, mode="w", **s3_options)
     first.log_artifact(name="features", value=[1], handler="json")
     first.save()  # probes the bucket, and remembers it passed
-    monkeypatch.setattr(storage_base, "_PROBED", set())  # a new process has probed nothing
+    monkeypatch.setattr(_conditional, "_PROBED", set())  # a new process has probed nothing
     fs = S3FileSystem(**s3_options)  # the instance the backends share (fsspec's cache)
     client = sync(fs.loop, fs.set_session)
     sent: list[str] = []

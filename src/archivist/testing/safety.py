@@ -27,6 +27,7 @@ import json
 import os
 import posixpath
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -34,9 +35,9 @@ import time
 import uuid
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NoReturn
 
 import fsspec
 import pytest
@@ -45,6 +46,7 @@ from fsspec.core import split_protocol
 from archivist.errors import ArchivistError, ArchivistWarning, StaleTokenError
 from archivist.repository import Repository
 from archivist.stores import ManifestStore, ReleaseStore, open_backend
+from archivist.testing.commits import crash_at_commit
 from archivist.testing.faults import Fault, FaultPlan, FaultyBackend, InjectedFault
 
 __all__ = [
@@ -61,8 +63,19 @@ __all__ = [
 #: Stops per signal and store in a normal test run.
 DEFAULT_ITERATIONS = 2
 
+#: Seconds a stopped writer has to exit. Ctrl-C stops a save at its next write or request and
+#: cleans up in a few more (well under a second on an idle machine, a few seconds on a loaded
+#: one); a writer still running after this long is hung, and its threads are dumped.
+STOP_DEADLINE = 15.0
+#: Seconds a writer has to start (import archivist and its plugins, open the repository).
+START_DEADLINE = 120.0
+
 _WRITER = """
-import json, sys
+import json, signal, sys
+# Take Ctrl-C as a terminal delivers it, even when the test run was started with SIGINT
+# ignored (a background job of a shell) or blocked: both are inherited across exec.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
 from archivist import Repository
 
 url, options = sys.argv[1], json.loads(sys.argv[2])
@@ -150,11 +163,20 @@ class InterruptReport:
         Committed versions after each stop (never decreasing).
     exit_codes : list[int]
         The writers' exit codes.
+    exit_seconds : list[float]
+        How long each writer took to exit after its first signal.
+    lost_interrupts : int
+        Ctrl-Cs that Python itself lost, and that were sent again as a user presses Ctrl-C
+        again: a ``KeyboardInterrupt`` raised inside a weakref callback or ``__del__``
+        (a third-party cache dropping an entry) is printed as "Exception ignored in" and
+        the program goes on.
     """
 
     stops: int
     versions: list[int]
     exit_codes: list[int]
+    exit_seconds: list[float] = field(default_factory=list)
+    lost_interrupts: int = 0
 
 
 def interrupt_saves(
@@ -199,7 +221,11 @@ def interrupt_saves(
     report = InterruptReport(0, [], [])
     loaded: set[tuple[str, int]] = set()
     previous = check_repository(url, options, loaded)
-    env = {**os.environ, "ARCHIVIST_SAVE_JOURNAL": "1" if journal else "0"}
+    env = {
+        **os.environ,
+        "ARCHIVIST_SAVE_JOURNAL": "1" if journal else "0",
+        "PYTHONFAULTHANDLER": "1",  # SIGABRT dumps every thread of a hung writer
+    }
     for _ in range(iterations):
         process = subprocess.Popen(
             [sys.executable, "-c", _WRITER, url, json.dumps(dict(options))],
@@ -211,6 +237,8 @@ def interrupt_saves(
         try:
             assert process.stdout is not None
             assert process.stderr is not None
+            if not select.select([process.stdout], [], [], START_DEADLINE)[0]:
+                _abort(process, f"the writer was not ready within {START_DEADLINE:g} s")
             line = process.stdout.readline()
             if line != b"ready\n":
                 process.kill()
@@ -219,9 +247,11 @@ def interrupt_saves(
             if process.poll() is not None:
                 raise AssertionError(f"the writer died by itself: {process.stderr.read()!r}")
             process.send_signal(sig)
-            _, err = process.communicate(timeout=60)
+            stopped = time.monotonic()
+            err = _wait_for_exit(process, sig, report)
+            report.exit_seconds.append(time.monotonic() - stopped)
         finally:
-            if process.poll() is None:  # pragma: no cover - a writer that ignored the signal
+            if process.poll() is None:
                 process.kill()
                 process.wait(timeout=30)
         if sig == signal.SIGINT:
@@ -235,6 +265,51 @@ def interrupt_saves(
         report.versions.append(versions)
         report.exit_codes.append(process.returncode)
     return report
+
+
+def _wait_for_exit(
+    process: subprocess.Popen[bytes], sig: signal.Signals, report: InterruptReport
+) -> bytes:
+    """Wait :data:`STOP_DEADLINE` for a stopped writer; return its stderr.
+
+    A Ctrl-C that Python lost (see :attr:`InterruptReport.lost_interrupts`) is sent again
+    at once, and counted; the deadline still runs from the first.
+
+    Raises
+    ------
+    AssertionError
+        The writer is still running: it is aborted, and the message holds its threads'
+        stacks (Python's fault handler, enabled in the writer, prints them on SIGABRT).
+    """
+    deadline = time.monotonic() + STOP_DEADLINE
+    lost = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            _abort(process, f"the writer did not exit within {STOP_DEADLINE:g} s of {sig.name}")
+        try:
+            return process.communicate(timeout=min(left, 0.5))[1]
+        except subprocess.TimeoutExpired as running:
+            if sig == signal.SIGINT and _lost_interrupts(running.stderr or b"") > lost:
+                lost += 1
+                report.lost_interrupts += 1
+                process.send_signal(sig)
+
+
+def _lost_interrupts(stderr: bytes) -> int:
+    """Count the ``KeyboardInterrupt`` that Python printed as ignored (and went on)."""
+    return sum(b"KeyboardInterrupt" in part for part in stderr.split(b"Exception ignored in")[1:])
+
+
+def _abort(process: subprocess.Popen[bytes], problem: str) -> NoReturn:
+    """Abort a stuck writer and fail with ``problem`` and its threads' stacks."""
+    process.send_signal(signal.SIGABRT)  # the fault handler, enabled in the writer, dumps
+    try:
+        err = process.communicate(timeout=30)[1]
+    except subprocess.TimeoutExpired:  # pragma: no cover - not even SIGABRT ended it
+        process.kill()
+        err = process.communicate()[1]
+    raise AssertionError(f"{problem}; its threads:\n" + err.decode(errors="replace"))
 
 
 class InterruptedSaveTests:
@@ -300,6 +375,7 @@ class InterruptedSaveTests:
         """Stop writers at random moments; after each stop every version loads and verifies."""
         url, options = self._seeded(repository_location)
         report = interrupt_saves(url, options, sig, stress_iterations(), seed=self.seed + sig)
+        print(report)  # the stress session shows it (pytest -rP)
         assert report.stops == stress_iterations()
         # After all that, gc and a new save leave a repository that still verifies.
         repository = Repository(url, mode="a", **options)
@@ -321,6 +397,7 @@ class InterruptedSaveTests:
         """
         url, options = self._seeded(repository_location)
         report = interrupt_saves(url, options, sig, 1, seed=self.seed + sig, journal=False)
+        print(report)
         assert report.stops == 1
         assert ManifestStore(url, **options).list_journals() == []  # the writer wrote none
         repository = Repository(url, mode="a", journal=False, **options)
@@ -653,28 +730,13 @@ def _neighbour(root: str, options: Mapping[str, Any]) -> str:
 
 
 def _crash_a_save(manifest: str, options: Mapping[str, Any], *, journal: bool = True) -> set[str]:
-    """Save two versions through a backend that dies just before the manifest's replace.
+    """Save two versions and die just before the manifest's commit.
 
     Returns the written files' paths relative to the manifest's folder.
     """
-    inner, path = open_backend(manifest, **options)
-    backend = FaultyBackend(inner)
-    repository = Repository(
-        manifest, mode="a", store=ManifestStore(manifest, backend=backend), journal=journal
-    )
+    repository = Repository(manifest, mode="a", journal=journal, **options)
     repository.log_artifact("features", [0, 1, 2, 3], handler="json")
     repository.log_artifact("crashed", {"lost": True}, handler="json")
-    base = posixpath.basename(path)
-    backend.plan = plan = FaultPlan(
-        Fault("replace_if_unchanged", "before", SystemExit, match=f"*/{base}", crash=True)
-    )
-    with pytest.raises(SystemExit):
+    with crash_at_commit(repository, error=SystemExit) as crash:
         repository.save()
-    assert plan.crashed is not None, "the save never reached its commit"
-    folder = posixpath.dirname(path)
-    written = [p for primitive, p in plan.calls if primitive == "open_new"]
-    return {
-        posixpath.relpath(p, folder)
-        for p in written
-        if not _bookkeeping(posixpath.relpath(p, folder))
-    }
+    return {f"{name}/{fname}" for name, fname in crash.written}
