@@ -3,8 +3,8 @@
 A ``releases.json`` lazyscribe wrote (tags are bare versions, ``1.0.0``) gains no ``v1.0.0``
 beside them; arguments are checked before the list; a release copy needs a repository
 opened read-only; and what lazyscribe's consumers read (``Release.to_dict()``, ``dump()``,
-``list(repository)``, which lazyscribe-arrow's ``to_table`` casts to seconds: see
-``test_guide_tabular.py``) carries times that parse to the second, as lazyscribe's did.
+``list(repository)``, which lazyscribe-arrow's ``to_table`` casts to seconds) carries
+times that parse to the second, as lazyscribe's did.
 """
 
 from __future__ import annotations
@@ -113,6 +113,17 @@ def test_release_times_parse_to_the_second(lib: ModuleType, tmp_path: Path) -> N
     [dumped] = json.loads(buffer.getvalue())
     assert dumped["created_at"] == as_dict["created_at"]
     assert dumped["artifacts"] == [["features", 0]]
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_a_repository_s_rows_parse_to_the_second(lib: ModuleType, tmp_path: Path) -> None:
+    """What lazyscribe-arrow's ``to_table(repository)`` casts to ``timestamp("s")``."""
+    repository = make_repository(lib, tmp_path / "repository.json")
+    [row] = list(repository)
+    created = datetime.strptime(row["created_at"], SECONDS)
+    assert created == repository.artifacts[0].created_at.replace(microsecond=0)
+    assert row["expiry"] is None
+    assert (row["name"], row["version"], row["handler"]) == ("features", 0, "json")
 
 
 def test_records_keep_microseconds_in_the_manifest(tmp_path: Path) -> None:
