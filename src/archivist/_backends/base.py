@@ -28,6 +28,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 import fsspec
 
 from archivist._backends._conditional import ConditionalWrites
+from archivist._backends.request_log import log_requests
 from archivist.errors import IntegrityError
 
 if TYPE_CHECKING:
@@ -112,6 +113,10 @@ class Backend(ConditionalWrites, ABC):
     max_path_bytes: ClassVar[int | None] = None
     #: Whether tokens are :func:`content_token` (the SHA-256 of the content).
     sha256_tokens: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        log_requests(cls)  # a DEBUG record per storage request, whatever the backend
 
     def __init__(self, **storage_options: Any) -> None:
         #: Set by the ``single_writer=True`` storage option: the user vouches that one
@@ -561,3 +566,6 @@ class Backend(ConditionalWrites, ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(protocols={self.protocols!r})"
+
+
+log_requests(Backend)  # its derived methods, as __init_subclass__ does for subclasses

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from archivist import Repository
-from archivist.testing import safety
-from archivist.testing.safety import interrupt_saves
+from archivist.testing import interrupts as safety
+from archivist.testing.interrupts import interrupt_saves
 
 
 @pytest.fixture
