@@ -17,6 +17,7 @@ from archivist.errors import (
     IntegrityError,
     InvalidNameError,
     IrregularFileError,
+    LogError,
     ReadOnlyError,
     StorageError,
     UnsavedChangesError,
@@ -133,9 +134,10 @@ def test_promote_saved_artifact_commits_at_once(tmp_path: Path) -> None:
         reader.get_artifact_metadata("model")["python_version"] == exp.artifacts[1].python_version
     )
     assert reader.verify().checked == 2
-    # A second promotion is a new version.
-    exp.promote_artifact(repository, "features")
-    assert Repository(tmp_path / "repository.json", mode="r").versions("features") == [0, 1]
+    # The same artifact again is not newer than the version it became: refused.
+    with pytest.raises(LogError, match="not newer than the latest version"):
+        exp.promote_artifact(repository, "features")
+    assert Repository(tmp_path / "repository.json", mode="r").versions("features") == [0]
 
 
 def test_promote_before_saving_is_log_artifact(tmp_path: Path) -> None:
@@ -183,7 +185,7 @@ def test_failed_commit_leaves_no_version_and_gc_collects_the_copy(
     make_project(tmp_path / "proj" / "project.json")
     repo = tmp_path / "repo" / "repository.json"
     seed = Repository(repo, mode="w")
-    seed.log_artifact("features", [9], handler="json")
+    seed.log_artifact("other", [9], handler="json")
     seed.save()
     before = files_below(tmp_path / "repo")
     repository = Repository(repo)
@@ -195,10 +197,11 @@ def test_failed_commit_leaves_no_version_and_gc_collects_the_copy(
     exp = Project(tmp_path / "proj" / "project.json", mode="r")["my-experiment"]
     with pytest.raises(StorageError, match="bucket is gone"):
         exp.promote_artifact(repository, "features")
-    assert Repository(repo, mode="r").versions("features") == [0]
+    assert "features" not in Repository(repo, mode="r")
     # The replace failed without an answer: it might land later, so the copy stays (with
-    # its journal) until gc proves it unnamed.
-    assert len(set(files_below(tmp_path / "repo")) - set(before)) == 2  # copy + journal
+    # its journal, and the digests journaled for a file name it did not generate) until gc
+    # proves it unnamed.
+    assert len(set(files_below(tmp_path / "repo")) - set(before)) == 3
     Repository(repo, mode="a").gc(older_than=timedelta(0))
     assert files_below(tmp_path / "repo") == before
 

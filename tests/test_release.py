@@ -78,12 +78,15 @@ def test_dump_load_round_trip_and_format(repo_path: Path) -> None:
         {
             "tag": "v0.1.0",
             "artifacts": [["features", 1], ["model", 0]],
-            "created_at": release.created_at.isoformat(timespec="microseconds"),
+            "created_at": release.created_at.isoformat(timespec="seconds"),  # as lazyscribe
         }
     ]
     buffer.seek(0)
-    assert lzr.load(buffer) == [release]
-    assert lzr.loads(lzr.dumps([release], indent=4)) == [release]
+    to_the_second = Release(
+        release.tag, release.artifacts, release.created_at.replace(microsecond=0)
+    )
+    assert lzr.load(buffer) == [to_the_second]
+    assert lzr.loads(lzr.dumps([release], indent=4)) == [to_the_second]
 
 
 def test_filter_with_a_release(repo_path: Path) -> None:
@@ -323,3 +326,75 @@ def test_release_from_toml_missing_repository_writes_nothing(
     with pytest.raises(RepositoryNotFoundError):
         lzr.release_from_toml(config)
     assert not os.path.exists(tmp_path / "a" / "releases.json")
+
+
+# -- a tag and its bare version are one release --------------------------------------------
+
+
+def lazyscribe_release_file(folder: Path) -> Path:
+    """A releases.json as lazyscribe's release_from_toml writes it: the bare version."""
+    path = folder / "releases.json"
+    entry = {"tag": "1.0.0", "artifacts": [["features", 1]], "created_at": "2026-01-01T00:00:00"}
+    path.write_text(json.dumps([entry], indent=4))
+    return path
+
+
+def test_a_bare_version_and_its_v_tag_are_one_release(repo_path: Path) -> None:
+    make_repository(repo_path)
+    path = lazyscribe_release_file(repo_path.parent)
+    before = path.read_bytes()
+    store = ReleaseStore(path)
+    for tag in ("v1.0.0", "1.0.0", "V1.0.0"):
+        assert lzr.find_release(store.list(), tag).tag == "1.0.0"
+        assert store.get(tag).tag == "1.0.0"
+        with pytest.raises(AlreadyExistsError, match=r"tagged '1\.0\.0'"):
+            store.add(Release(tag, [("features", 0)]))
+    assert path.read_bytes() == before
+    # a tag that is no version keeps its v
+    store.add(Release("vnext", [("features", 0)]))
+    with pytest.raises(VersionNotFoundError):
+        store.get("next")
+
+
+def test_the_tag_as_written_wins_over_its_twin() -> None:
+    releases = [Release("1.0.0", [("a", 0)]), Release("v1.0.0", [("a", 1)])]
+    assert lzr.find_release(releases, "1.0.0").artifacts == [("a", 0)]
+    assert lzr.find_release(releases, "v1.0.0").artifacts == [("a", 1)]
+
+
+def test_the_command_line_finds_lazyscribe_s_release_by_its_v_tag(repo_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from archivist.cli import cli
+
+    make_repository(repo_path)
+    path = lazyscribe_release_file(repo_path.parent)
+    before = path.read_bytes()
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["release", "show", str(repo_path), "v1.0.0", "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["tag"] == "1.0.0"
+    made = runner.invoke(cli, ["release", "create", str(repo_path), "v1.0.0"])
+    assert made.exit_code == 1 and "'1.0.0'" in made.stderr
+    assert path.read_bytes() == before
+
+
+def test_the_release_store_keeps_microseconds(tmp_path: Path) -> None:
+    when = datetime(2026, 1, 1, 12, 0, 0, 250000)
+    store = ReleaseStore(tmp_path / "releases.json")
+    store.add(Release("v1", [("a", 0)], when))
+    assert json.loads((tmp_path / "releases.json").read_text())[0]["created_at"] == (
+        "2026-01-01T12:00:00.250000"
+    )
+    assert store.get("v1").created_at == when
+    assert Release("v1", [], when).to_dict()["created_at"] == "2026-01-01T12:00:00"
+
+
+@pytest.mark.parametrize("releases", [[], [Release("v1", [])]], ids=["none", "one"])
+def test_find_release_checks_its_arguments_before_the_list(releases: list[Release]) -> None:
+    with pytest.raises(InvalidVersionError, match="asof"):
+        lzr.find_release(releases, "v1", match="asof")
+    with pytest.raises(InvalidVersionError, match="tag or a datetime"):
+        lzr.find_release(releases, 3)  # type: ignore[arg-type]
+    with pytest.raises(InvalidVersionError):
+        lzr.find_release(releases, "v1", match="latest")  # type: ignore[arg-type]

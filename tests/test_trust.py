@@ -218,6 +218,7 @@ def test_a_release_copy_keeps_the_digests_it_verified(tmp_path: Path) -> None:
     source.log_artifact("model", {"w": 2}, handler="pickle")
     source.log_artifact("features", [0], handler="json")
     source.save()
+    source = Repository(tmp_path / "source" / "repository.json", mode="r", trust="verified")
     copied = copy_release(source, tmp_path / "copy")
     assert [r["sha256"] for r in records_of(copied)] == [r.sha256 for r in source.records]
     assert Repository(copied, mode="r", trust="verified").load_artifact("model") == {"w": 2}

@@ -52,6 +52,7 @@ lazyscribe raised one of them archivist raises a subclass of it.
     ├── ConfigError (ValueError)
     │   └── MissingConfigError (KeyError)
     ├── UnsavedChangesError (RuntimeError)
+    ├── ReadOnlyRequiredError (RuntimeError)
     ├── PluginLoadError (ImportError)
     └── DuplicatePluginError (ValueError)
 """
@@ -92,6 +93,7 @@ __all__ = [
     "ReadOnlyError",
     "ReadOnlyExperimentError",
     "ReadOnlyModeError",
+    "ReadOnlyRequiredError",
     "ReadOnlyStorageError",
     "RepositoryNotFoundError",
     "SerializationError",
@@ -281,6 +283,10 @@ class EnvironmentMismatchError(LoadError, RuntimeError):
 
 class UnsavedChangesError(ArchivistError, RuntimeError):
     """An operation needs a saved repository, but it holds changes not yet saved."""
+
+
+class ReadOnlyRequiredError(ArchivistError, RuntimeError):
+    """An operation needs a repository opened read-only (mode ``r``), as in lazyscribe."""
 
 
 class ConflictError(WriteError):

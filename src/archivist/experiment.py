@@ -545,8 +545,9 @@ class Experiment(Tracked):
         its digest on arrival, and committed at once through the repository's commit
         protocol: no ``save()`` is needed. If the project was not saved yet, this is
         exactly ``repository.log_artifact(...)`` and the caller saves the repository.
-        Either way the new version records its lineage in a ``source`` field (the project
-        file and the experiment slug).
+        Either way the new version keeps the artifact's ``created_at`` and file name (as
+        lazyscribe does) and records its lineage in a ``source`` field (the project file
+        and the experiment slug).
 
         Parameters
         ----------
@@ -561,6 +562,12 @@ class Experiment(Tracked):
             The experiment has no such artifact, or its file is missing.
         archivist.errors.ReadOnlyError
             The repository is open in mode ``r``; nothing was copied.
+        archivist.errors.LogError
+            The artifact is not newer than the newest version of ``name`` in the repository
+            (lazyscribe's ``ArtifactLogError``); nothing was copied.
+        archivist.errors.AlreadyExistsError
+            A version of ``name`` uses the artifact's file name, or a file is already there;
+            nothing was changed.
         archivist.errors.UnsavedChangesError
             The file must be committed at once, but the repository holds unsaved changes.
         archivist.errors.IntegrityError

@@ -29,6 +29,7 @@ from archivist._formats.names import (
 from archivist._formats.records import (
     CORE_FIELDS,
     VersionRecord,
+    format_seconds,
     format_time,
     is_sha256,
     parse_stored_time,
@@ -55,6 +56,7 @@ __all__ = [
     "check_stored_record",
     "describe_precision",
     "end_of",
+    "format_seconds",
     "format_time",
     "is_sha256",
     "parse_manifest",

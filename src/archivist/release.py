@@ -27,6 +27,7 @@ from archivist._formats.releases import (
     find_release,
     load,
     loads,
+    same_tag,
 )
 from archivist._lifecycle.release_copy import copy_release
 from archivist.errors import (
@@ -128,15 +129,15 @@ def minimal_repository_from_release(
         The folder of the new repository: a local path, a URL, or (as in lazyscribe) a path
         on the source repository's filesystem.
     repository : archivist.Repository
-        The source repository, with no unsaved changes (any mode).
+        The source repository, opened read-only (mode ``r``), as lazyscribe requires.
     release : archivist.release.Release
         The release whose ``(name, version)`` pairs to copy.
 
     Raises
     ------
-    archivist.errors.UnsavedChangesError
-        The source repository holds unsaved changes (a :class:`RuntimeError`, as lazyscribe
-        raised for a repository not opened read-only).
+    archivist.errors.ReadOnlyRequiredError
+        The source repository is not open read-only (a :class:`RuntimeError`, as
+        lazyscribe raises); nothing was written.
     archivist.errors.VersionNotFoundError
         The release pins a version the repository lacks.
     archivist.errors.IntegrityError
@@ -193,7 +194,8 @@ def release_from_toml(
     repositories are ``[tool.archivist].repositories``, paths relative to the current folder
     or bucket URLs. ``[tool.lazyscribe]`` is read the same way, for projects migrating from
     lazyscribe. Each repository gets a release tagged ``v{version}`` in the
-    ``releases.json`` beside its ``repository.json``, added with a compare-and-swap.
+    ``releases.json`` beside its ``repository.json``, added with a compare-and-swap; a
+    release lazyscribe recorded under the bare version (``1.0.0``) is that release.
 
     Parameters
     ----------
@@ -207,8 +209,8 @@ def release_from_toml(
     Returns
     -------
     list[Release]
-        The releases recorded. A repository that already has the tag is skipped with an
-        :class:`~archivist.ArchivistWarning`.
+        The releases recorded. A repository that already has the tag (``v1.0.0`` or
+        ``1.0.0``) is skipped with an :class:`~archivist.ArchivistWarning`.
 
     Raises
     ------
@@ -235,7 +237,7 @@ def release_from_toml(
                 "manifest there); correct the path in [tool.archivist].repositories"
             ) from None
         store = release_store_of(repository)
-        taken = any(existing.tag == tag for existing in store.list())
+        taken = any(same_tag(existing.tag, tag) for existing in store.list())
         # two manifests in one folder share a releases.json: the first one's release takes it
         taken = taken or any(store.location == other.location for other, _, _ in planned)
         planned.append((store, create_release(repository, tag), taken))

@@ -36,6 +36,7 @@ from archivist._lazyscribe.repository import (
     RepositoryState,
     filesystem_of,
     lazyscribe_artifacts,
+    lazyscribe_record,
     protocol_of,
 )
 from archivist._lifecycle import aliases as _aliases
@@ -236,8 +237,9 @@ class Repository:
         return name in self._session.index()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
+        """Yield each version's record as lazyscribe does (times to the second)."""
         for record in self._session.index():
-            yield record.to_dict()
+            yield lazyscribe_record(record)
 
     def __len__(self) -> int:
         return len(self._session.index())
@@ -626,10 +628,16 @@ class Repository:
         handler: str,
         writer_kwargs: Mapping[str, Any],
         source: Mapping[str, Any],
+        created_at: datetime | None = None,
+        fname: str | None = None,
     ) -> None:
-        """Log ``value`` as :meth:`log_artifact` does, recording its lineage as ``source``."""
-        self.log_artifact(name, value, handler, **writer_kwargs)
-        self._session.amend_last({"source": source})
+        """Log ``value`` as :meth:`log_artifact` does, recording its lineage as ``source``.
+
+        ``created_at`` and ``fname``, when given, are the experiment artifact's, kept as
+        lazyscribe keeps them (a file name a version already uses is refused).
+        """
+        self.log_artifact(name, value, handler, fname, **writer_kwargs)
+        self._session.amend_last({"source": source}, created_at)
 
     def _promote(
         self,
@@ -639,13 +647,16 @@ class Repository:
         metadata: Mapping[str, Any],
         source: Mapping[str, Any],
         expected: tuple[str, int] | None = None,
+        created_at: datetime | None = None,
+        fname: str | None = None,
     ) -> dict[str, Any]:
         """Store an already-serialized file as a new version of ``name`` and commit it now.
 
         ``write`` streams the file's bytes into the repository's storage (write-if-absent);
         the file is then checked against ``expected`` (sha256, size) and re-read verified,
         and committed through the commit protocol. On any failure the file is removed and
-        nothing is committed. Returns the committed record.
+        nothing is committed. Returns the committed record. ``created_at`` and ``fname``,
+        when given, are kept (a file name a version already uses is refused).
         """
         self._require_writable()
         if self._session.has_changes:
@@ -655,12 +666,12 @@ class Repository:
             )
         check_name(name)
         handler_cls = get_handler(handler)
-        created_at = utcnow()
+        created_at = utcnow() if created_at is None else created_at
         record = VersionRecord(
             name=name,
             version=self._session.committed.last_version(name) + 1,
             handler=handler_cls.alias,
-            fname=self._session.file_name(name, None, created_at, handler_cls.suffix),
+            fname=self._session.file_name(name, fname, created_at, handler_cls.suffix),
             created_at=created_at,
         )
         self.store.check_new_file(name, record.fname)
@@ -672,6 +683,7 @@ class Repository:
             {**metadata, "source": source},
             expected,
             self.journal,
+            auto_fname=fname is None,
         )
         plugin_manager().hook.archivist_after_commit(
             location=self.location, versions=[added.to_dict()]

@@ -2,9 +2,10 @@
 
 lazyscribe 2.2 removed ``to_tabular``; the guide sends users to ``lazyscribe-arrow``, whose
 ``to_table(repository)`` is ``pyarrow.Table.from_pylist(list(repository))`` with
-``created_at`` made a UTC timestamp. That recipe (to the microsecond) gives the
-same table from an archivist repository as from lazyscribe's (plus archivist's ``sha256`` and
-``size`` columns). Data frames themselves are versioned with the ``parquet`` handler.
+``created_at`` cast to a UTC timestamp in seconds. That recipe gives the same table from an
+archivist repository as from lazyscribe's (plus archivist's ``sha256`` and ``size`` columns):
+``list(repository)`` gives times to the second, as lazyscribe's does. Data frames themselves
+are versioned with the ``parquet`` handler.
 """
 
 from __future__ import annotations
@@ -22,17 +23,13 @@ import archivist
 
 
 def to_table(repository: Any) -> pa.Table:
-    """lazyscribe-arrow's recipe for a repository, with microsecond timestamps.
-
-    archivist records ``created_at`` with microseconds (a documented difference), so the
-    column is cast to ``timestamp("us")`` where lazyscribe-arrow casts to seconds.
-    """
+    """lazyscribe-arrow's recipe for a repository: ``created_at`` cast to seconds."""
     rows = list(repository)
     columns = sorted({key for row in rows for key in row})
     table = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows])
     index = table.column_names.index("created_at")
-    stamps = pc.assume_timezone(table.column("created_at").cast(pa.timestamp("us")), "UTC")
-    return table.set_column(index, pa.field("created_at", pa.timestamp("us", tz="UTC")), stamps)
+    stamps = pc.assume_timezone(table.column("created_at").cast(pa.timestamp("s")), "UTC")
+    return table.set_column(index, pa.field("created_at", pa.timestamp("s", tz="UTC")), stamps)
 
 
 def fill(lib: Any, path: Path) -> Any:

@@ -499,16 +499,19 @@ def commit_file(
     extra: Mapping[str, Any],
     expected: tuple[str, int] | None,
     journal: bool,
+    auto_fname: bool = True,
 ) -> VersionRecord:
     """Store an already-serialized file as the new version ``record`` and commit it now.
 
     ``write`` streams the file's bytes into the store (write-if-absent); the file is then
     checked against ``expected`` (sha256, size) and re-read verified, and committed
     through the protocol above. On any failure the file is removed and nothing is
-    committed. Returns the committed record.
+    committed. Returns the committed record. ``auto_fname`` is ``False`` when the file
+    name was not generated at random (a promotion keeps the artifact's).
     """
     name = record.name
-    saving = begin_journal(store, session, [JournalEntry(name, record.fname, auto=True)], journal)
+    entry = JournalEntry(name, record.fname, auto=auto_fname)
+    saving = begin_journal(store, session, [entry], journal)
     try:
         sha256, size = store.write_file(name, record.fname, write)
     except BaseException:

@@ -300,10 +300,11 @@ class Session:
         self.pending_fnames.setdefault(record.name, set()).add(record.fname)
         self._view = None
 
-    def amend_last(self, extra: dict[str, Any]) -> None:
-        """Add ``extra`` fields to the record of the last pending version."""
+    def amend_last(self, extra: dict[str, Any], created_at: datetime | None = None) -> None:
+        """Add ``extra`` fields to the record of the last pending version (and its time)."""
         pending = self.pending[-1]
-        pending.record = pending.record.replace(extra={**pending.record.extra, **extra})
+        kept = {} if created_at is None else {"created_at": created_at}
+        pending.record = pending.record.replace(extra={**pending.record.extra, **extra}, **kept)
         self._view = None
 
     def expire_pending(self, record: VersionRecord, when: datetime) -> bool:

@@ -20,6 +20,7 @@ from archivist.errors import ManifestError
 __all__ = [
     "CORE_FIELDS",
     "VersionRecord",
+    "format_seconds",
     "format_time",
     "is_sha256",
     "parse_stored_time",
@@ -56,6 +57,27 @@ def format_time(value: datetime) -> str:
         For example ``"2026-01-31T12:00:00.000001"``; ``datetime.fromisoformat`` reads it.
     """
     return value.isoformat(timespec="microseconds")
+
+
+def format_seconds(value: datetime) -> str:
+    """Format a naive UTC datetime as lazyscribe does (ISO 8601, to the second).
+
+    The one place times are formatted for what lazyscribe's consumers read:
+    ``project.json``, ``Release.to_dict()`` and ``dump()``, ``list(repository)``. They
+    parse it with ``"%Y-%m-%dT%H:%M:%S"`` (lazyscribe-arrow casts it to seconds), so it
+    carries no fraction; the manifest keeps microseconds (:func:`format_time`).
+
+    Parameters
+    ----------
+    value : datetime.datetime
+        A naive UTC datetime.
+
+    Returns
+    -------
+    str
+        For example ``"2026-01-31T12:00:00"``.
+    """
+    return value.isoformat(timespec="seconds")
 
 
 def parse_stored_time(value: object, what: str) -> datetime:

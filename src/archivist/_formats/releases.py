@@ -22,9 +22,18 @@ from archivist.errors import (
     NoReleasesError,
     VersionNotFoundError,
 )
-from archivist.manifest import end_of, format_time, parse_stored_time, utcnow
+from archivist.manifest import end_of, format_seconds, format_time, parse_stored_time, utcnow
 
-__all__ = ["Release", "dump", "dumps", "find_release", "load", "loads", "parse_release_list"]
+__all__ = [
+    "Release",
+    "dump",
+    "dumps",
+    "find_release",
+    "load",
+    "loads",
+    "parse_release_list",
+    "same_tag",
+]
 
 
 @dataclass
@@ -64,13 +73,28 @@ class Release:
         self.created_at = parse_time(self.created_at, "created_at").start
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the release as ``releases.json`` stores it.
+        """Return the release as lazyscribe serializes it (its time to the second).
+
+        What :func:`dump` and :func:`dumps` write, and what lazyscribe's consumers read:
+        ``created_at`` parses with ``"%Y-%m-%dT%H:%M:%S"``, as lazyscribe's did. A
+        :class:`~archivist.ReleaseStore` keeps the microseconds (:meth:`to_record`).
 
         Returns
         -------
         dict[str, Any]
             ``{"tag", "artifacts": [(name, version), ...], "created_at"}`` (JSON writes the
             pairs as arrays).
+        """
+        return {**self.to_record(), "created_at": format_seconds(self.created_at)}
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the release as a :class:`~archivist.ReleaseStore` records it.
+
+        Returns
+        -------
+        dict[str, Any]
+            As :meth:`to_dict`, with ``created_at`` to the microsecond, so releases made
+            within one second keep their order (lazyscribe reads it).
         """
         return {
             "tag": self.tag,
@@ -173,8 +197,18 @@ def find_release(
     archivist.errors.InvalidVersionError
         ``match`` or the value cannot be understood.
     """
+    # the arguments are checked before the list, as lazyscribe does
     mode = parse_match(match)
     wanted = version if tag_or_datetime is None else tag_or_datetime
+    if wanted is not None and not isinstance(wanted, str | datetime):
+        raise InvalidVersionError(
+            f"find_release takes a tag or a datetime, got {type(wanted).__name__} {wanted!r}"
+        )
+    if isinstance(wanted, str) and mode == "asof" and not _looks_like_time(wanted):
+        raise InvalidVersionError(
+            f"match='asof' takes a time (a datetime or an ISO 8601 string), got {wanted!r}; "
+            "find a release by its tag with match='exact'"
+        )
     ordered = sorted(releases, key=lambda r: r.created_at)
     if not ordered:
         message = "there are no releases to search"
@@ -182,16 +216,12 @@ def find_release(
     if wanted is None:
         return ordered[-1]
     if isinstance(wanted, str) and mode == "exact":
-        for release in reversed(ordered):
-            if release.tag == wanted:
-                return release
+        found = _tagged(ordered, wanted)
+        if found is not None:
+            return found
         if not _looks_like_time(wanted):
             tags = ", ".join(repr(r.tag) for r in ordered[-20:])
             raise VersionNotFoundError(f"no release is tagged {wanted!r}; the releases are {tags}")
-    if not isinstance(wanted, str | datetime):
-        raise InvalidVersionError(
-            f"find_release takes a tag or a datetime, got {type(wanted).__name__} {wanted!r}"
-        )
     spec = parse_time(wanted, "release time")
     times = [r.created_at for r in ordered]
     if mode == "asof":
@@ -217,6 +247,40 @@ def find_release(
             "Give the time with microseconds, or the tag."
         )
     return matches[0]
+
+
+def same_tag(first: str, second: str) -> bool:
+    """Tell whether two tags name the same release: the one place tags are compared.
+
+    A tag ``v`` + a version is the version itself: ``"v1.0.0"`` (archivist's tag from
+    ``pyproject.toml``) and ``"1.0.0"`` (lazyscribe's) are the same release.
+
+    Parameters
+    ----------
+    first, second : str
+        The tags.
+
+    Returns
+    -------
+    bool
+        Whether they are equal once a ``v`` before a digit is set aside.
+    """
+    return _bare(first) == _bare(second)
+
+
+def _bare(tag: str) -> str:
+    return tag[1:] if tag[:1] in ("v", "V") and tag[1:2].isdigit() else tag
+
+
+def _tagged(releases: Sequence[Release], tag: str) -> Release | None:
+    """Return the release tagged ``tag`` (or its ``v``-less twin), newest first, else None."""
+    for release in reversed(releases):  # the tag as written wins over its twin
+        if release.tag == tag:
+            return release
+    for release in reversed(releases):
+        if same_tag(release.tag, tag):
+            return release
+    return None
 
 
 def _looks_like_time(text: str) -> bool:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from fsspec.core import split_protocol
 
-from archivist.manifest import VersionRecord
+from archivist.manifest import VersionRecord, format_seconds
 
 if TYPE_CHECKING:
     from archivist.stores import AbstractRepositoryStore
@@ -21,6 +21,7 @@ __all__ = [
     "RepositoryState",
     "filesystem_of",
     "lazyscribe_artifacts",
+    "lazyscribe_record",
     "protocol_of",
 ]
 
@@ -79,6 +80,20 @@ def lazyscribe_artifacts(records: Iterable[VersionRecord], pending: Sequence[Any
                     environment=_environment(logged.handler),
                 )
             )
+    return out
+
+
+def lazyscribe_record(record: VersionRecord) -> dict[str, Any]:
+    """Return a record as lazyscribe's ``list(repository)`` gives it: times to the second.
+
+    lazyscribe-arrow's ``to_table(repository)`` casts ``created_at`` to seconds, and code
+    written for lazyscribe parses it with ``"%Y-%m-%dT%H:%M:%S"``; the manifest keeps the
+    microseconds (:meth:`~archivist.VersionRecord.to_dict`, :attr:`Repository.records`).
+    """
+    out = record.to_dict()
+    out["created_at"] = format_seconds(record.created_at)
+    if record.expiry is not None:
+        out["expiry"] = format_seconds(record.expiry)
     return out
 
 

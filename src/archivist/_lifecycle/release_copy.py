@@ -16,7 +16,7 @@ from fsspec.core import split_protocol
 
 from archivist._io.streams import digest_stream
 from archivist._io.trust import check_trusted
-from archivist.errors import AlreadyExistsError, IntegrityError, UnsavedChangesError
+from archivist.errors import AlreadyExistsError, IntegrityError, ReadOnlyRequiredError
 from archivist.manifest import VersionRecord
 from archivist.stores._digests import keep_digests, with_kept_digests
 
@@ -60,10 +60,11 @@ def copy_release(
     """
     from archivist.stores import ManifestStore
 
-    if session.has_changes:
-        raise UnsavedChangesError(
-            f"{store.location} holds changes that are not saved; save() before copying "
-            "a release out of it"
+    if session.mode != "r":
+        raise ReadOnlyRequiredError(
+            f"{store.location} is open for writing (mode {session.mode!r}); a release is "
+            "copied from a repository opened read-only, as in lazyscribe: open it again "
+            "with mode='r'"
         )
     # a digest a lazyscribe save dropped from a record is the one archivist kept for it
     records = with_kept_digests(store, list(session.filtered(pinned).committed))

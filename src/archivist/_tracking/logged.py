@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from archivist.errors import ArchivistError, ManifestError
-from archivist.manifest import check_stored_file_name, parse_stored_time
+from archivist.manifest import check_stored_file_name, format_seconds, parse_stored_time
 from archivist.plugin.manager import get_handler
 
 __all__ = [
@@ -35,11 +35,6 @@ ARTIFACT_FIELDS = ("name", "fname", "created_at", "expiry", "version", "handler"
 #: Fields of a handler object that ``project.json`` does not store (as lazyscribe's
 #: ``serialize_artifacts`` leaves them out; ``record`` and ``metadata`` are archivist's).
 _UNSTORED = frozenset({"value", "writer_kwargs", "dirty", "record", "metadata"})
-
-
-def format_seconds(value: datetime) -> str:
-    """Format a naive UTC time as lazyscribe writes it in ``project.json`` (to the second)."""
-    return value.isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)

@@ -3,23 +3,26 @@
 The body of :meth:`archivist.Experiment.promote_artifact`: a saved artifact's file is
 streamed into the repository's storage (across backends too), verified against its digest
 on arrival and committed at once; an unsaved one is logged to the repository like
-``log_artifact``. Either way the new version records the project and experiment it came from.
+``log_artifact``. Either way the new version keeps the artifact's ``created_at`` and file
+name (as lazyscribe does), must be newer than the newest version of its name, and records the
+project and experiment it came from.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import IO, TYPE_CHECKING
 
 from archivist._io.trust import check_trusted
 from archivist._tracking.tracked import ARTIFACT_FIELDS, LoggedArtifact, copy_stream
-from archivist.errors import IntegrityError
-from archivist.manifest import CORE_FIELDS
+from archivist.errors import IntegrityError, LogError
+from archivist.manifest import CORE_FIELDS, format_time, parse_stored_time
 
 if TYPE_CHECKING:
     from archivist.experiment import Experiment
     from archivist.repository import Repository
 
-__all__ = ["promote"]
+__all__ = ["check_newer", "promote"]
 
 
 def promote(experiment: Experiment, repository: Repository, name: str) -> None:
@@ -29,12 +32,19 @@ def promote(experiment: Experiment, repository: Repository, name: str) -> None:
     """
     artifact = experiment._find_artifact(name)
     source = {"project": experiment._project, "experiment": experiment.slug}
+    repository._require_writable()
+    check_newer(repository, name, artifact.created_at)
     if artifact.dirty:
         repository._log_promoted(
-            name, artifact.value, artifact.handler, artifact.writer_kwargs, source
+            name,
+            artifact.value,
+            artifact.handler,
+            artifact.writer_kwargs,
+            source,
+            artifact.created_at,
+            artifact.fname,
         )
         return
-    repository._require_writable()
     path = experiment.artifact_location(artifact)
     check_trusted(
         experiment._trust,
@@ -71,4 +81,43 @@ def promote(experiment: Experiment, repository: Repository, name: str) -> None:
     expected = None
     if artifact.sha256 is not None and artifact.size is not None:
         expected = (artifact.sha256, artifact.size)
-    repository._promote(name, artifact.handler, write, metadata, source, expected)
+    repository._promote(
+        name,
+        artifact.handler,
+        write,
+        metadata,
+        source,
+        expected,
+        created_at=artifact.created_at,
+        fname=artifact.fname,
+    )
+
+
+def check_newer(repository: Repository, name: str, created_at: datetime) -> None:
+    """Refuse an artifact created no later than the newest version of ``name``.
+
+    The versions of a name keep strictly increasing ``created_at``, and the newest one is
+    what is deployed: a stale experiment must not replace it (lazyscribe's rule too). The
+    repository is refreshed first (one conditional read), so a version another writer
+    committed since it was opened counts; mode ``w`` replaces the manifest, and does not.
+
+    Raises
+    ------
+    archivist.errors.LogError
+        ``created_at`` is not after the newest version's (saved or pending, expired or not).
+    """
+    if repository.mode != "w":
+        repository.refresh()
+    if name not in repository:
+        return
+    newest = repository.versions(name)[-1]
+    latest = parse_stored_time(
+        repository.get_artifact_metadata(name, newest)["created_at"], "created_at"
+    )
+    if latest >= created_at:
+        raise LogError(
+            f"Artifact {name!r} is not newer than the latest version available in the "
+            f"repository: it was created at {format_time(created_at)}, and version {newest} "
+            f"of {repository.location} at {format_time(latest)}. Log a new value in the "
+            "experiment to promote it."
+        )

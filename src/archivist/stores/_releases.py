@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from archivist._backends.base import Backend
-from archivist._formats.releases import Release, find_release, parse_release_list
+from archivist._formats.releases import Release, find_release, parse_release_list, same_tag
 from archivist.errors import AlreadyExistsError, VersionNotFoundError
 from archivist.stores._documents import MAX_ATTEMPTS, FileDocument, update
 from archivist.stores._locations import open_location
@@ -160,13 +160,20 @@ class ReleaseStore(AbstractReleaseStore):
         return [Release.from_dict(entry) for entry in entries]
 
     def add(self, release: Release) -> None:
-        """Append ``release`` with a compare-and-swap; a duplicate tag is refused."""
-        mine = release.to_dict()
+        """Append ``release`` with a compare-and-swap; a duplicate tag is refused.
+
+        ``v1.0.0`` and ``1.0.0`` are one tag (:func:`archivist._formats.releases.same_tag`).
+        """
+        mine = release.to_record()
 
         def append(entries: _Entries) -> _Entries:
-            if any(entry.get("tag") == release.tag for entry in entries):
+            taken = next(
+                (e["tag"] for e in entries if same_tag(e["tag"], release.tag)),  # parsed: str
+                None,
+            )
+            if taken is not None:
                 raise AlreadyExistsError(
-                    f"{self.location} already has a release tagged {release.tag!r}; release "
+                    f"{self.location} already has a release tagged {taken!r}; release "
                     "tags are unique and a release is never overwritten"
                 )
             return [*entries, mine]
