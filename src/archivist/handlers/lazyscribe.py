@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.metadata import EntryPoint, entry_points
 from typing import IO, Any, ClassVar, cast
 
@@ -91,28 +92,77 @@ class LazyscribeHandler(Handler):
         """Read with the lazyscribe class's ``read`` classmethod."""
         return self.artifact_class.read(stream, **kwargs)
 
-    def _constructed(self, value: Any) -> dict[str, Any]:
+    def _extra_fields(self) -> list[Any]:
+        """Return the attrs fields the handler class adds to lazyscribe's ``Artifact``."""
         attrs = importlib.import_module("attrs")
-        artifact = self.artifact_class.construct(name="archivist-adapter", value=value)
-        return {
-            field.name: getattr(artifact, field.name)
-            for field in attrs.fields(type(artifact))
-            if field.name not in _BASE_FIELDS
-        }
+        return [f for f in attrs.fields(self.artifact_class) if f.name not in _BASE_FIELDS]
+
+    def _constructed(self, value: Any, **recorded: Any) -> dict[str, Any]:
+        artifact = self.artifact_class.construct(name="archivist-adapter", value=value, **recorded)
+        return {field.name: getattr(artifact, field.name) for field in self._extra_fields()}
 
     def environment(self) -> dict[str, Any]:
         """Return the extra fields ``construct`` records that take part in equality.
 
         lazyscribe compares these (for example ``python_version``) when it validates a
-        stored artifact against the running environment; so does archivist.
+        stored artifact against the running environment; so does archivist. A handler
+        whose ``construct`` cannot describe the environment without a value (lazyscribe-joblib
+        records the value's package) has none apart from one: ``{}``; its stored fields are
+        still checked on load (:meth:`mismatches`).
         """
-        attrs = importlib.import_module("attrs")
-        compared = {f.name for f in attrs.fields(self.artifact_class) if f.eq}
-        return {k: v for k, v in self._constructed(None).items() if k in compared}
+        try:
+            constructed = self._constructed(None)
+        except (TypeError, ValueError, AttributeError):
+            return {}
+        compared = {f.name for f in self._extra_fields() if f.eq}
+        return {k: v for k, v in constructed.items() if k in compared}
 
     def metadata(self, value: Any) -> dict[str, Any]:
         """Return every extra field ``construct`` records for ``value``."""
         return self._constructed(value)
+
+    def mismatches(self, recorded: Mapping[str, Any]) -> list[str]:
+        """Compare a stored artifact's fields with the running environment, as lazyscribe does.
+
+        lazyscribe validates a stored artifact by calling the handler's ``construct`` again
+        with the stored fields it names as parameters (lazyscribe-joblib's ``package``), so
+        that the others (``package_version``, ``joblib_version``, ``python_version``) are
+        those of the running environment, and comparing the fields that take part in
+        equality. The same is done here, with one line per differing field. A ``construct``
+        that fails on the stored fields is reported as a difference, naming its error.
+
+        Parameters
+        ----------
+        recorded : Mapping[str, Any]
+            The stored record (a version's or an experiment artifact's).
+
+        Returns
+        -------
+        list[str]
+            One readable line per difference; empty when reading is safe.
+        """
+        fields = self._extra_fields()
+        parameters = inspect.signature(self.artifact_class.construct).parameters
+        named = {
+            f.name: recorded[f.name]
+            for f in fields
+            if f.name in recorded
+            and f.name in parameters
+            and parameters[f.name].kind not in (inspect.Parameter.VAR_KEYWORD,)
+            and (f.eq or parameters[f.name].default is inspect.Parameter.empty)
+        }
+        try:
+            running = self._constructed(None, **named)
+        except Exception as exc:
+            return [
+                f"{self.alias}: the handler could not describe the running environment from "
+                f"the stored fields {sorted(named)}: {type(exc).__name__}: {exc}"
+            ]
+        return [
+            f"{f.name}: written with {recorded[f.name]!r}, running {running[f.name]!r}"
+            for f in fields
+            if f.eq and f.name in recorded and recorded[f.name] != running[f.name]
+        ]
 
 
 def adapt(artifact_class: Any) -> type[Handler]:
