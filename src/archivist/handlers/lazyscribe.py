@@ -5,7 +5,9 @@ lazyscribe handler packages (``lazyscribe-yaml``, ``lazyscribe-arrow``, ...) reg
 classmethods and whose environment facts are extra attrs fields set by ``construct``.
 :func:`adapt` wraps such a class as an archivist :class:`~archivist.Handler`; this module's
 hook returns an adapter for every entry point of that group, except lazyscribe's own
-``json``, ``pickle`` and ``base`` and any alias a native archivist handler already serves.
+``json``, ``pickle`` and ``base``. An alias a native archivist handler serves too stays the
+native one's: the plugin manager lets these adapters yield, and warns once on its first use
+(see :data:`archivist.plugin.manager.YIELDING_PLUGINS`).
 
 Discovery is lazy (it runs when the handler registry is first built), is skipped when
 lazyscribe is not installed or ``ARCHIVIST_DISABLE_PLUGIN_AUTOLOAD`` is set, and never
@@ -21,7 +23,7 @@ import inspect
 import os
 from collections.abc import Mapping, Sequence
 from importlib.metadata import EntryPoint, entry_points
-from typing import IO, Any, ClassVar, cast
+from typing import IO, Any, ClassVar
 
 from archivist.errors import PluginLoadError
 from archivist.handlers.base import Handler
@@ -83,6 +85,8 @@ class LazyscribeHandler(Handler):
     executes_code: ClassVar[bool] = True  # unknown code: assume the worst
     output_only: ClassVar[bool] = False
     artifact_class: ClassVar[Any] = None
+    #: Where the wrapped class comes from, for messages (its distribution and class).
+    provided_by: ClassVar[str] = ""
 
     def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:
         """Write with the lazyscribe class's ``write`` classmethod."""
@@ -165,7 +169,7 @@ class LazyscribeHandler(Handler):
         ]
 
 
-def adapt(artifact_class: Any) -> type[Handler]:
+def adapt(artifact_class: Any, distribution: str | None = None) -> type[Handler]:
     """Wrap a lazyscribe ``Artifact`` subclass as an archivist handler class.
 
     Parameters
@@ -173,6 +177,8 @@ def adapt(artifact_class: Any) -> type[Handler]:
     artifact_class : type
         A subclass of ``lazyscribe.artifacts.base.Artifact`` with ``alias``, ``suffix``
         and ``binary`` class variables and ``read``/``write``/``construct`` classmethods.
+    distribution : str, optional
+        The distribution that provides it, for messages (an entry point's).
 
     Returns
     -------
@@ -198,6 +204,7 @@ def adapt(artifact_class: Any) -> type[Handler]:
             + (f": it lacks {', '.join(missing)}" if missing else "")
         )
     source: Any = artifact_class
+    qualified = f"{artifact_class.__module__}.{artifact_class.__qualname__}"
     namespace = {
         "alias": str(source.alias),
         "suffix": str(source.suffix),
@@ -205,6 +212,7 @@ def adapt(artifact_class: Any) -> type[Handler]:
         "executes_code": _executes_code(source),
         "output_only": bool(getattr(source, "output_only", False)),
         "artifact_class": source,
+        "provided_by": f"{distribution or 'lazyscribe handler'} ({qualified}, adapted)",
         "__module__": __name__,
         "__doc__": f"archivist adapter for the lazyscribe handler {artifact_class.__qualname__}.",
     }
@@ -247,7 +255,7 @@ def adapt_cached(artifact_class: type) -> type[Handler]:
 
 
 def _broken(entry_point: EntryPoint, cause: BaseException) -> type[Handler]:
-    dist = entry_point.dist.name if entry_point.dist is not None else "an unknown distribution"
+    dist = _distribution_name(entry_point)
     message = (
         f"could not load the lazyscribe handler {entry_point.name!r} ({entry_point.value}) "
         f"from distribution {dist}: {type(cause).__name__}: {cause}"
@@ -265,58 +273,48 @@ def _broken(entry_point: EntryPoint, cause: BaseException) -> type[Handler]:
             "binary": True,
             "executes_code": True,
             "load_error": message,
+            "provided_by": f"{dist} ({entry_point.value}, which failed to load)",
             "__init__": fail,
             "__module__": __name__,
         },
     )
 
 
-def _native_aliases() -> set[str]:
-    from archivist.plugin.manager import plugin_manager
-
-    aliases: set[str] = set()
-    hook = plugin_manager().hook.archivist_register_handlers
-    for impl in hook.get_hookimpls():
-        if impl.function is archivist_register_handlers:
-            continue
-        try:
-            classes = cast("Sequence[Any]", impl.function() or ())
-        except Exception:  # the registry reports that plugin's failure itself
-            continue
-        aliases.update(str(getattr(cls, "alias", "")) for cls in classes)
-    return aliases
-
-
 _ADAPTERS: dict[tuple[str, str], type[Handler]] = {}
 
 
 def discover() -> list[type[Handler]]:
-    """Return an adapter for each lazyscribe handler entry point archivist lacks.
+    """Return an adapter for each lazyscribe handler entry point but lazyscribe's own.
+
+    An alias that a native handler, or an earlier entry point, claims too is settled by the
+    plugin manager: the native handler, else the first entry point, wins with a warning.
 
     Returns
     -------
     list[type[archivist.Handler]]
-        Adapters, and placeholders for entry points that failed to load.
+        Adapters, and placeholders for entry points that failed to load, in entry point
+        order.
     """
     if importlib.util.find_spec("lazyscribe") is None:
         return []
-    native = _native_aliases()
     adapters: list[type[Handler]] = []
-    seen: set[str] = set()
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        if entry_point.name in _SKIPPED or entry_point.name in native:
+        if entry_point.name in _SKIPPED:
             continue
-        if entry_point.name in seen:
-            continue
-        seen.add(entry_point.name)
         key = (entry_point.name, entry_point.value)
         if key not in _ADAPTERS:  # one class per entry point, however often the registry is built
             try:
-                _ADAPTERS[key] = adapt(entry_point.load())
+                _ADAPTERS[key] = adapt(entry_point.load(), _distribution_name(entry_point))
             except Exception as exc:
                 _ADAPTERS[key] = _broken(entry_point, exc)
         adapters.append(_ADAPTERS[key])
     return adapters
+
+
+def _distribution_name(entry_point: EntryPoint) -> str:
+    from archivist.plugin.manager import _distribution_of
+
+    return _distribution_of(entry_point)
 
 
 @hookimpl

@@ -11,6 +11,13 @@ Resolving a built-in alias or protocol (``json``, ``pickle``, ``file``, ``local`
 discovery (entry points, lazyscribe handler packages) runs only for any other name, for
 :func:`handlers`, :func:`backends`, :func:`register` and the hooks. Once discovery ran, every
 lookup goes through the full registries (a runtime override of a built-in alias wins).
+
+Two plugins claiming one name: the class registered with ``override=True`` wins. Without
+one, archivist's own plugins win over the adapters of lazyscribe's handler packages
+(:data:`YIELDING_PLUGINS`), as over any other yielding plugin, and the first lookup of that
+name warns once (:class:`~archivist.errors.ArchivistWarning`) naming both and how to choose;
+two yielding claims keep the first entry point, as lazyscribe does. Any other two claims
+raise :class:`~archivist.errors.DuplicatePluginError`.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import importlib
 import inspect
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -27,6 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import pluggy
 
 from archivist.errors import (
+    ArchivistWarning,
     DuplicatePluginError,
     PluginLoadError,
     UnknownBackendError,
@@ -42,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DISABLE_AUTOLOAD_ENV",
     "OPTIONAL_DISTRIBUTIONS",
+    "YIELDING_PLUGINS",
     "backends",
     "get_backend",
     "get_handler",
@@ -76,6 +86,10 @@ _BUILTIN_PLUGINS = (
     # adapters for lazyscribe's ``lazyscribe.artifact_type`` entry points (lazy, optional)
     "archivist.handlers.lazyscribe",
 )
+
+#: Plugins whose classes give way to another plugin's class of the same name: the adapters of
+#: lazyscribe's handler packages (lazyscribe-arrow's ``parquet`` yields to archivist-parquet's).
+YIELDING_PLUGINS = frozenset({"archivist.handlers.lazyscribe"})
 
 _T = TypeVar("_T", bound=type)
 
@@ -189,6 +203,9 @@ class _Plugins:
         self._overrides: set[object] = set()
         self._handlers: Mapping[str, type[Handler]] | None = None
         self._backends: Mapping[str, type[Backend]] | None = None
+        #: Names two plugins claim and one won without an override: name -> the warning.
+        self._contested: dict[str, str] = {}
+        self._warned: set[str] = set()
 
     # -- discovery --------------------------------------------------------------------------
 
@@ -320,6 +337,17 @@ class _Plugins:
         self._handlers = None
         self._backends = None
 
+    def warn_if_contested(self, name: str) -> None:
+        """Warn, once per process and name, that another plugin's claim on ``name`` lost."""
+        message = self._contested.get(name)
+        if message is None or name in self._warned:
+            return
+        with self._lock:
+            if name in self._warned:
+                return
+            self._warned.add(name)
+        warnings.warn(message, ArchivistWarning, stacklevel=4)
+
     def handlers(self) -> Mapping[str, type[Handler]]:
         table = self._handlers
         if table is None:
@@ -359,6 +387,7 @@ class _Plugins:
         what: str,
     ) -> Mapping[str, Any]:
         claims: dict[str, list[tuple[type, str]]] = {}
+        yielding: set[type] = set()
         for impl in hook.get_hookimpls():
             source = f"plugin {impl.plugin_name!r}"
             try:
@@ -372,12 +401,15 @@ class _Plugins:
                         f"{base.__module__}.{base.__qualname__}"
                     )
                 validate(cls, source)
+                if impl.plugin_name in YIELDING_PLUGINS:
+                    yielding.add(cls)
                 for key in names_of(cls):
                     entries = claims.setdefault(key, [])
                     if all(existing is not cls for existing, _ in entries):
                         entries.append((cls, source))
         table: dict[str, type] = {}
         for key, entries in claims.items():
+            self._contested.pop(key, None)
             if len(entries) == 1:
                 table[key] = entries[0][0]
                 continue
@@ -385,12 +417,49 @@ class _Plugins:
             if len(winners) == 1:
                 table[key] = winners[0]
                 continue
-            listing = "; ".join(f"{c.__module__}.{c.__qualname__} ({s})" for c, s in entries)
+            table[key] = self._settle(key, entries, yielding, what)
+        return MappingProxyType(dict(sorted(table.items())))
+
+    def _settle(
+        self, key: str, entries: Sequence[tuple[type, str]], yielding: set[type], what: str
+    ) -> type:
+        """Decide a name two plugins claim without an override, or raise.
+
+        A class of a yielding plugin gives way to the one class of another plugin; among
+        yielding plugins only, the first entry point wins (as in lazyscribe). Either way the
+        first lookup of the name warns.
+        """
+        firm = [entry for entry in entries if entry[0] not in yielding]
+        if len(firm) > 1:
+            listing = "; ".join(_claimant(cls, source) for cls, source in entries)
             raise DuplicatePluginError(
                 f"{what} {key!r} is claimed by more than one plugin: {listing}. Uninstall one, "
                 "or register the one to use with archivist.register(cls, override=True)."
             )
-        return MappingProxyType(dict(sorted(table.items())))
+        winner = firm[0] if firm else entries[0]
+        losers = "; ".join(
+            _claimant(cls, source) for cls, source in entries if cls is not winner[0]
+        )
+        why = (
+            "archivist's plugins win over lazyscribe's handler packages"
+            if firm
+            else "the first entry point wins, as in lazyscribe"
+        )
+        self._contested[key] = (
+            f"{what} {key!r} is claimed by more than one plugin; {_claimant(*winner)} is used, "
+            f"not {losers} ({why}). To choose, register the one to use with "
+            "archivist.register(cls, override=True); for a lazyscribe handler class, "
+            "archivist.register(archivist.handlers.lazyscribe.adapt(cls), override=True)."
+        )
+        return winner[0]
+
+
+def _claimant(cls: type, source: str) -> str:
+    """Describe a class claiming a name: where it comes from, for messages."""
+    provided_by = getattr(cls, "provided_by", None)  # an adapter names what it wraps
+    if isinstance(provided_by, str) and provided_by:
+        return provided_by
+    return f"{cls.__module__}.{cls.__qualname__} ({source})"
 
 
 def _plugin_name(prefix: str, obj: object) -> str:
@@ -525,7 +594,7 @@ def get_handler(alias: str) -> type[Handler]:
         return builtin
     table = handlers()
     try:
-        return table[alias]
+        found_class = table[alias]
     except (KeyError, TypeError):
         found = _find(plugin_manager().hook.archivist_find_handler, Handler, alias=alias)
         if found is not None:
@@ -534,6 +603,8 @@ def get_handler(alias: str) -> type[Handler]:
             f"no handler named {alias!r}. Installed handlers: {', '.join(table) or 'none'}."
             + _install_hint(str(alias))
         ) from None
+    _PLUGINS.warn_if_contested(alias)
+    return found_class
 
 
 def _find(hook: pluggy.HookCaller, base: _T, **name: object) -> _T | None:
