@@ -206,7 +206,7 @@ def _spool(size: int | None) -> IO[bytes]:
     if size is not None and size <= IN_MEMORY_LIMIT:
         return io.BytesIO()
     # Unnamed where the platform allows (O_TMPFILE), else unlinked at once; mode 0600.
-    spool = tempfile.TemporaryFile(prefix="archivist-verified-")
+    spool = tempfile.TemporaryFile(prefix="archivist-verified-")  # noqa: SIM115 - returned
     raw = getattr(spool, "raw", None)
     if isinstance(raw, io.FileIO) and not isinstance(raw.name, str):
         # named by its descriptor number, which handlers (onnx.load) would take for a path:
