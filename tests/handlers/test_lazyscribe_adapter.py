@@ -197,7 +197,7 @@ def test_a_native_handler_wins_over_a_lazyscribe_alias() -> None:
             return stream.read()
 
     name = archivist.register(NativeYAML)
-    manager._PLUGINS._warned.discard("yaml")
+    manager._PLUGINS._warned.discard(("handler alias", "yaml"))
     try:
         with pytest.warns(ArchivistWarning, match="lazyscribe-yaml"):
             assert archivist.get_handler("yaml") is NativeYAML

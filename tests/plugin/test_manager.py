@@ -409,7 +409,7 @@ class NativeClaimed(Handler):
 
 
 def forget_warning(alias: str) -> None:
-    manager._PLUGINS._warned.discard(alias)
+    manager._PLUGINS._warned.discard(("handler alias", alias))
 
 
 def test_a_native_plugin_wins_a_lazyscribe_alias_with_one_warning(

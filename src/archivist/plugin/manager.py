@@ -203,9 +203,9 @@ class _Plugins:
         self._overrides: set[object] = set()
         self._handlers: Mapping[str, type[Handler]] | None = None
         self._backends: Mapping[str, type[Backend]] | None = None
-        #: Names two plugins claim and one won without an override: name -> the warning.
-        self._contested: dict[str, str] = {}
-        self._warned: set[str] = set()
+        #: Names two plugins claim and one won without an override: (kind, name) -> warning.
+        self._contested: dict[tuple[str, str], str] = {}
+        self._warned: set[tuple[str, str]] = set()
 
     # -- discovery --------------------------------------------------------------------------
 
@@ -337,15 +337,16 @@ class _Plugins:
         self._handlers = None
         self._backends = None
 
-    def warn_if_contested(self, name: str) -> None:
+    def warn_if_contested(self, what: str, name: str) -> None:
         """Warn, once per process and name, that another plugin's claim on ``name`` lost."""
-        message = self._contested.get(name)
-        if message is None or name in self._warned:
+        key = (what, name)
+        message = self._contested.get(key)
+        if message is None or key in self._warned:
             return
         with self._lock:
-            if name in self._warned:
+            if key in self._warned:
                 return
-            self._warned.add(name)
+            self._warned.add(key)
         warnings.warn(message, ArchivistWarning, stacklevel=4)
 
     def handlers(self) -> Mapping[str, type[Handler]]:
@@ -409,7 +410,7 @@ class _Plugins:
                         entries.append((cls, source))
         table: dict[str, type] = {}
         for key, entries in claims.items():
-            self._contested.pop(key, None)
+            self._contested.pop((what, key), None)
             if len(entries) == 1:
                 table[key] = entries[0][0]
                 continue
@@ -445,7 +446,7 @@ class _Plugins:
             if firm
             else "the first entry point wins, as in lazyscribe"
         )
-        self._contested[key] = (
+        self._contested[what, key] = (
             f"{what} {key!r} is claimed by more than one plugin; {_claimant(*winner)} is used, "
             f"not {losers} ({why}). To choose, register the one to use with "
             "archivist.register(cls, override=True); for a lazyscribe handler class, "
@@ -603,7 +604,7 @@ def get_handler(alias: str) -> type[Handler]:
             f"no handler named {alias!r}. Installed handlers: {', '.join(table) or 'none'}."
             + _install_hint(str(alias))
         ) from None
-    _PLUGINS.warn_if_contested(alias)
+    _PLUGINS.warn_if_contested("handler alias", alias)
     return found_class
 
 
