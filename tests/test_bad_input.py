@@ -34,6 +34,13 @@ from archivist.manifest import ManifestIndex, VersionRecord, parse_manifest, par
 Tree = Callable[[Path], dict[str, str]]
 
 
+def without_kept_digests(tree: dict[str, str]) -> dict[str, str]:
+    """A folder's tree without the kept digests: a save that failed in its commit kept its
+    files' digests before (entries for removed files, whose names are never reused, which
+    nothing reads; docs/design.md, "Kept digests")."""
+    return {k: v for k, v in tree.items() if k != ".repository.json.archivist/digests.json"}
+
+
 def record_dict(**changes: Any) -> dict[str, Any]:
     base = {
         "name": "a",
@@ -131,7 +138,7 @@ def test_no_version_can_follow_one_created_at_the_last_representable_time(
     repository.log_artifact("a", 2, handler="json")
     with pytest.raises(ManifestError, match="last time a manifest can hold"):
         repository.save()
-    assert snapshot_tree(repo_path.parent) == before
+    assert without_kept_digests(snapshot_tree(repo_path.parent)) == without_kept_digests(before)
 
 
 def test_index_lookups_at_the_end_of_time() -> None:
@@ -567,7 +574,7 @@ def test_the_mode_w_warning_comes_before_the_manifest_is_replaced(
     fresh.log_artifact("b", 1, handler="json")
     with pytest.raises(archivist.ArchivistWarning):  # warnings are errors here: the save stops
         fresh.save()
-    assert snapshot_tree(repo_path.parent) == before
+    assert without_kept_digests(snapshot_tree(repo_path.parent)) == without_kept_digests(before)
 
 
 def test_mode_w_does_not_warn_without_versions_to_replace(repo_path: Path) -> None:

@@ -286,7 +286,16 @@ def test_merge_keeps_latest_per_slug(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    ["{", "{}", "[1]", '[{"name": "x"}]', '[{"name": "x", "slug": "../x", "created_at": "2026"}]'],
+    [
+        "{",
+        "{}",
+        "[1]",
+        '[{"name": "x"}]',
+        '[{"name": "x", "slug": "../x", "created_at": "2026"}]',
+        '[{"name": "x", "slug": "..\\\\x", "created_at": "2026"}]',
+        '[{"name": "x", "slug": "C:x", "created_at": "2026"}]',
+        '[{"name": "x", "slug": " ", "created_at": "2026"}]',
+    ],
 )
 def test_corrupt_project_files(project_path: Path, content: str) -> None:
     project_path.parent.mkdir(parents=True)
@@ -410,6 +419,39 @@ def test_failure_after_the_replace_landed_keeps_the_files(
     assert reread["baseline"].load_artifact("features") == [0, 1, 2]
     # the in-memory project knows it is saved: saving again adds nothing
     project.save()
+    assert len(Project(project_path, mode="r")) == 2
+
+
+@pytest.mark.parametrize("with_files", [True, False])
+def test_a_save_whose_refused_retry_met_its_own_landed_write_is_stored_once(
+    project_path: Path, monkeypatch: pytest.MonkeyPatch, with_files: bool
+) -> None:
+    saved_project(project_path)
+    project = Project(project_path, mode="a")
+    backend_cls = type(project.backend)
+    real = backend_cls.replace_if_unchanged
+    calls: list[str] = []
+
+    def land_then_refuse(self: Any, path: str, data: bytes, token: str | None) -> str:
+        calls.append(path)
+        new_token = real(self, path, data, token)
+        if len(calls) == 1:  # the answer was lost; the client's retry met its own write
+            raise archivist.StaleTokenError("the retry of a landed request")
+        return new_token
+
+    with project.log("once") as exp:
+        exp.log_metric("auc", 0.9)
+        if with_files:
+            exp.log_artifact("features", [4, 5], handler="json")
+    monkeypatch.setattr(backend_cls, "replace_if_unchanged", land_then_refuse)
+    project.save()
+    monkeypatch.undo()
+    assert len(calls) == 1  # recognised as landed: not written again
+    reread = Project(project_path, mode="r")
+    assert sorted(e.name for e in reread.experiments) == ["baseline", "once"]
+    if with_files:
+        assert reread["once"].load_artifact("features") == [4, 5]
+    project.save()  # the in-memory project is saved: nothing more is added
     assert len(Project(project_path, mode="r")) == 2
 
 

@@ -6,8 +6,10 @@ import io
 import json
 import multiprocessing
 import os
+import pickle
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +24,7 @@ from archivist.errors import (
     InvalidVersionError,
     ManifestError,
     RepositoryNotFoundError,
+    StaleTokenError,
     UnsavedChangesError,
     VersionNotFoundError,
 )
@@ -203,6 +206,36 @@ def test_store_on_memory_backend() -> None:
     store = ReleaseStore("memory://release-tests/a/releases.json")
     store.add(Release("v1", []))
     assert ReleaseStore("memory://release-tests/a/releases.json").get("v1").tag == "v1"
+
+
+def test_a_release_whose_refused_retry_met_its_own_landed_write_is_added_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ReleaseStore(tmp_path / "releases.json")
+    store.add(Release("v1", []))
+    real = type(store.backend).replace_if_unchanged
+    calls: list[str] = []
+
+    def land_then_refuse(self: Any, path: str, data: bytes, token: str | None) -> str:
+        calls.append(path)
+        new_token = real(self, path, data, token)
+        if len(calls) == 1:  # the answer was lost; the client's retry met its own write
+            raise StaleTokenError("the retry of a landed request")
+        return new_token
+
+    monkeypatch.setattr(type(store.backend), "replace_if_unchanged", land_then_refuse)
+    store.add(Release("v2", [("a", 0)]))  # not refused as a duplicate of itself
+    monkeypatch.undo()
+    assert len(calls) == 1
+    assert [r.tag for r in store.list()] == ["v1", "v2"]
+
+
+def test_a_release_store_pickles(tmp_path: Path) -> None:
+    store = ReleaseStore(tmp_path / "releases.json")
+    store.add(Release("v1", []))
+    copy = pickle.loads(pickle.dumps(store))
+    copy.add(Release("v2", []))
+    assert [r.tag for r in store.list()] == ["v1", "v2"]
 
 
 def _add_releases(path: str, worker: int) -> None:

@@ -223,7 +223,9 @@ def test_a_lost_acknowledgement_keeps_the_files_the_manifest_names(tmp_path: Pat
     store, backend = _faulty_store(manifest)
     repository = Repository(manifest, mode="a", store=store)
     repository.log_artifact("model", {"save": "new"}, handler="json")
-    backend.plan = FaultPlan(Fault("replace_if_unchanged", "after", InjectedFault))
+    backend.plan = FaultPlan(
+        Fault("replace_if_unchanged", "after", InjectedFault, match="*/repository.json")
+    )
     with pytest.raises(OSError, match="injected fault after replace_if_unchanged"):
         repository.save()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,14 @@ from archivist import (
     UntrustedArtifactError,
     get_handler,
 )
+from archivist import release as lzr
 from archivist._trust import TRUST_ENV
 from archivist.handlers.lazyscribe import adapt
+
+
+def records_of(manifest: Path) -> list[dict[str, Any]]:
+    loaded: list[dict[str, Any]] = json.loads(manifest.read_text())
+    return loaded
 
 
 @pytest.fixture
@@ -161,3 +169,83 @@ def test_lazyscribe_handlers_execute_code_unless_known_to_read_plain_data() -> N
 
     assert adapt(Unknown).executes_code is True
     assert adapt(Declared).executes_code is False
+
+
+# -- trust travels: copies apply their source's policy -----------------------------------------
+
+
+def swap_pickle(manifest: Path, name: str, value: object) -> None:
+    """Replace the file of the only version of ``name`` with another pickle, as an attacker."""
+    (file,) = (manifest.parent / name).iterdir()
+    file.write_bytes(pickle.dumps(value))
+
+
+def copy_release(source: Repository, location: Path) -> Path:
+    release = lzr.Release("v1", [("model", 0), ("features", 0)])
+    lzr.minimal_repository_from_release(location, source, release)
+    return location / "repository.json"
+
+
+def test_a_release_copy_of_a_strict_repository_refuses_a_swapped_unverified_pickle(
+    lazyscribe_repo: Path, tmp_path: Path
+) -> None:
+    swap_pickle(lazyscribe_repo, "model", {"evil": True})
+    source = Repository(lazyscribe_repo, mode="r", trust="verified")
+    with pytest.raises(UntrustedArtifactError):
+        source.load_artifact("model")
+    with pytest.raises(UntrustedArtifactError, match=r"'pickle'.*refuses to copy"):
+        copy_release(source, tmp_path / "copy")
+    assert not (tmp_path / "copy" / "repository.json").exists()
+
+
+def test_a_release_copy_records_a_digest_only_for_verified_bytes(
+    lazyscribe_repo: Path, tmp_path: Path
+) -> None:
+    swap_pickle(lazyscribe_repo, "model", {"evil": True})
+    source = Repository(lazyscribe_repo, mode="r")  # trust="any": copies, vouching for nothing
+    copied = copy_release(source, tmp_path / "copy")
+    assert [(r["name"], r.get("sha256"), r.get("size")) for r in records_of(copied)] == [
+        ("model", None, None),
+        ("features", None, None),
+    ]
+    strict = Repository(copied, mode="r", trust="verified")
+    with pytest.raises(UntrustedArtifactError):
+        strict.load_artifact("model")  # a strict reader of the copy never unpickles it
+    assert strict.load_artifact("features") == [0, 1]
+
+
+def test_a_release_copy_keeps_the_digests_it_verified(tmp_path: Path) -> None:
+    source = Repository(tmp_path / "source" / "repository.json", mode="w", trust="verified")
+    source.log_artifact("model", {"w": 2}, handler="pickle")
+    source.log_artifact("features", [0], handler="json")
+    source.save()
+    copied = copy_release(source, tmp_path / "copy")
+    assert [r["sha256"] for r in records_of(copied)] == [r.sha256 for r in source.records]
+    assert Repository(copied, mode="r", trust="verified").load_artifact("model") == {"w": 2}
+
+
+def test_a_promotion_records_a_digest_only_for_verified_bytes(
+    lazyscribe_proj: Path, tmp_path: Path
+) -> None:
+    experiment = Project(lazyscribe_proj, mode="r", trust="any")["baseline"]
+    (experiment.dir / experiment.artifacts[0].fname).write_bytes(pickle.dumps({"evil": True}))
+    repository = Repository(tmp_path / "repository.json", mode="w", trust="verified")
+    experiment.promote_artifact(repository, "model")  # "any": copied, digest-less
+    record = repository.get_artifact_metadata("model")
+    assert (record["sha256"], record["size"]) == (None, None)
+    assert record["source"]["experiment"] == experiment.slug
+    with pytest.raises(UntrustedArtifactError):
+        repository.load_artifact("model")
+
+
+def test_a_strict_repository_adopts_no_unverified_code(lazyscribe_repo: Path) -> None:
+    before = lazyscribe_repo.read_bytes()
+    strict = Repository(lazyscribe_repo, mode="a", trust="verified")
+    for dry_run in (True, False):
+        with pytest.raises(UntrustedArtifactError, match=r"model.*trust='any'"):
+            strict.adopt(dry_run=dry_run)
+    assert lazyscribe_repo.read_bytes() == before
+    assert sorted(Repository(lazyscribe_repo, mode="a", trust="any").adopt()) == [
+        ("features", 0),
+        ("model", 0),
+    ]

@@ -6,7 +6,11 @@ compare-and-swap every document uses (``archivist.stores._documents.update``): o
 race it re-reads the manifest and applies the digests again. Afterwards every load of those
 versions is verified, and a repository opened with ``trust="verified"`` loads them.
 
-Adopting vouches for the files *as they are now*: run it when you trust their content.
+Adopting vouches for the files *as they are now*: run it when you trust their content. A
+file whose digest archivist kept beside the manifest (see :mod:`archivist._lifecycle.digests`:
+a lazyscribe save dropped it from the record) is adopted only if it still matches it. It
+applies the repository's trust policy (:func:`archivist._trust.check_trusted`): opened with
+``trust="verified"``, it refuses to vouch for a file whose handler runs code.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from archivist._lifecycle.digests import keep_digests, with_kept_digests
+from archivist._trust import check_trusted
 from archivist.errors import (
     ArchivistWarning,
     ArtifactNotFoundError,
@@ -22,7 +28,7 @@ from archivist.errors import (
     StorageError,
 )
 from archivist.manifest import ManifestIndex, VersionRecord
-from archivist.stores._documents import update
+from archivist.stores._documents import MAX_ATTEMPTS, update
 
 if TYPE_CHECKING:
     from archivist.repository import Repository
@@ -30,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["adopt"]
 
 #: How many times adopting re-reads the manifest after another writer committed first.
-MAX_ADOPT_ATTEMPTS = 64
+MAX_ADOPT_ATTEMPTS = MAX_ATTEMPTS
 
 _Key = tuple[str, int, str]
 
@@ -58,6 +64,9 @@ def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]
         The repository is open in mode ``r`` and ``dry_run`` is false.
     archivist.errors.ConflictError
         Other writers kept committing; nothing was recorded.
+    archivist.errors.UntrustedArtifactError
+        The repository was opened with ``trust="verified"`` and a version to adopt has a
+        handler that runs code; nothing was recorded.
     """
     if not dry_run:
         repository._require_writable()
@@ -65,13 +74,31 @@ def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]
     snapshot = store.read()
     digests: dict[_Key, tuple[str, int]] = {}
     problems: list[str] = []
-    for record in snapshot.records:
+    kept = with_kept_digests(store, snapshot.records)
+    for record, expected in zip(snapshot.records, kept, strict=True):
         if record.sha256 is not None:
             continue
+        check_trusted(  # a digest archivist kept for the file is what it is checked against
+            repository.trust,
+            record.handler,
+            expected.sha256,
+            f"version {record.version} of {record.name!r} in {store.location}",
+            "Adopting it would vouch for the file as it is now; once you trust it, adopt with "
+            "the repository opened with trust='any' (or ARCHIVIST_TRUST=any).",
+            action="adopt",
+        )
         try:
             sha256, size = store.digest_file(record.name, record.fname)
         except (ArtifactNotFoundError, IntegrityError, StorageError) as exc:
             problems.append(f"version {record.version} of {record.name!r}: {exc}")
+            continue
+        if expected.sha256 is not None and (sha256, size) != (expected.sha256, expected.size):
+            problems.append(
+                f"version {record.version} of {record.name!r}: the stored file (sha256 "
+                f"{sha256}, {size} bytes) is not what archivist wrote (sha256 "
+                f"{expected.sha256}, {expected.size} bytes, kept beside the manifest); it "
+                "was changed since"
+            )
             continue
         if record.size is not None and record.size != size:
             problems.append(
@@ -89,6 +116,7 @@ def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]
         )
     if dry_run or not digests:
         return [(record.name, record.version) for record in _adoptable(snapshot.records, digests)]
+    keep_digests(store, _with_digests(snapshot.records, digests))  # before the commit
     index = snapshot.indexed or ManifestIndex(snapshot.records)
     adopted = _commit(repository, index, snapshot.token, digests)
     if not repository._fresh:
@@ -98,6 +126,15 @@ def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]
 
 def _key(record: VersionRecord) -> _Key:
     return (record.name, record.version, record.fname)
+
+
+def _with_digests(
+    records: Sequence[VersionRecord], digests: dict[_Key, tuple[str, int]]
+) -> list[VersionRecord]:
+    return [
+        r.replace(sha256=digests[_key(r)][0], size=digests[_key(r)][1])
+        for r in _adoptable(records, digests)
+    ]
 
 
 def _adoptable(

@@ -23,7 +23,6 @@ proves the earlier write landed.
 from __future__ import annotations
 
 import json
-import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,7 +51,6 @@ if TYPE_CHECKING:
 __all__ = [
     "ALIAS_FORMAT",
     "AliasMove",
-    "alias_file_path",
     "check_alias",
     "parse_alias_file",
     "serialize_alias_file",
@@ -215,24 +213,6 @@ def serialize_alias_file(moves: Sequence[AliasMove]) -> bytes:
     return (
         f'{{"format": {ALIAS_FORMAT}, "moves": [' + (f"\n{body}\n" if lines else "") + "]}\n"
     ).encode("utf-8")
-
-
-def alias_file_path(manifest_path: str) -> str:
-    """Return the alias file's path for a manifest's path: ``X.json`` -> ``X.aliases.json``.
-
-    Parameters
-    ----------
-    manifest_path : str
-        The manifest's path, in its backend's form.
-
-    Returns
-    -------
-    str
-        The path beside it.
-    """
-    folder, base = posixpath.split(manifest_path)
-    stem = base[: -len(".json")] if base.endswith(".json") else base
-    return posixpath.join(folder, f"{stem}.aliases.json") if folder else f"{stem}.aliases.json"
 
 
 def current_targets(moves: Sequence[AliasMove]) -> dict[tuple[str, str], int]:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from archivist._names import check_stored_record
 from archivist.errors import (
     ArchivistError,
     ManifestError,
@@ -86,13 +87,21 @@ class JournalEntry:
 
     @classmethod
     def from_dict(cls, data: object) -> JournalEntry:
-        """Parse the JSON form, refusing anything that is not exactly it."""
+        """Parse the JSON form, refusing anything that is not exactly it.
+
+        The name and file name are checked by the rules of manifest records
+        (:func:`archivist._names.check_stored_record`): a journal is read from storage and
+        may be forged, and an entry naming ``..``, an absolute path or an empty part would
+        otherwise send gc outside the repository. A journal with one such entry is refused
+        whole (gc leaves it alone, with a warning).
+        """
         if not isinstance(data, dict):
             raise ManifestError("a journal entry is not an object")
         name, fname, auto = data.get("name"), data.get("fname"), data.get("auto")
         sha256, size = data.get("sha256"), data.get("size")
         if not (isinstance(name, str) and isinstance(fname, str) and isinstance(auto, bool)):
             raise ManifestError("a journal entry lacks name, fname or auto")
+        check_stored_record(name, fname, "a journal entry")
         if sha256 is not None and not isinstance(sha256, str):
             raise ManifestError("a journal entry has a sha256 that is not a string")
         if size is not None and (not isinstance(size, int) or isinstance(size, bool)):

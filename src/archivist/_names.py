@@ -11,16 +11,22 @@ from __future__ import annotations
 
 import re
 
-from archivist.errors import InvalidNameError
+from archivist.errors import InvalidNameError, ManifestError
 
 __all__ = [
+    "ALIAS_FILE_SUFFIX",
     "MAX_NAME_BYTES",
+    "PRIVATE_FOLDER_SUFFIX",
     "SIDE_FILES",
+    "alias_file_name",
     "check_file_name",
     "check_name",
     "check_name_beside",
     "check_stored_file_name",
     "check_stored_name",
+    "check_stored_record",
+    "names_beside",
+    "private_folder_name",
 ]
 
 # One path component: no separators, control characters or lone surrogates, no leading dot,
@@ -152,17 +158,79 @@ def check_stored_name(value: object, what: str) -> str:
     return _check_component(value, what, stored=True)
 
 
-#: Files kept beside a manifest, whose names no artifact folder may take (nor the
-#: manifest's own name).
+#: Files kept beside any manifest, whose names no artifact folder may take. With the
+#: manifest's own name, its alias file and its private folder (see :func:`names_beside`),
+#: this is the one list of names archivist reserves in a repository folder.
 SIDE_FILES = ("repository.json", "releases.json", "project.json")
+#: The end of every alias file's name (``<manifest stem>.aliases.json``): reserved for every
+#: manifest's alias file, since two repositories may share one folder.
+ALIAS_FILE_SUFFIX = ".aliases.json"
+#: The end of every private folder's name (``.<manifest name>.archivist``).
+PRIVATE_FOLDER_SUFFIX = ".archivist"
+
+
+def alias_file_name(manifest_name: str) -> str:
+    """Return the name of a manifest's alias file: ``X.json`` -> ``X.aliases.json``.
+
+    Parameters
+    ----------
+    manifest_name : str
+        The manifest's file name (``"repository.json"``).
+
+    Returns
+    -------
+    str
+        The alias file's name, beside the manifest.
+    """
+    stem = manifest_name[: -len(".json")] if manifest_name.endswith(".json") else manifest_name
+    return f"{stem}{ALIAS_FILE_SUFFIX}"
+
+
+def private_folder_name(manifest_name: str) -> str:
+    """Return the name of a manifest's private folder (journals): ``.X.json.archivist``.
+
+    Parameters
+    ----------
+    manifest_name : str
+        The manifest's file name.
+
+    Returns
+    -------
+    str
+        The folder's name, beside the manifest; named after it, so two repositories in one
+        folder never share one.
+    """
+    return f".{manifest_name}{PRIVATE_FOLDER_SUFFIX}"
+
+
+def names_beside(manifest_name: str) -> frozenset[str]:
+    """Return the names archivist keeps beside a manifest, case-folded.
+
+    Parameters
+    ----------
+    manifest_name : str
+        The manifest's file name.
+
+    Returns
+    -------
+    frozenset[str]
+        :data:`SIDE_FILES`, the manifest's own name, its alias file and its private folder,
+        each ``str.casefold``-ed. Every name ending in :data:`ALIAS_FILE_SUFFIX` is reserved
+        too (see :func:`check_name_beside`).
+    """
+    names = {*SIDE_FILES, manifest_name, alias_file_name(manifest_name)}
+    names.add(private_folder_name(manifest_name))
+    return frozenset(name.casefold() for name in names)
 
 
 def check_name_beside(name: str, manifest_name: str) -> str:
-    """Refuse an artifact name that would clash with a file beside the manifest.
+    """Refuse an artifact name that would clash with a file archivist keeps beside a manifest.
 
-    An artifact's files live in ``<folder>/<name>/``; a folder named like the manifest
-    (or ``releases.json``, ``project.json``, ``repository.json``) would stop that file from
-    being written, or hide it. Compared ignoring case, as on macOS and Windows.
+    An artifact's files live in ``<folder>/<name>/``; a folder named like the manifest, its
+    alias file (any ``*.aliases.json``: another manifest in the folder may own it), its
+    private folder, ``releases.json``, ``project.json`` or ``repository.json`` would stop
+    that file from being written, or hide it. Compared ignoring case, as on macOS and
+    Windows.
 
     Parameters
     ----------
@@ -179,16 +247,50 @@ def check_name_beside(name: str, manifest_name: str) -> str:
     Raises
     ------
     archivist.errors.InvalidNameError
-        The name is one of those file names.
+        The name is one of those names.
     """
     folded = name.casefold()
-    if folded == manifest_name.casefold() or folded in SIDE_FILES:
+    if folded in names_beside(manifest_name) or folded.endswith(ALIAS_FILE_SUFFIX):
+        reserved = sorted({manifest_name, *SIDE_FILES, alias_file_name(manifest_name)})
         raise InvalidNameError(
-            f"artifact name {name!r} would make a folder named like a file kept beside the "
-            f"manifest ({', '.join(sorted({manifest_name, *SIDE_FILES}))}); choose another "
-            "name, for example without the '.json'"
+            f"artifact name {name!r} would make a folder named like a file archivist keeps "
+            f"beside the manifest ({', '.join(reserved)}, any '*{ALIAS_FILE_SUFFIX}', "
+            f"{private_folder_name(manifest_name)!r}); choose another name, for example "
+            "without the '.json'"
         )
     return name
+
+
+def check_stored_record(name: object, fname: object, what: str) -> tuple[str, str]:
+    """Validate the artifact name and file name of an entry read from a stored file.
+
+    The one check of where a stored entry's file lies, for every file that names one: a
+    manifest record, a save journal's entry, an alias move, an index cache's row. Names
+    read from storage can be forged; one that passes lies strictly inside its artifact's
+    folder (no empty, ``.``, ``..`` or absolute part, no backslash, drive prefix or control
+    character), on every backend.
+
+    Parameters
+    ----------
+    name, fname : object
+        The stored artifact name and file name.
+    what : str
+        What the entry is (``"manifest record #3"``), for the message.
+
+    Returns
+    -------
+    tuple[str, str]
+        ``(name, fname)``, unchanged.
+
+    Raises
+    ------
+    archivist.errors.ManifestError
+        Either would leave its folder, or is not a string.
+    """
+    try:
+        return check_stored_name(name, "artifact name"), check_stored_file_name(fname, "file name")
+    except InvalidNameError as exc:
+        raise ManifestError(f"{what}: {exc}") from None
 
 
 def _check_component(value: object, what: str, *, stored: bool = False) -> str:

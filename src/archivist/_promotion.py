@@ -14,7 +14,6 @@ from archivist._tracking import ARTIFACT_FIELDS, LoggedArtifact, copy_stream
 from archivist._trust import check_trusted
 from archivist.errors import IntegrityError
 from archivist.manifest import CORE_FIELDS
-from archivist.plugin.manager import get_handler
 
 if TYPE_CHECKING:
     from archivist.experiment import Experiment
@@ -37,17 +36,15 @@ def promote(experiment: Experiment, repository: Repository, name: str) -> None:
         return
     repository._require_writable()
     path = experiment.artifact_location(artifact)
-    if experiment._trust == "verified" and artifact.sha256 is None:
-        # The copy would get a digest, vouching for bytes nothing verified: refuse as a
-        # load would. (Under "any" copying runs no code, so no warning is due.)
-        check_trusted(
-            experiment._trust,
-            get_handler(artifact.handler),
-            None,
-            f"artifact {name!r} of this experiment ({path})",
-            "Promoting it would record a digest for it.",
-            stacklevel=3,
-        )
+    check_trusted(
+        experiment._trust,
+        artifact.handler,
+        artifact.sha256,
+        f"artifact {name!r} of this experiment ({path})",
+        "Promoting it would record a digest for it; promote from the project opened with "
+        "trust='any' (the new version then carries no digest).",
+        action="copy",
+    )
 
     def write(target: IO[bytes]) -> None:
         # The copy is hashed while it streams (at most the recorded size plus one byte, from

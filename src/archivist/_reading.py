@@ -12,6 +12,7 @@ from typing import IO, Any, Literal, Self
 from archivist import _aliases
 from archivist._io.handlers import read_value
 from archivist._io.verified import SPOOL_LARGE_READS
+from archivist._lifecycle.digests import with_kept_digests
 from archivist._progress import close_callback, make_callback, metered
 from archivist._repo_base import RepositoryBase
 from archivist._trust import check_trusted
@@ -152,6 +153,7 @@ class ReadingMixin(RepositoryBase):
             raise ArtifactFileNotFoundError(
                 f"version {record.version} of {record.name!r} is not saved yet; call save() first"
             )
+        (record,) = with_kept_digests(self.store, [record])  # a digest a foreign save dropped
         handler = get_handler(record.handler)()
         problems = handler.mismatches(record.to_dict())
         if problems:
@@ -302,6 +304,7 @@ class ReadingMixin(RepositoryBase):
                 f"version {record.version} of {record.name!r} is stored by the binary handler "
                 f"{record.handler!r}; only text artifacts can be diffed"
             )
+        (record,) = with_kept_digests(self.store, [record])  # a digest a foreign save dropped
         with self._open_file(record) as raw:
             return raw.read().decode("utf-8").splitlines()
 

@@ -8,7 +8,9 @@ from typing import IO, TYPE_CHECKING
 
 from fsspec.core import split_protocol
 
+from archivist._lifecycle.digests import keep_digests, with_kept_digests
 from archivist._streams import digest_stream
+from archivist._trust import check_trusted
 from archivist.errors import AlreadyExistsError, IntegrityError, UnsavedChangesError
 from archivist.manifest import VersionRecord
 
@@ -42,6 +44,11 @@ def minimal_repository_from_release(
     (same numbers, times and file names) is written there, replacing any manifest at that
     place. Use it to ship a deployment without the repository's whole history.
 
+    The copy applies the source's trust policy: a version with a digest keeps it (its bytes
+    were verified against it on the way); one without (written by lazyscribe) is copied
+    without one, or, when its handler runs code and the source was opened with
+    ``trust="verified"``, refused before anything is written.
+
     Parameters
     ----------
     location : str or os.PathLike
@@ -61,6 +68,9 @@ def minimal_repository_from_release(
         The release pins a version the repository lacks.
     archivist.errors.IntegrityError
         A source file does not match its digest, or a file already at the target differs.
+    archivist.errors.UntrustedArtifactError
+        The source has ``trust="verified"`` and a pinned version has no digest and a handler
+        that runs code; nothing was written.
     """
     from archivist.stores import ManifestStore
 
@@ -69,10 +79,24 @@ def minimal_repository_from_release(
             f"{repository.location} holds changes that are not saved; save() before copying "
             "a release out of it"
         )
-    view = repository.filter(release.artifacts)
+    # a digest a lazyscribe save dropped from a record is the one archivist kept for it
+    records = with_kept_digests(
+        repository.store, list(repository.filter(release.artifacts)._committed)
+    )
+    for record in records:  # before anything is written: a refusal leaves no trace
+        check_trusted(
+            repository.trust,
+            record.handler,
+            record.sha256,
+            f"version {record.version} of {record.name!r} in {repository.location}",
+            "Copying it would record a digest for it: adopt the source repository once you "
+            "trust its files, or copy from it opened with trust='any' (the copy then carries "
+            "no digest).",
+            action="copy",
+        )
     target = ManifestStore(_target_manifest(location, repository), **repository.storage_options)
     copied: list[VersionRecord] = []
-    for record in view._committed:
+    for record in records:
 
         def write(raw: IO[bytes], record: VersionRecord = record) -> None:
             with repository.store.open_file(
@@ -82,7 +106,7 @@ def minimal_repository_from_release(
                     raw.write(chunk)
 
         try:
-            sha256, size = target.write_file(record.name, record.fname, write)
+            target.write_file(record.name, record.fname, write)
         except AlreadyExistsError:
             # a copy made before (a re-run): keep it if it is the same file
             with repository.store.open_file(
@@ -96,6 +120,9 @@ def minimal_repository_from_release(
                     f"{target.file_location(record.name, record.fname)} already exists and "
                     f"is not version {record.version} of {record.name!r}: {exc}"
                 ) from None
-        copied.append(record.replace(sha256=sha256, size=size))
+        # The copy carries the digest its source was verified against, and none when the
+        # source had none: a digest is recorded only for bytes that were verified.
+        copied.append(record)
     target.make_durable([(r.name, r.fname) for r in copied])
+    keep_digests(target, copied)  # before the commit, as a save does
     target.commit(copied, target.current_token())

@@ -9,6 +9,10 @@ pickle, joblib) it is not. The policy decides:
 * ``"any"`` (the default) loads them with an :class:`~archivist.errors.ArchivistWarning`;
 * ``"verified"`` refuses them with :class:`~archivist.errors.UntrustedArtifactError`.
 
+The policy travels with the bytes: a copy (a release copy, a promotion) and an adoption
+apply their source's policy through :func:`check_trusted`, and record a digest only for
+bytes that were verified against one.
+
 It is chosen with ``trust=`` on :class:`~archivist.Repository` and
 :class:`~archivist.Project`, else by the environment variable :data:`TRUST_ENV`.
 """
@@ -21,10 +25,13 @@ from typing import Literal
 
 from archivist.errors import ArchivistWarning, ConfigError, UntrustedArtifactError
 from archivist.handlers.base import Handler
+from archivist.plugin.manager import get_handler
 
-__all__ = ["TRUST_CHOICES", "TRUST_ENV", "Trust", "check_trusted", "resolve_trust"]
+__all__ = ["TRUST_CHOICES", "TRUST_ENV", "Action", "Trust", "check_trusted", "resolve_trust"]
 
 Trust = Literal["any", "verified"]
+#: What is about to happen to a stored file: read by its handler, copied, or adopted.
+Action = Literal["load", "copy", "adopt"]
 #: The policies, in the order messages list them.
 TRUST_CHOICES: tuple[Trust, ...] = ("any", "verified")
 #: The environment variable read when ``trust=`` is not given.
@@ -65,35 +72,55 @@ def resolve_trust(trust: str | None) -> Trust:
 
 def check_trusted(
     trust: Trust,
-    handler: type[Handler] | Handler,
+    handler: type[Handler] | Handler | str,
     sha256: str | None,
     what: str,
     remedy: str,
-    stacklevel: int,
+    stacklevel: int = 1,
+    *,
+    action: Action = "load",
 ) -> None:
-    """Apply the policy before a handler reads a stored file.
+    """Apply the policy before a handler reads a stored file, or before a copy vouches for it.
+
+    This is the one place the policy is decided. Loads call it before the handler reads;
+    every copy (a release copy, a promotion) and :meth:`~archivist.Repository.adopt` call
+    it before recording anything, with the *source's* policy: a copy records a digest only
+    for bytes that were verified against one, so under ``"verified"`` a digest-less file
+    whose handler runs code is refused rather than laundered into a record that vouches
+    for it. Copying and adopting run no code, so under ``"any"`` they pass silently (the
+    copy stays digest-less, and loading it warns).
 
     Parameters
     ----------
     trust : Trust
         The policy.
-    handler : type[Handler] or Handler
-        The handler that would read the file.
+    handler : type[Handler], Handler or str
+        The handler that would read the file, or its alias (resolved only when the policy
+        needs to know whether it runs code).
     sha256 : str or None
         The recorded digest; with one, the bytes are verified and nothing is checked here.
     what : str
         The version or artifact, for messages (``"version 0 of 'model'"``).
     remedy : str
         How to record a digest for it, for messages.
-    stacklevel : int
+    stacklevel : int, optional
         Passed to :func:`warnings.warn`, to point at the user's call.
+    action : {"load", "copy", "adopt"}, optional
+        What is about to happen to the file, for messages; only a load warns.
 
     Raises
     ------
     archivist.errors.UntrustedArtifactError
-        ``trust`` is ``"verified"`` and the file would run code unverified.
+        ``trust`` is ``"verified"`` and the file would run code unverified, or a copy or
+        adoption would vouch for such a file.
+    archivist.errors.UnknownHandlerError
+        The policy needs the handler, and none is installed under that alias.
     """
-    if sha256 is not None or not handler.executes_code:
+    if sha256 is not None or (action != "load" and trust != "verified"):
+        return
+    if isinstance(handler, str):
+        handler = get_handler(handler)
+    if not handler.executes_code:
         return
     message = (
         f"{what} has no recorded digest (it was written by lazyscribe), and its handler "
@@ -101,7 +128,7 @@ def check_trusted(
         f"whether the file was changed since. {remedy}"
     )
     if trust == "verified":
-        raise UntrustedArtifactError(f"{message} trust='verified' refuses to load it.")
+        raise UntrustedArtifactError(f"{message} trust='verified' refuses to {action} it.")
     warnings.warn(
         f"{message} Loading it anyway (trust='any'); pass trust='verified' or set "
         f"{TRUST_ENV}=verified to refuse such files.",

@@ -9,6 +9,7 @@ from typing import Literal, overload
 from archivist import _aliases
 from archivist._adopt import adopt as _adopt
 from archivist._lifecycle import retention as _retention
+from archivist._lifecycle.digests import with_kept_digests
 from archivist._lifecycle.gc import apply_gc, plan_gc
 from archivist._lifecycle.plans import GcPlan, PrunePlan
 from archivist._repo_base import RepositoryBase
@@ -40,11 +41,16 @@ class VerificationReport:
         ``gc(older_than=timedelta(0))`` would remove them. The files of a crashed save
         without a journal (``journal=False``) are not listed: nothing proves them
         uncommitted, and gc never removes them.
+    recovered : list[tuple[str, int]]
+        Versions whose record has no digest (a lazyscribe save rewrote the manifest without
+        it) that were checked against the digest archivist kept when it wrote or adopted
+        the file (see ``docs/design.md``, "Kept digests"); they are counted in ``checked``.
     """
 
     checked: int
     unverifiable: list[tuple[str, int]] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
+    recovered: list[tuple[str, int]] = field(default_factory=list)
 
 
 class UpkeepMixin(RepositoryBase):
@@ -66,25 +72,31 @@ class UpkeepMixin(RepositoryBase):
         """
         problems: list[str] = []
         unverifiable: list[tuple[str, int]] = []
+        recovered: list[tuple[str, int]] = []
         checked = 0
-        for record in self._committed:
+        committed = list(self._committed)
+        for own, record in zip(committed, with_kept_digests(self.store, committed), strict=True):
+            kept = own.sha256 is None and record.sha256 is not None
             try:
-                # presence and regularity, and the digest where one is recorded
+                # presence and regularity, and the digest where one is recorded (or kept)
                 self.store.check_file(record.name, record.fname, record.sha256, record.size)
             except (ArtifactNotFoundError, IntegrityError, StorageError) as exc:
-                problems.append(f"version {record.version} of {record.name!r}: {exc}")
+                how = " (checked against the digest archivist kept)" if kept else ""
+                problems.append(f"version {record.version} of {record.name!r}{how}: {exc}")
                 continue
             if record.sha256 is None:
                 unverifiable.append((record.name, record.version))
             else:
                 checked += 1
+                if kept:
+                    recovered.append((record.name, record.version))
         orphans = plan_gc(self.store, self._referenced(), timedelta(0)).locations
         if problems:
             raise IntegrityError(
                 f"{len(problems)} version(s) in {self.location} failed verification:\n"
                 + "\n".join(problems)
             )
-        return VerificationReport(checked, unverifiable, orphans)
+        return VerificationReport(checked, unverifiable, orphans, recovered)
 
     def adopt(self, dry_run: bool = False) -> list[tuple[str, int]]:
         """Record digests for committed versions that have none (written by lazyscribe).
@@ -113,6 +125,9 @@ class UpkeepMixin(RepositoryBase):
             The repository is open in mode ``r`` and ``dry_run`` is false.
         archivist.errors.ConflictError
             Other writers kept committing; nothing was recorded.
+        archivist.errors.UntrustedArtifactError
+            The repository was opened with ``trust="verified"`` and a version to adopt has a
+            handler that runs code: a strict repository never vouches for unverified code.
         """
         return _adopt(self._as_repository(), dry_run)
 

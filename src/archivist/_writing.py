@@ -28,6 +28,7 @@ from archivist._journal import (
     SaveJournal,
     settle_replaced_journals,
 )
+from archivist._lifecycle.digests import keep_digests
 from archivist._parallel import CancellableWriter, write_all
 from archivist._progress import close_callback, make_callback, metered
 from archivist._repo_base import RepositoryBase, _Pending, _with_expiry
@@ -412,6 +413,8 @@ class WritingMixin(RepositoryBase):
         try:
             journal.record_written(new_records)
             self.store.make_durable([(record.name, record.fname) for record in new_records])
+            if self.journal:  # journal=False saves the fewest requests: it keeps no digests
+                keep_digests(self.store, new_records)
         except BaseException:
             self._remove_files(new_records)
             journal.close()
@@ -654,6 +657,9 @@ class WritingMixin(RepositoryBase):
             self._remove_files([record])
             journal.close()
             raise
+        if expected is None:
+            # Nothing vouched for the source's bytes: the copy records no digest of them.
+            record = record.replace(sha256=None, size=None)
         added = self._commit_written([record], journal)
         self._fresh = False
         plugin_manager().hook.archivist_after_commit(

@@ -35,8 +35,8 @@ from archivist._tracking import (
     test_folder_name,
 )
 from archivist._trust import Trust
-from archivist.errors import ManifestError, UnsupportedOperationError
-from archivist.manifest import parse_stored_time, utcnow
+from archivist.errors import InvalidNameError, ManifestError, UnsupportedOperationError
+from archivist.manifest import check_stored_name, parse_stored_time, utcnow
 from archivist.storage.base import Backend
 from archivist.test import Test
 
@@ -469,8 +469,10 @@ class Experiment(Tracked):
         if missing:
             raise ManifestError(f"{what} lacks the field(s) {', '.join(missing)}")
         slug = data["slug"]
-        if not isinstance(slug, str) or not slug or "/" in slug or slug in {".", ".."}:
-            raise ManifestError(f"{what}: slug must be a plain folder name, got {slug!r}")
+        try:
+            check_stored_name(slug, "slug")  # the rule of every stored name: a folder's own
+        except InvalidNameError as exc:
+            raise ManifestError(f"{what}: {exc}") from None
         what = f"experiment {slug!r}"
         experiment_folder = backend.join(folder, slug)
         tests = []

@@ -21,25 +21,23 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from fsspec.core import split_protocol
 
-from archivist._json import MAX_DEPTH, load_json
-from archivist._retry import cas_rounds
 from archivist._tracking import default_author, lazyscribe_path, test_folder_name
 from archivist._trust import Trust, resolve_trust
 from archivist.errors import (
     ArchivistError,
-    ConflictError,
     EncodingError,
     ExperimentNotFoundError,
     InvalidModeError,
-    ManifestError,
     ReadOnlyError,
     RepositoryNotFoundError,
-    StaleTokenError,
 )
 from archivist.experiment import Experiment
 from archivist.manifest import utcnow
 from archivist.storage.base import Backend
 from archivist.stores import open_location, storage_errors
+from archivist.stores._documents import MAX_ATTEMPTS, Tally
+from archivist.stores._paths import delete_owned
+from archivist.stores._projects import ProjectStore
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -62,7 +60,7 @@ class ProjectState(TypedDict):
 
 _MODES = ("r", "a", "w", "w+")
 #: How many times a save re-reads and re-merges ``project.json`` after losing a race.
-MAX_SAVE_ATTEMPTS = 64
+MAX_SAVE_ATTEMPTS = MAX_ATTEMPTS
 
 
 class Project:
@@ -157,18 +155,13 @@ class Project:
 
     # -- reading ----------------------------------------------------------------------------
 
+    @property
+    def _store(self) -> ProjectStore:
+        """``project.json`` as a document (made on use: it holds the backend)."""
+        return ProjectStore(self.backend, self.path, self.location)
+
     def _read(self) -> tuple[list[dict[str, Any]], str | None]:
-        try:
-            with storage_errors(f"reading {self.location}"):
-                data, token = self.backend.read_with_token(self.path)
-        except FileNotFoundError:
-            return [], None
-        # lazyscribe writes NaN metrics as they are; everything else hostile (nesting too deep
-        # for Python, huge integers, duplicate keys) is a ManifestError, as for manifests
-        parsed = load_json(data, self.location, allow_nan=True, max_depth=MAX_DEPTH)
-        if not isinstance(parsed, list) or not all(isinstance(e, dict) for e in parsed):
-            raise ManifestError(f"{self.location} must hold a JSON array of experiments")
-        return parsed, token
+        return self._store.read()
 
     def load(self) -> None:
         """(Re-)read the experiments from the project file.
@@ -403,16 +396,16 @@ class Project:
         before = [
             (e, list(e._artifacts), [(t, list(t._artifacts)) for t in e._tests]) for e in dirty
         ]
-        replacing: list[bool] = []  # non-empty once the replace of project.json has started
+        tally = Tally()  # tally.unanswered: a replace of project.json may have landed
         try:
             for experiment in dirty:
                 experiment._save_files(written)
             if written:
                 with storage_errors(f"flushing the files of {self.location}"):
                     self.backend.sync(written)  # durable before project.json names them
-            self._commit(dirty, replacing)
+            self._commit(dirty, written, tally)
         except BaseException:
-            landed = self._landed(dirty, written) if replacing else False
+            landed = self._landed(dirty, written) if tally.unanswered else False
             if landed:
                 for experiment in dirty:
                     experiment._mark_saved()
@@ -420,7 +413,7 @@ class Project:
                 if landed is False:
                     for path in written:
                         with contextlib.suppress(ArchivistError, OSError):  # best-effort
-                            self.backend.delete(path)
+                            delete_owned(self.backend, self.dir, path)
                 for experiment, artifacts, tests in before:
                     experiment._artifacts = artifacts
                     for test, test_artifacts in tests:
@@ -440,14 +433,23 @@ class Project:
             entries, token = self._read()
         except BaseException:  # unknown state (even a second Ctrl-C): keep every file
             return None
-        referenced = set(self._referenced_paths(entries))
-        if written:
-            landed = any(path in referenced for path in written)
-        else:
-            landed = bool(dirty) and all(e.to_dict() in entries for e in dirty)
+        landed = self._holds(entries, dirty, written)
         if landed:
             self._token = token
         return landed
+
+    def _holds(
+        self, entries: list[dict[str, Any]], dirty: list[Experiment], written: list[str]
+    ) -> bool:
+        """Tell whether stored ``entries`` hold this save.
+
+        They do when they name a file it wrote (file names are never reused), or, when it
+        wrote none, hold every experiment it saved.
+        """
+        if written:
+            referenced = set(self._referenced_paths(entries))
+            return any(path in referenced for path in written)
+        return bool(dirty) and all(e.to_dict() in entries for e in dirty)
 
     def _referenced_paths(self, entries: list[dict[str, Any]]) -> Iterator[str]:
         """Yield the path of every artifact file that stored experiments name."""
@@ -463,29 +465,21 @@ class Project:
                 for artifact in _records(test.get("artifacts")):
                     yield join(folder, str(artifact.get("fname")))
 
-    def _commit(self, dirty: list[Experiment], replacing: list[bool]) -> None:
-        for _ in cas_rounds(MAX_SAVE_ATTEMPTS):
-            entries, token = self._read()
+    def _commit(self, dirty: list[Experiment], written: list[str], tally: Tally) -> None:
+        """Merge this project's experiments into ``project.json`` with compare-and-swap."""
+
+        def merge(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if self.mode == "w":
-                merged = [e.to_dict() for e in self.experiments]
-            else:
-                merged = _merge_entries(entries, self.experiments, dirty)
-            try:
-                data = json.dumps(merged, sort_keys=True, indent=4).encode("utf-8")
-            except (TypeError, ValueError) as exc:
-                raise EncodingError(f"{self.location} cannot be written as JSON: {exc}") from exc
-            try:
-                replacing.append(True)
-                with storage_errors(f"writing {self.location}"):
-                    self._token = self.backend.replace_if_unchanged(self.path, data, token)
-            except StaleTokenError:
-                replacing.clear()
-                continue
-            return
-        raise ConflictError(
-            f"gave up saving {self.location} after {MAX_SAVE_ATTEMPTS} attempts: other writers "
-            "kept saving. The project file is unchanged; try save() again."
+                return [e.to_dict() for e in self.experiments]
+            return _merge_entries(entries, self.experiments, dirty)
+
+        done = self._store.update(
+            merge,
+            landed=lambda entries: self._holds(entries, dirty, written),
+            tally=tally,
+            attempts=MAX_SAVE_ATTEMPTS,
         )
+        self._token = done.token
 
 
 def _records(value: object) -> list[dict[str, Any]]:

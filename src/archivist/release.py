@@ -14,14 +14,10 @@ concurrent writers keep every release; :func:`release_from_toml` records the ver
 
 from __future__ import annotations
 
-import os
-import posixpath
 import tomllib
 import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-
-from fsspec.core import split_protocol
 
 from archivist._options import merge_storage_options
 from archivist._release_copy import minimal_repository_from_release
@@ -38,10 +34,11 @@ from archivist.errors import (
     ConfigError,
     MissingConfigError,
     UnsavedChangesError,
+    UnsupportedOperationError,
     VersionNotFoundError,
 )
 from archivist.manifest import utcnow
-from archivist.stores import ReleaseStore
+from archivist.stores import AbstractReleaseStore
 
 if TYPE_CHECKING:
     from archivist.repository import Repository
@@ -107,11 +104,32 @@ def create_release(repository: Repository, tag: str) -> Release:
     return Release(tag, pinned, now)
 
 
-def _releases_location(repository_path: str) -> str:
-    protocol, path = split_protocol(repository_path)
-    if protocol not in (None, "file", "local"):
-        return posixpath.join(posixpath.dirname(repository_path), "releases.json")
-    return os.path.join(os.path.dirname(os.path.abspath(path)), "releases.json")
+def release_store_of(repository: Repository) -> AbstractReleaseStore:
+    """Return the release store beside a repository (``releases.json`` beside its manifest).
+
+    Parameters
+    ----------
+    repository : Repository
+        The repository.
+
+    Returns
+    -------
+    AbstractReleaseStore
+        What ``repository.store.releases()`` returns.
+
+    Raises
+    ------
+    archivist.errors.UnsupportedOperationError
+        The repository's store keeps no releases.
+    """
+    releases = repository.store.releases()
+    if releases is None:
+        raise UnsupportedOperationError(
+            f"releases are kept beside a repository's manifest; the store "
+            f"{repository.store!r} keeps none (its releases() returns None). Use a "
+            "ReleaseStore of its own instead."
+        )
+    return releases
 
 
 def release_from_toml(
@@ -155,10 +173,10 @@ def release_from_toml(
     merged = merge_storage_options("release_from_toml()", storage_options, options, ("cfg",))
     version, repositories = _read_release_config(cfg)
     tag = version if version.startswith("v") else f"v{version}"
-    planned: list[tuple[ReleaseStore, Release, bool]] = []
+    planned: list[tuple[AbstractReleaseStore, Release, bool]] = []
     for path in repositories:  # read and check everything before writing anything
         repository = Repository(path, mode="r", **merged)
-        store = ReleaseStore(_releases_location(path), **merged)
+        store = release_store_of(repository)
         taken = any(existing.tag == tag for existing in store.list())
         # two manifests in one folder share a releases.json: the first one's release takes it
         taken = taken or any(store.location == other.location for other, _, _ in planned)

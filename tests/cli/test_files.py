@@ -55,6 +55,22 @@ def test_get_refuses_a_modified_file_and_writes_nothing(
     assert list(tmp_path.glob("*.json")) == [] and list(tmp_path.glob(".archivist-get-*")) == []
 
 
+def test_get_checks_a_stripped_record_against_its_kept_digest(
+    repo: Path, invoke: Invoke, tmp_path: Path
+) -> None:
+    manifest = repo / "repository.json"
+    stripped = [  # as a lazyscribe save rewrites it
+        {k: v for k, v in record.items() if k not in ("sha256", "size")}
+        for record in json.loads(manifest.read_text())
+    ]
+    manifest.write_text(json.dumps(stripped))
+    record = Repository(manifest, mode="r").get_artifact_metadata("features", 0)
+    (repo / "features" / record["fname"]).write_text('["tampered"]')
+    invoke("get", str(repo), "features@0", "-o", str(tmp_path / "x.json"), code=1)
+    invoke("cat", str(repo), "features@0", code=1)
+    assert list(tmp_path.glob("*.json")) == []
+
+
 def test_cat_writes_the_bytes_to_stdout(repo: Path, invoke: Invoke) -> None:
     assert invoke("cat", str(repo), "features@-2").stdout_bytes == stored(repo, "features", 0)
     assert invoke("cat", str(repo), "model").stdout_bytes == stored(repo, "model", 1)

@@ -22,7 +22,29 @@ def orphan(repo: Path, age_seconds: float = 7200) -> Path:
 def test_verify_reports_and_exits_0(repo: Path, invoke: Invoke) -> None:
     assert "4 files verified" in invoke("verify", str(repo)).stdout
     report = json.loads(invoke("verify", str(repo), "--json").stdout)
-    assert report == {"ok": True, "checked": 4, "unverifiable": [], "orphans": []}
+    assert report == {
+        "ok": True,
+        "checked": 4,
+        "unverifiable": [],
+        "orphans": [],
+        "recovered": [],
+    }
+
+
+def test_verify_names_versions_checked_against_kept_digests(repo: Path, invoke: Invoke) -> None:
+    manifest = repo / "repository.json"
+    stripped = [  # as a lazyscribe save rewrites it
+        {k: v for k, v in record.items() if k not in ("sha256", "size")}
+        for record in json.loads(manifest.read_text())
+    ]
+    manifest.write_text(json.dumps(stripped[:1] + json.loads(manifest.read_text())[1:]))
+    first = (stripped[0]["name"], stripped[0]["version"])
+    report = json.loads(invoke("verify", str(repo), "--json").stdout)
+    assert (report["checked"], report["recovered"]) == (4, [list(first)])
+    assert (
+        f"digest dropped from the manifest, checked against the one archivist kept: "
+        f"{first[0]} v{first[1]}"
+    ) in invoke("verify", str(repo)).stdout
 
 
 def test_verify_fails_with_exit_1_on_a_modified_file(repo: Path, invoke: Invoke) -> None:

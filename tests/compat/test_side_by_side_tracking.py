@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -158,9 +159,31 @@ def test_same_files_and_records(tmp_path: Path) -> None:
             if p.is_file() and not p.name.startswith(".")
         )
 
-    assert layout("ours") == layout("theirs")
+    # Each library names an artifact's file after the time it was logged, to the second: the
+    # two runs may straddle a second, so each of their stamps is read as our matching file's.
+    def unstamped(path: str) -> str:
+        return re.sub(r"-\d{14}\.", "-STAMP.", path)
+
+    ours_files, theirs_files = layout("ours"), layout("theirs")
+    assert [unstamped(p) for p in ours_files] == [unstamped(p) for p in theirs_files]
+    clock: dict[str, str] = {}
+    for ours_path, theirs_path in zip(ours_files, theirs_files, strict=True):
+        for mine, other in zip(
+            re.findall(r"-(\d{14})\.", ours_path),
+            re.findall(r"-(\d{14})\.", theirs_path),
+            strict=True,
+        ):
+            assert abs(int(mine) - int(other)) <= 60  # the same minute, give or take one
+            clock[other] = mine
+            when = "%Y%m%d%H%M%S"
+            clock[datetime.strptime(other, when).isoformat()] = datetime.strptime(
+                mine, when
+            ).isoformat()
+    text = (tmp_path / "theirs" / "project.json").read_text()
+    for other, mine in clock.items():
+        text = text.replace(other, mine)
     ours = json.loads((tmp_path / "ours" / "project.json").read_text())
-    theirs = json.loads((tmp_path / "theirs" / "project.json").read_text())
+    theirs = json.loads(text)
     for entry in ours:  # archivist's additive fields: digest and size
         for artifact in [*entry["artifacts"], *entry["tests"][0]["artifacts"]]:
             artifact.pop("sha256")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 import pytest
 from archivist_azure import AzureBlobBackend
 
 from archivist import Repository, StorageError, get_backend
+from archivist.stores import AbstractRepositoryStore, ManifestStore
+from archivist.testing import RepositoryStoreTests
 from archivist.testing.backends import (
     BackendTarget,
     ObjectStoreConformanceTests,
@@ -24,6 +27,14 @@ class TestAzureConformance(ObjectStoreConformanceTests):
         # 1 MiB blocks, so the streaming test stages many of them cheaply
         options = {**azure_options, "part_size": 1 << 20}
         return BackendTarget(f"az://{azure_container}/conformance", options)
+
+
+class TestAzureStore(RepositoryStoreTests):
+    @pytest.fixture
+    def store(self, azure_container: str, azure_options: dict[str, Any]) -> AbstractRepositoryStore:
+        return ManifestStore(
+            f"az://{azure_container}/{uuid.uuid4().hex}/repository.json", **azure_options
+        )
 
 
 class TestAzureRepository(RepositoryOnBackendTests):

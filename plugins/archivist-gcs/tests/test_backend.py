@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 from archivist_gcs import GCSBackend
 
 from archivist import Backend, Repository, StorageError, get_backend
+from archivist.stores import AbstractRepositoryStore, ManifestStore
+from archivist.testing import RepositoryStoreTests
 from archivist.testing.backends import (
     BackendTarget,
     ObjectStoreConformanceTests,
@@ -49,6 +52,12 @@ class TestGCSConformance(ObjectStoreConformanceTests):
         assert backend.read_bytes(backend.join(base, "streamed.bin")) == b"x" * (
             3 * backend.part_size
         )
+
+
+class TestGCSStore(RepositoryStoreTests):
+    @pytest.fixture
+    def store(self, gcs_bucket: str, gcs_options: dict[str, Any]) -> AbstractRepositoryStore:
+        return ManifestStore(f"gs://{gcs_bucket}/{uuid.uuid4().hex}/repository.json", **gcs_options)
 
 
 class TestGCSRepository(RepositoryOnBackendTests):

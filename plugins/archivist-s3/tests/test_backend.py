@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from s3fs import S3FileSystem
 from archivist import InvalidArgumentError, Repository, StaleTokenError, StorageError, get_backend
 from archivist.storage import base as storage_base
 from archivist.storage.object_store import ObjectStoreBackend
+from archivist.stores import AbstractRepositoryStore, ManifestStore
+from archivist.testing import RepositoryStoreTests
 from archivist.testing.backends import (
     BackendTarget,
     ObjectStoreConformanceTests,
@@ -32,6 +35,12 @@ class TestS3Conformance(ObjectStoreConformanceTests):
         # S3's smallest part size, so the streaming test runs a multipart upload cheaply
         options = {**s3_options, "part_size": 5 << 20}
         return BackendTarget(f"s3://{s3_bucket}/conformance", options)
+
+
+class TestS3Store(RepositoryStoreTests):
+    @pytest.fixture
+    def store(self, s3_bucket: str, s3_options: dict[str, Any]) -> AbstractRepositoryStore:
+        return ManifestStore(f"s3://{s3_bucket}/{uuid.uuid4().hex}/repository.json", **s3_options)
 
 
 class TestS3Repository(RepositoryOnBackendTests):
@@ -146,7 +155,8 @@ def test_only_amazon_itself_is_known_to_enforce_conditions(
 def test_a_fresh_process_saves_with_the_minimum_requests(
     s3_bucket: str, s3_options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Open (manifest GET) + save: journal PUT, file PUT, conditional PUT, journal DELETE."""
+    """Open (manifest GET) + save: journal PUT, file PUT, the kept digests' GET and
+    conditional PUT, the manifest's conditional PUT, journal DELETE."""
     url = f"s3://{s3_bucket}/team/repository.json"
     first = Repository(url, mode="w", **s3_options)
     first.log_artifact(name="features", value=[1], handler="json")
@@ -167,7 +177,12 @@ def test_a_fresh_process_saves_with_the_minimum_requests(
     finally:
         client.meta.events.unregister("before-send.s3", record)
     methods = [request.split()[0] for request in sent]
-    assert methods == ["GET", "PUT", "PUT", "PUT", "DELETE"], sent
+    assert methods == ["GET", "PUT", "PUT", "GET", "PUT", "PUT", "DELETE"], sent
+    assert [request.split()[1] for request in sent][3:6] == [
+        "digests.json",
+        "digests.json",
+        "repository.json",  # the kept digests are appended before the manifest commit
+    ], sent
     assert not any(".archivist-probe" in request for request in sent)
 
 

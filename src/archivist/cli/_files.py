@@ -12,6 +12,7 @@ from typing import IO, Any
 
 import click
 
+from archivist._lifecycle.digests import with_kept_digests
 from archivist._progress import PROGRESS_THRESHOLD, RichCallback, metered
 from archivist.cli._app import cli
 from archivist.cli._common import (
@@ -24,6 +25,7 @@ from archivist.cli._common import (
 )
 from archivist.cli._output import echo, print_json
 from archivist.errors import AlreadyExistsError, UnknownHandlerError
+from archivist.manifest import VersionRecord
 from archivist.plugin.manager import get_handler
 from archivist.repository import Repository
 
@@ -51,9 +53,11 @@ def _copy(repository: Repository, record: dict[str, Any], out: IO[bytes]) -> int
     if record.get("size") is not None:
         callback.set_size(record["size"])
     copied = 0
+    # a digest a lazyscribe save dropped from the record is the one archivist kept for it
+    (stored,) = with_kept_digests(repository.store, [VersionRecord.from_dict(record)])
     try:
         with repository.store.open_file(
-            record["name"], record["fname"], record.get("sha256"), record.get("size")
+            stored.name, stored.fname, stored.sha256, stored.size
         ) as raw:
             source = metered(raw, callback)
             while chunk := source.read(_CHUNK):

@@ -45,7 +45,8 @@ def verify(
     Exit code 1 when a file is missing or does not match its SHA-256 and size.
 
     Also lists versions without a digest (written by lazyscribe; archivist adopt records
-    them) and files no version references.
+    them), versions whose digest a lazyscribe save dropped from the manifest and that were
+    checked against the digest archivist kept, and files no version references.
     """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     try:
@@ -64,10 +65,16 @@ def verify(
                 "checked": report.checked,
                 "unverifiable": [list(pair) for pair in report.unverifiable],
                 "orphans": report.orphans,
+                "recovered": [list(pair) for pair in report.recovered],
             }
         )
         return
     echo(f"{report.checked} files verified")
+    for name, version in report.recovered:
+        echo(
+            "digest dropped from the manifest, checked against the one archivist kept: "
+            f"{name} v{version}"
+        )
     for name, version in report.unverifiable:
         echo(f"no digest recorded (written by lazyscribe; see archivist adopt): {name} v{version}")
     for orphan in report.orphans:

@@ -20,16 +20,10 @@ from archivist.cli._common import (
 )
 from archivist.cli._output import echo, print_json, print_table
 from archivist.errors import ArchivistWarning, ConfigError
-from archivist.release import Release, _releases_location, create_release, find_release
+from archivist.release import Release, create_release, find_release, release_store_of
 from archivist.release import release_from_toml as _from_toml
-from archivist.repository import Repository
-from archivist.stores import ReleaseStore
 
 __all__ = ["release"]
-
-
-def _store(repository: Repository, options: dict[str, Any]) -> ReleaseStore:
-    return ReleaseStore(_releases_location(repository.location), **options)
 
 
 def _as_dict(release_: Release) -> dict[str, Any]:
@@ -59,7 +53,7 @@ def create(
     """Pin the latest version of every artifact under TAG."""
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     made = create_release(repository, tag)
-    store = _store(repository, storage_options(storage_options_json, storage_option_pairs))
+    store = release_store_of(repository)
     store.add(made)
     if as_json:
         print_json(_as_dict(made))
@@ -80,7 +74,7 @@ def list_(
 ) -> None:
     """List the releases of REPO, oldest first."""
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
-    store = _store(repository, storage_options(storage_options_json, storage_option_pairs))
+    store = release_store_of(repository)
     releases = sorted(store.list(), key=lambda r: r.created_at)
     if as_json:
         print_json([_as_dict(r) for r in releases])
@@ -111,7 +105,7 @@ def show(
     By tag, by creation time, or ~TIME for the newest by then (default: the newest).
     """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
-    store = _store(repository, storage_options(storage_options_json, storage_option_pairs))
+    store = release_store_of(repository)
     if which is None:
         found = find_release(store.list())
     else:

@@ -19,7 +19,6 @@ import builtins
 import contextlib
 import hashlib
 import logging
-import posixpath
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterator, Sequence
@@ -158,21 +157,32 @@ class Backend(ABC):
 
     @staticmethod
     def join(base: str, *parts: str) -> str:
-        """Join path parts with ``/``.
+        """Join path parts with ``/``, refusing any part that would leave ``base``.
+
+        The same join as :func:`archivist.stores._paths.path_under`: an empty, ``.``, ``..``
+        or absolute part (``/other-bucket/key`` on an object store) or a backslash is refused
+        instead of joined.
 
         Parameters
         ----------
         base : str
             The leading path.
         *parts : str
-            Names to append.
+            Names to append (each may hold ``/``-separated sub-folders).
 
         Returns
         -------
         str
-            The joined path.
+            The joined path, strictly under ``base``.
+
+        Raises
+        ------
+        archivist.errors.InvalidNameError
+            A part would leave ``base``.
         """
-        return posixpath.join(base, *parts)
+        from archivist.stores._paths import path_under
+
+        return path_under(base, *parts)
 
     # -- the contract primitives ------------------------------------------------------------
 

@@ -10,13 +10,16 @@ move that landed though its answer was lost.
 
 from __future__ import annotations
 
+import functools
+import posixpath
 import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from archivist._aliases import AliasMove, parse_alias_file, serialize_alias_file
+from archivist.errors import InvalidNameError, StorageError
 from archivist.manifest import utcnow
-from archivist.stores._documents import FileDocument, update
+from archivist.stores._documents import MAX_ATTEMPTS, FileDocument, update
 
 if TYPE_CHECKING:
     from archivist.storage.base import Backend
@@ -24,8 +27,46 @@ if TYPE_CHECKING:
 __all__ = ["MAX_ALIAS_ATTEMPTS", "AliasStore"]
 
 #: How many times moving an alias re-reads the alias file after losing a race.
-MAX_ALIAS_ATTEMPTS = 64
+MAX_ALIAS_ATTEMPTS = MAX_ATTEMPTS
 _ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+class _AliasFile(FileDocument[list[AliasMove]]):
+    """The alias file; a folder at its path is never read as one.
+
+    Such a folder is an artifact's whose name lazyscribe allowed and archivist refuses
+    (:func:`archivist._names.check_name_beside`). Its record stays an ordinary record that
+    opens and loads; no alias can have been stored where the folder is, so reading finds
+    none (alias reads and prune work) and writing one is refused, naming the artifact.
+    """
+
+    def read(self) -> tuple[list[AliasMove], str | None]:
+        try:
+            return super().read()
+        except StorageError:
+            if self._is_folder():
+                return [], None
+            raise
+
+    def replace(self, value: list[AliasMove], token: str | None) -> str:
+        try:
+            return super().replace(value, token)
+        except StorageError:
+            if not self._is_folder():
+                raise
+        raise InvalidNameError(
+            f"{self.location} is a folder, not an alias file: an artifact named "
+            f"{posixpath.basename(self.path)!r} (a name archivist refuses, lazyscribe does "
+            "not) takes its place, so no alias can be stored beside this manifest. Rename "
+            "that artifact to set aliases; nothing was written"
+        )
+
+    def _is_folder(self) -> bool:
+        """Tell whether files are stored below the alias file's path (it is a folder)."""
+        try:
+            return next(iter(self.backend.list(self.path)), None) is not None
+        except (OSError, StorageError):
+            return False
 
 
 class AliasStore:
@@ -37,7 +78,7 @@ class AliasStore:
         The backend holding the manifest.
     path : str
         The alias file's path in the backend's form (see
-        :func:`archivist._aliases.alias_file_path`).
+        :func:`archivist._names.alias_file_name`).
     location : str
         The path or URL, for messages.
     """
@@ -46,11 +87,11 @@ class AliasStore:
         self.backend = backend
         self.path = path
         self.location = location
-        self.document: FileDocument[list[AliasMove]] = FileDocument(
+        self.document: FileDocument[list[AliasMove]] = _AliasFile(
             backend,
             path,
             location,
-            parse=lambda data: parse_alias_file(data, location),
+            parse=functools.partial(parse_alias_file, location=location),
             serialize=serialize_alias_file,
             empty=list,
         )

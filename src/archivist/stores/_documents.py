@@ -56,8 +56,16 @@ snapshot the repository already holds and ``done.value`` the index it holds next
 ``done.status`` tells a write (``"written"``) from a commit found already applied
 (``"landed"``; its records are in ``done.value``); ``done.base`` is the manifest the
 winning change was applied to (renumbering is logged against it). Prune passes a change
-that returns ``None`` when nothing is left to remove (another prune did it), and adopt one
-that returns ``None`` when every digest is recorded already.
+that returns ``None`` when nothing is left to remove (another prune did it; the removed
+records are ``done.base`` minus ``done.value``), and its put-back one that returns ``None``
+when nothing is missing (it returns ``ManifestIndex([*base.records, *missing])``:
+``ManifestIndex.appended`` is only for records numbered after every version of their
+name). Adopt returns ``None`` when every digest is recorded already.
+
+The users today: ``ReleaseStore.add`` (a duplicate tag raises from the change),
+``AliasStore.move`` (landed: a move with this id), ``ProjectStore.update`` (landed: the
+save's files or experiments), ``adopt``; a side file of one's own is a
+:class:`FileDocument` (a path, a parser, a serializer and the empty value).
 """
 
 from __future__ import annotations
@@ -74,7 +82,7 @@ from archivist.stores._locations import storage_errors
 
 if TYPE_CHECKING:
     from archivist.storage.base import Backend
-    from archivist.stores._repository import AbstractRepositoryStore
+    from archivist.stores._interface import AbstractRepositoryStore
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -157,7 +165,9 @@ class Tally:
         Replaces answered with a refusal (nothing written).
     unanswered : bool
         A replace failed without an answer (an error or an interrupt while it was sent): it
-        may have landed, or still land after any re-read.
+        may have landed, or still land after any re-read. Any error out of
+        :meth:`Document.replace` but a refusal counts, even one raised before sending (a
+        value that cannot be serialized): when unsure, the caller keeps its files.
     """
 
     rounds: int = 0

@@ -7,6 +7,13 @@ caller owns. Names read from stored files (manifests, journals, alias files, ind
 can be forged, so neither function trusts its parts: an empty part, ``.``, ``..``, an
 absolute part or a backslash never reaches storage, on any backend (on an object store
 ``/other-bucket/key`` would otherwise cross into another bucket).
+
+Names read from stored files are checked twice. First when the file is parsed, by the one
+rule for stored names, :func:`archivist._names.check_stored_record`: a manifest record, a save
+journal's entry, an alias move or an index row that breaks it makes the file invalid
+(:class:`~archivist.errors.ManifestError`; gc leaves an invalid journal alone). Then here,
+when a path is built from them (:class:`~archivist.errors.InvalidNameError`), so a parser
+that forgot the first check still cannot reach outside the root.
 """
 
 from __future__ import annotations
@@ -80,7 +87,7 @@ def path_under(root: str, *relative: str, what: str = "a path") -> str:
     parts = [part for item in relative for part in relative_parts(item, what)]
     if not parts:
         raise InvalidNameError(f"{what} names no file below {root}")
-    return "/".join([root.rstrip("/"), *parts]) if root.strip("/") else "/".join(parts)
+    return "/".join([root.rstrip("/"), *parts]) if root else "/".join(parts)
 
 
 def check_under(root: str, path: str, what: str = "a path") -> str:
@@ -105,7 +112,7 @@ def check_under(root: str, path: str, what: str = "a path") -> str:
     archivist.errors.InvalidNameError
         ``path`` is ``root`` itself or lies outside it.
     """
-    prefix = root.rstrip("/") + "/"
+    prefix = root.rstrip("/") + "/" if root else ""
     if not path.startswith(prefix):
         raise InvalidNameError(f"{what} {path!r} does not lie under {root!r}; nothing deleted")
     relative_parts(path[len(prefix) :], what)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import json
 import os
 from abc import ABC, abstractmethod
@@ -12,14 +13,14 @@ from typing import Any, Literal
 from archivist._release_format import Release, find_release, parse_release_list
 from archivist.errors import AlreadyExistsError, VersionNotFoundError
 from archivist.storage.base import Backend
-from archivist.stores._documents import FileDocument, update
+from archivist.stores._documents import MAX_ATTEMPTS, FileDocument, update
 from archivist.stores._locations import open_location
 
 __all__ = ["MAX_RELEASE_ATTEMPTS", "AbstractReleaseStore", "ReleaseStore"]
 
 
 #: How many times adding a release re-reads ``releases.json`` after losing a race.
-MAX_RELEASE_ATTEMPTS = 64
+MAX_RELEASE_ATTEMPTS = MAX_ATTEMPTS
 
 
 class AbstractReleaseStore(ABC):
@@ -203,10 +204,14 @@ def release_document(backend: Backend, path: str, location: str) -> FileDocument
         backend,
         path,
         location,
-        parse=lambda data: parse_release_list(data, location),
-        serialize=lambda entries: (json.dumps(entries, indent=4) + "\n").encode("utf-8"),
+        parse=functools.partial(parse_release_list, location=location),
+        serialize=_serialize,
         empty=builtins.list,
     )
+
+
+def _serialize(entries: _Entries) -> bytes:
+    return (json.dumps(entries, indent=4) + "\n").encode("utf-8")
 
 
 def _same_release(entry: object, mine: dict[str, Any]) -> bool:

@@ -1,9 +1,10 @@
-"""Repository stores: a manifest with its state token, and the versions' files.
+"""The default repository store: ``repository.json`` and one folder per artifact, on a Backend.
 
-:class:`AbstractRepositoryStore` reads a manifest with its state token, commits a new
-manifest against that token, and writes and reads the versions' files. Its default,
-:class:`ManifestStore`, keeps ``repository.json`` and the files on any
-:class:`~archivist.Backend`.
+:class:`ManifestStore` implements :class:`~archivist.stores.AbstractRepositoryStore` (the
+interface is in :mod:`archivist.stores._interface`, re-exported here): it reads the manifest
+with its state token, commits a new manifest against that token, writes and reads the
+versions' files, keeps save journals in the manifest's private folder, and owns the side
+documents beside the manifest (the alias file and ``releases.json``).
 """
 
 from __future__ import annotations
@@ -13,21 +14,20 @@ import hashlib
 import operator
 import os
 import posixpath
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import IO, Any, Literal, NamedTuple, cast
+from typing import IO, Any, cast
 
 from archivist import _index_cache as index_cache
-from archivist._aliases import alias_file_path
+from archivist._digests_format import DIGESTS_FILE
 from archivist._io.verified import check_stored, open_stored
-from archivist._streams import HashingWriter, digest_stream
+from archivist._names import alias_file_name, check_stored_name, private_folder_name
+from archivist._streams import HashingWriter
 from archivist.errors import (
     AlreadyExistsError,
     ArtifactFileNotFoundError,
     InvalidNameError,
-    UnsupportedOperationError,
 )
 from archivist.manifest import (
     Chain,
@@ -40,495 +40,19 @@ from archivist.manifest import (
 )
 from archivist.storage.base import Backend
 from archivist.stores._aliases import AliasStore
-from archivist.stores._documents import ManifestDocument
+from archivist.stores._interface import AbstractRepositoryStore, Capability, ManifestSnapshot
+from archivist.stores._kept_digests import KeptDigestsDocument
 from archivist.stores._locations import open_location, storage_errors
-from archivist.stores._releases import AbstractReleaseStore, ReleaseStore
+from archivist.stores._paths import delete_owned, path_under, relative_parts
+from archivist.stores._releases import ReleaseStore
 
 __all__ = ["AbstractRepositoryStore", "Capability", "ManifestSnapshot", "ManifestStore"]
 
-#: A capability an operation may need of a store (see :meth:`AbstractRepositoryStore.require`).
-Capability = Literal["supports_journals", "supports_deletes", "supports_listing"]
-_CAPABILITIES: dict[Capability, str] = {
-    "supports_journals": "keeps save journals (the proof that a file is an uncommitted save's)",
-    "supports_deletes": "can delete a version's file",
-    "supports_listing": "can list its files",
-}
 #: Protocols whose files are on this machine: no cache in front of them by default.
 _LOCAL_PROTOCOLS = frozenset({"file", "local", "memory"})
 
 #: Save journals are ``<id>.journal`` in the manifest's private folder.
 _JOURNAL_SUFFIX = ".journal"
-
-
-class ManifestSnapshot(NamedTuple):
-    """A manifest as read: its records and the token naming that state.
-
-    Attributes
-    ----------
-    records : Sequence[VersionRecord]
-        The records in manifest order (empty when there is no manifest yet). A store may
-        return a lazy sequence that builds each record when first used.
-    token : str or None
-        The state token, ``None`` when no manifest exists.
-    indexed : ManifestIndex or None
-        The records indexed by name, when the store has one at hand (``None``: the reader
-        indexes ``records``).
-    """
-
-    records: Sequence[VersionRecord]
-    token: str | None
-    indexed: ManifestIndex | None = None
-
-
-class AbstractRepositoryStore(ABC):
-    """Where a repository's manifest, its files and its side documents live.
-
-    A store implements a few primitives (:meth:`read`, :meth:`commit`, :meth:`write_file`,
-    :meth:`open_file`, :meth:`file_location`) and declares what else it can do, as
-    capability flags; an operation that needs a capability the store lacks refuses with
-    :class:`~archivist.errors.UnsupportedOperationError` naming it (:meth:`require`),
-    rather than quietly doing less. Side documents (aliases, releases) are the store's
-    too: :meth:`aliases` and :meth:`releases` return them, or ``None`` when the store
-    keeps none. ``archivist.testing.RepositoryStoreTests`` is the conformance kit.
-
-    Attributes
-    ----------
-    location : str
-        The manifest's URL or absolute path, for messages and hooks.
-    write_concurrency : int
-        How many :meth:`write_file` calls of one save may run at once, on threads. The
-        default, 1, writes one file after another; a thread-safe store raises it.
-    supports_journals : bool
-        Save journals are stored (:meth:`write_journal` and the rest), so ``gc`` can prove
-        a file an uncommitted save's; without them ``gc`` refuses. Default ``False``.
-    supports_deletes : bool
-        :meth:`delete_file` deletes; without it ``gc`` and ``prune`` refuse. Default
-        ``False``.
-    supports_listing : bool
-        :meth:`list_files` lists the stored files. Default ``False``.
-    is_remote : bool
-        Reads cross a network, so loads use the local cache by default. Default ``False``.
-    """
-
-    location: str
-    write_concurrency: int = 1
-    supports_journals: bool = False
-    supports_deletes: bool = False
-    supports_listing: bool = False
-    is_remote: bool = False
-
-    def require(self, capability: Capability, operation: str) -> None:
-        """Refuse ``operation`` unless this store declares ``capability``.
-
-        Parameters
-        ----------
-        capability : {"supports_journals", "supports_deletes", "supports_listing"}
-            The flag the operation needs.
-        operation : str
-            The operation, for the message (``"gc"``).
-
-        Raises
-        ------
-        archivist.errors.UnsupportedOperationError
-            The store does not declare the capability.
-        """
-        if not getattr(self, capability):
-            raise UnsupportedOperationError(
-                f"{operation} needs a store that {_CAPABILITIES[capability]} "
-                f"({capability}); {self!r} declares {capability} = False, so {operation} "
-                "cannot run on it"
-            )
-
-    def manifest(self) -> ManifestDocument:
-        """Return the manifest as a document, for :func:`archivist.stores._documents.update`.
-
-        Returns
-        -------
-        ManifestDocument
-            Reads with :meth:`read`, replaces with :meth:`commit`.
-        """
-        return ManifestDocument(self)
-
-    def aliases(self) -> AliasStore | None:
-        """Return the document holding this repository's aliases (default: none).
-
-        Returns
-        -------
-        AliasStore or None
-            ``None``: the store keeps no aliases; alias calls refuse, and nothing is
-            pinned by an alias.
-        """
-        return None
-
-    def releases(self) -> AbstractReleaseStore | None:
-        """Return the release store beside this repository, whose releases pin versions.
-
-        Returns
-        -------
-        AbstractReleaseStore or None
-            ``None`` (the default): no releases are kept beside the repository, so none
-            pins a version against ``prune``.
-        """
-        return None
-
-    @abstractmethod
-    def read(self) -> ManifestSnapshot:
-        """Read the current manifest and its token.
-
-        Returns
-        -------
-        ManifestSnapshot
-            Empty records and a ``None`` token when no manifest exists yet.
-
-        Raises
-        ------
-        archivist.errors.ManifestError
-            The manifest is corrupt or breaks the contract.
-        """
-
-    def read_authoritative(self) -> ManifestSnapshot:
-        """Read the manifest by parsing all of it, never answering from an index cache.
-
-        Everything that deletes (gc, prune, ``verify``'s orphan listing) decides from this
-        read: an index cache is a performance hint that a forger could have written.
-
-        Returns
-        -------
-        ManifestSnapshot
-            As :meth:`read`; the default is :meth:`read` (a store without an index cache
-            always parses in full).
-
-        Raises
-        ------
-        archivist.errors.ManifestError
-            The manifest is corrupt or breaks the contract.
-        """
-        return self.read()
-
-    def current_token(self) -> str | None:
-        """Return the manifest's state token without parsing it (``None`` when absent).
-
-        Returns
-        -------
-        str or None
-            The token. The default reads and parses the manifest.
-        """
-        return self.read().token
-
-    def read_if_changed(self, token: str | None) -> ManifestSnapshot | None:
-        """Read the manifest unless it is still in the state ``token`` names.
-
-        Parameters
-        ----------
-        token : str or None
-            A token from an earlier :meth:`read`.
-
-        Returns
-        -------
-        ManifestSnapshot or None
-            ``None`` when nothing changed (the caller's records are current).
-        """
-        snapshot = self.read()
-        return None if snapshot.token == token and token is not None else snapshot
-
-    @abstractmethod
-    def commit(self, records: Sequence[VersionRecord], token: str | None) -> str:
-        """Replace the manifest with ``records`` if it is still in the state ``token`` names.
-
-        Parameters
-        ----------
-        records : Sequence[VersionRecord]
-            The complete new manifest.
-        token : str or None
-            The token :meth:`read` returned (``None``: create only if there is none).
-
-        Returns
-        -------
-        str
-            The new token.
-
-        Raises
-        ------
-        archivist.errors.StaleTokenError
-            Another writer committed first; nothing was written.
-        """
-
-    def check_new_file(self, name: str, fname: str) -> None:  # noqa: B027 - optional
-        """Refuse names this store cannot hold, before anything is written (default: none).
-
-        Parameters
-        ----------
-        name : str
-            The artifact name (already checked by :func:`archivist.manifest.check_name`).
-        fname : str
-            The file name.
-
-        Raises
-        ------
-        archivist.errors.InvalidNameError
-            The store cannot hold a file under these names.
-        """
-
-    @abstractmethod
-    def write_file(
-        self, name: str, fname: str, write: Callable[[IO[bytes]], None]
-    ) -> tuple[str, int]:
-        """Create a version's file by streaming into it, only if it does not exist yet.
-
-        Parameters
-        ----------
-        name : str
-            The artifact name.
-        fname : str
-            The file name.
-        write : Callable[[IO[bytes]], None]
-            Writes the content to the byte stream it is given.
-
-        Returns
-        -------
-        tuple[str, int]
-            The SHA-256 hex digest and size of what was written.
-
-        Raises
-        ------
-        archivist.errors.AlreadyExistsError
-            A file already exists under that name; it was not touched.
-        """
-
-    def make_durable(self, files: Sequence[tuple[str, str]]) -> None:  # noqa: B027 - optional
-        """Make newly written version files durable before a commit references them.
-
-        Parameters
-        ----------
-        files : Sequence[tuple[str, str]]
-            ``(name, fname)`` of the files this save wrote. The default does nothing.
-        """
-
-    @abstractmethod
-    def open_file(self, name: str, fname: str, sha256: str | None, size: int | None) -> IO[bytes]:
-        """Open a version's file for reading, verified against its digest and size.
-
-        Parameters
-        ----------
-        name, fname : str
-            The artifact name and file name.
-        sha256 : str or None
-            The expected digest, or ``None`` to skip verification (records lazyscribe wrote).
-        size : int or None
-            The expected size, or ``None``.
-
-        Returns
-        -------
-        IO[bytes]
-            A readable binary stream positioned at the start; the caller closes it.
-
-        Raises
-        ------
-        archivist.errors.ArtifactNotFoundError
-            The file is missing.
-        archivist.errors.IntegrityError
-            The file does not match ``sha256`` or ``size``.
-        """
-
-    def check_file(self, name: str, fname: str, sha256: str | None, size: int | None) -> None:
-        """Check a version's file against its digest and size, without deserializing it.
-
-        Parameters
-        ----------
-        name, fname : str
-            The artifact name and file name.
-        sha256 : str or None
-            The expected digest, or ``None`` to check only that the file is there.
-        size : int or None
-            The expected size, or ``None``.
-
-        Raises
-        ------
-        archivist.errors.ArtifactNotFoundError
-            The file is missing.
-        archivist.errors.IntegrityError
-            The file does not match, or is not a regular file. The default opens it with
-            :meth:`open_file`.
-        """
-        self.open_file(name, fname, sha256, size).close()
-
-    def digest_file(self, name: str, fname: str) -> tuple[str, int]:
-        """Hash a version's file as it is stored now (for records without a digest).
-
-        Parameters
-        ----------
-        name, fname : str
-            The artifact name and file name.
-
-        Returns
-        -------
-        tuple[str, int]
-            The SHA-256 hex digest and size.
-
-        Raises
-        ------
-        archivist.errors.ArtifactNotFoundError
-            The file is missing.
-        archivist.errors.IntegrityError
-            It is not a regular file.
-        """
-        with self.open_file(name, fname, None, None) as stream:
-            return digest_stream(stream)
-
-    def delete_file(self, name: str, fname: str) -> None:
-        """Delete a version's file (used to clean up files no commit references).
-
-        Parameters
-        ----------
-        name, fname : str
-            The artifact name and file name.
-
-        Raises
-        ------
-        archivist.errors.UnsupportedOperationError
-            The store does not support deletes (the default; see ``supports_deletes``).
-        """
-        self.require("supports_deletes", "deleting a file")
-
-    def list_files(self) -> Iterator[tuple[str, str]]:
-        """Yield ``(name, fname)`` for every file stored in the artifact folders.
-
-        Yields
-        ------
-        tuple[str, str]
-            The artifact name and file name.
-
-        Raises
-        ------
-        archivist.errors.UnsupportedOperationError
-            The store cannot list (the default; see ``supports_listing``).
-        """
-        self.require("supports_listing", "listing files")
-        return iter(())
-
-    @abstractmethod
-    def file_location(self, name: str, fname: str) -> str:
-        """Return the URL or path of a version's file, for messages."""
-
-    def file_modified(self, name: str, fname: str) -> datetime | None:
-        """Return when a version's file was last written (aware UTC), if the store knows.
-
-        Parameters
-        ----------
-        name, fname : str
-            The artifact name and file name.
-
-        Returns
-        -------
-        datetime.datetime or None
-            ``None`` when the store does not record it. The default returns ``None``.
-        """
-        return None
-
-    # -- save journals (see archivist._journal); the defaults keep none, so gc deletes nothing
-
-    def write_journal(self, journal_id: str, data: bytes) -> None:  # noqa: B027 - optional
-        """Create a save journal, only if none has that id.
-
-        Parameters
-        ----------
-        journal_id : str
-            The journal's id (fresh and random: never reused).
-        data : bytes
-            Its content.
-
-        Raises
-        ------
-        FileExistsError
-            A journal with that id exists; it was not touched.
-
-        Notes
-        -----
-        The default stores nothing: a store without journals can never prove a file
-        uncommitted, so ``gc`` deletes nothing from it.
-        """
-
-    def list_journals(self) -> builtins.list[str]:
-        """Return the ids of the stored save journals (the default: none).
-
-        Returns
-        -------
-        list[str]
-            The ids.
-        """
-        return []
-
-    def read_journal(self, journal_id: str) -> bytes:
-        """Read a save journal.
-
-        Parameters
-        ----------
-        journal_id : str
-            The journal's id.
-
-        Returns
-        -------
-        bytes
-            Its content.
-
-        Raises
-        ------
-        FileNotFoundError
-            No such journal (the default stores none).
-        """
-        raise FileNotFoundError(journal_id)
-
-    def journal_modified(self, journal_id: str) -> datetime | None:
-        """Return when a save journal was written (aware UTC), if the store knows.
-
-        Parameters
-        ----------
-        journal_id : str
-            The journal's id.
-
-        Returns
-        -------
-        datetime.datetime or None
-            The time, or ``None``.
-        """
-        return None
-
-    def remove_partial_writes(
-        self,
-        name: str,
-        fname: str,
-        since: datetime,
-        dry_run: bool = False,
-        only: Collection[str] | None = None,
-    ) -> builtins.list[str]:
-        """Remove what interrupted writes of a version's file left, if written since ``since``.
-
-        Parameters
-        ----------
-        name, fname : str
-            The artifact name and file name a save was writing.
-        since : datetime.datetime
-            Only leftovers written at or after this time (the save's journal) are removed.
-        dry_run : bool, optional
-            Only list them.
-        only : Collection[str], optional
-            Only leftovers at these locations (as this method returns them): a gc plan's.
-
-        Returns
-        -------
-        list[str]
-            Their locations. The default (a store that leaves none) returns ``[]``.
-        """
-        return []
-
-    def delete_journal(self, journal_id: str) -> None:  # noqa: B027 - optional
-        """Delete a save journal; a missing one is no error.
-
-        Parameters
-        ----------
-        journal_id : str
-            The journal's id.
-        """
 
 
 class ManifestStore(AbstractRepositoryStore):
@@ -559,12 +83,14 @@ class ManifestStore(AbstractRepositoryStore):
         self.folder = posixpath.dirname(self.path)
         #: archivist's private folder for this manifest (journals), named after the manifest
         #: so that two repositories in one folder never share one.
-        self.private_folder = self.backend.join(
-            self.folder, f".{posixpath.basename(self.path)}.archivist"
+        self.private_folder = path_under(
+            self.folder, private_folder_name(posixpath.basename(self.path))
         )
         #: The manifest as last read or committed: (token, text, records, index columns).
         #: A commit against that token that only appends records splices their lines into
         #: the text (and extends the columns).
+        #: The kept digests document, made once (it remembers its last state).
+        self._kept: KeptDigestsDocument | None = None
         self._last: (
             tuple[str, bytes, Sequence[VersionRecord], index_cache.IndexColumns | None] | None
         ) = None
@@ -577,14 +103,19 @@ class ManifestStore(AbstractRepositoryStore):
         """Whether the backend is another machine's (any but the local disk and memory)."""
         return not _LOCAL_PROTOCOLS & set(type(self.backend).protocols)
 
+    @property
+    def manifest_path(self) -> str:
+        """The path of ``repository.json`` (or whatever the manifest is named)."""
+        return self.path
+
     def _beside(self, file_name: str) -> tuple[str, str]:
         """Return the path and location (URL or path) of a file beside the manifest."""
-        path = self.backend.join(self.folder, file_name)
+        path = path_under(self.folder, file_name, what="a file beside the manifest")
         return path, path if self.location == self.path else self.backend.to_url(path)
 
     def aliases(self) -> AliasStore:
         """Return the alias file beside the manifest (``repository.aliases.json``)."""
-        path, location = self._beside(posixpath.basename(alias_file_path(self.path)))
+        path, location = self._beside(alias_file_name(posixpath.basename(self.path)))
         return AliasStore(self.backend, path, location)
 
     def releases(self) -> ReleaseStore:
@@ -702,14 +233,17 @@ class ManifestStore(AbstractRepositoryStore):
         return splice_manifest(last[1], added)
 
     def _file_path(self, name: str, fname: str) -> str:
-        return self.backend.join(self.folder, name, fname)
+        """Return the path of a version's file; a name leaving the folder is refused."""
+        return path_under(self.folder, name, fname, what=f"the file {fname!r} of {name!r}")
 
     def check_new_file(self, name: str, fname: str) -> None:
         """Refuse a name that clashes with a file beside the manifest, or a path too long.
 
-        An artifact's folder sits beside the manifest, so an artifact may not be named
-        like the manifest itself, ``repository.json``, ``releases.json`` or
-        ``project.json`` (compared ignoring case, as macOS and Windows do).
+        An artifact's folder sits beside the manifest, so an artifact may not take a name
+        archivist keeps there (:func:`archivist._names.check_name_beside`: the manifest's
+        own name, its alias file, its private folder, ``repository.json``,
+        ``releases.json``, ``project.json``; compared ignoring case, as macOS and Windows
+        do).
         """
         check_name_beside(name, posixpath.basename(self.path))
         limit = self.backend.max_path_bytes
@@ -786,12 +320,26 @@ class ManifestStore(AbstractRepositoryStore):
             return self.backend.modified(self._file_path(name, fname))
 
     def delete_file(self, name: str, fname: str) -> None:
-        """Delete a version's file."""
+        """Delete a version's file, through the one owned deletion (under the folder only)."""
+        path = self._file_path(name, fname)
         with storage_errors(f"deleting {self.file_location(name, fname)}"):
-            self.backend.delete(self._file_path(name, fname))
+            delete_owned(self.backend, self.folder, path)
+
+    def kept_digests(self) -> KeptDigestsDocument:
+        """Return the kept digests in the private folder (``.<manifest>.archivist/``)."""
+        if self._kept is None:
+            path = path_under(self.private_folder, DIGESTS_FILE, what="the kept digests")
+            location = path if self.location == self.path else self.backend.to_url(path)
+            self._kept = KeptDigestsDocument(self.backend, path, location)
+        return self._kept
 
     def _journal_path(self, journal_id: str) -> str:
-        return self.backend.join(self.private_folder, f"{journal_id}{_JOURNAL_SUFFIX}")
+        """Return a journal's path: one file directly in the private folder."""
+        if len(relative_parts(journal_id, "a save journal's id")) != 1:
+            raise InvalidNameError(f"a save journal's id may not hold '/': {journal_id!r}")
+        return path_under(
+            self.private_folder, f"{journal_id}{_JOURNAL_SUFFIX}", what="a save journal"
+        )
 
     def write_journal(self, journal_id: str, data: bytes) -> None:
         """Create a save journal in the manifest's private folder (write-if-absent)."""
@@ -809,8 +357,9 @@ class ManifestStore(AbstractRepositoryStore):
         ids = []
         for path in paths:
             relative = path[len(prefix) :] if path.startswith(prefix) else ""
-            if relative.endswith(_JOURNAL_SUFFIX) and "/" not in relative:
-                ids.append(relative[: -len(_JOURNAL_SUFFIX)])
+            journal_id = relative[: -len(_JOURNAL_SUFFIX)]
+            if relative.endswith(_JOURNAL_SUFFIX) and _plain_part(journal_id):
+                ids.append(journal_id)
         return sorted(ids)
 
     def read_journal(self, journal_id: str) -> bytes:
@@ -844,16 +393,17 @@ class ManifestStore(AbstractRepositoryStore):
                     if modified is None or modified < since:
                         continue
                     if not dry_run:
-                        self.backend.delete(path)
+                        delete_owned(self.backend, self.folder, path)
                 except FileNotFoundError:
                     continue
                 removed.append(path if self.location == self.path else self.backend.to_url(path))
         return removed
 
     def delete_journal(self, journal_id: str) -> None:
-        """Delete a save journal (a missing one is no error)."""
+        """Delete a save journal (a missing one is no error), under the private folder only."""
+        path = self._journal_path(journal_id)
         with storage_errors(f"deleting save journal {journal_id}"):
-            self.backend.discard(self._journal_path(journal_id))
+            delete_owned(self.backend, self.private_folder, path, missing_ok=True)
 
     def list_files(self) -> Iterator[tuple[str, str]]:
         """Yield ``(name, fname)`` of every file in the artifact folders."""
@@ -861,12 +411,27 @@ class ManifestStore(AbstractRepositoryStore):
         with storage_errors(f"listing {self.folder}"):
             paths = list(self.backend.list(self.folder))
         for path in paths:
-            relative = path[len(prefix) :] if path.startswith(prefix) else path
-            parts = relative.split("/")
+            if not path.startswith(prefix):
+                continue
+            parts = path[len(prefix) :].split("/")
             # a version's file is <name>/<fname>, fname possibly in sub-folders; a folder
-            # starting with "." is never part of one (archivist's own bookkeeping)
-            if len(parts) >= 2 and not any(part.startswith(".") for part in parts[:-1]):
+            # starting with "." is never part of one (archivist's own bookkeeping), and a
+            # path no record could name (an empty or '..' part) is none either
+            if (
+                len(parts) >= 2
+                and not any(part.startswith(".") for part in parts[:-1])
+                and all(map(_plain_part, parts))
+            ):
                 yield parts[0], "/".join(parts[1:])
+
+
+def _plain_part(part: str) -> bool:
+    """Tell whether one listed path part could be a stored name (:func:`check_stored_name`)."""
+    try:
+        check_stored_name(part, "a listed name")
+    except InvalidNameError:
+        return False
+    return True
 
 
 _RECORD = "its manifest record"

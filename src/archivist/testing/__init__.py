@@ -12,7 +12,9 @@ Attack suites check the safety promises on any store: :class:`GcSafetyTests` (gc
 only the orphans of this repository's crashed saves) and :class:`InterruptedSaveTests`
 (Ctrl-C and ``SIGKILL`` during saves lose nothing). :class:`FaultyBackend` wraps any backend
 and fails its calls before, during or after they run, as a :class:`FaultPlan` says
-(see :mod:`archivist.testing.faults`).
+(see :mod:`archivist.testing.faults`). :class:`RepositoryStoreTests` checks a repository
+store (one class per operation in :mod:`archivist.testing.stores`): what it declares works,
+what it does not is refused loudly.
 
 The suites carry their own fixtures. To use the general fixtures too
 (``archivist_repository``, ``archivist_register``) in your tests, load this module as a
@@ -32,7 +34,10 @@ import pytest
 
 # Let pytest rewrite the suites' asserts into readable failure reports.
 pytest.register_assert_rewrite(
-    "archivist.testing.handlers", "archivist.testing.backends", "archivist.testing.safety"
+    "archivist.testing.handlers",
+    "archivist.testing.backends",
+    "archivist.testing.safety",
+    "archivist.testing.stores",
 )
 
 from archivist.testing.backends import (  # noqa: E402
@@ -62,6 +67,7 @@ from archivist.testing.safety import (  # noqa: E402
     check_repository,
     interrupt_saves,
 )
+from archivist.testing.stores import RepositoryStoreTests  # noqa: E402
 
 __all__ = [
     "PHASES",
@@ -78,6 +84,7 @@ __all__ = [
     "LegacyVersion",
     "ObjectStoreConformanceTests",
     "RepositoryOnBackendTests",
+    "RepositoryStoreTests",
     "archivist_register",
     "archivist_repository",
     "check_repository",

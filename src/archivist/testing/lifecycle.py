@@ -11,7 +11,8 @@ repository that does not exist yet and the (picklable) storage options to reach 
 
 Worker processes reach the repository through the URL, so it must be shared storage (not
 ``memory://``). The suite checks that concurrent alias moves from several processes lose
-none, that a prune racing saves loses no version, and that parallel readers share a cache.
+none, that a prune racing saves loses no version, that parallel readers share a cache, and
+that the digests archivist keeps beside a manifest verify a record rewritten without one.
 """
 
 from __future__ import annotations
@@ -93,6 +94,31 @@ class LifecycleOnBackendTests:
         for value in values:
             repository.log_artifact(name=name, value=value, handler="json")
             repository.save()
+
+    # -- kept digests -----------------------------------------------------------------------
+
+    def test_kept_digests_survive_a_rewrite_without_them(
+        self, repository_location: tuple[str, dict[str, Any]]
+    ) -> None:
+        """A manifest rewritten without digests still verifies against the kept ones.
+
+        One lazyscribe save rewrites it so; every version archivist saved still verifies.
+        """
+        url, options = repository_location
+        repository = Repository(url, mode="w", cache=False, **options)
+        repository.log_artifact(name="model", value={"w": 1}, handler="pickle")
+        repository.log_artifact(name="features", value=[1], handler="json")
+        repository.save()
+        store = ManifestStore(url, **options)
+        snapshot = store.read()
+        stripped = [r.replace(sha256=None, size=None) for r in snapshot.records]
+        store.commit(stripped, snapshot.token)
+        strict = Repository(url, mode="r", cache=False, trust="verified", **options)
+        assert strict.get_artifact_metadata("model")["sha256"] is None
+        assert strict.load_artifact("model") == {"w": 1}  # verified, so trusted
+        report = strict.verify()
+        assert sorted(report.recovered) == [("features", 0), ("model", 0)]
+        assert (report.checked, report.unverifiable) == (2, [])
 
     # -- aliases ----------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -563,6 +564,92 @@ class GcSafetyTests:
         assert _without_bookkeeping(snapshot(root, options)) == _without_bookkeeping(before)
         check_repository(a, options)
         check_repository(b, options)
+
+    def test_gc_and_verify_follow_no_forged_journal_entry(
+        self, gc_root: tuple[str, dict[str, Any]], caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A journal naming ``..``, an absolute path or another bucket is left alone.
+
+        Each forged entry names a file outside the repository, or the repository's own
+        manifest, with that file's true digest (so it would pass the digest check). ``gc``
+        (with and without a grace period, dry run or not) and ``verify`` list and delete
+        nothing, here or in a neighbouring folder or bucket, and warn about each journal.
+        """
+        root, options = gc_root
+        neighbour = _neighbour(root, options)
+        manifest = f"{root}/team/repository.json"
+        self._repository(manifest, options, ("model", {"w": 1}))
+        self._repository(f"{root}/repository.json", options, ("features", [1]))
+        self._repository(f"{neighbour}/models/repository.json", options, ("model", {"n": 1}))
+        for relative, data in {
+            "outside/victim.bin": b"the user's data\n",
+            "team/model/a/b": b"user file in an artifact folder\n",
+            "team/model/c": b"another user file\n",
+        }.items():
+            _put(root, options, relative, data)
+        root_path = "/" + _path_of(root, options).lstrip("/")
+        neighbour_path = "/" + _path_of(neighbour, options).lstrip("/")
+        attacks = [
+            ("..", "repository.json", (root, "repository.json")),
+            ("..", "outside/victim.bin", (root, "outside/victim.bin")),
+            ("", "repository.json", (root, "team/repository.json")),
+            (".", "repository.json", (root, "team/repository.json")),
+            ("model", "../../outside/victim.bin", (root, "outside/victim.bin")),
+            ("model", "../../repository.json", (root, "repository.json")),
+            ("model", f"{root_path}/outside/victim.bin", (root, "outside/victim.bin")),
+            (f"{root_path}/outside", "victim.bin", (root, "outside/victim.bin")),
+            ("model", "a//b", (root, "team/model/a/b")),
+            ("model", "./c", (root, "team/model/c")),
+            (f"{neighbour_path}/models", "repository.json", (neighbour, "models/repository.json")),
+        ]
+        trees = {place: snapshot(place, options) for place in (root, neighbour)}
+        for number, (name, fname, (place, relative)) in enumerate(attacks):
+            digest = trees[place][relative]
+            size = len(_get(place, options, relative))
+            entry = {"name": name, "fname": fname, "auto": True, "sha256": digest, "size": size}
+            journal = {"format": 1, "files": [entry]}
+            journal_id = f"20200101T000000{number:06d}-{number:016x}"
+            _put(
+                root,
+                options,
+                f"team/.repository.json.archivist/{journal_id}.journal",
+                json.dumps(journal).encode(),
+            )
+        before = {place: snapshot(place, options) for place in (root, neighbour)}
+        repository = Repository(manifest, mode="a", **options)
+        assert repository.verify().orphans == []
+        assert repository.gc() == []
+        assert repository.gc(older_than=timedelta(0), dry_run=True).locations == []
+        assert repository.gc(older_than=timedelta(0)) == []
+        assert {place: snapshot(place, options) for place in (root, neighbour)} == before
+        warned = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+        for number in range(len(attacks)):
+            assert f"{number:016x}" in warned, (number, attacks[number], warned)
+        check_repository(manifest, options)
+        check_repository(f"{root}/repository.json", options)
+        check_repository(f"{neighbour}/models/repository.json", options)
+
+
+def _path_of(root: str, options: Mapping[str, Any]) -> str:
+    """Return a folder URL's path in its filesystem's form (bucket first on object stores)."""
+    protocol = split_protocol(root)[0] or "file"
+    return str(fsspec.filesystem(protocol, **options)._strip_protocol(root)).rstrip("/")
+
+
+def _get(root: str, options: Mapping[str, Any], relative: str) -> bytes:
+    protocol = split_protocol(root)[0] or "file"
+    fs = fsspec.filesystem(protocol, skip_instance_cache=True, **options)
+    return bytes(fs.cat_file(posixpath.join(fs._strip_protocol(root), relative)))
+
+
+def _neighbour(root: str, options: Mapping[str, Any]) -> str:
+    """Return an empty folder beside ``root``: a sibling folder, or a new bucket."""
+    protocol = split_protocol(root)[0]
+    if protocol in (None, "file", "local"):
+        return f"{root.rstrip('/')}-neighbour"
+    name = f"neighbour-{uuid.uuid4().hex[:20]}"
+    fsspec.filesystem(protocol, skip_instance_cache=True, **options).mkdir(name)
+    return f"{protocol}://{name}"
 
 
 def _crash_a_save(manifest: str, options: Mapping[str, Any], *, journal: bool = True) -> set[str]:

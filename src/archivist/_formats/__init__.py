@@ -1,0 +1,1 @@
+"""File formats: manifests, release lists, kept digests, and the rules stored names obey."""
