@@ -49,8 +49,8 @@ class LazyscribeRows:
         self._repository = repository
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
+        from archivist._formats.records import parse_stored_time
         from archivist._logged import format_seconds
-        from archivist.manifest import parse_stored_time
 
         for row in self._repository:
             yield {
