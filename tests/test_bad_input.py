@@ -18,8 +18,9 @@ import lazyscribe
 import pytest
 
 import archivist
-from archivist import ManifestStore, Project, ReleaseStore, Repository, _json
+from archivist import ManifestStore, Project, ReleaseStore, Repository
 from archivist import release as lzr
+from archivist._formats import strict_json as _json
 from archivist.errors import (
     AmbiguousVersionError,
     ArchivistError,
@@ -374,7 +375,7 @@ def test_a_failed_first_save_leaves_no_empty_folders(tmp_path: Path) -> None:
 def test_a_temporary_file_that_cannot_be_created_leaves_no_folder(
     repo_path: Path, snapshot_tree: Tree, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import archivist.storage.local as local
+    import archivist._backends.local as local
 
     saved(repo_path, 1)
     before = snapshot_tree(repo_path.parent)

@@ -19,11 +19,11 @@ import pytest
 from click.testing import CliRunner
 
 from archivist import Repository, cache_info, clear_cache
-from archivist import _index_cache as index_cache
-from archivist._cache import ArtifactCache, parse_size
-from archivist._lifecycle import cache_folder
+from archivist._io import cache_folder
+from archivist._io.cache import ArtifactCache, parse_size
 from archivist.cli import cli
 from archivist.errors import ConfigError, InvalidArgumentError
+from archivist.stores import _index_cache as index_cache
 
 DAY = 24 * 3600
 
@@ -272,7 +272,7 @@ def test_archivists_own_default_folder_is_adopted_without_a_marker(
 def test_probes_are_not_remembered_in_a_users_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from archivist.storage import _probes
+    from archivist._backends import _probes
 
     files = _users_folder(tmp_path / "mine")
     monkeypatch.setenv("ARCHIVIST_CACHE_DIR", str(tmp_path / "mine"))

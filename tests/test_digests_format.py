@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from archivist._digests_format import (
+from archivist._formats.digests import (
     KeptDigest,
     KeptFile,
     merged,

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from archivist import _hashed_buffer
-from archivist._hashed_buffer import BufferStream, read_hashed, reserve
-from archivist._streams import HashWorker
+from archivist._io import hashed_buffer as _hashed_buffer
+from archivist._io.hashed_buffer import BufferStream, read_hashed, reserve
+from archivist._io.streams import HashWorker
 
 DATA = bytes(i % 251 for i in range(300_000))
 

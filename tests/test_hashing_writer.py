@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from archivist import _streams
-from archivist._streams import BACKGROUND_HASH_AFTER, WRITE_SLICE, HashingWriter
+from archivist._io import streams as _streams
+from archivist._io.streams import BACKGROUND_HASH_AFTER, WRITE_SLICE, HashingWriter
 from archivist.errors import StorageError
 
 

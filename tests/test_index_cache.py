@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archivist import Repository
-from archivist import _index_cache as index_cache
 from archivist.errors import ManifestError, VersionNotFoundError
 from archivist.manifest import (
     Chain,
@@ -30,6 +29,7 @@ from archivist.manifest import (
     splice_manifest,
 )
 from archivist.stores import ManifestStore
+from archivist.stores import _index_cache as index_cache
 
 T0 = datetime(2026, 1, 1)
 SECOND = timedelta(seconds=1)
@@ -73,7 +73,7 @@ def _fill(path: Path, names: tuple[str, ...] = ("model",), count: int = 5) -> Re
 def _answers(repository: Repository) -> dict[str, object]:
     """Everything lookups answer about a repository, to compare two openings."""
     out: dict[str, object] = {}
-    index = repository._index()
+    index = repository._session.index()
     for name in index.names():
         versions = index.versions(name)
         out[f"{name}/versions"] = [r.to_dict() for r in versions]
@@ -107,7 +107,7 @@ def test_records_are_built_only_when_used(tmp_path: Path) -> None:
     path = tmp_path / "repository.json"
     _fill(path, ("a",), 50)
     repository = Repository(path, mode="r")
-    records = repository._committed.records
+    records = repository._session.committed.records
     assert isinstance(records, index_cache.LazyRecords)
     assert repository.load_artifact("a") == ["a", 49]
     assert repository.load_artifact("a", version=7) == ["a", 7]

@@ -22,7 +22,7 @@ def test_import_loads_no_experiment_module_and_scans_no_plugin() -> None:
         "import sys, archivist\n"
         "from archivist.plugin import manager\n"
         "print(sorted(m for m in sys.modules if m in {'archivist.experiment', "
-        "'archivist.project', 'archivist.test', 'archivist._tracking'}))\n"
+        "'archivist.project', 'archivist.test', 'archivist._tracking.tracked'}))\n"
         "print(manager._PLUGINS._loaded)\n"
     )
     assert loaded.splitlines() == ["[]", "False"]

@@ -129,7 +129,7 @@ def test_a_commit_that_was_refused_removes_its_files(
     repository: Repository, repo_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every round refused (a failed precondition writes nothing): provably not landed."""
-    monkeypatch.setattr("archivist._writing.MAX_COMMIT_ATTEMPTS", 3)
+    monkeypatch.setattr("archivist._commit.protocol.MAX_COMMIT_ATTEMPTS", 3)
     fail_commit(repository, StaleTokenError("refused"))
     before = files_of(repo_path, "a")
     repository.log_artifact("a", [2], handler="json")

@@ -25,7 +25,7 @@ from archivist import (
     UntrustedArtifactError,
 )
 from archivist import release as lzr
-from archivist.storage.memory import MemoryBackend
+from archivist._backends.memory import MemoryBackend
 from archivist.stores import ManifestStore
 
 

@@ -14,13 +14,10 @@ from typing import IO, Any, ClassVar, Literal
 import lazyscribe
 import pytest
 
-from archivist._aliases import (
-    AliasMove,
-    alias_store_for,
-    parse_alias_file,
-    serialize_alias_file,
-)
-from archivist._cache import (
+from archivist._backends.memory import MemoryBackend
+from archivist._formats.names import alias_file_name
+from archivist._io import verified
+from archivist._io.cache import (
     DEFAULT_CACHE_SIZE,
     ArtifactCache,
     cache_for,
@@ -29,9 +26,13 @@ from archivist._cache import (
     default_cache_dir,
     parse_size,
 )
-from archivist._io import verified
 from archivist._lifecycle import retention as _retention
-from archivist._names import alias_file_name
+from archivist._lifecycle.aliases import (
+    AliasMove,
+    alias_store_for,
+    parse_alias_file,
+    serialize_alias_file,
+)
 from archivist.errors import (
     ArchivistWarning,
     ArtifactNotFoundError,
@@ -45,7 +46,6 @@ from archivist.errors import (
     VersionNotFoundError,
 )
 from archivist.repository import Repository
-from archivist.storage.memory import MemoryBackend
 from archivist.stores import ManifestStore
 from archivist.stores._aliases import AliasStore
 from archivist.testing.lifecycle import LifecycleOnBackendTests
@@ -150,7 +150,7 @@ def test_an_alias_set_while_a_prune_removes_its_version_is_taken_back(
             # a prune that read the aliases before this move commits now
             records = Repository(path, mode="r").records
             Repository(path, mode="r").store.commit(
-                [r for r in records if r.version != 0], repository._token
+                [r for r in records if r.version != 0], repository._session.token
             )
         return move
 
@@ -225,7 +225,7 @@ def test_keep_within_and_keep_last_each_keep(tmp_path: Path) -> None:
         r.replace(created_at=old + timedelta(days=r.version)) if r.version < 2 else r
         for r in repository.records
     ]
-    repository.store.commit(records, repository._token)
+    repository.store.commit(records, repository._session.token)
     repository.refresh()
     assert repository.prune(keep_within=timedelta(days=1), dry_run=True).pairs == [
         ("model", 0),

@@ -21,10 +21,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archivist import _json
 from archivist import release as lzr
-from archivist._json import load_json
-from archivist._versions import TimeSpec, parse_time, parse_version
+from archivist._formats import strict_json as _json
+from archivist._formats.strict_json import load_json
+from archivist._formats.versions import TimeSpec, parse_time, parse_version
 from archivist.errors import (
     AmbiguousVersionError,
     InvalidNameError,

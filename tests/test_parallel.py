@@ -13,8 +13,8 @@ from typing import IO, Any, ClassVar
 import pytest
 
 from archivist import Handler, Repository
-from archivist._journal import JournalEntry, SaveJournal
-from archivist._parallel import MAX_WORKERS, SaveCancelledError, write_all
+from archivist._commit.journal import JournalEntry, SaveJournal
+from archivist._io.parallel import MAX_WORKERS, SaveCancelledError, write_all
 from archivist.errors import SerializationError
 from archivist.stores import ManifestStore
 from archivist.testing.fixtures import registered

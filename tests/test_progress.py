@@ -7,7 +7,7 @@ import pytest
 from fsspec.callbacks import Callback
 
 from archivist import Repository
-from archivist._progress import (
+from archivist._io.progress import (
     InvalidProgressError,
     RichCallback,
     make_callback,

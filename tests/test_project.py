@@ -319,7 +319,7 @@ def test_experiments_sharing_a_slug_are_both_kept(
 ) -> None:
     frozen = datetime(2026, 3, 1, 12, 0, 0, 123456)
     monkeypatch.setattr("archivist.experiment.utcnow", lambda: frozen)
-    monkeypatch.setattr("archivist._tracking.utcnow", lambda: frozen)
+    monkeypatch.setattr("archivist._tracking.tracked.utcnow", lambda: frozen)
     project = Project(project_path, mode="w")
     for n in range(2):
         with project.log("same") as exp:

@@ -1,6 +1,6 @@
 """Names archivist keeps beside a manifest: no artifact takes one, and a foreign one is harmless.
 
-The list lives once in ``archivist._names`` (``SIDE_FILES``, the manifest's own name, its
+The list lives once in ``archivist._formats.names`` (``SIDE_FILES``, the manifest's own name, its
 alias file, any ``*.aliases.json``, its private folder). A new artifact with such a name is
 refused at log time, ignoring case. A record with such a name that lazyscribe wrote (it has
 no such rule) stays an ordinary record: it opens and loads, and its folder is never read as
@@ -49,7 +49,7 @@ def test_a_new_artifact_may_not_take_a_name_kept_beside_the_manifest(
 
 
 def test_the_reserved_names_are_listed_once() -> None:
-    from archivist._names import names_beside
+    from archivist._formats.names import names_beside
 
     assert names_beside("models.json") >= {
         "models.json",

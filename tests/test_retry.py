@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from archivist import _retry
-from archivist._retry import FIRST_DELAY, MAX_DELAY, cas_rounds
+from archivist.stores import _retry
+from archivist.stores._retry import FIRST_DELAY, MAX_DELAY, cas_rounds
 
 
 def test_rounds_wait_only_between_attempts_doubling_up_to_the_cap(

@@ -21,7 +21,7 @@ from archivist import (
     get_handler,
 )
 from archivist import release as lzr
-from archivist._trust import TRUST_ENV
+from archivist._io.trust import TRUST_ENV
 from archivist.handlers.lazyscribe import adapt
 
 

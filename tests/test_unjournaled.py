@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import crash_at_commit, files_of, journals
 
 from archivist import Project, Repository
-from archivist._unjournaled import JOURNAL_ENV, resolve_journal
+from archivist._commit.unjournaled import JOURNAL_ENV, resolve_journal
 from archivist.errors import (
     ConfigError,
     ConflictError,
@@ -65,7 +65,7 @@ def refuse_commits(repository: Repository, error: type[BaseException] = StaleTok
 @pytest.fixture(autouse=True)
 def few_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Give up after three refused commits (not 64) when every commit is refused."""
-    monkeypatch.setattr("archivist._writing.MAX_COMMIT_ATTEMPTS", 3)
+    monkeypatch.setattr("archivist._commit.protocol.MAX_COMMIT_ATTEMPTS", 3)
 
 
 @pytest.fixture
@@ -186,7 +186,7 @@ def test_a_save_that_fails_before_its_commit_request_removes_its_files(
     def merge(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("archivist._writing._merge", merge)
+    monkeypatch.setattr("archivist._commit.protocol.merge", merge)
     before = files_of(repo_path, "a")
     unjournaled.log_artifact("a", [2], handler="json")
     with pytest.raises(KeyboardInterrupt):

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from archivist._versions import (
+from archivist._formats.versions import (
     MAX_NUMBER_DIGITS,
     check_duration,
     parse_number,

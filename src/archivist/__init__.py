@@ -10,9 +10,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from archivist import errors, release
-from archivist._aliases import AliasMove
-from archivist._cache import ArtifactCache, CacheInfo, cache_info, clear_cache
+from archivist._backends.base import Backend
+from archivist._io.cache import ArtifactCache, CacheInfo, cache_info, clear_cache
 from archivist._lazyscribe import arrow as _lazyscribe_arrow
+from archivist._lifecycle.aliases import AliasMove
 from archivist._lifecycle.plans import (
     GcPlan,
     PlannedFile,
@@ -67,7 +68,6 @@ from archivist.plugin.manager import (
 )
 from archivist.release import Release
 from archivist.repository import Repository, VerificationReport
-from archivist.storage.base import Backend
 from archivist.stores import (
     AbstractReleaseStore,
     AbstractRepositoryStore,

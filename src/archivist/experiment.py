@@ -22,10 +22,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archivist._dependencies import Dependencies
-from archivist._frozen import FrozenList
-from archivist._promotion import promote
-from archivist._tracking import (
+from archivist._backends.base import Backend
+from archivist._io.trust import Trust
+from archivist._tracking.dependencies import Dependencies
+from archivist._tracking.frozen import FrozenList
+from archivist._tracking.promotion import promote
+from archivist._tracking.tracked import (
     LoggedArtifact,
     Tracked,
     default_author,
@@ -34,10 +36,8 @@ from archivist._tracking import (
     slugify,
     test_folder_name,
 )
-from archivist._trust import Trust
 from archivist.errors import InvalidNameError, ManifestError, UnsupportedOperationError
 from archivist.manifest import check_stored_name, parse_stored_time, utcnow
-from archivist.storage.base import Backend
 from archivist.test import Test
 
 if TYPE_CHECKING:

@@ -16,16 +16,7 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
-from archivist._formats.records import (
-    CORE_FIELDS,
-    VersionRecord,
-    format_time,
-    is_sha256,
-    parse_stored_time,
-    utcnow,
-)
-from archivist._json import load_object_list
-from archivist._names import (
+from archivist._formats.names import (
     MAX_NAME_BYTES,
     SIDE_FILES,
     check_file_name,
@@ -35,6 +26,15 @@ from archivist._names import (
     check_stored_name,
     check_stored_record,
 )
+from archivist._formats.records import (
+    CORE_FIELDS,
+    VersionRecord,
+    format_time,
+    is_sha256,
+    parse_stored_time,
+    utcnow,
+)
+from archivist._formats.strict_json import load_object_list
 from archivist.errors import (
     AmbiguousVersionError,
     ManifestError,
@@ -85,9 +85,9 @@ def parse_manifest(data: bytes | str, location: str = "the manifest") -> list[Ve
     archivist.errors.ManifestError
         The text is not a JSON array of valid records, or a (name, version) pair repeats.
         Hostile text too: nesting too deep, ``NaN``, a key twice (see
-        :func:`archivist._json.load_json`).
+        :func:`archivist._formats.strict_json.load_json`).
     """
-    from archivist._manifest_parse import no_gc, records_from_dicts
+    from archivist._formats.manifest_parse import no_gc, records_from_dicts
 
     with no_gc():  # only new, acyclic objects: collecting during the parse finds nothing
         parsed = load_object_list(data, location)
@@ -162,7 +162,7 @@ _ENCODER = json.JSONEncoder(sort_keys=True)  # json.dumps(value, sort_keys=True)
 class _NameIndex:
     """The versions of one name, sorted by number, with a time-sorted view for as-of.
 
-    ``records`` may be a lazy sequence (see :mod:`archivist._index_cache`) that builds each
+    ``records`` may be a lazy sequence (see :mod:`archivist.stores._index_cache`) that builds each
     record when it is first used; ``created`` then gives each version's creation time in
     microseconds (in ``records`` order) without building records, and ``fnames`` the file
     names. The time-sorted view is built by the first lookup by time (latest and by-number
@@ -522,7 +522,7 @@ def describe_precision(precision: timedelta) -> str:
     Parameters
     ----------
     precision : datetime.timedelta
-        A :class:`~archivist._versions.TimeSpec` precision.
+        A :class:`~archivist._formats.versions.TimeSpec` precision.
 
     Returns
     -------

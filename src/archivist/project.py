@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from fsspec.core import split_protocol
 
-from archivist._tracking import default_author, lazyscribe_path, test_folder_name
-from archivist._trust import Trust, resolve_trust
+from archivist._backends.base import Backend
+from archivist._io.paths import delete_owned
+from archivist._io.trust import Trust, resolve_trust
+from archivist._tracking.tracked import default_author, lazyscribe_path, test_folder_name
 from archivist.errors import (
     ArchivistError,
     EncodingError,
@@ -33,10 +35,8 @@ from archivist.errors import (
 )
 from archivist.experiment import Experiment
 from archivist.manifest import utcnow
-from archivist.storage.base import Backend
 from archivist.stores import open_location, storage_errors
 from archivist.stores._documents import MAX_ATTEMPTS, Tally
-from archivist.stores._paths import delete_owned
 from archivist.stores._projects import ProjectStore
 
 if TYPE_CHECKING:

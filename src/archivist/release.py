@@ -14,14 +14,13 @@ concurrent writers keep every release; :func:`release_from_toml` records the ver
 
 from __future__ import annotations
 
+import os
 import tomllib
 import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from archivist._options import merge_storage_options
-from archivist._release_copy import minimal_repository_from_release
-from archivist._release_format import (
+from archivist._formats.releases import (
     Release,
     dump,
     dumps,
@@ -29,6 +28,7 @@ from archivist._release_format import (
     load,
     loads,
 )
+from archivist._lifecycle.release_copy import copy_release
 from archivist.errors import (
     ArchivistWarning,
     ConfigError,
@@ -39,6 +39,7 @@ from archivist.errors import (
 )
 from archivist.manifest import utcnow
 from archivist.stores import AbstractReleaseStore
+from archivist.stores._options import merge_storage_options
 
 if TYPE_CHECKING:
     from archivist.repository import Repository
@@ -88,20 +89,70 @@ def create_release(repository: Repository, tag: str) -> Release:
     >>> lzr.create_release(repository, "v0.1.0").artifacts
     [('features', 0)]
     """
-    if repository._pending or repository._expiry_changes:
+    session = repository._session
+    if session.has_changes:
         raise UnsavedChangesError(
             f"{repository.location} holds changes that are not saved; save() before creating "
             "a release, so the release pins only stored versions"
         )
     now = utcnow()
     pinned: list[tuple[str, int]] = []
-    for name in sorted(repository._committed.names()):
+    for name in sorted(session.committed.names()):
         try:
-            record = repository._committed.latest(name, now)
+            record = session.committed.latest(name, now)
         except VersionNotFoundError:
             continue  # every version expired
         pinned.append((name, record.version))
     return Release(tag, pinned, now)
+
+
+def minimal_repository_from_release(
+    location: str | os.PathLike[str], repository: Repository, release: Release
+) -> None:
+    """Create a repository at ``location`` holding only the versions ``release`` pins.
+
+    Each pinned version's file is copied (streamed, checked against its digest) to the same
+    ``<name>/<fname>`` under ``location``, and a ``repository.json`` listing those versions
+    (same numbers, times and file names) is written there, replacing any manifest at that
+    place. Use it to ship a deployment without the repository's whole history.
+
+    The copy applies the source's trust policy: a version with a digest keeps it (its bytes
+    were verified against it on the way); one without (written by lazyscribe) is copied
+    without one, or, when its handler runs code and the source was opened with
+    ``trust="verified"``, refused before anything is written.
+
+    Parameters
+    ----------
+    location : str or os.PathLike
+        The folder of the new repository: a local path, a URL, or (as in lazyscribe) a path
+        on the source repository's filesystem.
+    repository : archivist.Repository
+        The source repository, with no unsaved changes (any mode).
+    release : archivist.release.Release
+        The release whose ``(name, version)`` pairs to copy.
+
+    Raises
+    ------
+    archivist.errors.UnsavedChangesError
+        The source repository holds unsaved changes (a :class:`RuntimeError`, as lazyscribe
+        raised for a repository not opened read-only).
+    archivist.errors.VersionNotFoundError
+        The release pins a version the repository lacks.
+    archivist.errors.IntegrityError
+        A source file does not match its digest, or a file already at the target differs.
+    archivist.errors.UntrustedArtifactError
+        The source has ``trust="verified"`` and a pinned version has no digest and a handler
+        that runs code; nothing was written.
+    """
+    copy_release(
+        location,
+        repository.store,
+        repository._session,
+        release.artifacts,
+        trust=repository.trust,
+        protocol=repository.protocol,
+        storage_options=repository.storage_options,
+    )
 
 
 def release_store_of(repository: Repository) -> AbstractReleaseStore:

@@ -5,50 +5,65 @@ folder per artifact name holding a file per version. Logging only associates a v
 the repository; :meth:`Repository.save` writes the files and commits them to the manifest
 with a compare-and-swap, so concurrent writers never lose a version.
 
-``Repository`` is the one public face of parts kept in their own modules: the shared state
-and lookups (``_repo_base``), reading (``_reading``), writing and the commit protocol
-(``_writing``), and upkeep: verify, adopt, gc, aliases, prune (``_upkeep``).
+``Repository`` is a handle (its store, cache, trust and journal settings) and a plain face
+over the parts that do the work: its session (``archivist._commit.session``: what it read
+and will write, and the lookups), the commit protocol (``archivist._commit.protocol``),
+reading (``_reading``), verify and gc (``_upkeep``), and the lifecycle modules (aliases,
+adopt, retention), each a set of functions over the store and the session.
 """
 
 from __future__ import annotations
 
+import difflib
 import inspect
+import logging
 import os
-from collections.abc import Iterator, Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Literal, Self, overload
 
-from archivist._cache import cache_for
+from archivist._commit import protocol
+from archivist._commit.protocol import MAX_COMMIT_ATTEMPTS
+from archivist._commit.session import MODES, Mode, Pending, Session
+from archivist._commit.unjournaled import resolve_journal
+from archivist._formats.versions import parse_time
+from archivist._io.cache import cache_for
+from archivist._io.handlers import warn_output_only
+from archivist._io.progress import close_callback, make_callback
+from archivist._io.trust import Trust, resolve_trust
 from archivist._lazyscribe.repository import (
     RepositoryState,
     filesystem_of,
     lazyscribe_artifacts,
     protocol_of,
 )
-from archivist._options import merge_storage_options
-from archivist._reading import ReadingMixin
-from archivist._repo_base import _MODES, Mode, _Pending
-from archivist._trust import Trust, resolve_trust
-from archivist._unjournaled import resolve_journal
-from archivist._upkeep import UpkeepMixin, VerificationReport
-from archivist._writing import MAX_COMMIT_ATTEMPTS, WritingMixin
+from archivist._lifecycle import aliases as _aliases
+from archivist._lifecycle import reading as _reading
+from archivist._lifecycle import retention as _retention
+from archivist._lifecycle import upkeep as _upkeep
+from archivist._lifecycle.adopt import adopt as _adopt
+from archivist._lifecycle.plans import GcPlan, PrunePlan
+from archivist._lifecycle.upkeep import VerificationReport
 from archivist.errors import (
     ArtifactNotFoundError,
     InvalidArgumentError,
     InvalidModeError,
-    RepositoryNotFoundError,
+    InvalidVersionError,
+    ReadOnlyError,
+    UnsavedChangesError,
 )
-from archivist.manifest import (
-    ManifestIndex,
-    VersionRecord,
-)
+from archivist.manifest import VersionRecord, check_name, utcnow
+from archivist.plugin.manager import get_handler, plugin_manager
 from archivist.stores import AbstractRepositoryStore, ManifestStore
+from archivist.stores._options import merge_storage_options
 
 __all__ = ["MAX_COMMIT_ATTEMPTS", "Mode", "Repository", "RepositoryState", "VerificationReport"]
 
+LOG = logging.getLogger("archivist.repository")
 
-class Repository(ReadingMixin, WritingMixin, UpkeepMixin):
+
+class Repository:
     """Versioned artifacts in a local folder or a bucket.
 
     Parameters
@@ -136,9 +151,8 @@ class Repository(ReadingMixin, WritingMixin, UpkeepMixin):
         journal: bool | None = None,
         **options: Any,
     ) -> None:
-        if mode not in _MODES:
+        if mode not in MODES:
             raise InvalidModeError(f"mode must be one of 'r', 'a', 'w', 'w+', got {mode!r}")
-        self.mode: Mode = mode
         self.storage_options = merge_storage_options(
             "Repository()",
             storage_options,
@@ -159,29 +173,30 @@ class Repository(ReadingMixin, WritingMixin, UpkeepMixin):
         self.cache = cache_for(self.store, cache, cache_dir, cache_size)
         self.fpath = Path(self.store.path) if isinstance(self.store, ManifestStore) else None
         self.dir = self.fpath.parent if self.fpath is not None else None
-        self._pending: list[_Pending] = []
-        # per name: the highest pending version number and the pending file names
-        self._pending_last: dict[str, int] = {}
-        self._pending_fnames: dict[str, set[str]] = {}
-        self._expiry_changes: dict[tuple[str, int], datetime] = {}
-        self._view: ManifestIndex | None = None
-        self._fresh = mode == "w"
-        if mode == "w":
-            self._committed, self._token = ManifestIndex(), None
-        else:
-            snapshot = self.store.read()
-            if snapshot.token is None and mode == "r":
-                raise RepositoryNotFoundError(
-                    f"no repository at {self.store.location}: there is no manifest to read. "
-                    "Open it with mode='w' to create one."
-                )
-            self._committed = snapshot.indexed or ManifestIndex(snapshot.records)
-            self._token = snapshot.token
+        self._session = Session.open(self.store, mode)
+
+    @property
+    def mode(self) -> Mode:
+        """The mode the repository is open in (``"r"``, ``"a"``, ``"w"`` or ``"w+"``)."""
+        return self._session.mode
+
+    @property
+    def location(self) -> str:
+        """The manifest's URL or absolute path."""
+        return self.store.location
+
+    def refresh(self) -> None:
+        """Re-read the manifest, to see versions other writers committed since opening.
+
+        Pending (unsaved) versions and expiry changes are kept. An unchanged manifest is
+        neither downloaded nor parsed again (on object stores, one conditional GET).
+        """
+        self._session.refresh(self.store)
 
     @property
     def records(self) -> list[VersionRecord]:
         """Every version record, saved and pending, in manifest order (typed access)."""
-        return list(self._index())
+        return list(self._session.index())
 
     @property
     def artifacts(self) -> list[Any]:
@@ -191,7 +206,7 @@ class Repository(ReadingMixin, WritingMixin, UpkeepMixin):
         ``created_at``, ``expiry``, ``dirty``, ``writer_kwargs``, ``alias``, ...) and
         ``record``, its :class:`~archivist.VersionRecord`. See :mod:`archivist.artifacts`.
         """
-        return lazyscribe_artifacts(self._index(), self._pending)
+        return lazyscribe_artifacts(self._session.index(), self._session.pending)
 
     @property
     def protocol(self) -> str:
@@ -211,25 +226,750 @@ class Repository(ReadingMixin, WritingMixin, UpkeepMixin):
         archivist.errors.ArtifactNotFoundError
             No artifact has that name (a :class:`KeyError`).
         """
-        for record in self._index():
+        for record in self._session.index():
             if record.name == name:
-                return lazyscribe_artifacts([record], self._pending)[0]
-        self._find(name, None, "exact")  # raises the descriptive error
-        raise ArtifactNotFoundError(name)  # pragma: no cover - _find raised
+                return lazyscribe_artifacts([record], self._session.pending)[0]
+        self._session.find(name, None, "exact")  # raises the descriptive error
+        raise ArtifactNotFoundError(name)  # pragma: no cover - find raised
 
     def __contains__(self, name: object) -> bool:
-        return name in self._index()
+        return name in self._session.index()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        for record in self._index():
+        for record in self._session.index():
             yield record.to_dict()
 
     def __len__(self) -> int:
-        return len(self._index())
+        return len(self._session.index())
 
     def __repr__(self) -> str:
-        pending = f", {len(self._pending)} unsaved" if self._pending else ""
+        session = self._session
+        pending = f", {len(session.pending)} unsaved" if session.pending else ""
         return (
-            f"Repository({self.location!r}, mode={self.mode!r}: {len(self._committed)} "
-            f"versions of {len(self._committed.names())} artifacts{pending})"
+            f"Repository({self.location!r}, mode={self.mode!r}: {len(session.committed)} "
+            f"versions of {len(session.committed.names())} artifacts{pending})"
         )
+
+    # -- reading --------------------------------------------------------------------------
+
+    def load_artifact(
+        self,
+        name: str,
+        validate: bool = True,
+        version: int | datetime | str | None = None,
+        match: Literal["exact", "asof"] = "exact",
+        *,
+        alias: str | None = None,
+        as_of: datetime | str | None = None,
+        progress: object = None,
+        **reader_kwargs: Any,
+    ) -> Any:
+        """Load one version of an artifact.
+
+        The parameters are in lazyscribe's order; pass ``version`` and ``match`` by keyword.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name.
+        validate : bool, optional
+            Refuse (``True``, default) or only warn (``False``) when the version was written
+            under a different environment than the running one (e.g. Python version).
+        version : int, datetime.datetime, str or None, optional
+            ``None`` (default) for the latest version that has not expired; an int for a
+            version number (negative counts from the end); a datetime or ISO 8601 string for
+            the version created then (naive means UTC; a value to the second matches that
+            second).
+        match : {"exact", "asof"}, optional
+            For times: ``exact`` needs a version created at that time; ``asof`` takes the
+            newest version created at or before it that had not expired by then.
+        alias : str, optional
+            Load the version this alias names (see :meth:`set_alias`) instead of giving
+            ``version``.
+        as_of : datetime.datetime or str, optional
+            With ``alias``: the version the alias named at that time (to its precision:
+            ``"2026-03-01"`` means by the end of that day).
+        progress : bool or fsspec.callbacks.Callback, optional
+            Report the bytes read: ``True`` draws a bar on standard error for large files;
+            an fsspec ``Callback`` (anything with ``set_size`` and ``relative_update``) is
+            told the size and every byte read. See :mod:`archivist._io.progress`.
+        **reader_kwargs
+            Passed to the handler's ``read``.
+
+        Returns
+        -------
+        Any
+            The stored value.
+
+        Raises
+        ------
+        archivist.errors.ArtifactNotFoundError
+            No artifact has that name, its file is missing, or the version is not saved yet.
+        archivist.errors.VersionNotFoundError
+            No version matches.
+        archivist.errors.InvalidVersionError
+            The version or match value cannot be understood, or ``validate`` is not a bool
+            (a version passed positionally: give it as ``version=``).
+        archivist.errors.IntegrityError
+            The stored file does not match its digest.
+        archivist.errors.UnknownHandlerError
+            The version's handler is not installed.
+        archivist.errors.EnvironmentMismatchError
+            ``validate`` is true and the environment differs.
+        archivist.errors.UntrustedArtifactError
+            The version has no digest, its handler runs code, and :attr:`trust` is
+            ``"verified"``.
+        """
+        if not isinstance(validate, bool):
+            raise InvalidVersionError(
+                f"load_artifact's second parameter is validate (a bool, as in lazyscribe), got "
+                f"{validate!r}; pass the version as version={validate!r}"
+            )
+        record = _reading.find_aliased(
+            self.store, self._session, name, version, match, alias, as_of
+        )
+        callback = make_callback(progress, f"loading {name}")
+        try:
+            return _reading.load(
+                self.store,
+                self._session,
+                self.cache,
+                self.trust,
+                record,
+                validate,
+                reader_kwargs,
+                callback,
+            )
+        finally:
+            close_callback(callback)
+
+    def get_artifact_metadata(
+        self,
+        name: str,
+        version: int | datetime | str | None = None,
+        match: Literal["exact", "asof"] = "exact",
+        *,
+        alias: str | None = None,
+        as_of: datetime | str | None = None,
+    ) -> dict[str, Any]:
+        """Return the manifest record of one version, as a dict.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name.
+        version : int, datetime.datetime, str or None, optional
+            As in :meth:`load_artifact`.
+        match : {"exact", "asof"}, optional
+            As in :meth:`load_artifact`.
+        alias, as_of : optional
+            As in :meth:`load_artifact`.
+
+        Returns
+        -------
+        dict[str, Any]
+            ``name``, ``version``, ``handler``, ``fname``, ``created_at``, ``expiry``,
+            ``sha256``, ``size`` and the handler's metadata.
+        """
+        return _reading.find_aliased(
+            self.store, self._session, name, version, match, alias, as_of
+        ).to_dict()
+
+    def versions(self, name: str) -> list[int]:
+        """Return the version numbers of an artifact, ascending (pending ones included).
+
+        Parameters
+        ----------
+        name : str
+            The artifact name.
+
+        Returns
+        -------
+        list[int]
+            The numbers.
+
+        Raises
+        ------
+        archivist.errors.ArtifactNotFoundError
+            No artifact has that name.
+        """
+        records = self._session.index().versions(name)
+        if not records:
+            self._session.find(name, None, "exact")  # raises the descriptive error
+        return [record.version for record in records]
+
+    def get_version_diff(
+        self,
+        name: str,
+        version: int | datetime | str | tuple[int | datetime | str, int | datetime | str],
+        match: Literal["exact", "asof"] = "exact",
+    ) -> str:
+        """Return a unified diff between two versions of a text artifact.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name.
+        version : int, datetime.datetime, str, or a tuple of two of them
+            One version (compared with the latest) or two versions to compare (older first).
+        match : {"exact", "asof"}, optional
+            As in :meth:`load_artifact`.
+
+        Returns
+        -------
+        str
+            The diff lines joined with newlines (empty when the files are equal).
+
+        Raises
+        ------
+        archivist.errors.UnsupportedOperationError
+            The versions are stored by a binary handler.
+        """
+        find = self._session.find
+        if isinstance(version, tuple):
+            pair = sorted((find(name, v, match) for v in version), key=lambda r: r.created_at)
+        else:
+            pair = [find(name, version, match), find(name, None, "exact")]
+        if pair[0] is pair[1]:
+            LOG.warning(f"Only version '{pair[0].version!s}' was supplied for comparison")
+        texts = [self._text_lines(record) for record in pair]
+        return "\n".join(difflib.unified_diff(texts[0], texts[1]))  # lazyscribe's exact output
+
+    def filter(self, version: datetime | str | Sequence[Sequence[Any]] | Any) -> Self:
+        """Return a read-only view holding at most one version of each artifact.
+
+        Parameters
+        ----------
+        version : datetime.datetime, str, sequence of (name, version) pairs, or a release
+            A time: each artifact's version as of then (artifacts created later are left
+            out). Pairs (for example ``release.artifacts``): exactly those versions. An
+            object with an ``artifacts`` attribute (a release) is taken as its pairs.
+
+        Returns
+        -------
+        Repository
+            A repository in mode ``r`` over the same storage.
+
+        Raises
+        ------
+        archivist.errors.UnsavedChangesError
+            This repository holds unsaved versions or expiry changes.
+        archivist.errors.InvalidVersionError
+            A name appears twice with different versions, or the argument is not understood.
+        """
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view._session = self._session.filtered(version)
+        return view
+
+    def _find(self, name: str, version: object, match: object) -> VersionRecord:
+        """Return the version ``version`` and ``match`` select (for the command line)."""
+        return self._session.find(name, version, match)
+
+    def _text_lines(self, record: VersionRecord) -> list[str]:
+        """Return the lines of a saved text version's verified file (for diffs)."""
+        return _reading.text_lines(self.store, self._session, self.cache, record)
+
+    # -- writing --------------------------------------------------------------------------
+
+    def log_artifact(
+        self,
+        name: str,
+        value: Any,
+        handler: str,
+        fname: str | None = None,
+        **writer_kwargs: Any,
+    ) -> None:
+        """Add a new version of an artifact; it is written when :meth:`save` is called.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name (a single path component: no ``/``, not ``..``).
+        value : Any
+            The object to store.
+        handler : str
+            The alias of the handler that serializes it, for example ``"json"``.
+        fname : str, optional
+            The file name in the artifact's folder; by default a unique name derived from
+            the artifact name, the time and a random part. File names are never reused.
+        **writer_kwargs
+            Passed to the handler's ``write`` (``indent=4`` for ``json``).
+
+        Raises
+        ------
+        archivist.errors.ReadOnlyError
+            The repository is open in mode ``r``.
+        archivist.errors.InvalidNameError
+            ``name`` or ``fname`` would escape the repository folder, is longer than 255
+            bytes in UTF-8, starts with a dot, or ``name`` is that of a file kept beside the
+            manifest (its own name, ``releases.json``, ``project.json``); nothing changes.
+        archivist.errors.UnknownHandlerError
+            No installed handler has that alias.
+        archivist.errors.AlreadyExistsError
+            ``fname`` is already used by a version of this artifact.
+        """
+        self._require_writable()
+        check_name(name)
+        handler_cls = get_handler(handler)
+        created_at = utcnow()
+        session = self._session
+        new_fname = session.file_name(name, fname, created_at, handler_cls.suffix)
+        self.store.check_new_file(name, new_fname)
+        record = VersionRecord(
+            name=name,
+            version=session.next_version(name),
+            handler=handler_cls.alias,
+            fname=new_fname,
+            created_at=created_at,
+        )
+        pending = Pending(record, value, handler_cls(), dict(writer_kwargs), fname is None)
+        session.add(pending)
+        warn_output_only(handler_cls, name, "log", stacklevel=2)
+
+    def set_artifact_expiry(
+        self,
+        name: str,
+        version: int | datetime | str | None = None,
+        match: Literal["exact", "asof"] = "exact",
+        expiry: datetime | str | None = None,
+    ) -> None:
+        """Set when a version expires: from then on latest and as-of lookups skip it.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name.
+        version : int, datetime.datetime, str or None, optional
+            The version, as in :meth:`load_artifact` (default: the latest).
+        match : {"exact", "asof"}, optional
+            As in :meth:`load_artifact`.
+        expiry : datetime.datetime, str or None, optional
+            When it expires (naive means UTC); ``None`` means now.
+
+        Raises
+        ------
+        archivist.errors.ReadOnlyError
+            Mode ``r``, or mode ``a`` for a saved version (``a`` only appends; use ``w+``).
+        archivist.errors.InvalidVersionError
+            ``expiry`` cannot be understood.
+        archivist.errors.PinnedVersionError
+            An alias names the version: move or remove the alias first.
+        """
+        self._require_writable()
+        record = self._session.find(name, version, match)
+        when = utcnow() if expiry is None else parse_time(expiry, "expiry").start
+        if self._session.expire_pending(record, when):
+            return
+        if self.mode == "a":
+            raise ReadOnlyError(
+                "mode 'a' only appends new versions; open the repository with mode 'w+' to "
+                "change saved records such as expiry"
+            )
+        _aliases.refuse_if_aliased(self.store, record.name, record.version)
+        self._session.expire_saved(record.name, record.version, when)
+
+    def save(self, *, progress: object = None) -> None:
+        """Write the new versions' files, then commit them to the manifest.
+
+        Files go first, each under a fresh name with write-if-absent; then the manifest is
+        re-read, this save's versions are numbered after each name's current last version,
+        and the manifest is replaced only if nobody committed in between (else it retries).
+        A crash at any point leaves the repository at its old or its new state.
+
+        Parameters
+        ----------
+        progress : bool or fsspec.callbacks.Callback, optional
+            Report the bytes written: ``True`` draws a bar on standard error for large saves;
+            an fsspec ``Callback`` (anything with ``set_size`` and ``relative_update``) is
+            told every byte written.
+
+        Raises
+        ------
+        archivist.errors.ReadOnlyError
+            The repository is open in mode ``r``.
+        archivist.errors.SerializationError
+            A handler could not write a value; nothing was committed and the files this save
+            wrote were removed.
+        archivist.errors.ConflictError
+            Other writers kept committing for :data:`MAX_COMMIT_ATTEMPTS` rounds.
+
+        Warns
+        -----
+        archivist.ArchivistWarning
+            Mode ``w``: the manifest this save replaces holds versions (their count, read
+            from it just before replacing it), or cannot be read.
+        """
+        self._require_writable()
+        session = self._session
+        if not session.has_changes and not session.fresh:
+            return
+        for name, version in session.expiry_changes:  # an alias may have come to name it
+            _aliases.refuse_if_aliased(self.store, name, version)
+        new_records, added = protocol.save(
+            self.store, session, journal=self.journal, progress=progress
+        )
+        for record in new_records:
+            warn_output_only(get_handler(record.handler), record.name, "log", stacklevel=2)
+        if added:
+            after_commit = plugin_manager().hook.archivist_after_commit
+            if after_commit.get_hookimpls():  # no records to build when nobody listens
+                after_commit(location=self.location, versions=[r.to_dict() for r in added])
+
+    def _require_writable(self) -> None:
+        self._session.require_writable()
+
+    def _log_promoted(
+        self,
+        name: str,
+        value: Any,
+        handler: str,
+        writer_kwargs: Mapping[str, Any],
+        source: Mapping[str, Any],
+    ) -> None:
+        """Log ``value`` as :meth:`log_artifact` does, recording its lineage as ``source``."""
+        self.log_artifact(name, value, handler, **writer_kwargs)
+        self._session.amend_last({"source": source})
+
+    def _promote(
+        self,
+        name: str,
+        handler: str,
+        write: Callable[[IO[bytes]], None],
+        metadata: Mapping[str, Any],
+        source: Mapping[str, Any],
+        expected: tuple[str, int] | None = None,
+    ) -> dict[str, Any]:
+        """Store an already-serialized file as a new version of ``name`` and commit it now.
+
+        ``write`` streams the file's bytes into the repository's storage (write-if-absent);
+        the file is then checked against ``expected`` (sha256, size) and re-read verified,
+        and committed through the commit protocol. On any failure the file is removed and
+        nothing is committed. Returns the committed record.
+        """
+        self._require_writable()
+        if self._session.has_changes:
+            raise UnsavedChangesError(
+                f"{self.location} holds changes that are not saved; save() before promoting "
+                "a saved experiment artifact, which commits at once"
+            )
+        check_name(name)
+        handler_cls = get_handler(handler)
+        created_at = utcnow()
+        record = VersionRecord(
+            name=name,
+            version=self._session.committed.last_version(name) + 1,
+            handler=handler_cls.alias,
+            fname=self._session.file_name(name, None, created_at, handler_cls.suffix),
+            created_at=created_at,
+        )
+        self.store.check_new_file(name, record.fname)
+        added = protocol.commit_file(
+            self.store,
+            self._session,
+            record,
+            write,
+            {**metadata, "source": source},
+            expected,
+            self.journal,
+        )
+        plugin_manager().hook.archivist_after_commit(
+            location=self.location, versions=[added.to_dict()]
+        )
+        return added.to_dict()
+
+    # -- upkeep ---------------------------------------------------------------------------
+
+    def verify(self) -> VerificationReport:
+        """Check that every committed version's file is present and matches its digest.
+
+        Returns
+        -------
+        VerificationReport
+            Counts, versions without a digest, and orphan files (reported, not failed).
+
+        Raises
+        ------
+        archivist.errors.IntegrityError
+            A file is missing, not a regular file, or does not match its digest or size; the
+            message lists every such version (each file is hashed in one bounded pass).
+        """
+        return _upkeep.verify(self.store, self._session)
+
+    def adopt(self, dry_run: bool = False) -> list[tuple[str, int]]:
+        """Record digests for committed versions that have none (written by lazyscribe).
+
+        Each such version's file is hashed once (regular files only) and its SHA-256 and size
+        are recorded in place, committed with the same compare-and-swap as :meth:`save`.
+        From then on its loads are verified, also under ``trust="verified"``. It vouches for
+        the files as they are now: run it once you trust them. Mode ``a`` may adopt, since
+        adopting only fills in missing digests; running it again adopts nothing.
+
+        Parameters
+        ----------
+        dry_run : bool, optional
+            Hash the files but record nothing (allowed in mode ``r``).
+
+        Returns
+        -------
+        list[tuple[str, int]]
+            ``(name, version)`` of the versions adopted (or that would be). Versions whose
+            file is missing or not a regular file are skipped with an
+            :class:`~archivist.ArchivistWarning`.
+
+        Raises
+        ------
+        archivist.errors.ReadOnlyError
+            The repository is open in mode ``r`` and ``dry_run`` is false.
+        archivist.errors.ConflictError
+            Other writers kept committing; nothing was recorded.
+        archivist.errors.UntrustedArtifactError
+            The repository was opened with ``trust="verified"`` and a version to adopt has a
+            handler that runs code: a strict repository never vouches for unverified code.
+        """
+        return _adopt(self.store, self._session, self.trust, dry_run)
+
+    @overload
+    def gc(
+        self,
+        older_than: timedelta = ...,
+        dry_run: Literal[False] = ...,
+        *,
+        plan: GcPlan | None = None,
+    ) -> list[str]: ...
+
+    @overload
+    def gc(self, older_than: timedelta, dry_run: Literal[True]) -> GcPlan: ...
+
+    @overload
+    def gc(self, older_than: timedelta = ..., *, dry_run: Literal[True]) -> GcPlan: ...
+
+    def gc(
+        self,
+        older_than: timedelta = timedelta(hours=1),
+        dry_run: bool = False,
+        *,
+        plan: GcPlan | None = None,
+    ) -> list[str] | GcPlan:
+        """Delete the files of saves that never committed, and nothing else.
+
+        A file is deleted only when a journal of a save of *this* repository names it, the
+        manifest does not, and the file is provably the one that save wrote (see
+        ``docs/design.md``, "Ownership"). User files, other repositories, projects, release
+        files and files a manifest replaced by mode ``w`` named are never touched, nor are
+        the files a save without a journal (``journal=False``) left when it was killed.
+
+        ``gc(dry_run=True)`` returns a :class:`GcPlan`, and ``gc(plan=plan)`` deletes
+        exactly its files: each is judged again by the same rules first, and one that no
+        longer qualifies (a version names it now, it changed, its journal changed) is kept
+        with an :class:`~archivist.ArchivistWarning`. A file that became an orphan after
+        the plan was made is never deleted by it.
+
+        Parameters
+        ----------
+        older_than : datetime.timedelta, optional
+            Only saves whose journal is older than this (default one hour) are taken as
+            dead; a younger one may still be running. Use zero only when no save of this
+            repository is running anywhere.
+        dry_run : bool, optional
+            Only plan: return what would be deleted, as a :class:`GcPlan`.
+        plan : GcPlan, optional
+            Delete exactly what this plan (from a dry run on this repository) lists, with
+            the ``older_than`` it was made with.
+
+        Returns
+        -------
+        list[str] or GcPlan
+            The files deleted, sorted; with ``dry_run``, the plan (its ``locations`` are
+            the files that would be deleted).
+
+        Raises
+        ------
+        archivist.errors.ReadOnlyError
+            The repository is open in mode ``r`` (and ``dry_run`` is false).
+        archivist.errors.RepositoryNotFoundError
+            There is no manifest at this location: gc refuses to judge any file.
+        archivist.errors.InvalidArgumentError
+            ``older_than`` is negative, not a timedelta, or reaches back before the year 1;
+            or ``plan`` is not a :class:`GcPlan` of this repository, or comes with
+            ``dry_run``.
+        archivist.errors.UnsupportedOperationError
+            The store keeps no save journals, or (unless ``dry_run``) cannot delete files.
+        """
+        return _upkeep.gc(self.store, self._session, older_than, dry_run, plan)
+
+    def set_alias(self, name: str, alias: str, version: int | datetime | str) -> _aliases.AliasMove:
+        """Point an alias (``production``) at a saved version; the move is committed at once.
+
+        Aliases live in a file beside the manifest (``repository.aliases.json`` for
+        ``repository.json``) that keeps every move, so :meth:`alias_history` and
+        ``load_artifact(name, alias=..., as_of=...)`` can answer what an alias named when.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name.
+        alias : str
+            The alias: a letter, then letters, digits, ``_``, ``.`` or ``-``.
+        version : int, datetime.datetime or str
+            The version, as in :meth:`load_artifact` (``match="exact"``).
+
+        Returns
+        -------
+        AliasMove
+            The move as committed (``from_version`` is where the alias pointed before).
+
+        Raises
+        ------
+        archivist.errors.ReadOnlyError
+            The repository is open in mode ``r``.
+        archivist.errors.InvalidNameError
+            The alias is not a valid alias name.
+        archivist.errors.ArtifactNotFoundError
+            No artifact has that name, or the version is not saved yet.
+        archivist.errors.VersionNotFoundError
+            No such version, or it has expired.
+        archivist.errors.ConflictError
+            Other writers kept moving aliases; nothing was changed.
+        """
+        return _aliases.set_alias(self.store, self._session, name, alias, version)
+
+    def remove_alias(self, name: str, alias: str) -> _aliases.AliasMove:
+        """Remove an alias; its history is kept.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name.
+        alias : str
+            The alias.
+
+        Returns
+        -------
+        AliasMove
+            The removal as committed (``to_version`` is ``None``).
+
+        Raises
+        ------
+        archivist.errors.VersionNotFoundError
+            The artifact has no such alias.
+        """
+        return _aliases.remove_alias(self.store, self._session, name, alias)
+
+    def aliases(self, name: str) -> dict[str, int]:
+        """Return the aliases of an artifact and the version each names now.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name.
+
+        Returns
+        -------
+        dict[str, int]
+            ``{alias: version}``, sorted by alias.
+        """
+        return _aliases.aliases(self.store, self._session, name)
+
+    def alias_history(self, name: str, alias: str) -> list[_aliases.AliasMove]:
+        """Return the moves of an alias, oldest first.
+
+        Parameters
+        ----------
+        name : str
+            The artifact name.
+        alias : str
+            The alias.
+
+        Returns
+        -------
+        list[AliasMove]
+            Each with ``when``, ``from_version`` (``None`` for the first) and ``to_version``
+            (``None`` when the alias was removed).
+
+        Raises
+        ------
+        archivist.errors.VersionNotFoundError
+            The alias never existed.
+        """
+        return _aliases.alias_history(self.store, name, alias)
+
+    @overload
+    def prune(
+        self,
+        keep_last: int | None = None,
+        keep_within: timedelta | None = None,
+        dry_run: Literal[False] = False,
+        *,
+        plan: PrunePlan | None = None,
+    ) -> list[tuple[str, int]]: ...
+
+    @overload
+    def prune(
+        self, keep_last: int | None, keep_within: timedelta | None, dry_run: Literal[True]
+    ) -> PrunePlan: ...
+
+    @overload
+    def prune(
+        self,
+        keep_last: int | None = None,
+        keep_within: timedelta | None = None,
+        *,
+        dry_run: Literal[True],
+    ) -> PrunePlan: ...
+
+    def prune(
+        self,
+        keep_last: int | None = None,
+        keep_within: timedelta | None = None,
+        dry_run: bool = False,
+        *,
+        plan: PrunePlan | None = None,
+    ) -> list[tuple[str, int]] | PrunePlan:
+        """Remove old versions from the manifest, then their files; see ``docs/retention.md``.
+
+        A version survives when either rule keeps it, or when it is pinned: named by a
+        release in the repository's release file or by an alias, or the latest unexpired
+        or the highest-numbered version of its name. The manifest commit comes first; the
+        numbers of the remaining versions never change and a pruned number is never reused.
+
+        ``prune(..., dry_run=True)`` returns a :class:`PrunePlan`, and ``prune(plan=plan)``
+        removes exactly its versions: each is checked again first (still recorded with the
+        same file and digest, not pinned, still removable by the plan's rules), and one that
+        no longer qualifies is kept with an :class:`~archivist.ArchivistWarning`. A version
+        saved after the plan was made never makes another one go.
+
+        Parameters
+        ----------
+        keep_last : int, optional
+            Keep the newest ``keep_last`` versions of each name.
+        keep_within : datetime.timedelta, optional
+            Keep the versions created within this long before now.
+        dry_run : bool, optional
+            Only plan: return what would be removed, as a :class:`PrunePlan`.
+        plan : PrunePlan, optional
+            Remove exactly what this plan (from a dry run on this repository) lists, by the
+            rules it was made with (give no rule with it).
+
+        Returns
+        -------
+        list[tuple[str, int]] or PrunePlan
+            The ``(name, version)`` pairs removed, sorted; with ``dry_run``, the plan (its
+            ``pairs`` are what would be removed).
+
+        Raises
+        ------
+        archivist.errors.InvalidArgumentError
+            Neither rule is given, a rule has a bad value (``keep_within`` reaching back
+            before the year 1 included), or ``plan`` is not a :class:`PrunePlan` of this
+            repository, or comes with a rule or ``dry_run``.
+        archivist.errors.ReadOnlyError
+            Mode ``r`` or ``a`` (and ``dry_run`` is false).
+        archivist.errors.UnsavedChangesError
+            The repository holds unsaved changes.
+        archivist.errors.ConflictError
+            Other writers kept committing; nothing was removed.
+        archivist.errors.UnsupportedOperationError
+            The store cannot delete files (and ``dry_run`` is false).
+        """
+        return _retention.prune(self.store, self._session, keep_last, keep_within, dry_run, plan)

@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from archivist._tracking import LoggedArtifact, Tracked
-from archivist._trust import Trust
+from archivist._backends.base import Backend
+from archivist._io.trust import Trust
+from archivist._tracking.tracked import LoggedArtifact, Tracked
 from archivist.errors import ManifestError
-from archivist.storage.base import Backend
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem

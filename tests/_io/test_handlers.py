@@ -115,7 +115,7 @@ def test_generated_names_cut_the_slug_everywhere(tmp_path: Path) -> None:
 def test_experiment_names_whose_slugs_meet_in_one_second_both_save(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("archivist._tracking.utcnow", lambda: WHEN)
+    monkeypatch.setattr("archivist._tracking.tracked.utcnow", lambda: WHEN)
     project = Project(tmp_path / "project.json", mode="w")
     with project.log("run") as exp:
         exp.log_artifact("a b", [1], handler="json")

@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 
 from archivist import Project, Repository
-from archivist import _index_cache as index_cache
+from archivist._backends import _probes
+from archivist._backends.local import LocalBackend
 from archivist._io.local import DOCUMENT_LIMIT, open_regular, read_regular
 from archivist.errors import IrregularFileError, StorageError
-from archivist.storage import _probes
-from archivist.storage.local import LocalBackend
+from archivist.stores import _index_cache as index_cache
 
 #: How long an operation may take on a non-regular file (the promise is "within a second").
 DEADLINE = 1.0
@@ -71,16 +71,16 @@ import faulthandler, json, os, resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
 from datetime import timedelta
 import io, contextlib
-import archivist._index_cache
+import archivist.stores._index_cache
 from archivist import Project, ReleaseStore, Repository
 from archivist.errors import ArchivistError, IntegrityError
 from archivist.plugin.manager import load_plugins
-from archivist.storage import _probes
-from archivist.storage.local import LocalBackend
+from archivist._backends import _probes
+from archivist._backends.local import LocalBackend
 from archivist.cli import main
 
 load_plugins()
-archivist._index_cache.MIN_BYTES = 0
+archivist.stores._index_cache.MIN_BYTES = 0
 deadline, warm_up = float(sys.argv[1]), sys.argv[2]
 
 

@@ -14,6 +14,7 @@ import pytest
 
 import archivist
 from archivist import Handler, Repository
+from archivist._backends.local import LocalBackend
 from archivist.errors import (
     ArchivistWarning,
     DuplicatePluginError,
@@ -23,7 +24,6 @@ from archivist.errors import (
 )
 from archivist.handlers.lazyscribe import LazyscribeHandler, adapt
 from archivist.plugin import manager
-from archivist.storage.local import LocalBackend
 
 
 class UpperText(Handler):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from archivist.storage import LocalBackend, MemoryBackend
+from archivist._backends import LocalBackend, MemoryBackend
 from archivist.testing.backends import BackendConformanceTests, BackendTarget
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from archivist.storage._fsync import SyncAhead
+from archivist._backends._fsync import SyncAhead
 
 
 def _is_open(fd: int) -> bool:

@@ -12,8 +12,8 @@ from fsspec.implementations.memory import MemoryFileSystem
 
 import archivist.exception
 from archivist import Repository, get_backend
+from archivist._backends.generic import FsspecBackend, generic_backend
 from archivist.errors import ArchivistWarning, ReadOnlyError, StaleTokenError, UnknownBackendError
-from archivist.storage.generic import FsspecBackend, generic_backend
 from archivist.testing.backends import BackendConformanceTests, BackendTarget
 
 

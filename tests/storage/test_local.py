@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from archivist import Repository
+from archivist._backends import local
+from archivist._backends.local import LocalBackend
 from archivist.errors import AlreadyExistsError, ConflictError, StaleTokenError
-from archivist.storage import local
-from archivist.storage.local import LocalBackend
 
 
 def test_file_urls_and_relative_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -200,8 +200,8 @@ def test_commit_gives_up_after_bounded_retries(
     repository = Repository(repo_path, mode="w")
     repository.log_artifact("a", 0, handler="json")
     repository.save()
-    monkeypatch.setattr("archivist._writing.MAX_COMMIT_ATTEMPTS", 3)
-    monkeypatch.setattr("archivist._retry.time.sleep", lambda _: None)
+    monkeypatch.setattr("archivist._commit.protocol.MAX_COMMIT_ATTEMPTS", 3)
+    monkeypatch.setattr("archivist.stores._retry.time.sleep", lambda _: None)
 
     def always_stale(records: object, token: object) -> str:
         raise StaleTokenError("another writer won")

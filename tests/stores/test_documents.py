@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from archivist import _retry
+from archivist._backends.memory import MemoryBackend
 from archivist.errors import ConflictError, ManifestError, StaleTokenError, StorageError
-from archivist.storage.memory import MemoryBackend
+from archivist.stores import _retry
 from archivist.stores._documents import FileDocument, Tally, update
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from archivist._json import MAX_DEPTH, check_depth
-from archivist._names import check_stored_record
+from archivist._formats.names import check_stored_record
+from archivist._formats.strict_json import MAX_DEPTH, check_depth
 from archivist.errors import ManifestError
 
 __all__ = [

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import IO, Any, Literal, TypeVar, cast
 
-from archivist._streams import stream_for
+from archivist._io.streams import stream_for
 from archivist.errors import AlreadyExistsError, ArchivistError, DecodingError, EncodingError
 from archivist.handlers.base import Handler
 

@@ -21,10 +21,10 @@ import tempfile
 from contextvars import ContextVar
 from typing import IO, cast
 
-from archivist._hashed_buffer import read_hashed, reserve
-from archivist._streams import digest_stream
+from archivist._backends.base import Backend
+from archivist._io.hashed_buffer import read_hashed, reserve
+from archivist._io.streams import digest_stream
 from archivist.errors import IntegrityError
-from archivist.storage.base import Backend
 
 __all__ = [
     "BUFFER_LIMIT",

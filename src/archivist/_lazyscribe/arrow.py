@@ -50,7 +50,7 @@ class LazyscribeRows:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         from archivist._formats.records import parse_stored_time
-        from archivist._logged import format_seconds
+        from archivist._tracking.logged import format_seconds
 
         for row in self._repository:
             yield {

@@ -1,6 +1,6 @@
 """gc as a plan: list the files stale save journals prove uncommitted, then delete exactly those.
 
-The rules of what gc may delete are those of :mod:`archivist._journal` (see its docstring
+The rules of what gc may delete are those of :mod:`archivist._commit.journal` (see its docstring
 and ``docs/design.md``, "Ownership"); this module judges each stale journal once by those
 rules (:func:`_judge`), both to build a :class:`~archivist._lifecycle.plans.GcPlan` and to
 check each planned file again when the plan is applied. Applying deletes only planned files
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from archivist._journal import JournalEntry, _journal_groups, _read_group
+from archivist._commit.journal import JournalEntry, _journal_groups, _read_group
+from archivist._formats.versions import check_duration
 from archivist._lifecycle.plans import GcPlan, PlannedFile, PlannedJournal, check_plan, warn_skipped
-from archivist._versions import check_duration
 from archivist.errors import ArtifactNotFoundError, IntegrityError, ManifestError
 
 if TYPE_CHECKING:

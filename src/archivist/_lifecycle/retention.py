@@ -19,7 +19,7 @@ still unpinned, still removable by the plan's rules). Applying is two-phase and 
 like a save in reverse:
 
 1. The files about to lose their record are named, with their SHA-256 and size, in a save
-   journal (:mod:`archivist._journal`), before the manifest changes.
+   journal (:mod:`archivist._commit.journal`), before the manifest changes.
 2. The manifest is re-read and every planned version checked against it on every round of
    the compare-and-swap, so a prune racing a save never drops the save's versions, and a
    version saved after the plan was listed never makes another one go (only versions named
@@ -39,25 +39,23 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from archivist._aliases import pinned_by_aliases
-from archivist._journal import JournalEntry, SaveJournal
+from archivist._commit.journal import JournalEntry, SaveJournal
+from archivist._formats.versions import check_duration
+from archivist._lifecycle.aliases import pinned_by_aliases
 from archivist._lifecycle.plans import PlannedVersion, PrunePlan, check_plan, warn_skipped
-from archivist._retry import cas_rounds
-from archivist._versions import check_duration
 from archivist.errors import (
     ArchivistError,
-    ConflictError,
     InvalidArgumentError,
     ReadOnlyError,
-    StaleTokenError,
     UnsavedChangesError,
 )
 from archivist.manifest import ManifestIndex, VersionRecord, utcnow
+from archivist.stores._documents import ManifestDocument, update
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from archivist.repository import Repository
+    from archivist._commit.session import Session
     from archivist.stores import AbstractRepositoryStore
 
 __all__ = [
@@ -148,7 +146,7 @@ def check_rules(keep_last: object, keep_within: object) -> None:
     ------
     archivist.errors.InvalidArgumentError
         No rule, ``keep_last`` not an integer >= 0, or ``keep_within`` not a duration
-        :func:`archivist._versions.check_duration` accepts.
+        :func:`archivist._formats.versions.check_duration` accepts.
     """
     if keep_last is None and keep_within is None:
         raise InvalidArgumentError(
@@ -163,22 +161,27 @@ def check_rules(keep_last: object, keep_within: object) -> None:
         check_duration(keep_within, "keep_within")
 
 
-def _refuse_unsaved(repository: Repository) -> None:
-    if repository._pending or repository._expiry_changes:
+def _refuse_unsaved(store: AbstractRepositoryStore, session: Session) -> None:
+    if session.has_changes:
         raise UnsavedChangesError(
-            f"{repository.location} holds changes that are not saved; save() before pruning"
+            f"{store.location} holds changes that are not saved; save() before pruning"
         )
 
 
 def plan_prune(
-    repository: Repository, keep_last: int | None, keep_within: timedelta | None
+    store: AbstractRepositoryStore,
+    session: Session,
+    keep_last: int | None,
+    keep_within: timedelta | None,
 ) -> PrunePlan:
     """Return the versions neither rule keeps and nothing pins, as a plan.
 
     Parameters
     ----------
-    repository : Repository
-        The repository (any mode).
+    store : AbstractRepositoryStore
+        The repository's store.
+    session : Session
+        The repository's session (any mode), with no unsaved changes.
     keep_last : int or None
         Keep the newest this many versions of each name.
     keep_within : datetime.timedelta or None
@@ -190,8 +193,7 @@ def plan_prune(
         The plan, computed from the manifest read in full now.
     """
     check_rules(keep_last, keep_within)
-    _refuse_unsaved(repository)
-    store = repository.store
+    _refuse_unsaved(store, session)
     snapshot = store.read_authoritative()
     now = utcnow()
     candidates = removable(snapshot.records, _pins(store), keep_last, keep_within, now)
@@ -206,7 +208,8 @@ def plan_prune(
 
 
 def prune(
-    repository: Repository,
+    store: AbstractRepositoryStore,
+    session: Session,
     keep_last: int | None,
     keep_within: timedelta | None,
     dry_run: bool,
@@ -219,21 +222,25 @@ def prune(
                 "prune(plan=...) applies the plan with the rules it was computed with; give "
                 "no keep_last, keep_within or dry_run with it"
             )
-        return apply_prune(repository, plan)
-    planned = plan_prune(repository, keep_last, keep_within)
+        return apply_prune(store, session, plan)
+    planned = plan_prune(store, session, keep_last, keep_within)
     if dry_run:
-        repository.refresh()
+        session.refresh(store)
         return planned
-    return apply_prune(repository, planned)
+    return apply_prune(store, session, planned)
 
 
-def apply_prune(repository: Repository, plan: PrunePlan) -> list[tuple[str, int]]:
+def apply_prune(
+    store: AbstractRepositoryStore, session: Session, plan: PrunePlan
+) -> list[tuple[str, int]]:
     """Remove exactly the plan's versions that still hold; see :mod:`archivist._lifecycle.plans`.
 
     Parameters
     ----------
-    repository : Repository
-        The repository the plan was computed for, open in mode ``w+`` or ``w``.
+    store : AbstractRepositoryStore
+        The store of the repository the plan was computed for.
+    session : Session
+        Its session, open in mode ``w+`` or ``w``; refreshed afterwards.
     plan : PrunePlan
         What ``prune(..., dry_run=True)`` returned.
 
@@ -243,20 +250,19 @@ def apply_prune(repository: Repository, plan: PrunePlan) -> list[tuple[str, int]
         The ``(name, version)`` pairs removed, sorted: the plan's, less those skipped (each
         with an :class:`~archivist.ArchivistWarning`).
     """
-    store = repository.store
     check_plan(plan, PrunePlan, store.location, "prune")
     check_rules(plan.keep_last, plan.keep_within)
-    _refuse_unsaved(repository)
-    repository._require_writable()
+    _refuse_unsaved(store, session)
+    session.require_writable()
     store.require("supports_deletes", "prune")
-    if repository.mode == "a" or repository._fresh:
+    if session.mode == "a" or session.fresh:
         raise ReadOnlyError(
-            f"prune removes versions, which mode {repository.mode!r} does not allow "
-            + ("before its first save" if repository._fresh else "(it only appends)")
-            + f"; open {repository.location} with mode 'w+'"
+            f"prune removes versions, which mode {session.mode!r} does not allow "
+            + ("before its first save" if session.fresh else "(it only appends)")
+            + f"; open {store.location} with mode 'w+'"
         )
     if not plan.versions:
-        repository.refresh()
+        session.refresh(store)
         return []
     journal = SaveJournal.begin(
         store,
@@ -276,7 +282,7 @@ def apply_prune(repository: Repository, plan: PrunePlan) -> list[tuple[str, int]
         with contextlib.suppress(FileNotFoundError, ArchivistError, OSError):
             store.delete_file(record.name, record.fname)
     journal.close()
-    repository.refresh()
+    session.refresh(store)
     for item, reason in skipped:
         warn_skipped(item, reason)
     for record in removed:
@@ -291,25 +297,28 @@ def apply_prune(repository: Repository, plan: PrunePlan) -> list[tuple[str, int]
 def _commit_removal(
     store: AbstractRepositoryStore, plan: PrunePlan
 ) -> tuple[list[VersionRecord], list[tuple[PlannedVersion, str]]]:
-    """Remove the planned versions that still hold, with compare-and-swap.
+    """Remove the planned versions that still hold, with the one compare-and-swap loop.
 
-    Each round re-reads the manifest and checks every planned version against it: still
-    recorded with the same file and digest, still unpinned, still removable by the plan's
-    rules now. Only planned versions are ever removed; versions another writer committed
-    meanwhile are kept (and never make another version removable).
+    Each round re-reads the manifest in full and checks every planned version against it:
+    still recorded with the same file and digest, still unpinned, still removable by the
+    plan's rules now. Only planned versions are ever removed; versions another writer
+    committed meanwhile are kept (and never make another version removable).
 
     Returns
     -------
     tuple
-        The records removed, and the planned versions skipped with the reason.
+        The records removed, and the planned versions skipped with the reason (both as
+        judged in the round that committed).
     """
-    for _ in cas_rounds(MAX_PRUNE_ATTEMPTS):
-        snapshot = store.read_authoritative()
+    judged: list[tuple[list[VersionRecord], list[tuple[PlannedVersion, str]]]] = []
+
+    def change(index: ManifestIndex) -> ManifestIndex | None:
+        records = index.records
         pins = _pins(store)
-        current = {(r.name, r.version): r for r in snapshot.records}
+        current = {(r.name, r.version): r for r in records}
         allowed = {
             (r.name, r.version)
-            for r in removable(snapshot.records, pins, plan.keep_last, plan.keep_within, utcnow())
+            for r in removable(records, pins, plan.keep_last, plan.keep_within, utcnow())
         }
         doomed: list[VersionRecord] = []
         skipped: list[tuple[PlannedVersion, str]] = []
@@ -325,19 +334,19 @@ def _commit_removal(
                 skipped.append((item, "the rules keep it now"))
             else:
                 doomed.append(record)
+        judged[:] = [(doomed, skipped)]
         if not doomed:
-            return [], skipped
+            return None
         gone = {(r.name, r.version) for r in doomed}
-        kept = [r for r in snapshot.records if (r.name, r.version) not in gone]
-        try:
-            store.commit(kept, snapshot.token)
-        except StaleTokenError:
-            continue
-        return doomed, skipped
-    raise ConflictError(
-        f"gave up pruning {store.location} after {MAX_PRUNE_ATTEMPTS} attempts: other writers "
-        "kept committing. Nothing was removed; try again."
+        return ManifestIndex(r for r in records if (r.name, r.version) not in gone)
+
+    update(
+        ManifestDocument(store, authoritative=True),
+        change,
+        what="pruning",
+        attempts=MAX_PRUNE_ATTEMPTS,
     )
+    return judged[0]
 
 
 def _put_back_pinned(
@@ -349,23 +358,20 @@ def _put_back_pinned(
     """
     if not removed:
         return set()
-    for _ in cas_rounds(MAX_PRUNE_ATTEMPTS):
+    back: list[VersionRecord] = []
+
+    def change(index: ManifestIndex) -> ManifestIndex | None:
         pins = _pins(store)
-        back = [r for r in removed if (r.name, r.version) in pins]
-        if not back:
-            return set()
-        snapshot = store.read_authoritative()
-        present = {(r.name, r.version) for r in snapshot.records}
+        back[:] = [r for r in removed if (r.name, r.version) in pins]
+        present = {(r.name, r.version) for r in index.records}
         missing = [r for r in back if (r.name, r.version) not in present]
-        if not missing:
-            return {(r.name, r.version) for r in back}
-        try:
-            store.commit([*snapshot.records, *missing], snapshot.token)
-        except StaleTokenError:
-            continue
-        return {(r.name, r.version) for r in back}
-    raise ConflictError(
-        f"pruning {store.location}: could not put back versions that an alias or release "
-        f"came to name during the prune ({', '.join(f'{r.name} v{r.version}' for r in removed)})"
-        "; their files were kept. Try again."
+        # a full index: the records put back have lower numbers than the ones kept
+        return ManifestIndex([*index.records, *missing]) if missing else None
+
+    update(
+        ManifestDocument(store, authoritative=True),
+        change,
+        what="putting back versions an alias or release came to name during the prune",
+        attempts=MAX_PRUNE_ATTEMPTS,
     )
+    return {(r.name, r.version) for r in back}

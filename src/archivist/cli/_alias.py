@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from archivist._aliases import AliasMove
+from archivist._lifecycle.aliases import AliasMove
 from archivist.cli._app import cli
 from archivist.cli._common import (
     json_option,

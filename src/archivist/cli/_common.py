@@ -14,9 +14,9 @@ from typing import Any, Literal, TypeVar
 import click
 from fsspec.core import split_protocol
 
-from archivist._aliases import check_alias
-from archivist._json import MAX_DEPTH, load_json
-from archivist._versions import check_duration, parse_number
+from archivist._formats.strict_json import MAX_DEPTH, load_json
+from archivist._formats.versions import check_duration, parse_number
+from archivist._lifecycle.aliases import check_alias
 from archivist.errors import InvalidArgumentError, ManifestError, RepositoryNotFoundError
 from archivist.repository import Mode, Repository
 
@@ -94,8 +94,8 @@ def storage_options(options_json: str | None, pairs: tuple[str, ...]) -> dict[st
     ------
     click.BadParameter
         The JSON is not an object (or not valid JSON, nested more than
-        :data:`archivist._json.MAX_DEPTH` levels, or holding a key twice), or a pair has no
-        ``=``.
+        :data:`archivist._formats.strict_json.MAX_DEPTH` levels, or holding a key twice), or a
+        pair has no ``=``.
     """
     options: dict[str, Any] = {}
     if options_json:
@@ -253,7 +253,7 @@ def parse_version_ref(name: str, text: str) -> VersionSpec:
     """Parse what follows ``NAME@``: a number, a time, ``~TIME``, ``ALIAS`` or ``ALIAS~TIME``.
 
     A text that starts with a letter is an alias (times and numbers never do), checked by
-    the library's own rule (:func:`archivist._aliases.check_alias`); ``latest`` means the
+    the library's own rule (:func:`archivist._lifecycle.aliases.check_alias`); ``latest`` means the
     latest version. ``ALIAS~TIME`` is the version the alias named at that time.
 
     Parameters

@@ -12,8 +12,7 @@ from typing import IO, Any
 
 import click
 
-from archivist._lifecycle.digests import with_kept_digests
-from archivist._progress import PROGRESS_THRESHOLD, RichCallback, metered
+from archivist._io.progress import PROGRESS_THRESHOLD, RichCallback, metered
 from archivist.cli._app import cli
 from archivist.cli._common import (
     VersionSpec,
@@ -28,6 +27,7 @@ from archivist.errors import AlreadyExistsError, UnknownHandlerError
 from archivist.manifest import VersionRecord
 from archivist.plugin.manager import get_handler
 from archivist.repository import Repository
+from archivist.stores._digests import with_kept_digests
 
 __all__ = ["cat", "diff", "get"]
 

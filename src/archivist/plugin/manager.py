@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pluggy
 
+from archivist._backends.base import Backend
 from archivist.errors import (
     ArchivistWarning,
     DuplicatePluginError,
@@ -43,7 +44,6 @@ from archivist.errors import (
 )
 from archivist.handlers.base import Handler
 from archivist.plugin import NAME, hookimpl, spec
-from archivist.storage.base import Backend
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -82,7 +82,7 @@ OPTIONAL_DISTRIBUTIONS: Mapping[str, str] = MappingProxyType(
 
 _BUILTIN_PLUGINS = (
     "archivist.handlers.hooks",
-    "archivist.storage.hooks",
+    "archivist._backends.hooks",
     # adapters for lazyscribe's ``lazyscribe.artifact_type`` entry points (lazy, optional)
     "archivist.handlers.lazyscribe",
 )
@@ -103,7 +103,7 @@ def _builtin_handlers() -> dict[str, type[Handler]]:
 
 @functools.cache
 def _builtin_backends() -> dict[str, type[Backend]]:
-    from archivist.storage.hooks import archivist_register_backends
+    from archivist._backends.hooks import archivist_register_backends
 
     return {protocol: cls for cls in archivist_register_backends() for protocol in cls.protocols}
 
@@ -645,7 +645,7 @@ def get_backend(protocol: str) -> type[Backend]:
     archivist.errors.UnknownBackendError
         No installed backend serves that protocol, and no ``archivist_find_backend``
         implementation does (archivist's own serves any protocol fsspec knows with
-        :mod:`archivist.storage.generic`); the message lists the installed ones and, for
+        :mod:`archivist._backends.generic`); the message lists the installed ones and, for
         optional protocols, the distribution to install.
     """
     builtin = _PLUGINS.builtin_backend(protocol)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from archivist.plugin import hookspec
 
 if TYPE_CHECKING:
+    from archivist._backends.base import Backend
     from archivist.handlers.base import Handler
-    from archivist.storage.base import Backend
 
 
 @hookspec

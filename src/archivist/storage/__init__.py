@@ -1,12 +1,21 @@
-"""Storage backends: where a repository's files live."""
+"""Storage backends: where a repository's files live (the public face of their modules).
+
+The implementations live in the private package ``archivist._backends``; plugins and users
+import them from here (``archivist.storage``, ``archivist.storage.object_store``, ...).
+"""
 
 from __future__ import annotations
 
-from archivist.storage.base import Backend, content_token
-from archivist.storage.generic import FsspecBackend, generic_backend
-from archivist.storage.local import LocalBackend
-from archivist.storage.memory import MemoryBackend
-from archivist.storage.object_store import ChunkedUpload, ObjectStoreBackend
+from archivist._backends import (
+    Backend,
+    ChunkedUpload,
+    FsspecBackend,
+    LocalBackend,
+    MemoryBackend,
+    ObjectStoreBackend,
+    content_token,
+    generic_backend,
+)
 
 __all__ = [
     "Backend",

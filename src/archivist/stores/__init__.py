@@ -14,8 +14,8 @@ Every document on storage (a manifest, the alias file, ``releases.json``, ``proj
 is changed by one compare-and-swap loop, :func:`archivist.stores._documents.update`, with
 one retry policy and one rule for a write whose answer was lost.
 
-The layers point one way: file formats (``archivist.manifest``, ``archivist._release_format``,
-``archivist._journal``) below the stores, the stores below the user-facing classes
+The layers point one way: file formats (``archivist.manifest``, ``archivist._formats.releases``,
+``archivist._commit.journal``) below the stores, the stores below the user-facing classes
 (``Repository``, ``Project``, ``archivist.release``).
 """
 

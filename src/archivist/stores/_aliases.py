@@ -1,8 +1,8 @@
 """The alias file as a document: read its moves, and append one with compare-and-swap.
 
 A repository's aliases live in ``<manifest stem>.aliases.json`` beside the manifest (its
-format, :class:`~archivist._aliases.AliasMove` and the rules of an alias, are in
-:mod:`archivist._aliases`). :class:`AliasStore` appends a move through
+format, :class:`~archivist._lifecycle.aliases.AliasMove` and the rules of an alias, are in
+:mod:`archivist._lifecycle.aliases`). :class:`AliasStore` appends a move through
 :func:`archivist.stores._documents.update`: concurrent moves from many processes never lose
 one, and each move carries a random ``id`` by which a re-read after a refusal recognises a
 move that landed though its answer was lost.
@@ -16,13 +16,13 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from archivist._aliases import AliasMove, parse_alias_file, serialize_alias_file
+from archivist._formats.aliases import AliasMove, parse_alias_file, serialize_alias_file
 from archivist.errors import InvalidNameError, StorageError
 from archivist.manifest import utcnow
 from archivist.stores._documents import MAX_ATTEMPTS, FileDocument, update
 
 if TYPE_CHECKING:
-    from archivist.storage.base import Backend
+    from archivist._backends.base import Backend
 
 __all__ = ["MAX_ALIAS_ATTEMPTS", "AliasStore"]
 
@@ -35,7 +35,7 @@ class _AliasFile(FileDocument[list[AliasMove]]):
     """The alias file; a folder at its path is never read as one.
 
     Such a folder is an artifact's whose name lazyscribe allowed and archivist refuses
-    (:func:`archivist._names.check_name_beside`). Its record stays an ordinary record that
+    (:func:`archivist._formats.names.check_name_beside`). Its record stays an ordinary record that
     opens and loads; no alias can have been stored where the folder is, so reading finds
     none (alias reads and prune work) and writing one is refused, naming the artifact.
     """
@@ -78,7 +78,7 @@ class AliasStore:
         The backend holding the manifest.
     path : str
         The alias file's path in the backend's form (see
-        :func:`archivist._names.alias_file_name`).
+        :func:`archivist._formats.names.alias_file_name`).
     location : str
         The path or URL, for messages.
     """

@@ -13,7 +13,7 @@ the same way, by :func:`update`:
 4. refused (another writer came first: nothing was written): wait, read again and go back
    to 2; after ``attempts`` rounds, :class:`~archivist.errors.ConflictError` naming the
    document. The rounds' clock (bounded, jittered exponential backoff) is
-   :func:`archivist._retry.cas_rounds`.
+   :func:`archivist.stores._retry.cas_rounds`.
 
 **The lost-acknowledgement rule.** A replace can land and still be reported as refused: the
 client retried a request whose answer was lost, and the retry met its own write. So after a
@@ -75,13 +75,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
-from archivist._retry import cas_rounds
 from archivist.errors import ConflictError, StaleTokenError
 from archivist.manifest import ManifestIndex
 from archivist.stores._locations import storage_errors
+from archivist.stores._retry import cas_rounds
 
 if TYPE_CHECKING:
-    from archivist.storage.base import Backend
+    from archivist._backends.base import Backend
     from archivist.stores._interface import AbstractRepositoryStore
 
 __all__ = [
@@ -355,10 +355,15 @@ class ManifestDocument:
     ----------
     store : AbstractRepositoryStore
         The store; :meth:`read` and :meth:`replace` call its ``read`` and ``commit``.
+    authoritative : bool, optional
+        Read with ``read_authoritative`` (a full parse): the manifest a prune, which deletes,
+        decides from.
     """
 
-    def __init__(self, store: AbstractRepositoryStore) -> None:
+    def __init__(self, store: AbstractRepositoryStore, *, authoritative: bool = False) -> None:
         self.store = store
+        #: Read with a full parse, never through the index cache (what deletions decide from).
+        self.authoritative = authoritative
 
     @property
     def location(self) -> str:
@@ -370,6 +375,9 @@ class ManifestDocument:
 
     def read(self) -> tuple[ManifestIndex, str | None]:
         """Read the manifest: its records indexed by name, and its token."""
+        if self.authoritative:
+            snapshot = self.store.read_authoritative()
+            return ManifestIndex(snapshot.records), snapshot.token
         snapshot = self.store.read()
         return snapshot.indexed or ManifestIndex(snapshot.records), snapshot.token
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Literal, NamedTuple
 
-from archivist._streams import digest_stream
+from archivist._io.streams import digest_stream
 from archivist.errors import UnsupportedOperationError
 from archivist.manifest import ManifestIndex, VersionRecord
 from archivist.stores._documents import ManifestDocument
@@ -423,11 +423,11 @@ class AbstractRepositoryStore(ABC):
         KeptDigestsDocument or None
             ``None``: the store keeps none, so a record that loses its digest to a foreign
             rewrite of the manifest stays without one (see
-            :mod:`archivist._lifecycle.digests`).
+            :mod:`archivist.stores._digests`).
         """
         return None
 
-    # -- save journals (see archivist._journal); the defaults keep none, so gc deletes nothing
+    # -- save journals (archivist._commit.journal); the defaults keep none: gc deletes nothing
 
     def write_journal(self, journal_id: str, data: bytes) -> None:  # noqa: B027 - optional
         """Create a save journal, only if none has that id.

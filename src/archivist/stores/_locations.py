@@ -9,14 +9,14 @@ from typing import Any
 
 from fsspec.core import split_protocol
 
-from archivist._options import merge_storage_options
+from archivist._backends.base import Backend
 from archivist.errors import (
     ArchivistError,
     StorageError,
     StorageWriteError,
 )
 from archivist.plugin.manager import get_backend
-from archivist.storage.base import Backend
+from archivist.stores._options import merge_storage_options
 
 __all__ = ["open_backend", "open_location", "storage_errors"]
 

@@ -14,12 +14,12 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from archivist._json import MAX_DEPTH, load_json
+from archivist._formats.strict_json import MAX_DEPTH, load_json
 from archivist.errors import EncodingError, ManifestError
 from archivist.stores._documents import MAX_ATTEMPTS, FileDocument, Tally, Updated, update
 
 if TYPE_CHECKING:
-    from archivist.storage.base import Backend
+    from archivist._backends.base import Backend
 
 __all__ = ["ProjectStore"]
 

@@ -10,9 +10,9 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any, Literal
 
-from archivist._release_format import Release, find_release, parse_release_list
+from archivist._backends.base import Backend
+from archivist._formats.releases import Release, find_release, parse_release_list
 from archivist.errors import AlreadyExistsError, VersionNotFoundError
-from archivist.storage.base import Backend
 from archivist.stores._documents import MAX_ATTEMPTS, FileDocument, update
 from archivist.stores._locations import open_location
 

@@ -19,11 +19,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import IO, Any, cast
 
-from archivist import _index_cache as index_cache
-from archivist._digests_format import DIGESTS_FILE
+from archivist._backends.base import Backend
+from archivist._formats.digests import DIGESTS_FILE
+from archivist._formats.names import alias_file_name, check_stored_name, private_folder_name
+from archivist._io.paths import delete_owned, path_under, relative_parts
+from archivist._io.streams import HashingWriter
 from archivist._io.verified import check_stored, open_stored
-from archivist._names import alias_file_name, check_stored_name, private_folder_name
-from archivist._streams import HashingWriter
 from archivist.errors import (
     AlreadyExistsError,
     ArtifactFileNotFoundError,
@@ -38,12 +39,11 @@ from archivist.manifest import (
     serialize_manifest,
     splice_manifest,
 )
-from archivist.storage.base import Backend
+from archivist.stores import _index_cache as index_cache
 from archivist.stores._aliases import AliasStore
 from archivist.stores._interface import AbstractRepositoryStore, Capability, ManifestSnapshot
 from archivist.stores._kept_digests import KeptDigestsDocument
 from archivist.stores._locations import open_location, storage_errors
-from archivist.stores._paths import delete_owned, path_under, relative_parts
 from archivist.stores._releases import ReleaseStore
 
 __all__ = ["AbstractRepositoryStore", "Capability", "ManifestSnapshot", "ManifestStore"]
@@ -240,7 +240,7 @@ class ManifestStore(AbstractRepositoryStore):
         """Refuse a name that clashes with a file beside the manifest, or a path too long.
 
         An artifact's folder sits beside the manifest, so an artifact may not take a name
-        archivist keeps there (:func:`archivist._names.check_name_beside`: the manifest's
+        archivist keeps there (:func:`archivist._formats.names.check_name_beside`: the manifest's
         own name, its alias file, its private folder, ``repository.json``,
         ``releases.json``, ``project.json``; compared ignoring case, as macOS and Windows
         do).

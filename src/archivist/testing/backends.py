@@ -42,12 +42,12 @@ from typing import Any, ClassVar, TypeVar
 
 import pytest
 
+from archivist._backends import _probes, base
+from archivist._backends.base import Backend
+from archivist._backends.object_store import ObjectStoreBackend
 from archivist._io import verified as _verified
 from archivist.errors import IntegrityError, StaleTokenError, StorageError, UntrustedArtifactError
 from archivist.repository import Repository
-from archivist.storage import _probes, base
-from archivist.storage.base import Backend
-from archivist.storage.object_store import ObjectStoreBackend
 from archivist.stores import ManifestStore, open_backend
 
 __all__ = [

@@ -343,7 +343,7 @@ def private_archivist_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterato
     Import it into a ``conftest.py`` next to the emulator fixtures: the user's cache folder
     is then never read or written by the tests, whose emulators come and go.
     """
-    from archivist.storage._probes import CACHE_DIR_ENV
+    from archivist._backends._probes import CACHE_DIR_ENV
 
     folder = tmp_path_factory.mktemp("archivist-cache")
     with pytest.MonkeyPatch.context() as patch:

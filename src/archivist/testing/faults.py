@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, ClassVar, Literal, cast, get_args
 
-from archivist.storage.base import Backend
+from archivist._backends.base import Backend
 
 __all__ = [
     "PHASES",

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import archivist
+from archivist._backends.memory import MemoryBackend
 from archivist.repository import Repository
-from archivist.storage.memory import MemoryBackend
 
 __all__ = [
     "archivist_register",

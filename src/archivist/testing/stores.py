@@ -26,7 +26,7 @@ from typing import IO
 
 import pytest
 
-from archivist._aliases import pinned_by_aliases
+from archivist._lifecycle.aliases import pinned_by_aliases
 from archivist._lifecycle.retention import release_pins
 from archivist.errors import (
     AlreadyExistsError,

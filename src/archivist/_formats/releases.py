@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, Literal
 
-from archivist._json import MAX_DEPTH, check_depth, load_json
-from archivist._versions import parse_match, parse_time
+from archivist._formats.strict_json import MAX_DEPTH, check_depth, load_json
+from archivist._formats.versions import parse_match, parse_time
 from archivist.errors import (
     AmbiguousVersionError,
     InvalidVersionError,

@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from fsspec.core import split_protocol
 
-from archivist._frozen import FrozenDict, FrozenList
+from archivist._backends.base import Backend
 from archivist._io.handlers import (
     describe,
     new_fname,
@@ -29,10 +29,11 @@ from archivist._io.handlers import (
     write_value,
 )
 from archivist._io.handlers import slug as slugify
+from archivist._io.streams import HashingWriter, digest_stream
+from archivist._io.trust import Trust, check_trusted, resolve_trust
 from archivist._io.verified import open_stored
-from archivist._logged import ARTIFACT_FIELDS, LoggedArtifact, format_seconds
-from archivist._streams import HashingWriter, digest_stream
-from archivist._trust import Trust, check_trusted, resolve_trust
+from archivist._tracking.frozen import FrozenDict, FrozenList
+from archivist._tracking.logged import ARTIFACT_FIELDS, LoggedArtifact, format_seconds
 from archivist.errors import (
     AlreadyExistsError,
     ArchivistWarning,
@@ -43,7 +44,6 @@ from archivist.errors import (
 )
 from archivist.manifest import check_file_name, check_name, utcnow
 from archivist.plugin.manager import get_handler
-from archivist.storage.base import Backend
 from archivist.stores import open_backend, storage_errors
 
 if TYPE_CHECKING:

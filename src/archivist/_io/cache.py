@@ -14,7 +14,7 @@ honouring ``XDG_CACHE_HOME``). ``ARCHIVIST_CACHE_DIR`` or ``cache_dir=`` move it
 default 10 GiB; ``0`` turns the cache off). Least recently used entries are evicted first.
 
 The folder is marked as archivist's when archivist creates it (see
-:mod:`archivist._lifecycle.cache_folder`); a folder that holds files and no marker is refused,
+:mod:`archivist._io.cache_folder`); a folder that holds files and no marker is refused,
 and only files archivist named are ever deleted.
 
 Several processes share one cache safely: an entry is written to a temporary file in the
@@ -38,9 +38,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
 
+from archivist._io import cache_folder
 from archivist._io.local import open_regular
 from archivist._io.verified import read_verified
-from archivist._lifecycle import cache_folder
 from archivist.errors import ConfigError, IntegrityError, InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -333,7 +333,7 @@ class ArtifactCache:
     def evict(self, keep: str | None = None) -> int:
         """Remove least recently used entries until the cache fits its bound.
 
-        Only files archivist made are considered (see :mod:`archivist._lifecycle.cache_folder`).
+        Only files archivist made are considered (see :mod:`archivist._io.cache_folder`).
 
         Parameters
         ----------

@@ -11,7 +11,7 @@ everything that writes or deletes there.
 Even in its own folder archivist deletes only regular files named and placed as it names
 them (:func:`owned_kind`): ``sha256/<2 hex>/<64 hex>`` entries, ``tmp/<16 hex>-<16 hex>.part``
 temporary files, and ``manifests/<32 hex>.index`` columns with their temporary files; never a
-folder whole, and every deletion goes through :func:`archivist.stores._paths.delete_owned`.
+folder whole, and every deletion goes through :func:`archivist._io.paths.delete_owned`.
 """
 
 from __future__ import annotations
@@ -220,11 +220,27 @@ def owned_files(folder: Path, kind: str) -> Iterator[tuple[str, os.stat_result]]
             yield relative, found
 
 
+class _LocalFiles:
+    """Local files, deleted by name: what :func:`delete_owned` deletes a cache file through."""
+
+    @staticmethod
+    def delete(path: str) -> None:
+        os.unlink(path)
+
+    @staticmethod
+    def discard(path: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+_LOCAL_FILES = _LocalFiles()
+
+
 def delete(folder: Path, relative: str) -> bool:
     """Delete one file archivist made in its cache ``folder``; a missing file is no error.
 
     The name is checked again (:func:`owned_kind`), the file must still be a regular file,
-    and the path goes through :func:`archivist.stores._paths.delete_owned`.
+    and the path goes through :func:`archivist._io.paths.delete_owned`.
 
     Parameters
     ----------
@@ -238,8 +254,7 @@ def delete(folder: Path, relative: str) -> bool:
     bool
         ``True`` when this call deleted the file.
     """
-    from archivist.storage.local import LocalBackend
-    from archivist.stores._paths import delete_owned
+    from archivist._io.paths import delete_owned
 
     if owned_kind(relative) is None:
         return False
@@ -248,7 +263,7 @@ def delete(folder: Path, relative: str) -> bool:
     try:
         if not stat.S_ISREG(os.lstat(path).st_mode):
             return False
-        delete_owned(LocalBackend(), root.as_posix(), path.as_posix())
+        delete_owned(_LOCAL_FILES, root.as_posix(), path.as_posix())
     except OSError:  # another process removed it first, or it cannot be removed: kept
         return False
     return True

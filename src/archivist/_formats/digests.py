@@ -1,7 +1,7 @@
 """The kept digests file format: the digests archivist computed, by ``(name, fname)``.
 
 The file is ``.<manifest file name>.archivist/digests.json`` in a manifest's private folder;
-what it is for, who writes and who reads it is :mod:`archivist._lifecycle.digests`. This
+what it is for, who writes and who reads it is :mod:`archivist.stores._digests`. This
 module only parses (strictly: names checked as manifest records' are, duplicate JSON keys
 and repeated entries refused), serializes and merges it, and applies an entry to a record.
 """
@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from archivist._json import load_json
-from archivist._names import check_stored_file_name, check_stored_name
+from archivist._formats.names import check_stored_file_name, check_stored_name
+from archivist._formats.strict_json import load_json
 from archivist.errors import InvalidNameError, ManifestError
 from archivist.manifest import VersionRecord, is_sha256
 

@@ -1,7 +1,8 @@
 """One pass over a large stored file: read it into memory while a worker thread hashes it.
 
 :func:`read_hashed` reads a stream into an anonymous memory map, a slice at a time, and
-hands each slice, as soon as it is read, to a hash worker (:class:`~archivist._streams.HashWorker`):
+hands each slice, as soon as it is read, to a hash worker
+(:class:`~archivist._io.streams.HashWorker`):
 the SHA-256 of a large file costs little more than reading it, instead of a pass of its own.
 The caller checks the digest and size, and only then gives the bytes to a handler through a
 :class:`BufferStream` (a read-only, seekable stream over them that copies nothing until it is
@@ -17,7 +18,7 @@ import mmap
 import threading
 from typing import IO, TYPE_CHECKING
 
-from archivist._streams import HashWorker
+from archivist._io.streams import HashWorker
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer

@@ -12,7 +12,7 @@ key names one file's bytes for good.
   record always has its kept digest), by adopt, and by a release copy into its new
   repository; appended with the one compare-and-swap of :mod:`archivist.stores._documents`
   (:func:`keep_digests`). An entry for a file that was never committed is harmless: its
-  name is not reused. The file's format is :mod:`archivist._digests_format`.
+  name is not reused. The file's format is :mod:`archivist._formats.digests`.
 * **Read** only for a record that has no digest of its own (:func:`with_kept_digests`), on a
   load, a diff, :meth:`~archivist.Repository.verify`, adopt, a release copy and
   ``archivist get``/``cat``: when an entry has the record's name and file name, and the
@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from archivist._digests_format import KeptDigest, KeptDigests, merged, recovered
+from archivist._formats.digests import KeptDigest, KeptDigests, merged, recovered
 from archivist.manifest import VersionRecord
 from archivist.stores._documents import update
 

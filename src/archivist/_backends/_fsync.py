@@ -5,7 +5,7 @@ A bulk save writes many small files. Flushing each one only after all of them ar
 the local backend hands each new file to :data:`SYNC_AHEAD` as soon as it is complete:
 worker threads fsync it while the next files are being written (the kernel batches
 concurrent fsyncs into few journal commits). When the save asks for its files to be durable
-(:meth:`~archivist.storage.local.LocalBackend.sync`), it waits for those flushes, fsyncs
+(:meth:`~archivist._backends.local.LocalBackend.sync`), it waits for those flushes, fsyncs
 whatever was not handed over, and the folders. Nothing but the save's own files is flushed:
 never ``os.sync()`` or ``syncfs``, which flush every user's writes.
 """

@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from archivist._formats.names import check_stored_name
 from archivist._formats.records import CORE_FIELDS, VersionRecord
-from archivist._names import check_stored_name
 from archivist.errors import InvalidNameError, ManifestError
 
 __all__ = ["no_gc", "records_from_dicts"]

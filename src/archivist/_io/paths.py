@@ -9,8 +9,8 @@ absolute part or a backslash never reaches storage, on any backend (on an object
 ``/other-bucket/key`` would otherwise cross into another bucket).
 
 Names read from stored files are checked twice. First when the file is parsed, by the one
-rule for stored names, :func:`archivist._names.check_stored_record`: a manifest record, a save
-journal's entry, an alias move or an index row that breaks it makes the file invalid
+rule for stored names, :func:`archivist._formats.names.check_stored_record`: a manifest
+record, a save journal's entry, an alias move or an index row that breaks it makes the file invalid
 (:class:`~archivist.errors.ManifestError`; gc leaves an invalid journal alone). Then here,
 when a path is built from them (:class:`~archivist.errors.InvalidNameError`), so a parser
 that forgot the first check still cannot reach outside the root.
@@ -18,14 +18,21 @@ that forgot the first check still cannot reach outside the root.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from archivist.errors import InvalidNameError
 
-if TYPE_CHECKING:
-    from archivist.storage.base import Backend
+__all__ = ["Deleter", "check_under", "delete_owned", "path_under", "relative_parts"]
 
-__all__ = ["check_under", "delete_owned", "path_under", "relative_parts"]
+
+class Deleter(Protocol):
+    """What :func:`delete_owned` deletes through: a :class:`~archivist.Backend`, or a folder."""
+
+    def delete(self, path: str) -> None:
+        """Delete the file at ``path``; a missing file raises ``FileNotFoundError``."""
+
+    def discard(self, path: str) -> None:
+        """Delete the file at ``path`` if it is there."""
 
 
 def relative_parts(relative: str, what: str) -> list[str]:
@@ -119,7 +126,7 @@ def check_under(root: str, path: str, what: str = "a path") -> str:
     return path
 
 
-def delete_owned(backend: Backend, root: str, path: str, *, missing_ok: bool = False) -> None:
+def delete_owned(backend: Deleter, root: str, path: str, *, missing_ok: bool = False) -> None:
     """Delete one file that lies under a root archivist owns: the only way archivist deletes.
 
     The caller has already decided, from authoritative data, that the file is its own and
@@ -128,8 +135,9 @@ def delete_owned(backend: Backend, root: str, path: str, *, missing_ok: bool = F
 
     Parameters
     ----------
-    backend : Backend
-        The storage holding the file.
+    backend : Deleter
+        The storage holding the file (a :class:`~archivist.Backend`, or the local files of a
+        cache folder).
     root : str
         The folder the caller owns (a repository folder, a private folder, a cache folder).
     path : str

@@ -2,7 +2,7 @@
 
 An object store's first write in a process is preceded by a probe of its conditional
 requests (four requests; see
-:meth:`~archivist.storage.object_store.ObjectStoreBackend.probe_conditional_writes`).
+:meth:`~archivist._backends.object_store.ObjectStoreBackend.probe_conditional_writes`).
 Short CLI and CI processes would pay it on every save, so a passed probe is remembered in
 a small JSON file in the user's cache folder (``platformdirs.user_cache_dir("archivist")``,
 or ``$ARCHIVIST_CACHE_DIR``), keyed by backend class and probe scope (endpoint and bucket),
@@ -130,7 +130,7 @@ def _fresh(stamp: str, now: datetime) -> bool:
 def _write(document: dict[str, object]) -> None:
     path = cache_file()
     tmp = f"{path}.{secrets.token_hex(8)}.tmp"
-    from archivist._lifecycle.cache_folder import claim_quietly
+    from archivist._io.cache_folder import claim_quietly
 
     if not claim_quietly(Path(os.path.dirname(path))):
         return  # no cache folder, or a folder of the user's: remember nothing there

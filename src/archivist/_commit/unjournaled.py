@@ -1,7 +1,7 @@
 """Saves without a journal: the request minimum, at the price of orphans gc never deletes.
 
 By default a save names its files in a save journal before writing them and deletes the
-journal after its commit (:mod:`archivist._journal`): two requests on an object store, which
+journal after its commit (:mod:`archivist._commit.journal`): two requests on an object store, which
 let :meth:`~archivist.Repository.gc` prove that a crashed save's files are its own and
 were never committed. ``Repository(..., journal=False)`` (or the environment variable
 :data:`JOURNAL_ENV` set to ``0``, ``false``, ``no`` or ``off``) turns that off for the
@@ -31,21 +31,17 @@ Every safety rule still holds; only the proof gc needs is missing:
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from archivist._journal import JournalEntry, SaveJournal
+from archivist._commit.journal import JournalEntry, SaveJournal
 from archivist.errors import ConfigError, InvalidArgumentError
 
 if TYPE_CHECKING:
-    from archivist.manifest import VersionRecord
     from archivist.stores import AbstractRepositoryStore
 
 __all__ = ["JOURNAL_ENV", "NoJournal", "begin_journal", "resolve_journal"]
-
-logger = logging.getLogger("archivist.repository")
 
 #: The environment variable read when ``journal=`` is not given.
 JOURNAL_ENV = "ARCHIVIST_SAVE_JOURNAL"
@@ -96,6 +92,10 @@ def resolve_journal(journal: object) -> bool:
 class NoJournal(SaveJournal):
     """The stand-in journal of a save without one: it stores and deletes nothing.
 
+    It keeps what the commit protocol's "did it land?" rule
+    (:func:`archivist._commit.protocol.did_not_land`) needs instead of a stored journal:
+    the manifest token the save committed against and whether that manifest was empty.
+
     Parameters
     ----------
     store : AbstractRepositoryStore
@@ -121,27 +121,6 @@ class NoJournal(SaveJournal):
 
     def _write(self, object_id: str | None, entries: Sequence[JournalEntry]) -> None:
         """Store nothing (no request): the entries live in this process only."""
-
-    def proves_uncommitted(self, token: str | None, *, answered: bool = True) -> bool:
-        """Tell whether the manifest, re-read at ``token``, proves the commit did not land.
-
-        It does when every commit request of the save was answered (refused, or never
-        sent: a request whose answer was lost may have landed, and the manifest may have
-        been replaced since) and the manifest is still in the state the save committed
-        against: no manifest before and after, or the same token of a manifest that held
-        versions (see the module docstring for why an empty one proves nothing).
-        """
-        return answered and token == self.token and (token is None or not self.base_empty)
-
-    def keep(self, records: Sequence[VersionRecord]) -> None:
-        """Leave the files of a failed save that cannot prove its commit did not land."""
-        if records:
-            logger.warning(
-                "a save without a journal failed and cannot prove that its commit did not "
-                "land, so it keeps its files; gc will never delete them (no journal proves "
-                "them uncommitted). If no version names them, delete them yourself: %s",
-                ", ".join(self.store.file_location(r.name, r.fname) for r in records),
-            )
 
 
 def begin_journal(

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from archivist._names import check_stored_record
+from archivist._formats.names import check_stored_record
 from archivist.errors import (
     ArchivistError,
     ManifestError,
@@ -90,7 +90,7 @@ class JournalEntry:
         """Parse the JSON form, refusing anything that is not exactly it.
 
         The name and file name are checked by the rules of manifest records
-        (:func:`archivist._names.check_stored_record`): a journal is read from storage and
+        (:func:`archivist._formats.names.check_stored_record`): a journal is read from storage and
         may be forged, and an entry naming ``..``, an absolute path or an empty part would
         otherwise send gc outside the repository. A journal with one such entry is refused
         whole (gc leaves it alone, with a warning).
@@ -214,23 +214,6 @@ class SaveJournal:
     def exists(self) -> bool:
         """Tell whether the journal is still stored (nobody settled or collected it)."""
         return bool(self._objects) and self.id in set(self.store.list_journals())
-
-    def proves_uncommitted(self, token: str | None, *, answered: bool = True) -> bool:
-        """Tell whether a failed commit, its files not in the manifest at ``token``, never landed.
-
-        Only when every commit request was answered (``answered``): a request whose answer
-        was lost (an error or Ctrl-C while it was in flight) may still land after the
-        re-read, so its files stay, for gc to collect through this journal once they are
-        old enough and still unnamed. And only when the journal is still stored: no mode
-        ``w`` save replaced a manifest that named the files (it would have settled it).
-        """
-        return answered and self.exists()
-
-    def keep(self, records: Sequence[VersionRecord]) -> None:
-        """Leave the files of a failed save whose commit may have landed.
-
-        Nothing to do: if they were never committed, gc collects them through the journal.
-        """
 
     def close(self) -> None:
         """Delete the journal (best effort: a journal left behind only keeps files)."""

@@ -7,9 +7,10 @@ race it re-reads the manifest and applies the digests again. Afterwards every lo
 versions is verified, and a repository opened with ``trust="verified"`` loads them.
 
 Adopting vouches for the files *as they are now*: run it when you trust their content. A
-file whose digest archivist kept beside the manifest (see :mod:`archivist._lifecycle.digests`:
+file whose digest archivist kept beside the manifest (see :mod:`archivist.stores._digests`:
 a lazyscribe save dropped it from the record) is adopted only if it still matches it. It
-applies the repository's trust policy (:func:`archivist._trust.check_trusted`): opened with
+applies the repository's trust policy (:func:`archivist._io.trust.check_trusted`):
+opened with
 ``trust="verified"``, it refuses to vouch for a file whose handler runs code.
 """
 
@@ -19,8 +20,7 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from archivist._lifecycle.digests import keep_digests, with_kept_digests
-from archivist._trust import check_trusted
+from archivist._io.trust import check_trusted
 from archivist.errors import (
     ArchivistWarning,
     ArtifactNotFoundError,
@@ -28,10 +28,13 @@ from archivist.errors import (
     StorageError,
 )
 from archivist.manifest import ManifestIndex, VersionRecord
+from archivist.stores._digests import keep_digests, with_kept_digests
 from archivist.stores._documents import MAX_ATTEMPTS, update
 
 if TYPE_CHECKING:
-    from archivist.repository import Repository
+    from archivist._commit.session import Session
+    from archivist._io.trust import Trust
+    from archivist.stores import AbstractRepositoryStore
 
 __all__ = ["adopt"]
 
@@ -41,13 +44,19 @@ MAX_ADOPT_ATTEMPTS = MAX_ATTEMPTS
 _Key = tuple[str, int, str]
 
 
-def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]]:
-    """Record digests for the committed versions of ``repository`` that have none.
+def adopt(
+    store: AbstractRepositoryStore, session: Session, trust: Trust, dry_run: bool = False
+) -> list[tuple[str, int]]:
+    """Record digests for the committed versions in ``store`` that have none.
 
     Parameters
     ----------
-    repository : Repository
-        The repository; written only when ``dry_run`` is false.
+    store : AbstractRepositoryStore
+        The repository's store; written only when ``dry_run`` is false.
+    session : Session
+        The repository's session, refreshed after a commit.
+    trust : {"any", "verified"}
+        The repository's trust policy.
     dry_run : bool, optional
         Hash the files, but record nothing.
 
@@ -69,8 +78,7 @@ def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]
         handler that runs code; nothing was recorded.
     """
     if not dry_run:
-        repository._require_writable()
-    store = repository.store
+        session.require_writable()
     snapshot = store.read()
     digests: dict[_Key, tuple[str, int]] = {}
     problems: list[str] = []
@@ -79,7 +87,7 @@ def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]
         if record.sha256 is not None:
             continue
         check_trusted(  # a digest archivist kept for the file is what it is checked against
-            repository.trust,
+            trust,
             record.handler,
             expected.sha256,
             f"version {record.version} of {record.name!r} in {store.location}",
@@ -118,9 +126,9 @@ def adopt(repository: Repository, dry_run: bool = False) -> list[tuple[str, int]
         return [(record.name, record.version) for record in _adoptable(snapshot.records, digests)]
     keep_digests(store, _with_digests(snapshot.records, digests))  # before the commit
     index = snapshot.indexed or ManifestIndex(snapshot.records)
-    adopted = _commit(repository, index, snapshot.token, digests)
-    if not repository._fresh:
-        repository.refresh()
+    adopted = _commit(store, index, snapshot.token, digests)
+    if not session.fresh:
+        session.refresh(store)
     return adopted
 
 
@@ -144,7 +152,7 @@ def _adoptable(
 
 
 def _commit(
-    repository: Repository,
+    store: AbstractRepositoryStore,
     index: ManifestIndex,
     token: str | None,
     digests: dict[_Key, tuple[str, int]],
@@ -162,7 +170,7 @@ def _commit(
         )
 
     done = update(
-        repository.store.manifest(),
+        store.manifest(),
         fill_in,
         first=(index, token),
         what="adopting",

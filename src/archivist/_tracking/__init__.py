@@ -1,0 +1,1 @@
+"""Experiment tracking: experiments and tests, logged artifacts, dependencies, promotion."""
