@@ -7,7 +7,7 @@ classmethods and whose environment facts are extra attrs fields set by ``constru
 hook returns an adapter for every entry point of that group, except lazyscribe's own
 ``json``, ``pickle`` and ``base``. An alias a native archivist handler serves too stays the
 native one's: the plugin manager lets these adapters yield, and warns once on its first use
-(see :data:`archivist.plugin.manager.YIELDING_PLUGINS`).
+(see :data:`archivist.plugin._claims.YIELDING_PLUGINS`).
 
 Discovery is lazy (it runs when the handler registry is first built), is skipped when
 lazyscribe is not installed or ``ARCHIVIST_DISABLE_PLUGIN_AUTOLOAD`` is set, and never

@@ -12,12 +12,10 @@ discovery (entry points, lazyscribe handler packages) runs only for any other na
 :func:`handlers`, :func:`backends`, :func:`register` and the hooks. Once discovery ran, every
 lookup goes through the full registries (a runtime override of a built-in alias wins).
 
-Two plugins claiming one name: the class registered with ``override=True`` wins. Without
-one, archivist's own plugins win over the adapters of lazyscribe's handler packages
-(:data:`YIELDING_PLUGINS`), as over any other yielding plugin, and the first lookup of that
-name warns once (:class:`~archivist.errors.ArchivistWarning`) naming both and how to choose;
-two yielding claims keep the first entry point, as lazyscribe does. Any other two claims
-raise :class:`~archivist.errors.DuplicatePluginError`.
+Two plugins claiming one name are settled by :mod:`archivist.plugin._claims` (an override
+wins; archivist's plugins win over lazyscribe's handler packages); a claim that lost without
+the user choosing warns once, on the name's first lookup
+(:class:`~archivist.errors.ArchivistWarning`).
 """
 
 from __future__ import annotations
@@ -44,6 +42,7 @@ from archivist.errors import (
 )
 from archivist.handlers.base import Handler
 from archivist.plugin import NAME, hookimpl, spec
+from archivist.plugin._claims import YIELDING_PLUGINS, Claim, settle
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DISABLE_AUTOLOAD_ENV",
     "OPTIONAL_DISTRIBUTIONS",
-    "YIELDING_PLUGINS",
     "backends",
     "get_backend",
     "get_handler",
@@ -86,10 +84,6 @@ _BUILTIN_PLUGINS = (
     # adapters for lazyscribe's ``lazyscribe.artifact_type`` entry points (lazy, optional)
     "archivist.handlers.lazyscribe",
 )
-
-#: Plugins whose classes give way to another plugin's class of the same name: the adapters of
-#: lazyscribe's handler packages (lazyscribe-arrow's ``parquet`` yields to archivist-parquet's).
-YIELDING_PLUGINS = frozenset({"archivist.handlers.lazyscribe"})
 
 _T = TypeVar("_T", bound=type)
 
@@ -387,8 +381,7 @@ class _Plugins:
         validate: Callable[[Any, str], None],
         what: str,
     ) -> Mapping[str, Any]:
-        claims: dict[str, list[tuple[type, str]]] = {}
-        yielding: set[type] = set()
+        claims: dict[str, list[Claim]] = {}
         for impl in hook.get_hookimpls():
             source = f"plugin {impl.plugin_name!r}"
             try:
@@ -402,65 +395,19 @@ class _Plugins:
                         f"{base.__module__}.{base.__qualname__}"
                     )
                 validate(cls, source)
-                if impl.plugin_name in YIELDING_PLUGINS:
-                    yielding.add(cls)
+                claim = Claim(cls, source, impl.plugin_name in YIELDING_PLUGINS)
                 for key in names_of(cls):
                     entries = claims.setdefault(key, [])
-                    if all(existing is not cls for existing, _ in entries):
-                        entries.append((cls, source))
+                    if all(existing.cls is not cls for existing in entries):
+                        entries.append(claim)
         table: dict[str, type] = {}
         for key, entries in claims.items():
-            self._contested.pop((what, key), None)
-            if len(entries) == 1:
-                table[key] = entries[0][0]
-                continue
-            winners = [cls for cls, _ in entries if cls in self._overrides]
-            if len(winners) == 1:
-                table[key] = winners[0]
-                continue
-            table[key] = self._settle(key, entries, yielding, what)
+            table[key], warning = settle(what, key, entries, self._overrides)
+            if warning is None:
+                self._contested.pop((what, key), None)
+            else:
+                self._contested[what, key] = warning
         return MappingProxyType(dict(sorted(table.items())))
-
-    def _settle(
-        self, key: str, entries: Sequence[tuple[type, str]], yielding: set[type], what: str
-    ) -> type:
-        """Decide a name two plugins claim without an override, or raise.
-
-        A class of a yielding plugin gives way to the one class of another plugin; among
-        yielding plugins only, the first entry point wins (as in lazyscribe). Either way the
-        first lookup of the name warns.
-        """
-        firm = [entry for entry in entries if entry[0] not in yielding]
-        if len(firm) > 1:
-            listing = "; ".join(_claimant(cls, source) for cls, source in entries)
-            raise DuplicatePluginError(
-                f"{what} {key!r} is claimed by more than one plugin: {listing}. Uninstall one, "
-                "or register the one to use with archivist.register(cls, override=True)."
-            )
-        winner = firm[0] if firm else entries[0]
-        losers = "; ".join(
-            _claimant(cls, source) for cls, source in entries if cls is not winner[0]
-        )
-        why = (
-            "archivist's plugins win over lazyscribe's handler packages"
-            if firm
-            else "the first entry point wins, as in lazyscribe"
-        )
-        self._contested[what, key] = (
-            f"{what} {key!r} is claimed by more than one plugin; {_claimant(*winner)} is used, "
-            f"not {losers} ({why}). To choose, register the one to use with "
-            "archivist.register(cls, override=True); for a lazyscribe handler class, "
-            "archivist.register(archivist.handlers.lazyscribe.adapt(cls), override=True)."
-        )
-        return winner[0]
-
-
-def _claimant(cls: type, source: str) -> str:
-    """Describe a class claiming a name: where it comes from, for messages."""
-    provided_by = getattr(cls, "provided_by", None)  # an adapter names what it wraps
-    if isinstance(provided_by, str) and provided_by:
-        return provided_by
-    return f"{cls.__module__}.{cls.__qualname__} ({source})"
 
 
 def _plugin_name(prefix: str, obj: object) -> str:
