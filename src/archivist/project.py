@@ -70,7 +70,7 @@ class Project:
     ----------
     fpath : str or os.PathLike, optional
         The project file's path or URL (default ``"project.json"``).
-    mode : {"r", "a", "w", "w+"}, optional
+    mode : {"a", "r", "w", "w+"}, optional
         ``r`` reads only; ``a`` (default) loads existing experiments read-only and adds
         new ones; ``w`` ignores existing experiments and replaces the file on save; ``w+``
         loads existing experiments editable.

@@ -72,7 +72,7 @@ class Repository:
         The manifest's path or URL (default ``"repository.json"``); its folder holds the
         artifacts. Any protocol an installed backend serves works (``memory://``,
         ``s3://`` with ``archivist-s3``, ...).
-    mode : {"r", "a", "w", "w+"}, optional
+    mode : {"w+", "r", "a", "w"}, optional
         ``r`` reads only; ``a`` reads the existing versions and only appends new ones;
         ``w+`` (the default, as in lazyscribe) also lets existing records change (expiry);
         ``w`` starts a new repository: its first save replaces the manifest (warning with

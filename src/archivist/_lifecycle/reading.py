@@ -6,6 +6,7 @@ Functions over a store and a :class:`~archivist._commit.session.Session`;
 
 from __future__ import annotations
 
+import logging
 import warnings
 from datetime import datetime
 from typing import IO, Any
@@ -31,6 +32,8 @@ from archivist.stores import AbstractRepositoryStore
 from archivist.stores._digests import with_kept_digests
 
 __all__ = ["find_aliased", "load", "open_file", "text_lines"]
+
+LOG = logging.getLogger("archivist.repository")
 
 
 def find_aliased(
@@ -96,6 +99,15 @@ def load(
     )
     if callback is not None and record.size is not None:
         callback.set_size(record.size)
+    LOG.debug(
+        "%s: loading version %d of %r (%s, %s, %s bytes)",
+        store.location,
+        record.version,
+        record.name,
+        record.fname,
+        record.handler,
+        record.size,
+    )
     with open_file(store, cache, record, handler) as raw:
         return read_value(
             handler,

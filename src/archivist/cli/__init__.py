@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from archivist.cli import _alias, _cache, _demo, _files, _inspect, _maintenance, _release
+from archivist.cli import _alias, _cache, _demo, _files, _inspect, _maintenance, _put, _release
 from archivist.cli._app import cli
 from archivist.cli._demo import demo
 
 __all__ = ["cli", "demo", "main"]
 
 # the command modules register themselves on ``cli`` when imported
-_COMMAND_MODULES = (_alias, _cache, _demo, _files, _inspect, _maintenance, _release)
+_COMMAND_MODULES = (_alias, _cache, _demo, _files, _inspect, _maintenance, _put, _release)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
