@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from archivist import errors, release
 from archivist._backends.base import Backend
 from archivist._io.cache import ArtifactCache, CacheInfo, cache_info, clear_cache
+from archivist._lazyscribe import arrow as _lazyscribe_arrow
 from archivist._lifecycle.aliases import AliasMove
 from archivist._lifecycle.plans import (
     GcPlan,
@@ -74,6 +75,9 @@ from archivist.stores import (
     ManifestStore,
     ReleaseStore,
 )
+
+# lazyscribe-arrow's to_table accepts archivist's projects and repositories once it is imported
+_lazyscribe_arrow.install()
 
 if TYPE_CHECKING:
     from archivist.experiment import Experiment, ReadOnlyExperiment

@@ -7,6 +7,7 @@ they used to disagree.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 import archivist
 from archivist import Handler, Project, Repository
-from archivist._io.handlers import MAX_SLUG_LENGTH, new_fname, slug
+from archivist._io.handlers import MAX_SLUG_LENGTH, new_fname, read_value, slug, write_value
 from archivist.artifacts import JSONArtifact
 from archivist.errors import AlreadyExistsError, SerializationError
 
@@ -196,3 +197,40 @@ def test_experiments_are_slugged_as_lazyscribe_slugs_them(tmp_path: Path) -> Non
         theirs = lazyscribe.Project(tmp_path / "theirs.json", mode="w").log(name)
         with ours as exp, theirs as other:
             assert exp.short_slug == other.short_slug
+
+
+class NameReporter(Handler):
+    """Reads and writes what the handler sees as its stream's ``name``."""
+
+    alias, suffix, binary = "test-name-reporter", "bin", True
+
+    def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:
+        stream.write(repr(getattr(stream, "name", "<none>")).encode())
+
+    def read(self, stream: IO[Any], **kwargs: Any) -> Any:
+        return getattr(stream, "name", "<none>"), stream.read()
+
+
+def test_a_handler_never_sees_a_descriptor_number_as_a_name(tmp_path: Path) -> None:
+    # an anonymous temporary file (a large verified read is spooled to one) is named by
+    # its descriptor: onnx.load takes any name for a path, so the handler gets none
+    with tempfile.TemporaryFile() as spool:
+        assert isinstance(spool.name, int)
+        spool.write(b"stored")
+        spool.seek(0)
+        assert read_value(NameReporter(), spool, {}, "test", "a value", "v") == (
+            "<none>",
+            b"stored",
+        )
+        spool.seek(0)
+        write_value(NameReporter(), None, spool, {}, "test", "v")
+        spool.seek(0)
+        assert spool.read() == b"'<none>'"
+    # a path name is kept, as lazyscribe's local files carry theirs
+    path = tmp_path / "stored.bin"
+    path.write_bytes(b"stored")
+    with open(path, "rb") as named:
+        assert read_value(NameReporter(), named, {}, "test", "a value", "v") == (
+            str(path),
+            b"stored",
+        )

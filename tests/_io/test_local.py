@@ -458,3 +458,11 @@ def test_the_local_backend_reads_documents_up_to_two_gibibytes(tmp_path: Path) -
     assert DOCUMENT_LIMIT == 2 << 30
     with pytest.raises(StorageError, match=f"larger than {DOCUMENT_LIMIT} bytes"):
         LocalBackend().read_bytes(str(path))
+
+
+def test_a_stream_is_named_by_its_path_as_open_names_it(tmp_path: Path) -> None:
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"bytes")
+    with open_regular(path) as stream, open(path, "rb") as builtin:
+        assert stream.name == builtin.name == str(path)
+        assert stream.read() == b"bytes"

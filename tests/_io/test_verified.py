@@ -8,6 +8,7 @@ fails the test instead of freezing or exhausting the machine.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import io
 import json
 import os
@@ -148,6 +149,18 @@ def test_large_files_are_spooled_verified_and_loaded(
         assert stream.read() == original  # the handler gets what was verified
     with pytest.raises(IntegrityError, match="does not match"):
         repository.load_artifact("model")
+
+
+def test_a_spooled_copy_has_no_name_a_handler_would_take_for_a_path() -> None:
+    # a temporary file is named by its descriptor number; onnx.load opens any name it finds
+    data = b"verified" * 512
+    digest = hashlib.sha256(data).hexdigest()
+    with archivist._io.verified.read_verified(
+        io.BytesIO(data), "a file", digest, None, "its record"
+    ) as stream:
+        assert not isinstance(stream, io.BytesIO)
+        assert not hasattr(stream, "name")
+        assert stream.read() == data
 
 
 def test_a_longer_or_shorter_file_is_an_integrity_error(

@@ -4,6 +4,8 @@ import json
 import os
 import subprocess
 import sys
+import warnings
+from collections.abc import Iterator
 from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import IO, Any, ClassVar
@@ -14,11 +16,13 @@ import archivist
 from archivist import Handler, Repository
 from archivist._backends.local import LocalBackend
 from archivist.errors import (
+    ArchivistWarning,
     DuplicatePluginError,
     PluginLoadError,
     UnknownBackendError,
     UnknownHandlerError,
 )
+from archivist.handlers.lazyscribe import LazyscribeHandler, adapt
 from archivist.plugin import manager
 
 
@@ -312,3 +316,161 @@ def test_a_last_resort_hook_returning_no_class_is_a_plugin_error() -> None:
             archivist.get_handler("anything")
     finally:
         archivist.unregister(FindsNonsense)
+
+
+# -- names a native plugin and a lazyscribe handler package both claim ----------------------
+
+LAZYSCRIBE_HANDLERS = """
+from typing import ClassVar
+from attrs import define
+from lazyscribe.artifacts.base import Artifact
+
+
+def _handler(name, alias):
+    @define(auto_attribs=True)
+    class Claimed(Artifact):
+        alias: ClassVar[str] = ""
+        suffix: ClassVar[str] = "txt"
+        binary: ClassVar[bool] = False
+        output_only: ClassVar[bool] = False
+
+        @classmethod
+        def construct(cls, name, value=None, fname=None, created_at=None, expiry=None,
+                      writer_kwargs=None, version=0, dirty=True, **kwargs):
+            return cls(name=name, value=value, fname=fname or name + ".txt",
+                       created_at=created_at, expiry=expiry, writer_kwargs=writer_kwargs or {},
+                       version=version, dirty=dirty)
+
+        @classmethod
+        def read(cls, buf, **kwargs):
+            return {"read by": cls.__name__, "text": buf.read()}
+
+        @classmethod
+        def write(cls, obj, buf, **kwargs):
+            buf.write(obj)
+
+    Claimed.alias = alias
+    Claimed.__name__ = Claimed.__qualname__ = name
+    return Claimed
+
+
+FirstNative = _handler("FirstNative", "test-claimed-native")
+FirstTwice = _handler("FirstTwice", "test-claimed-twice")
+SecondTwice = _handler("SecondTwice", "test-claimed-twice")
+"""
+
+
+def fake_distribution(site: Path, name: str, entry_points: dict[str, str]) -> None:
+    info = site / f"{name.replace('-', '_')}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    lines = "".join(f"{alias} = {target}\n" for alias, target in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[lazyscribe.artifact_type]\n{lines}")
+
+
+@pytest.fixture
+def lazyscribe_claims(tmp_path: Path) -> Iterator[None]:
+    """Two lazyscribe handler distributions: one alias native too, one they both claim."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "claiming_lazyscribe_handlers.py").write_text(LAZYSCRIBE_HANDLERS)
+    module = "claiming_lazyscribe_handlers"
+    fake_distribution(
+        site,
+        "first-lazyscribe-handlers",
+        {
+            "test-claimed-native": f"{module}:FirstNative",
+            "test-claimed-twice": f"{module}:FirstTwice",
+        },
+    )
+    fake_distribution(
+        site, "second-lazyscribe-handlers", {"test-claimed-twice": f"{module}:SecondTwice"}
+    )
+    sys.path.insert(0, str(site))
+    manager._PLUGINS._invalidate()
+    try:
+        yield
+    finally:
+        sys.path.remove(str(site))
+        sys.modules.pop(module, None)
+        manager._PLUGINS._invalidate()
+
+
+class NativeClaimed(Handler):
+    alias: ClassVar[str] = "test-claimed-native"
+    suffix: ClassVar[str] = "txt"
+    binary: ClassVar[bool] = False
+
+    def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:
+        stream.write(value)
+
+    def read(self, stream: IO[Any], **kwargs: Any) -> Any:
+        return {"read by": "NativeClaimed", "text": stream.read()}
+
+
+def forget_warning(alias: str) -> None:
+    manager._PLUGINS._warned.discard(("handler alias", alias))
+
+
+def test_a_native_plugin_wins_a_lazyscribe_alias_with_one_warning(
+    lazyscribe_claims: None, repo_path: Path
+) -> None:
+    forget_warning("test-claimed-native")
+    assert archivist.handlers()["test-claimed-native"].__name__ == "LazyscribeFirstNative"
+    name = archivist.register(NativeClaimed)  # no DuplicatePluginError: the adapter yields
+    try:
+        with pytest.warns(ArchivistWarning, match="claimed by more than one plugin") as caught:
+            assert archivist.get_handler("test-claimed-native") is NativeClaimed
+        (message,) = (str(w.message) for w in caught)
+        assert "first-lazyscribe-handlers" in message  # the distribution that lost
+        assert "NativeClaimed" in message
+        assert "override=True" in message  # how to choose
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # once per process and alias
+            repository = Repository(repo_path, mode="w")
+            repository.log_artifact("a", "text", handler="test-claimed-native")
+            repository.save()
+            assert repository.load_artifact("a")["read by"] == "NativeClaimed"
+    finally:
+        archivist.unregister(name)
+
+
+def test_the_user_chooses_the_lazyscribe_handler_with_override(
+    lazyscribe_claims: None, repo_path: Path
+) -> None:
+    import claiming_lazyscribe_handlers  # type: ignore[import-not-found]
+
+    forget_warning("test-claimed-native")
+    native = archivist.register(NativeClaimed)
+    chosen = archivist.register(adapt(claiming_lazyscribe_handlers.FirstNative), override=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a choice made: no warning
+            repository = Repository(repo_path, mode="w")
+            repository.log_artifact("a", "text", handler="test-claimed-native")
+            repository.save()
+            assert repository.load_artifact("a")["read by"] == "FirstNative"
+        archivist.unregister(chosen)
+        archivist.unregister(native)
+        native = archivist.register(NativeClaimed, override=True)  # or the native one
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert archivist.get_handler("test-claimed-native") is NativeClaimed
+    finally:
+        archivist.unregister(chosen)
+        archivist.unregister(native)
+
+
+def test_two_lazyscribe_distributions_claiming_an_alias_keep_lazyscribe_s_choice(
+    lazyscribe_claims: None,
+) -> None:
+    from lazyscribe.artifacts import _get_handler
+
+    theirs = _get_handler("test-claimed-twice")  # the first entry point of the alias
+    forget_warning("test-claimed-twice")
+    with pytest.warns(ArchivistWarning, match="the first entry point wins") as caught:
+        handler = archivist.get_handler("test-claimed-twice")
+    assert issubclass(handler, LazyscribeHandler)
+    assert handler.artifact_class.__qualname__ == theirs.__qualname__
+    loser = "first" if theirs.__name__ == "SecondTwice" else "second"
+    assert f"{loser}-lazyscribe-handlers" in str(caught[0].message)

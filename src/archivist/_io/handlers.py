@@ -18,19 +18,25 @@ holds everywhere:
   handler's failure in :class:`~archivist.errors.DecodingError` (a ``SerializationError``
   and a ``LoadError``), and warns for ``output_only`` handlers (lazyscribe's warning);
 * :func:`slug` and :func:`new_fname` are the one slug and the one file-name generator.
+
+A handler's stream has a ``name`` only when it is a path, as the files lazyscribe hands its
+handlers (fsspec's local files) have: a stream named by a descriptor number (a file opened
+from a descriptor, an anonymous temporary file) is handed on without a ``name``, since
+handlers such as ``onnx.load`` take any ``name`` for a path.
 """
 
 from __future__ import annotations
 
 import functools
 import html.entities
+import io
 import re
 import secrets
 import unicodedata
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import IO, Any, Literal, TypeVar
+from typing import IO, Any, Literal, TypeVar, cast
 
 from archivist._io.streams import stream_for
 from archivist.errors import AlreadyExistsError, ArchivistError, DecodingError, EncodingError
@@ -233,7 +239,7 @@ def write_value(
     archivist.errors.EncodingError
         The handler failed (an archivist error it raised passes unchanged).
     """
-    with stream_for(raw, handler.binary) as stream:
+    with stream_for(_path_named(raw), handler.binary) as stream:
         try:
             handler.write(value, stream, **writer_kwargs)
         except ArchivistError:
@@ -327,7 +333,7 @@ def read_value(
     archivist.errors.DecodingError
         The handler failed (an archivist error it raised passes unchanged).
     """
-    with stream_for(raw, handler.binary) as stream:
+    with stream_for(_path_named(raw), handler.binary) as stream:
         try:
             value = handler.read(stream, **reader_kwargs)
         except ArchivistError:
@@ -363,3 +369,68 @@ def warn_output_only(
     else:
         message = f"Artifact '{name}' is added. It is not meant to be read back as Python Object"
     warnings.warn(message, UserWarning, stacklevel=stacklevel + 1)
+
+
+def _path_named(raw: IO[bytes]) -> IO[bytes]:
+    """Return ``raw``, or a view of it without ``name`` when its name is not a path string."""
+    name = getattr(raw, "name", None)
+    if name is None or isinstance(name, str):
+        return raw
+    return cast("IO[bytes]", _Unnamed(raw))
+
+
+class _Unnamed(io.BufferedIOBase):
+    """A byte stream passing every call to another one, without its ``name``.
+
+    Closing the view leaves the stream open: its owner closes it.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return self._stream.readable()
+
+    def writable(self) -> bool:
+        return self._stream.writable()
+
+    def seekable(self) -> bool:
+        return self._stream.seekable()
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._stream.read(-1 if size is None else size)
+
+    def read1(self, size: int = -1) -> bytes:
+        read1 = getattr(self._stream, "read1", None)
+        return bytes(read1(size)) if read1 is not None else self._stream.read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        readinto = getattr(self._stream, "readinto", None)
+        if readinto is not None:
+            return int(readinto(buffer) or 0)
+        data = self._stream.read(len(memoryview(buffer)))
+        memoryview(buffer).cast("B")[: len(data)] = data
+        return len(data)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._stream.readline(-1 if size is None else size)
+
+    def write(self, data: Any) -> int:
+        return self._stream.write(data)
+
+    def writelines(self, lines: Iterable[Any]) -> None:
+        self._stream.writelines(lines)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def flush(self) -> None:
+        if not self.closed:
+            self._stream.flush()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()

@@ -16,6 +16,7 @@ raises :class:`~archivist.errors.IrregularFileError`, naming the path and what i
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 from typing import BinaryIO
@@ -58,8 +59,8 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
     Returns
     -------
     BinaryIO
-        A buffered, seekable, blocking binary stream at the start of the file; the caller
-        closes it.
+        A buffered, seekable, blocking binary stream at the start of the file, named by
+        ``path`` as :func:`open` names it; the caller closes it.
 
     Raises
     ------
@@ -79,7 +80,9 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
         _require_regular(path, os.fstat(fd).st_mode)
         if _FLAGS & getattr(os, "O_NONBLOCK", 0):  # POSIX: restore ordinary reads
             os.set_blocking(fd, True)
-        return open(fd, "rb")
+        raw = io.FileIO(fd, "rb")
+        raw.name = os.fspath(path)  # named as open(path) names it, not by the descriptor
+        return io.BufferedReader(raw)
     except BaseException:
         os.close(fd)
         raise

@@ -206,7 +206,13 @@ def _spool(size: int | None) -> IO[bytes]:
     if size is not None and size <= IN_MEMORY_LIMIT:
         return io.BytesIO()
     # Unnamed where the platform allows (O_TMPFILE), else unlinked at once; mode 0600.
-    return tempfile.TemporaryFile(prefix="archivist-verified-")
+    spool = tempfile.TemporaryFile(prefix="archivist-verified-")  # noqa: SIM115 - returned
+    raw = getattr(spool, "raw", None)
+    if isinstance(raw, io.FileIO) and not isinstance(raw.name, str):
+        # named by its descriptor number, which handlers (onnx.load) would take for a path:
+        # an anonymous file has no name, as a verified copy in memory has none
+        del raw.name
+    return spool
 
 
 def _check(

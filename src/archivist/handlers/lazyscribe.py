@@ -5,7 +5,9 @@ lazyscribe handler packages (``lazyscribe-yaml``, ``lazyscribe-arrow``, ...) reg
 classmethods and whose environment facts are extra attrs fields set by ``construct``.
 :func:`adapt` wraps such a class as an archivist :class:`~archivist.Handler`; this module's
 hook returns an adapter for every entry point of that group, except lazyscribe's own
-``json``, ``pickle`` and ``base`` and any alias a native archivist handler already serves.
+``json``, ``pickle`` and ``base``. An alias a native archivist handler serves too stays the
+native one's: the plugin manager lets these adapters yield, and warns once on its first use
+(see :data:`archivist.plugin._claims.YIELDING_PLUGINS`).
 
 Discovery is lazy (it runs when the handler registry is first built), is skipped when
 lazyscribe is not installed or ``ARCHIVIST_DISABLE_PLUGIN_AUTOLOAD`` is set, and never
@@ -17,10 +19,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.metadata import EntryPoint, entry_points
-from typing import IO, Any, ClassVar, cast
+from typing import IO, Any, ClassVar
 
 from archivist.errors import PluginLoadError
 from archivist.handlers.base import Handler
@@ -82,6 +85,8 @@ class LazyscribeHandler(Handler):
     executes_code: ClassVar[bool] = True  # unknown code: assume the worst
     output_only: ClassVar[bool] = False
     artifact_class: ClassVar[Any] = None
+    #: Where the wrapped class comes from, for messages (its distribution and class).
+    provided_by: ClassVar[str] = ""
 
     def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:
         """Write with the lazyscribe class's ``write`` classmethod."""
@@ -91,31 +96,80 @@ class LazyscribeHandler(Handler):
         """Read with the lazyscribe class's ``read`` classmethod."""
         return self.artifact_class.read(stream, **kwargs)
 
-    def _constructed(self, value: Any) -> dict[str, Any]:
+    def _extra_fields(self) -> list[Any]:
+        """Return the attrs fields the handler class adds to lazyscribe's ``Artifact``."""
         attrs = importlib.import_module("attrs")
-        artifact = self.artifact_class.construct(name="archivist-adapter", value=value)
-        return {
-            field.name: getattr(artifact, field.name)
-            for field in attrs.fields(type(artifact))
-            if field.name not in _BASE_FIELDS
-        }
+        return [f for f in attrs.fields(self.artifact_class) if f.name not in _BASE_FIELDS]
+
+    def _constructed(self, value: Any, **recorded: Any) -> dict[str, Any]:
+        artifact = self.artifact_class.construct(name="archivist-adapter", value=value, **recorded)
+        return {field.name: getattr(artifact, field.name) for field in self._extra_fields()}
 
     def environment(self) -> dict[str, Any]:
         """Return the extra fields ``construct`` records that take part in equality.
 
         lazyscribe compares these (for example ``python_version``) when it validates a
-        stored artifact against the running environment; so does archivist.
+        stored artifact against the running environment; so does archivist. A handler
+        whose ``construct`` cannot describe the environment without a value (lazyscribe-joblib
+        records the value's package) has none apart from one: ``{}``; its stored fields are
+        still checked on load (:meth:`mismatches`).
         """
-        attrs = importlib.import_module("attrs")
-        compared = {f.name for f in attrs.fields(self.artifact_class) if f.eq}
-        return {k: v for k, v in self._constructed(None).items() if k in compared}
+        try:
+            constructed = self._constructed(None)
+        except (TypeError, ValueError, AttributeError):
+            return {}
+        compared = {f.name for f in self._extra_fields() if f.eq}
+        return {k: v for k, v in constructed.items() if k in compared}
 
     def metadata(self, value: Any) -> dict[str, Any]:
         """Return every extra field ``construct`` records for ``value``."""
         return self._constructed(value)
 
+    def mismatches(self, recorded: Mapping[str, Any]) -> list[str]:
+        """Compare a stored artifact's fields with the running environment, as lazyscribe does.
 
-def adapt(artifact_class: Any) -> type[Handler]:
+        lazyscribe validates a stored artifact by calling the handler's ``construct`` again
+        with the stored fields it names as parameters (lazyscribe-joblib's ``package``), so
+        that the others (``package_version``, ``joblib_version``, ``python_version``) are
+        those of the running environment, and comparing the fields that take part in
+        equality. The same is done here, with one line per differing field. A ``construct``
+        that fails on the stored fields is reported as a difference, naming its error.
+
+        Parameters
+        ----------
+        recorded : Mapping[str, Any]
+            The stored record (a version's or an experiment artifact's).
+
+        Returns
+        -------
+        list[str]
+            One readable line per difference; empty when reading is safe.
+        """
+        fields = self._extra_fields()
+        parameters = inspect.signature(self.artifact_class.construct).parameters
+        named = {
+            f.name: recorded[f.name]
+            for f in fields
+            if f.name in recorded
+            and f.name in parameters
+            and parameters[f.name].kind not in (inspect.Parameter.VAR_KEYWORD,)
+            and (f.eq or parameters[f.name].default is inspect.Parameter.empty)
+        }
+        try:
+            running = self._constructed(None, **named)
+        except Exception as exc:
+            return [
+                f"{self.alias}: the handler could not describe the running environment from "
+                f"the stored fields {sorted(named)}: {type(exc).__name__}: {exc}"
+            ]
+        return [
+            f"{f.name}: written with {recorded[f.name]!r}, running {running[f.name]!r}"
+            for f in fields
+            if f.eq and f.name in recorded and recorded[f.name] != running[f.name]
+        ]
+
+
+def adapt(artifact_class: Any, distribution: str | None = None) -> type[Handler]:
     """Wrap a lazyscribe ``Artifact`` subclass as an archivist handler class.
 
     Parameters
@@ -123,6 +177,8 @@ def adapt(artifact_class: Any) -> type[Handler]:
     artifact_class : type
         A subclass of ``lazyscribe.artifacts.base.Artifact`` with ``alias``, ``suffix``
         and ``binary`` class variables and ``read``/``write``/``construct`` classmethods.
+    distribution : str, optional
+        The distribution that provides it, for messages (an entry point's).
 
     Returns
     -------
@@ -148,6 +204,7 @@ def adapt(artifact_class: Any) -> type[Handler]:
             + (f": it lacks {', '.join(missing)}" if missing else "")
         )
     source: Any = artifact_class
+    qualified = f"{artifact_class.__module__}.{artifact_class.__qualname__}"
     namespace = {
         "alias": str(source.alias),
         "suffix": str(source.suffix),
@@ -155,6 +212,7 @@ def adapt(artifact_class: Any) -> type[Handler]:
         "executes_code": _executes_code(source),
         "output_only": bool(getattr(source, "output_only", False)),
         "artifact_class": source,
+        "provided_by": f"{distribution or 'lazyscribe handler'} ({qualified}, adapted)",
         "__module__": __name__,
         "__doc__": f"archivist adapter for the lazyscribe handler {artifact_class.__qualname__}.",
     }
@@ -197,7 +255,7 @@ def adapt_cached(artifact_class: type) -> type[Handler]:
 
 
 def _broken(entry_point: EntryPoint, cause: BaseException) -> type[Handler]:
-    dist = entry_point.dist.name if entry_point.dist is not None else "an unknown distribution"
+    dist = _distribution_name(entry_point)
     message = (
         f"could not load the lazyscribe handler {entry_point.name!r} ({entry_point.value}) "
         f"from distribution {dist}: {type(cause).__name__}: {cause}"
@@ -215,58 +273,48 @@ def _broken(entry_point: EntryPoint, cause: BaseException) -> type[Handler]:
             "binary": True,
             "executes_code": True,
             "load_error": message,
+            "provided_by": f"{dist} ({entry_point.value}, which failed to load)",
             "__init__": fail,
             "__module__": __name__,
         },
     )
 
 
-def _native_aliases() -> set[str]:
-    from archivist.plugin.manager import plugin_manager
-
-    aliases: set[str] = set()
-    hook = plugin_manager().hook.archivist_register_handlers
-    for impl in hook.get_hookimpls():
-        if impl.function is archivist_register_handlers:
-            continue
-        try:
-            classes = cast("Sequence[Any]", impl.function() or ())
-        except Exception:  # the registry reports that plugin's failure itself
-            continue
-        aliases.update(str(getattr(cls, "alias", "")) for cls in classes)
-    return aliases
-
-
 _ADAPTERS: dict[tuple[str, str], type[Handler]] = {}
 
 
 def discover() -> list[type[Handler]]:
-    """Return an adapter for each lazyscribe handler entry point archivist lacks.
+    """Return an adapter for each lazyscribe handler entry point but lazyscribe's own.
+
+    An alias that a native handler, or an earlier entry point, claims too is settled by the
+    plugin manager: the native handler, else the first entry point, wins with a warning.
 
     Returns
     -------
     list[type[archivist.Handler]]
-        Adapters, and placeholders for entry points that failed to load.
+        Adapters, and placeholders for entry points that failed to load, in entry point
+        order.
     """
     if importlib.util.find_spec("lazyscribe") is None:
         return []
-    native = _native_aliases()
     adapters: list[type[Handler]] = []
-    seen: set[str] = set()
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        if entry_point.name in _SKIPPED or entry_point.name in native:
+        if entry_point.name in _SKIPPED:
             continue
-        if entry_point.name in seen:
-            continue
-        seen.add(entry_point.name)
         key = (entry_point.name, entry_point.value)
         if key not in _ADAPTERS:  # one class per entry point, however often the registry is built
             try:
-                _ADAPTERS[key] = adapt(entry_point.load())
+                _ADAPTERS[key] = adapt(entry_point.load(), _distribution_name(entry_point))
             except Exception as exc:
                 _ADAPTERS[key] = _broken(entry_point, exc)
         adapters.append(_ADAPTERS[key])
     return adapters
+
+
+def _distribution_name(entry_point: EntryPoint) -> str:
+    from archivist.plugin.manager import _distribution_of
+
+    return _distribution_of(entry_point)
 
 
 @hookimpl

@@ -11,6 +11,11 @@ Resolving a built-in alias or protocol (``json``, ``pickle``, ``file``, ``local`
 discovery (entry points, lazyscribe handler packages) runs only for any other name, for
 :func:`handlers`, :func:`backends`, :func:`register` and the hooks. Once discovery ran, every
 lookup goes through the full registries (a runtime override of a built-in alias wins).
+
+Two plugins claiming one name are settled by :mod:`archivist.plugin._claims` (an override
+wins; archivist's plugins win over lazyscribe's handler packages); a claim that lost without
+the user choosing warns once, on the name's first lookup
+(:class:`~archivist.errors.ArchivistWarning`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import importlib
 import inspect
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -28,6 +34,7 @@ import pluggy
 
 from archivist._backends.base import Backend
 from archivist.errors import (
+    ArchivistWarning,
     DuplicatePluginError,
     PluginLoadError,
     UnknownBackendError,
@@ -35,6 +42,7 @@ from archivist.errors import (
 )
 from archivist.handlers.base import Handler
 from archivist.plugin import NAME, hookimpl, spec
+from archivist.plugin._claims import YIELDING_PLUGINS, Claim, settle
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -189,6 +197,9 @@ class _Plugins:
         self._overrides: set[object] = set()
         self._handlers: Mapping[str, type[Handler]] | None = None
         self._backends: Mapping[str, type[Backend]] | None = None
+        #: Names two plugins claim and one won without an override: (kind, name) -> warning.
+        self._contested: dict[tuple[str, str], str] = {}
+        self._warned: set[tuple[str, str]] = set()
 
     # -- discovery --------------------------------------------------------------------------
 
@@ -320,6 +331,18 @@ class _Plugins:
         self._handlers = None
         self._backends = None
 
+    def warn_if_contested(self, what: str, name: str) -> None:
+        """Warn, once per process and name, that another plugin's claim on ``name`` lost."""
+        key = (what, name)
+        message = self._contested.get(key)
+        if message is None or key in self._warned:
+            return
+        with self._lock:
+            if key in self._warned:
+                return
+            self._warned.add(key)
+        warnings.warn(message, ArchivistWarning, stacklevel=4)
+
     def handlers(self) -> Mapping[str, type[Handler]]:
         table = self._handlers
         if table is None:
@@ -358,7 +381,7 @@ class _Plugins:
         validate: Callable[[Any, str], None],
         what: str,
     ) -> Mapping[str, Any]:
-        claims: dict[str, list[tuple[type, str]]] = {}
+        claims: dict[str, list[Claim]] = {}
         for impl in hook.get_hookimpls():
             source = f"plugin {impl.plugin_name!r}"
             try:
@@ -372,24 +395,18 @@ class _Plugins:
                         f"{base.__module__}.{base.__qualname__}"
                     )
                 validate(cls, source)
+                claim = Claim(cls, source, impl.plugin_name in YIELDING_PLUGINS)
                 for key in names_of(cls):
                     entries = claims.setdefault(key, [])
-                    if all(existing is not cls for existing, _ in entries):
-                        entries.append((cls, source))
+                    if all(existing.cls is not cls for existing in entries):
+                        entries.append(claim)
         table: dict[str, type] = {}
         for key, entries in claims.items():
-            if len(entries) == 1:
-                table[key] = entries[0][0]
-                continue
-            winners = [cls for cls, _ in entries if cls in self._overrides]
-            if len(winners) == 1:
-                table[key] = winners[0]
-                continue
-            listing = "; ".join(f"{c.__module__}.{c.__qualname__} ({s})" for c, s in entries)
-            raise DuplicatePluginError(
-                f"{what} {key!r} is claimed by more than one plugin: {listing}. Uninstall one, "
-                "or register the one to use with archivist.register(cls, override=True)."
-            )
+            table[key], warning = settle(what, key, entries, self._overrides)
+            if warning is None:
+                self._contested.pop((what, key), None)
+            else:
+                self._contested[what, key] = warning
         return MappingProxyType(dict(sorted(table.items())))
 
 
@@ -525,7 +542,7 @@ def get_handler(alias: str) -> type[Handler]:
         return builtin
     table = handlers()
     try:
-        return table[alias]
+        found_class = table[alias]
     except (KeyError, TypeError):
         found = _find(plugin_manager().hook.archivist_find_handler, Handler, alias=alias)
         if found is not None:
@@ -534,6 +551,8 @@ def get_handler(alias: str) -> type[Handler]:
             f"no handler named {alias!r}. Installed handlers: {', '.join(table) or 'none'}."
             + _install_hint(str(alias))
         ) from None
+    _PLUGINS.warn_if_contested("handler alias", alias)
+    return found_class
 
 
 def _find(hook: pluggy.HookCaller, base: _T, **name: object) -> _T | None:

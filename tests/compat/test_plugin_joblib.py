@@ -1,0 +1,121 @@
+"""lazyscribe-joblib next to archivist's core: the same code under both libraries.
+
+A lazyscribe user has ``lazyscribe-joblib`` installed; archivist adapts its ``joblib``
+handler. Files lazyscribe writes with it load in archivist, files archivist writes load in
+lazyscribe, and both record the same fields (``package``, ``package_version``,
+``joblib_version``) and check them on load as lazyscribe does. archivist-joblib, when it is
+installed too, claims the alias first; these tests choose lazyscribe-joblib's handler, as
+a user would, with ``archivist.register(..., override=True)``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import lazyscribe
+import lazyscribe.exception
+import numpy as np
+import pytest
+from lazyscribe_joblib import JoblibArtifact
+from sklearn.linear_model import LinearRegression
+
+import archivist
+import archivist.exception
+from archivist.errors import ArchivistWarning
+from archivist.handlers.lazyscribe import adapt
+
+LIBRARIES = (lazyscribe, archivist)
+X = np.array([[1.0], [2.0], [3.0]])
+
+
+@pytest.fixture(autouse=True)
+def lazyscribe_joblib() -> Iterator[None]:
+    """Choose lazyscribe-joblib's handler for the alias ``joblib``."""
+    name = archivist.register(adapt(JoblibArtifact), override=True)
+    try:
+        yield
+    finally:
+        archivist.unregister(name)
+
+
+def model() -> LinearRegression:
+    return LinearRegression().fit(X, np.array([1.0, 2.0, 3.5]))
+
+
+def load(lib: Any, path: Path, writer: Any, **kwargs: Any) -> Any:
+    repository = lib.Repository(str(path), mode="r")
+    if lib is archivist and writer is lazyscribe:  # no digest, and joblib runs code
+        with pytest.warns(ArchivistWarning, match="no recorded digest"):
+            return repository.load_artifact("model", **kwargs)
+    return repository.load_artifact("model", **kwargs)
+
+
+def write_repository(lib: Any, path: Path) -> dict[str, Any]:
+    repository = lib.Repository(str(path), mode="w")
+    repository.log_artifact(name="model", value=model(), handler="joblib")
+    repository.save()
+    (record,) = json.loads(path.read_text())
+    assert isinstance(record, dict)
+    return record
+
+
+@pytest.mark.parametrize("writer", LIBRARIES, ids=lambda lib: lib.__name__)
+def test_a_repository_file_loads_in_both(tmp_path: Path, writer: Any) -> None:
+    path = tmp_path / "repository.json"
+    record = write_repository(writer, path)
+    assert record["package"] == "sklearn"
+    expected = model().predict(X)
+    for reader in LIBRARIES:
+        loaded = load(reader, path, writer)
+        assert isinstance(loaded, LinearRegression)
+        np.testing.assert_allclose(loaded.predict(X), expected)
+
+
+def test_both_record_the_same_fields(tmp_path: Path) -> None:
+    theirs = write_repository(lazyscribe, tmp_path / "theirs" / "repository.json")
+    ours = write_repository(archivist, tmp_path / "ours" / "repository.json")
+    assert set(ours) == set(theirs) | {"sha256", "size"}
+    for key in ("handler", "package", "package_version", "joblib_version"):
+        assert ours[key] == theirs[key], key
+    assert ours["fname"].endswith(".joblib")
+
+
+@pytest.mark.parametrize("writer", LIBRARIES, ids=lambda lib: lib.__name__)
+def test_another_package_version_fails_in_both(tmp_path: Path, writer: Any) -> None:
+    path = tmp_path / "repository.json"
+    record = write_repository(writer, path)
+    record["package_version"] = "0.0.1"
+    path.write_text(json.dumps([record]))
+    with pytest.raises(lazyscribe.exception.ArtifactLoadError):
+        lazyscribe.Repository(str(path), mode="r").load_artifact("model")
+    with pytest.raises(archivist.exception.ArtifactLoadError, match="package_version"):
+        archivist.Repository(str(path), mode="r").load_artifact("model")
+    # both load anyway when asked not to validate
+    assert isinstance(
+        lazyscribe.Repository(str(path), mode="r").load_artifact("model", validate=False),
+        LinearRegression,
+    )
+    with pytest.warns(ArchivistWarning, match="package_version"):
+        loaded = archivist.Repository(str(path), mode="r").load_artifact("model", validate=False)
+    assert isinstance(loaded, LinearRegression)
+
+
+@pytest.mark.parametrize("writer", LIBRARIES, ids=lambda lib: lib.__name__)
+def test_an_experiment_artifact_loads_in_both(tmp_path: Path, writer: Any) -> None:
+    path = tmp_path / "project.json"
+    project = writer.Project(str(path), mode="w")
+    with project.log("fit") as exp:
+        exp.log_artifact(name="model", value=model(), handler="joblib")
+    project.save()
+    expected = model().predict(X)
+    for reader in LIBRARIES:
+        experiment = reader.Project(str(path), mode="r")["fit"]
+        if reader is archivist and writer is lazyscribe:
+            with pytest.warns(ArchivistWarning, match="no recorded digest"):
+                loaded = experiment.load_artifact("model")
+        else:
+            loaded = experiment.load_artifact("model")
+        np.testing.assert_allclose(loaded.predict(X), expected)
