@@ -172,7 +172,8 @@ class Repository:
             store if store is not None else ManifestStore(fpath, **self.storage_options)
         )
         self.cache = cache_for(self.store, cache, cache_dir, cache_size)
-        self.fpath = Path(self.store.path) if isinstance(self.store, ManifestStore) else None
+        manifest_path = self.store.manifest_path
+        self.fpath = Path(manifest_path) if manifest_path is not None else None
         self.dir = self.fpath.parent if self.fpath is not None else None
         self._session = Session.open(self.store, mode)
 
