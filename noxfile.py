@@ -6,7 +6,9 @@ Run them with ``python3 dev.py -s NAME``.
 from __future__ import annotations
 
 import os
+import platform
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nox
@@ -95,7 +97,8 @@ def stress(session: nox.Session) -> None:
         ),
     ]
     env = {**EMULATOR_ENV, "ARCHIVIST_STRESS_ITERATIONS": iterations}
-    session.run("pytest", *suites, "-k", "InterruptedSaves", *session.posargs, env=env)
+    # -rP shows each suite's InterruptReport: stops, versions, exit codes and exit times
+    session.run("pytest", *suites, "-k", "InterruptedSaves", "-rP", *session.posargs, env=env)
 
 
 @nox.session
@@ -122,6 +125,7 @@ def docs(session: nox.Session) -> None:
     session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"))
     docs_tests = [
         "tests/test_docs.py",
+        "tests/test_docs_site.py",
         "tests/test_guide.py",
         "tests/handlers/test_writing_a_handler.py",
     ]
@@ -156,15 +160,35 @@ def demo(session: nox.Session) -> None:
     session.run("archivist", "demo", *session.posargs)
 
 
+#: Where the bench session keeps its results, one file per UTC day; the README quotes one.
+BENCH_RESULTS = ROOT / "bench" / "results"
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmark archivist against lazyscribe 2.2.2 in one process; prints ratios."""
+    """Benchmark archivist against lazyscribe 2.2.2 in one process; prints ratios.
+
+    The output is also written to ``bench/results/<UTC date>.txt`` (with the commit and the
+    machine it ran on): commit the file whose figures a document quotes.
+    """
     install_project(session, "bench")
     env = {"PYTHONHASHSEED": "0"}
+    commit = session.run("git", "rev-parse", "HEAD", external=True, silent=True) or ""
+    lines = [
+        f"python3 dev.py -s bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"commit {commit.strip()}, {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}",
+    ]
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
         if session.posargs and script.stem not in session.posargs:
             continue
-        session.run("python", str(script), env=env)
+        output = session.run("python", str(script), env=env, silent=True) or ""
+        print(output, end="")
+        lines += ["", f"$ python bench/{script.name}", output.rstrip()]
+    BENCH_RESULTS.mkdir(exist_ok=True)
+    results = BENCH_RESULTS / f"{datetime.now(UTC):%Y-%m-%d}.txt"
+    results.write_text("\n".join(lines) + "\n")
+    session.log(f"results kept in {results.relative_to(ROOT)}")
 
 
 if os.environ.get("CI"):

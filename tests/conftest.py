@@ -7,7 +7,6 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,10 +15,10 @@ import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 
 from archivist import Repository
-from archivist.errors import StorageError
+from archivist.testing.commits import crash_at_commit
 from archivist.testing.emulators import private_archivist_cache
 
-__all__ = ["private_archivist_cache"]
+__all__ = ["crash_at_commit", "private_archivist_cache"]
 
 
 @pytest.fixture
@@ -62,31 +61,6 @@ def files_of(repo_path: Path, name: str) -> set[str]:
     """The names of the files in the folder of artifact ``name`` beside ``repo_path``."""
     folder = repo_path.parent / name
     return {p.name for p in folder.iterdir()} if folder.exists() else set()
-
-
-@contextmanager
-def crash_at_commit(repository: Repository, *, landed: bool) -> Iterator[None]:
-    """Make the next save die in its commit, with no chance to settle (as SIGKILL would).
-
-    With ``landed`` the manifest is replaced before the process "dies".
-    """
-    store: Any = repository.store
-    real_commit = store.commit
-
-    def commit(records: Any, token: Any) -> str:
-        if landed:
-            real_commit(records, token)
-        raise KeyboardInterrupt
-
-    def read() -> Any:
-        raise StorageError("the network went down")
-
-    store.commit, store.read = commit, read
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            yield
-    finally:
-        del store.commit, store.read
 
 
 def make_orphan(

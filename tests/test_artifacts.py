@@ -22,6 +22,33 @@ from archivist.artifacts import (
 )
 from archivist.artifacts.base import Artifact
 from archivist.errors import UnknownHandlerError
+from archivist.handlers import Handler
+from archivist.testing import registered
+
+
+class Versioned(Handler):
+    """A native handler (not one of lazyscribe's classes) that records an environment key,
+    as joblib's records ``joblib_version``."""
+
+    alias: ClassVar[str] = "test-versioned"
+    suffix: ClassVar[str] = "vjson"
+    binary: ClassVar[bool] = True
+
+    def write(self, value: Any, stream: Any, **kwargs: Any) -> None:
+        stream.write(json.dumps(value).encode())
+
+    def read(self, stream: Any, **kwargs: Any) -> Any:
+        return json.loads(stream.read())
+
+    def environment(self) -> dict[str, Any]:
+        return {"format_version": "1.4"}
+
+
+@pytest.fixture
+def native() -> Any:
+    """Register the native handler for one test."""
+    with registered(Versioned):
+        yield artifact_class(Versioned.alias)
 
 
 @define(auto_attribs=True)
@@ -61,18 +88,18 @@ def test_builtin_aliases_map_to_lazyscribe_s_classes() -> None:
     assert isinstance(info.value, ValueError)  # lazyscribe raised ValueError
 
 
-def test_native_handlers_are_described_by_handler_artifacts(memory_url: str) -> None:
+def test_native_handlers_are_described_by_handler_artifacts(memory_url: str, native: Any) -> None:
     repository = archivist.Repository(memory_url, mode="w")
-    repository.log_artifact(name="model", value={"w": 1}, handler="joblib")
+    repository.log_artifact(name="model", value={"w": 1}, handler="test-versioned")
     repository.save()
     (artifact,) = archivist.Repository(memory_url, mode="r").artifacts
-    assert isinstance(artifact, HandlerArtifact)
-    assert (artifact.alias, artifact.binary, artifact.suffix) == ("joblib", True, "joblib")
-    assert artifact.metadata["joblib_version"]
-    assert artifact.joblib_version == artifact.metadata["joblib_version"]  # as lazyscribe's
+    assert isinstance(artifact, HandlerArtifact) and isinstance(artifact, native)
+    assert (artifact.alias, artifact.binary, artifact.suffix) == ("test-versioned", True, "vjson")
+    assert artifact.metadata["format_version"] == "1.4"
+    assert artifact.format_version == artifact.metadata["format_version"]  # as lazyscribe's
     with pytest.raises(AttributeError):
         artifact.no_such_field  # noqa: B018
-    assert artifact.record is not None and artifact.record.handler == "joblib"
+    assert artifact.record is not None and artifact.record.handler == "test-versioned"
 
 
 def test_a_manifest_naming_an_unknown_handler_still_lists(tmp_path: Path) -> None:
@@ -90,16 +117,15 @@ def test_a_manifest_naming_an_unknown_handler_still_lists(tmp_path: Path) -> Non
         reader.load_artifact("features")
 
 
-def test_a_listing_describes_each_version_by_its_own_handler(memory_url: str) -> None:
+def test_a_listing_describes_each_version_by_its_own_handler(memory_url: str, native: Any) -> None:
     repository = archivist.Repository(memory_url, mode="w")
     for i in range(2):
         repository.log_artifact(name="features", value=[i], handler="json")
         repository.log_artifact(name="model", value={"w": i}, handler="pickle")
-        repository.log_artifact(name="native", value={"w": i}, handler="joblib")
+        repository.log_artifact(name="native", value={"w": i}, handler="test-versioned")
     repository.save()
     repository.log_artifact(name="features", value=[2], handler="pickle")  # pending
     classes = [(a.name, a.version, type(a), a.dirty) for a in repository.artifacts]
-    native = artifact_class("joblib")
     assert sorted(classes, key=lambda c: (c[0], c[1])) == [
         ("features", 0, JSONArtifact, False),
         ("features", 1, JSONArtifact, False),
@@ -124,17 +150,17 @@ def test_subclass_scanning_finds_user_classes(memory_url: str) -> None:
     assert isinstance(reader["rows"], CsvRows)
 
 
-def test_artifact_objects_pickle_with_their_value(memory_url: str) -> None:
+def test_artifact_objects_pickle_with_their_value(memory_url: str, native: Any) -> None:
     repository = archivist.Repository(memory_url, mode="w")
     repository.log_artifact(name="model", value={"w": [1, 2]}, handler="pickle")
     repository.log_artifact(name="features", value=[1, 2], handler="json", indent=2)
-    repository.log_artifact(name="native", value={"w": 3}, handler="joblib")
+    repository.log_artifact(name="native", value={"w": 3}, handler="test-versioned")
     for artifact in repository.artifacts:
         copy = pickle.loads(pickle.dumps(artifact))
         assert copy == artifact and copy.value == artifact.value
         assert copy.writer_kwargs == artifact.writer_kwargs
-    native = pickle.loads(pickle.dumps(repository.artifacts[2]))
-    assert native.joblib_version  # recorded at log time, as lazyscribe's construct does
+    logged = pickle.loads(pickle.dumps(repository.artifacts[2]))
+    assert logged.format_version == "1.4"  # recorded at log time, as lazyscribe's construct
 
 
 def test_construct_names_files_uniquely() -> None:

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from archivist import Repository, cache_info, clear_cache
 from archivist._io import cache_folder
-from archivist._lifecycle.cache import ArtifactCache, parse_size
+from archivist._io.cache import ArtifactCache, parse_size
 from archivist.cli import cli
 from archivist.errors import ConfigError, InvalidArgumentError
 from archivist.stores import _index_cache as index_cache

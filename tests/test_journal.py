@@ -33,19 +33,6 @@ def age(path: Path, seconds: float = 7200) -> None:
     os.utime(path, (stamp, stamp))
 
 
-def fail_commit(repository: Repository, error: BaseException, *, landed: bool = False) -> None:
-    """Make each manifest commit of ``repository`` raise ``error`` (after landing if ``landed``)."""
-    store: Any = repository.store
-    real_commit = store.commit
-
-    def commit(records: Any, token: Any) -> str:
-        if landed:
-            real_commit(records, token)
-        raise error
-
-    store.commit = commit
-
-
 @pytest.fixture
 def repository(repo_path: Path) -> Repository:
     repository = Repository(repo_path, mode="w")
@@ -115,9 +102,9 @@ def test_a_save_that_landed_then_died_keeps_its_files(
 def test_a_lost_acknowledgement_keeps_the_committed_files(
     repository: Repository, repo_path: Path
 ) -> None:
-    fail_commit(repository, StorageError("connection reset after the write"), landed=True)
     repository.log_artifact("a", [2], handler="json")
-    with pytest.raises(StorageError):
+    reset = StorageError("connection reset after the write")
+    with crash_at_commit(repository, landed=True, error=reset, dies=False):
         repository.save()
     fresh = Repository(repo_path, mode="r")
     assert fresh.load_artifact("a") == [2]
@@ -130,10 +117,10 @@ def test_a_commit_that_was_refused_removes_its_files(
 ) -> None:
     """Every round refused (a failed precondition writes nothing): provably not landed."""
     monkeypatch.setattr("archivist._commit.protocol.MAX_COMMIT_ATTEMPTS", 3)
-    fail_commit(repository, StaleTokenError("refused"))
     before = files_of(repo_path, "a")
     repository.log_artifact("a", [2], handler="json")
-    with pytest.raises(ConflictError):
+    refused = StaleTokenError("refused")
+    with crash_at_commit(repository, error=refused, dies=False, raises=ConflictError):
         repository.save()
     assert files_of(repo_path, "a") == before
     assert journals(repo_path) == []
@@ -148,10 +135,9 @@ def test_an_unanswered_commit_keeps_its_files_for_gc(
     The files and the journal stay; gc collects the files once old enough if no manifest
     names them by then.
     """
-    fail_commit(repository, error("no answer"))
     before = files_of(repo_path, "a")
     repository.log_artifact("a", [2], handler="json")
-    with pytest.raises(error):
+    with crash_at_commit(repository, error=error("no answer"), dies=False):
         repository.save()
     left = files_of(repo_path, "a") - before
     assert len(left) == 1 and len(journals(repo_path)) == 1

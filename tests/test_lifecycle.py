@@ -17,14 +17,7 @@ import pytest
 from archivist._backends.memory import MemoryBackend
 from archivist._formats.names import alias_file_name
 from archivist._io import verified
-from archivist._lifecycle import retention as _retention
-from archivist._lifecycle.aliases import (
-    AliasMove,
-    alias_store_for,
-    parse_alias_file,
-    serialize_alias_file,
-)
-from archivist._lifecycle.cache import (
+from archivist._io.cache import (
     DEFAULT_CACHE_SIZE,
     ArtifactCache,
     cache_for,
@@ -32,6 +25,13 @@ from archivist._lifecycle.cache import (
     clear_cache,
     default_cache_dir,
     parse_size,
+)
+from archivist._lifecycle import retention as _retention
+from archivist._lifecycle.aliases import (
+    AliasMove,
+    alias_store_for,
+    parse_alias_file,
+    serialize_alias_file,
 )
 from archivist.errors import (
     ArchivistWarning,

@@ -59,3 +59,50 @@ def test_gc_decisions_are_logged(repo_path: Path, caplog: pytest.LogCaptureFixtu
     assert f"gc: would delete {old}" in caplog.text
     assert f"gc: keeping {young}" in caplog.text
     assert "hand-made" not in caplog.text  # no journal names it: gc never even looks
+
+
+def test_loads_cache_hits_and_misses_and_requests_are_logged_at_debug(
+    repo_path: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = Repository(repo_path, mode="w")
+    writer.log_artifact(name="features", value=["a"], handler="json")
+    writer.save()
+    reader = Repository(repo_path, mode="r", cache=True, cache_dir=tmp_path / "cache")
+    with caplog.at_level(logging.DEBUG, logger="archivist"):
+        reader.load_artifact("features")
+        reader.load_artifact("features")
+    debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert sum("loading version 0 of 'features'" in m for m in debug) == 2
+    misses = [i for i, m in enumerate(debug) if m.startswith("cache miss")]
+    hits = [i for i, m in enumerate(debug) if m.startswith("cache hit")]
+    assert len(misses) == 1 and len(hits) == 1 and misses[0] < hits[0]
+    requests = [m for m in debug if m.startswith("LocalBackend ")]
+    assert any("features/" in m for m in requests)  # the version's file was requested once
+    assert sum("features/" in m for m in requests) == 1
+
+
+def archivist_stderr(*args: str) -> str:
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("archivist")), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+def test_the_cli_shows_debug_records_with_vv_and_no_botocore(repo_path: Path) -> None:
+    writer = Repository(repo_path, mode="w")
+    writer.log_artifact(name="features", value=["a"], handler="json")
+    writer.save()
+    loud = archivist_stderr("-vv", "show", str(repo_path), "features")
+    assert "LocalBackend read_with_token" in loud and "botocore" not in loud
+    quiet = archivist_stderr("-v", "show", str(repo_path), "features")
+    assert "LocalBackend" not in quiet

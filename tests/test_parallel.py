@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import signal
 import sys
 import threading
 import time
@@ -28,17 +29,22 @@ class Gate(Handler):
     binary: ClassVar[bool] = True
     barrier: ClassVar[threading.Barrier | None] = None
     cancelled: ClassVar[list[str]] = []
+    #: Set once the "slow" write is in flight.
+    slow_started: ClassVar[threading.Event] = threading.Event()
 
     def write(self, value: Any, stream: IO[Any], **kwargs: Any) -> None:
-        if value == "fail":
-            time.sleep(0.2)  # let the other writers start
-            raise ValueError("cannot write this one")
-        if value == "interrupt":
+        if value in ("fail", "interrupt"):
+            # the long write is in flight before this one breaks the save
+            assert Gate.slow_started.wait(timeout=60)
+            if value == "fail":
+                raise ValueError("cannot write this one")
             _thread.interrupt_main()  # Ctrl-C, delivered to the main thread
             return
-        if value == "slow":  # a long write: stopped when the save gives up
+        if value == "slow":  # a long write: stopped when the save gives up, never finished
+            Gate.slow_started.set()
+            deadline = time.monotonic() + 60
             try:
-                for _ in range(1000):
+                while time.monotonic() < deadline:
                     stream.write(b"x" * 1024)
                     time.sleep(0.01)
             except SaveCancelledError:
@@ -57,8 +63,23 @@ class Gate(Handler):
 def gate() -> Iterator[type[Gate]]:
     Gate.barrier = None
     Gate.cancelled = []
+    Gate.slow_started = threading.Event()
     with registered(Gate):
         yield Gate
+
+
+@pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """Let ``_thread.interrupt_main`` raise KeyboardInterrupt, as Ctrl-C in a terminal does.
+
+    It does nothing while SIGINT is ignored, as it is in a test run started as a shell's
+    background job.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def files(repo_path: Path) -> set[str]:
@@ -84,7 +105,9 @@ def test_the_files_of_a_save_are_written_concurrently(repo_path: Path) -> None:
 
 
 @pytest.mark.parametrize("bad", ["fail", "interrupt"])
-def test_a_failed_or_interrupted_concurrent_save_leaves_nothing(repo_path: Path, bad: str) -> None:
+def test_a_failed_or_interrupted_concurrent_save_leaves_nothing(
+    repo_path: Path, bad: str, ctrl_c: None
+) -> None:
     repository = Repository(repo_path, mode="w")
     repository.log_artifact(name="kept", value="k", handler="gate")
     repository.save()
@@ -141,3 +164,33 @@ def test_journal_names_added_from_many_threads_never_clash(repo_path: Path) -> N
     assert len(journal.entries) == 65
     journal.close()
     assert store.list_journals() == []
+
+
+def test_ctrl_c_while_a_writer_thread_starts_still_waits_for_it_and_undoes_its_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C lands in ``Thread.start`` after the thread began writing: its file is undone."""
+    writing = threading.Event()
+    completed: list[int] = []
+    undone: list[int] = []
+
+    def write(item: int, stop: threading.Event | None) -> int:
+        writing.set()
+        time.sleep(0.3)  # in flight when the Ctrl-C arrives
+        completed.append(item)
+        return item
+
+    start = threading.Thread.start
+
+    def start_then_ctrl_c(thread: threading.Thread) -> None:
+        start(thread)
+        if thread.name.startswith("archivist-save"):
+            assert writing.wait(timeout=30)
+            raise KeyboardInterrupt  # as a SIGINT during start()'s wait for the thread
+
+    monkeypatch.setattr(threading.Thread, "start", start_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        write_all(list(range(8)), write, undone.extend, 4)
+    monkeypatch.undo()
+    assert not [t for t in threading.enumerate() if t.name.startswith("archivist-save")]
+    assert completed and sorted(undone) == sorted(completed)

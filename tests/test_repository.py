@@ -625,3 +625,20 @@ def test_mode_w_replaces_even_an_unreadable_manifest(repo_path: Path) -> None:
     reread = Repository(repo_path, mode="r")
     assert reread.versions("a") == [0]
     assert reread.load_artifact("a") == "new"
+
+
+def test_a_failed_lookup_by_a_naive_time_says_naive_means_utc(repo_path: Path) -> None:
+    repository = Repository(repo_path, mode="w")
+    repository.log_artifact("features", ["a"], handler="json")
+    repository.save()
+    for naive in (datetime(2000, 1, 1), "2000-01-01T00:00:00"):
+        with pytest.raises(VersionNotFoundError, match="predates") as caught:
+            repository.load_artifact("features", version=naive, match="asof")
+        assert "without a UTC offset is read as UTC" in str(caught.value)
+        with pytest.raises(VersionNotFoundError) as caught:
+            repository.load_artifact("features", version=naive)
+        assert "without a UTC offset is read as UTC" in str(caught.value)
+    for aware in (datetime(2000, 1, 1, tzinfo=UTC), "2000-01-01T00:00:00+00:00"):
+        with pytest.raises(VersionNotFoundError, match="predates") as caught:
+            repository.load_artifact("features", version=aware, match="asof")
+        assert "read as UTC" not in str(caught.value)

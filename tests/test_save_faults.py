@@ -28,6 +28,7 @@ import pytest
 from archivist import ManifestStore, Project, Release, ReleaseStore, Repository
 from archivist.errors import AlreadyExistsError, StaleTokenError, StorageError
 from archivist.stores import open_backend
+from archivist.testing.commits import crash_at_commit
 from archivist.testing.faults import (
     PHASES,
     Fault,
@@ -239,21 +240,10 @@ def test_a_crash_before_the_commit_changes_no_committed_version(tmp_path: Path) 
     manifest = tmp_path / "repository.json"
     _seed_repository(manifest)
     seeded = _all_values(manifest)
-    store, backend = _faulty_store(manifest)
-    repository = Repository(manifest, mode="a", store=store)
+    repository = Repository(manifest, mode="a")
     repository.log_artifact("model", {"save": "new"}, handler="json")
-    backend.plan = plan = FaultPlan(
-        Fault(
-            "replace_if_unchanged",
-            "before",
-            KeyboardInterrupt,
-            match="*/repository.json",
-            crash=True,
-        )
-    )
-    with pytest.raises(KeyboardInterrupt):
+    with crash_at_commit(repository):
         repository.save()
-    assert plan.crashed is not None
     assert _all_values(manifest) == seeded
 
 

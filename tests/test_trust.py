@@ -21,7 +21,7 @@ from archivist import (
     get_handler,
 )
 from archivist import release as lzr
-from archivist._lifecycle.trust import TRUST_ENV
+from archivist._io.trust import TRUST_ENV
 from archivist.handlers.lazyscribe import adapt
 
 
@@ -146,7 +146,6 @@ def test_handlers_declare_whether_reading_runs_code() -> None:
     assert Handler.executes_code is False
     assert get_handler("json").executes_code is False
     assert get_handler("pickle").executes_code is True
-    assert get_handler("joblib").executes_code is True
 
 
 def test_lazyscribe_handlers_execute_code_unless_known_to_read_plain_data() -> None:

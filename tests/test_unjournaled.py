@@ -48,20 +48,6 @@ def seeded(location: str | Path, **kwargs: Any) -> Repository:
     return Repository(location, mode="a", **kwargs)
 
 
-def refuse_commits(repository: Repository, error: type[BaseException] = StaleTokenError) -> None:
-    """Make every manifest replace fail.
-
-    The default, a refusal (a failed precondition), writes nothing: the commit provably
-    never lands. Any other error is an unanswered request: it may have landed.
-    """
-
-    def commit(records: Any, token: Any) -> str:
-        raise error("refused")
-
-    store: Any = repository.store
-    store.commit = commit
-
-
 @pytest.fixture(autouse=True)
 def few_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Give up after three refused commits (not 64) when every commit is refused."""
@@ -170,11 +156,10 @@ def test_a_promotion_without_a_journal_writes_none(tmp_path: Path) -> None:
 def test_a_commit_that_was_refused_removes_its_files(
     unjournaled: Repository, repo_path: Path
 ) -> None:
-    refuse_commits(unjournaled)
     before = files_of(repo_path, "a")
     unjournaled.log_artifact("a", [2], handler="json")
     unjournaled.log_artifact("b", [3], handler="json", fname="given.json")
-    with pytest.raises(ConflictError):
+    with crash_at_commit(unjournaled, error=StaleTokenError, dies=False, raises=ConflictError):
         unjournaled.save()
     assert files_of(repo_path, "a") == before and files_of(repo_path, "b") == set()
     assert journals(repo_path) == []
@@ -202,28 +187,22 @@ def test_an_unanswered_commit_keeps_its_files(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """An error from the commit request: it may have landed, its answer lost."""
-    refuse_commits(unjournaled, error)
     before = files_of(repo_path, "a")
     unjournaled.log_artifact("a", [2], handler="json")
-    with caplog.at_level(logging.WARNING, "archivist"), pytest.raises(error):
+    with (
+        caplog.at_level(logging.WARNING, "archivist"),
+        crash_at_commit(unjournaled, error=error, dies=False),
+    ):
         unjournaled.save()
     assert len(files_of(repo_path, "a") - before) == 1
     assert "cannot prove that its commit did not land" in caplog.text
 
 
 def test_a_commit_that_landed_keeps_its_files(unjournaled: Repository, repo_path: Path) -> None:
-    store: Any = unjournaled.store
-    real_commit = store.commit
-
-    def commit(records: Any, token: Any) -> str:
-        real_commit(records, token)
-        raise StorageError("connection reset after the write")
-
-    store.commit = commit
     unjournaled.log_artifact("a", [2], handler="json")
-    with pytest.raises(StorageError):
+    reset = StorageError("connection reset after the write")
+    with crash_at_commit(unjournaled, landed=True, error=reset, dies=False):
         unjournaled.save()
-    del store.commit
     unjournaled.save()  # the changes count as saved: nothing is committed twice
     reader = Repository(repo_path, mode="r")
     assert reader.versions("a") == [0, 1] and reader.load_artifact("a") == [2]
@@ -243,18 +222,18 @@ def test_files_a_replaced_manifest_named_are_kept(
 ) -> None:
     """The commit lands, its answer is lost, and a mode w save replaces the manifest before
     the re-read: the re-read names none of the files, yet they stay."""
-    store: Any = unjournaled.store
-    real_commit = store.commit
-
-    def commit(records: Any, token: Any) -> str:
-        real_commit(records, token)
-        _replaced_by_mode_w(repo_path)
-        raise StorageError("connection reset after the write")
-
-    store.commit = commit
     before = files_of(repo_path, "a")
     unjournaled.log_artifact("a", [2], handler="json")
-    with caplog.at_level(logging.WARNING, "archivist"), pytest.raises(StorageError):
+    with (
+        caplog.at_level(logging.WARNING, "archivist"),
+        crash_at_commit(
+            unjournaled,
+            landed=True,
+            error=StorageError("connection reset after the write"),
+            dies=False,
+            then=lambda: _replaced_by_mode_w(repo_path),
+        ),
+    ):
         unjournaled.save()
     kept = files_of(repo_path, "a") - before
     assert len(kept) == 1
@@ -265,18 +244,16 @@ def test_an_empty_manifest_proves_nothing(repo_path: Path) -> None:
     """A mode w save of nothing writes the same empty manifest: the token cannot tell."""
     Repository(repo_path, mode="w").save()
     repository = Repository(repo_path, mode="a", journal=False)
-    refuse_commits(repository)
     repository.log_artifact("a", [2], handler="json")
-    with pytest.raises(ConflictError):
+    with crash_at_commit(repository, error=StaleTokenError, dies=False, raises=ConflictError):
         repository.save()
     assert len(files_of(repo_path, "a")) == 1
 
 
 def test_no_manifest_before_and_after_proves_it(repo_path: Path) -> None:
     repository = Repository(repo_path, mode="w+", journal=False)
-    refuse_commits(repository)
     repository.log_artifact("a", [2], handler="json")
-    with pytest.raises(ConflictError):
+    with crash_at_commit(repository, error=StaleTokenError, dies=False, raises=ConflictError):
         repository.save()
     assert files_of(repo_path, "a") == set()
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from archivist import errors, release
 from archivist._backends.base import Backend
+from archivist._io.cache import ArtifactCache, CacheInfo, cache_info, clear_cache
 from archivist._lifecycle.aliases import AliasMove
-from archivist._lifecycle.cache import ArtifactCache, CacheInfo, cache_info, clear_cache
 from archivist._lifecycle.plans import (
     GcPlan,
     PlannedFile,

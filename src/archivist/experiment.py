@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archivist._backends.base import Backend
-from archivist._lifecycle.trust import Trust
+from archivist._io.trust import Trust
 from archivist._tracking.dependencies import Dependencies
 from archivist._tracking.frozen import FrozenList
 from archivist._tracking.promotion import promote

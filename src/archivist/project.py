@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from fsspec.core import split_protocol
 
 from archivist._backends.base import Backend
-from archivist._lifecycle.trust import Trust, resolve_trust
+from archivist._io.paths import delete_owned
+from archivist._io.trust import Trust, resolve_trust
 from archivist._tracking.tracked import default_author, lazyscribe_path, test_folder_name
 from archivist.errors import (
     ArchivistError,
@@ -36,7 +37,6 @@ from archivist.experiment import Experiment
 from archivist.manifest import utcnow
 from archivist.stores import open_location, storage_errors
 from archivist.stores._documents import MAX_ATTEMPTS, Tally
-from archivist.stores._paths import delete_owned
 from archivist.stores._projects import ProjectStore
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class Project:
     ----------
     fpath : str or os.PathLike, optional
         The project file's path or URL (default ``"project.json"``).
-    mode : {"r", "a", "w", "w+"}, optional
+    mode : {"a", "r", "w", "w+"}, optional
         ``r`` reads only; ``a`` (default) loads existing experiments read-only and adds
         new ones; ``w`` ignores existing experiments and replaces the file on save; ``w+``
         loads existing experiments editable.

@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import IO, Any, Literal, Self, overload
 
 from archivist._commit import protocol
-from archivist._commit import reading as _reading
 from archivist._commit.protocol import MAX_COMMIT_ATTEMPTS
 from archivist._commit.session import MODES, Mode, Pending, Session
 from archivist._commit.unjournaled import resolve_journal
 from archivist._formats.versions import parse_time
+from archivist._io.cache import cache_for
 from archivist._io.handlers import warn_output_only
 from archivist._io.progress import close_callback, make_callback
+from archivist._io.trust import Trust, resolve_trust
 from archivist._lazyscribe.repository import (
     RepositoryState,
     filesystem_of,
@@ -38,12 +39,11 @@ from archivist._lazyscribe.repository import (
     protocol_of,
 )
 from archivist._lifecycle import aliases as _aliases
+from archivist._lifecycle import reading as _reading
 from archivist._lifecycle import retention as _retention
 from archivist._lifecycle import upkeep as _upkeep
 from archivist._lifecycle.adopt import adopt as _adopt
-from archivist._lifecycle.cache import cache_for
 from archivist._lifecycle.plans import GcPlan, PrunePlan
-from archivist._lifecycle.trust import Trust, resolve_trust
 from archivist._lifecycle.upkeep import VerificationReport
 from archivist.errors import (
     ArtifactNotFoundError,
@@ -72,7 +72,7 @@ class Repository:
         The manifest's path or URL (default ``"repository.json"``); its folder holds the
         artifacts. Any protocol an installed backend serves works (``memory://``,
         ``s3://`` with ``archivist-s3``, ...).
-    mode : {"r", "a", "w", "w+"}, optional
+    mode : {"w+", "r", "a", "w"}, optional
         ``r`` reads only; ``a`` reads the existing versions and only appends new ones;
         ``w+`` (the default, as in lazyscribe) also lets existing records change (expiry);
         ``w`` starts a new repository: its first save replaces the manifest (warning with

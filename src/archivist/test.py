@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from archivist._backends.base import Backend
-from archivist._lifecycle.trust import Trust
+from archivist._io.trust import Trust
 from archivist._tracking.tracked import LoggedArtifact, Tracked
 from archivist.errors import ManifestError
 

@@ -21,8 +21,8 @@ from typing import IO, Any
 
 import pytest
 
+import archivist._io.cache
 import archivist._io.verified
-import archivist._lifecycle.cache
 import archivist.stores
 from archivist import IntegrityError, Project, Repository
 from archivist._io.hashed_buffer import BufferStream
@@ -441,7 +441,7 @@ def test_a_large_cache_entry_rewritten_after_its_check_never_reaches_the_handler
 ) -> None:
     # Entries past the in-memory limit (lowered here) were hashed, rewound and handed on:
     # bytes written into the entry after the check were deserialized.
-    monkeypatch.setattr(archivist._lifecycle.cache, "_IN_MEMORY_LIMIT", 1024, raising=False)
+    monkeypatch.setattr(archivist._io.cache, "_IN_MEMORY_LIMIT", 1024, raising=False)
     monkeypatch.setattr(archivist._io.verified, "IN_MEMORY_LIMIT", 1024)
     value = list(range(2000))
     saved(repo_path, value)
@@ -457,8 +457,6 @@ def test_a_large_cache_entry_rewritten_after_its_check_never_reaches_the_handler
         with open(path, "r+b") as stream:
             stream.write(EVIL + b"." * (size - len(EVIL)))
 
-    monkeypatch.setattr(
-        archivist._lifecycle.cache.ArtifactCache, "_touch", staticmethod(rewrite_in_place)
-    )
+    monkeypatch.setattr(archivist._io.cache.ArtifactCache, "_touch", staticmethod(rewrite_in_place))
     loaded = Repository(repo_path, mode="r", cache=True, cache_dir=cache).load_artifact("model")
     assert loaded == value

@@ -18,6 +18,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from archivist._formats.names import check_stored_name
+from archivist._io.paths import path_under
 from archivist._lifecycle.aliases import (
     AliasMove,
     check_alias,
@@ -25,7 +26,6 @@ from archivist._lifecycle.aliases import (
     serialize_alias_file,
 )
 from archivist.errors import InvalidNameError, ManifestError
-from archivist.stores._paths import path_under
 
 _VALID_NAMES = st.from_regex(r"[a-z][a-z0-9_-]{0,20}", fullmatch=True)
 _NAMES = st.one_of(  # mostly valid, so that whole files parse often enough to be checked

@@ -15,7 +15,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from archivist import Repository
-from archivist._lifecycle.aliases import _ALIAS
+from archivist._formats.aliases import _ALIAS
 from archivist.cli._common import parse_version_ref, parse_version_spec
 from archivist.errors import InvalidNameError
 

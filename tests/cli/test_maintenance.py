@@ -28,6 +28,7 @@ def test_verify_reports_and_exits_0(repo: Path, invoke: Invoke) -> None:
         "unverifiable": [],
         "orphans": [],
         "recovered": [],
+        "kept": [],
     }
 
 

@@ -23,8 +23,8 @@ from archivist.testing import HandlerConformanceTests
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "writing-a-handler.md"
 FENCE = re.compile(r"```(python|toml)\n(.*?)```", re.DOTALL)
 FILE_COMMENT = re.compile(r"# ([\w./-]+\.(?:py|toml))\n")
-#: The guide's plugin package, written out once for the whole test session.
-PROJECT = Path(tempfile.mkdtemp(prefix="archivist-guide-plugin-"))
+#: The modules of the guide's plugin package, imported once for the whole test session.
+PACKAGE_MODULES = ("my_formats", "my_formats.csv_rows", "my_formats.hooks")
 
 
 def _files() -> dict[str, str]:
@@ -53,16 +53,27 @@ def _run_guide() -> dict[str, Any]:
 
 
 def _build_package() -> dict[str, Any]:
-    """Write the guide's package and import its test module (its handler class from src/)."""
-    for name, text in _files().items():
-        path = PROJECT / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    (PROJECT / "src" / "my_formats" / "__init__.py").write_text("")
-    sys.path.insert(0, str(PROJECT / "src"))
-    namespace: dict[str, Any] = {"__name__": "test_csv_rows"}
-    code = (PROJECT / "tests" / "test_csv_rows.py").read_text()
-    exec(compile(code, "tests/test_csv_rows.py", "exec"), namespace)
+    """Write the guide's package, import it and its test module, and remove the folder.
+
+    The modules stay imported, so nothing needs the folder afterwards, and the suite leaves
+    nothing behind in the system's temporary folder.
+    """
+    with tempfile.TemporaryDirectory(prefix="archivist-guide-plugin-") as folder:
+        project = Path(folder)
+        for name, text in _files().items():
+            path = project / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        (project / "src" / "my_formats" / "__init__.py").write_text("")
+        sys.path.insert(0, str(project / "src"))
+        try:
+            for module in PACKAGE_MODULES:
+                importlib.import_module(module)
+            namespace: dict[str, Any] = {"__name__": "test_csv_rows"}
+            code = (project / "tests" / "test_csv_rows.py").read_text()
+            exec(compile(code, "tests/test_csv_rows.py", "exec"), namespace)
+        finally:
+            sys.path.remove(str(project / "src"))
     return namespace
 
 
@@ -86,7 +97,8 @@ def test_the_package_is_complete() -> None:
     assert project["project"]["version"] and project["project"]["name"] == "my-formats"
     [(alias, target)] = project["project"]["entry-points"]["archivist"].items()
     assert alias == "csv-rows"
-    assert (PROJECT / "src" / Path(*target.split("."))).with_suffix(".py").is_file()
+    assert target in PACKAGE_MODULES
+    assert set(files) >= {f"src/{module.replace('.', '/')}.py" for module in PACKAGE_MODULES[1:]}
 
 
 def test_the_package_hooks_register_the_handler() -> None:

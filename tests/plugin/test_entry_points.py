@@ -1,4 +1,7 @@
-"""Handler distributions are found through their entry points alone; in-house ones at runtime."""
+"""Without a plugin its name says what to install; in-house handlers register at runtime.
+
+Each plugin distribution checks its own entry point (``archivist.testing.DistributionTests``).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from importlib.metadata import PackageNotFoundError, distribution, entry_points
 from typing import IO, Any, ClassVar
 
 import pytest
@@ -19,23 +21,6 @@ from archivist.testing import registered
 # The opt-in pytest plugin: gives this module archivist_repository and archivist_register.
 pytest_plugins = ["archivist.testing"]
 
-#: The handler distributions in plugins/ and the alias each one's entry point provides.
-DISTRIBUTIONS = {
-    "archivist-plugin-example": "example-lines",
-    "archivist-joblib": "joblib",
-    "archivist-parquet": "parquet",
-}
-
-
-def _require(dist: str) -> None:
-    """Skip when a plugin distribution is not installed, except in CI, which installs them all."""
-    try:
-        distribution(dist)
-    except PackageNotFoundError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"{dist} is not installed (the nox tests session installs every plugin)")
-
 
 def _run(code: str, **env: str) -> str:
     result = subprocess.run(
@@ -47,31 +32,6 @@ def _run(code: str, **env: str) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
-
-
-@pytest.mark.parametrize(("dist", "alias"), sorted(DISTRIBUTIONS.items()))
-def test_distribution_declares_its_entry_point(dist: str, alias: str) -> None:
-    _require(dist)
-    declared = [ep for ep in entry_points(group="archivist") if ep.dist and ep.dist.name == dist]
-    assert len(declared) == 1, f"{dist} should declare one [project.entry-points.archivist]"
-    handler = archivist.get_handler(alias)
-    assert declared[0].module.split(".")[0] == handler.__module__.split(".")[0]
-    requirement = next(r for r in distribution(dist).requires or [] if r.startswith("archivist"))
-    assert ">=0.1" in requirement and "<0.2" in requirement, requirement
-
-
-def test_example_handler_works_with_no_setup(tmp_path: Any) -> None:
-    _require("archivist-plugin-example")
-    out = _run(
-        f"""
-        from archivist import Repository
-        repository = Repository({str(tmp_path / "repository.json")!r}, mode="w")
-        repository.log_artifact("words", ["a", "b"], handler="example-lines")
-        repository.save()
-        print(Repository(repository.location, mode="r").load_artifact("words"))
-        """
-    )
-    assert out.strip() == "['a', 'b']"
 
 
 def test_without_the_plugin_parquet_names_its_distribution(tmp_path: Any) -> None:

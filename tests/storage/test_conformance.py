@@ -1,14 +1,19 @@
-"""The built-in local and memory backends keep the storage contract."""
+"""The built-in local and memory backends keep the storage contract, and a repository's."""
 
 from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from archivist._backends import LocalBackend, MemoryBackend
-from archivist.testing.backends import BackendConformanceTests, BackendTarget
+from archivist.testing.backends import (
+    BackendConformanceTests,
+    BackendTarget,
+    RepositoryOnBackendTests,
+)
 
 
 class TestLocalBackend(BackendConformanceTests):
@@ -34,3 +39,26 @@ class TestMemoryBackend(BackendConformanceTests):
         return BackendTarget(
             f"memory://conformance/{uuid.uuid4().hex}", backend_class=MemoryBackend
         )
+
+
+class TestRepositoryOnLocalDisk(RepositoryOnBackendTests):
+    @pytest.fixture
+    def repository_location(self, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+        return str(tmp_path / "team" / "repository.json"), {}
+
+
+class TestRepositoryThroughFileURLs(RepositoryOnBackendTests):
+    processes = 2
+    saves = 5
+
+    @pytest.fixture
+    def repository_location(self, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+        return (tmp_path / "team" / "repository.json").as_uri(), {}
+
+
+class TestRepositoryInMemory(RepositoryOnBackendTests):
+    cross_process = False  # memory:// files live in one process: saves race from threads
+
+    @pytest.fixture
+    def repository_location(self) -> tuple[str, dict[str, Any]]:
+        return f"memory://repository-kit/{uuid.uuid4().hex}/team/repository.json", {}

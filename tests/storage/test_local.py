@@ -73,14 +73,17 @@ def _record_fsyncs(monkeypatch: pytest.MonkeyPatch, below: Path) -> tuple[list[s
 
     synced: list[str] = []
     active, most = [0], [0]
-    lock = threading.Lock()
+    lock = threading.Condition()
     real_fsync = os.fsync
 
     def fsync(fd: int) -> None:
         with lock:
             active[0] += 1
             most[0] = max(most[0], active[0])
-        time.sleep(0.01)  # long enough for the other threads to overlap
+            lock.notify_all()
+            # Until two overlapped once, give the other threads time to start (a loaded
+            # machine may take long to schedule them); after that, no waiting.
+            lock.wait_for(lambda: most[0] > 1, timeout=0.5)
         real_fsync(fd)
         path = os.readlink(f"/proc/self/fd/{fd}")
         with lock:
@@ -282,3 +285,48 @@ def test_large_new_files_are_flushed_while_written(
     assert flushed  # writeback started before the file was complete
     assert not [t for t in threading.enumerate() if t.name == "archivist-writeback"]
     assert target.read_bytes() == chunk * 8
+
+
+_SLOW_WRITEBACK = """
+import signal, sys, threading, time
+from archivist._backends import local
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
+local.WRITEBACK_EVERY = 1 << 16
+flushing = threading.Event()
+
+def slow_datasync(fd):  # a disk so loaded that a flush takes a minute
+    flushing.set()
+    time.sleep(60)
+
+def ctrl_c():
+    flushing.wait()
+    time.sleep(0.2)
+    signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+local._datasync = slow_datasync
+threading.Thread(target=ctrl_c, daemon=True).start()
+with local.LocalBackend().open_new(sys.argv[1]) as stream:
+    while True:  # a large file, past SMALL_FILE: streamed to disk and flushed early
+        stream.write(bytes(1 << 20))
+        time.sleep(0.01)
+"""
+
+
+def test_ctrl_c_while_a_large_file_is_written_exits_without_waiting_for_its_flush(
+    tmp_path: Path,
+) -> None:
+    """The abandoned file's early flush is not waited for, in the save nor at exit."""
+    import subprocess
+
+    target = tmp_path / "big.bin"
+    start = time.monotonic()
+    process = subprocess.run(
+        [sys.executable, "-c", _SLOW_WRITEBACK, str(target)],
+        capture_output=True,
+        timeout=50,
+        check=False,
+    )
+    assert "KeyboardInterrupt" in process.stderr.decode(), process.stderr
+    assert time.monotonic() - start < 30  # the flush takes 60 s
+    assert os.listdir(tmp_path) == []  # neither the file nor its temporary file is left

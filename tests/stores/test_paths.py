@@ -1,4 +1,4 @@
-"""The one path function and the one owned deletion (``archivist.stores._paths``).
+"""The one path function and the one owned deletion (``archivist._io.paths``).
 
 Every path the manifest store builds to an artifact file, a journal or a partial write goes
 through ``path_under``, and every deletion through ``delete_owned``: a name that would leave
@@ -22,9 +22,9 @@ from archivist import Repository
 from archivist._backends.base import Backend
 from archivist._backends.local import LocalBackend
 from archivist._commit.journal import JournalEntry
+from archivist._io.paths import check_under, delete_owned, path_under
 from archivist.errors import InvalidNameError, ManifestError
 from archivist.stores import ManifestStore
-from archivist.stores._paths import check_under, delete_owned, path_under
 
 ESCAPES = [
     ("..", "repository.json"),

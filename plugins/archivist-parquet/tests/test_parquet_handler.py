@@ -271,3 +271,27 @@ def test_a_failing_storage_stream_fails_the_write() -> None:
     frame = pd.DataFrame({"x": np.arange(1_000_000)})
     with pytest.raises(OSError, match="No space left"):
         ParquetHandler().write(frame, Full())
+
+
+def test_loading_a_frame_without_pandas_names_the_extra_or_as_table(tmp_path: Path) -> None:
+    path = tmp_path / "repository.json"
+    writer = Repository(path, mode="w")
+    writer.log_artifact("frame", _frame(), handler="parquet")
+    writer.save()
+    code = f"""
+import sys
+sys.modules["pandas"] = None  # as if pandas were not installed
+from archivist import Repository
+from archivist.errors import DecodingError
+repository = Repository({str(path)!r}, mode="r")
+print(repository.load_artifact("frame", as_table=True).num_rows)
+try:
+    repository.load_artifact("frame")
+except DecodingError as exc:
+    print(exc)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    rows, message = done.stdout.splitlines()
+    assert rows == str(len(_frame()))
+    assert "archivist-parquet[pandas]" in message and "as_table=True" in message

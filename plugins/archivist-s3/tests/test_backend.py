@@ -12,7 +12,7 @@ from fsspec.asyn import sync
 from s3fs import S3FileSystem
 
 from archivist import InvalidArgumentError, Repository, StaleTokenError, StorageError, get_backend
-from archivist.storage import base as storage_base
+from archivist._backends import _conditional
 from archivist.storage.object_store import ObjectStoreBackend
 from archivist.stores import AbstractRepositoryStore, ManifestStore
 from archivist.testing import RepositoryStoreTests
@@ -87,9 +87,16 @@ class RejectingS3Backend(S3Backend):
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         if "IfNoneMatch" in kwargs or "IfMatch" in kwargs:
-            from archivist_s3.backend import _S3Error
+            from botocore.exceptions import ClientError
 
-            raise _S3Error("S3 put_object failed: NotImplemented", "NotImplemented", 501)
+            refusal = ClientError(
+                {
+                    "Error": {"Code": "NotImplemented", "Message": "no conditional writes"},
+                    "ResponseMetadata": {"HTTPStatusCode": 501},
+                },
+                "PutObject",
+            )
+            raise self._translate(refusal, method, path) from refusal
         return super()._call(method, path, **kwargs)
 
 
@@ -161,7 +168,7 @@ def test_a_fresh_process_saves_with_the_minimum_requests(
     first = Repository(url, mode="w", **s3_options)
     first.log_artifact(name="features", value=[1], handler="json")
     first.save()  # probes the bucket, and remembers it passed
-    monkeypatch.setattr(storage_base, "_PROBED", set())  # a new process has probed nothing
+    monkeypatch.setattr(_conditional, "_PROBED", set())  # a new process has probed nothing
     fs = S3FileSystem(**s3_options)  # the instance the backends share (fsspec's cache)
     client = sync(fs.loop, fs.set_session)
     sent: list[str] = []
@@ -281,3 +288,20 @@ def test_the_object_store_default_reads_a_changed_object_only(
     assert backend.read_if_changed(path, None) == (b"[2]", second)
     with pytest.raises(FileNotFoundError):
         backend.read_if_changed(f"{s3_bucket}/team/nothing.json", first)
+
+
+@pytest.mark.parametrize("how", ["storage options", "environment"])
+def test_a_missing_bucket_names_the_endpoint_with_a_public_error(
+    s3_options: dict[str, Any], monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    endpoint = s3_options["client_kwargs"]["endpoint_url"]
+    options = dict(s3_options)
+    if how == "environment":
+        del options["client_kwargs"]
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    url = f"s3://archivist-missing-{uuid.uuid4().hex[:12]}/repository.json"
+    with pytest.raises(StorageError) as caught:
+        Repository(url, mode="r", skip_instance_cache=True, **options)
+    message = str(caught.value)
+    assert "does not exist" in message and endpoint in message and "AWS" not in message
+    assert type(caught.value) is StorageError  # archivist's own class, not a private one

@@ -9,7 +9,7 @@ from fsspec.asyn import sync
 from s3fs import S3FileSystem
 
 from archivist import Repository
-from archivist.storage import base as storage_base
+from archivist._backends import _conditional
 
 
 @pytest.mark.parametrize("how", ["keyword", "environment"])
@@ -23,7 +23,7 @@ def test_a_fresh_process_opens_and_saves_one_version_in_three_requests(
     first.log_artifact(name="features", value=[1], handler="json")
     first.save()  # probes the bucket, and remembers (in the test's cache folder) it passed
     # A new process has probed nothing in memory; it finds the passed probe remembered.
-    monkeypatch.setattr(storage_base, "_PROBED", set())
+    monkeypatch.setattr(_conditional, "_PROBED", set())
     if how == "environment":
         monkeypatch.setenv("ARCHIVIST_SAVE_JOURNAL", "off")
     options = s3_options if how == "environment" else {**s3_options, "journal": False}

@@ -61,17 +61,22 @@ class FileLock:
 
     def __enter__(self) -> FileLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + self.timeout
-        delay = 0.0005
-        while not _try_lock(fd):
-            if time.monotonic() > deadline:
-                os.close(fd)
-                raise ConflictError(
-                    f"could not lock {self.path} within {self.timeout:g} s: another writer "
-                    "holds it. Nothing was written."
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
+        try:
+            deadline = time.monotonic() + self.timeout
+            delay = 0.0005
+            while not _try_lock(fd):
+                if time.monotonic() > deadline:
+                    raise ConflictError(
+                        f"could not lock {self.path} within {self.timeout:g} s: another "
+                        "writer holds it. Nothing was written."
+                    )
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        except BaseException:
+            # Also Ctrl-C, even right after the lock was taken: closing the descriptor
+            # releases it, or the lock would stay taken for the rest of the process.
+            os.close(fd)
+            raise
         self._fd = fd
         return self
 

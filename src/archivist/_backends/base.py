@@ -19,28 +19,24 @@ import builtins
 import contextlib
 import hashlib
 import logging
-import threading
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 import fsspec
 
-from archivist._backends import _probes
+from archivist._backends._conditional import ConditionalWrites
+from archivist._backends.request_log import log_requests
 from archivist.errors import IntegrityError
 
 if TYPE_CHECKING:
     from fsspec.spec import AbstractFileSystem
 
-__all__ = ["Backend", "content_token"]
+__all__ = ["Backend", "content_token", "utc"]
 
 _log = logging.getLogger(__name__)
-
-#: (backend class, scope) pairs whose conditional writes were probed in this process.
-_PROBED: set[tuple[type, Hashable]] = set()
-_PROBE_LOCK = threading.Lock()
 
 
 def content_token(data: bytes) -> str:
@@ -59,12 +55,32 @@ def content_token(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class Backend(ABC):
+def utc(stamp: object) -> datetime | None:
+    """Return a store's modification time ``stamp`` in UTC (naive means UTC), else ``None``.
+
+    Parameters
+    ----------
+    stamp : object
+        What the store reported.
+
+    Returns
+    -------
+    datetime.datetime or None
+        An aware UTC datetime, or ``None`` when ``stamp`` is not a datetime.
+    """
+    if not isinstance(stamp, datetime):
+        return None
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
+class Backend(ConditionalWrites, ABC):
     """Store files under paths of one fsspec filesystem, with compare-and-swap.
 
     Subclasses set :attr:`protocols` and implement :meth:`read_with_token`,
     :meth:`replace_if_unchanged` and :meth:`open_new`; they may override the derived
-    methods when the store has a faster way.
+    methods when the store has a faster way. The conditional-write check (the
+    ``single_writer`` and ``reprobe`` options, the probe) comes from
+    :class:`~archivist._backends._conditional.ConditionalWrites`.
 
     Parameters
     ----------
@@ -97,6 +113,10 @@ class Backend(ABC):
     max_path_bytes: ClassVar[int | None] = None
     #: Whether tokens are :func:`content_token` (the SHA-256 of the content).
     sha256_tokens: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        log_requests(cls)  # a DEBUG record per storage request, whatever the backend
 
     def __init__(self, **storage_options: Any) -> None:
         #: Set by the ``single_writer=True`` storage option: the user vouches that one
@@ -159,7 +179,7 @@ class Backend(ABC):
     def join(base: str, *parts: str) -> str:
         """Join path parts with ``/``, refusing any part that would leave ``base``.
 
-        The same join as :func:`archivist.stores._paths.path_under`: an empty, ``.``, ``..``
+        The same join as :func:`archivist._io.paths.path_under`: an empty, ``.``, ``..``
         or absolute part (``/other-bucket/key`` on an object store) or a backslash is refused
         instead of joined.
 
@@ -180,7 +200,7 @@ class Backend(ABC):
         archivist.errors.InvalidNameError
             A part would leave ``base``.
         """
-        from archivist.stores._paths import path_under
+        from archivist._io.paths import path_under
 
         return path_under(base, *parts)
 
@@ -255,7 +275,7 @@ class Backend(ABC):
             A file already exists at ``path`` (raised on entry or on exit).
         """
 
-    def sync(self, paths: Sequence[str]) -> None:  # noqa: B027 - optional, a no-op by default
+    def sync(self, paths: Sequence[str]) -> None:
         """Make files written with :meth:`open_new` durable before anything references them.
 
         The commit protocol calls it once per save, between writing the new files and
@@ -266,99 +286,6 @@ class Backend(ABC):
         ----------
         paths : Sequence[str]
             The files this save wrote.
-        """
-
-    # -- conditional writes -----------------------------------------------------------------
-
-    def check_conditional_writes(self, path: str) -> None:
-        """Check, once per :meth:`conditional_write_scope`, that writes are safe.
-
-        Backends call it before their first write. Unless :attr:`single_writer` is set, it
-        runs :meth:`probe_conditional_writes` once per process and scope, and remembers a
-        scope that passed in the user's cache folder (see :mod:`archivist._backends._probes`),
-        so a later process skips the probe for a week. A store that
-        :meth:`known_to_enforce_conditions` is not probed at all. The ``reprobe=True``
-        storage option ignores both and probes (once per process).
-
-        Parameters
-        ----------
-        path : str
-            A path about to be written.
-
-        Raises
-        ------
-        archivist.errors.StorageError
-            The store ignores or rejects conditional requests (raised by the probe).
-        """
-        if self.single_writer:
-            return
-        scope = self.conditional_write_scope(path)
-        key = (type(self), scope)
-        if key in _PROBED:
-            return
-        with _PROBE_LOCK:
-            if key in _PROBED:
-                return
-            if not self.reprobe and (
-                self.known_to_enforce_conditions(path) or _probes.remembered(type(self), scope)
-            ):
-                _PROBED.add(key)
-                return
-            self.probe_conditional_writes(path)
-            _PROBED.add(key)
-            _probes.remember(type(self), scope)
-
-    def known_to_enforce_conditions(self, path: str) -> bool:
-        """Tell whether the store is a service known to enforce conditional writes.
-
-        Such a store is not probed (unless ``reprobe=True``). Only a backend's own class
-        talking to the provider's real endpoint should answer ``True``: emulators, other
-        endpoints and subclasses (which may send requests differently) are probed.
-
-        Parameters
-        ----------
-        path : str
-            A path about to be written.
-
-        Returns
-        -------
-        bool
-            ``False`` by default.
-        """
-        return False
-
-    def conditional_write_scope(self, path: str) -> Hashable:
-        """Name what one probe vouches for (for example an endpoint and a bucket).
-
-        Parameters
-        ----------
-        path : str
-            A path about to be written.
-
-        Returns
-        -------
-        Hashable
-            The default, ``None``, means one probe per backend class and process.
-        """
-        return None
-
-    def probe_conditional_writes(self, path: str) -> None:  # noqa: B027 - optional
-        """Make sure the store enforces the conditions the primitives rely on.
-
-        Object-store backends write a probe object beside ``path`` and check that a write
-        that must be refused is refused. The default does nothing: local disk and memory
-        enforce the conditions themselves.
-
-        Parameters
-        ----------
-        path : str
-            A path about to be written; a probe should go in its folder, so that it needs
-            no more permissions than the write itself.
-
-        Raises
-        ------
-        archivist.errors.StorageError
-            The store ignores or rejects conditional requests.
         """
 
     # -- derived operations -----------------------------------------------------------------
@@ -633,14 +560,12 @@ class Backend(ABC):
             An aware UTC datetime, or ``None`` when the store does not record it.
         """
         try:
-            stamp = self.fs.modified(path)
+            return utc(self.fs.modified(path))
         except (NotImplementedError, KeyError, ValueError):
             return None
-        if not isinstance(stamp, datetime):
-            return None
-        if stamp.tzinfo is None:
-            return stamp.replace(tzinfo=UTC)
-        return stamp.astimezone(UTC)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(protocols={self.protocols!r})"
+
+
+log_requests(Backend)  # its derived methods, as __init_subclass__ does for subclasses

@@ -362,10 +362,17 @@ class _NewFile(io.RawIOBase):
                 self._stream.close()
 
     def abandon(self) -> None:
-        """Remove what was written, and the folders created for it."""
+        """Remove what was written, and the folders created for it.
+
+        An early flush still running is not waited for (Ctrl-C must stop a save promptly,
+        and a flush of a large file on a busy disk can take seconds): it is best effort on
+        a file being deleted, and a flush that reaches the descriptor only after it was
+        closed fails (ignored) or, if the number was reused, flushes another file.
+        """
         if self._tmp is not None:
-            with contextlib.suppress(OSError):
-                self._close_stream()
+            if self._stream is not None:
+                with contextlib.suppress(OSError):
+                    self._stream.close()
             with contextlib.suppress(OSError):
                 os.remove(self._tmp)
         for created_folder in self._created:  # deepest first
@@ -419,7 +426,8 @@ class _EarlyWriteback(io.RawIOBase):
 
     Every :data:`WRITEBACK_EVERY` bytes, what was written so far is flushed on a worker
     thread (``fdatasync``), so the fsync that makes the file durable before its commit has
-    little left to do instead of a whole large file. Small files never start a thread.
+    little left to do instead of a whole large file. Small files never start a thread. The
+    thread is a daemon: a process ending (Ctrl-C) does not wait for a flush.
     """
 
     def __init__(self, stream: BufferedWriter) -> None:
@@ -440,7 +448,10 @@ class _EarlyWriteback(io.RawIOBase):
             self._unflushed = 0
             self._stream.flush()
             self._flusher = threading.Thread(
-                target=_datasync, args=(self._stream.fileno(),), name="archivist-writeback"
+                target=_datasync,
+                args=(self._stream.fileno(),),
+                name="archivist-writeback",
+                daemon=True,
             )
             self._flusher.start()
         return written
@@ -453,9 +464,9 @@ class _EarlyWriteback(io.RawIOBase):
 
     def finish(self) -> None:
         """Wait for a flush in progress (call before the file is closed)."""
-        if self._flusher is not None:
-            self._flusher.join()
-            self._flusher = None
+        flusher, self._flusher = self._flusher, None
+        if flusher is not None:
+            flusher.join()
 
 
 def _datasync(fd: int) -> None:

@@ -12,11 +12,10 @@ import posixpath
 import secrets
 from abc import abstractmethod
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import IO, ClassVar, cast
 
 from archivist._backends._chunked import ChunkedUpload
-from archivist._backends.base import Backend, _log
+from archivist._backends.base import Backend, _log, utc
 from archivist.errors import StaleTokenError, StorageError
 
 __all__ = ["ChunkedUpload", "ObjectStoreBackend", "utc"]
@@ -288,10 +287,3 @@ class ObjectStoreBackend(Backend):
             upload.abort()
             raise
         upload.commit()
-
-
-def utc(stamp: object) -> datetime | None:
-    """Return a store's modification time ``stamp`` in UTC (naive means UTC), else ``None``."""
-    if not isinstance(stamp, datetime):
-        return None
-    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)

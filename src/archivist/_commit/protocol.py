@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import IO, Any, cast
@@ -40,7 +39,7 @@ from archivist._commit.unjournaled import begin_journal as _begin
 from archivist._io.handlers import describe, new_fname, write_new_file, write_value
 from archivist._io.parallel import CancellableWriter, write_all
 from archivist._io.progress import close_callback, make_callback, metered
-from archivist._lifecycle.digests import keep_digests
+from archivist._warn import warn
 from archivist.errors import (
     ArchivistError,
     ArchivistWarning,
@@ -50,6 +49,7 @@ from archivist.errors import (
 )
 from archivist.manifest import Chain, ManifestIndex, VersionRecord
 from archivist.stores import AbstractRepositoryStore, ManifestSnapshot
+from archivist.stores._digests import keep_digests
 from archivist.stores._documents import Tally, update
 
 __all__ = [
@@ -565,10 +565,9 @@ def _warn_replacing(location: str, replaced: Sequence[VersionRecord] | None) -> 
     else:
         names = len({record.name for record in replaced})
         what = f"{len(replaced)} version(s) of {names} artifact(s)"
-    warnings.warn(
+    warn(
         f"mode 'w' replaces the manifest at {location}, which holds {what}; after this save "
         "they are no longer listed (their files are kept). Open with mode 'a' or 'w+' to add "
         "to them instead.",
         ArchivistWarning,
-        stacklevel=8,  # Repository.save(), as before the protocol was split out of it
     )

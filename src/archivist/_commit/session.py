@@ -24,16 +24,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from archivist._formats.versions import parse_time, parse_version
+from archivist._formats.versions import NAIVE_MEANS_UTC, parse_time, parse_version
 from archivist._io.handlers import new_fname
 from archivist.errors import (
     AlreadyExistsError,
+    AmbiguousVersionError,
     ArchivistError,
     ArtifactNotFoundError,
     InvalidVersionError,
     ReadOnlyError,
     RepositoryNotFoundError,
     UnsavedChangesError,
+    VersionNotFoundError,
 )
 from archivist.manifest import ManifestIndex, VersionRecord, check_file_name, utcnow
 
@@ -228,9 +230,14 @@ class Session:
             return index.latest(name, utcnow())
         if isinstance(spec, int):
             return index.by_number(name, spec)
-        if mode == "exact":
-            return index.at_time(name, spec.start, spec.precision)
-        return index.as_of(name, spec.start, spec.precision)
+        try:
+            if mode == "exact":
+                return index.at_time(name, spec.start, spec.precision)
+            return index.as_of(name, spec.start, spec.precision)
+        except VersionNotFoundError as exc:
+            if not spec.naive or isinstance(exc, AmbiguousVersionError):
+                raise
+            raise VersionNotFoundError(f"{exc}; {NAIVE_MEANS_UTC}") from None
 
     def is_pending(self, record: VersionRecord) -> bool:
         """Tell whether ``record`` is a pending version's (not saved yet)."""

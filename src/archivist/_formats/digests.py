@@ -1,7 +1,7 @@
 """The kept digests file format: the digests archivist computed, by ``(name, fname)``.
 
 The file is ``.<manifest file name>.archivist/digests.json`` in a manifest's private folder;
-what it is for, who writes and who reads it is :mod:`archivist._lifecycle.digests`. This
+what it is for, who writes and who reads it is :mod:`archivist.stores._digests`. This
 module only parses (strictly: names checked as manifest records' are, duplicate JSON keys
 and repeated entries refused), serializes and merges it, and applies an entry to a record.
 """

@@ -11,6 +11,7 @@ from archivist.errors import InvalidArgumentError, InvalidVersionError
 
 __all__ = [
     "MAX_NUMBER_DIGITS",
+    "NAIVE_MEANS_UTC",
     "Match",
     "TimeSpec",
     "VersionValue",
@@ -49,10 +50,13 @@ class TimeSpec:
         Naive UTC.
     precision : datetime.timedelta
         The unit it was given to: a value "to the second" matches that whole second.
+    naive : bool
+        It was given without a UTC offset, and so taken as UTC.
     """
 
     start: datetime
     precision: timedelta
+    naive: bool = False
 
     @property
     def last(self) -> datetime:
@@ -65,6 +69,14 @@ class TimeSpec:
             return self.start + (self.precision - timedelta(microseconds=1))
         except OverflowError:
             return datetime.max
+
+
+#: Added to a failed lookup by a time given without an offset.
+NAIVE_MEANS_UTC = (
+    "a time without a UTC offset is read as UTC (as lazyscribe does), not as local time: "
+    "give the offset for another zone, e.g. '2026-01-31T12:00:00+01:00' or "
+    "datetime(..., tzinfo=...)"
+)
 
 
 def _to_naive_utc(value: datetime, what: str, shown: object) -> datetime:
@@ -124,7 +136,7 @@ def parse_time(value: datetime | str, what: str = "version") -> TimeSpec:
     """
     if isinstance(value, datetime):
         precision = timedelta(seconds=1) if value.microsecond == 0 else timedelta(microseconds=1)
-        return TimeSpec(_to_naive_utc(value, what, value), precision)
+        return TimeSpec(_to_naive_utc(value, what, value), precision, value.tzinfo is None)
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -134,7 +146,9 @@ def parse_time(value: datetime | str, what: str = "version") -> TimeSpec:
                 f"{what} {value!r:.200} is not an ISO 8601 date or time; use for example "
                 "'2026-01-31T12:00:00', '2026-01-31T12:00:00.250000+01:00' or '2026-01-31'"
             ) from None
-        return TimeSpec(_to_naive_utc(parsed, what, value), _precision_of(text))
+        return TimeSpec(
+            _to_naive_utc(parsed, what, value), _precision_of(text), parsed.tzinfo is None
+        )
     raise InvalidVersionError(
         f"{what} must be a datetime or an ISO 8601 string, got {type(value).__name__} "
         f"{value!r:.200}"

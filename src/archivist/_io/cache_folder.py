@@ -11,7 +11,7 @@ everything that writes or deletes there.
 Even in its own folder archivist deletes only regular files named and placed as it names
 them (:func:`owned_kind`): ``sha256/<2 hex>/<64 hex>`` entries, ``tmp/<16 hex>-<16 hex>.part``
 temporary files, and ``manifests/<32 hex>.index`` columns with their temporary files; never a
-folder whole, and every deletion goes through :func:`archivist.stores._paths.delete_owned`.
+folder whole, and every deletion goes through :func:`archivist._io.paths.delete_owned`.
 """
 
 from __future__ import annotations
@@ -240,7 +240,7 @@ def delete(folder: Path, relative: str) -> bool:
     """Delete one file archivist made in its cache ``folder``; a missing file is no error.
 
     The name is checked again (:func:`owned_kind`), the file must still be a regular file,
-    and the path goes through :func:`archivist.stores._paths.delete_owned`.
+    and the path goes through :func:`archivist._io.paths.delete_owned`.
 
     Parameters
     ----------
@@ -254,7 +254,7 @@ def delete(folder: Path, relative: str) -> bool:
     bool
         ``True`` when this call deleted the file.
     """
-    from archivist.stores._paths import delete_owned
+    from archivist._io.paths import delete_owned
 
     if owned_kind(relative) is None:
         return False

@@ -1,8 +1,8 @@
 """Write the files of one save concurrently, with the clean-up of a sequential save.
 
 A save of many versions to an object store is bounded by round trips when its files are
-uploaded one after another. :func:`write_all` runs the writes on a small thread pool (as
-many threads as the store allows, see
+uploaded one after another. :func:`write_all` runs the writes on a few threads (as
+many as the store allows, see
 :attr:`~archivist.stores.AbstractRepositoryStore.write_concurrency`) and keeps the failure
 semantics of the sequential loop: when any write fails, or the main thread is interrupted
 (Ctrl-C), no further write starts, writes in flight are stopped at their next ``write()``
@@ -12,7 +12,6 @@ so far is removed (``undo``) before the first error is raised again.
 
 from __future__ import annotations
 
-import concurrent.futures
 import io
 import itertools
 import threading
@@ -107,35 +106,46 @@ def write_all(
     stop = threading.Event()
     results: list[_R | None] = [None] * len(items)
     written = [False] * len(items)
+    errors: list[BaseException] = []  # in the order they happen (append is atomic)
     positions = itertools.count()  # next() on it is atomic: each position is taken once
+    door = _Door()
 
     def run() -> None:
         # Each worker takes the next item until none is left or the save gives up: one
-        # task per worker, not one per item (a save of many small files would spend more
+        # thread per worker, not one per item (a save of many small files would spend more
         # on handing items to threads than on writing them).
-        while not stop.is_set():
-            position = next(positions)
-            if position >= len(items):
-                return
-            try:
+        if not door.enter():
+            return  # the save gave up before this thread got going: it writes nothing
+        try:
+            while not stop.is_set():
+                position = next(positions)
+                if position >= len(items):
+                    return
                 results[position] = write(items[position], stop)
-            except BaseException:
-                stop.set()  # no other write starts
-                raise
-            written[position] = True
+                written[position] = True
+        except BaseException as exc:
+            errors.append(exc)
+            stop.set()  # no other write starts
+        finally:
+            door.leave()
 
-    pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="archivist-save")
+    threads: list[threading.Thread] = []
     try:
-        futures = [pool.submit(run) for _ in range(workers)]
-        for future in concurrent.futures.as_completed(futures):
-            future.result()  # the first failure, in the order they happen, ends the save
-    except BaseException:
-        stop.set()
-        _shutdown(pool)  # writes not started never start; those in flight stop
-        undo(_done(results, written))
-        raise
-    _shutdown(pool)
-    return _done(results, written)
+        for index in range(workers):
+            threads.append(threading.Thread(target=run, name=f"archivist-save-{index}"))
+            threads[-1].start()
+        for thread in threads:
+            thread.join()
+    except BaseException as exc:  # Ctrl-C, even inside start() once its thread is writing
+        errors.insert(0, exc)
+    if not errors:
+        return _done(results, written)
+    stop.set()  # writes not started never start; those in flight stop at their next write
+    door.close_and_wait()
+    for thread in threads:
+        _join(thread)
+    undo(_done(results, written))
+    raise errors[0]
 
 
 def _done(results: list[_R | None], written: list[bool]) -> list[_R]:
@@ -143,11 +153,60 @@ def _done(results: list[_R | None], written: list[bool]) -> list[_R]:
     return [cast("_R", result) for result, ok in zip(results, written, strict=True) if ok]
 
 
-def _shutdown(pool: concurrent.futures.ThreadPoolExecutor) -> None:
-    """Cancel what has not started and wait for every worker, even through more Ctrl-C."""
-    while True:
+class _Door:
+    """Count the worker threads at work; once closed, let none in and wait for those inside.
+
+    A thread whose ``start()`` was interrupted by Ctrl-C cannot be joined, nor told apart
+    from one that is about to run: so each thread enters before it writes, and a save that
+    gives up closes the door and waits until every thread that entered has left. Then no
+    write is in flight and none will start, and what was written can be undone.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition(threading.Lock())
+        self._inside = 0
+        self._closed = False
+
+    def enter(self) -> bool:
+        """Count the calling thread in; ``False`` once the door is closed."""
+        with self._changed:
+            if self._closed:
+                return False
+            self._inside += 1
+            return True
+
+    def leave(self) -> None:
+        """Count the calling thread out."""
+        with self._changed:
+            self._inside -= 1
+            self._changed.notify_all()
+
+    def close_and_wait(self) -> None:
+        """Let no thread in and wait until every thread inside left, through any Ctrl-C.
+
+        The writes in flight stop at their next ``write()`` call (the caller set their
+        stop event first), so the wait is short; a file written but not yet known could
+        not be undone.
+        """
+        while True:
+            try:
+                with self._changed:
+                    self._closed = True
+                    while self._inside:
+                        self._changed.wait()
+                return
+            except KeyboardInterrupt:
+                continue
+
+
+def _join(thread: threading.Thread) -> None:
+    """Wait for a thread that has left the door (it is ending), through any Ctrl-C.
+
+    A thread not started yet (Ctrl-C in its ``start()``) cannot be joined; the closed door
+    keeps it from writing.
+    """
+    while thread.is_alive():
         try:
-            pool.shutdown(wait=True, cancel_futures=True)
-            return
+            thread.join()
         except KeyboardInterrupt:
             continue

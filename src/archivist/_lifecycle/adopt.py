@@ -7,9 +7,9 @@ race it re-reads the manifest and applies the digests again. Afterwards every lo
 versions is verified, and a repository opened with ``trust="verified"`` loads them.
 
 Adopting vouches for the files *as they are now*: run it when you trust their content. A
-file whose digest archivist kept beside the manifest (see :mod:`archivist._lifecycle.digests`:
+file whose digest archivist kept beside the manifest (see :mod:`archivist.stores._digests`:
 a lazyscribe save dropped it from the record) is adopted only if it still matches it. It
-applies the repository's trust policy (:func:`archivist._lifecycle.trust.check_trusted`):
+applies the repository's trust policy (:func:`archivist._io.trust.check_trusted`):
 opened with
 ``trust="verified"``, it refuses to vouch for a file whose handler runs code.
 """
@@ -20,8 +20,7 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from archivist._lifecycle.digests import keep_digests, with_kept_digests
-from archivist._lifecycle.trust import check_trusted
+from archivist._io.trust import check_trusted
 from archivist.errors import (
     ArchivistWarning,
     ArtifactNotFoundError,
@@ -29,11 +28,12 @@ from archivist.errors import (
     StorageError,
 )
 from archivist.manifest import ManifestIndex, VersionRecord
+from archivist.stores._digests import keep_digests, with_kept_digests
 from archivist.stores._documents import MAX_ATTEMPTS, update
 
 if TYPE_CHECKING:
     from archivist._commit.session import Session
-    from archivist._lifecycle.trust import Trust
+    from archivist._io.trust import Trust
     from archivist.stores import AbstractRepositoryStore
 
 __all__ = ["adopt"]

@@ -20,14 +20,22 @@ from typing import TYPE_CHECKING
 from archivist._commit.journal import JournalEntry, _journal_groups, _read_group
 from archivist._formats.versions import check_duration
 from archivist._lifecycle.plans import GcPlan, PlannedFile, PlannedJournal, check_plan, warn_skipped
-from archivist.errors import ArtifactNotFoundError, IntegrityError, ManifestError
+from archivist.errors import ArtifactNotFoundError, IntegrityError, ManifestError, StorageError
+from archivist.stores._digests import read_kept
 
 if TYPE_CHECKING:
     from archivist.stores import AbstractRepositoryStore
 
-__all__ = ["apply_gc", "plan_gc"]
+__all__ = ["KEPT_REASON", "apply_gc", "plan_gc", "replaced_files"]
 
 logger = logging.getLogger(__name__)
+
+#: Why gc keeps the files archivist wrote that no version names, and how to remove them.
+KEPT_REASON = (
+    "archivist wrote these files and no version names them: a manifest that named them was "
+    "replaced (mode 'w') or rewritten, and may be restored, so gc never deletes them. Delete "
+    "them yourself once you are sure you will not restore it (on local disk: rm FILE)."
+)
 
 
 @dataclass(frozen=True)
@@ -152,7 +160,46 @@ def plan_gc(
             files.append(item.file)
         journals.append(PlannedJournal(owner, tuple(objects)))
     files.sort(key=lambda f: f.location)
-    return GcPlan(store.location, older_than, now, tuple(files), tuple(journals))
+    kept = replaced_files(store, referenced)
+    if kept:
+        logger.info("gc: keeping %s: %s", ", ".join(kept), KEPT_REASON)
+    return GcPlan(store.location, older_than, now, tuple(files), tuple(journals), kept)
+
+
+def replaced_files(
+    store: AbstractRepositoryStore, referenced: Collection[tuple[str, str]]
+) -> tuple[str, ...]:
+    """Return the files archivist wrote that no version names and gc never deletes.
+
+    A file is one when the kept digests (``digests.json`` beside the manifest, appended by
+    every save with a journal) name it, the manifest does not, and it is still stored. Such
+    files are what a mode ``w`` save (or a lazyscribe rewrite) left unlisted. The answer is
+    for reports only: nothing is deleted on its account, and a store that cannot list its
+    files, or whose kept digests cannot be read, reports none.
+
+    Parameters
+    ----------
+    store : AbstractRepositoryStore
+        The repository's store.
+    referenced : Collection[tuple[str, str]]
+        ``(name, fname)`` of every file the manifest, read in full, names.
+
+    Returns
+    -------
+    tuple[str, ...]
+        Their locations, sorted.
+    """
+    if not store.supports_listing:
+        return ()
+    try:
+        unlisted = set(read_kept(store)) - set(referenced)
+        if not unlisted:
+            return ()
+        stored = set(store.list_files())
+    except (ManifestError, StorageError) as exc:
+        logger.info("gc: cannot tell which unlisted files archivist wrote: %s", exc)
+        return ()
+    return tuple(sorted(store.file_location(*key) for key in unlisted & stored))
 
 
 def apply_gc(

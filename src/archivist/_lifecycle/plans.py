@@ -181,6 +181,11 @@ class GcPlan:
         The files to delete, sorted by location.
     journals : tuple[PlannedJournal, ...]
         The stale journals judged, deleted after their files.
+    kept : tuple[str, ...]
+        Files archivist wrote (their digests are kept beside the manifest) that no version
+        names and that gc keeps, sorted: a manifest that named them was replaced (mode
+        ``w``) or rewritten, and may be restored, so only you can decide they are garbage.
+        Delete them yourself once you are sure (for example ``rm`` on local disk).
     """
 
     location: str
@@ -188,6 +193,7 @@ class GcPlan:
     computed_at: datetime
     files: tuple[PlannedFile, ...]
     journals: tuple[PlannedJournal, ...]
+    kept: tuple[str, ...] = ()
 
     @property
     def locations(self) -> list[str]:

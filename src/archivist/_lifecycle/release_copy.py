@@ -15,14 +15,14 @@ from typing import IO, TYPE_CHECKING, Any
 from fsspec.core import split_protocol
 
 from archivist._io.streams import digest_stream
-from archivist._lifecycle.digests import keep_digests, with_kept_digests
-from archivist._lifecycle.trust import check_trusted
+from archivist._io.trust import check_trusted
 from archivist.errors import AlreadyExistsError, IntegrityError, UnsavedChangesError
 from archivist.manifest import VersionRecord
+from archivist.stores._digests import keep_digests, with_kept_digests
 
 if TYPE_CHECKING:
     from archivist._commit.session import Session
-    from archivist._lifecycle.trust import Trust
+    from archivist._io.trust import Trust
     from archivist.stores import AbstractRepositoryStore
 
 __all__ = ["copy_release"]

@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from archivist._commit.session import Session
 from archivist._formats.versions import check_duration
-from archivist._lifecycle.digests import with_kept_digests
 from archivist._lifecycle.gc import apply_gc, plan_gc
 from archivist._lifecycle.plans import GcPlan
 from archivist.errors import (
@@ -23,6 +22,7 @@ from archivist.errors import (
     StorageError,
 )
 from archivist.stores import AbstractRepositoryStore
+from archivist.stores._digests import with_kept_digests
 
 __all__ = ["VerificationReport", "gc", "verify"]
 
@@ -47,12 +47,18 @@ class VerificationReport:
         Versions whose record has no digest (a lazyscribe save rewrote the manifest without
         it) that were checked against the digest archivist kept when it wrote or adopted
         the file (see ``docs/design.md``, "Kept digests"); they are counted in ``checked``.
+    kept : list[str]
+        Files archivist wrote that no version names and that gc keeps (see
+        :attr:`GcPlan.kept <archivist.GcPlan.kept>`): a manifest that named them was replaced
+        (mode ``w``) or rewritten, and may be restored. Delete them yourself once you are
+        sure you will not restore it.
     """
 
     checked: int
     unverifiable: list[tuple[str, int]] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
     recovered: list[tuple[str, int]] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
 
 
 def verify(store: AbstractRepositoryStore, session: Session) -> VerificationReport:
@@ -77,13 +83,13 @@ def verify(store: AbstractRepositoryStore, session: Session) -> VerificationRepo
             checked += 1
             if kept:
                 recovered.append((record.name, record.version))
-    orphans = plan_gc(store, session.referenced(store), timedelta(0)).locations
+    plan = plan_gc(store, session.referenced(store), timedelta(0))
     if problems:
         raise IntegrityError(
             f"{len(problems)} version(s) in {store.location} failed verification:\n"
             + "\n".join(problems)
         )
-    return VerificationReport(checked, unverifiable, orphans, recovered)
+    return VerificationReport(checked, unverifiable, plan.locations, recovered, list(plan.kept))
 
 
 def gc(

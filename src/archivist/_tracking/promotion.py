@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING
 
-from archivist._lifecycle.trust import check_trusted
+from archivist._io.trust import check_trusted
 from archivist._tracking.tracked import ARTIFACT_FIELDS, LoggedArtifact, copy_stream
 from archivist.errors import IntegrityError
 from archivist.manifest import CORE_FIELDS

@@ -30,8 +30,8 @@ from archivist._io.handlers import (
 )
 from archivist._io.handlers import slug as slugify
 from archivist._io.streams import HashingWriter, digest_stream
+from archivist._io.trust import Trust, check_trusted, resolve_trust
 from archivist._io.verified import open_stored
-from archivist._lifecycle.trust import Trust, check_trusted, resolve_trust
 from archivist._tracking.frozen import FrozenDict, FrozenList
 from archivist._tracking.logged import ARTIFACT_FIELDS, LoggedArtifact, format_seconds
 from archivist.errors import (

@@ -18,6 +18,7 @@ from archivist.cli import (
     _inspect,
     _maintenance,
     _project,
+    _put,
     _release,
 )
 from archivist.cli._app import cli, silence_stdout
@@ -26,7 +27,17 @@ from archivist.cli._demo import demo
 __all__ = ["cli", "demo", "main"]
 
 # the command modules register themselves on ``cli`` when imported
-_COMMAND_MODULES = (_alias, _cache, _demo, _files, _inspect, _maintenance, _project, _release)
+_COMMAND_MODULES = (
+    _alias,
+    _cache,
+    _demo,
+    _files,
+    _inspect,
+    _maintenance,
+    _project,
+    _put,
+    _release,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from archivist._lifecycle.cache import ArtifactCache
+from archivist._io.cache import ArtifactCache
 from archivist.cli._app import cli
 from archivist.cli._common import json_option
 from archivist.cli._maintenance import confirm

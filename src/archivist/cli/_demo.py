@@ -18,16 +18,25 @@ def _say(text: str) -> None:
     click.echo(text)
 
 
-def demo(folder: Path) -> None:
+def _run(*args: str) -> None:
+    """Show an ``archivist`` command, then run it as a user would type it."""
+    _say("   $ archivist " + " ".join(args))
+    cli.main(list(args), prog_name="archivist", standalone_mode=False)
+
+
+def demo(folder: Path, *, kept: bool = True) -> None:
     """Log, version and time-travel a feature list in a repository under ``folder``.
 
     Parameters
     ----------
     folder : pathlib.Path
         Where the demo repository is created.
+    kept : bool, optional
+        Whether ``folder`` outlives the demo; the closing lines point into it only then.
     """
     manifest = folder / "repository.json"
-    _say(f"archivist demo: a repository at {manifest}\n")
+    where = manifest if kept else "a temporary folder (removed when the demo ends)"
+    _say(f"archivist demo: a repository at {where}\n")
 
     _say("1. Log version 0 of 'features' and save it.")
     repository = Repository(manifest, mode="w")
@@ -37,14 +46,15 @@ def demo(folder: Path) -> None:
     _say(f"   saved version {first['version']} at {first['created_at']} -> {first['fname']}")
 
     time.sleep(1.1)  # so the next version is created in a later second
-    _say("2. A new experiment adds a feature: append version 1 (mode 'a').")
+    _say("2. A new experiment adds a feature: append version 1 (mode 'a'), with the model it")
+    _say("   trained, 'model' (a pickle), in the same save.")
     repository = Repository(manifest, mode="a")
     repository.log_artifact(
         name="features", value=["age", "income", "tenure"], handler="json", indent=4
     )
     repository.log_artifact(name="model", value={"weights": [0.4, 0.6]}, handler="pickle")
     repository.save()
-    _say(f"   'features' now has versions {repository.versions('features')}")
+    _say(f"   'features' now has versions {repository.versions('features')}, 'model' version 0")
 
     _say("3. Read it back, read-only (mode 'r').")
     repository = Repository(manifest, mode="r")
@@ -53,15 +63,22 @@ def demo(folder: Path) -> None:
     at = first["created_at"][:19]
     _say(f"   exact '{at}': {repository.load_artifact('features', version=at)}")
     _say(f"   as of '{at}': {repository.load_artifact('features', version=at, match='asof')}")
+    _say(f"   model:             {repository.load_artifact('model')}")
 
     _say("4. Diff the two versions of the feature list.")
-    for line in repository.get_version_diff("features", (0, 1)).splitlines():
-        _say(f"   {line}")
+    _run("diff", str(folder), "features", "0", "1")
 
     _say("5. Verify every stored file against its SHA-256.")
     report = repository.verify()
     _say(f"   {report.checked} files verified, {len(report.orphans)} orphans")
-    _say(f"\nThe manifest is plain JSON: {manifest}")
+
+    _say("6. What the repository holds now.")
+    _run("ls", str(folder))
+    if kept:
+        _say(f"\nThe manifest is plain JSON: {manifest}")
+    else:
+        _say("\nThe demo ran in a temporary folder, now removed: run 'archivist demo FOLDER' to")
+        _say("keep the repository in FOLDER and look inside it.")
 
 
 @cli.command("demo")
@@ -78,4 +95,4 @@ def demo_command(folder: Path | None) -> None:
         demo(folder.resolve())
         return
     with tempfile.TemporaryDirectory(prefix="archivist-demo-") as temporary:
-        demo(Path(temporary))
+        demo(Path(temporary), kept=False)

@@ -14,7 +14,6 @@ from typing import IO, Any, cast
 import click
 
 from archivist._io.progress import PROGRESS_THRESHOLD, RichCallback, metered
-from archivist._lifecycle.digests import with_kept_digests
 from archivist.cli._app import EXIT_FAILED, cli
 from archivist.cli._common import (
     VersionSpec,
@@ -30,6 +29,7 @@ from archivist.errors import AlreadyExistsError, StorageError, UnknownHandlerErr
 from archivist.manifest import VersionRecord
 from archivist.plugin.manager import get_handler
 from archivist.repository import Repository
+from archivist.stores._digests import with_kept_digests
 
 __all__ = ["cat", "diff", "get"]
 

@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import click
 
+from archivist._lifecycle.gc import KEPT_REASON
 from archivist.cli._app import EXIT_FAILED, cli
 from archivist.cli._common import (
     Count,
@@ -66,6 +67,7 @@ def verify(
                 "unverifiable": [list(pair) for pair in report.unverifiable],
                 "orphans": report.orphans,
                 "recovered": [list(pair) for pair in report.recovered],
+                "kept": report.kept,
             }
         )
         return
@@ -79,6 +81,10 @@ def verify(
         echo(f"no digest recorded (written by lazyscribe; see archivist adopt): {name} v{version}")
     for orphan in report.orphans:
         echo(f"orphan (referenced by no version): {orphan}")
+    for kept in report.kept:
+        echo(f"kept (referenced by no version): {kept}")
+    if report.kept:
+        echo(KEPT_REASON)
 
 
 def _can_ask() -> bool:
@@ -256,6 +262,10 @@ def gc(
         writer = open_repository(repo, "a", storage_options_json, storage_option_pairs)
         return writer.gc(plan=plan)
 
+    for kept in plan.kept:
+        echo(f"kept (referenced by no version): {kept}", err=True)
+    if plan.kept:
+        echo(KEPT_REASON, err=True)
     _FILES.run(plan.locations, delete, dry_run=dry_run, yes=yes, as_json=as_json)
 
 

@@ -16,7 +16,7 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from archivist._lifecycle.aliases import AliasMove, parse_alias_file, serialize_alias_file
+from archivist._formats.aliases import AliasMove, parse_alias_file, serialize_alias_file
 from archivist.errors import InvalidNameError, StorageError
 from archivist.manifest import utcnow
 from archivist.stores._documents import MAX_ATTEMPTS, FileDocument, update

@@ -7,7 +7,7 @@ and file name, and where its line is in the manifest's bytes. From the columns,
 are built one by one when a lookup first uses them (each validated as the full parse would).
 
 The columns of a manifest are saved in the user cache folder (``<cache>/manifests/``, see
-:func:`archivist._lifecycle.cache.default_cache_dir`), one file per manifest location, under the
+:func:`archivist._io.cache.default_cache_dir`), one file per manifest location, under the
 manifest's SHA-256. Opening a manifest whose digest matches the saved columns costs a read of
 the manifest, its hash and the columns: O(artifact names), not O(versions). The cache is
 only ever an optimisation: a missing, corrupt, foreign-format or stale file (its digest is
@@ -532,7 +532,7 @@ FOLDER = "manifests"
 
 def cache_path(location: str) -> Path:
     """Return the cache file of the manifest at ``location``."""
-    from archivist._lifecycle.cache import default_cache_dir
+    from archivist._io.cache import default_cache_dir
 
     key = hashlib.sha256(location.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return default_cache_dir() / FOLDER / f"{key}.index"

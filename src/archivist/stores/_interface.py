@@ -423,7 +423,7 @@ class AbstractRepositoryStore(ABC):
         KeptDigestsDocument or None
             ``None``: the store keeps none, so a record that loses its digest to a foreign
             rewrite of the manifest stays without one (see
-            :mod:`archivist._lifecycle.digests`).
+            :mod:`archivist.stores._digests`).
         """
         return None
 

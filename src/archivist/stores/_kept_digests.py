@@ -6,7 +6,7 @@ to it against the state it last read or wrote (``first=``), so an append neither
 nor parses the file while nobody else changed it, and costs O(new entries) beside copying
 its bytes; when another writer did change it, the replace is refused and the next round
 reads it again. What the file holds and who uses it is
-:mod:`archivist._lifecycle.digests`.
+:mod:`archivist.stores._digests`.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from typing import IO, Any, cast
 from archivist._backends.base import Backend
 from archivist._formats.digests import DIGESTS_FILE
 from archivist._formats.names import alias_file_name, check_stored_name, private_folder_name
+from archivist._io.paths import delete_owned, path_under, relative_parts
 from archivist._io.streams import HashingWriter
 from archivist._io.verified import check_stored, open_stored
 from archivist.errors import (
@@ -43,7 +44,6 @@ from archivist.stores._aliases import AliasStore
 from archivist.stores._interface import AbstractRepositoryStore, Capability, ManifestSnapshot
 from archivist.stores._kept_digests import KeptDigestsDocument
 from archivist.stores._locations import open_location, storage_errors
-from archivist.stores._paths import delete_owned, path_under, relative_parts
 from archivist.stores._releases import ReleaseStore
 
 __all__ = ["AbstractRepositoryStore", "Capability", "ManifestSnapshot", "ManifestStore"]

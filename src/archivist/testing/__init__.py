@@ -12,9 +12,10 @@ Attack suites check the safety promises on any store: :class:`GcSafetyTests` (gc
 only the orphans of this repository's crashed saves) and :class:`InterruptedSaveTests`
 (Ctrl-C and ``SIGKILL`` during saves lose nothing). :class:`FaultyBackend` wraps any backend
 and fails its calls before, during or after they run, as a :class:`FaultPlan` says
-(see :mod:`archivist.testing.faults`). :class:`RepositoryStoreTests` checks a repository
-store (one class per operation in :mod:`archivist.testing.stores`): what it declares works,
-what it does not is refused loudly.
+(see :mod:`archivist.testing.faults`); :func:`crash_at_commit` makes a save die (or fail)
+in its commit, the one way tests leave what a crashed save leaves.
+:class:`RepositoryStoreTests` checks a repository store (one class per operation in
+:mod:`archivist.testing.stores`): what it declares works, what it does not is refused loudly.
 
 The suites carry their own fixtures. To use the general fixtures too
 (``archivist_repository``, ``archivist_register``) in your tests, load this module as a
@@ -36,6 +37,8 @@ import pytest
 pytest.register_assert_rewrite(
     "archivist.testing.handlers",
     "archivist.testing.backends",
+    "archivist.testing.commits",
+    "archivist.testing.distributions",
     "archivist.testing.safety",
     "archivist.testing.stores",
 )
@@ -47,6 +50,8 @@ from archivist.testing.backends import (  # noqa: E402
     RepositoryOnBackendTests,
     run_concurrent_saves,
 )
+from archivist.testing.commits import CommitCrash, crash_at_commit  # noqa: E402
+from archivist.testing.distributions import DistributionTests  # noqa: E402
 from archivist.testing.faults import (  # noqa: E402
     PHASES,
     PRIMITIVES,
@@ -74,6 +79,8 @@ __all__ = [
     "PRIMITIVES",
     "BackendConformanceTests",
     "BackendTarget",
+    "CommitCrash",
+    "DistributionTests",
     "Fault",
     "FaultPlan",
     "FaultyBackend",
@@ -88,6 +95,7 @@ __all__ = [
     "archivist_register",
     "archivist_repository",
     "check_repository",
+    "crash_at_commit",
     "interrupt_saves",
     "registered",
     "run_concurrent_saves",

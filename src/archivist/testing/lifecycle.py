@@ -40,7 +40,8 @@ from archivist.errors import (
 from archivist.release import Release
 from archivist.repository import Repository
 from archivist.stores import ManifestStore, ReleaseStore
-from archivist.testing.backends import _context, _save_versions
+from archivist.testing.backends._target import process_context
+from archivist.testing.backends.repository import save_versions
 
 __all__ = ["LifecycleOnBackendTests"]
 
@@ -184,7 +185,9 @@ class LifecycleOnBackendTests:
         url, options = repository_location
         self._saved(url, options, "model", [0, 1, 2])
         moves = 4
-        with concurrent.futures.ProcessPoolExecutor(self.processes, mp_context=_context()) as pool:
+        with concurrent.futures.ProcessPoolExecutor(
+            self.processes, mp_context=process_context()
+        ) as pool:
             futures = [
                 pool.submit(_move_aliases, url, options, worker, moves)
                 for worker in range(self.processes)
@@ -267,10 +270,10 @@ class LifecycleOnBackendTests:
         pruned: list[tuple[str, int]] = []
         saves = 6
         with concurrent.futures.ProcessPoolExecutor(
-            self.processes - 1, mp_context=_context()
+            self.processes - 1, mp_context=process_context()
         ) as pool:
             futures = [
-                pool.submit(_save_versions, url, dict(options), "model", worker, saves)
+                pool.submit(save_versions, url, dict(options), "model", worker, saves)
                 for worker in range(self.processes - 1)
             ]
             while not all(f.done() for f in futures):
@@ -328,7 +331,9 @@ class LifecycleOnBackendTests:
         self._saved(url, options, "data", values)
         size = max(r.size or 0 for r in Repository(url, mode="r", **options).records)
         cache_dir = str(tmp_path / "shared")
-        with concurrent.futures.ProcessPoolExecutor(self.processes, mp_context=_context()) as pool:
+        with concurrent.futures.ProcessPoolExecutor(
+            self.processes, mp_context=process_context()
+        ) as pool:
             futures = [
                 pool.submit(_read_through_cache, url, dict(options), cache_dir, 2 * size, 12, w)
                 for w in range(self.processes)

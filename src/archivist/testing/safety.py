@@ -24,28 +24,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import posixpath
-import random
-import signal
-import subprocess
-import sys
-import time
 import uuid
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import fsspec
 import pytest
 from fsspec.core import split_protocol
 
-from archivist.errors import ArchivistError, ArchivistWarning, StaleTokenError
+from archivist.errors import ArchivistError, ArchivistWarning
 from archivist.repository import Repository
-from archivist.stores import ManifestStore, ReleaseStore, open_backend
-from archivist.testing.faults import Fault, FaultPlan, FaultyBackend, InjectedFault
+from archivist.stores import ReleaseStore
+from archivist.testing.commits import crash_at_commit
 
 __all__ = [
     "DEFAULT_ITERATIONS",
@@ -58,280 +51,14 @@ __all__ = [
     "stress_iterations",
 ]
 
-#: Stops per signal and store in a normal test run.
-DEFAULT_ITERATIONS = 2
-
-_WRITER = """
-import json, sys
-from archivist import Repository
-
-url, options = sys.argv[1], json.loads(sys.argv[2])
-payload = bytes(range(256)) * 64  # 16 KiB per version widens the window for a stop
-Repository(url, mode="r", **options)  # imports and plugin discovery done: only saves follow
-print("ready", flush=True)
-i = 0
-while True:
-    repository = Repository(url, mode="a", **options)
-    repository.log_artifact("model", {"i": i, "payload": payload.hex()}, handler="json")
-    repository.log_artifact("features", (i, payload), handler="pickle")
-    repository.save()
-    i += 1
-"""
-
-
-def stress_iterations(default: int = DEFAULT_ITERATIONS) -> int:
-    """Return how many times to stop a writer: ``$ARCHIVIST_STRESS_ITERATIONS`` or ``default``.
-
-    Parameters
-    ----------
-    default : int, optional
-        Used when the variable is unset.
-
-    Returns
-    -------
-    int
-        A positive number.
-    """
-    value = int(os.environ.get("ARCHIVIST_STRESS_ITERATIONS", default))
-    if value < 1:
-        raise ValueError(f"ARCHIVIST_STRESS_ITERATIONS must be positive, got {value}")
-    return value
-
-
-def check_repository(
-    url: str, options: Mapping[str, Any], loaded: set[tuple[str, int]] | None = None
-) -> int:
-    """Open a repository, verify it, and load every version of every artifact.
-
-    Parameters
-    ----------
-    url : str
-        The manifest's URL or path.
-    options : Mapping[str, Any]
-        Storage options.
-    loaded : set[tuple[str, int]], optional
-        ``(name, version)`` pairs loaded by an earlier check: ``verify()`` still checks
-        their digests, but they are not deserialized again. Updated in place.
-
-    Returns
-    -------
-    int
-        The number of committed versions.
-
-    Raises
-    ------
-    AssertionError
-        A version number is missing (gaps), or ``verify()`` checked fewer versions than the
-        manifest holds. ``verify()`` and loading raise archivist's errors as they are.
-    """
-    repository = Repository(url, mode="r", **options)
-    report = repository.verify()
-    assert report.checked == len(repository), (report, len(repository))
-    for name in sorted({record.name for record in repository.artifacts}):
-        versions = repository.versions(name)
-        assert versions == list(range(len(versions))), f"{name!r} has gaps: {versions}"
-        for version in versions:
-            if loaded is None or (name, version) not in loaded:
-                repository.load_artifact(name, version=version)
-            if loaded is not None:
-                loaded.add((name, version))
-    return len(repository)
-
-
-@dataclass
-class InterruptReport:
-    """What :func:`interrupt_saves` saw.
-
-    Attributes
-    ----------
-    stops : int
-        Writers stopped.
-    versions : list[int]
-        Committed versions after each stop (never decreasing).
-    exit_codes : list[int]
-        The writers' exit codes.
-    """
-
-    stops: int
-    versions: list[int]
-    exit_codes: list[int]
-
-
-def interrupt_saves(
-    url: str,
-    options: Mapping[str, Any],
-    sig: signal.Signals,
-    iterations: int,
-    *,
-    seed: int = 0,
-    window: tuple[float, float] = (0.02, 0.5),
-    journal: bool = True,
-) -> InterruptReport:
-    """Start a saving writer, stop it with ``sig`` at a random moment, check, repeat.
-
-    The repository at ``url`` must exist. After each stop, :func:`check_repository` runs
-    and the number of committed versions must not have dropped.
-
-    Parameters
-    ----------
-    url : str
-        The manifest's URL or path.
-    options : Mapping[str, Any]
-        Storage options (JSON-serializable: they go to the writer on its command line).
-    sig : signal.Signals
-        ``SIGINT`` (Ctrl-C: ``KeyboardInterrupt`` in the writer) or ``SIGKILL``.
-    iterations : int
-        How many writers to stop.
-    seed : int, optional
-        Seeds the random delays, so a failure can be replayed.
-    window : tuple[float, float], optional
-        The delay after the writer is ready, drawn uniformly from this range (seconds).
-    journal : bool, optional
-        ``False`` runs the writer with ``ARCHIVIST_SAVE_JOURNAL=0`` (saves without a
-        journal).
-
-    Returns
-    -------
-    InterruptReport
-        The counts seen.
-    """
-    rng = random.Random(seed)
-    report = InterruptReport(0, [], [])
-    loaded: set[tuple[str, int]] = set()
-    previous = check_repository(url, options, loaded)
-    env = {**os.environ, "ARCHIVIST_SAVE_JOURNAL": "1" if journal else "0"}
-    for _ in range(iterations):
-        process = subprocess.Popen(
-            [sys.executable, "-c", _WRITER, url, json.dumps(dict(options))],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            assert process.stdout is not None
-            assert process.stderr is not None
-            line = process.stdout.readline()
-            if line != b"ready\n":
-                process.kill()
-                raise AssertionError(f"the writer did not start: {process.stderr.read()!r}")
-            time.sleep(rng.uniform(*window))
-            if process.poll() is not None:
-                raise AssertionError(f"the writer died by itself: {process.stderr.read()!r}")
-            process.send_signal(sig)
-            _, err = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:  # pragma: no cover - a writer that ignored the signal
-                process.kill()
-                process.wait(timeout=30)
-        if sig == signal.SIGINT:
-            # Ctrl-C ends the writer with KeyboardInterrupt, never with another error.
-            text = err.decode(errors="replace")
-            assert "KeyboardInterrupt" in text or process.returncode == 0, text
-        versions = check_repository(url, options, loaded)
-        assert versions >= previous, f"committed versions dropped from {previous} to {versions}"
-        previous = versions
-        report.stops += 1
-        report.versions.append(versions)
-        report.exit_codes.append(process.returncode)
-    return report
-
-
-class InterruptedSaveTests:
-    """Stop saving writers with Ctrl-C and ``SIGKILL``: every version still loads and verifies.
-
-    Subclasses provide a ``repository_location`` fixture returning the manifest URL of a
-    repository that does not exist yet and the storage options to reach it (JSON-
-    serializable: a writer process receives them).
-
-    Attributes
-    ----------
-    seed : int
-        Seeds the stop times.
-    """
-
-    seed: ClassVar[int] = 20261127
-
-    @pytest.fixture
-    def repository_location(self) -> tuple[str, dict[str, Any]]:
-        """Override: a fresh manifest URL and the storage options to reach it."""
-        raise NotImplementedError("provide a repository_location fixture")
-
-    def _seeded(self, location: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-        url, options = location
-        repository = Repository(url, mode="w", **options)
-        repository.log_artifact("model", {"i": -1}, handler="json")
-        repository.save()
-        return url, options
-
-    @pytest.mark.parametrize(
-        "error",
-        [InjectedFault, KeyboardInterrupt, StaleTokenError],
-        ids=["oserror", "ctrl-c", "retry-refused"],
-    )
-    def test_a_lost_acknowledgement_keeps_every_committed_file(
-        self, repository_location: tuple[str, dict[str, Any]], error: type[BaseException]
-    ) -> None:
-        """The manifest's replace lands and its answer is lost: all it names stays loadable."""
-        url, options = self._seeded(repository_location)
-        inner, path = open_backend(url, **options)
-        backend = FaultyBackend(inner)
-        repository = Repository(url, mode="a", store=ManifestStore(url, backend=backend))
-        repository.log_artifact("model", {"i": "new"}, handler="json")
-        repository.log_artifact("features", [1, 2, 3], handler="json")
-        backend.plan = plan = FaultPlan(
-            Fault("replace_if_unchanged", "after", error, match=f"*/{posixpath.basename(path)}")
-        )
-        try:
-            repository.save()
-        except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt) != (error is KeyboardInterrupt):
-                raise
-        assert plan.fired
-        assert check_repository(url, options) == 3
-        committed = Repository(url, mode="r", **options)
-        assert committed.load_artifact("model") == {"i": "new"}
-        assert committed.load_artifact("features") == [1, 2, 3]
-
-    @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
-    def test_a_stopped_writer_leaves_every_version_loadable(
-        self, repository_location: tuple[str, dict[str, Any]], sig: signal.Signals
-    ) -> None:
-        """Stop writers at random moments; after each stop every version loads and verifies."""
-        url, options = self._seeded(repository_location)
-        report = interrupt_saves(url, options, sig, stress_iterations(), seed=self.seed + sig)
-        assert report.stops == stress_iterations()
-        # After all that, gc and a new save leave a repository that still verifies.
-        repository = Repository(url, mode="a", **options)
-        repository.gc(older_than=timedelta(0))
-        repository.log_artifact("model", {"i": "after"}, handler="json")
-        repository.save()
-        assert Repository(url, mode="r", **options).load_artifact("model") == {"i": "after"}
-        # ">=": a request a killed writer sent just before dying may still land
-        assert check_repository(url, options) >= report.versions[-1] + 1
-
-    @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
-    def test_a_stopped_writer_without_a_journal_leaves_every_version_loadable(
-        self, repository_location: tuple[str, dict[str, Any]], sig: signal.Signals
-    ) -> None:
-        """The same stops with ``journal=False``: every version loads; gc deletes nothing.
-
-        No file a manifest names is ever deleted, and no journal proves any file the
-        stopped writers left uncommitted, so gc keeps them all.
-        """
-        url, options = self._seeded(repository_location)
-        report = interrupt_saves(url, options, sig, 1, seed=self.seed + sig, journal=False)
-        assert report.stops == 1
-        assert ManifestStore(url, **options).list_journals() == []  # the writer wrote none
-        repository = Repository(url, mode="a", journal=False, **options)
-        assert repository.verify().orphans == []
-        assert repository.gc(older_than=timedelta(0)) == []
-        repository.log_artifact("model", {"i": "after"}, handler="json")
-        repository.save()
-        assert check_repository(url, options) >= report.versions[-1] + 1
-
-
-# -- gc ----------------------------------------------------------------------------------------
+from archivist.testing.interrupts import (
+    DEFAULT_ITERATIONS,
+    InterruptedSaveTests,
+    InterruptReport,
+    check_repository,
+    interrupt_saves,
+    stress_iterations,
+)
 
 
 def snapshot(root: str, options: Mapping[str, Any]) -> dict[str, str]:
@@ -653,28 +380,13 @@ def _neighbour(root: str, options: Mapping[str, Any]) -> str:
 
 
 def _crash_a_save(manifest: str, options: Mapping[str, Any], *, journal: bool = True) -> set[str]:
-    """Save two versions through a backend that dies just before the manifest's replace.
+    """Save two versions and die just before the manifest's commit.
 
     Returns the written files' paths relative to the manifest's folder.
     """
-    inner, path = open_backend(manifest, **options)
-    backend = FaultyBackend(inner)
-    repository = Repository(
-        manifest, mode="a", store=ManifestStore(manifest, backend=backend), journal=journal
-    )
+    repository = Repository(manifest, mode="a", journal=journal, **options)
     repository.log_artifact("features", [0, 1, 2, 3], handler="json")
     repository.log_artifact("crashed", {"lost": True}, handler="json")
-    base = posixpath.basename(path)
-    backend.plan = plan = FaultPlan(
-        Fault("replace_if_unchanged", "before", SystemExit, match=f"*/{base}", crash=True)
-    )
-    with pytest.raises(SystemExit):
+    with crash_at_commit(repository, error=SystemExit) as crash:
         repository.save()
-    assert plan.crashed is not None, "the save never reached its commit"
-    folder = posixpath.dirname(path)
-    written = [p for primitive, p in plan.calls if primitive == "open_new"]
-    return {
-        posixpath.relpath(p, folder)
-        for p in written
-        if not _bookkeeping(posixpath.relpath(p, folder))
-    }
+    return {f"{name}/{fname}" for name, fname in crash.written}

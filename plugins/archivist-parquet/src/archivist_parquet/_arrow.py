@@ -10,6 +10,7 @@ from typing import IO, Any, Literal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from archivist.errors import DecodingError
 from archivist_parquet._handler import KIND_METADATA_KEY
 
 __all__ = ["Source", "pyarrow_version", "read", "read_table", "write"]
@@ -164,10 +165,24 @@ def read(stream: IO[Any], options: dict[str, Any]) -> Any:
             {k: v for k, v in (table.schema.metadata or {}).items() if k != KIND_METADATA_KEY}
             or None
         )
+    _require_pandas()
     # Hand the Arrow buffers over column by column: peak memory stays near one copy.
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
     return frame
+
+
+def _require_pandas() -> None:
+    """Refuse, naming the fix, to rebuild a DataFrame where pandas is not installed."""
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        raise DecodingError(
+            "this version was stored from a pandas DataFrame, and loading it as one needs "
+            "pandas, which is not installed: install the handler's pandas extra (pip install "
+            '"./plugins/archivist-parquet[pandas]", or pip install pandas), or load it as a '
+            "pyarrow Table with as_table=True"
+        ) from None
 
 
 def pyarrow_version() -> str:

@@ -50,13 +50,10 @@ class _NotModified(Exception):
     """A conditional GET found the object unchanged (304)."""
 
 
-class _S3Error(StorageError):
-    """A request failed; ``code`` and ``status`` say how, for the probe."""
-
-    def __init__(self, message: str, code: str = "", status: int = 0) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = status
+def _is_amazon(url: str) -> bool:
+    """Tell whether an endpoint URL is Amazon S3's own."""
+    host = urlsplit(url).hostname or ""
+    return host == "amazonaws.com" or host.endswith(".amazonaws.com")
 
 
 def _client_error(exc: BaseException) -> ClientError | None:
@@ -111,10 +108,18 @@ class S3Backend(ObjectStoreBackend):
 
     @property
     def endpoint(self) -> str:
-        """The endpoint URL requests go to (``"AWS"`` for Amazon's own)."""
-        client_kwargs = self.storage_options.get("client_kwargs") or {}
-        found = self.storage_options.get("endpoint_url") or client_kwargs.get("endpoint_url")
-        return str(found or "AWS")
+        """The endpoint requests go to, for messages: its URL, ``"AWS (<url>)"`` for Amazon's.
+
+        It is the URL the S3 client resolved (storage options, ``AWS_ENDPOINT_URL``, the AWS
+        config), so a message never says AWS when requests go elsewhere.
+        """
+        try:
+            url = self._client_endpoint()
+        except Exception:  # the client cannot even be made: say what the options name
+            client_kwargs = self.storage_options.get("client_kwargs") or {}
+            found = self.storage_options.get("endpoint_url") or client_kwargs.get("endpoint_url")
+            return str(found or "AWS")
+        return f"AWS ({url})" if _is_amazon(url) else url
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         bucket, key = self._split(path)
@@ -138,7 +143,7 @@ class S3Backend(ObjectStoreBackend):
             if isinstance(exc, FileNotFoundError):
                 return FileNotFoundError(url)
             kind = "could not reach" if isinstance(exc, BotoCoreError | OSError) else "failed on"
-            return _S3Error(f"S3 {method} {kind} {url} ({self.endpoint}): {exc}")
+            return StorageError(f"S3 {method} {kind} {url} ({self.endpoint}): {exc}")
         details = error.response.get("Error", {})
         code = str(details.get("Code", ""))
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
@@ -149,22 +154,18 @@ class S3Backend(ObjectStoreBackend):
             return _ConditionFailed(code)
         if code == "NoSuchBucket":
             bucket = self._split(path)[0]
-            return _S3Error(
+            return StorageError(
                 f"the bucket {bucket!r} does not exist at {self.endpoint}; create it first "
-                f"({method} {url})",
-                code,
-                status,
+                f"({method} {url})"
             )
         if code in {"NoSuchKey", "404", "NotFound"} or status == 404:
             return FileNotFoundError(url)
         if code in {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
-            return _S3Error(
+            return StorageError(
                 f"S3 refused {method} on {url}: {code}: {message}. Check the credentials in "
-                "the storage options (key, secret, profile) and the bucket's policy.",
-                code,
-                status,
+                "the storage options (key, secret, profile) and the bucket's policy."
             )
-        return _S3Error(f"S3 {method} on {url} failed: {code}: {message}", code, status)
+        return StorageError(f"S3 {method} on {url} failed: {code}: {message}")
 
     async def _get(self, method: str, **kwargs: Any) -> tuple[bytes, str]:
         response = await self.fs._call_s3(method, **kwargs)
@@ -278,14 +279,15 @@ class S3Backend(ObjectStoreBackend):
 
     def known_to_enforce_conditions(self, path: str) -> bool:
         """Amazon S3 itself enforces both conditions (since 2024): no probe is needed."""
-        host = urlsplit(self._client_endpoint()).hostname or ""
-        return type(self) is S3Backend and (
-            host == "amazonaws.com" or host.endswith(".amazonaws.com")
-        )
+        return type(self) is S3Backend and _is_amazon(self._client_endpoint())
 
     def refuses_conditions(self, error: StorageError) -> bool:
         """Tell a store without conditional writes (400 or 501 to a conditional PUT)."""
-        return isinstance(error, _S3Error) and error.status in (400, 501)
+        cause = _client_error(error)
+        if cause is None:
+            return False
+        status = cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return int(status) in (400, 501)
 
     def discard(self, path: str) -> None:
         """``DeleteObject`` alone: it succeeds whether or not the key exists."""

@@ -6,18 +6,18 @@ Functions over a store and a :class:`~archivist._commit.session.Session`;
 
 from __future__ import annotations
 
+import logging
 import warnings
 from datetime import datetime
 from typing import IO, Any
 
 from archivist._commit.session import Session
+from archivist._io.cache import ArtifactCache
 from archivist._io.handlers import read_value
 from archivist._io.progress import metered
+from archivist._io.trust import Trust, check_trusted
 from archivist._io.verified import SPOOL_LARGE_READS
 from archivist._lifecycle import aliases as _aliases
-from archivist._lifecycle.cache import ArtifactCache
-from archivist._lifecycle.digests import with_kept_digests
-from archivist._lifecycle.trust import Trust, check_trusted
 from archivist.errors import (
     ArchivistWarning,
     ArtifactFileNotFoundError,
@@ -29,8 +29,11 @@ from archivist.handlers.base import Handler
 from archivist.manifest import VersionRecord
 from archivist.plugin.manager import get_handler
 from archivist.stores import AbstractRepositoryStore
+from archivist.stores._digests import with_kept_digests
 
 __all__ = ["find_aliased", "load", "open_file", "text_lines"]
+
+LOG = logging.getLogger("archivist.repository")
 
 
 def find_aliased(
@@ -96,6 +99,15 @@ def load(
     )
     if callback is not None and record.size is not None:
         callback.set_size(record.size)
+    LOG.debug(
+        "%s: loading version %d of %r (%s, %s, %s bytes)",
+        store.location,
+        record.version,
+        record.name,
+        record.fname,
+        record.handler,
+        record.size,
+    )
     with open_file(store, cache, record, handler) as raw:
         return read_value(
             handler,

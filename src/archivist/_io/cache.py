@@ -236,7 +236,9 @@ class ArtifactCache:
             return fetch()
         cached = self._open_entry(sha256, size)
         if cached is not None:
+            _log.debug("cache hit: sha256 %s (%d bytes) read from %s", sha256, size, self.folder)
             return cached
+        _log.debug("cache miss: sha256 %s (%d bytes) fetched into %s", sha256, size, self.folder)
         with fetch() as source:
             try:
                 self._store(sha256, size, source)
