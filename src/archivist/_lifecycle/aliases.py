@@ -52,7 +52,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALIAS_FORMAT",
-    "SET_ALIAS_ADVICE",
     "AliasMove",
     "check_alias",
     "parse_alias_file",

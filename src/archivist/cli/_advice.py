@@ -7,7 +7,7 @@ fix as a command. :func:`for_the_command_line` swaps them in every error it prin
 
 from __future__ import annotations
 
-from archivist._lifecycle.aliases import SET_ALIAS_ADVICE
+from archivist._formats.aliases import SET_ALIAS_ADVICE
 
 __all__ = ["for_the_command_line"]
 
