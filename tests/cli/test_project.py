@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,11 @@ from tests.cli.conftest import Run
 from archivist import Project, Repository
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A project folder: 'baseline' (a metric, a parameter, a test, an artifact), 'better'."""
+def _make_project(tmp_path: Path, gap: float = 0.0) -> Path:
+    """A project folder: 'baseline' (a metric, a parameter, a test, an artifact), 'better'.
+
+    ``gap`` seconds pass between the two experiments (their times are kept to the second).
+    """
     folder = tmp_path / "proj"
     made = Project(folder / "project.json", mode="w")
     with made.log("baseline") as experiment:
@@ -23,12 +26,19 @@ def project(tmp_path: Path) -> Path:
         with experiment.log_test("holdout") as test:
             test.log_metric("auc", 0.8)
     made.save()
+    time.sleep(gap)
     with made.log("better") as experiment:
         experiment.log_metric("auc", 0.95)
         experiment.log_parameter("lr", 0.1)
         experiment.log_artifact(name="features", value=["age", "income"], handler="json")
     made.save()
     return folder
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project folder: 'baseline' (a metric, a parameter, a test, an artifact), 'better'."""
+    return _make_project(tmp_path)
 
 
 def test_ls_lists_every_experiment(project: Path, run: Run) -> None:
@@ -75,7 +85,11 @@ def test_diff_lists_what_differs(project: Path, run: Run) -> None:
     assert "the same" in same
 
 
-def test_promote_copies_the_file_into_a_repository(project: Path, repo: Path, run: Run) -> None:
+def test_promote_copies_the_file_into_a_repository(repo: Path, run: Run, tmp_path: Path) -> None:
+    # An experiment keeps its times to the second, and only an artifact newer than the
+    # repository's latest version may be promoted: the experiments come a second later.
+    time.sleep(1.0)
+    project = _make_project(tmp_path, gap=1.0)
     out = run("project", "promote", str(project), "baseline", "features", "--to", str(repo)).stdout
     assert "version 2" in out
     repository = Repository(repo / "repository.json")
