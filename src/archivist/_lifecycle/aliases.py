@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 
 from archivist._formats.aliases import (
     ALIAS_FORMAT,
-    SET_ALIAS_ADVICE,
     AliasMove,
     check_alias,
     current_targets,
