@@ -91,3 +91,19 @@ def test_the_readme_says_what_the_tests_download_and_how_long_they_take() -> Non
     assert f"from npm (`azurite@{version.group(1)}`" in text
     assert "from PyPI" in text
     assert re.search(r"took \d+ minutes", text)
+
+
+def test_no_file_keeps_a_merge_conflict() -> None:
+    # A conflict left in a doc renders as a table split by "<<<<<<< HEAD" and passes mkdocs.
+    marker = re.compile(r"^(<{7} |>{7} |={7}$)", re.MULTILINE)
+    folders = ("docs", "src", "tests", "plugins", "bench", ".ci")
+    files = [ROOT / "README.md", ROOT / "pyproject.toml", ROOT / "noxfile.py"]
+    files += [p for folder in folders for p in (ROOT / folder).rglob("*") if p.is_file()]
+    text_files = [p for p in files if p.suffix in {".md", ".py", ".toml", ".txt", ".yml", ""}]
+    assert len(text_files) > 100
+    conflicted = [
+        str(p.relative_to(ROOT))
+        for p in text_files
+        if "__pycache__" not in p.parts and marker.search(p.read_text(errors="replace"))
+    ]
+    assert conflicted == []

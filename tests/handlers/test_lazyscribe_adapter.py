@@ -218,3 +218,59 @@ def test_discovery_can_be_disabled_or_skipped(monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.undo()
         rebuild_registry()
     assert "yaml" in archivist.handlers()
+
+
+@pytest.fixture
+def tattletale_distribution(tmp_path: Path) -> Iterator[str]:
+    """A lazyscribe handler package whose import is visible in ``sys.modules``."""
+    site = tmp_path / "site"
+    info = site / "tattletale_handler-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: tattletale-handler\nVersion: 1.0\n"
+    )
+    (info / "entry_points.txt").write_text(
+        "[lazyscribe.artifact_type]\ntattletale = tattletale_handler:TattletaleArtifact\n"
+    )
+    (site / "tattletale_handler.py").write_text(
+        "from lazyscribe.artifacts.json import JSONArtifact\n"
+        "class TattletaleArtifact(JSONArtifact):\n"
+        "    alias = 'tattletale'\n"
+    )
+    sys.path.insert(0, str(site))
+    rebuild_registry()
+    try:
+        yield "tattletale_handler"
+    finally:
+        sys.path.remove(str(site))
+        sys.modules.pop("tattletale_handler", None)
+        adapter_module._ADAPTERS.clear()
+        rebuild_registry()
+
+
+def test_resolving_one_alias_imports_only_its_lazyscribe_package(
+    tmp_path: Path, tattletale_distribution: str
+) -> None:
+    # lazyscribe imports only the package of the alias it is asked for; so does archivist, so
+    # that logging a YAML file neither waits for nor can be broken by, say, onnx's import.
+    archivist.load_plugins()
+    assert issubclass(archivist.get_handler("yaml"), LazyscribeHandler)
+    repository = Repository(tmp_path / "repository.json", mode="w")
+    repository.log_artifact("config", {"a": 1}, handler="yaml")
+    repository.save()
+    assert Repository(tmp_path / "repository.json", mode="r").load_artifact("config") == {"a": 1}
+    assert tattletale_distribution not in sys.modules
+    assert archivist.get_handler("tattletale").suffix == "json"
+    assert tattletale_distribution in sys.modules
+    sys.modules.pop(tattletale_distribution)
+    adapter_module._ADAPTERS.clear()
+    rebuild_registry()
+    assert "tattletale" in archivist.handlers()  # the full listing imports every package
+    assert tattletale_distribution in sys.modules
+
+
+def test_registering_a_handler_imports_no_lazyscribe_package(
+    tattletale_distribution: str, versioned_text: type[Handler]
+) -> None:
+    assert archivist.get_handler("versioned-text") is versioned_text
+    assert tattletale_distribution not in sys.modules

@@ -21,7 +21,7 @@ import importlib
 import importlib.util
 import inspect
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from importlib.metadata import EntryPoint, entry_points
 from typing import IO, Any, ClassVar
 
@@ -36,6 +36,8 @@ __all__ = [
     "adapt",
     "adapt_cached",
     "archivist_register_handlers",
+    "discover",
+    "register_handlers_named",
 ]
 
 #: The entry point group lazyscribe 2.x reads its artifact handlers from.
@@ -283,11 +285,18 @@ def _broken(entry_point: EntryPoint, cause: BaseException) -> type[Handler]:
 _ADAPTERS: dict[tuple[str, str], type[Handler]] = {}
 
 
-def discover() -> list[type[Handler]]:
+def discover(names: Collection[str] | None = None) -> list[type[Handler]]:
     """Return an adapter for each lazyscribe handler entry point but lazyscribe's own.
 
     An alias that a native handler, or an earlier entry point, claims too is settled by the
     plugin manager: the native handler, else the first entry point, wins with a warning.
+
+    Parameters
+    ----------
+    names : Collection[str], optional
+        Load only the entry points of these names, as lazyscribe's own lookup does (it
+        imports the one package of the alias it was asked for). ``None`` loads every one,
+        for the full registry.
 
     Returns
     -------
@@ -299,7 +308,7 @@ def discover() -> list[type[Handler]]:
         return []
     adapters: list[type[Handler]] = []
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        if entry_point.name in _SKIPPED:
+        if entry_point.name in _SKIPPED or (names is not None and entry_point.name not in names):
             continue
         key = (entry_point.name, entry_point.value)
         if key not in _ADAPTERS:  # one class per entry point, however often the registry is built
@@ -320,11 +329,30 @@ def _distribution_name(entry_point: EntryPoint) -> str:
 @hookimpl
 def archivist_register_handlers() -> Sequence[type[Handler]]:
     """Register adapters for the installed lazyscribe handler packages."""
+    return register_handlers_named(None)
+
+
+def register_handlers_named(names: Collection[str] | None) -> Sequence[type[Handler]]:
+    """Return this plugin's handlers of ``names`` only, loading no other entry point.
+
+    The plugin manager calls it instead of the hook to resolve one alias, so that asking for
+    ``"yaml"`` never imports ``onnx``.
+
+    Parameters
+    ----------
+    names : Collection[str] or None
+        The aliases; ``None`` for every one (what the hook returns).
+
+    Returns
+    -------
+    Sequence[type[archivist.Handler]]
+        The adapters; none when ``ARCHIVIST_DISABLE_PLUGIN_AUTOLOAD`` is set.
+    """
     from archivist.plugin.manager import DISABLE_AUTOLOAD_ENV
 
     if (os.environ.get(DISABLE_AUTOLOAD_ENV) or "").strip().lower() in {"1", "true", "yes", "on"}:
         return []
-    return discover()
+    return discover(names)
 
 
 @hookimpl

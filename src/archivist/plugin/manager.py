@@ -10,7 +10,9 @@ Resolving a built-in alias or protocol (``json``, ``pickle``, ``file``, ``local`
 :func:`get_handler` and :func:`get_backend` answer it from archivist's own classes, and
 discovery (entry points, lazyscribe handler packages) runs only for any other name, for
 :func:`handlers`, :func:`backends`, :func:`register` and the hooks. Once discovery ran, every
-lookup goes through the full registries (a runtime override of a built-in alias wins).
+lookup goes through the registries (a runtime override of a built-in alias wins). Like
+lazyscribe's own lookup, resolving one alias imports only the lazyscribe handler package of
+that alias: ``get_handler("yaml")`` never imports ``onnx``; :func:`handlers` imports them all.
 
 Two plugins claiming one name are settled by :mod:`archivist.plugin._claims` (an override
 wins; archivist's plugins win over lazyscribe's handler packages); a claim that lost without
@@ -26,7 +28,7 @@ import inspect
 import os
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -196,6 +198,8 @@ class _Plugins:
         self._loaded = False
         self._overrides: set[object] = set()
         self._handlers: Mapping[str, type[Handler]] | None = None
+        #: Registries built for one alias before the full one was asked for.
+        self._handlers_by_alias: dict[str, Mapping[str, type[Handler]]] = {}
         self._backends: Mapping[str, type[Backend]] | None = None
         #: Names two plugins claim and one won without an override: (kind, name) -> warning.
         self._contested: dict[tuple[str, str], str] = {}
@@ -283,7 +287,7 @@ class _Plugins:
                 self._overrides.add(target)
             self._invalidate()
             try:
-                self.handlers()
+                self._build_handlers(self._pm, ())  # lazyscribe's yield: none can clash
                 self.backends()
             except (DuplicatePluginError, PluginLoadError):
                 self._pm.unregister(name=name)
@@ -329,6 +333,7 @@ class _Plugins:
 
     def _invalidate(self) -> None:
         self._handlers = None
+        self._handlers_by_alias.clear()
         self._backends = None
 
     def warn_if_contested(self, what: str, name: str) -> None:
@@ -348,15 +353,40 @@ class _Plugins:
         if table is None:
             pm = self.load()
             with self._lock:
-                table = self._build(
-                    pm.hook.archivist_register_handlers,
-                    Handler,
-                    lambda cls: (cls.alias,),
-                    _validate_handler,
-                    "handler alias",
-                )
+                table = self._build_handlers(pm, None)
                 self._handlers = table
         return table
+
+    def handler_table_for(self, alias: str) -> Mapping[str, type[Handler]]:
+        """Return a registry that is right for ``alias``, loading only what it needs.
+
+        Before the full registry is built, lazyscribe's handler packages other than the one
+        of ``alias`` stay unimported (lazyscribe's lookup imports only that one too).
+        """
+        table = self._handlers
+        if table is not None:
+            return table
+        pm = self.load()
+        with self._lock:
+            if self._handlers is not None:
+                return self._handlers
+            cached = self._handlers_by_alias.get(alias)
+            if cached is None:
+                cached = self._build_handlers(pm, (alias,))
+                self._handlers_by_alias[alias] = cached
+            return cached
+
+    def _build_handlers(
+        self, pm: pluggy.PluginManager, yielding_names: Collection[str] | None
+    ) -> Mapping[str, type[Handler]]:
+        return self._build(
+            pm.hook.archivist_register_handlers,
+            Handler,
+            lambda cls: (cls.alias,),
+            _validate_handler,
+            "handler alias",
+            yielding_names,
+        )
 
     def backends(self) -> Mapping[str, type[Backend]]:
         table = self._backends
@@ -380,12 +410,23 @@ class _Plugins:
         names_of: Callable[[Any], Iterable[str]],
         validate: Callable[[Any, str], None],
         what: str,
+        yielding_names: Collection[str] | None = None,
     ) -> Mapping[str, Any]:
+        """Collect every plugin's classes and settle each name.
+
+        ``yielding_names`` limits what the yielding plugins (lazyscribe's handler packages)
+        load to those names: a class of theirs never beats another plugin's, so a lookup of
+        one alias, or the duplicate check of :meth:`register`, needs no other.
+        """
         claims: dict[str, list[Claim]] = {}
         for impl in hook.get_hookimpls():
             source = f"plugin {impl.plugin_name!r}"
+            function: Callable[[], object] = impl.function
+            if yielding_names is not None and impl.plugin_name in YIELDING_PLUGINS:
+                plugin: Any = impl.plugin  # archivist.handlers.lazyscribe
+                function = functools.partial(plugin.register_handlers_named, yielding_names)
             try:
-                classes = cast("Iterable[object]", impl.function() or ())
+                classes = cast("Iterable[object]", function() or ())
             except Exception as exc:
                 raise PluginLoadError(f"{source} failed to list its classes: {exc}") from exc
             for cls in classes:
@@ -403,6 +444,8 @@ class _Plugins:
         table: dict[str, type] = {}
         for key, entries in claims.items():
             table[key], warning = settle(what, key, entries, self._overrides)
+            if yielding_names is not None and key not in yielding_names:
+                continue  # a claim that was not loaded may contest it: the full build decides
             if warning is None:
                 self._contested.pop((what, key), None)
             else:
@@ -540,13 +583,14 @@ def get_handler(alias: str) -> type[Handler]:
     builtin = _PLUGINS.builtin_handler(alias)
     if builtin is not None:
         return builtin
-    table = handlers()
+    table = _PLUGINS.handler_table_for(alias) if isinstance(alias, str) else handlers()
     try:
         found_class = table[alias]
     except (KeyError, TypeError):
         found = _find(plugin_manager().hook.archivist_find_handler, Handler, alias=alias)
         if found is not None:
             return found
+        table = handlers()  # the message lists every installed handler
         raise UnknownHandlerError(
             f"no handler named {alias!r}. Installed handlers: {', '.join(table) or 'none'}."
             + _install_hint(str(alias))

@@ -57,11 +57,12 @@ import json, signal, sys
 # ignored (a background job of a shell) or blocked: both are inherited across exec.
 signal.signal(signal.SIGINT, signal.default_int_handler)
 signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
-from archivist import Repository
+from archivist import Repository, get_handler
 
 url, options = sys.argv[1], json.loads(sys.argv[2])
 payload = bytes(range(256)) * 64  # 16 KiB per version widens the window for a stop
 Repository(url, mode="r", **options)  # imports and plugin discovery done: only saves follow
+get_handler("json"), get_handler("pickle")  # a stop lands in archivist, not a plugin's import
 print("ready", flush=True)
 i = 0
 while True:
