@@ -37,8 +37,12 @@ if TYPE_CHECKING:  # s3fs and botocore take a second to import: only when first 
     from botocore.exceptions import ClientError
     from s3fs import S3FileSystem
 
-__all__ = ["S3Backend"]
+__all__ = ["SMALL_BODY", "S3Backend"]
 
+#: A ``PutObject`` body up to this size is sent with its headers, without first asking for
+#: ``100 Continue`` (botocore asks for every body: a round trip before the body leaves).
+SMALL_BODY = 1 << 20
+_SMALL_BODIES_HANDLER = "archivist-s3-small-bodies"
 _CONDITION_CODES = {"PreconditionFailed", "ConditionalRequestConflict"}
 
 
@@ -54,6 +58,24 @@ def _is_amazon(url: str) -> bool:
     """Tell whether an endpoint URL is Amazon S3's own."""
     host = urlsplit(url).hostname or ""
     return host == "amazonaws.com" or host.endswith(".amazonaws.com")
+
+
+def _send_small_bodies_at_once(model: Any, params: dict[str, Any], **_: Any) -> None:
+    """Drop botocore's ``Expect: 100-continue`` from a ``PutObject`` of a small body.
+
+    botocore turns every ``PutObject`` body into a file object and then asks for ``100
+    Continue`` before any file object's body, so even a 20-byte journal waits a round trip
+    for the server's go-ahead. A body of at most :data:`SMALL_BODY` bytes is sent with the
+    headers instead; a larger one keeps asking, so that a refused condition does not cost
+    its upload.
+    """
+    if getattr(model, "name", "") != "PutObject":
+        return
+    from botocore.utils import determine_content_length
+
+    size = determine_content_length(params.get("body"))
+    if size is not None and size <= SMALL_BODY:
+        params.get("headers", {}).pop("Expect", None)
 
 
 def _client_error(exc: BaseException) -> ClientError | None:
@@ -130,9 +152,17 @@ class S3Backend(ObjectStoreBackend):
 
     def _run(self, func: Callable[..., Any], method: str, path: str, **kwargs: Any) -> Any:
         try:
-            return sync(self.fs.loop, func, method, **kwargs)
+            return sync(self.fs.loop, self._on_client, func, method, **kwargs)
         except Exception as exc:
             raise self._translate(exc, method, path) from exc
+
+    async def _on_client(self, func: Callable[..., Any], method: str, **kwargs: Any) -> Any:
+        """Call ``func`` once the client sends small bodies without waiting for 100 Continue."""
+        client = await self.fs.set_session()
+        client.meta.events.register_last(  # after botocore's own handler adds the header
+            "before-call.s3", _send_small_bodies_at_once, unique_id=_SMALL_BODIES_HANDLER
+        )
+        return await func(method, **kwargs)
 
     def _translate(self, exc: Exception, method: str, path: str) -> Exception:
         from botocore.exceptions import BotoCoreError
