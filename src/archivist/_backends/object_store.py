@@ -14,6 +14,7 @@ from abc import abstractmethod
 from collections.abc import Iterator
 from typing import IO, ClassVar, cast
 
+from archivist._backends._background import defer, run_together
 from archivist._backends._chunked import ChunkedUpload
 from archivist._backends.base import Backend, _log, utc
 from archivist.errors import StaleTokenError, StorageError
@@ -118,9 +119,11 @@ class ObjectStoreBackend(Backend):
     def probe_conditional_writes(self, path: str) -> None:
         """Check that the store enforces the conditions :meth:`put_if` sends.
 
-        Writes a probe object beside ``path`` only if absent, then again only if absent
-        (must be refused) and with a stale token (must be refused), and deletes it: three
-        uploads and a delete, once per process and :meth:`~Backend.conditional_write_scope`.
+        Writes a probe object beside ``path`` only if absent, then, both at once, again only
+        if absent (must be refused) and with a stale token (must be refused), and deletes
+        it: three uploads and a delete, once per process and
+        :meth:`~Backend.conditional_write_scope`, of which the caller waits for two round
+        trips (the delete is sent while it moves on, see :mod:`archivist._backends._background`).
 
         Parameters
         ----------
@@ -142,23 +145,24 @@ class ObjectStoreBackend(Backend):
             "ever writes to this repository, pass single_writer=True in the storage options "
             "to accept the risk."
         )
+        passed = False
         try:
             try:
                 token: str | None = self.put_if(probe, b"probe", None)
             except StaleTokenError:
                 token = None  # a fresh random name "exists": the condition was evaluated
-            for stale, what in (
-                (None, "an only-if-absent condition"),
-                (self.stale_token(token), "a stale token"),
-            ):
-                try:
-                    self.put_if(probe, b"probe", stale)
-                except StaleTokenError:
-                    continue
-                raise StorageError(
-                    f"the store ignores {self.conditions}: a write with {what} that had to be "
-                    f"refused succeeded at {where}. {advice}"
-                )
+            checks = ((None, "an only-if-absent condition"), (token, "a stale token"))
+            refused = run_together(
+                lambda: self._refuses(probe, None),
+                lambda: self._refuses(probe, self.stale_token(token)),
+            )
+            for (_, what), was_refused in zip(checks, refused, strict=True):
+                if not was_refused:
+                    raise StorageError(
+                        f"the store ignores {self.conditions}: a write with {what} that had "
+                        f"to be refused succeeded at {where}. {advice}"
+                    )
+            passed = True
         except StorageError as exc:
             if not self.refuses_conditions(exc):
                 raise
@@ -166,9 +170,20 @@ class ObjectStoreBackend(Backend):
                 f"the store rejects {self.conditions} at {where}: {exc}. {advice}"
             ) from exc
         finally:
-            with contextlib.suppress(Exception):
-                self.discard(probe)
+            if passed:  # nobody waits for the probe object's deletion
+                defer(lambda: self.discard(probe), f"deleting the probe object {where}")
+            else:  # a refused store keeps nothing of the probe
+                with contextlib.suppress(Exception):
+                    self.discard(probe)
         _log.info("the store enforces %s at %s", self.conditions, where)
+
+    def _refuses(self, probe: str, token: str | None) -> bool:
+        """Tell whether a conditional write of the probe with ``token`` is refused."""
+        try:
+            self.put_if(probe, b"probe", token)
+        except StaleTokenError:
+            return True
+        return False
 
     def stale_token(self, token: str | None) -> str:
         """Return a token the object written with ``token`` surely does not have (for the probe).
