@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +19,10 @@ from tests.storage.fake_object_store import (
     FakeObjectStoreBackend,
     RefusedConditions,
 )
-from tests.storage.timed_requests import TimedObjectStore, sequential
+from tests.storage.timed_requests import TimedObjectStore, TimedRequest, sequential
 
 from archivist import ManifestStore, Repository
-from archivist._backends import _probes
+from archivist._backends import _conditional, _probes
 from archivist._backends._background import wait_deferred
 from archivist.errors import StaleTokenError, StorageError
 from archivist.storage.object_store import ObjectStoreBackend
@@ -135,8 +136,13 @@ def test_a_failed_save_commits_all_or_nothing_and_leaves_no_upload_open(
         for name, value in NEW:
             repository.log_artifact(name, value, handler="pickle")
         raised = _attempt(repository.save)
+        wait_deferred()  # a committed save's journal is deleted while save() returns
         if not backend.plan.fired:
             assert raised is None, f"nothing was injected, yet the save raised {raised!r}"
+        elif error is KeyboardInterrupt and raised is None:
+            # Only the deletion of a committed save's journal runs on a worker thread,
+            # where no Ctrl-C is delivered; the save had returned.
+            assert primitive == "delete", f"Ctrl-C was swallowed: {raised!r}"
         elif error is KeyboardInterrupt:
             assert isinstance(raised, KeyboardInterrupt), f"Ctrl-C was swallowed: {raised!r}"
         values = _committed(url)
@@ -295,3 +301,34 @@ def test_the_probe_waits_for_two_round_trips_and_cleans_up_after() -> None:
     wait_deferred()
     assert [r.method for r in TimedObjectStore.timed][-1] == "DELETE"
     assert list(backend.list(path.rsplit("/", 2)[0])) == []  # the probe object is gone
+
+
+def _timed_save(url: str, value: object, **options: Any) -> list[TimedRequest]:
+    """Open ``url`` in mode 'a', log ``value`` and save; return the save's requests."""
+    repository = Repository(url, mode="a", **options)
+    repository.log_artifact("features", value, handler="json")
+    TimedObjectStore.timed.clear()
+    repository.save()
+    return list(TimedObjectStore.timed)
+
+
+def test_a_save_of_one_small_version_waits_for_three_round_trips(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Journal, file and the kept digests' read at once; the kept digests' write; the
+    manifest's. The journal is deleted while the save returns."""
+    url = f"{_bucket()}/team/repository.json"
+    with registered(TimedObjectStore, override=True):
+        Repository(url, mode="w").save()  # the manifest; the probe passed and is remembered
+        waited = _timed_save(url, [1])
+        assert sequential(waited) <= 3, waited
+        assert "DELETE" not in {r.method for r in waited}, waited
+        wait_deferred()
+        assert ManifestStore(url).list_journals() == []
+        monkeypatch.setattr(_conditional, "_PROBED", set())  # a new process on a new machine
+        monkeypatch.setenv(_probes.CACHE_DIR_ENV, str(tmp_path / "new-machine"))
+        first = _timed_save(url, [2])
+        assert ".archivist-probe" in str(first)
+        assert sequential(first) <= 5, first
+        wait_deferred()
+    assert Repository(url, mode="r").load_artifact("features") == [2]

@@ -29,12 +29,14 @@ import logging
 import secrets
 import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from archivist._backends._background import defer, submit
 from archivist._formats.names import check_stored_record
 from archivist.errors import (
     ArchivistError,
@@ -157,11 +159,19 @@ class SaveJournal:
         self.store = store
         self.id = new_journal_id()
         self.entries = list(entries)
+        self.concurrent = False
         self._objects: list[str] = []
+        self._pending: list[Future[Any]] = []
         self._lock = threading.Lock()  # the files of a save are written on several threads
 
     @classmethod
-    def begin(cls, store: AbstractRepositoryStore, entries: Sequence[JournalEntry]) -> SaveJournal:
+    def begin(
+        cls,
+        store: AbstractRepositoryStore,
+        entries: Sequence[JournalEntry],
+        *,
+        concurrently: bool = False,
+    ) -> SaveJournal:
         """Write the journal of a save that is about to write ``entries``.
 
         Parameters
@@ -170,16 +180,40 @@ class SaveJournal:
             The repository's store.
         entries : Sequence[JournalEntry]
             The intended files.
+        concurrently : bool, optional
+            Send the journal while the files are written (a remote store, where waiting
+            costs a round trip): :meth:`landed` waits for it before the commit, and
+            :meth:`record_written` then records the digests of generated names too, since
+            a file may be stored before the journal that names it and the time proof
+            would not hold. Default ``False``: written before this returns.
 
         Returns
         -------
         SaveJournal
-            The journal, written (nothing is written when there are no entries).
+            The journal, written or on its way (nothing is written when there are no
+            entries).
         """
         journal = cls(store, entries)
-        if entries:
+        journal.concurrent = concurrently
+        if entries and concurrently:
+            with journal._lock:
+                journal._objects.append(journal.id)  # named before it is sent
+            journal._pending.append(
+                submit(lambda: store.write_journal(journal.id, _serialize(entries)))
+            )
+        elif entries:
             journal._write(journal.id, entries)
         return journal
+
+    def alongside(self, future: Future[Any]) -> None:
+        """Have :meth:`landed` wait for ``future`` too (a read the commit will use)."""
+        self._pending.append(future)
+
+    def landed(self) -> None:
+        """Wait for the journal (and what runs :meth:`alongside` it); raise its write's error."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
 
     def _write(self, object_id: str | None, entries: Sequence[JournalEntry]) -> None:
         """Write one journal object (``None``: the next ``ID-N``), named before it is written."""
@@ -202,9 +236,11 @@ class SaveJournal:
         """Record the digests of the written files, when a name was given by the user.
 
         Generated names are proven by time (see the module docstring), so a save of
-        generated names only skips this write.
+        generated names only skips this write, unless the journal was sent
+        :meth:`concurrently <begin>` with the files. Waits for the journal first.
         """
-        if not self._objects or all(entry.auto for entry in self.entries):
+        self.landed()
+        if not self._objects or (not self.concurrent and all(e.auto for e in self.entries)):
             return
         self._write(
             None,
@@ -215,8 +251,20 @@ class SaveJournal:
         """Tell whether the journal is still stored (nobody settled or collected it)."""
         return bool(self._objects) and self.id in set(self.store.list_journals())
 
-    def close(self) -> None:
-        """Delete the journal (best effort: a journal left behind only keeps files)."""
+    def close(self, *, later: bool = False) -> None:
+        """Delete the journal (best effort: a journal left behind only keeps files).
+
+        ``later``: after a commit that landed, a journal sent :meth:`concurrently <begin>`
+        is deleted while the caller returns (a process that dies first leaves it, naming
+        committed files, which gc never deletes).
+        """
+        for future in self._pending:  # a journal still on its way is deleted once stored
+            with contextlib.suppress(BaseException):
+                future.result()
+        self._pending = []
+        if later and self.concurrent:
+            defer(self.close, f"deleting save journal {self.id}")
+            return
         with contextlib.suppress(ArchivistError, OSError):
             while self._objects:
                 with contextlib.suppress(FileNotFoundError):

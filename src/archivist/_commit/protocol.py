@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from typing import IO, Any, cast
 
 from archivist._commit.journal import JournalEntry, SaveJournal, settle_replaced_journals
+from archivist._commit.overlap import before_commit, read_kept_ahead
 from archivist._commit.session import Pending, Session
 from archivist._commit.unjournaled import NoJournal
 from archivist._commit.unjournaled import begin_journal as _begin
@@ -106,14 +107,22 @@ def save(
 def begin_journal(
     store: AbstractRepositoryStore, session: Session, entries: Sequence[JournalEntry], journal: bool
 ) -> SaveJournal:
-    """Start the save journal, or its in-memory stand-in with ``journal=False``."""
-    return _begin(
+    """Start the save journal, or its in-memory stand-in with ``journal=False``.
+
+    On a remote store the journal is sent while the files are written, and the kept
+    digests are read meanwhile (:func:`~archivist._commit.overlap.read_kept_ahead`).
+    """
+    saving = _begin(
         store,
         entries,
         journal=journal,
         token=session.token,
         base_empty=not session.committed,
+        concurrently=store.is_remote,
     )
+    if journal and store.is_remote:
+        read_kept_ahead(store, saving)
+    return saving
 
 
 # -- 2. the files -------------------------------------------------------------------------
@@ -221,10 +230,14 @@ def commit_written(
     """
     written = new_records if written is None else written
     try:
-        journal.record_written(written)
-        store.make_durable([(record.name, record.fname) for record in new_records])
-        if not isinstance(journal, NoJournal):  # journal=False saves the fewest requests:
-            keep_digests(store, new_records)  # it keeps no digests
+        journal.landed()
+        before_commit(
+            lambda: journal.record_written(written),
+            lambda: store.make_durable([(record.name, record.fname) for record in new_records]),
+            # journal=False saves the fewest requests: it keeps no digests
+            None if isinstance(journal, NoJournal) else lambda: keep_digests(store, new_records),
+            together=store.is_remote,
+        )
     except BaseException:
         remove_files(store, written)
         journal.close()
@@ -235,7 +248,7 @@ def commit_written(
     except BaseException:
         settle_failed_commit(store, session, list(written), journal, not tally.unanswered)
         raise
-    journal.close()
+    journal.close(later=True)
     return added
 
 

@@ -130,6 +130,7 @@ def begin_journal(
     journal: bool,
     token: str | None,
     base_empty: bool,
+    concurrently: bool = False,
 ) -> SaveJournal:
     """Start the journal of a save: a stored one, or a :class:`NoJournal` when turned off.
 
@@ -145,12 +146,14 @@ def begin_journal(
         The manifest token the save commits against first.
     base_empty : bool
         The manifest as read holds no version.
+    concurrently : bool, optional
+        Send the journal while the files are written (see :meth:`SaveJournal.begin`).
 
     Returns
     -------
     SaveJournal
-        The journal, written unless turned off.
+        The journal, written (or on its way) unless turned off.
     """
     if journal:
-        return SaveJournal.begin(store, entries)
+        return SaveJournal.begin(store, entries, concurrently=concurrently)
     return NoJournal(store, entries, token, base_empty)

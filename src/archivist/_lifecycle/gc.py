@@ -78,11 +78,11 @@ def _judge(
     ``None`` also when the journal is gone or cannot be read (it is then left alone).
     """
     cutoff = now - older_than
-    times = {object_id: store.journal_modified(object_id) for object_id in objects}
     try:
+        times = {object_id: store.journal_modified(object_id) for object_id in objects}
         named = _read_group(store, objects)
     except FileNotFoundError:
-        return None  # collected meanwhile by another gc
+        return None  # deleted since the listing: its save finished, or another gc ran
     except ManifestError as exc:
         logger.warning("gc: leaving journal %s alone: %s", owner, exc)
         return None

@@ -35,6 +35,7 @@ import fsspec
 import pytest
 from fsspec.core import split_protocol
 
+from archivist._backends._background import wait_deferred
 from archivist.errors import ArchivistError, ArchivistWarning
 from archivist.repository import Repository
 from archivist.stores import ReleaseStore
@@ -64,6 +65,9 @@ from archivist.testing.interrupts import (
 def snapshot(root: str, options: Mapping[str, Any]) -> dict[str, str]:
     """Map every file below ``root`` (path relative to it) to its SHA-256.
 
+    Taken once this process's deferred clean-up is done (on an object store, a committed
+    save's journal is deleted while ``save()`` returns).
+
     Parameters
     ----------
     root : str
@@ -76,6 +80,7 @@ def snapshot(root: str, options: Mapping[str, Any]) -> dict[str, str]:
     dict[str, str]
         Relative path to content digest.
     """
+    wait_deferred()
     protocol = split_protocol(root)[0] or "file"
     fs = fsspec.filesystem(protocol, skip_instance_cache=True, **options)
     base = fs._strip_protocol(root).rstrip("/")
