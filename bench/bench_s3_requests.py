@@ -9,17 +9,19 @@ retries would show too. The expected counts are the protocol's minimum:
   manifest is unchanged (200 and the manifest when another writer committed);
 * save k new versions: k file PUTs + 1 conditional PUT of the manifest (no GET: it is still
   as the open or the last save read it; a GET and another PUT only when another writer
-  committed first), plus
-  the save journal that lets gc prove ownership (1 PUT before the files, 1 DELETE after;
-  mode ``w`` also lists the journals it forgets). ``journal=False`` (or
-  ``ARCHIVIST_SAVE_JOURNAL=0``) saves without it: a fresh process's open + save of one
-  version is then 3 requests (manifest GET, file PUT, conditional manifest PUT), and gc
-  never collects the files of a save killed mid-way;
+  committed first), plus the save journal that lets gc prove ownership (1 PUT sent with
+  the files, 1 PUT of the written files' digests, and 1 DELETE of each, sent while
+  ``save()`` returns; mode ``w`` also lists the journals it forgets) and the kept digests
+  (1 conditional PUT, after a GET unless this repository's last save left them as they
+  are). ``journal=False`` (or ``ARCHIVIST_SAVE_JOURNAL=0``) saves without either: a fresh
+  process's open + save of one version is then 3 requests (manifest GET, file PUT,
+  conditional manifest PUT), and gc never collects the files of a save killed mid-way;
 * a file larger than the part size: a multipart upload (create, parts, complete) instead of
   its one PUT;
 * once per bucket and machine (remembered for a week in the user's cache folder, here a
   temporary one), before the first write: the conditional-write probe (3 PUTs and a DELETE
-  of a probe key). A fresh process that saves to a bucket probed before sends none;
+  of a probe key, the DELETE not waited for). A fresh process that saves to a bucket
+  probed before sends none;
 * a save of many files uploads them concurrently: the same requests, in a fraction of the
   time (the time of the same save with one upload after another is printed beside it).
 
@@ -48,6 +50,7 @@ from fsspec.asyn import sync
 from s3fs import S3FileSystem
 
 from archivist import Repository
+from archivist._backends._background import wait_deferred
 from archivist.storage.object_store import ObjectStoreBackend
 from archivist.testing.emulators import start_moto
 
@@ -84,6 +87,7 @@ def measure(
     REQUESTS.clear()
     STATUSES.clear()
     action()
+    wait_deferred()  # a committed save's journal is deleted while save() returns
     made = list(REQUESTS)
     met = len(made) <= expected and (statuses is None or statuses == STATUSES)
     verdict = "ok" if met else "TOO MANY" if len(made) > expected else f"answered {STATUSES}"
@@ -105,6 +109,7 @@ def fresh_process_save(url: str, options: dict[str, Any], journal: bool) -> None
     repository = Repository(url, mode="a", journal=journal, **options)
     repository.log_artifact(name="features", value=[9], handler="json")
     repository.save()
+    wait_deferred()
     print(json.dumps(REQUESTS))
 
 
@@ -145,7 +150,10 @@ def main() -> int:
             repository.save()
 
         # mode "w" also lists the journals of the saves whose manifest it replaces
-        ok &= measure("first save (probe + journal + 1 file + manifest)", 4 + 2 + 3, first_save)
+        # probe, mode w's listing of journals, 1 file, the manifest, the journal, the kept digests
+        ok &= measure(
+            "first save (probe + journal + 1 file + manifest)", 4 + 1 + 2 + 4 + 2, first_save
+        )
 
         opened: dict[str, Repository] = {}
 
@@ -158,21 +166,22 @@ def main() -> int:
             opened["a"].log_artifact(name="features", value=[0, 1, 2, 3], handler="json")
             opened["a"].save()
 
-        ok &= measure("save 1 new version", 1 + 2 + 1, save_one)
+        ok &= measure("save 1 new version", 1 + 1 + 4 + 2, save_one)
 
         def save_five() -> None:
             for i in range(5):
                 opened["a"].log_artifact(name=f"model-{i}", value={"i": i}, handler="json")
             opened["a"].save()
 
-        ok &= measure("save 5 new versions", 5 + 2 + 1, save_five)
+        # the kept digests as the last save left them: their PUT alone
+        ok &= measure("save 5 new versions", 5 + 1 + 4 + 1, save_five)
 
         def save_large() -> None:
             opened["a"].log_artifact(name="weights", value=os.urandom(20 << 20), handler="pickle")
             opened["a"].save()
 
         # 20 MiB in 8 MiB parts: create + 3 parts + complete, then the manifest PUT.
-        ok &= measure("save a 20 MiB version (multipart upload)", 5 + 2 + 1, save_large)
+        ok &= measure("save a 20 MiB version (multipart upload)", 5 + 1 + 4 + 1, save_large)
 
         def load_latest() -> None:
             Repository(url, mode="r", **options).load_artifact("features")
@@ -198,13 +207,14 @@ def main() -> int:
             other.save()
 
         commit_elsewhere()
+        wait_deferred()
         # the same conditional GET, answered with the new manifest
         ok &= measure("refresh (manifest changed: 200)", 1, refresh, statuses=[200])
 
         # A CLI call or a CI job: a new process, whose probe of this bucket is remembered.
         ok &= measure(
             "fresh process: open 'a' + save 1 (no probe)",
-            1 + 1 + 2 + 1,
+            1 + 1 + 1 + 4 + 2,
             lambda: in_fresh_process(url, options),
         )
         # The same without the save journal: GET manifest, PUT file, conditional PUT.
@@ -234,9 +244,10 @@ def main() -> int:
 
         REQUESTS.clear()
         save_many(1)()  # one upload after another, for the time only
+        wait_deferred()
         ok &= measure(
             "open 'a' + save 1,000 new versions (concurrent)",
-            1 + 1000 + 2 + 1,
+            1 + 1000 + 1 + 4 + 2,
             save_many(ObjectStoreBackend.write_concurrency),
             show=6,
         )

@@ -325,6 +325,8 @@ def test_a_save_of_one_small_version_waits_for_three_round_trips(
         assert "DELETE" not in {r.method for r in waited}, waited
         wait_deferred()
         assert ManifestStore(url).list_journals() == []
+        unjournaled = _timed_save(url, [3], journal=False)  # the file, the manifest
+        assert sequential(unjournaled) <= 2, unjournaled
         monkeypatch.setattr(_conditional, "_PROBED", set())  # a new process on a new machine
         monkeypatch.setenv(_probes.CACHE_DIR_ENV, str(tmp_path / "new-machine"))
         first = _timed_save(url, [2])

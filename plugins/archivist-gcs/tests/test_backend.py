@@ -9,6 +9,7 @@ import pytest
 from archivist_gcs import GCSBackend
 
 from archivist import Backend, Repository, StorageError, get_backend
+from archivist._backends._background import wait_deferred
 from archivist.stores import AbstractRepositoryStore, ManifestStore
 from archivist.testing import RepositoryStoreTests
 from archivist.testing.backends import (
@@ -120,6 +121,7 @@ def test_refresh_sends_one_conditional_download(
     writer = Repository(url, mode="w", **gcs_options)
     writer.log_artifact(name="features", value=[1], handler="json")
     writer.save()
+    wait_deferred()  # its journal is deleted while save() returns
     reader = Repository(url, mode="r", **gcs_options)
     token = reader.store.current_token()
     committed = reader.records
@@ -137,6 +139,7 @@ def test_refresh_sends_one_conditional_download(
     assert all(new is old for new, old in zip(reader.records, committed, strict=True))
     writer.log_artifact(name="features", value=[2], handler="json")
     writer.save()
+    wait_deferred()
     sent.clear()
     reader.refresh()
     assert sent == [("GET", token)]

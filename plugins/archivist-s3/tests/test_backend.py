@@ -165,35 +165,45 @@ def test_only_amazon_itself_is_known_to_enforce_conditions(
 def test_a_fresh_process_saves_with_the_minimum_requests(
     s3_bucket: str, s3_options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Open (manifest GET) + save: journal PUT, file PUT, the kept digests' GET and
-    conditional PUT, the manifest's conditional PUT, journal DELETE."""
+    """Open (manifest GET) + save: at once the journal PUT, the file PUT and the kept
+    digests' GET; then at once the journal's digests PUT and the kept digests' conditional
+    PUT; the manifest's conditional PUT; then, while save() returns, the journal's DELETEs."""
     url = f"s3://{s3_bucket}/team/repository.json"
     first = Repository(url, mode="w", **s3_options)
     first.log_artifact(name="features", value=[1], handler="json")
     first.save()  # probes the bucket, and remembers it passed
+    wait_deferred()
     monkeypatch.setattr(_conditional, "_PROBED", set())  # a new process has probed nothing
     fs = S3FileSystem(**s3_options)  # the instance the backends share (fsspec's cache)
     client = sync(fs.loop, fs.set_session)
     sent: list[str] = []
 
     def record(request: Any, **_: Any) -> None:
-        sent.append(f"{request.method} {str(request.url).rsplit('/', 1)[-1].split('?')[0]}")
+        key = str(request.url).split("?")[0].rsplit("/", 1)[-1]
+        sent.append(f"{request.method} {'journal' if key.endswith('.journal') else key}")
 
     client.meta.events.register("before-send.s3", record)
     try:
         repository = Repository(url, mode="a", **s3_options)
         repository.log_artifact(name="features", value=[2], handler="json")
         repository.save()
+        committed = list(sent)
+        wait_deferred()
     finally:
         client.meta.events.unregister("before-send.s3", record)
-    methods = [request.split()[0] for request in sent]
-    assert methods == ["GET", "PUT", "PUT", "GET", "PUT", "PUT", "DELETE"], sent
-    assert [request.split()[1] for request in sent][3:6] == [
-        "digests.json",
-        "digests.json",
-        "repository.json",  # the kept digests are appended before the manifest commit
-    ], sent
+    assert committed[0] == "GET repository.json", sent
+    assert sorted(committed[1:4]) == sorted(
+        ["PUT journal", f"PUT {committed_file(sent)}", "GET digests.json"]
+    ), sent
+    assert sorted(committed[4:6]) == ["PUT digests.json", "PUT journal"], sent
+    assert committed[6:] == ["PUT repository.json"], sent  # after the kept digests
+    assert sent[len(committed) :] == ["DELETE journal"] * 2, sent
     assert not any(".archivist-probe" in request for request in sent)
+
+
+def committed_file(sent: list[str]) -> str:
+    """The version file among the requests (the one key that is archivist's generated name)."""
+    return next(r.split()[1] for r in sent if r.split()[1].startswith("features-"))
 
 
 def test_loading_a_small_version_is_two_requests(
@@ -204,6 +214,7 @@ def test_loading_a_small_version_is_two_requests(
     writer = Repository(url, mode="w", **s3_options)
     writer.log_artifact(name="features", value=[1, 2, 3], handler="json")
     writer.save()
+    wait_deferred()  # its journal is deleted while save() returns
     fs = S3FileSystem(**s3_options)  # the instance the backends share (fsspec's cache)
     client = sync(fs.loop, fs.set_session)
     sent: list[str] = []
@@ -231,6 +242,7 @@ def test_refresh_of_an_unchanged_manifest_downloads_nothing(
     writer = Repository(url, mode="w", **s3_options)
     writer.log_artifact(name="features", value=[1], handler="json")
     writer.save()
+    wait_deferred()  # its journal is deleted while save() returns
     reader = Repository(url, mode="r", **s3_options)
     token = reader.store.current_token()
     fs = S3FileSystem(**s3_options)  # the instance the backends share (fsspec's cache)
@@ -255,6 +267,7 @@ def test_refresh_of_an_unchanged_manifest_downloads_nothing(
         assert answered == [(304, 0)]
         writer.log_artifact(name="features", value=[2], handler="json")
         writer.save()
+        wait_deferred()
         sent.clear()
         answered.clear()
         reader.refresh()

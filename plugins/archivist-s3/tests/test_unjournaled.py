@@ -10,6 +10,7 @@ from s3fs import S3FileSystem
 
 from archivist import Repository
 from archivist._backends import _conditional
+from archivist._backends._background import wait_deferred
 
 
 @pytest.mark.parametrize("how", ["keyword", "environment"])
@@ -22,6 +23,7 @@ def test_a_fresh_process_opens_and_saves_one_version_in_three_requests(
     first = Repository(url, mode="w", **s3_options)
     first.log_artifact(name="features", value=[1], handler="json")
     first.save()  # probes the bucket, and remembers (in the test's cache folder) it passed
+    wait_deferred()  # its journal is deleted while save() returns
     # A new process has probed nothing in memory; it finds the passed probe remembered.
     monkeypatch.setattr(_conditional, "_PROBED", set())
     if how == "environment":
