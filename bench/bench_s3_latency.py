@@ -84,9 +84,10 @@ else:
     repository = Repository(url, mode="r", **options)
     opened, opened_at = time.perf_counter(), time.monotonic()
     repository.load_artifact("features")
-ended = time.perf_counter()
+ended, ended_at = time.perf_counter(), time.monotonic()
 print(json.dumps({
-    "total": ended - began, "after_open": ended - opened, "opened_at": opened_at, "calls": calls
+    "total": ended - began, "after_open": ended - opened, "opened_at": opened_at,
+    "ended_at": ended_at, "calls": calls,
 }))
 """
 
@@ -139,16 +140,20 @@ def measure(
                 result = run_child(operation, url, proxy.endpoint, cache)
             finally:
                 shutil.rmtree(cold, ignore_errors=True)
+            # what the operation waited for: requests answered before it returned (a
+            # committed save's journal is deleted after, before the process exits)
+            waited = [r for r in proxy.requests if r.answered <= result["ended_at"]]
             if key not in best or result["total"] < best[key]["total"]:
                 best[key] = {
                     **result,
                     "requests": [f"{r.method} {r.target.split('?')[0]}" for r in proxy.requests],
                     "expect": sum(r.expects_continue for r in proxy.requests),
                     "connections": proxy.connections,
-                    "chain": sequential_round_trips(proxy.requests, proxy.rtt),
+                    "chain": sequential_round_trips(waited, proxy.rtt),
                     "chain_after_open": sequential_round_trips(
-                        [r for r in proxy.requests if r.sent >= result["opened_at"]], proxy.rtt
+                        [r for r in waited if r.sent >= result["opened_at"]], proxy.rtt
                     ),
+                    "after_return": len(proxy.requests) - len(waited),
                 }
     rtt = slow.rtt
     slow_run, fast_run = best["slow"], best["fast"]
@@ -162,6 +167,7 @@ def measure(
         "calls": slow_run["calls"],
         "chain": slow_run["chain"],
         "chain_after_open": slow_run["chain_after_open"],
+        "after_return": slow_run["after_return"],
     }
 
 
@@ -202,19 +208,23 @@ def main() -> int:
                     f"S3 (moto) behind a proxy adding {args.rtt * 1000:.0f} ms of round trip, "
                     f"fresh processes, minimum of {args.runs} runs.\nround trips: the longest "
                     "chain of requests each sent after the previous one's answer (a new "
-                    "connection's handshake and a wait for 100 Continue count one each); "
+                    "connection's handshake and a wait for 100 Continue count one each), "
+                    "until the operation returned; 'after return': requests sent after it "
+                    "returned (a committed save's journal deletions, before the process exits); "
                     "'after open': the same from the end of the open on; 'by wall time': "
                     "(wall time - wall time without delay) / RTT.\n"
                 )
                 print(
                     f"{'operation':<52} {'round trips':>11} {'after open':>10} "
-                    f"{'by wall time':>12} {'requests':>8} {'Expect':>6} {'conns':>5}"
+                    f"{'by wall time':>12} {'requests':>8} {'after return':>12} {'Expect':>6} "
+                    f"{'conns':>5}"
                 )
                 for label, operation, setup in ROWS:
                     row = measure(operation, setup, url, slow, fast, warm, args.runs)
                     print(
                         f"{label:<52} {row['chain']:>11} {row['chain_after_open']:>10} "
                         f"{row['total_rt']:>12.1f} {len(row['requests']):>8} "
+                        f"{row['after_return']:>12} "
                         f"{row['expect']:>6} {row['connections']:>5}"
                     )
                     if args.show:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 from archivist._commit import protocol
+from archivist._commit.overlap import read_kept_ahead
 from archivist._commit.protocol import MAX_COMMIT_ATTEMPTS
 from archivist._commit.session import MODES, Mode, Pending, Session
 from archivist._commit.unjournaled import resolve_journal
@@ -172,6 +173,8 @@ class Repository(RepositoryLifecycle):
         manifest_path = self.store.manifest_path
         self.fpath = Path(manifest_path) if manifest_path is not None else None
         self.dir = self.fpath.parent if self.fpath is not None else None
+        if mode in ("a", "w+") and self.journal and self.store.is_remote:
+            read_kept_ahead(self.store)  # with the manifest's read: a save then waits for it
         self._session = Session.open(self.store, mode)
 
     @property

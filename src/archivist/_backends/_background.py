@@ -8,8 +8,10 @@ not be waited for one after another:
   are sent at once, each on a worker thread, and the caller waits for the slowest;
 * clean-up whose outcome the caller does not need (:func:`defer`: deleting the probe
   object, or a committed save's journal) is sent on a worker thread while the caller
-  returns. Such clean-up must be safe to lose: a process that dies first leaves the object
-  behind, as a crash would.
+  returns; the probe object's deletion waits for the next such clean-up (or the
+  process's exit), so that it never takes a connection from the save that follows. Such
+  clean-up must be safe to lose: a process that dies first leaves the object behind, as a
+  crash would.
 
 The worker threads belong to one pool, made on first use; the interpreter waits for the
 pool's queued work before it exits (as :mod:`concurrent.futures` does), so a short process
@@ -18,6 +20,7 @@ still deletes what it deferred. :func:`wait_deferred` waits for it earlier.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from collections.abc import Callable
@@ -34,6 +37,19 @@ WORKERS = 8
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _deferred: set[Future[Any]] = set()
+_idle: list[tuple[Callable[[], object], str]] = []
+
+
+@atexit.register
+def _flush_idle() -> None:
+    """Run the idle clean-up nothing took along, in this thread, at the process's exit."""
+    with _pool_lock:
+        batch, _idle[:] = list(_idle), []
+    for call, what in batch:
+        try:
+            call()
+        except Exception as exc:
+            _log.debug("%s failed: %s", what, exc)
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -102,7 +118,7 @@ def run_together(*calls: Callable[[], Any]) -> list[Any]:
     return [value for _, value in outcomes]
 
 
-def defer(call: Callable[[], object], what: str) -> None:
+def defer(call: Callable[[], object], what: str, *, idle: bool = False) -> None:
     """Run ``call`` on a worker thread and return at once; a failure is only logged.
 
     Parameters
@@ -111,13 +127,25 @@ def defer(call: Callable[[], object], what: str) -> None:
         Clean-up that is safe to lose (a process that dies first leaves it undone).
     what : str
         What it does, for the log.
+    idle : bool, optional
+        Wait for the next clean-up that is not idle (or the process's exit, or
+        :func:`wait_deferred`) and go with it, instead of taking a connection from the
+        requests the caller is about to send (the probe object's deletion, just before
+        a save's journal and files go at once).
     """
+    if idle:
+        with _pool_lock:
+            _idle.append((call, what))
+        return
+    with _pool_lock:
+        batch, _idle[:] = [*_idle, (call, what)], []
 
     def run() -> None:
-        try:
-            call()
-        except Exception as exc:  # best effort, as the same clean-up in the caller's thread
-            _log.debug("%s failed: %s", what, exc)
+        for each, about in batch:
+            try:
+                each()
+            except Exception as exc:  # best effort, as the same clean-up in the caller's thread
+                _log.debug("%s failed: %s", about, exc)
 
     future = submit(run)
     with _pool_lock:
@@ -131,7 +159,11 @@ def _forget(future: Future[Any]) -> None:
 
 
 def wait_deferred() -> None:
-    """Wait until everything :func:`defer` started so far has finished."""
+    """Wait until everything :func:`defer` was given so far has finished (idle ones too)."""
+    with _pool_lock:
+        idle = bool(_idle)
+    if idle:
+        defer(lambda: None, "nothing")
     with _pool_lock:
         pending = list(_deferred)
     for future in pending:

@@ -171,7 +171,7 @@ class ObjectStoreBackend(Backend):
             ) from exc
         finally:
             if passed:  # nobody waits for the probe object's deletion
-                defer(lambda: self.discard(probe), f"deleting the probe object {where}")
+                defer(lambda: self.discard(probe), f"deleting the probe object {where}", idle=True)
             else:  # a refused store keeps nothing of the probe
                 with contextlib.suppress(Exception):
                     self.discard(probe)

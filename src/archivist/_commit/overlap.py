@@ -28,8 +28,11 @@ Local disk and memory answer at once; their saves keep the one-after-another ord
 from __future__ import annotations
 
 import contextlib
+import threading
+import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
 
 from archivist._backends._background import run_together, submit
 
@@ -39,23 +42,35 @@ if TYPE_CHECKING:
 
 __all__ = ["before_commit", "read_kept_ahead"]
 
+#: The background read of each kept digests document still on its way (or done).
+_reading: weakref.WeakKeyDictionary[Any, Future[None]] = weakref.WeakKeyDictionary()
+_reading_lock = threading.Lock()
 
-def read_kept_ahead(store: AbstractRepositoryStore, journal: SaveJournal) -> None:
-    """Read the store's kept digests while the files are written, unless already known.
 
-    The append before the commit then starts from what was read (one conditional write,
-    no read); a read that fails is left to the append, which reads again and reports it.
-    The journal's :meth:`~archivist._commit.journal.SaveJournal.landed` waits for it.
+def read_kept_ahead(store: AbstractRepositoryStore, journal: SaveJournal | None = None) -> None:
+    """Read the store's kept digests in the background, unless known or already on the way.
+
+    Called when a repository that may save opens (the read goes with the manifest's, on a
+    connection of its own, which the save's concurrent requests then reuse) and when a
+    save starts. The append before the commit starts from what was read (one conditional
+    write, no read); a read that fails is left to the append, which reads again and
+    reports it. ``journal``'s :meth:`~archivist._commit.journal.SaveJournal.landed` waits
+    for the read.
     """
     document = store.kept_digests()
-    if document is None or getattr(document, "last", None) is not None:
+    if document is None:
         return
+    with _reading_lock:
+        pending = _reading.get(document)
+        if pending is None and getattr(document, "last", None) is None:
 
-    def read() -> None:
-        with contextlib.suppress(Exception):
-            document.read()
+            def read() -> None:
+                with contextlib.suppress(Exception):
+                    document.read()
 
-    journal.alongside(submit(read))
+            pending = _reading[document] = submit(read)
+    if pending is not None and journal is not None:
+        journal.alongside(pending)
 
 
 def before_commit(*calls: Callable[[], object] | None, together: bool) -> None:
