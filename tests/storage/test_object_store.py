@@ -312,6 +312,33 @@ def _timed_save(url: str, value: object, **options: Any) -> list[TimedRequest]:
     return list(TimedObjectStore.timed)
 
 
+def test_an_open_that_may_save_reads_the_kept_digests_with_the_manifest() -> None:
+    """Mode 'a' reads both at once; the save then reads neither (its first round commits)."""
+    url = f"{_bucket()}/team/repository.json"
+    with registered(TimedObjectStore, override=True):
+        Repository(url, mode="w").save()
+        wait_deferred()
+        TimedObjectStore.timed.clear()
+        repository = Repository(url, mode="a")
+        opened = list(TimedObjectStore.timed)
+        repository.log_artifact("features", [1], handler="json")
+        saved = _timed_save_of(repository)
+        wait_deferred()
+        TimedObjectStore.timed.clear()
+        Repository(url, mode="r")
+        read_only = list(TimedObjectStore.timed)
+    assert sorted(r.path.rsplit("/", 1)[-1] for r in opened) == ["digests.json", "repository.json"]
+    assert sequential(opened) == 1, opened
+    assert "GET" not in {r.method for r in saved}, saved
+    assert [r.path.rsplit("/", 1)[-1] for r in read_only] == ["repository.json"]
+
+
+def _timed_save_of(repository: Repository) -> list[TimedRequest]:
+    TimedObjectStore.timed.clear()
+    repository.save()
+    return list(TimedObjectStore.timed)
+
+
 def test_a_save_of_one_small_version_waits_for_three_round_trips(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
