@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,13 +50,40 @@ def test_load_reports_the_size_and_the_bytes_read(
     assert recorder.size == size and recorder.value == size and recorder.closed
 
 
-def test_progress_true_and_false(repo_path: Path) -> None:
+def test_progress_true_and_false(repo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repository = Repository(repo_path, mode="w")
     repository.log_artifact(name="a", value=[1], handler="json")
     repository.save(progress=True)  # small: no bar, and no error
     assert repository.load_artifact("a", progress=False) == [1]
-    assert isinstance(make_callback(True, "x"), RichCallback)
     assert make_callback(None, "x") is None and make_callback(False, "x") is None
+    # off a terminal no bar can be drawn: nothing reports (and a save spools nothing)
+    assert make_callback(True, "x") is None
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert isinstance(make_callback(True, "x"), RichCallback)
+
+
+def test_the_rate_is_the_transfers_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bytes over the time since the transfer began, not since the callback was made."""
+    now = [100.0]
+    monkeypatch.setattr("archivist._io.progress.time.monotonic", lambda: now[0])
+    callback = RichCallback("saving", threshold=1, force=True)
+    now[0] = 160.0  # a minute of serializing before the first byte is stored
+    callback.set_size(3000)
+    assert callback.rate is None
+    now[0] = 161.0
+    callback.relative_update(1000)
+    now[0] = 162.0
+    callback.relative_update(1000)
+    assert callback.rate == 1000.0
+    assert callback.describe_rate() == "1.0 kB/s 0:00:01"
+    callback.close()
+    unknown = RichCallback("loading", threshold=1, force=True)
+    now[0] = 170.0
+    unknown.relative_update(500)  # no size: the transfer begins with its first bytes
+    now[0] = 172.0
+    unknown.relative_update(500)
+    assert unknown.rate == 500.0 and unknown.describe_rate() == "500 bytes/s"
+    unknown.close()
 
 
 def test_a_bad_progress_value_is_refused_before_writing(repo_path: Path) -> None:

@@ -34,6 +34,8 @@ from archivist.errors import IntegrityError
 if TYPE_CHECKING:
     from fsspec.spec import AbstractFileSystem
 
+    from archivist._io.progress import ProgressCallback
+
 __all__ = ["Backend", "content_token", "utc"]
 
 _log = logging.getLogger(__name__)
@@ -253,7 +255,9 @@ class Backend(ConditionalWrites, ABC):
         """
 
     @abstractmethod
-    def open_new(self, path: str) -> AbstractContextManager[IO[bytes]]:
+    def open_new(
+        self, path: str, *, callback: ProgressCallback | None = None
+    ) -> AbstractContextManager[IO[bytes]]:
         """Open a new file for streaming writes that lands only if nothing is at ``path``.
 
         On a clean exit of the ``with`` block the file appears at ``path`` whole; on an
@@ -263,6 +267,12 @@ class Backend(ConditionalWrites, ABC):
         ----------
         path : str
             Where the file goes.
+        callback : fsspec.callbacks.Callback, optional
+            Told (``relative_update``) the bytes as the storage takes them: as they are
+            written to a local file, as each part of an upload is acknowledged. archivist
+            passes it only when a save reports progress.
+
+            .. versionadded:: 0.2.0
 
         Returns
         -------

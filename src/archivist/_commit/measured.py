@@ -1,0 +1,166 @@
+"""A save's bytes measured before any is stored, so that its progress starts with the total.
+
+A handler only knows how many bytes a value makes by writing it. So when a save reports
+progress (``save(progress=...)``), :func:`measured` first serializes each pending value,
+through the one handler I/O function, into a :class:`Spool` of its own: memory while the
+save's spools hold less than :data:`MEMORY_BUDGET` bytes, an anonymous temporary file past
+that (where ``tempfile`` puts it: ``TMPDIR`` chooses the disk). The sum of their sizes is
+announced to the callback, and only then is each file copied from its spool to storage,
+its bytes reported as the storage takes them (see
+:meth:`archivist.storage.Backend.open_new`). The price is one local copy of what the save
+writes; a save without progress writes each value straight to storage, as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any, cast
+
+from archivist._commit.session import Pending
+from archivist._io.handlers import write_value
+from archivist._io.progress import FileProgress, ProgressCallback, TransferReport
+from archivist._io.streams import WRITE_SLICE
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+__all__ = ["MEMORY_BUDGET", "Measured", "Spool", "measured"]
+
+#: The most bytes one save's spools keep in memory; the rest go to temporary files.
+MEMORY_BUDGET = 64 << 20
+
+
+class Spool(io.BufferedIOBase):
+    """A write-once byte stream kept in memory up to a limit, then in a temporary file.
+
+    Parameters
+    ----------
+    memory : int
+        The most bytes kept in memory; the first write that would pass it moves what was
+        written to an anonymous temporary file, where the rest goes.
+    """
+
+    def __init__(self, memory: int) -> None:
+        super().__init__()
+        self._memory = memory
+        self._buffer = bytearray()
+        self._file: IO[bytes] | None = None
+        #: Bytes written so far.
+        self.size = 0
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether every byte is still in memory."""
+        return self._file is None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Buffer) -> int:
+        view = memoryview(data).cast("B")
+        if self._file is None and self.size + len(view) > self._memory:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+            self._file.write(self._buffer)
+            self._buffer = bytearray()
+        if self._file is None:
+            self._buffer += view
+        else:
+            self._file.write(view)
+        self.size += len(view)
+        return len(view)
+
+    def copy_to(self, target: IO[bytes]) -> None:
+        """Write everything spooled to ``target``, :data:`WRITE_SLICE` bytes at a time."""
+        if self._file is None:
+            with memoryview(self._buffer) as whole:
+                for start in range(0, len(whole), WRITE_SLICE):
+                    target.write(whole[start : start + WRITE_SLICE])
+            return
+        self._file.seek(0)
+        while chunk := self._file.read(WRITE_SLICE):
+            target.write(chunk)
+
+    def close(self) -> None:
+        """Free the memory or the temporary file."""
+        self._buffer = bytearray()
+        if self._file is not None:
+            self._file.close()
+        super().close()
+
+
+@dataclass
+class Measured:
+    """One pending version, and, when the save reports progress, its spooled bytes.
+
+    Attributes
+    ----------
+    pending : Pending
+        The version.
+    spool : Spool or None
+        Its file's bytes, already written by its handler (``None``: no progress report,
+        the handler writes straight to storage).
+    progress : FileProgress or None
+        Where the storage reports the file's bytes.
+    """
+
+    pending: Pending
+    spool: Spool | None = None
+    progress: FileProgress | None = None
+
+    def write(self, raw: IO[bytes]) -> None:
+        """Write the version's bytes to ``raw``: from its spool, or through its handler."""
+        if self.spool is not None:
+            self.spool.copy_to(raw)
+            return
+        record = self.pending.record
+        write_value(
+            self.pending.handler,
+            self.pending.value,
+            raw,
+            self.pending.writer_kwargs,
+            record.handler,
+            record.name,
+        )
+
+    def reporting(self) -> dict[str, Any]:
+        """Return the keyword a store's ``write_file`` gets for one try of this file."""
+        return {} if self.progress is None else {"callback": self.progress.attempt()}
+
+
+@contextlib.contextmanager
+def measured(
+    pending: Sequence[Pending], callback: ProgressCallback | None
+) -> Iterator[list[Measured]]:
+    """Spool every pending value and announce their total, when there is a callback.
+
+    Parameters
+    ----------
+    pending : Sequence[Pending]
+        The versions a save writes.
+    callback : ProgressCallback or None
+        The save's progress report; ``None`` spools nothing.
+
+    Yields
+    ------
+    list[Measured]
+        One per pending version, in order; the spools are freed when the block ends.
+    """
+    if callback is None:
+        yield [Measured(one) for one in pending]
+        return
+    report = TransferReport(callback)
+    budget = MEMORY_BUDGET
+    with contextlib.ExitStack() as spools:
+        sources: list[Measured] = []
+        for one in pending:
+            spool = spools.enter_context(Spool(budget))
+            Measured(one).write(cast("IO[bytes]", spool))
+            if spool.in_memory:
+                budget -= spool.size
+            sources.append(Measured(one, spool, report.file()))
+        report.announce(sum(source.spool.size for source in sources if source.spool))
+        yield sources
