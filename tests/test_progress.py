@@ -11,6 +11,7 @@ from archivist import Repository
 from archivist._io.progress import (
     InvalidProgressError,
     RichCallback,
+    TransferReport,
     make_callback,
     metered,
 )
@@ -128,3 +129,17 @@ def test_metered_streams_pass_bytes_through() -> None:
     reader.close()
     assert not raw.closed
     assert metered(raw, None) is raw
+
+
+def test_a_file_tried_again_reports_only_bytes_beyond_its_first_try() -> None:
+    seen = Callback()
+    report = TransferReport(seen)
+    report.announce(12)
+    one = report.file()
+    first = one.attempt()
+    first.relative_update(5)
+    first.relative_update(5)  # then the store refused the name: tried again
+    second = one.attempt()
+    for step in (3, 4, 5):
+        second.relative_update(step)
+    assert seen.size == 12 and seen.value == 12

@@ -3,12 +3,14 @@
 A handler only knows how many bytes a value makes by writing it. So when a save reports
 progress (``save(progress=...)``), :func:`measured` first serializes each pending value,
 through the one handler I/O function, into a :class:`Spool` of its own: memory while the
-save's spools hold less than :data:`MEMORY_BUDGET` bytes, an anonymous temporary file past
-that (where ``tempfile`` puts it: ``TMPDIR`` chooses the disk). The sum of their sizes is
+save's spools hold less than :data:`MEMORY_BUDGET` bytes (a quarter of the physical memory,
+as for a verified read), an anonymous temporary file past that (where ``tempfile`` puts it:
+``TMPDIR`` chooses the disk). The sum of their sizes is
 announced to the callback, and only then is each file copied from its spool to storage,
 its bytes reported as the storage takes them (see
 :meth:`archivist.storage.Backend.open_new`). The price is one local copy of what the save
-writes; a save without progress writes each value straight to storage, as before.
+writes (at its peak, a save holds the values and their bytes); a save without progress
+writes each value straight to storage, as before.
 """
 
 from __future__ import annotations
@@ -24,18 +26,24 @@ from archivist._commit.session import Pending
 from archivist._io.handlers import write_value
 from archivist._io.progress import FileProgress, ProgressCallback, TransferReport
 from archivist._io.streams import WRITE_SLICE
+from archivist._io.verified import BUFFER_LIMIT
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
 __all__ = ["MEMORY_BUDGET", "Measured", "Spool", "measured"]
 
-#: The most bytes one save's spools keep in memory; the rest go to temporary files.
-MEMORY_BUDGET = 64 << 20
+#: The most bytes one save's spools keep in memory (as many as a verified read may hold: a
+#: quarter of the physical memory); the rest go to temporary files.
+MEMORY_BUDGET = BUFFER_LIMIT
 
 
 class Spool(io.BufferedIOBase):
     """A write-once byte stream kept in memory up to a limit, then in a temporary file.
+
+    In memory the bytes are kept as slices of at most about :data:`WRITE_SLICE` bytes, so
+    that copying them out passes ``bytes`` a slice at a time: each is hashed on a worker
+    while the next is written, and a cancelled save stops between two.
 
     Parameters
     ----------
@@ -47,7 +55,8 @@ class Spool(io.BufferedIOBase):
     def __init__(self, memory: int) -> None:
         super().__init__()
         self._memory = memory
-        self._buffer = bytearray()
+        self._slices: list[bytes] = []
+        self._last = bytearray()  # small writes gather here into one slice
         self._file: IO[bytes] | None = None
         #: Bytes written so far.
         self.size = 0
@@ -64,29 +73,46 @@ class Spool(io.BufferedIOBase):
         view = memoryview(data).cast("B")
         if self._file is None and self.size + len(view) > self._memory:
             self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-            self._file.write(self._buffer)
-            self._buffer = bytearray()
-        if self._file is None:
-            self._buffer += view
-        else:
-            self._file.write(view)
+            for piece in self._pieces():
+                self._file.write(piece)
+            self._slices, self._last = [], bytearray()
         self.size += len(view)
+        if self._file is not None:
+            self._file.write(view)
+        elif len(view) >= WRITE_SLICE:
+            self._gather()
+            self._slices.extend(
+                view[start : start + WRITE_SLICE].tobytes()
+                for start in range(0, len(view), WRITE_SLICE)
+            )
+        else:
+            self._last += view
+            if len(self._last) >= WRITE_SLICE:
+                self._gather()
         return len(view)
 
+    def _gather(self) -> None:
+        if self._last:
+            self._slices.append(bytes(self._last))
+            self._last = bytearray()
+
+    def _pieces(self) -> Iterator[bytes]:
+        self._gather()
+        yield from self._slices
+
     def copy_to(self, target: IO[bytes]) -> None:
-        """Write everything spooled to ``target``, :data:`WRITE_SLICE` bytes at a time."""
+        """Write everything spooled to ``target``, about :data:`WRITE_SLICE` bytes at a time."""
         if self._file is None:
-            with memoryview(self._buffer) as whole:
-                for start in range(0, len(whole), WRITE_SLICE):
-                    target.write(whole[start : start + WRITE_SLICE])
+            for piece in self._pieces():
+                target.write(piece)
             return
         self._file.seek(0)
-        while chunk := self._file.read(WRITE_SLICE):
-            target.write(chunk)
+        while piece := self._file.read(WRITE_SLICE):
+            target.write(piece)
 
     def close(self) -> None:
         """Free the memory or the temporary file."""
-        self._buffer = bytearray()
+        self._slices, self._last = [], bytearray()
         if self._file is not None:
             self._file.close()
         super().close()
