@@ -14,11 +14,12 @@ from archivist import Repository
 SCRIPT = Path(sys.executable).with_name("archivist")
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(SCRIPT), *args],
         capture_output=True,
         text=True,
+        cwd=cwd,
         env={**os.environ, "NO_COLOR": "1"},
         timeout=120,
         check=False,
@@ -110,14 +111,6 @@ def test_put_finds_the_repository_from_the_current_folder(
     assert "put [OPTIONS] [REPO] NAME FILE" in help_text
     inside = repo_path.parent / "features"
     inside.mkdir()
-    done = subprocess.run(
-        [str(SCRIPT), "put", "features", str(source), "--handler", "json"],
-        capture_output=True,
-        text=True,
-        cwd=inside,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=120,
-        check=False,
-    )
+    done = run("put", "features", str(source), "--handler", "json", cwd=inside)
     assert done.returncode == 0, done.stderr
     assert Repository(repo_path, mode="r").load_artifact("features") == ["age"]
