@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import os
 
-from archivist._commit.measured import Spool
+from archivist._commit.measured import MEMORY_BUDGET, Spool
 from archivist._io.streams import WRITE_SLICE
+from archivist._io.verified import BUFFER_LIMIT
 
 
 def test_a_spool_keeps_small_writes_in_memory_in_slices() -> None:
@@ -42,3 +43,7 @@ def test_a_spool_moves_to_a_temporary_file_past_its_memory() -> None:
     assert target.getvalue() == b"a" * 600 + b"b" * 600 + big
     spool.close()
     assert spool.closed
+
+
+def test_a_saves_spools_hold_in_memory_what_a_verified_read_may() -> None:
+    assert MEMORY_BUDGET == BUFFER_LIMIT  # a quarter of the physical memory (docs/design.md)
