@@ -5,12 +5,11 @@ progress (``save(progress=...)``), :func:`measured` first serializes each pendin
 through the one handler I/O function, into a :class:`Spool` of its own: memory while the
 save's spools hold less than :data:`MEMORY_BUDGET` bytes (a quarter of the physical memory,
 as for a verified read), an anonymous temporary file past that (where ``tempfile`` puts it:
-``TMPDIR`` chooses the disk). The sum of their sizes is
-announced to the callback, and only then is each file copied from its spool to storage,
-its bytes reported as the storage takes them (see
-:meth:`archivist.storage.Backend.open_new`). The price is one local copy of what the save
-writes (at its peak, a save holds the values and their bytes); a save without progress
-writes each value straight to storage, as before.
+``TMPDIR`` chooses the disk). The sum of their sizes is announced to the callback, and only
+then is each file copied from its spool to storage, its bytes reported as the storage takes
+them (see :meth:`archivist.storage.Backend.open_new`). The price is one local copy of what
+the save writes (at its peak, a save holds the values and their bytes); a save without
+progress writes each value straight to storage, as before.
 """
 
 from __future__ import annotations
