@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fsspec.callbacks import Callback
@@ -143,3 +144,31 @@ def test_a_file_tried_again_reports_only_bytes_beyond_its_first_try() -> None:
     for step in (3, 4, 5):
         second.relative_update(step)
     assert seen.size == 12 and seen.value == 12
+
+
+def test_a_backend_and_a_store_written_before_callbacks_still_report(tmp_path: Path) -> None:
+    """Implementations opt in to ``callback``: older ones get the bytes handed to them."""
+    from archivist import ManifestStore
+    from archivist._backends import LocalBackend
+    from archivist.testing.backends import RecordingCallback
+
+    class OldBackend(LocalBackend):
+        def open_new(self, path: str) -> Any:  # type: ignore[override]
+            return super().open_new(path)
+
+    class OldStore(ManifestStore):
+        def write_file(self, name: str, fname: str, write: Any) -> Any:  # type: ignore[override]
+            return super().write_file(name, fname, write)
+
+    for kind, store in (
+        ("backend", ManifestStore(tmp_path / "a" / "repository.json", backend=OldBackend())),
+        ("store", OldStore(tmp_path / "b" / "repository.json")),
+    ):
+        repository = Repository(store.location, mode="w", store=store)
+        repository.log_artifact(name="blob", value=b"x" * (3 << 20), handler="pickle")
+        repository.log_artifact(name="rows", value=list(range(1000)), handler="json")
+        recording = RecordingCallback()
+        repository.save(progress=recording)
+        total = sum(record["size"] for record in repository)
+        assert recording.events[0] == ("size", total), kind
+        assert recording.value == total, kind

@@ -17,18 +17,25 @@ from __future__ import annotations
 import contextlib
 import io
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, cast
 
 from archivist._commit.session import Pending
 from archivist._io.handlers import write_value
-from archivist._io.progress import FileProgress, ProgressCallback, TransferReport
+from archivist._io.progress import (
+    FileProgress,
+    ProgressCallback,
+    TransferReport,
+    takes_callback,
+)
 from archivist._io.streams import WRITE_SLICE
 from archivist._io.verified import BUFFER_LIMIT
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
+
+    from archivist.stores import AbstractRepositoryStore
 
 __all__ = ["MEMORY_BUDGET", "Measured", "Spool", "measured"]
 
@@ -151,9 +158,27 @@ class Measured:
             record.name,
         )
 
-    def reporting(self) -> dict[str, Any]:
-        """Return the keyword a store's ``write_file`` gets for one try of this file."""
-        return {} if self.progress is None else {"callback": self.progress.attempt()}
+    def write_file(
+        self,
+        store: AbstractRepositoryStore,
+        fname: str,
+        write: Callable[[IO[bytes]], None],
+    ) -> tuple[str, int]:
+        """Try writing the version's file under ``fname`` with ``store.write_file``.
+
+        With progress, the store reports the bytes as the storage takes them; a store whose
+        ``write_file`` was written before it took a ``callback`` reports the whole file once
+        it is written.
+        """
+        name = self.pending.record.name
+        if self.progress is None:
+            return store.write_file(name, fname, write)
+        attempt = self.progress.attempt()
+        if takes_callback(type(store).write_file):
+            return store.write_file(name, fname, write, callback=attempt)
+        digest, size = store.write_file(name, fname, write)
+        attempt.relative_update(size)
+        return digest, size
 
 
 @contextlib.contextmanager

@@ -165,7 +165,7 @@ def write_one(
 
     metadata = describe(handler, pending.value, record.handler, record.name)
     fname, (sha256, size) = write_new_file(
-        lambda fname: store.write_file(record.name, fname, write, **source.reporting()),
+        lambda fname: source.write_file(store, fname, write),
         record.fname,
         fresh if pending.auto_fname else None,
         record.name,

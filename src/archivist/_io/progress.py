@@ -15,10 +15,13 @@ the storage takes them (each part of a multi-part upload once the store acknowle
 
 from __future__ import annotations
 
+import functools
+import inspect
 import io
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from fsspec.callbacks import Callback
@@ -37,6 +40,7 @@ __all__ = [
     "TransferReport",
     "make_callback",
     "metered",
+    "takes_callback",
 ]
 
 #: A bar appears once a transfer passes this many bytes (or is known to be this large).
@@ -193,6 +197,24 @@ def make_callback(progress: object, description: str) -> ProgressCallback | None
     raise InvalidProgressError(
         "progress must be True, False, None or an object with set_size() and "
         f"relative_update() such as an fsspec Callback, got {type(progress).__name__}"
+    )
+
+
+@functools.cache
+def takes_callback(function: Callable[..., object]) -> bool:
+    """Tell whether ``function`` takes a ``callback`` keyword (or any keyword).
+
+    ``Backend.open_new`` and ``AbstractRepositoryStore.write_file`` took none before
+    progress was reported through them; implementations opt in to it, and one written
+    before is called as it was then (see :func:`archivist._backends.base.open_reporting`).
+    """
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # pragma: no cover - a builtin without a signature
+        return False
+    return any(
+        (p.name == "callback" and p.kind is not p.POSITIONAL_ONLY) or p.kind is p.VAR_KEYWORD
+        for p in parameters
     )
 
 

@@ -298,7 +298,8 @@ class AbstractRepositoryStore(ABC):
         callback : fsspec.callbacks.Callback, optional
             Told (``relative_update``) the bytes as the storage takes them (see
             :meth:`archivist.storage.Backend.open_new`); given only when a save reports
-            progress.
+            progress, and only to a ``write_file`` that takes it (one written before is
+            reported each file whole, once written).
 
             .. versionadded:: 0.2.0
 

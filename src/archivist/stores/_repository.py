@@ -277,12 +277,10 @@ class ManifestStore(AbstractRepositoryStore):
         """Stream a new file into place with write-if-absent, hashing it on the way."""
         path = self._file_path(name, fname)
         where = path if self.location == self.path else self.backend.to_url(path)
-        # A backend written before open_new took a callback is called as it was then.
-        reporting = {} if callback is None else {"callback": callback}
         try:
             with (
                 storage_errors(f"writing {where}"),
-                self.backend.open_new(path, **reporting) as raw,
+                self.backend.open_reporting(path, callback) as raw,
             ):
                 hashing = HashingWriter(raw)
                 try:

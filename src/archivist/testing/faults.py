@@ -459,7 +459,7 @@ class FaultyBackend(Backend):
         """
         call = self.plan.begin("open_new", [path])
         call.raise_at("before")
-        with self.inner.open_new(path, callback=callback) as stream:
+        with self.inner.open_reporting(path, callback) as stream:
             if call.has("during"):
                 failing = _FailingWriter(stream, call)
                 yield cast("IO[bytes]", failing)
