@@ -667,6 +667,7 @@ class Repository:
             )
         check_name(name)
         handler_cls = get_handler(handler)
+        keep_time = created_at is not None
         created_at = utcnow() if created_at is None else created_at
         record = VersionRecord(
             name=name,
@@ -685,6 +686,7 @@ class Repository:
             expected,
             self.journal,
             auto_fname=fname is None,
+            keep_time=keep_time,
         )
         plugin_manager().hook.archivist_after_commit(
             location=self.location, versions=[added.to_dict()]
