@@ -100,7 +100,7 @@ def save(
         for record, pending in zip(new_records, session.pending, strict=True)
         if pending.keeps_time
     }
-    added = commit_written(store, session, new_records, saving, kept_times)
+    added = commit_written(store, session, new_records, saving, kept_times=kept_times)
     session.forget_saved_changes()
     return new_records, added
 
@@ -205,6 +205,9 @@ def commit_written(
     session: Session,
     new_records: list[VersionRecord],
     journal: SaveJournal,
+    *,
+    written: Sequence[VersionRecord] | None = None,
+    verbatim: bool = False,
     kept_times: Collection[tuple[str, str]] = frozenset(),
 ) -> list[VersionRecord]:
     """Make the written files durable and commit them; settle the files on failure.
@@ -215,21 +218,30 @@ def commit_written(
     a re-read proves the commit did not land; otherwise they stay, and when they were in
     fact never committed, gc collects them through the save's journal (a save without
     one, ``journal=False``, leaves them to the user: nothing proves them).
+
+    ``written`` are the records whose files this save wrote (default: all of
+    ``new_records``); only those are ever removed, and the others (files found in place,
+    checked by the caller) are committed but never touched. ``verbatim`` commits the
+    records with their own numbers and times (a mode ``w`` session only: a copy of
+    versions into a new repository).
     """
+    written = new_records if written is None else written
     try:
-        journal.record_written(new_records)
+        journal.record_written(written)
         store.make_durable([(record.name, record.fname) for record in new_records])
         if not isinstance(journal, NoJournal):  # journal=False saves the fewest requests:
             keep_digests(store, new_records)  # it keeps no digests
     except BaseException:
-        remove_files(store, new_records)
+        remove_files(store, written)
         journal.close()
         raise
     tally = Tally()
     try:
-        added = swap_manifest(store, session, new_records, journal.id, tally, kept_times)
+        added = swap_manifest(
+            store, session, new_records, journal.id, tally, verbatim=verbatim, kept_times=kept_times
+        )
     except BaseException:
-        settle_failed_commit(store, session, new_records, journal, not tally.unanswered)
+        settle_failed_commit(store, session, list(written), journal, not tally.unanswered)
         raise
     journal.close()
     return added
@@ -241,6 +253,8 @@ def swap_manifest(
     new_records: list[VersionRecord],
     journal_id: str | None = None,
     tally: Tally | None = None,
+    *,
+    verbatim: bool = False,
     kept_times: Collection[tuple[str, str]] = frozenset(),
 ) -> list[VersionRecord]:
     """Merge the session's changes into the manifest and replace it only if unchanged.
@@ -255,12 +269,17 @@ def swap_manifest(
     records; the session then holds the committed manifest and its token.
     """
     replacing = _Replacing(store, journal_id) if session.fresh else None
+    if verbatim and replacing is None:
+        raise ValueError("only a mode 'w' session commits records with their own numbers")
     rounds: list[list[VersionRecord]] = []  # the records each round added
 
     def change(base: ManifestIndex) -> ManifestIndex:
         if replacing is not None:
             replacing.before_commit(first=not rounds)
             base = ManifestIndex()
+        if verbatim:  # into the empty manifest a mode ``w`` save starts from
+            rounds.append(list(new_records))
+            return ManifestIndex(new_records)
         merged, added = merge(
             base.records,
             new_records,
@@ -567,7 +586,7 @@ def commit_file(
         # Nothing vouched for the source's bytes: the copy records no digest of them.
         record = record.replace(sha256=None, size=None)
     kept_times = {(name, record.fname)} if keep_time else frozenset()
-    added = commit_written(store, session, [record], saving, kept_times)
+    added = commit_written(store, session, [record], saving, kept_times=kept_times)
     session.fresh = False
     return added[0]
 
