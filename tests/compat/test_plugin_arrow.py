@@ -162,9 +162,11 @@ def test_an_experiment_table_loads_in_both(tmp_path: Path) -> None:
         written = writer.Project(str(path), mode="w")
         with written.log("scores") as exp:
             exp.log_artifact(name="scores", value=TABLE, handler="parquet")
+        assert isinstance(exp.artifacts[0], ParquetArtifact)  # the handler object
         written.save()
         for reader in LIBRARIES:
             experiment = reader.Project(str(path), mode="r")["scores"]
+            assert isinstance(experiment.artifacts[0], ParquetArtifact), reader.__name__
             if reader is archivist and writer is lazyscribe:
                 with pytest.warns(archivist.ArchivistWarning, match="no recorded digest"):
                     loaded = experiment.load_artifact("scores")

@@ -120,10 +120,13 @@ def test_an_experiment_artifact_loads_in_both(tmp_path: Path, writer: Any) -> No
     project = writer.Project(str(path), mode="w")
     with project.log("fit") as exp:
         exp.log_artifact(name="model", value=model(), handler="joblib")
+    assert isinstance(exp.artifacts[0], JoblibArtifact)  # the handler object, as in lazyscribe
     project.save()
     expected = model().predict(X)
     for reader in LIBRARIES:
         experiment = reader.Project(str(path), mode="r")["fit"]
+        assert isinstance(experiment.artifacts[0], JoblibArtifact), reader.__name__
+        assert experiment.artifacts[0].package == "sklearn"
         if reader is archivist and writer is lazyscribe:
             with pytest.warns(ArchivistWarning, match="no recorded digest"):
                 loaded = experiment.load_artifact("model")
