@@ -29,6 +29,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import IO, Any, cast
 
@@ -356,6 +357,10 @@ class _Replacing:
     def replace(self, value: ManifestIndex, token: str | None) -> str:
         """Commit ``value``'s records if the manifest is still in the state ``token`` names."""
         return self.store.commit(value.records, token)
+
+    def exclusive(self) -> AbstractContextManager[bool]:
+        """Hold the manifest's writer lock where the store has one."""
+        return self.store.exclusive()
 
 
 def merge(
