@@ -8,6 +8,7 @@ store call through the fault kit.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +32,7 @@ from archivist.testing.backends import (
     BackendTarget,
     ObjectStoreConformanceTests,
     RepositoryOnBackendTests,
+    SaveProgressTests,
 )
 from archivist.testing.faults import Fault, FaultPlan, InjectedFault
 from archivist.testing.safety import GcSafetyTests
@@ -66,6 +68,14 @@ class TestFakeObjectStoreRepository(RepositoryOnBackendTests):
     @pytest.fixture
     def repository_location(self) -> tuple[str, dict[str, Any]]:
         return f"{_bucket()}/team/repository.json", {}
+
+
+class TestFakeObjectStoreSaveProgress(SaveProgressTests):
+    part_size = 1 << 20
+
+    @pytest.fixture
+    def repository_location(self) -> tuple[str, dict[str, Any]]:
+        return f"{_bucket()}/team/repository.json", {"part_size": self.part_size}
 
 
 class TestFakeObjectStoreStore(RepositoryStoreTests):
@@ -307,9 +317,14 @@ def _timed_save(url: str, value: object, **options: Any) -> list[TimedRequest]:
     """Open ``url`` in mode 'a', log ``value`` and save; return the save's requests."""
     repository = Repository(url, mode="a", **options)
     repository.log_artifact("features", value, handler="json")
-    TimedObjectStore.timed.clear()
+    return _timed_save_of(repository)
+
+
+def _timed_save_of(repository: Repository) -> list[TimedRequest]:
+    """Save ``repository``; return the requests started by the save (not before it)."""
+    began = time.monotonic()
     repository.save()
-    return list(TimedObjectStore.timed)
+    return [r for r in TimedObjectStore.timed if r.start >= began]
 
 
 def test_an_open_that_may_save_reads_the_kept_digests_with_the_manifest() -> None:
@@ -319,10 +334,12 @@ def test_an_open_that_may_save_reads_the_kept_digests_with_the_manifest() -> Non
         Repository(url, mode="w").save()
         wait_deferred()
         TimedObjectStore.timed.clear()
+        began = time.monotonic()
         repository = Repository(url, mode="a")
-        opened = list(TimedObjectStore.timed)
         repository.log_artifact("features", [1], handler="json")
+        saving = time.monotonic()
         saved = _timed_save_of(repository)
+        opened = [r for r in TimedObjectStore.timed if began <= r.start < saving]
         wait_deferred()
         TimedObjectStore.timed.clear()
         Repository(url, mode="r")
@@ -331,12 +348,6 @@ def test_an_open_that_may_save_reads_the_kept_digests_with_the_manifest() -> Non
     assert sequential(opened) == 1, opened
     assert "GET" not in {r.method for r in saved}, saved
     assert [r.path.rsplit("/", 1)[-1] for r in read_only] == ["repository.json"]
-
-
-def _timed_save_of(repository: Repository) -> list[TimedRequest]:
-    TimedObjectStore.timed.clear()
-    repository.save()
-    return list(TimedObjectStore.timed)
 
 
 def test_a_save_of_one_small_version_waits_for_three_round_trips(
