@@ -71,9 +71,17 @@ def submit(call: Callable[[], _T]) -> Future[_T]:
     Returns
     -------
     concurrent.futures.Future
-        Its outcome.
+        Its outcome. Once the interpreter is shutting down, ``call`` runs in this thread.
     """
-    return _executor().submit(call)
+    try:
+        return _executor().submit(call)
+    except RuntimeError:  # the interpreter is shutting down (a save in an atexit handler)
+        future: Future[_T] = Future()
+        try:
+            future.set_result(call())
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
 
 
 def run_together(*calls: Callable[[], Any]) -> list[Any]:
