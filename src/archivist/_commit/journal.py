@@ -4,8 +4,9 @@ This module writes, reads and settles journals; gc judges them by the rules belo
 :mod:`archivist._lifecycle.gc`, which plans what to delete and applies exactly that plan.
 
 A save names the files it is about to write in a small journal object *before* it writes
-any of them, and deletes the journal once its commit landed (or provably did not land and
-its files were removed). A journal that outlives its save is therefore the record of a save
+any of them (on a remote store: while it writes them, and then records their digests;
+see :mod:`archivist._commit.overlap`), and deletes the journal once its commit landed
+(or provably did not land and its files were removed). A journal that outlives its save is therefore the record of a save
 that crashed or was interrupted. ``gc`` deletes a file only when all of these hold:
 
 - a journal of *this* repository names it (journals live in a folder named after the
@@ -259,8 +260,7 @@ class SaveJournal:
         committed files, which gc never deletes).
         """
         for future in self._pending:  # a journal still on its way is deleted once stored
-            with contextlib.suppress(BaseException):
-                future.result()
+            future.exception()  # waits; what the write raised does not matter here
         self._pending = []
         if later and self.concurrent:
             defer(self.close, f"deleting save journal {self.id}")
