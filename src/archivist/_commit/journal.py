@@ -7,7 +7,8 @@ A save names the files it is about to write in a small journal object *before* i
 any of them (on a remote store: while it writes them, and then records their digests;
 see :mod:`archivist._commit.overlap`), and deletes the journal once its commit landed
 (or provably did not land and its files were removed). A journal that outlives its save
-is therefore the record of a save that crashed or was interrupted. ``gc`` deletes a file only when all of these hold:
+is therefore the record of a save that crashed or was interrupted. ``gc`` deletes a file
+only when all of these hold:
 
 - a journal of *this* repository names it (journals live in a folder named after the
   manifest, ``<folder>/.<manifest>.archivist/journal/``, so two repositories in one folder
