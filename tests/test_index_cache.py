@@ -470,6 +470,7 @@ _FIELDS = (
     "ends",
     "order",
     "bounds",
+    "time_sorted",
 )
 
 
@@ -502,6 +503,8 @@ def _forgeries(draw: st.DrawFn, columns: index_cache.IndexColumns) -> str:
     else:
         typecode = getattr(columns, field).typecode
         if typecode == "i" and not all(-(1 << 31) <= v < 1 << 31 for v in values):
+            return "nothing"
+        if typecode == "B" and not all(0 <= v < 256 for v in values):
             return "nothing"
         setattr(columns, field, array(typecode, values))
     return change
@@ -571,7 +574,7 @@ def _resigned(blob: bytes, header: Any, payload: bytes | None = None) -> bytes:
     """The index file ``blob`` with another header (and payload), its checksum recomputed."""
     import hashlib
 
-    magic = b"archivist manifest index 1\n"
+    magic = b"archivist manifest index 2\n"
     body = blob[:-32]
     end = body.index(b"\n", len(magic))
     new_header = header if isinstance(header, bytes) else json.dumps(header).encode()
@@ -580,7 +583,7 @@ def _resigned(blob: bytes, header: Any, payload: bytes | None = None) -> bytes:
 
 
 def _header(blob: bytes) -> dict[str, Any]:
-    magic = b"archivist manifest index 1\n"
+    magic = b"archivist manifest index 2\n"
     end = blob.index(b"\n", len(magic))
     header: dict[str, Any] = json.loads(blob[len(magic) : end])
     return header
@@ -652,18 +655,70 @@ def test_prune_under_a_forged_index_keeps_what_the_manifest_names(tmp_path: Path
     assert (tmp_path / "a" / records[-1].fname).exists()
 
 
-def test_a_forged_creation_time_never_moves_an_as_of_answer(tmp_path: Path) -> None:
-    """The issue's case: one record's time changed, the checksum recomputed."""
+def test_a_forged_creation_time_never_moves_an_as_of_answer(
+    tmp_path: Path, parses: list[int]
+) -> None:
+    """The issue's case: one record's time changed, the checksum recomputed.
+
+    Version 1 now seems the newest: the times no longer rise with the numbers while the
+    name's flag says they do, so the file is ignored and the manifest parsed in full.
+    """
     path = tmp_path / "repository.json"
     _fill(path, ("a",), 3)
     records = parse_manifest(path.read_bytes())
 
     def later(columns: index_cache.IndexColumns) -> None:
-        columns.created[1] = columns.created[2] + 1  # version 1 now seems the newest
+        columns.created[1] = columns.created[2] + 1
 
     _forge(path, later)
     when = records[1].created_at.isoformat()
+    parses.clear()
+    repository = Repository(path, mode="r")
+    assert len(parses) == 1  # ignored
+    found = repository.get_artifact_metadata("a", version=when, match="asof")
+    assert found["version"] == 1
+
+
+def test_a_forged_time_kept_in_order_is_caught_by_the_lookup_that_reads_it(
+    tmp_path: Path,
+) -> None:
+    """A time moved within its neighbours: the bisection reads it, checks its line, raises."""
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 3)
+    records = parse_manifest(path.read_bytes())
+
+    def nudged(columns: index_cache.IndexColumns) -> None:
+        columns.created[1] += 1
+
+    _forge(path, nudged)
     repository = Repository(path, mode="r")
     cache_file = index_cache.cache_path(ManifestStore(path).location)
     with pytest.raises(ManifestError, match=f"delete {cache_file}"):  # the file to delete
-        repository.get_artifact_metadata("a", version=when, match="asof")
+        repository.get_artifact_metadata(
+            "a", version=records[1].created_at.isoformat(), match="asof"
+        )
+
+
+def test_a_forged_time_that_hides_an_out_of_order_version_is_ignored(
+    tmp_path: Path, parses: list[int]
+) -> None:
+    """Version 1 was created after version 2 (a clock step): as-of must not bisect.
+
+    Putting version 1's time back in order in the columns makes them look sorted, but the
+    name's flag (computed from the same parse) says they are not: the file is ignored.
+    """
+    path = tmp_path / "repository.json"
+    times = [T0, T0 + 5 * SECOND, T0 + 2 * SECOND, T0 + 6 * SECOND]
+    records = [VersionRecord("a", v, "json", f"a-{v}.json", t) for v, t in enumerate(times)]
+    path.write_bytes(serialize_manifest(records))
+    at = (T0 + 5 * SECOND).isoformat()
+    assert Repository(path, mode="r").get_artifact_metadata("a", at, "asof")["version"] == 1
+
+    def in_order(columns: index_cache.IndexColumns) -> None:
+        columns.created[1] = columns.created[2] - 1
+
+    _forge(path, in_order)
+    parses.clear()
+    repository = Repository(path, mode="r")
+    assert len(parses) == 1  # ignored
+    assert repository.get_artifact_metadata("a", at, "asof")["version"] == 1

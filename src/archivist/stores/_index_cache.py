@@ -30,6 +30,7 @@ import os
 import secrets
 import sys
 from array import array
+from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -58,10 +59,15 @@ MIN_BYTES = 1 << 20
 MAX_FILES = 64
 #: Set to ``0``, ``false``, ``no`` or ``off`` to turn the index cache off.
 ENV = "ARCHIVIST_INDEX_CACHE"
-_MAGIC = b"archivist manifest index 1\n"
+_MAGIC = b"archivist manifest index 2\n"
 _DIGEST_BYTES = 32
-_ARRAYS = ("name_ids", "versions", "created", "starts", "ends", "order", "bounds")
-_TYPECODES = {"name_ids": "i", "fnames": "B", **dict.fromkeys(_ARRAYS[1:], "q")}
+_ARRAYS = ("name_ids", "versions", "created", "starts", "ends", "order", "bounds", "time_sorted")
+_TYPECODES = {
+    "name_ids": "i",
+    "fnames": "B",
+    "time_sorted": "B",
+    **dict.fromkeys(_ARRAYS[1:-1], "q"),
+}
 _MAX_MICROS = micros(datetime.max)
 
 
@@ -74,8 +80,10 @@ class IndexColumns:
     """The lookup columns of a manifest's records, and where each record's line is.
 
     Every array has one item per record, in manifest order, except ``order`` (the record
-    positions grouped by name, in :attr:`names` order, each group sorted by version number)
-    and ``bounds`` (where each name's group starts in ``order``, plus the end).
+    positions grouped by name, in :attr:`names` order, each group sorted by version number),
+    ``bounds`` (where each name's group starts in ``order``, plus the end) and
+    ``time_sorted`` (per name, 1 when its creation times never decrease in number order:
+    a lookup by time then bisects them in O(log n), see :class:`~archivist.manifest.ManifestIndex`).
     """
 
     __slots__ = (*_ARRAYS, "_fnames", "fname_blob", "names", "size")
@@ -88,6 +96,7 @@ class IndexColumns:
     ends: array[int]
     order: array[int]
     bounds: array[int]
+    time_sorted: array[int]
     fname_blob: bytes
     size: int
 
@@ -125,7 +134,7 @@ class IndexColumns:
         fname_blob = _joined(fnames)
         if fname_blob is None:
             return None
-        order, bounds = array("q"), array("q", [0])
+        order, bounds, time_sorted = array("q"), array("q", [0]), array("B")
         if len(ids) == 1:
             groups: list[list[int]] = [list(range(len(records)))]
         else:
@@ -133,10 +142,11 @@ class IndexColumns:
             for position, name_id in enumerate(name_ids):
                 groups[name_id].append(position)
         for group in groups:
-            if not _increasing([versions[p] for p in group]):
+            if not _increasing(list(map(versions.__getitem__, group))):
                 group.sort(key=versions.__getitem__)
             order.extend(group)
             bounds.append(len(order))
+            time_sorted.append(_non_decreasing(list(map(created.__getitem__, group))))
         columns = cls(
             names=list(ids),
             name_ids=name_ids,
@@ -146,6 +156,7 @@ class IndexColumns:
             ends=ends,
             order=order,
             bounds=bounds,
+            time_sorted=time_sorted,
             fname_blob=fname_blob,
             size=len(data),
         )
@@ -182,7 +193,8 @@ class IndexColumns:
         new_positions: dict[int, list[int]] = {}
         for position, name_id in enumerate(new_ids, start=len(self)):
             new_positions.setdefault(name_id, []).append(position)
-        order, bounds = array("q"), array("q", [0])
+        created = self.created + new_created
+        order, bounds, time_sorted = array("q"), array("q", [0]), array("B")
         for name_id in range(len(ids)):
             known = name_id < len(self.names)
             old = self.order[self.bounds[name_id] : self.bounds[name_id + 1]] if known else []
@@ -194,15 +206,20 @@ class IndexColumns:
             order.extend(old)
             order.extend(new)
             bounds.append(len(order))
+            sorted_before = self.time_sorted[name_id] if known else True
+            time_sorted.append(
+                bool(sorted_before) and _non_decreasing([created[p] for p in (*old[-1:], *new)])
+            )
         columns = IndexColumns(
             names=list(ids),
             name_ids=self.name_ids + new_ids,
             versions=versions,
-            created=self.created + new_created,
+            created=created,
             starts=starts,
             ends=ends,
             order=order,
             bounds=bounds,
+            time_sorted=time_sorted,
             fname_blob=b"\n".join(part for part in (self.fname_blob, new_blob) if part),
             size=len(data),
         )
@@ -295,6 +312,8 @@ class IndexColumns:
         if not (
             all(len(getattr(self, key)) == count for key in _ARRAYS[:6])
             and len(bounds) == len(names) + 1
+            and len(self.time_sorted) == len(names)
+            and (not names or max(self.time_sorted) <= 1)
             and len(set(names)) == len(names)
             and bounds[0] == 0
             and bounds[-1] == count
@@ -325,8 +344,28 @@ class IndexColumns:
         )
         if not set(falls) <= set(bounds[1:-1]):
             return False
+        if not self._time_flags_hold(order, bounds):
+            return False
         firsts = [min(order[bounds[g] : bounds[g + 1]]) for g in range(len(names))]
         return _increasing(firsts)  # names in order of first appearance, as a parse gives
+
+    def _time_flags_hold(self, order: array[int], bounds: array[int]) -> bool:
+        """Tell whether each name's ``time_sorted`` flag says what its time column holds.
+
+        A lookup by time bisects a name flagged sorted, checking only the versions it reads
+        against their lines, so the flag must agree with the column: two fields a build
+        computes from one parse, each a check on the other. A forged time that puts an
+        out-of-order version in order makes them disagree (the file is ignored); a forged
+        flag too. A name whose times do fall is never bisected: its first lookup by time
+        checks every version (:class:`_Checked`).
+        """
+        grouped = list(map(self.created.__getitem__, order))
+        falls = itertools.compress(
+            range(1, len(grouped)), map(operator.gt, grouped, itertools.islice(grouped, 1, None))
+        )
+        starts = set(bounds)
+        unsorted = {bisect_right(bounds, fall) - 1 for fall in falls if fall not in starts}
+        return all(self.time_sorted[g] == (g not in unsorted) for g in range(len(self.names)))
 
     def fits(self, data: bytes) -> bool:
         """Tell whether these columns can index manifest text ``data``: one line per record.
@@ -375,6 +414,8 @@ class IndexColumns:
                 _Picked(records, positions),
                 _Checked(records, self.created, positions),
                 _Checked(records, self.fnames, positions),
+                _Picked(self.versions, positions),
+                bool(self.time_sorted[name_id]),
             )
         return ManifestIndex.from_parts(records, names)
 
@@ -459,7 +500,11 @@ class _Checked(Sequence[Any]):
 
 
 def _increasing(values: Sequence[int]) -> bool:
-    return all(a < b for a, b in itertools.pairwise(values))
+    return all(map(operator.lt, values, itertools.islice(values, 1, None)))
+
+
+def _non_decreasing(values: Sequence[int]) -> bool:
+    return all(map(operator.le, values, itertools.islice(values, 1, None)))
 
 
 def _is_count(value: object) -> bool:
