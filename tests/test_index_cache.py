@@ -58,6 +58,15 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return real(data, location)
 
     monkeypatch.setattr("archivist.stores._repository.parse_manifest", counting)
+    real_columns = index_cache.parse_columns
+
+    def counting_columns(
+        data: bytes, location: str
+    ) -> tuple[index_cache.IndexColumns | None, list[VersionRecord] | None]:
+        calls.append(len(data))
+        return real_columns(data, location)
+
+    monkeypatch.setattr(index_cache, "parse_columns", counting_columns)
     return calls
 
 
@@ -722,3 +731,71 @@ def test_a_forged_time_that_hides_an_out_of_order_version_is_ignored(
     repository = Repository(path, mode="r")
     assert len(parses) == 1  # ignored
     assert repository.get_artifact_metadata("a", at, "asof")["version"] == 1
+
+
+# -- the first open: one parse, no record built ------------------------------------------------
+
+
+def test_a_first_open_builds_no_record_until_a_lookup_reads_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "repository.json"
+    records = [
+        VersionRecord(name, v, "json", f"{name}-{v}.json", T0 + (2 * v + i) * SECOND, size=2)
+        for v in range(400)
+        for i, name in enumerate(("a", "b"))
+    ]
+    path.write_bytes(serialize_manifest(records))
+    built: list[VersionRecord] = []
+    real_init = VersionRecord.__init__
+
+    def counting(self: VersionRecord, *args: Any, **kwargs: Any) -> None:
+        built.append(self)
+        real_init(self, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(VersionRecord, "__init__", counting)
+        repository = Repository(path, mode="r")
+        assert built == []
+        assert repository.get_artifact_metadata("b")["version"] == 399
+        assert len(built) == 1
+    assert index_cache.cache_path(ManifestStore(path).location).is_file()  # written as it went
+
+
+def test_a_first_open_answers_as_the_full_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "repository.json"
+    _fill(path, ("a", "b"), 4)
+    repository = Repository(path, mode="w+")
+    repository.set_artifact_expiry("a", 1, expiry="2020-01-01")
+    repository.save()
+    index_cache.cache_path(ManifestStore(path).location).unlink()
+    first = _answers(Repository(path, mode="r"))
+    monkeypatch.setenv(index_cache.ENV, "0")
+    assert first == _answers(Repository(path, mode="r"))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"name": "a", "version": 0, "handler": "json", "fname": "x.json", '
+        '"created_at": "2026-01-01T00:00:00"}',  # version 0 of "a" twice
+        '{"name": "../a", "version": 5, "handler": "json", "fname": "x.json", '
+        '"created_at": "2026-01-01T00:00:00"}',
+        '{"name": "a", "version": 5, "handler": "json", "fname": "x.json", '
+        '"created_at": "yesterday"}',
+        '{"name": "a", "version": 5, "version": 6, "handler": "json", "fname": "x.json", '
+        '"created_at": "2026-01-01T00:00:00"}',
+    ],
+)
+def test_a_first_open_refuses_what_the_full_parse_refuses(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 3)
+    text = path.read_bytes()
+    path.write_bytes(text[:-3] + b",\n" + line.encode() + b"\n]\n")
+    with pytest.raises(ManifestError) as full:
+        parse_manifest(path.read_bytes(), str(path))
+    with pytest.raises(ManifestError) as opened:
+        Repository(path, mode="r")
+    assert str(opened.value) == str(full.value)

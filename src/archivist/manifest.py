@@ -35,10 +35,8 @@ from archivist._formats.records import (
     parse_stored_time,
     utcnow,
 )
-from archivist._formats.strict_json import load_object_list
 from archivist.errors import (
     AmbiguousVersionError,
-    ManifestError,
     VersionNotFoundError,
 )
 
@@ -89,13 +87,10 @@ def parse_manifest(data: bytes | str, location: str = "the manifest") -> list[Ve
         Hostile text too: nesting too deep, ``NaN``, a key twice (see
         :func:`archivist._formats.strict_json.load_json`).
     """
-    from archivist._formats.manifest_parse import no_gc, records_from_dicts
+    from archivist._formats.manifest_parse import decode_manifest, no_gc, records_from_dicts
 
     with no_gc():  # only new, acyclic objects: collecting during the parse finds nothing
-        parsed = load_object_list(data, location)
-        if not isinstance(parsed, list):
-            raise ManifestError(f"{location} must hold a JSON array of version records")
-        return records_from_dicts(parsed, location)
+        return records_from_dicts(decode_manifest(data, location), location)
 
 
 def serialize_manifest(records: Iterable[VersionRecord]) -> bytes:

@@ -36,6 +36,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from archivist._formats.manifest_parse import (
+    bulk_columns,
+    decode_manifest,
+    no_gc,
+    records_from_dicts,
+)
 from archivist._io import cache_folder
 from archivist._io.local import read_regular
 from archivist.errors import InvalidNameError, ManifestError
@@ -47,6 +53,7 @@ from archivist.manifest import (
     _Picked,
     check_stored_name,
     micros,
+    parse_manifest,
 )
 
 __all__ = ["MIN_BYTES", "IndexColumns", "cache_enabled", "load_columns", "save_columns"]
@@ -128,17 +135,31 @@ class IndexColumns:
         spans = _line_spans(data, len(records))
         if spans is None or not _flat(records, data):
             return None
-        starts, ends = spans
         ids: dict[str, int] = {}
         name_ids, versions, created, fnames = _columns(records, ids)
+        return cls._assembled(spans, list(ids), name_ids, versions, created, fnames, len(data))
+
+    @classmethod
+    def _assembled(
+        cls,
+        spans: tuple[array[int], array[int]],
+        names: list[str],
+        name_ids: array[int],
+        versions: array[int],
+        created: array[int],
+        fnames: list[str],
+        size: int,
+    ) -> IndexColumns | None:
+        """Group the columns of a manifest's records by name; ``None`` if one cannot be."""
+        starts, ends = spans
         fname_blob = _joined(fnames)
         if fname_blob is None:
             return None
         order, bounds, time_sorted = array("q"), array("q", [0]), array("B")
-        if len(ids) == 1:
-            groups: list[list[int]] = [list(range(len(records)))]
+        if len(names) == 1:
+            groups: list[list[int]] = [list(range(len(versions)))]
         else:
-            groups = [[] for _ in ids]
+            groups = [[] for _ in names]
             for position, name_id in enumerate(name_ids):
                 groups[name_id].append(position)
         for group in groups:
@@ -148,7 +169,7 @@ class IndexColumns:
             bounds.append(len(order))
             time_sorted.append(_non_decreasing(list(map(created.__getitem__, group))))
         columns = cls(
-            names=list(ids),
+            names=names,
             name_ids=name_ids,
             versions=versions,
             created=created,
@@ -158,7 +179,7 @@ class IndexColumns:
             bounds=bounds,
             time_sorted=time_sorted,
             fname_blob=fname_blob,
-            size=len(data),
+            size=size,
         )
         columns._fnames = fnames
         return columns
@@ -632,6 +653,58 @@ def _evict(folder: Path) -> None:
     entries.sort(reverse=True)
     for _, relative in entries[MAX_FILES:]:
         cache_folder.delete(root, relative)
+
+
+def parse_columns(
+    data: bytes, location: str
+) -> tuple[IndexColumns | None, list[VersionRecord] | None]:
+    """Parse and check all of manifest text ``data`` once, building no record if it can.
+
+    A manifest of common records (:func:`~archivist._formats.manifest_parse.bulk_columns`)
+    in archivist's layout (one record per line) is checked column by column exactly as
+    :func:`~archivist.manifest.parse_manifest` checks it, and indexed from those columns:
+    its records are built from their lines when a lookup first reads them. Any other
+    manifest is parsed into records (and indexed from them when its layout allows).
+
+    Parameters
+    ----------
+    data : bytes
+        The manifest's text.
+    location : str
+        Where it was read from, for messages.
+
+    Returns
+    -------
+    tuple
+        ``(columns, None)`` when no record was built; else ``(columns or None, records)``.
+
+    Raises
+    ------
+    archivist.errors.ManifestError
+        As :func:`~archivist.manifest.parse_manifest`.
+    """
+    with no_gc():
+        parsed = decode_manifest(data, location)
+        spans = _line_spans(data, len(parsed))
+        bulk = bulk_columns(parsed) if spans is not None else None
+        if spans is None or bulk is None:
+            records = records_from_dicts(parsed, location)
+            return (None if spans is None else IndexColumns.build(records, data)), records
+        del parsed  # the columns hold what the index needs
+        ids: dict[str, int] = {}
+        name_ids = array("i", [ids.setdefault(name, len(ids)) for name in bulk.names])
+        columns = IndexColumns._assembled(
+            spans,
+            list(ids),
+            name_ids,
+            array("q", bulk.versions),
+            array("q", map(micros, bulk.created)),
+            bulk.fnames,
+            len(data),
+        )
+    if columns is None:  # pragma: no cover - bulk_columns refuses a newline in a file name
+        return None, parse_manifest(data, location)
+    return columns, None
 
 
 def columns_from(
