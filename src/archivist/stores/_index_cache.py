@@ -330,6 +330,8 @@ class IndexColumns:
     def _consistent(self, count: int) -> bool:
         """Tell whether the columns hold the invariants :meth:`build` gives them."""
         names, bounds, order = self.names, self.bounds, self.order
+        # the usual order: every group in manifest order (one name, or names in blocks)
+        in_place = count > 0 and order[0] == 0 and order[-1] == count - 1 and _increasing(order)
         if not (
             all(len(getattr(self, key)) == count for key in _ARRAYS[:6])
             and len(bounds) == len(names) + 1
@@ -339,8 +341,13 @@ class IndexColumns:
             and bounds[0] == 0
             and bounds[-1] == count
             and _increasing(bounds)
-            and (count == 0 or (min(order) == 0 and max(order) == count - 1))
-            and len(set(order)) == count
+            and (
+                in_place
+                or (
+                    (count == 0 or (min(order) == 0 and max(order) == count - 1))
+                    and len(set(order)) == count
+                )
+            )
             and (count == 0 or (min(self.created) >= 0 and max(self.created) <= _MAX_MICROS))
             and (count == 0 or min(self.versions) >= 0)
         ):
@@ -348,29 +355,42 @@ class IndexColumns:
         try:
             for name in names:
                 check_stored_name(name, "artifact name")
-            if len(self.fnames) != count:  # decodes the file names (UTF-8)
+            blob = self.fname_blob
+            if (blob.count(b"\n") + 1 if blob else 0) != count:
                 return False
+            blob.decode("utf-8")  # file names are UTF-8 (split into names when first used)
         except (InvalidNameError, UnicodeDecodeError):
             return False
         # Read in ``order``, the name ids are each group's id repeated, and the numbers
         # increase within each group (they may fall only where a group starts).
-        sizes = list(map(operator.sub, bounds[1:], bounds[:-1]))
-        grouped_ids = array("i", map(self.name_ids.__getitem__, order))
-        expected = itertools.chain.from_iterable(map(itertools.repeat, range(len(names)), sizes))
-        if grouped_ids != array("i", expected):
+        grouped_ids = (
+            self.name_ids if in_place else array("i", map(self.name_ids.__getitem__, order))
+        )
+        if len(names) == 1:
+            expected = array("i", bytes(grouped_ids.itemsize * count))  # all 0
+        else:
+            sizes = list(map(operator.sub, bounds[1:], bounds[:-1]))
+            repeated = map(itertools.repeat, range(len(names)), sizes)
+            expected = array("i", itertools.chain.from_iterable(repeated))
+        if grouped_ids != expected:
             return False
-        grouped = list(map(self.versions.__getitem__, order))
+        if in_place and len(names) == 1:  # one name in manifest order: one pass each
+            return _increasing(self.versions) and self.time_sorted[0] == _non_decreasing(
+                self.created
+            )
+        grouped = self.versions if in_place else list(map(self.versions.__getitem__, order))
         falls = itertools.compress(
             range(1, count), map(operator.ge, grouped, itertools.islice(grouped, 1, None))
         )
         if not set(falls) <= set(bounds[1:-1]):
             return False
-        if not self._time_flags_hold(order, bounds):
+        times = self.created if in_place else list(map(self.created.__getitem__, order))
+        if not self._time_flags_hold(times, bounds):
             return False
         firsts = [min(order[bounds[g] : bounds[g + 1]]) for g in range(len(names))]
         return _increasing(firsts)  # names in order of first appearance, as a parse gives
 
-    def _time_flags_hold(self, order: array[int], bounds: array[int]) -> bool:
+    def _time_flags_hold(self, grouped: Sequence[int], bounds: array[int]) -> bool:
         """Tell whether each name's ``time_sorted`` flag says what its time column holds.
 
         A lookup by time bisects a name flagged sorted, checking only the versions it reads
@@ -378,9 +398,8 @@ class IndexColumns:
         computes from one parse, each a check on the other. A forged time that puts an
         out-of-order version in order makes them disagree (the file is ignored); a forged
         flag too. A name whose times do fall is never bisected: its first lookup by time
-        checks every version (:class:`_Checked`).
+        checks every version (:class:`_Checked`). ``grouped`` holds the times in ``order``.
         """
-        grouped = list(map(self.created.__getitem__, order))
         falls = itertools.compress(
             range(1, len(grouped)), map(operator.gt, grouped, itertools.islice(grouped, 1, None))
         )
