@@ -14,6 +14,10 @@ only ever an optimisation: a missing, corrupt, foreign-format or stale file (its
 not the manifest's) is ignored and the manifest parsed in full; failing to write one is
 ignored too. A save writes the columns of the manifest it committed, so the next open hits.
 
+A first open (no columns cached) parses the manifest once with :func:`parse_columns`, which
+checks a manifest of common records column by column and indexes it from those columns,
+building no record: records are built from their lines when a lookup first reads them.
+
 Only manifests of at least :data:`MIN_BYTES` are indexed this way; ``ARCHIVIST_INDEX_CACHE=0``
 turns the cache off.
 """
