@@ -14,7 +14,9 @@ untimed, the minimum of ``--runs``), the child's peak memory above its imports b
 * ``first open``: the same with the index cache emptied first (parses, writes the index);
 * ``first as-of``, ``first by number``: open, then time only the first lookup;
 * ``ls`` and ``log --limit 20``: the commands, in process (``click``'s runner);
-* ``append one``: open (mode ``a``), log one, save (the index warm).
+* ``append one``: open (mode ``a``), log one, save (the index warm); ``append one, no
+  journal`` the same with ``journal=False``: no save journal and no kept digests
+  (``digests.json``, which a save with a journal reads whole), the manifest's part alone.
 
 The floors, measured in the same run on the same manifest: ``read+sha256`` (what an open
 must do to know the manifest's state on local disk), ``read+json.loads`` and ``read+write``
@@ -57,6 +59,7 @@ OPS = (
     "ls",
     "log --limit 20",
     "append one",
+    "append one, no journal",
 )
 FLOORS = ("read+sha256", "read+json.loads", "read+write")
 #: Each figure's floor (None: no floor, only the growth from the smallest N counts).
@@ -65,6 +68,7 @@ FLOOR_OF = {
     "open+latest cold": "read+json.loads",
     "first open": "read+json.loads",
     "append one": "read+write",
+    "append one, no journal": "read+write",
 }
 
 
@@ -114,8 +118,8 @@ def child(op: str, path: str) -> None:
         args = ["ls", path] if op == "ls" else ["log", path, NAME, "--limit", "20"]
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0, result.output
-    elif op == "append one":
-        repository = Repository(path, mode="a")
+    elif op.startswith("append one"):
+        repository = Repository(path, mode="a", journal=op == "append one")
         repository.log_artifact(name=NAME, value=[-1, -2], handler="json")
         repository.save()
     seconds = time.perf_counter() - start
@@ -189,7 +193,7 @@ def main() -> None:
             in_fresh_process("open+latest", path, 1, cache)  # the index, built once
             out = figures[n] = {}
             print(f"\n{n:,} versions of one artifact ({size_mb:.0f} MB manifest)", flush=True)
-            print(f"{'operation':<18}{'archivist':>12}{'peak MB':>9}{'floor':>18}{'x floor':>9}")
+            print(f"{'operation':<24}{'archivist':>12}{'peak MB':>9}{'floor':>18}{'x floor':>9}")
             for op in [*FLOORS, *OPS]:
                 if op not in ops:
                     continue
@@ -199,7 +203,7 @@ def main() -> None:
                 out[op] = measured
                 floor = FLOOR_OF.get(op)
                 base = out.get(floor or "", {}).get("seconds")
-                line = f"{op:<18}{fmt(out[op]['seconds']):>12}{out[op]['peak_mb']:>9.0f}"
+                line = f"{op:<24}{fmt(out[op]['seconds']):>12}{out[op]['peak_mb']:>9.0f}"
                 if base:
                     line += f"{floor:>18}{out[op]['seconds'] / base:>8.2f}x"
                 print(line, flush=True)
