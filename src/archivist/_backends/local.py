@@ -63,6 +63,13 @@ SMALL_FILE = 1 << 20
 _TMP_SUFFIX = re.compile(r"[0-9a-f]{16}\.tmp")
 
 
+def _lock_file(path: str) -> str:
+    """Return the lock file that serializes replacing ``path`` (created with its folder)."""
+    folder, base = os.path.split(path)
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, f".{base}.lock")
+
+
 class LocalBackend(Backend):
     """Files on a local disk.
 
@@ -158,8 +165,7 @@ class LocalBackend(Backend):
     def replace_if_unchanged(self, path: str, data: bytes, token: str | None) -> str:
         """Replace ``path`` under its lock file if its content token is still ``token``."""
         folder, base = os.path.split(path)
-        os.makedirs(folder, exist_ok=True)
-        with FileLock(os.path.join(folder, f".{base}.lock")):
+        with FileLock(_lock_file(path)):
             if self._current_token(path, token) != token:
                 raise StaleTokenError(f"{path} changed since it was read")
             tmp = os.path.join(folder, f".{base}.{secrets.token_hex(8)}.tmp")
@@ -175,6 +181,12 @@ class LocalBackend(Backend):
                 raise
             fsync_dir(folder)
         return self._hashed(path, data).token
+
+    @contextlib.contextmanager
+    def exclusive(self, path: str) -> Iterator[bool]:
+        """Hold ``path``'s lock file (the one :meth:`replace_if_unchanged` takes) for the block."""
+        with FileLock(_lock_file(path)):
+            yield True
 
     @contextlib.contextmanager
     def open_new(self, path: str) -> Iterator[IO[bytes]]:
