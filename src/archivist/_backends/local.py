@@ -129,7 +129,7 @@ class LocalBackend(Backend):
         if (
             known is not None
             and len(data) >= known.cut
-            and data.startswith(known.data[: known.cut])
+            and data.startswith(memoryview(known.data)[: known.cut])
         ):
             start, digest = known.cut, known.prefix.copy()
         else:

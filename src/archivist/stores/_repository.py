@@ -150,15 +150,17 @@ class ManifestStore(AbstractRepositoryStore):
         columns: index_cache.IndexColumns | None = None
         if not use_index:
             records: Sequence[VersionRecord] = parse_manifest(data, self.location)
-        elif len(data) >= index_cache.MIN_BYTES and index_cache.cache_enabled():
-            digest = self._digest(data, token)
-            columns = index_cache.load_columns(self.location, digest, len(data))
+        elif len(data) >= index_cache.MIN_BYTES:
+            cached = index_cache.cache_enabled()
+            digest = self._digest(data, token) if cached else ""
+            if cached:
+                columns = index_cache.load_columns(self.location, digest, len(data))
             if columns is not None and not columns.fits(data):
                 columns = None  # a forged or foreign file: parse, and save good columns
             parsed = None
             if columns is None:  # parse once, indexing as it goes (no record built if it can)
                 columns, parsed = index_cache.parse_columns(data, self.location)
-                if columns is not None:
+                if columns is not None and cached:
                     index_cache.save_columns(self.location, digest, columns)
             if parsed is not None:
                 records = parsed
