@@ -424,3 +424,14 @@ def test_a_same_size_change_by_a_writer_without_the_lock_is_caught(
     with pytest.raises(StaleTokenError):
         backend.replace_if_unchanged(str(path), data + b" ", token)
     assert path.read_bytes() == bytes(changed)
+
+
+def test_a_backend_that_remembers_a_manifest_pickles(tmp_path: Path) -> None:
+    """An experiment pickles its repository's backend: the remembered hash does not travel."""
+    import pickle
+
+    backend = LocalBackend()
+    path = str(tmp_path / "m.json")
+    token = backend.replace_if_unchanged(path, b"[1]", None)
+    copy = pickle.loads(pickle.dumps(backend))
+    assert copy.replace_if_unchanged(path, b"[2]", token) == hashlib.sha256(b"[2]").hexdigest()

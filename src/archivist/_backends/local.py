@@ -300,6 +300,12 @@ class LocalBackend(Backend):
         for folder in self._made_for.pop(path, None) or [os.path.dirname(path)]:
             _remove_empty_folder(folder)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the remembered document states (hash objects do not pickle)."""
+        state = dict(self.__dict__)
+        state.pop("_remembered_states", None)  # a copy hashes what it reads afresh
+        return state
+
     @property
     def _remembered(self) -> dict[str, _Hashed]:
         """The last state read or written of the last few documents, oldest first."""
