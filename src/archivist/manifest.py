@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import operator
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
+from archivist._formats.manifest_lines import from_micros, micros, non_decreasing
 from archivist._formats.names import (
     MAX_NAME_BYTES,
     SIDE_FILES,
@@ -217,7 +217,7 @@ class _NameIndex:
 
     def _sorted_by_time(self, created: Sequence[int]) -> bool:
         if self.times_sorted is None:
-            self.times_sorted = _non_decreasing(created)
+            self.times_sorted = non_decreasing(created)
         return self.times_sorted
 
     @property
@@ -244,7 +244,7 @@ class _NameIndex:
         new_created = [micros(r.created_at) for r in added]
         times_sorted = self.times_sorted
         if times_sorted and created:
-            times_sorted = _non_decreasing([created[-1], *new_created])
+            times_sorted = non_decreasing([created[-1], *new_created])
         return _NameIndex(
             Chain(self.records, added),
             None if created is None else Chain(created, new_created),
@@ -257,22 +257,6 @@ class _NameIndex:
 _VERSION = attrgetter("version")
 _CREATED_AT = attrgetter("created_at")
 _TIME_ORDER = attrgetter("created_at", "version")
-_EPOCH = datetime(1, 1, 1)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def micros(value: datetime) -> int:
-    """Return a naive UTC time as microseconds since 0001-01-01 (orders like the time)."""
-    return (value - _EPOCH) // _MICROSECOND
-
-
-def from_micros(value: int) -> datetime:
-    """Return the naive UTC time :func:`micros` gave ``value`` for."""
-    return _EPOCH + timedelta(microseconds=value)
-
-
-def _non_decreasing(values: Sequence[int]) -> bool:
-    return all(map(operator.le, values, itertools.islice(values, 1, None)))
 
 
 class Chain(Sequence[Any]):

@@ -34,17 +34,22 @@ import os
 import secrets
 import sys
 from array import array
-from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from archivist._formats.manifest_parse import (
-    bulk_columns,
-    decode_manifest,
-    no_gc,
-    records_from_dicts,
+from archivist._formats.manifest_lines import (
+    falling_groups,
+    flat,
+    increasing,
+    joined_fnames,
+    line_spans,
+    micros,
+    nested,
+    non_decreasing,
+    parse_lines,
+    record_columns,
 )
 from archivist._io import cache_folder
 from archivist._io.local import read_regular
@@ -56,7 +61,6 @@ from archivist.manifest import (
     _NameIndex,
     _Picked,
     check_stored_name,
-    micros,
     parse_manifest,
 )
 
@@ -136,11 +140,11 @@ class IndexColumns:
         layout) and no record holds a nested object or array, which is what makes a line a
         whole record; other manifests are parsed in full on every open.
         """
-        spans = _line_spans(data, len(records))
-        if spans is None or not _flat(records, data):
+        spans = line_spans(data, len(records))
+        if spans is None or not flat(records, data):
             return None
         ids: dict[str, int] = {}
-        name_ids, versions, created, fnames = _columns(records, ids)
+        name_ids, versions, created, fnames = record_columns(records, ids)
         return cls._assembled(spans, list(ids), name_ids, versions, created, fnames, len(data))
 
     @classmethod
@@ -156,7 +160,7 @@ class IndexColumns:
     ) -> IndexColumns | None:
         """Group the columns of a manifest's records by name; ``None`` if one cannot be."""
         starts, ends = spans
-        fname_blob = _joined(fnames)
+        fname_blob = joined_fnames(fnames)
         if fname_blob is None:
             return None
         order, bounds, time_sorted = array("q"), array("q", [0]), array("B")
@@ -167,11 +171,11 @@ class IndexColumns:
             for position, name_id in enumerate(name_ids):
                 groups[name_id].append(position)
         for group in groups:
-            if not _increasing(list(map(versions.__getitem__, group))):
+            if not increasing(list(map(versions.__getitem__, group))):
                 group.sort(key=versions.__getitem__)
             order.extend(group)
             bounds.append(len(order))
-            time_sorted.append(_non_decreasing(list(map(created.__getitem__, group))))
+            time_sorted.append(non_decreasing(list(map(created.__getitem__, group))))
         columns = cls(
             names=names,
             name_ids=name_ids,
@@ -196,7 +200,7 @@ class IndexColumns:
         bracket. ``None`` when it is not (the caller indexes the text in full instead).
         """
         tail = data[self.size - 3 : -3]  # b",\n" + the new lines
-        if not (data.startswith(b"[\n{") and tail.startswith(b",\n")) or _nested(added):
+        if not (data.startswith(b"[\n{") and tail.startswith(b",\n")) or nested(added):
             return None
         lines = tail[2:].split(b"\n")
         if len(lines) != len(added) or any(
@@ -204,8 +208,8 @@ class IndexColumns:
         ):
             return None
         ids = {name: i for i, name in enumerate(self.names)}
-        new_ids, new_versions, new_created, fnames = _columns(added, ids)
-        new_blob = _joined(fnames)
+        new_ids, new_versions, new_created, fnames = record_columns(added, ids)
+        new_blob = joined_fnames(fnames)
         if new_blob is None:
             return None
         starts, ends = self.starts[:], self.ends[:]
@@ -224,7 +228,7 @@ class IndexColumns:
             known = name_id < len(self.names)
             old = self.order[self.bounds[name_id] : self.bounds[name_id + 1]] if known else []
             new = new_positions.get(name_id, [])
-            if (new and old and versions[new[0]] <= versions[old[-1]]) or not _increasing(
+            if (new and old and versions[new[0]] <= versions[old[-1]]) or not increasing(
                 [versions[p] for p in new]
             ):
                 return None  # not numbered after the old versions: index in full
@@ -233,7 +237,7 @@ class IndexColumns:
             bounds.append(len(order))
             sorted_before = self.time_sorted[name_id] if known else True
             time_sorted.append(
-                bool(sorted_before) and _non_decreasing([created[p] for p in (*old[-1:], *new)])
+                bool(sorted_before) and non_decreasing([created[p] for p in (*old[-1:], *new)])
             )
         columns = IndexColumns(
             names=list(ids),
@@ -335,7 +339,7 @@ class IndexColumns:
         """Tell whether the columns hold the invariants :meth:`build` gives them."""
         names, bounds, order = self.names, self.bounds, self.order
         # the usual order: every group in manifest order (one name, or names in blocks)
-        in_place = count > 0 and order[0] == 0 and order[-1] == count - 1 and _increasing(order)
+        in_place = count > 0 and order[0] == 0 and order[-1] == count - 1 and increasing(order)
         if not (
             all(len(getattr(self, key)) == count for key in _ARRAYS[:6])
             and len(bounds) == len(names) + 1
@@ -344,7 +348,7 @@ class IndexColumns:
             and len(set(names)) == len(names)
             and bounds[0] == 0
             and bounds[-1] == count
-            and _increasing(bounds)
+            and increasing(bounds)
             and (
                 in_place
                 or (
@@ -379,37 +383,20 @@ class IndexColumns:
         if grouped_ids != expected:
             return False
         if in_place and len(names) == 1:  # one name in manifest order: one pass each
-            return _increasing(self.versions) and self.time_sorted[0] == _non_decreasing(
-                self.created
-            )
+            return increasing(self.versions) and self.time_sorted[0] == non_decreasing(self.created)
         grouped = self.versions if in_place else list(map(self.versions.__getitem__, order))
-        falls = itertools.compress(
-            range(1, count), map(operator.ge, grouped, itertools.islice(grouped, 1, None))
-        )
-        if not set(falls) <= set(bounds[1:-1]):
-            return False
+        if falling_groups(grouped, bounds, strictly=False):
+            return False  # numbers must rise within each name
+        # A lookup by time bisects a name flagged sorted, checking only the times it reads
+        # against their lines: the flag must say what the time column holds (two fields one
+        # parse computed, each a check on the other: a forged time that puts an out-of-order
+        # version in order, or a forged flag, makes them disagree and the file is ignored).
         times = self.created if in_place else list(map(self.created.__getitem__, order))
-        if not self._time_flags_hold(times, bounds):
+        unsorted = falling_groups(times, bounds, strictly=True)
+        if any(flag == (g in unsorted) for g, flag in enumerate(self.time_sorted)):
             return False
         firsts = [min(order[bounds[g] : bounds[g + 1]]) for g in range(len(names))]
-        return _increasing(firsts)  # names in order of first appearance, as a parse gives
-
-    def _time_flags_hold(self, grouped: Sequence[int], bounds: array[int]) -> bool:
-        """Tell whether each name's ``time_sorted`` flag says what its time column holds.
-
-        A lookup by time bisects a name flagged sorted, checking only the versions it reads
-        against their lines, so the flag must agree with the column: two fields a build
-        computes from one parse, each a check on the other. A forged time that puts an
-        out-of-order version in order makes them disagree (the file is ignored); a forged
-        flag too. A name whose times do fall is never bisected: its first lookup by time
-        checks every version (:class:`_Checked`). ``grouped`` holds the times in ``order``.
-        """
-        falls = itertools.compress(
-            range(1, len(grouped)), map(operator.gt, grouped, itertools.islice(grouped, 1, None))
-        )
-        starts = set(bounds)
-        unsorted = {bisect_right(bounds, fall) - 1 for fall in falls if fall not in starts}
-        return all(self.time_sorted[g] == (g not in unsorted) for g in range(len(self.names)))
+        return increasing(firsts)  # names in order of first appearance, as a parse gives
 
     def fits(self, data: bytes) -> bool:
         """Tell whether these columns can index manifest text ``data``: one line per record.
@@ -543,73 +530,8 @@ class _Checked(Sequence[Any]):
         return map(self._checked, self.positions)
 
 
-def _increasing(values: Sequence[int]) -> bool:
-    return all(map(operator.lt, values, itertools.islice(values, 1, None)))
-
-
-def _non_decreasing(values: Sequence[int]) -> bool:
-    return all(map(operator.le, values, itertools.islice(values, 1, None)))
-
-
 def _is_count(value: object) -> bool:
     return type(value) is int and value >= 0
-
-
-def _line_spans(data: bytes, count: int) -> tuple[array[int], array[int]] | None:
-    """Return where each record's JSON object is, if ``data`` holds one record per line.
-
-    That is: a ``[`` line, then ``count`` lines each starting with ``{`` and ending with
-    ``},`` (the last with ``}``), then a ``]`` line.
-    """
-    if count == 0 or not (data.startswith(b"[\n{") and data.endswith(b"}\n]\n")):
-        return None
-    lengths = list(map(len, data[2:-3].split(b"\n")))
-    if len(lengths) != count:
-        return None
-    starts = array("q", itertools.accumulate(lengths[:-1], lambda at, n: at + n + 1, initial=2))
-    ends = array("q", map(operator.add, starts, lengths))  # after each line's last byte
-    at = data.__getitem__
-    firsts = bytes(map(at, starts))
-    lasts = bytes(map(at, map(operator.sub, ends, itertools.repeat(1))))
-    if firsts.count(b"{") != count or lasts.count(b",") != count - 1 or lasts[-1:] != b"}":
-        return None
-    if bytes(map(at, map(operator.sub, ends[:-1], itertools.repeat(2)))).count(b"}") != count - 1:
-        return None
-    ends = array("q", map(operator.sub, ends, itertools.repeat(1)))  # drop the commas
-    ends[-1] += 1  # the last line has none
-    return starts, ends
-
-
-def _flat(records: Sequence[VersionRecord], data: bytes) -> bool:
-    """Tell whether no record holds a nested object or array (then a line is a record)."""
-    if data.count(b"{") == len(records) and data.count(b"[") == 1:
-        return True  # not even a string holds a bracket: nothing is nested
-    return not _nested(records)
-
-
-def _nested(records: Sequence[VersionRecord]) -> bool:
-    """Tell whether a record holds a nested object or array."""
-    return any(type(value) in (dict, list) for r in records for value in r.extra.values())
-
-
-def _columns(
-    records: Sequence[VersionRecord], ids: dict[str, int]
-) -> tuple[array[int], array[int], array[int], list[str]]:
-    """Return the name ids (new names added to ``ids``), numbers, times and file names."""
-    name_ids = array("i", [ids.setdefault(record.name, len(ids)) for record in records])
-    versions = array("q", map(_VERSION, records))
-    created = array("q", [micros(record.created_at) for record in records])
-    return name_ids, versions, created, list(map(_FNAME, records))
-
-
-def _joined(fnames: list[str]) -> bytes | None:
-    """Return the file names one per line, or ``None`` when one holds a newline."""
-    blob = "\n".join(fnames).encode("utf-8")
-    return blob if blob.count(b"\n") == max(len(fnames) - 1, 0) else None
-
-
-_VERSION = operator.attrgetter("version")
-_FNAME = operator.attrgetter("fname")
 
 
 # -- the cache folder ----------------------------------------------------------------------
@@ -683,11 +605,9 @@ def parse_columns(
 ) -> tuple[IndexColumns | None, list[VersionRecord] | None]:
     """Parse and check all of manifest text ``data`` once, building no record if it can.
 
-    A manifest of common records (:func:`~archivist._formats.manifest_parse.bulk_columns`)
-    in archivist's layout (one record per line) is checked column by column exactly as
-    :func:`~archivist.manifest.parse_manifest` checks it, and indexed from those columns:
-    its records are built from their lines when a lookup first reads them. Any other
-    manifest is parsed into records (and indexed from them when its layout allows).
+    The columns of :func:`~archivist._formats.manifest_lines.parse_lines` are indexed as
+    they are (records are built from their lines when a lookup first reads them); any
+    other manifest is parsed into records (and indexed from them when its layout allows).
 
     Parameters
     ----------
@@ -706,25 +626,10 @@ def parse_columns(
     archivist.errors.ManifestError
         As :func:`~archivist.manifest.parse_manifest`.
     """
-    with no_gc():
-        parsed = decode_manifest(data, location)
-        spans = _line_spans(data, len(parsed))
-        bulk = bulk_columns(parsed) if spans is not None else None
-        if spans is None or bulk is None:
-            records = records_from_dicts(parsed, location)
-            return (None if spans is None else IndexColumns.build(records, data)), records
-        del parsed  # the columns hold what the index needs
-        ids: dict[str, int] = {}
-        name_ids = array("i", [ids.setdefault(name, len(ids)) for name in bulk.names])
-        columns = IndexColumns._assembled(
-            spans,
-            list(ids),
-            name_ids,
-            array("q", bulk.versions),
-            array("q", map(micros, bulk.created)),
-            bulk.fnames,
-            len(data),
-        )
+    parsed = parse_lines(data, location)
+    if isinstance(parsed, list):  # not the common records: parsed into records
+        return IndexColumns.build(parsed, data), parsed
+    columns = IndexColumns._assembled(*parsed, len(data))
     if columns is None:  # pragma: no cover - bulk_columns refuses a newline in a file name
         return None, parse_manifest(data, location)
     return columns, None
