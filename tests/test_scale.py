@@ -204,6 +204,7 @@ def _indexed(folder: Path, count: int, names: tuple[str, ...]) -> Path:
 _READS: dict[str, Callable[[Path, int], object]] = {
     "ls": lambda path, count: _cli("ls", str(path), "--json"),
     "log --limit 20": lambda path, count: _cli("log", str(path), "b", "--limit", "20", "--json"),
+    "show b@-1": lambda path, count: _cli("show", str(path), "b@-1", "--json"),
     "open+latest": lambda path, count: Repository(path, mode="r").get_artifact_metadata("b"),
     "by number": lambda path, count: Repository(path, mode="r").get_artifact_metadata(
         "b", version=count // 3

@@ -175,7 +175,7 @@ def show(
     model@production~2026-03-01.
     """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
-    wanted = parse_version_spec(spec, lambda: [r["name"] for r in repository])
+    wanted = parse_version_spec(spec, repository._session.index().names)
     found = wanted.metadata(repository)
     # name and version first: which version this is, then what it holds
     record = {"name": found["name"], "version": found["version"]} | found
