@@ -23,6 +23,7 @@ from archivist._backends.base import Backend
 from archivist._formats.digests import DIGESTS_FILE
 from archivist._formats.names import alias_file_name, check_stored_name, private_folder_name
 from archivist._io.paths import delete_owned, path_under, relative_parts
+from archivist._io.progress import ProgressCallback
 from archivist._io.streams import HashingWriter
 from archivist._io.verified import check_stored, open_stored
 from archivist.errors import (
@@ -271,7 +272,12 @@ class ManifestStore(AbstractRepositoryStore):
         return path if self.location == self.path else self.backend.to_url(path)
 
     def write_file(
-        self, name: str, fname: str, write: Callable[[IO[bytes]], None]
+        self,
+        name: str,
+        fname: str,
+        write: Callable[[IO[bytes]], None],
+        *,
+        callback: ProgressCallback | None = None,
     ) -> tuple[str, int]:
         """Stream a new file into place with write-if-absent, hashing it on the way."""
         path = self._file_path(name, fname)
@@ -279,7 +285,7 @@ class ManifestStore(AbstractRepositoryStore):
         try:
             with (
                 storage_errors(f"writing {where}"),
-                self.backend.open_new(path) as raw,
+                self.backend.open_reporting(path, callback) as raw,
             ):
                 hashing = HashingWriter(raw)
                 try:
