@@ -14,8 +14,8 @@ untimed, the minimum of ``--runs``), the child's peak memory above its imports b
 * ``first open``: the same with the index cache emptied first (parses, writes the index);
 * ``first as-of``, ``first by number``: open, then time only the first lookup;
 * ``ls`` and ``log --limit 20``: the commands, in process (``click``'s runner);
-* ``append one``: open (mode ``a``), log one, save (the index warm); ``append one, no
-  journal`` the same with ``journal=False``: no save journal and no kept digests
+* ``append one``: open (mode ``a``), log one, save (the index warm); ``append one (no
+  journal)`` the same with ``journal=False``: no save journal and no kept digests
   (``digests.json``, which a save with a journal reads whole), the manifest's part alone.
 
 The floors, measured in the same run on the same manifest: ``read+sha256`` (what an open
@@ -59,7 +59,7 @@ OPS = (
     "ls",
     "log --limit 20",
     "append one",
-    "append one, no journal",
+    "append one (no journal)",
 )
 FLOORS = ("read+sha256", "read+json.loads", "read+write")
 #: Each figure's floor (None: no floor, only the growth from the smallest N counts).
@@ -68,7 +68,7 @@ FLOOR_OF = {
     "open+latest cold": "read+json.loads",
     "first open": "read+json.loads",
     "append one": "read+write",
-    "append one, no journal": "read+write",
+    "append one (no journal)": "read+write",
 }
 
 
