@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import queue
 import threading
@@ -10,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
+from archivist._formats.hashes import Algorithm, DigestSet, FileDigests, new_hash
 from archivist.errors import StorageWriteError
 
 if TYPE_CHECKING:
@@ -77,7 +77,11 @@ def _update(digest: Any, batch: Sequence[Buffer]) -> None:
 
 
 class HashingWriter(io.BufferedIOBase):
-    """Pass writes through to ``raw`` while computing their SHA-256 and size.
+    """Pass writes through to ``raw`` while computing their digests and size.
+
+    The one place written bytes are hashed: SHA-256, BLAKE3 and, for a file past
+    :data:`archivist._formats.hashes.BLOCKS_AFTER`, the BLAKE3 of each block, all in the
+    pass that writes (:class:`archivist._formats.hashes.DigestSet`).
 
     The first :data:`BACKGROUND_HASH_AFTER` bytes are hashed inline; past that, a worker
     thread hashes batches of what was written (``bytes`` as given, other small buffers
@@ -95,7 +99,7 @@ class HashingWriter(io.BufferedIOBase):
     def __init__(self, raw: IO[bytes]) -> None:
         super().__init__()
         self._raw = raw
-        self._hash = hashlib.sha256()
+        self._hash = DigestSet()
         self._batch: list[bytes] = []
         self._batch_size = 0
         self._worker: HashWorker | None = None
@@ -175,9 +179,14 @@ class HashingWriter(io.BufferedIOBase):
 
     @property
     def sha256(self) -> str:
-        """The hex digest of everything written so far."""
+        """The SHA-256 hex digest of everything written so far."""
+        return self.digests.sha256
+
+    @property
+    def digests(self) -> FileDigests:
+        """The digests (SHA-256, BLAKE3, block list) of everything written so far."""
         self._finish_hashing()
-        return self._hash.hexdigest()
+        return self._hash.result()
 
 
 @contextmanager
@@ -209,9 +218,12 @@ def stream_for(raw: IO[bytes], binary: bool) -> Iterator[IO[Any]]:
 
 
 def digest_stream(
-    stream: IO[bytes], limit: int | None = None, sink: IO[bytes] | None = None
+    stream: IO[bytes],
+    limit: int | None = None,
+    sink: IO[bytes] | None = None,
+    algorithm: Algorithm = "sha256",
 ) -> tuple[str, int]:
-    """Read ``stream`` in chunks and return the SHA-256 and size of what was read.
+    """Read ``stream`` in chunks and return the digest and size of what was read.
 
     Parameters
     ----------
@@ -221,13 +233,15 @@ def digest_stream(
         Read at most this many bytes (default: to the end).
     sink : IO[bytes], optional
         Also write every chunk read here (a spool the caller hands on).
+    algorithm : {"sha256", "blake3"}, optional
+        The digest to compute (default SHA-256).
 
     Returns
     -------
     tuple[str, int]
         The hex digest and the number of bytes read.
     """
-    digest, size = hashlib.sha256(), 0
+    digest, size = new_hash(algorithm), 0
     while limit is None or size < limit:
         chunk = stream.read(CHUNK if limit is None else min(CHUNK, limit - size))
         if not chunk:
@@ -236,4 +250,4 @@ def digest_stream(
         size += len(chunk)
         if sink is not None:
             sink.write(chunk)
-    return digest.hexdigest(), size
+    return str(digest.hexdigest()), size
