@@ -316,8 +316,51 @@ class FileDigests:
     blocks: BlockList | None = None
 
 
+class _Sha256Part:
+    """The SHA-256 part of a :class:`DigestSet`."""
+
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+
+    def update(self, data: Buffer) -> None:
+        self.hash.update(data)
+
+
+class _Blake3Part:
+    """The BLAKE3 part of a :class:`DigestSet`: the whole file's, and each block's."""
+
+    def __init__(self) -> None:
+        self.hash = new_hash("blake3")
+        self.block = _blake3.blake3()
+        self.fill = 0
+        self.done: list[str] = []
+
+    def update(self, data: Buffer) -> None:
+        view = memoryview(data).cast("B")
+        self.hash.update(view)
+        if self.fill + len(view) < BLOCK_SIZE:  # the common case: inside one block
+            self.block.update(view)
+            self.fill += len(view)
+            return
+        position = 0
+        while position < len(view):
+            take = min(BLOCK_SIZE - self.fill, len(view) - position)
+            self.block.update(view[position : position + take])
+            self.fill += take
+            position += take
+            if self.fill == BLOCK_SIZE:
+                self.done.append(str(self.block.hexdigest()))
+                self.block, self.fill = _blake3.blake3(), 0
+
+    def blocks(self) -> list[str]:
+        return self.done + ([str(self.block.hexdigest())] if self.fill else [])
+
+
 class DigestSet:
     """SHA-256, BLAKE3 and block BLAKE3s of a byte stream, updated in one pass.
+
+    :meth:`parts` gives the SHA-256 and the BLAKE3 updaters apart, for a writer to feed them
+    on two threads (each releases the GIL on large buffers); :meth:`update` feeds both.
 
     Parameters
     ----------
@@ -326,43 +369,30 @@ class DigestSet:
     """
 
     def __init__(self, blocks_after: int = BLOCKS_AFTER) -> None:
-        self._sha256 = hashlib.sha256()
-        self._blake3 = new_hash("blake3")
+        self._sha256 = _Sha256Part()
+        self._blake3 = _Blake3Part()
         self._blocks_after = blocks_after
-        self._block = _blake3.blake3()
-        self._block_fill = 0
-        self._done: list[str] = []
         self.size = 0
 
+    def parts(self) -> tuple[Any, Any]:
+        """Return the two updaters (``update(buffer)``); the caller counts :attr:`size`."""
+        return self._sha256, self._blake3
+
     def update(self, data: Buffer) -> None:
-        """Hash ``data`` (``hashlib`` and ``blake3`` release the GIL for large buffers)."""
+        """Hash ``data`` with every digest."""
         view = memoryview(data).cast("B")
         self._sha256.update(view)
         self._blake3.update(view)
-        if self._block_fill + len(view) < BLOCK_SIZE:  # the common case: inside one block
-            self._block.update(view)
-            self._block_fill += len(view)
-            self.size += len(view)
-            return
-        position = 0
-        while position < len(view):
-            take = min(BLOCK_SIZE - self._block_fill, len(view) - position)
-            self._block.update(view[position : position + take])
-            self._block_fill += take
-            position += take
-            if self._block_fill == BLOCK_SIZE:
-                self._done.append(str(self._block.hexdigest()))
-                self._block, self._block_fill = _blake3.blake3(), 0
         self.size += len(view)
 
-    def result(self) -> FileDigests:
-        """Return the digests of everything hashed so far."""
-        blake3 = self._blake3.hexdigest()
+    def result(self, size: int | None = None) -> FileDigests:
+        """Return the digests of everything hashed (of ``size`` bytes, when parts were fed)."""
+        size = self.size if size is None else size
+        blake3 = str(self._blake3.hash.hexdigest())
         blocks = None
-        if self.size > self._blocks_after:
-            done = self._done + ([self._block.hexdigest()] if self._block_fill else [])
-            blocks = BlockList(blake3, self.size, BLOCK_SIZE, tuple(done))
-        return FileDigests(self._sha256.hexdigest(), self.size, blake3, blocks)
+        if size > self._blocks_after:
+            blocks = BlockList(blake3, size, BLOCK_SIZE, tuple(self._blake3.blocks()))
+        return FileDigests(self._sha256.hash.hexdigest(), size, blake3, blocks)
 
 
 def record_fields(digests: FileDigests) -> Mapping[str, Any]:

@@ -32,22 +32,28 @@ _HASH_BACKLOG = 8
 
 
 class HashWorker:
-    """Feed batches of buffers, in order, to a hash object on a daemon thread.
+    """Feed batches of buffers, in order, to hash objects, each on a daemon thread of its own.
 
     The buffers must not change until they are hashed: :meth:`drain` waits for that.
 
     Parameters
     ----------
-    digest : hashlib hash object
-        Updated with every buffer put, in order.
+    *digests : hashlib-like hash objects
+        Each is updated with every buffer put, in order, on its own thread (two digests of
+        one stream are computed side by side: hashlib and blake3 release the GIL).
     """
 
-    def __init__(self, digest: Any) -> None:
-        self._queue: queue.Queue[Sequence[Buffer] | None] = queue.Queue(maxsize=_HASH_BACKLOG)
-        self._thread = threading.Thread(
-            target=self._run, args=(digest, self._queue), name="archivist-hash", daemon=True
-        )
-        self._thread.start()
+    def __init__(self, *digests: Any) -> None:
+        self._queues: list[queue.Queue[Sequence[Buffer] | None]] = []
+        self._threads: list[threading.Thread] = []
+        for digest in digests:
+            batches: queue.Queue[Sequence[Buffer] | None] = queue.Queue(maxsize=_HASH_BACKLOG)
+            thread = threading.Thread(
+                target=self._run, args=(digest, batches), name="archivist-hash", daemon=True
+            )
+            thread.start()
+            self._queues.append(batches)
+            self._threads.append(thread)
 
     @staticmethod
     def _run(digest: Any, batches: queue.Queue[Sequence[Buffer] | None]) -> None:
@@ -58,17 +64,21 @@ class HashWorker:
         batches.task_done()
 
     def put(self, batch: Sequence[Buffer]) -> None:
-        """Queue ``batch`` for hashing (waits while the backlog is full)."""
-        self._queue.put(batch)
+        """Queue ``batch`` for hashing (waits while a backlog is full)."""
+        for batches in self._queues:
+            batches.put(batch)
 
     def drain(self) -> None:
         """Wait until everything put so far is hashed."""
-        self._queue.join()
+        for batches in self._queues:
+            batches.join()
 
     def finish(self) -> None:
-        """Hash what is queued, then stop the thread."""
-        self._queue.put(None)
-        self._thread.join()
+        """Hash what is queued, then stop the threads."""
+        for batches in self._queues:
+            batches.put(None)
+        for thread in self._threads:
+            thread.join()
 
 
 def _update(digest: Any, batch: Sequence[Buffer]) -> None:
@@ -134,7 +144,7 @@ class HashingWriter(io.BufferedIOBase):
         if self._batch:
             self._hand_over_batch()  # what came before goes first
         if self._worker is None:
-            self._worker = HashWorker(self._hash)
+            self._worker = HashWorker(*self._hash.parts())
         try:
             for start in range(0, len(view), WRITE_SLICE):
                 piece = view[start : start + WRITE_SLICE]
@@ -155,7 +165,7 @@ class HashingWriter(io.BufferedIOBase):
 
     def _hand_over_batch(self) -> None:
         if self._worker is None:
-            self._worker = HashWorker(self._hash)
+            self._worker = HashWorker(*self._hash.parts())
         self._worker.put(self._batch)
         self._batch, self._batch_size = [], 0
 
@@ -186,7 +196,7 @@ class HashingWriter(io.BufferedIOBase):
     def digests(self) -> FileDigests:
         """The digests (SHA-256, BLAKE3, block list) of everything written so far."""
         self._finish_hashing()
-        return self._hash.result()
+        return self._hash.result(self.size)
 
 
 @contextmanager
