@@ -30,6 +30,7 @@ from archivist._formats.names import (
     private_folder_name,
 )
 from archivist._io.paths import delete_owned, path_under, relative_parts
+from archivist._io.ranged import RangedReader
 from archivist._io.streams import HashingWriter
 from archivist._io.verified import check_stored, open_stored
 from archivist.errors import (
@@ -376,6 +377,39 @@ class ManifestStore(AbstractRepositoryStore):
             return open_stored(
                 self.backend, self._file_path(name, fname), where, digest, size, _RECORD
             )
+
+    def open_ranged(self, record: VersionRecord) -> RangedReader:
+        """Open a large version's file for verified ranged reads (see :mod:`archivist._io.ranged`).
+
+        Only the blocks covering what is read are fetched (all missing ones in one call of
+        :meth:`~archivist.Backend.read_ranges`: concurrent ranged GETs on an object store),
+        each checked against the version's block list before any byte of it is returned.
+
+        Parameters
+        ----------
+        record : VersionRecord
+            A record with ``blocks`` (a file past 8 MiB that archivist wrote).
+
+        Returns
+        -------
+        RangedReader
+            A read-only, seekable binary file of the recorded size; the caller closes it.
+
+        Raises
+        ------
+        archivist.errors.IntegrityError
+            The record has no block list, or it is missing, changed or made for other
+            bytes; reading a block that does not match it raises too, naming the block.
+        """
+        blocks = self.read_block_list(record)
+        name, fname = record.name, record.fname
+        path = self._file_path(name, fname)
+
+        def fetch(spans: Sequence[tuple[int, int]]) -> list[bytes]:
+            with self._reading(name, fname):
+                return self.backend.read_ranges(path, spans)
+
+        return RangedReader(fetch, blocks, self.file_location(name, fname))
 
     def check_file(
         self,
