@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import pickle
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from archivist import Project, Repository
+from archivist import Experiment, Project, Repository
 from archivist.errors import (
     ArtifactNotFoundError,
     EncodingError,
     EnvironmentMismatchError,
+    ExperimentNotFoundError,
     IntegrityError,
     InvalidNameError,
     IrregularFileError,
@@ -272,6 +274,27 @@ def test_read_only_dependencies_refuse_changes(tmp_path: Path) -> None:
     with pytest.raises(ReadOnlyError):
         del reread.dependencies["my-experiment"]
     assert reread.dependencies["my-experiment"].load_artifact("features") == [0, 1, 2]
+
+
+def test_dependencies_resolve_through_the_reading_project_and_survive_pickling(
+    tmp_path: Path,
+) -> None:
+    upstream = make_project(tmp_path / "up" / "project.json")
+    project = Project(tmp_path / "project.json", mode="w")
+    with project.log("downstream") as exp:
+        exp.dependencies["my-experiment"] = upstream["my-experiment"]
+    project.save()
+    reread = Project(tmp_path / "project.json", mode="r")["downstream"]
+    copy = pickle.loads(pickle.dumps(reread))  # before any upstream project was opened
+    assert copy.dependencies["my-experiment"].load_artifact("features") == [0, 1, 2]
+    assert reread.dependencies["my-experiment"].slug == upstream["my-experiment"].slug
+
+
+def test_a_reference_without_a_project_to_resolve_it_says_so() -> None:
+    exp = Experiment(name="by hand", dependencies=["elsewhere/project.json|run-20250101000000"])
+    assert list(exp.dependencies) == ["run"]
+    with pytest.raises(ExperimentNotFoundError, match="read the experiment from its Project"):
+        exp.dependencies["run"]
 
 
 def test_a_standalone_test_waits_for_its_experiment() -> None:

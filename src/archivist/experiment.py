@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -450,8 +450,7 @@ class Experiment(Tracked):
         location: str,
         read_only: bool,
         what: str = "an experiment",
-        protocol: str = "file",
-        storage_options: Mapping[str, Any] | None = None,
+        resolve: Callable[[str], Experiment] | None = None,
         trust: Trust | None = None,
     ) -> Experiment:
         """Build an experiment from its ``project.json`` form (archivist's or lazyscribe's).
@@ -514,8 +513,7 @@ class Experiment(Tracked):
             tags=[str(t) for t in _list(data, "tags", what)],
             dependencies=Dependencies(
                 [str(d) for d in _list(data, "dependencies", what)],
-                protocol=protocol,
-                storage_options=storage_options,
+                resolve=resolve,
                 read_only=read_only,
             ),
             tests=tests,

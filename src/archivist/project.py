@@ -15,7 +15,7 @@ import posixpath
 import threading
 import warnings
 from bisect import insort
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
@@ -36,6 +36,7 @@ from archivist.errors import (
 )
 from archivist.experiment import Experiment
 from archivist.manifest import utcnow
+from archivist.registry import registry
 from archivist.stores import open_location, storage_errors
 from archivist.stores._documents import MAX_ATTEMPTS, Tally
 from archivist.stores._projects import ProjectStore
@@ -190,8 +191,7 @@ class Project:
                 read_only=read_only,
                 what=f"experiment {i} of {self.location}",
                 trust=self.trust,
-                protocol=self.protocol,
-                storage_options=self.storage_options,
+                resolve=UpstreamProjects(self.protocol, self.storage_options),
             )
             for i, entry in enumerate(entries)
         ]
@@ -551,3 +551,46 @@ def _merge_entries(
             merged.append(saved)
         claimed.add(len(merged) - 1)
     return merged
+
+
+class UpstreamProjects:
+    """Resolves an experiment's stored ``"<project>|<slug>"`` dependencies to experiments.
+
+    The project is looked up as lazyscribe does: a key of :data:`archivist.registry.registry`,
+    a registered project's path, else a path opened read only (once) with the protocol and
+    storage options of the project that read the experiment. It pickles without the projects
+    it opened.
+
+    Parameters
+    ----------
+    protocol : str
+        The reading project's URL protocol, for upstream paths stored without one.
+    storage_options : Mapping[str, Any]
+        The reading project's storage options.
+    """
+
+    def __init__(self, protocol: str, storage_options: Mapping[str, Any]) -> None:
+        self.protocol = protocol
+        self.storage_options = dict(storage_options)
+        self._opened: dict[str, Project] = {}
+
+    def __call__(self, reference: str) -> Experiment:
+        """Return the experiment ``reference`` names, opening its project if needed."""
+        project_name, _, slug = reference.rpartition("|")
+        upstream: Project | None = None
+        if project_name in registry:
+            upstream = registry[project_name]
+        else:
+            key = registry.search(Path(project_name))
+            upstream = registry[key] if key is not None else self._opened.get(project_name)
+        if upstream is None:
+            location = project_name
+            if self.protocol not in ("file", "local"):
+                location = f"{self.protocol}://{project_name}"
+            upstream = Project(location, mode="r", **self.storage_options)
+            self._opened[project_name] = upstream
+        return upstream[slug]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the opened projects."""
+        return {**self.__dict__, "_opened": {}}

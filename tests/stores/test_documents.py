@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from archivist import Repository
 from archivist._backends.memory import MemoryBackend
 from archivist.errors import ConflictError, ManifestError, StaleTokenError, StorageError
 from archivist.stores import _retry
@@ -57,10 +61,17 @@ class Dict:
     def other_writer(self, item: str) -> None:
         self.store((*self.value, item))
 
+    def exclusive(self) -> contextlib.AbstractContextManager[bool]:
+        return contextlib.nullcontext(False)  # no lock: retries back off, as on object stores
+
+
+SLEEPS: list[float] = []
+
 
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_retry.time, "sleep", lambda _: None)
+    SLEEPS.clear()
+    monkeypatch.setattr(_retry.time, "sleep", SLEEPS.append)
 
 
 def append(item: str) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
@@ -222,3 +233,76 @@ def test_a_file_document_reads_absent_as_empty_and_creates_only_if_absent() -> N
     done = update(doc, lambda value: [*value, "b"], what="adding b")
     assert doc.read() == (["x", "b"], done.token)
     backend.delete(path)
+
+
+class Locked(Dict):
+    """A document with a writer lock, as on local disk; it records when the lock is held."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held = False
+        self.held_at_replace: list[bool] = []
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[bool]:
+        self.held = True
+        try:
+            yield True
+        finally:
+            self.held = False
+
+    def replace(self, value: tuple[str, ...], token: str | None) -> str:
+        self.held_at_replace.append(self.held)
+        return super().replace(value, token)
+
+
+def test_a_locked_document_is_updated_under_its_lock_and_retried_without_backoff() -> None:
+    document = Locked()
+    stale = document.read()
+    document.other_writer("theirs")
+    done = update(document, append("ours"), what="t", first=stale)
+    assert (done.status, done.attempt) == ("written", 1)
+    assert document.value == ("theirs", "ours")
+    assert document.held_at_replace == [True, True] and not document.held
+    assert SLEEPS == []  # the lock serializes writers: nothing to back off from
+
+
+def test_an_unlocked_document_backs_off_before_a_retry() -> None:
+    document = Dict()
+    stale = document.read()
+    document.other_writer("theirs")
+    update(document, append("ours"), what="t", first=stale)
+    assert len(SLEEPS) == 1
+
+
+def test_concurrent_local_saves_lose_at_most_one_round_each(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = tmp_path / "repository.json"
+    Repository(url, mode="w").save()
+    writers, saves = 6, 5
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            for i in range(saves):
+                repository = Repository(url, mode="a")
+                repository.log_artifact(f"w{n}", i, handler="json")
+                repository.save()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    caplog.set_level(logging.INFO, logger="archivist.stores")
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    refused = [r for r in caplog.records if "another writer committed first" in r.getMessage()]
+    # Each save may find its copy of the manifest stale once; the retry, under the lock,
+    # is never refused: no writer loses round after round.
+    assert len(refused) <= writers * saves
+    assert all("attempt 1 of" in r.getMessage() for r in refused)
+    final = Repository(url, mode="r")
+    assert all(final.versions(f"w{n}") == list(range(saves)) for n in range(writers))

@@ -290,6 +290,29 @@ class Backend(ConditionalWrites, ABC):
 
     # -- derived operations -----------------------------------------------------------------
 
+    def exclusive(self, path: str) -> AbstractContextManager[bool]:
+        """Keep other archivist writers from replacing ``path`` while the block runs, if possible.
+
+        A compare-and-swap that lost a race retries inside it
+        (:func:`archivist.stores._documents.update`): on a backend that can serialize
+        writers the retry then reads, changes and replaces with no one in between, instead
+        of racing again. :meth:`replace_if_unchanged` inside the block still checks its
+        token (a writer that does not take the lock, such as lazyscribe, is still caught).
+
+        Parameters
+        ----------
+        path : str
+            The file the block will replace.
+
+        Returns
+        -------
+        contextlib.AbstractContextManager[bool]
+            Its value tells whether it serializes writers: ``False`` by default (object
+            stores have no lock; a writer there retries after a backoff), ``True`` on
+            local disk (the replace's own lock file, held for the block).
+        """
+        return contextlib.nullcontext(False)
+
     def read_if_changed(self, path: str, token: str | None) -> tuple[bytes, str] | None:
         """Read a whole file and its token, unless it is still in the state ``token`` names.
 

@@ -44,6 +44,13 @@ SMALL_FILE = 1 << 20
 _TMP_SUFFIX = re.compile(r"[0-9a-f]{16}\.tmp")
 
 
+def _lock_file(path: str) -> str:
+    """Return the lock file that serializes replacing ``path`` (created with its folder)."""
+    folder, base = os.path.split(path)
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, f".{base}.lock")
+
+
 class LocalBackend(Backend):
     """Files on a local disk.
 
@@ -94,8 +101,7 @@ class LocalBackend(Backend):
     def replace_if_unchanged(self, path: str, data: bytes, token: str | None) -> str:
         """Replace ``path`` under its lock file if its content token is still ``token``."""
         folder, base = os.path.split(path)
-        os.makedirs(folder, exist_ok=True)
-        with FileLock(os.path.join(folder, f".{base}.lock")):
+        with FileLock(_lock_file(path)):
             try:
                 current: str | None = content_token(self.read_bytes(path))
             except FileNotFoundError:
@@ -115,6 +121,12 @@ class LocalBackend(Backend):
                 raise
             fsync_dir(folder)
         return content_token(data)
+
+    @contextlib.contextmanager
+    def exclusive(self, path: str) -> Iterator[bool]:
+        """Hold ``path``'s lock file (the one :meth:`replace_if_unchanged` takes) for the block."""
+        with FileLock(_lock_file(path)):
+            yield True
 
     @contextlib.contextmanager
     def open_new(self, path: str) -> Iterator[IO[bytes]]:

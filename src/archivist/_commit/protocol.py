@@ -29,6 +29,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import IO, Any, cast
 
@@ -201,6 +202,9 @@ def commit_written(
     session: Session,
     new_records: list[VersionRecord],
     journal: SaveJournal,
+    *,
+    written: Sequence[VersionRecord] | None = None,
+    verbatim: bool = False,
 ) -> list[VersionRecord]:
     """Make the written files durable and commit them; settle the files on failure.
 
@@ -210,21 +214,28 @@ def commit_written(
     a re-read proves the commit did not land; otherwise they stay, and when they were in
     fact never committed, gc collects them through the save's journal (a save without
     one, ``journal=False``, leaves them to the user: nothing proves them).
+
+    ``written`` are the records whose files this save wrote (default: all of
+    ``new_records``); only those are ever removed, and the others (files found in place,
+    checked by the caller) are committed but never touched. ``verbatim`` commits the
+    records with their own numbers and times (a mode ``w`` session only: a copy of
+    versions into a new repository).
     """
+    written = new_records if written is None else written
     try:
-        journal.record_written(new_records)
+        journal.record_written(written)
         store.make_durable([(record.name, record.fname) for record in new_records])
         if not isinstance(journal, NoJournal):  # journal=False saves the fewest requests:
             keep_digests(store, new_records)  # it keeps no digests
     except BaseException:
-        remove_files(store, new_records)
+        remove_files(store, written)
         journal.close()
         raise
     tally = Tally()
     try:
-        added = swap_manifest(store, session, new_records, journal.id, tally)
+        added = swap_manifest(store, session, new_records, journal.id, tally, verbatim=verbatim)
     except BaseException:
-        settle_failed_commit(store, session, new_records, journal, not tally.unanswered)
+        settle_failed_commit(store, session, list(written), journal, not tally.unanswered)
         raise
     journal.close()
     return added
@@ -236,6 +247,8 @@ def swap_manifest(
     new_records: list[VersionRecord],
     journal_id: str | None = None,
     tally: Tally | None = None,
+    *,
+    verbatim: bool = False,
 ) -> list[VersionRecord]:
     """Merge the session's changes into the manifest and replace it only if unchanged.
 
@@ -248,12 +261,17 @@ def swap_manifest(
     committed manifest and its token.
     """
     replacing = _Replacing(store, journal_id) if session.fresh else None
+    if verbatim and replacing is None:
+        raise ValueError("only a mode 'w' session commits records with their own numbers")
     rounds: list[list[VersionRecord]] = []  # the records each round added
 
     def change(base: ManifestIndex) -> ManifestIndex:
         if replacing is not None:
             replacing.before_commit(first=not rounds)
             base = ManifestIndex()
+        if verbatim:  # into the empty manifest a mode ``w`` save starts from
+            rounds.append(list(new_records))
+            return ManifestIndex(new_records)
         merged, added = merge(base.records, new_records, session.expiry_changes, base)
         rounds.append(added)
         return base.appended(added, merged) if isinstance(merged, Chain) else ManifestIndex(merged)
@@ -323,6 +341,10 @@ class _Replacing:
     def replace(self, value: ManifestIndex, token: str | None) -> str:
         """Commit ``value``'s records if the manifest is still in the state ``token`` names."""
         return self.store.commit(value.records, token)
+
+    def exclusive(self) -> AbstractContextManager[bool]:
+        """Hold the manifest's writer lock where the store has one."""
+        return self.store.exclusive()
 
 
 def merge(

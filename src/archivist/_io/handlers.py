@@ -46,6 +46,7 @@ __all__ = [
     "MAX_NAME_ATTEMPTS",
     "RECORD_FIELDS",
     "describe",
+    "environment_of",
     "new_fname",
     "read_value",
     "slug",
@@ -209,6 +210,18 @@ def describe(handler: Handler, value: Any, alias: str, name: str) -> dict[str, A
             f"field(s) {', '.join(clash)}; rename those keys in the handler's metadata()"
         )
     return metadata
+
+
+def environment_of(handler: Handler) -> dict[str, Any]:
+    """Return what reading depends on, as ``handler`` describes it; ``{}`` if it cannot.
+
+    For listings of versions not yet written (lazyscribe's artifact objects show it):
+    describing a pending version never fails the listing.
+    """
+    try:
+        return dict(handler.environment())
+    except Exception:
+        return {}
 
 
 def write_value(

@@ -19,13 +19,15 @@ import io
 import os
 import tempfile
 from contextvars import ContextVar
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 
-from archivist._backends.base import Backend
 from archivist._formats.hashes import BlockList, Digest, as_digest, block_digest, new_hash
 from archivist._io.hashed_buffer import read_hashed, reserve
 from archivist._io.streams import digest_stream
 from archivist.errors import IntegrityError
+
+if TYPE_CHECKING:
+    from archivist._backends.base import Backend
 
 __all__ = [
     "BUFFER_LIMIT",

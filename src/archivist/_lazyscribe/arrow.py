@@ -49,8 +49,7 @@ class LazyscribeRows:
         self._repository = repository
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        from archivist._formats.records import parse_stored_time
-        from archivist._tracking.logged import format_seconds
+        from archivist._formats.records import format_seconds, parse_stored_time
 
         for row in self._repository:
             yield {

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from fsspec.core import split_protocol
 
+from archivist._io.handlers import environment_of
 from archivist.manifest import VersionRecord, format_seconds
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def lazyscribe_artifacts(records: Iterable[VersionRecord], pending: Sequence[Any
                     logged.value,
                     dict(logged.writer_kwargs),
                     dirty=True,
-                    environment=_environment(logged.handler),
+                    environment=environment_of(logged.handler),
                 )
             )
     return out
@@ -95,13 +96,6 @@ def lazyscribe_record(record: VersionRecord) -> dict[str, Any]:
     if record.expiry is not None:
         out["expiry"] = format_seconds(record.expiry)
     return out
-
-
-def _environment(handler: Any) -> dict[str, Any]:
-    try:
-        return dict(handler.environment())
-    except Exception:  # describing a pending version never fails the listing
-        return {}
 
 
 def protocol_of(store: AbstractRepositoryStore) -> str:

@@ -2,23 +2,22 @@
 
 ``project.json`` stores an experiment's upstream experiments as ``"<project path>|<slug>"``
 strings. lazyscribe shows them as a dict from the upstream experiment's short slug to the
-experiment itself; :class:`Dependencies` does the same, but opens an upstream project (read
-only, once per dependency set) only when one of its experiments is looked up, so loading a
-project never fails or slows down because an upstream project moved.
+experiment itself; :class:`Dependencies` does the same, but resolves a reference only when
+it is looked up, so loading a project never fails or slows down because an upstream project
+moved. Resolving is the project's job (it opens the upstream project read only, once): the
+project that reads an experiment hands its dependencies a resolver.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union, cast
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Union
 
-from archivist.errors import ReadOnlyExperimentError
+from archivist.errors import ExperimentNotFoundError, ReadOnlyExperimentError
 
 if TYPE_CHECKING:
     from archivist.experiment import Experiment
-    from archivist.project import Project
 
 __all__ = ["Dependencies", "dependency_reference"]
 
@@ -51,11 +50,9 @@ class Dependencies(MutableMapping[str, "Experiment"]):
     ----------
     entries : Mapping[str, Experiment] or Iterable[str], optional
         Experiments by short slug, or stored ``"<project>|<slug>"`` references.
-    protocol : str, optional
-        The protocol of the project these dependencies belong to, used to open upstream
-        projects stored as paths without one (as lazyscribe does).
-    storage_options : Mapping[str, Any], optional
-        Storage options for opening upstream projects.
+    resolve : Callable[[str], Experiment], optional
+        Turns a stored reference into the experiment (the reading project's, which opens the
+        upstream project). Without it a stored reference cannot be looked up.
     read_only : bool, optional
         Refuse changes.
     """
@@ -64,8 +61,7 @@ class Dependencies(MutableMapping[str, "Experiment"]):
         self,
         entries: Mapping[str, Experiment] | Iterable[str] = (),
         *,
-        protocol: str = "file",
-        storage_options: Mapping[str, Any] | None = None,
+        resolve: Callable[[str], Experiment] | None = None,
         read_only: bool = False,
     ) -> None:
         self._entries: dict[str, Entry] = {}
@@ -74,10 +70,8 @@ class Dependencies(MutableMapping[str, "Experiment"]):
         else:
             for reference in entries:
                 self._entries[_short_slug(str(reference))] = str(reference)
-        self._protocol = protocol
-        self._storage_options = dict(storage_options or {})
+        self._resolve = resolve
         self._read_only = read_only
-        self._projects: dict[str, Project] = {}
 
     def references(self) -> list[str]:
         """Return the stored form: one ``"<project>|<slug>"`` string per dependency."""
@@ -85,22 +79,6 @@ class Dependencies(MutableMapping[str, "Experiment"]):
             entry if isinstance(entry, str) else dependency_reference(entry)
             for entry in self._entries.values()
         ]
-
-    def _open(self, project_name: str) -> Project:
-        from archivist.project import Project
-        from archivist.registry import registry
-
-        if project_name in registry:
-            return cast("Project", registry[project_name])
-        key = registry.search(Path(project_name))
-        if key is not None:
-            return cast("Project", registry[key])
-        if project_name not in self._projects:
-            location = project_name
-            if self._protocol not in ("file", "local"):
-                location = f"{self._protocol}://{project_name}"
-            self._projects[project_name] = Project(location, mode="r", **self._storage_options)
-        return self._projects[project_name]
 
     def __getitem__(self, key: str) -> Experiment:
         """Return the upstream experiment, opening its project (read only) if needed.
@@ -116,8 +94,12 @@ class Dependencies(MutableMapping[str, "Experiment"]):
         """
         entry = self._entries[key]
         if isinstance(entry, str):
-            project_name, _, slug = entry.rpartition("|")
-            entry = self._open(project_name)[slug]
+            if self._resolve is None:
+                raise ExperimentNotFoundError(
+                    f"the dependency {key!r} is the reference {entry!r}, which only a project "
+                    "can resolve: read the experiment from its Project to look it up"
+                )
+            entry = self._resolve(entry)
             self._entries[key] = entry
         return entry
 
@@ -150,10 +132,6 @@ class Dependencies(MutableMapping[str, "Experiment"]):
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle without the opened upstream projects."""
-        return {**self.__dict__, "_projects": {}}
 
     def __repr__(self) -> str:
         return f"Dependencies({self.references()!r})"

@@ -22,6 +22,7 @@ from fsspec.core import split_protocol
 from archivist._backends.base import Backend
 from archivist._io.handlers import (
     describe,
+    environment_of,
     new_fname,
     read_value,
     warn_output_only,
@@ -33,7 +34,6 @@ from archivist._io.paths import path_under
 from archivist._io.streams import HashingWriter, digest_stream
 from archivist._io.trust import Trust, check_trusted, resolve_trust
 from archivist._io.verified import open_stored
-from archivist._lazyscribe.repository import _environment
 from archivist._tracking.frozen import FrozenDict, FrozenList
 from archivist._tracking.logged import (
     ARTIFACT_FIELDS,
@@ -485,7 +485,7 @@ class Tracked:
             dirty=True,
             auto_fname=auto_fname,
         )
-        artifact = artifact_object(logged, environment=_environment(handler_cls()))
+        artifact = artifact_object(logged, environment=environment_of(handler_cls()))
         if existing is None:
             self._artifacts.append(artifact)
         else:

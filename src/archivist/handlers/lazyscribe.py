@@ -20,14 +20,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
-import os
 from collections.abc import Collection, Mapping, Sequence
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from typing import IO, Any, ClassVar
 
 from archivist.errors import PluginLoadError
 from archivist.handlers.base import Handler
 from archivist.plugin import hookimpl
+from archivist.plugin._entry_points import autoload_disabled, distribution_of, entry_points
 
 __all__ = [
     "DATA_ONLY_HANDLERS",
@@ -257,7 +257,7 @@ def adapt_cached(artifact_class: type) -> type[Handler]:
 
 
 def _broken(entry_point: EntryPoint, cause: BaseException) -> type[Handler]:
-    dist = _distribution_name(entry_point)
+    dist = distribution_of(entry_point)
     message = (
         f"could not load the lazyscribe handler {entry_point.name!r} ({entry_point.value}) "
         f"from distribution {dist}: {type(cause).__name__}: {cause}"
@@ -313,17 +313,11 @@ def discover(names: Collection[str] | None = None) -> list[type[Handler]]:
         key = (entry_point.name, entry_point.value)
         if key not in _ADAPTERS:  # one class per entry point, however often the registry is built
             try:
-                _ADAPTERS[key] = adapt(entry_point.load(), _distribution_name(entry_point))
+                _ADAPTERS[key] = adapt(entry_point.load(), distribution_of(entry_point))
             except Exception as exc:
                 _ADAPTERS[key] = _broken(entry_point, exc)
         adapters.append(_ADAPTERS[key])
     return adapters
-
-
-def _distribution_name(entry_point: EntryPoint) -> str:
-    from archivist.plugin.manager import _distribution_of
-
-    return _distribution_of(entry_point)
 
 
 @hookimpl
@@ -348,9 +342,7 @@ def register_handlers_named(names: Collection[str] | None) -> Sequence[type[Hand
     Sequence[type[archivist.Handler]]
         The adapters; none when ``ARCHIVIST_DISABLE_PLUGIN_AUTOLOAD`` is set.
     """
-    from archivist.plugin.manager import DISABLE_AUTOLOAD_ENV
-
-    if (os.environ.get(DISABLE_AUTOLOAD_ENV) or "").strip().lower() in {"1", "true", "yes", "on"}:
+    if autoload_disabled():
         return []
     return discover(names)
 

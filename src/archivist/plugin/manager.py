@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import inspect
-import os
 import threading
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -45,6 +43,14 @@ from archivist.errors import (
 from archivist.handlers.base import Handler
 from archivist.plugin import NAME, hookimpl, spec
 from archivist.plugin._claims import YIELDING_PLUGINS, Claim, settle
+from archivist.plugin._entry_points import (
+    DISABLE_AUTOLOAD_ENV,
+    autoload_disabled,
+    distribution_of,
+    entry_points,
+    validate_backend,
+    validate_handler,
+)
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -61,9 +67,6 @@ __all__ = [
     "register",
     "unregister",
 ]
-
-#: Set this environment variable to ``1`` to skip loading plugins from entry points.
-DISABLE_AUTOLOAD_ENV = "ARCHIVIST_DISABLE_PLUGIN_AUTOLOAD"
 
 #: The distributions that provide the optional handler aliases and URL protocols.
 OPTIONAL_DISTRIBUTIONS: Mapping[str, str] = MappingProxyType(
@@ -126,68 +129,6 @@ class _BackendClassPlugin:
         return [self.cls]
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def entry_points(group: str) -> Sequence[EntryPoint]:
-    """Return the installed entry points of ``group`` (``importlib.metadata`` loads only now).
-
-    Parameters
-    ----------
-    group : str
-        The entry point group.
-
-    Returns
-    -------
-    Sequence[importlib.metadata.EntryPoint]
-        The entry points.
-    """
-    from importlib.metadata import entry_points as installed
-
-    return tuple(installed(group=group))
-
-
-def _distribution_of(entry_point: EntryPoint) -> str:
-    dist = getattr(entry_point, "dist", None)
-    return dist.name if dist is not None else "an unknown distribution"
-
-
-def _validate_handler(cls: type[Handler], source: str) -> None:
-    problems = []
-    if not isinstance(getattr(cls, "alias", None), str) or not cls.alias:
-        problems.append("a non-empty str 'alias' class variable")
-    if not isinstance(getattr(cls, "suffix", None), str):
-        problems.append("a str 'suffix' class variable")
-    if not isinstance(getattr(cls, "binary", None), bool):
-        problems.append("a bool 'binary' class variable")
-    if inspect.isabstract(cls):
-        problems.append("implementations of read() and write()")
-    if problems:
-        raise PluginLoadError(
-            f"handler {cls.__module__}.{cls.__qualname__} from {source} needs "
-            + ", ".join(problems)
-        )
-
-
-def _validate_backend(cls: type[Backend], source: str) -> None:
-    protocols = getattr(cls, "protocols", None)
-    if (
-        not isinstance(protocols, tuple)
-        or not protocols
-        or not all(isinstance(p, str) and p for p in protocols)
-    ):
-        raise PluginLoadError(
-            f"backend {cls.__module__}.{cls.__qualname__} from {source} needs a non-empty "
-            "tuple of str 'protocols' class variable"
-        )
-    if inspect.isabstract(cls):
-        raise PluginLoadError(
-            f"backend {cls.__module__}.{cls.__qualname__} from {source} leaves abstract "
-            "methods unimplemented"
-        )
-
-
 class _Plugins:
     """The process-wide plugin state behind the module-level functions."""
 
@@ -219,7 +160,7 @@ class _Plugins:
         for module_name in _BUILTIN_PLUGINS:
             if not self._pm.has_plugin(module_name):
                 self._pm.register(importlib.import_module(module_name), name=module_name)
-        if not _truthy(os.environ.get(DISABLE_AUTOLOAD_ENV)):
+        if not autoload_disabled():
             for entry_point in entry_points(group=NAME):
                 self._load_entry_point(entry_point)
         self._check_pending()
@@ -228,7 +169,7 @@ class _Plugins:
         return self._pm
 
     def _load_entry_point(self, entry_point: EntryPoint) -> None:
-        name = f"{_distribution_of(entry_point)}:{entry_point.name}"
+        name = f"{distribution_of(entry_point)}:{entry_point.name}"
         if self._pm.has_plugin(name):
             return
         try:
@@ -236,7 +177,7 @@ class _Plugins:
         except Exception as exc:
             raise PluginLoadError(
                 f"could not import the archivist plugin {entry_point.name!r} "
-                f"({entry_point.value}) from distribution {_distribution_of(entry_point)}: "
+                f"({entry_point.value}) from distribution {distribution_of(entry_point)}: "
                 f"{exc}"
             ) from exc
         try:
@@ -244,7 +185,7 @@ class _Plugins:
         except (ValueError, pluggy.PluginValidationError) as exc:
             raise PluginLoadError(
                 f"could not register the archivist plugin {entry_point.name!r} "
-                f"({entry_point.value}) from distribution {_distribution_of(entry_point)}: "
+                f"({entry_point.value}) from distribution {distribution_of(entry_point)}: "
                 f"{exc}"
             ) from exc
 
@@ -263,10 +204,10 @@ class _Plugins:
         with self._lock:
             plugin: object
             if isinstance(obj, type) and issubclass(obj, Handler):
-                _validate_handler(obj, "archivist.register()")
+                validate_handler(obj, "archivist.register()")
                 plugin, prefix = _HandlerClassPlugin(obj), "handler"
             elif isinstance(obj, type) and issubclass(obj, Backend):
-                _validate_backend(obj, "archivist.register()")
+                validate_backend(obj, "archivist.register()")
                 plugin, prefix = _BackendClassPlugin(obj), "backend"
             else:
                 plugin, prefix = obj, "plugin"
@@ -383,7 +324,7 @@ class _Plugins:
             pm.hook.archivist_register_handlers,
             Handler,
             lambda cls: (cls.alias,),
-            _validate_handler,
+            validate_handler,
             "handler alias",
             yielding_names,
         )
@@ -397,7 +338,7 @@ class _Plugins:
                     pm.hook.archivist_register_backends,
                     Backend,
                     lambda cls: cls.protocols,
-                    _validate_backend,
+                    validate_backend,
                     "protocol",
                 )
                 self._backends = table

@@ -10,10 +10,14 @@ the same way, by :func:`update`:
    writing (an error raised here writes nothing and reaches the caller);
 3. replace the document only if its token is unchanged
    (:meth:`~archivist.Backend.replace_if_unchanged`);
-4. refused (another writer came first: nothing was written): wait, read again and go back
-   to 2; after ``attempts`` rounds, :class:`~archivist.errors.ConflictError` naming the
-   document. The rounds' clock (bounded, jittered exponential backoff) is
-   :func:`archivist.stores._retry.cas_rounds`.
+4. refused (another writer came first: nothing was written): read again and go back to 2;
+   after ``attempts`` rounds, :class:`~archivist.errors.ConflictError` naming the
+   document. Where the document has a writer lock (local disk, ``Document.exclusive``),
+   every round runs holding it: no other archivist writer can replace the document between
+   a read and the replace, so a writer loses a round only to a stale first copy (``first=``)
+   or a writer that takes no lock (lazyscribe), retries at once, and waits for the lock in
+   the kernel rather than polling. Elsewhere (object stores) each retry waits first:
+   bounded, jittered exponential backoff (:func:`archivist.stores._retry.cas_rounds`).
 
 **The lost-acknowledgement rule.** A replace can land and still be reported as refused: the
 client retried a request whose answer was lost, and the retry met its own write. So after a
@@ -70,8 +74,10 @@ save's files or experiments), ``adopt``; a side file of one's own is a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
@@ -149,6 +155,13 @@ class Document(Protocol[V]):
         ------
         archivist.errors.StaleTokenError
             Refused: the document changed since ``token`` was read; nothing was written.
+        """
+        ...
+
+    def exclusive(self) -> AbstractContextManager[bool]:
+        """Keep other archivist writers from replacing the document during the block.
+
+        Its value tells whether it does (local disk) or is a no-op (object stores).
         """
         ...
 
@@ -248,7 +261,25 @@ def update(
         Every round was refused; this call changed nothing.
     """
     tally = Tally() if tally is None else tally
-    for attempt in cas_rounds(attempts):
+    with contextlib.ExitStack() as held:
+        return _rounds(document, change, what, landed, first, attempts, tally, held)
+
+
+def _rounds(
+    document: Document[V],
+    change: Callable[[V], V | None],
+    what: str,
+    landed: Callable[[V], bool] | None,
+    first: tuple[V, str | None] | None,
+    attempts: int,
+    tally: Tally,
+    held: contextlib.ExitStack,
+) -> Updated[V]:
+    """Run :func:`update`'s rounds, all under the document's lock where it has one."""
+    # Where the document has a lock, every round holds it: racing optimistically around a
+    # lock that serializes the replace anyway only costs a lost round and a second wait.
+    locked = [held.enter_context(document.exclusive())]
+    for attempt in cas_rounds(attempts, wait=lambda: not locked[0]):
         tally.rounds += 1
         if attempt == 0 and first is not None:
             base, token = first
@@ -347,6 +378,10 @@ class FileDocument(Generic[V]):
         with storage_errors(f"writing {self._location}"):
             return self.backend.replace_if_unchanged(self.path, data, token)
 
+    def exclusive(self) -> AbstractContextManager[bool]:
+        """Hold the file's writer lock where the backend has one (see ``Backend.exclusive``)."""
+        return self.backend.exclusive(self.path)
+
 
 class ManifestDocument:
     """A repository store's manifest as a document whose value is its indexed records.
@@ -384,3 +419,7 @@ class ManifestDocument:
     def replace(self, value: ManifestIndex, token: str | None) -> str:
         """Commit ``value``'s records if the manifest is still in the state ``token`` names."""
         return self.store.commit(value.records, token)
+
+    def exclusive(self) -> AbstractContextManager[bool]:
+        """Hold the manifest's writer lock where the store has one."""
+        return self.store.exclusive()

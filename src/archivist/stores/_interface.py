@@ -12,8 +12,10 @@ any implementation.
 from __future__ import annotations
 
 import builtins
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Literal, NamedTuple
 
@@ -129,6 +131,20 @@ class AbstractRepositoryStore(ABC):
             the repository is then ``None``).
         """
         return None
+
+    def exclusive(self) -> AbstractContextManager[bool]:
+        """Keep other archivist writers from committing the manifest during the block.
+
+        A commit that lost a race retries inside it (see
+        :func:`archivist.stores._documents.update`).
+
+        Returns
+        -------
+        contextlib.AbstractContextManager[bool]
+            Its value tells whether it serializes writers; the default does nothing
+            (``False``): the store's compare-and-swap alone keeps commits safe.
+        """
+        return contextlib.nullcontext(False)
 
     def manifest(self) -> ManifestDocument:
         """Return the manifest as a document, for :func:`archivist.stores._documents.update`.

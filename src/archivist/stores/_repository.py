@@ -16,7 +16,7 @@ import operator
 import os
 import posixpath
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import IO, Any, cast
 
@@ -194,6 +194,10 @@ class ManifestStore(AbstractRepositoryStore):
         except FileNotFoundError:
             return ManifestSnapshot([], None)
         return None if found is None else self._parsed(*found)
+
+    def exclusive(self) -> AbstractContextManager[bool]:
+        """Hold the manifest's writer lock where the backend has one (local disk)."""
+        return self.backend.exclusive(self.path)
 
     def commit(self, records: Sequence[VersionRecord], token: str | None) -> str:
         """Compare-and-swap the manifest.

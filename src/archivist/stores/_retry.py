@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 __all__ = ["FIRST_DELAY", "MAX_DELAY", "cas_rounds"]
 
@@ -19,7 +19,7 @@ FIRST_DELAY = 0.002
 MAX_DELAY = 0.25
 
 
-def cas_rounds(attempts: int) -> Iterator[int]:
+def cas_rounds(attempts: int, wait: Callable[[], bool] | None = None) -> Iterator[int]:
     """Yield the round numbers ``0 .. attempts - 1``, waiting before every retry.
 
     The first round starts at once; before each later one the caller lost a race, so it
@@ -32,6 +32,9 @@ def cas_rounds(attempts: int) -> Iterator[int]:
     ----------
     attempts : int
         How many rounds at most.
+    wait : Callable[[], bool], optional
+        Asked before each retry whether to wait (default: always); a caller that holds the
+        document's lock retries at once.
 
     Yields
     ------
@@ -40,7 +43,7 @@ def cas_rounds(attempts: int) -> Iterator[int]:
     """
     delay = FIRST_DELAY
     for attempt in range(attempts):
-        if attempt:
+        if attempt and (wait is None or wait()):
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, MAX_DELAY)
         yield attempt
