@@ -330,7 +330,7 @@ class _Blake3Part:
     """The BLAKE3 part of a :class:`DigestSet`: the whole file's, and each block's."""
 
     def __init__(self) -> None:
-        self.hash = new_hash("blake3")
+        self.hash = _blake3.blake3()  # one thread: the writer and SHA-256 use the others
         self.block = _blake3.blake3()
         self.fill = 0
         self.done: list[str] = []
