@@ -23,7 +23,7 @@ from archivist._io.streams import HashWorker
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-__all__ = ["READ_SLICE", "BufferStream", "read_hashed", "reserve"]
+__all__ = ["READ_SLICE", "BufferStream", "read_hashed", "reserve", "seek_target"]
 
 #: Mapping flags for reserved memory: private where the platform takes flags (POSIX).
 _PRIVATE: dict[str, int] = {"flags": mmap.MAP_PRIVATE} if hasattr(mmap, "MAP_PRIVATE") else {}
@@ -102,6 +102,20 @@ def read_hashed(
     return BufferStream(memory, size), str(digest.hexdigest())
 
 
+def seek_target(position: int, size: int, offset: int, whence: int) -> int:
+    """Return where a seek of a read-only file of ``size`` bytes at ``position`` lands.
+
+    Raises
+    ------
+    ValueError
+        The target is before the start.
+    """
+    base = {io.SEEK_SET: 0, io.SEEK_CUR: position, io.SEEK_END: size}[whence]
+    if base + offset < 0:
+        raise ValueError(f"negative seek position {base + offset}")
+    return base + offset
+
+
 class BufferStream(io.BufferedIOBase):
     """A read-only, seekable byte stream over the first ``size`` bytes of a memory map.
 
@@ -168,10 +182,7 @@ class BufferStream(io.BufferedIOBase):
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         self._checkClosed()
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
-        if base + offset < 0:
-            raise ValueError(f"negative seek position {base + offset}")
-        self._position = base + offset
+        self._position = seek_target(self._position, self.size, offset, whence)
         return self._position
 
     def tell(self) -> int:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from archivist._formats.hashes import BlockList, block_digest
+from archivist._io.hashed_buffer import seek_target
 from archivist.errors import IntegrityError
 
 if TYPE_CHECKING:
@@ -75,10 +76,7 @@ class RangedReader(io.RawIOBase):
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         self._checkClosed()
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
-        if base + offset < 0:
-            raise ValueError(f"negative seek position {base + offset}")
-        self._position = base + offset
+        self._position = seek_target(self._position, self.size, offset, whence)
         return self._position
 
     def tell(self) -> int:
