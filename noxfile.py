@@ -1,4 +1,4 @@
-"""Sessions: tests, lint, typecheck, docs, install, demo, bench, stress.
+"""Sessions: tests, lazyscribe_plugins, lint, typecheck, docs, install, demo, bench, stress.
 
 Run them with ``python3 dev.py -s NAME``.
 """
@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import nox
+from packaging.requirements import Requirement
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
@@ -72,6 +73,57 @@ def tests(session: nox.Session) -> None:
     install_azurite(session)
     tests_dirs = ["tests", *(f"{p}/tests" for p in PLUGINS if (ROOT / p / "tests").is_dir())]
     session.run("pytest", *tests_dirs, *session.posargs, env=EMULATOR_ENV)
+
+
+#: What the lazyscribe_plugins session installs from the test group, beside the core alone:
+#: lazyscribe, its handler distributions (same pins), and what the compatibility tests import.
+LAZYSCRIBE_PLUGIN_TESTS = frozenset(
+    {
+        "pytest",
+        "lazyscribe",
+        "lazyscribe-yaml",
+        "lazyscribe-joblib",
+        "lazyscribe-onnx",
+        "onnx",
+        "lazyscribe-arrow",
+        "pyarrow",
+        "python-slugify",
+        "time-machine",
+        "numpy",
+        "scikit-learn",
+    }
+)
+
+
+@nox.session
+def lazyscribe_plugins(session: nox.Session) -> None:
+    """Run the lazyscribe compatibility tests with archivist's core alone and lazyscribe's plugins.
+
+    The tests session installs archivist's plugins too, whose ``joblib`` and ``parquet``
+    win over lazyscribe-joblib's and lazyscribe-arrow's; here lazyscribe's handler packages
+    are all a user has, so every alias goes through the adapter.
+    """
+    test_group = nox.project.dependency_groups(PYPROJECT, "test")
+    wanted = [req for req in test_group if Requirement(req).name in LAZYSCRIBE_PLUGIN_TESTS]
+    missing = LAZYSCRIBE_PLUGIN_TESTS - {Requirement(req).name for req in wanted}
+    if missing:
+        session.error(f"not in the test dependency group: {', '.join(sorted(missing))}")
+    session.install("-e", ".", *wanted)
+    plugins = [
+        f"{Path(plugin).name}={package.name}"
+        for plugin in PLUGINS
+        for package in (ROOT / plugin / "src").iterdir()
+        if (package / "__init__.py").is_file()
+    ]
+    # first, loudly: no archivist plugin may be installed or importable here
+    session.run("python", ".ci/check_core_alone.py", *plugins, env={"PYTHONPATH": ""})
+    session.run(
+        "pytest",
+        "tests/compat",
+        "tests/handlers/test_lazyscribe_adapter.py",
+        *session.posargs,
+        env={"PYTHONPATH": ""},
+    )
 
 
 #: How many writers the stress session stops per signal and store (tests default to 2).

@@ -365,6 +365,7 @@ class RepositoryLifecycle:
             )
         check_name(name)
         handler_cls = get_handler(handler)
+        keep_time = created_at is not None
         created_at = utcnow() if created_at is None else created_at
         record = VersionRecord(
             name=name,
@@ -383,6 +384,7 @@ class RepositoryLifecycle:
             expected,
             self.journal,
             auto_fname=fname is None,
+            keep_time=keep_time,
         )
         plugin_manager().hook.archivist_after_commit(
             location=self.store.location, versions=[added.to_dict()]

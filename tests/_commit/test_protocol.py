@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from archivist._commit import protocol
 from archivist._commit.journal import JournalEntry, SaveJournal
 from archivist._commit.session import Pending, Session
 from archivist._commit.unjournaled import NoJournal
-from archivist.errors import ConflictError, StaleTokenError, StorageError
+from archivist.errors import ConflictError, LogError, StaleTokenError, StorageError
 from archivist.manifest import ManifestIndex, VersionRecord, utcnow
 from archivist.plugin.manager import get_handler
 from archivist.stores import ManifestStore
@@ -181,6 +182,26 @@ def test_merge_numbers_after_each_names_last_version() -> None:
         ("a", 2),
         ("c", 0),
     ]
+
+
+@pytest.mark.parametrize("expiry_changes", [False, True], ids=["append", "rewrite"])
+def test_merge_keeps_a_kept_time_or_refuses_it(expiry_changes: bool) -> None:
+    newest = _record("a", 0)
+    base = [newest]
+    stale = _record("a", 0).replace(created_at=newest.created_at)
+    changes = {("a", 0): newest.created_at} if expiry_changes else {}
+    # a time that need not be kept moves a microsecond after the last version's
+    _, (moved,) = protocol.merge(base, [stale], changes, ManifestIndex(base))
+    assert moved.created_at > newest.created_at
+    # one that must be kept (a promotion's) is refused, naming the version that is newer
+    kept = {("a", stale.fname)}
+    with pytest.raises(LogError, match="not newer than the latest version") as info:
+        protocol.merge(base, [stale], changes, ManifestIndex(base), kept_times=kept)
+    assert "version 0 of" in str(info.value)
+    later = stale.replace(created_at=newest.created_at + timedelta(seconds=1))
+    kept = {("a", later.fname)}
+    _, (added,) = protocol.merge(base, [later], changes, ManifestIndex(base), kept_times=kept)
+    assert (added.version, added.created_at) == (1, later.created_at)
 
 
 def _with(session: Session, name: str, value: Any) -> Session:

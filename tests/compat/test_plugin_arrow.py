@@ -1,12 +1,14 @@
 """lazyscribe-arrow next to archivist's core: the same code under both libraries.
 
-``lazyscribe_arrow.interchange.to_table`` gives the same pyarrow Table for an archivist project
-or repository as for lazyscribe's (archivist's records add ``sha256``, ``size`` and, when
-archivist wrote the file, ``blake3``), whichever of archivist and lazyscribe-arrow is imported
-first. Its handlers: ``csv`` is lazyscribe-arrow's alone; ``parquet`` is archivist-parquet's
-when that is installed too, so these tests choose lazyscribe-arrow's with
-``archivist.register(..., override=True)``, as a user would; files either library writes then
-load in the other as pyarrow Tables.
+``lazyscribe_arrow.interchange.to_table`` gives the same pyarrow Table for an archivist
+project or repository as for lazyscribe's (archivist's records add ``sha256``, ``size`` and,
+when archivist wrote the file, ``blake3``), whichever of archivist and lazyscribe-arrow is
+imported first. Its handlers: ``csv`` is lazyscribe-arrow's alone. With archivist's core alone
+(the ``lazyscribe_plugins`` session) ``parquet`` is lazyscribe-arrow's too, found through its
+entry point, and these tests use it as it is; where archivist-parquet is installed too (the
+full test run), that one wins, and these tests choose lazyscribe-arrow's as its user would,
+with ``archivist.register(..., override=True)`` (see ``_plugins.py``). Files either library
+writes load in the other as pyarrow Tables.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from typing import Any
 import lazyscribe
 import pyarrow as pa
 import pytest
-from lazyscribe_arrow import ParquetArtifact
+from lazyscribe_arrow import CSVArtifact, ParquetArtifact
 from lazyscribe_arrow.interchange import to_table
+from tests.compat._plugins import check_alias, check_discovered, lazyscribe_s
 
 import archivist
-from archivist.handlers.lazyscribe import LazyscribeHandler, adapt
 
 LIBRARIES = (lazyscribe, archivist)
 TABLE = pa.table({"model": ["svc", "tree"], "auc": [0.7, 0.8]})
@@ -111,20 +113,23 @@ print(type(table).__name__, table.num_rows)
     assert done.stdout.split() == ["Table", "3"]
 
 
+#: The distribution of the handler classes, and the archivist plugin that claims ``parquet``.
+PROVIDER, RIVAL = "lazyscribe-arrow", "archivist-parquet"
+
+
 @pytest.fixture
 def lazyscribe_parquet() -> Iterator[None]:
-    """Choose lazyscribe-arrow's handler for the alias ``parquet``."""
-    name = archivist.register(adapt(ParquetArtifact), override=True)
-    try:
+    """Make ``handler="parquet"`` lazyscribe-arrow's, as its user has it."""
+    with lazyscribe_s(ParquetArtifact, PROVIDER, RIVAL):
         yield
-    finally:
-        archivist.unregister(name)
+
+
+def test_parquet_is_lazyscribe_arrow_s_unless_archivist_parquet_is_installed() -> None:
+    check_alias("parquet", ParquetArtifact, PROVIDER, RIVAL)
 
 
 def test_csv_is_lazyscribe_arrow_s() -> None:
-    handler = archivist.get_handler("csv")
-    assert issubclass(handler, LazyscribeHandler)
-    assert handler.artifact_class.__module__.startswith("lazyscribe_arrow")
+    check_discovered(archivist.get_handler("csv"), CSVArtifact, PROVIDER)
 
 
 @pytest.mark.usefixtures("lazyscribe_parquet")
@@ -157,9 +162,11 @@ def test_an_experiment_table_loads_in_both(tmp_path: Path) -> None:
         written = writer.Project(str(path), mode="w")
         with written.log("scores") as exp:
             exp.log_artifact(name="scores", value=TABLE, handler="parquet")
+        assert isinstance(exp.artifacts[0], ParquetArtifact)  # the handler object
         written.save()
         for reader in LIBRARIES:
             experiment = reader.Project(str(path), mode="r")["scores"]
+            assert isinstance(experiment.artifacts[0], ParquetArtifact), reader.__name__
             if reader is archivist and writer is lazyscribe:
                 with pytest.warns(archivist.ArchivistWarning, match="no recorded digest"):
                     loaded = experiment.load_artifact("scores")

@@ -3,9 +3,11 @@
 A lazyscribe user has ``lazyscribe-joblib`` installed; archivist adapts its ``joblib``
 handler. Files lazyscribe writes with it load in archivist, files archivist writes load in
 lazyscribe, and both record the same fields (``package``, ``package_version``,
-``joblib_version``) and check them on load as lazyscribe does. archivist-joblib, when it is
-installed too, claims the alias first; these tests choose lazyscribe-joblib's handler, as
-a user would, with ``archivist.register(..., override=True)``.
+``joblib_version``) and check them on load as lazyscribe does. With archivist's core alone
+(the ``lazyscribe_plugins`` session) ``handler="joblib"`` is lazyscribe-joblib's adapter,
+found through its entry point, and these tests use it as it is; where archivist-joblib is
+installed too (the full test run), that one wins, and these tests choose lazyscribe-joblib's
+as its user would, with ``archivist.register(..., override=True)`` (see ``_plugins.py``).
 """
 
 from __future__ import annotations
@@ -21,24 +23,29 @@ import numpy as np
 import pytest
 from lazyscribe_joblib import JoblibArtifact
 from sklearn.linear_model import LinearRegression
+from tests.compat._plugins import check_alias, lazyscribe_s
 
 import archivist
 import archivist.exception
 from archivist.errors import ArchivistWarning
-from archivist.handlers.lazyscribe import adapt
 
 LIBRARIES = (lazyscribe, archivist)
 X = np.array([[1.0], [2.0], [3.0]])
 
 
-@pytest.fixture(autouse=True)
+#: The distribution of the handler class, and the archivist plugin that claims its alias too.
+PROVIDER, RIVAL = "lazyscribe-joblib", "archivist-joblib"
+
+
+@pytest.fixture
 def lazyscribe_joblib() -> Iterator[None]:
-    """Choose lazyscribe-joblib's handler for the alias ``joblib``."""
-    name = archivist.register(adapt(JoblibArtifact), override=True)
-    try:
+    """Make ``handler="joblib"`` lazyscribe-joblib's, as its user has it."""
+    with lazyscribe_s(JoblibArtifact, PROVIDER, RIVAL):
         yield
-    finally:
-        archivist.unregister(name)
+
+
+def test_the_alias_is_lazyscribe_joblib_s_unless_archivist_joblib_is_installed() -> None:
+    check_alias("joblib", JoblibArtifact, PROVIDER, RIVAL)
 
 
 def model() -> LinearRegression:
@@ -62,6 +69,7 @@ def write_repository(lib: Any, path: Path) -> dict[str, Any]:
     return record
 
 
+@pytest.mark.usefixtures("lazyscribe_joblib")
 @pytest.mark.parametrize("writer", LIBRARIES, ids=lambda lib: lib.__name__)
 def test_a_repository_file_loads_in_both(tmp_path: Path, writer: Any) -> None:
     path = tmp_path / "repository.json"
@@ -74,6 +82,7 @@ def test_a_repository_file_loads_in_both(tmp_path: Path, writer: Any) -> None:
         np.testing.assert_allclose(loaded.predict(X), expected)
 
 
+@pytest.mark.usefixtures("lazyscribe_joblib")
 def test_both_record_the_same_fields(tmp_path: Path) -> None:
     theirs = write_repository(lazyscribe, tmp_path / "theirs" / "repository.json")
     ours = write_repository(archivist, tmp_path / "ours" / "repository.json")
@@ -83,6 +92,7 @@ def test_both_record_the_same_fields(tmp_path: Path) -> None:
     assert ours["fname"].endswith(".joblib")
 
 
+@pytest.mark.usefixtures("lazyscribe_joblib")
 @pytest.mark.parametrize("writer", LIBRARIES, ids=lambda lib: lib.__name__)
 def test_another_package_version_fails_in_both(tmp_path: Path, writer: Any) -> None:
     path = tmp_path / "repository.json"
@@ -103,16 +113,20 @@ def test_another_package_version_fails_in_both(tmp_path: Path, writer: Any) -> N
     assert isinstance(loaded, LinearRegression)
 
 
+@pytest.mark.usefixtures("lazyscribe_joblib")
 @pytest.mark.parametrize("writer", LIBRARIES, ids=lambda lib: lib.__name__)
 def test_an_experiment_artifact_loads_in_both(tmp_path: Path, writer: Any) -> None:
     path = tmp_path / "project.json"
     project = writer.Project(str(path), mode="w")
     with project.log("fit") as exp:
         exp.log_artifact(name="model", value=model(), handler="joblib")
+    assert isinstance(exp.artifacts[0], JoblibArtifact)  # the handler object, as in lazyscribe
     project.save()
     expected = model().predict(X)
     for reader in LIBRARIES:
         experiment = reader.Project(str(path), mode="r")["fit"]
+        assert isinstance(experiment.artifacts[0], JoblibArtifact), reader.__name__
+        assert experiment.artifacts[0].package == "sklearn"
         if reader is archivist and writer is lazyscribe:
             with pytest.warns(ArchivistWarning, match="no recorded digest"):
                 loaded = experiment.load_artifact("model")

@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 import lazyscribe
+import lazyscribe.exception
 import lazyscribe.release
 import pytest
 
@@ -131,3 +132,21 @@ def test_records_keep_microseconds_in_the_manifest(tmp_path: Path) -> None:
     [stored] = json.loads((tmp_path / "repository.json").read_text())
     assert datetime.fromisoformat(stored["created_at"]) == repository.records[0].created_at
     assert len(stored["created_at"]) == len("2026-01-01T00:00:00.000000")
+
+
+def test_lazyscribe_reading_archivist_s_manifest_matches_times_to_the_microsecond(
+    tmp_path: Path,
+) -> None:
+    """The price of the microseconds, for someone still on lazyscribe (the migration guide)."""
+    path = tmp_path / "repository.json"
+    make_repository(archivist, path)
+    [stored] = json.loads(path.read_text())
+    second, exact = stored["created_at"][:19], datetime.fromisoformat(stored["created_at"])
+    theirs = lazyscribe.Repository(str(path), mode="r")
+    assert theirs.load_artifact("features", version=exact) == [0, 1, 2]
+    for match in ("exact", "asof"):
+        with pytest.raises(lazyscribe.exception.VersionNotFoundError):
+            theirs.load_artifact("features", version=second, match=match)
+    ours = archivist.Repository(str(path), mode="r")
+    for match in ("exact", "asof"):
+        assert ours.load_artifact("features", version=second, match=match) == [0, 1, 2]

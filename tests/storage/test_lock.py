@@ -93,9 +93,12 @@ def test_a_waiter_sleeps_in_the_kernel_instead_of_polling(
 def test_a_timeout_raises_and_the_late_lock_is_given_back(tmp_path: Path) -> None:
     path = str(tmp_path / ".repository.json.lock")
     before = _lowest_free_descriptor()
-    with held_elsewhere(path), pytest.raises(ConflictError, match="within 0.2 s"):
-        with FileLock(path, timeout=0.2):
-            pass
+    with (
+        held_elsewhere(path),
+        pytest.raises(ConflictError, match=r"within 0\.2 s"),
+        FileLock(path, timeout=0.2),
+    ):
+        pass
     # the abandoned waiter got the lock when the holder let go, and let it go at once
     with FileLock(path, timeout=2):
         pass

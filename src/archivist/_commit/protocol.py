@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import IO, Any, cast
@@ -38,6 +38,7 @@ from archivist._commit.session import Pending, Session
 from archivist._commit.unjournaled import NoJournal
 from archivist._commit.unjournaled import begin_journal as _begin
 from archivist._formats.hashes import record_fields
+from archivist._formats.records import require_newer
 from archivist._io.handlers import describe, new_fname, write_new_file, write_value
 from archivist._io.parallel import CancellableWriter, write_all
 from archivist._io.progress import close_callback, make_callback, metered
@@ -96,7 +97,12 @@ def save(
         new_records = write_files(store, session.pending, saving, callback)
     finally:
         close_callback(callback)
-    added = commit_written(store, session, new_records, saving)
+    kept_times = {
+        (record.name, record.fname)
+        for record, pending in zip(new_records, session.pending, strict=True)
+        if pending.keeps_time
+    }
+    added = commit_written(store, session, new_records, saving, kept_times=kept_times)
     session.forget_saved_changes()
     return new_records, added
 
@@ -205,6 +211,7 @@ def commit_written(
     *,
     written: Sequence[VersionRecord] | None = None,
     verbatim: bool = False,
+    kept_times: Collection[tuple[str, str]] = frozenset(),
 ) -> list[VersionRecord]:
     """Make the written files durable and commit them; settle the files on failure.
 
@@ -233,7 +240,9 @@ def commit_written(
         raise
     tally = Tally()
     try:
-        added = swap_manifest(store, session, new_records, journal.id, tally, verbatim=verbatim)
+        added = swap_manifest(
+            store, session, new_records, journal.id, tally, verbatim=verbatim, kept_times=kept_times
+        )
     except BaseException:
         settle_failed_commit(store, session, list(written), journal, not tally.unanswered)
         raise
@@ -249,6 +258,7 @@ def swap_manifest(
     tally: Tally | None = None,
     *,
     verbatim: bool = False,
+    kept_times: Collection[tuple[str, str]] = frozenset(),
 ) -> list[VersionRecord]:
     """Merge the session's changes into the manifest and replace it only if unchanged.
 
@@ -257,8 +267,9 @@ def swap_manifest(
     each refusal (another writer committed) re-reads it, checks whether an earlier round
     had landed (:func:`already_committed`) and merges again, at most
     :data:`MAX_COMMIT_ATTEMPTS` times. Mode ``w`` replaces whatever is there (see
-    :class:`_Replacing`). Returns the committed new records; the session then holds the
-    committed manifest and its token.
+    :class:`_Replacing`). ``kept_times`` names the new records (name, file name)
+    whose ``created_at`` must be kept (see :func:`merge`). Returns the committed new
+    records; the session then holds the committed manifest and its token.
     """
     replacing = _Replacing(store, journal_id) if session.fresh else None
     if verbatim and replacing is None:
@@ -272,7 +283,14 @@ def swap_manifest(
         if verbatim:  # into the empty manifest a mode ``w`` save starts from
             rounds.append(list(new_records))
             return ManifestIndex(new_records)
-        merged, added = merge(base.records, new_records, session.expiry_changes, base)
+        merged, added = merge(
+            base.records,
+            new_records,
+            session.expiry_changes,
+            base,
+            kept_times=kept_times,
+            location=store.location,
+        )
         rounds.append(added)
         return base.appended(added, merged) if isinstance(merged, Chain) else ManifestIndex(merged)
 
@@ -352,8 +370,17 @@ def merge(
     new_records: list[VersionRecord],
     expiry_changes: Mapping[tuple[str, int], datetime],
     index: ManifestIndex,
+    *,
+    kept_times: Collection[tuple[str, str]] = frozenset(),
+    location: str = "the repository",
 ) -> tuple[Sequence[VersionRecord], list[VersionRecord]]:
     """Apply expiry changes, then number new versions after each name's last one.
+
+    A new version created no later than its name's last one is moved a microsecond after
+    it, so that times keep increasing within a name; one whose time must be kept (its
+    ``(name, fname)`` in ``kept_times``: a promotion keeps the artifact's time) is refused
+    instead (:func:`require_newer`), whenever the version before it was committed, even by
+    another writer after this one checked.
 
     With no expiry change, only the names of new versions are looked up in ``index``
     (``base`` indexed): the result is ``base`` and the new records, chained without a copy,
@@ -388,6 +415,11 @@ def merge(
         previous = last.get(record.name)
         if previous is None:
             numbered = renumbered(record, 0, record.created_at)
+        elif (record.name, record.fname) in kept_times:
+            require_newer(
+                record.name, record.created_at, previous.version, previous.created_at, location
+            )
+            numbered = renumbered(record, previous.version + 1, record.created_at)
         else:
             try:
                 created_at = max(record.created_at, previous.created_at + _ONE_MICROSECOND)
@@ -524,6 +556,7 @@ def commit_file(
     expected: tuple[str, int] | None,
     journal: bool,
     auto_fname: bool = True,
+    keep_time: bool = False,
 ) -> VersionRecord:
     """Store an already-serialized file as the new version ``record`` and commit it now.
 
@@ -531,7 +564,8 @@ def commit_file(
     checked against ``expected`` (sha256, size) and re-read verified, and committed
     through the protocol above. On any failure the file is removed and nothing is
     committed. Returns the committed record. ``auto_fname`` is ``False`` when the file
-    name was not generated at random (a promotion keeps the artifact's).
+    name was not generated at random, and ``keep_time`` is ``True`` when the record's
+    ``created_at`` must be kept (a promotion keeps the artifact's; see :func:`merge`).
     """
     name = record.name
     entry = JournalEntry(name, record.fname, auto=auto_fname)
@@ -560,7 +594,8 @@ def commit_file(
     if expected is None:
         # Nothing vouched for the source's bytes: the copy records no digest of them.
         record = record.replace(sha256=None, size=None)
-    added = commit_written(store, session, [record], saving)
+    kept_times = {(name, record.fname)} if keep_time else frozenset()
+    added = commit_written(store, session, [record], saving, kept_times=kept_times)
     session.fresh = False
     return added[0]
 

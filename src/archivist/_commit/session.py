@@ -111,6 +111,9 @@ class Pending:
         Passed to the handler's ``write``.
     auto_fname : bool
         The file name was generated (a collision may pick another).
+    keeps_time : bool
+        Its ``created_at`` was given (a promotion keeps the artifact's): the commit keeps it,
+        and refuses it when it is not after the name's last version, instead of moving it.
     """
 
     record: VersionRecord
@@ -118,6 +121,7 @@ class Pending:
     handler: Handler
     writer_kwargs: dict[str, Any]
     auto_fname: bool
+    keeps_time: bool = False
 
 
 class Session:
@@ -301,9 +305,13 @@ class Session:
         self._view = None
 
     def amend_last(self, extra: dict[str, Any], created_at: datetime | None = None) -> None:
-        """Add ``extra`` fields to the record of the last pending version (and its time)."""
+        """Add ``extra`` fields to the record of the last pending version (and its time).
+
+        A time given here is kept by the commit (:attr:`Pending.keeps_time`).
+        """
         pending = self.pending[-1]
         kept = {} if created_at is None else {"created_at": created_at}
+        pending.keeps_time = pending.keeps_time or created_at is not None
         pending.record = pending.record.replace(extra={**pending.record.extra, **extra}, **kept)
         self._view = None
 

@@ -18,7 +18,7 @@ from typing import Any
 from archivist._formats.hashes import BlockRef, Digest, is_hex_digest, preferred
 from archivist._formats.names import check_stored_record
 from archivist._formats.strict_json import MAX_DEPTH, check_depth
-from archivist.errors import ManifestError
+from archivist.errors import LogError, ManifestError
 
 __all__ = [
     "CORE_FIELDS",
@@ -27,6 +27,7 @@ __all__ = [
     "format_time",
     "is_sha256",
     "parse_stored_time",
+    "require_newer",
     "utcnow",
 ]
 
@@ -276,3 +277,41 @@ def _check_digest_fields(data: Mapping[str, Any], label: str) -> None:
         if blake3 is None or data.get("size") is None:
             raise ManifestError(f"{label}: blocks needs the record's blake3 and size")
         BlockRef.from_dict(blocks, label)
+
+
+def require_newer(
+    name: str, created_at: datetime, newest: int, newest_created_at: datetime, location: str
+) -> None:
+    """Refuse a version that keeps its time when it is not after ``name``'s newest version.
+
+    The versions of a name keep strictly increasing ``created_at``, and the newest one is
+    what is deployed: a promoted artifact keeps its time, so a stale one must not become
+    the latest version (lazyscribe's rule). Checked when promoting
+    (:func:`archivist._tracking.promotion.check_newer`), and again by the commit against the
+    manifest it commits to (:func:`archivist._commit.protocol.merge`).
+
+    Parameters
+    ----------
+    name : str
+        The artifact's name.
+    created_at : datetime
+        The time the new version keeps.
+    newest : int
+        The number of ``name``'s newest version (saved or pending, expired or not).
+    newest_created_at : datetime
+        Its time.
+    location : str
+        The repository's location, for the message.
+
+    Raises
+    ------
+    archivist.errors.LogError
+        ``created_at`` is not after ``newest_created_at``.
+    """
+    if newest_created_at >= created_at:
+        raise LogError(
+            f"Artifact {name!r} is not newer than the latest version available in the "
+            f"repository: it was created at {format_time(created_at)}, and version {newest} "
+            f"of {location} at {format_time(newest_created_at)}. Log a new value in the "
+            "experiment to promote it."
+        )

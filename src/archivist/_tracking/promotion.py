@@ -13,10 +13,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import IO, TYPE_CHECKING
 
+from archivist._formats.records import require_newer
 from archivist._io.trust import check_trusted
 from archivist._tracking.tracked import ARTIFACT_FIELDS, LoggedArtifact, copy_stream
-from archivist.errors import IntegrityError, LogError
-from archivist.manifest import CORE_FIELDS, format_time, parse_stored_time
+from archivist.errors import IntegrityError
+from archivist.manifest import CORE_FIELDS, parse_stored_time
 
 if TYPE_CHECKING:
     from archivist.experiment import Experiment
@@ -100,6 +101,9 @@ def check_newer(repository: Repository, name: str, created_at: datetime) -> None
     what is deployed: a stale experiment must not replace it (lazyscribe's rule too). The
     repository is refreshed first (one conditional read), so a version another writer
     committed since it was opened counts; mode ``w`` replaces the manifest, and does not.
+    The commit applies the same rule (:func:`~archivist._formats.records.require_newer`)
+    to the manifest it commits to, so a version another writer commits after this check
+    counts too.
 
     Raises
     ------
@@ -114,10 +118,4 @@ def check_newer(repository: Repository, name: str, created_at: datetime) -> None
     latest = parse_stored_time(
         repository.get_artifact_metadata(name, newest)["created_at"], "created_at"
     )
-    if latest >= created_at:
-        raise LogError(
-            f"Artifact {name!r} is not newer than the latest version available in the "
-            f"repository: it was created at {format_time(created_at)}, and version {newest} "
-            f"of {repository.location} at {format_time(latest)}. Log a new value in the "
-            "experiment to promote it."
-        )
+    require_newer(name, created_at, newest, latest, repository.location)
