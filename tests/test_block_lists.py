@@ -174,10 +174,20 @@ def test_a_failed_save_removes_the_block_list_it_wrote(
     monkeypatch.setattr("archivist._commit.protocol.MAX_COMMIT_ATTEMPTS", 3)
     repository = Repository(saved, mode="a")
     repository.log_artifact("large", LARGE + b"?", handler="pickle", fname="failed.pkl")
+    side = side_of(saved, {"name": "large", "fname": "failed.pkl"})
+    before_commit: list[bool] = []
+    durable = repository.store.make_durable
+
+    def make_durable(files: Any) -> None:  # the last step before the commit
+        before_commit.append(side.exists())
+        durable(files)
+
+    monkeypatch.setattr(repository.store, "make_durable", make_durable)
     with crash_at_commit(repository, error=StaleTokenError, dies=False, raises=ConflictError):
         repository.save()  # every commit refused: provably not landed
+    assert before_commit == [True]  # the save wrote it
     assert not (saved.parent / "large" / "failed.pkl").exists()
-    assert not side_of(saved, {"name": "large", "fname": "failed.pkl"}).exists()
+    assert not side.exists()
 
 
 def test_prune_deletes_the_block_list_with_its_version(saved: Path) -> None:
