@@ -18,6 +18,7 @@ changes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ import pytest
 from archivist import ManifestStore, Project, Release, ReleaseStore, Repository
 from archivist.errors import AlreadyExistsError, StaleTokenError, StorageError
 from archivist.stores import open_backend
+from archivist.testing.backends import RecordingCallback
 from archivist.testing.commits import crash_at_commit
 from archivist.testing.faults import (
     PHASES,
@@ -184,6 +186,37 @@ def test_a_failed_save_keeps_every_committed_version(
         assert all(item in values for item in seeded), "a committed version changed or vanished"
         _check_all_or_nothing(values, NEW, committed=True if raised is None else None)
         _save_works_afterwards(manifest)
+        if _done(plan, nth, primitive):
+            break
+
+
+@pytest.mark.parametrize(("primitive", "phase", "error"), _cases("open_new"))
+def test_a_failed_save_with_progress_never_reports_past_its_total(
+    tmp_path: Path, primitive: Primitive, phase: Phase, error: type[BaseException]
+) -> None:
+    """The spooled save fails as the direct one does; its report stops within its total."""
+    for nth in _each_call(primitive):
+        manifest = tmp_path / f"call-{nth}" / "repository.json"
+        _seed_repository(manifest)
+        seeded = _all_values(manifest)
+        store, backend = _faulty_store(manifest)
+        repository = Repository(manifest, mode="a", store=store)
+        for name, value in NEW:
+            repository.log_artifact(name, value, handler="json")
+        backend.plan = plan = FaultPlan(Fault(primitive, phase, error, nth=nth))
+        recording = RecordingCallback()
+
+        raised = _attempt(functools.partial(repository.save, progress=recording))
+
+        _check_raised(plan, error, raised)
+        if recording.events:  # the save got as far as its files: the total came first
+            assert recording.events[0][0] == "size" and recording.closed
+            assert recording.value <= recording.size
+        if raised is None:
+            assert recording.value == recording.size
+        values = _all_values(manifest)
+        assert all(item in values for item in seeded), "a committed version changed or vanished"
+        _check_all_or_nothing(values, NEW, committed=True if raised is None else None)
         if _done(plan, nth, primitive):
             break
 

@@ -13,6 +13,7 @@ from archivist.testing.backends import (
     BackendConformanceTests,
     BackendTarget,
     RepositoryOnBackendTests,
+    SaveProgressTests,
 )
 
 
@@ -62,3 +63,15 @@ class TestRepositoryInMemory(RepositoryOnBackendTests):
     @pytest.fixture
     def repository_location(self) -> tuple[str, dict[str, Any]]:
         return f"memory://repository-kit/{uuid.uuid4().hex}/team/repository.json", {}
+
+
+class TestSaveProgressOnLocalDisk(SaveProgressTests):
+    @pytest.fixture
+    def repository_location(self, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+        return str(tmp_path / "team" / "repository.json"), {}
+
+
+class TestSaveProgressInMemory(SaveProgressTests):
+    @pytest.fixture
+    def repository_location(self) -> tuple[str, dict[str, Any]]:
+        return f"memory://progress-kit/{uuid.uuid4().hex}/team/repository.json", {}

@@ -14,7 +14,7 @@ import archivist.exception
 from archivist import Repository, get_backend
 from archivist._backends.generic import FsspecBackend, generic_backend
 from archivist.errors import ArchivistWarning, ReadOnlyError, StaleTokenError, UnknownBackendError
-from archivist.testing.backends import BackendConformanceTests, BackendTarget
+from archivist.testing.backends import BackendConformanceTests, BackendTarget, SaveProgressTests
 
 
 class _PrefixedMemory(MemoryFileSystem):  # type: ignore[misc]
@@ -67,6 +67,12 @@ class TestGenericBackend(BackendConformanceTests):
         return BackendTarget(
             f"archtest://conformance/{uuid.uuid4().hex}", storage_options={"single_writer": True}
         )
+
+
+class TestGenericBackendSaveProgress(SaveProgressTests):
+    @pytest.fixture
+    def repository_location(self) -> tuple[str, dict[str, Any]]:
+        return f"archtest://progress/{uuid.uuid4().hex}/repository.json", {"single_writer": True}
 
 
 def test_a_registered_protocol_gets_the_generic_backend() -> None:

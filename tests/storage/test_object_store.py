@@ -28,6 +28,7 @@ from archivist.testing.backends import (
     BackendTarget,
     ObjectStoreConformanceTests,
     RepositoryOnBackendTests,
+    SaveProgressTests,
 )
 from archivist.testing.faults import Fault, FaultPlan, InjectedFault
 from archivist.testing.safety import GcSafetyTests
@@ -63,6 +64,14 @@ class TestFakeObjectStoreRepository(RepositoryOnBackendTests):
     @pytest.fixture
     def repository_location(self) -> tuple[str, dict[str, Any]]:
         return f"{_bucket()}/team/repository.json", {}
+
+
+class TestFakeObjectStoreSaveProgress(SaveProgressTests):
+    part_size = 1 << 20
+
+    @pytest.fixture
+    def repository_location(self) -> tuple[str, dict[str, Any]]:
+        return f"{_bucket()}/team/repository.json", {"part_size": self.part_size}
 
 
 class TestFakeObjectStoreStore(RepositoryStoreTests):

@@ -16,6 +16,7 @@ from archivist.testing.backends import (
     BackendTarget,
     ObjectStoreConformanceTests,
     RepositoryOnBackendTests,
+    SaveProgressTests,
 )
 
 
@@ -43,6 +44,17 @@ class TestAzureRepository(RepositoryOnBackendTests):
         self, azure_container: str, azure_options: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
         return f"az://{azure_container}/team/repository.json", azure_options
+
+
+class TestAzureSaveProgress(SaveProgressTests):
+    part_size = 1 << 20  # blocks of 1 MiB: the 12 MiB value is staged in thirteen
+
+    @pytest.fixture
+    def repository_location(
+        self, azure_container: str, azure_options: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        options = {**azure_options, "part_size": self.part_size}
+        return f"az://{azure_container}/team/repository.json", options
 
 
 def test_all_protocols_are_registered() -> None:

@@ -15,6 +15,7 @@ from archivist.testing.backends import (
     BackendTarget,
     ObjectStoreConformanceTests,
     RepositoryOnBackendTests,
+    SaveProgressTests,
 )
 
 
@@ -66,6 +67,17 @@ class TestGCSRepository(RepositoryOnBackendTests):
         self, gcs_bucket: str, gcs_options: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
         return f"gs://{gcs_bucket}/team/repository.json", gcs_options
+
+
+class TestGCSSaveProgress(SaveProgressTests):
+    part_size = 1 << 20  # chunks of a resumable upload: multiples of 256 KiB
+
+    @pytest.fixture
+    def repository_location(
+        self, gcs_bucket: str, gcs_options: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        options = {**gcs_options, "part_size": self.part_size}
+        return f"gs://{gcs_bucket}/team/repository.json", options
 
 
 def test_both_protocols_are_registered() -> None:

@@ -20,6 +20,7 @@ from archivist.testing.backends import (
     BackendTarget,
     ObjectStoreConformanceTests,
     RepositoryOnBackendTests,
+    SaveProgressTests,
 )
 
 
@@ -49,6 +50,17 @@ class TestS3Repository(RepositoryOnBackendTests):
         self, s3_bucket: str, s3_options: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
         return f"s3://{s3_bucket}/team/repository.json", s3_options
+
+
+class TestS3SaveProgress(SaveProgressTests):
+    part_size = 5 << 20  # S3's smallest part: the 12 MiB value is uploaded in three parts
+
+    @pytest.fixture
+    def repository_location(
+        self, s3_bucket: str, s3_options: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        options = {**s3_options, "part_size": self.part_size}
+        return f"s3://{s3_bucket}/team/repository.json", options
 
 
 def test_both_protocols_are_registered() -> None:

@@ -20,10 +20,20 @@ class ChunkedUpload(io.RawIOBase, ABC):
     A backend's ``open_new`` yields one and calls :meth:`commit` on a clean exit and
     :meth:`abort` on an exception.
 
+    Progress is reported as the store acknowledges the bytes: each part once
+    :meth:`put_part` returned, the last part (or the whole object) once :meth:`finish` (or
+    :meth:`put_whole`) did; never a byte that is only buffered.
+
     Parameters
     ----------
     part_size : int
         Bytes per part; at most ``part_size`` plus one write's size is buffered.
+
+    Attributes
+    ----------
+    callback : fsspec.callbacks.Callback or None
+        Told (``relative_update``) the bytes of each request the store acknowledged;
+        ``open_new`` sets it from its ``callback``.
     """
 
     def __init__(self, part_size: int) -> None:
@@ -36,6 +46,7 @@ class ChunkedUpload(io.RawIOBase, ABC):
         self._done = False
         #: Bytes taken so far.
         self.size = 0
+        self.callback: Any = None
 
     def writable(self) -> bool:
         """Return ``True``: this stream only writes."""
@@ -68,6 +79,7 @@ class ChunkedUpload(io.RawIOBase, ABC):
                 self.begin()
                 self._started = True
             self.put_part(part)
+            self._acknowledged(len(part))
         return len(view)
 
     def tell(self) -> int:
@@ -89,12 +101,18 @@ class ChunkedUpload(io.RawIOBase, ABC):
         data, self._buffer = bytes(self._buffer), bytearray()
         if not self._started:
             self.put_whole(data)
+            self._acknowledged(len(data))
             return
         try:
             self.finish(data)
         except BaseException:
             self.abort_upload()
             raise
+        self._acknowledged(len(data))
+
+    def _acknowledged(self, count: int) -> None:
+        if self.callback is not None:
+            self.callback.relative_update(count)
 
     def abort(self) -> None:
         """Give up: discard the parts sent so far; nothing lands."""

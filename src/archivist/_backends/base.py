@@ -29,10 +29,13 @@ import fsspec
 
 from archivist._backends._conditional import ConditionalWrites
 from archivist._backends.request_log import log_requests
+from archivist._io.progress import metered, takes_callback
 from archivist.errors import IntegrityError
 
 if TYPE_CHECKING:
     from fsspec.spec import AbstractFileSystem
+
+    from archivist._io.progress import ProgressCallback
 
 __all__ = ["Backend", "content_token", "utc"]
 
@@ -253,7 +256,9 @@ class Backend(ConditionalWrites, ABC):
         """
 
     @abstractmethod
-    def open_new(self, path: str) -> AbstractContextManager[IO[bytes]]:
+    def open_new(
+        self, path: str, *, callback: ProgressCallback | None = None
+    ) -> AbstractContextManager[IO[bytes]]:
         """Open a new file for streaming writes that lands only if nothing is at ``path``.
 
         On a clean exit of the ``with`` block the file appears at ``path`` whole; on an
@@ -263,6 +268,14 @@ class Backend(ConditionalWrites, ABC):
         ----------
         path : str
             Where the file goes.
+        callback : fsspec.callbacks.Callback, optional
+            Told (``relative_update``) the bytes as the storage takes them: as they are
+            written to a local file, as each part of an upload is acknowledged. archivist
+            passes it only when a save reports progress, and only to an ``open_new`` that
+            takes it (one written before is called without it, and the bytes handed to it
+            are reported instead: see :meth:`open_reporting`).
+
+            .. versionadded:: 0.2.0
 
         Returns
         -------
@@ -274,6 +287,32 @@ class Backend(ConditionalWrites, ABC):
         FileExistsError
             A file already exists at ``path`` (raised on entry or on exit).
         """
+
+    def open_reporting(
+        self, path: str, callback: ProgressCallback | None
+    ) -> AbstractContextManager[IO[bytes]]:
+        """Call :meth:`open_new`, with ``callback`` when there is one and it takes it.
+
+        A backend whose ``open_new`` was written before it took a ``callback`` is called as
+        it was then, and ``callback`` is told the bytes as they are handed to it.
+
+        Parameters
+        ----------
+        path : str
+            Where the file goes.
+        callback : fsspec.callbacks.Callback or None
+            Told the bytes as the storage takes them.
+
+        Returns
+        -------
+        contextlib.AbstractContextManager[IO[bytes]]
+            What :meth:`open_new` returns, or a view of its stream that reports.
+        """
+        if callback is None:
+            return self.open_new(path)
+        if takes_callback(type(self).open_new):
+            return self.open_new(path, callback=callback)
+        return _reporting(self.open_new(path), callback)
 
     def sync(self, paths: Sequence[str]) -> None:
         """Make files written with :meth:`open_new` durable before anything references them.
@@ -621,3 +660,10 @@ class Backend(ConditionalWrites, ABC):
 
 
 log_requests(Backend)  # its derived methods, as __init_subclass__ does for subclasses
+
+
+@contextlib.contextmanager
+def _reporting(opened: AbstractContextManager[IO[bytes]], callback: Any) -> Iterator[IO[bytes]]:
+    """Yield the stream ``opened`` gives, reporting each write to ``callback``."""
+    with opened as raw:
+        yield metered(raw, callback)

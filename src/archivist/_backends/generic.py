@@ -33,6 +33,7 @@ from typing import IO, Any, ClassVar
 import fsspec
 
 from archivist._backends.base import Backend, content_token
+from archivist._io.progress import ProgressCallback, metered
 from archivist.errors import ArchivistWarning, ReadOnlyStorageError, StaleTokenError
 
 __all__ = ["FsspecBackend", "fsspec_knows", "generic_backend"]
@@ -141,7 +142,9 @@ class FsspecBackend(Backend):
             stacklevel=4,
         )
 
-    def _put(self, path: str, source: IO[bytes] | bytes) -> None:
+    def _put(
+        self, path: str, source: IO[bytes] | bytes, callback: ProgressCallback | None = None
+    ) -> None:
         parent = posixpath.dirname(path)
         try:
             if parent:
@@ -151,7 +154,7 @@ class FsspecBackend(Backend):
                 self.fs.pipe_file(path, source)
             else:
                 with self.fs.open(path, "wb") as target:
-                    shutil.copyfileobj(source, target, _CHUNK)
+                    shutil.copyfileobj(source, metered(target, callback), _CHUNK)
         except NotImplementedError as exc:
             raise self._read_only(path, exc) from exc
         finally:
@@ -179,8 +182,13 @@ class FsspecBackend(Backend):
         return content_token(data)
 
     @contextlib.contextmanager
-    def open_new(self, path: str) -> Iterator[IO[bytes]]:
-        """Spool the new file (to disk past :data:`SPOOL_SIZE`), then store it if still absent."""
+    def open_new(
+        self, path: str, *, callback: ProgressCallback | None = None
+    ) -> Iterator[IO[bytes]]:
+        """Spool the new file (to disk past :data:`SPOOL_SIZE`), then store it if still absent.
+
+        ``callback`` is told the bytes as they are copied from the spool to the filesystem.
+        """
         self._before_write()
         if self.exists(path):
             raise FileExistsError(self.to_url(path))
@@ -191,7 +199,7 @@ class FsspecBackend(Backend):
                 if self.exists(path):
                     raise FileExistsError(self.to_url(path))
                 try:
-                    self._put(path, spool)
+                    self._put(path, spool, callback)
                 except BaseException:
                     with contextlib.suppress(Exception):
                         self.fs.rm_file(path)

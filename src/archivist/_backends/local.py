@@ -18,6 +18,7 @@ from archivist._backends._fsync import SYNC_AHEAD, SYNC_THREADS, fsync_dir, fsyn
 from archivist._backends._lock import FileLock
 from archivist._backends.base import Backend, content_token
 from archivist._io.local import open_regular, read_regular
+from archivist._io.progress import ProgressCallback, metered
 from archivist.errors import InvalidArgumentError, StaleTokenError
 
 if TYPE_CHECKING:
@@ -129,7 +130,9 @@ class LocalBackend(Backend):
             yield True
 
     @contextlib.contextmanager
-    def open_new(self, path: str) -> Iterator[IO[bytes]]:
+    def open_new(
+        self, path: str, *, callback: ProgressCallback | None = None
+    ) -> Iterator[IO[bytes]]:
         """Write a new file at ``path`` only if ``path`` is free; never seen half-written.
 
         What is written is kept in memory up to :data:`SMALL_FILE` bytes; a file that stays
@@ -148,7 +151,7 @@ class LocalBackend(Backend):
         """
         new = _NewFile(path)
         try:
-            yield cast("IO[bytes]", new)
+            yield metered(cast("IO[bytes]", new), callback)
         except BaseException:
             new.abandon()
             raise

@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 from fsspec.implementations.memory import MemoryFileSystem
 
 from archivist._backends.base import Backend, content_token
+from archivist._io.progress import ProgressCallback, metered
 from archivist.errors import StaleTokenError
 
 if TYPE_CHECKING:
@@ -54,12 +55,17 @@ class MemoryBackend(Backend):
         return content_token(data)
 
     @contextlib.contextmanager
-    def open_new(self, path: str) -> Iterator[IO[bytes]]:
-        """Buffer the new file, then store it if ``path`` is still free."""
+    def open_new(
+        self, path: str, *, callback: ProgressCallback | None = None
+    ) -> Iterator[IO[bytes]]:
+        """Buffer the new file, then store it if ``path`` is still free.
+
+        The buffer is the file's memory: ``callback`` is told each write to it.
+        """
         if self.exists(path):
             raise FileExistsError(path)
         buffer = io.BytesIO()
-        yield buffer
+        yield metered(buffer, callback)
         with _LOCK:
             if self.exists(path):
                 raise FileExistsError(path)

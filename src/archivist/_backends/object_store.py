@@ -12,11 +12,14 @@ import posixpath
 import secrets
 from abc import abstractmethod
 from collections.abc import Iterator
-from typing import IO, ClassVar, cast
+from typing import IO, TYPE_CHECKING, ClassVar, cast
 
 from archivist._backends._chunked import ChunkedUpload
 from archivist._backends.base import Backend, _log, utc
 from archivist.errors import StaleTokenError, StorageError
+
+if TYPE_CHECKING:
+    from archivist._io.progress import ProgressCallback
 
 __all__ = ["ChunkedUpload", "ObjectStoreBackend", "utc"]
 
@@ -272,15 +275,19 @@ class ObjectStoreBackend(Backend):
         return self.put_unconditionally(path, data)
 
     @contextlib.contextmanager
-    def open_new(self, path: str) -> Iterator[IO[bytes]]:
+    def open_new(
+        self, path: str, *, callback: ProgressCallback | None = None
+    ) -> Iterator[IO[bytes]]:
         """Stream a new object whose final request lands it only if nothing is at ``path``.
 
-        A refused or failed upload is aborted, so nothing is left behind.
+        A refused or failed upload is aborted, so nothing is left behind. ``callback`` is
+        told the bytes of each request the store acknowledged (see :class:`ChunkedUpload`).
         """
         self.check_conditional_writes(path)
         if self.single_writer and self.current_token(path) is not None:
             raise FileExistsError(self.to_url(path))
         upload = self.start_upload(path, conditional=not self.single_writer)
+        upload.callback = callback
         try:
             yield cast("IO[bytes]", upload)
         except BaseException:

@@ -34,14 +34,15 @@ from datetime import datetime, timedelta
 from typing import IO, Any, cast
 
 from archivist._commit.journal import JournalEntry, SaveJournal, settle_replaced_journals
+from archivist._commit.measured import Measured, measured
 from archivist._commit.session import Pending, Session
 from archivist._commit.unjournaled import NoJournal
 from archivist._commit.unjournaled import begin_journal as _begin
 from archivist._formats.hashes import record_fields
 from archivist._formats.records import require_newer
-from archivist._io.handlers import describe, new_fname, write_new_file, write_value
+from archivist._io.handlers import describe, new_fname, write_new_file
 from archivist._io.parallel import CancellableWriter, write_all
-from archivist._io.progress import close_callback, make_callback, metered
+from archivist._io.progress import close_callback, make_callback
 from archivist._warn import warn
 from archivist.errors import (
     ArchivistError,
@@ -132,14 +133,18 @@ def write_files(
     journal: SaveJournal,
     callback: Any = None,
 ) -> list[VersionRecord]:
-    """Write every pending version's file concurrently; on failure remove what was written."""
+    """Write every pending version's file concurrently; on failure remove what was written.
+
+    With a progress ``callback``, the values are measured first (:func:`measured`).
+    """
     try:
-        return write_all(
-            list(pending),
-            lambda one, stop: write_one(store, one, journal, callback, stop),
-            lambda records: remove_files(store, records),
-            store.write_concurrency,
-        )
+        with measured(pending, callback) as sources:
+            return write_all(
+                sources,
+                lambda one, stop: write_one(store, one, journal, stop),
+                lambda records: remove_files(store, records),
+                store.write_concurrency,
+            )
     except BaseException:
         journal.close()
         raise
@@ -147,25 +152,18 @@ def write_files(
 
 def write_one(
     store: AbstractRepositoryStore,
-    pending: Pending,
+    source: Measured,
     journal: SaveJournal,
-    callback: Any = None,
     stop: threading.Event | None = None,
 ) -> VersionRecord:
     """Write one pending version's file under a fresh name; return its record with digest."""
+    pending = source.pending
     record, handler = pending.record, pending.handler
 
     def write(raw: IO[bytes]) -> None:
         if stop is not None:  # a concurrent save: stop writing when it gives up
             raw = cast("IO[bytes]", CancellableWriter(raw, stop))
-        write_value(
-            handler,
-            pending.value,
-            metered(raw, callback),
-            pending.writer_kwargs,
-            record.handler,
-            record.name,
-        )
+        source.write(raw)
 
     def fresh() -> str:
         fname = new_fname(record.name, record.created_at, handler.suffix)
@@ -174,7 +172,7 @@ def write_one(
 
     metadata = describe(handler, pending.value, record.handler, record.name)
     fname, digests = write_new_file(
-        lambda fname: store.write_file(record.name, fname, write),
+        lambda fname: source.write_file(store, fname, write),
         record.fname,
         fresh if pending.auto_fname else None,
         record.name,

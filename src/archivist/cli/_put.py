@@ -10,8 +10,12 @@ from archivist._io.handlers import read_value
 from archivist._io.local import open_regular
 from archivist._io.progress import RichCallback
 from archivist.cli._app import cli
-from archivist.cli._common import json_option, open_repository, storage_options_option
-from archivist.cli._files import _threshold
+from archivist.cli._common import (
+    json_option,
+    open_repository,
+    repository_argument,
+    storage_options_option,
+)
 from archivist.cli._output import echo, print_json
 from archivist.plugin.manager import get_handler
 
@@ -19,7 +23,7 @@ __all__ = ["put"]
 
 
 @cli.command("put")
-@click.argument("repo", metavar="REPO")
+@repository_argument
 @click.argument("name")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -43,20 +47,18 @@ def put(
 
     The handler reads FILE, and the value is saved as NAME's next version, exactly as
     log_artifact() and save() would: files first, then one compare-and-swap of the manifest.
-    A large save shows a progress bar on standard error, with FILE's size as its total
-    (-q hides it).
+    On a terminal, a large save shows a progress bar on standard error: the size of the
+    file the handler writes, then the bytes as the storage takes them (-q hides it).
     """
     handler = get_handler(alias)()
     with open_regular(file) as raw:
-        total = raw.seek(0, 2)
-        raw.seek(0)
         value = read_value(handler, raw, {}, alias, str(file), name)
     repository = open_repository(repo, "a", storage_options_json, storage_option_pairs)
     repository.log_artifact(name=name, value=value, handler=alias)
     quiet = bool(click.get_current_context().find_root().meta.get("archivist.quiet"))
-    callback = RichCallback(f"{name} <- {file.name}", threshold=_threshold(quiet))
-    callback.set_size(total)
-    repository.save(progress=callback)
+    bar = RichCallback(f"{name} <- {file.name}")
+    # no bar can show (-q, or not a terminal): no report, and the save spools nothing
+    repository.save(progress=bar if bar.can_draw and not quiet else None)
     record = repository.get_artifact_metadata(name)
     if as_json:
         print_json({k: record[k] for k in ("name", "version", "fname", "size", "sha256")})

@@ -26,6 +26,7 @@ from archivist.manifest import ManifestIndex, VersionRecord
 from archivist.stores._documents import ManifestDocument
 
 if TYPE_CHECKING:
+    from archivist._io.progress import ProgressCallback
     from archivist.stores._aliases import AliasStore
     from archivist.stores._kept_digests import KeptDigestsDocument
     from archivist.stores._releases import AbstractReleaseStore
@@ -277,7 +278,14 @@ class AbstractRepositoryStore(ABC):
         """
 
     @abstractmethod
-    def write_file(self, name: str, fname: str, write: Callable[[IO[bytes]], None]) -> FileDigests:
+    def write_file(
+        self,
+        name: str,
+        fname: str,
+        write: Callable[[IO[bytes]], None],
+        *,
+        callback: ProgressCallback | None = None,
+    ) -> FileDigests:
         """Create a version's file by streaming into it, only if it does not exist yet.
 
         Parameters
@@ -288,6 +296,13 @@ class AbstractRepositoryStore(ABC):
             The file name.
         write : Callable[[IO[bytes]], None]
             Writes the content to the byte stream it is given.
+        callback : fsspec.callbacks.Callback, optional
+            Told (``relative_update``) the bytes as the storage takes them (see
+            :meth:`archivist.storage.Backend.open_new`); given only when a save reports
+            progress, and only to a ``write_file`` that takes it (one written before is
+            reported each file whole, once written).
+
+            .. versionadded:: 0.2.0
 
         Returns
         -------

@@ -30,6 +30,7 @@ from archivist._formats.names import (
     private_folder_name,
 )
 from archivist._io.paths import delete_owned, path_under, relative_parts
+from archivist._io.progress import ProgressCallback
 from archivist._io.ranged import RangedReader
 from archivist._io.streams import HashingWriter
 from archivist._io.verified import check_stored, open_stored
@@ -274,7 +275,14 @@ class ManifestStore(AbstractRepositoryStore):
         path = self._file_path(name, fname)
         return path if self.location == self.path else self.backend.to_url(path)
 
-    def write_file(self, name: str, fname: str, write: Callable[[IO[bytes]], None]) -> FileDigests:
+    def write_file(
+        self,
+        name: str,
+        fname: str,
+        write: Callable[[IO[bytes]], None],
+        *,
+        callback: ProgressCallback | None = None,
+    ) -> FileDigests:
         """Stream a new file into place with write-if-absent, hashing it on the way.
 
         A large file's block list, computed in the same pass, is then written as its side
@@ -285,7 +293,7 @@ class ManifestStore(AbstractRepositoryStore):
         try:
             with (
                 storage_errors(f"writing {where}"),
-                self.backend.open_new(path) as raw,
+                self.backend.open_reporting(path, callback) as raw,
             ):
                 hashing = HashingWriter(raw)
                 try:

@@ -48,6 +48,7 @@ from archivist.testing.backends import (  # noqa: E402
     BackendTarget,
     ObjectStoreConformanceTests,
     RepositoryOnBackendTests,
+    SaveProgressTests,
     run_concurrent_saves,
 )
 from archivist.testing.commits import CommitCrash, crash_at_commit  # noqa: E402
@@ -92,6 +93,7 @@ __all__ = [
     "ObjectStoreConformanceTests",
     "RepositoryOnBackendTests",
     "RepositoryStoreTests",
+    "SaveProgressTests",
     "archivist_register",
     "archivist_repository",
     "check_repository",

@@ -122,8 +122,8 @@ def crash_at_commit(
                 setattr(store, name, dead)
         raise _instance(error)
 
-    def write_file(name: str, fname: str, write: Any) -> Any:
-        written = real_write_file(name, fname, write)
+    def write_file(name: str, fname: str, write: Any, **reporting: Any) -> Any:
+        written = real_write_file(name, fname, write, **reporting)
         crash.written.append((name, fname))
         return written
 

@@ -450,7 +450,7 @@ class FaultyBackend(Backend):
         return result
 
     @contextlib.contextmanager
-    def open_new(self, path: str) -> Iterator[IO[bytes]]:
+    def open_new(self, path: str, *, callback: Any = None) -> Iterator[IO[bytes]]:
         """Stream a new file through the wrapped backend.
 
         ``"during"`` writes half of the first write, then raises inside the wrapped
@@ -459,7 +459,7 @@ class FaultyBackend(Backend):
         """
         call = self.plan.begin("open_new", [path])
         call.raise_at("before")
-        with self.inner.open_new(path) as stream:
+        with self.inner.open_reporting(path, callback) as stream:
             if call.has("during"):
                 failing = _FailingWriter(stream, call)
                 yield cast("IO[bytes]", failing)

@@ -26,7 +26,7 @@ module: :class:`WriteIfAbsentTests`, :class:`ReplaceIfUnchangedTests`, :class:`R
 :class:`StreamingTests`, :class:`ListAndDeleteTests` and :class:`FreshnessTests`;
 :class:`BackendConformanceTests` is all of them. :class:`ObjectStoreConformanceTests` adds
 what an object store must do, and :class:`RepositoryOnBackendTests` runs a repository's
-whole life on the backend.
+whole life on the backend, :class:`SaveProgressTests` what a save's progress reports.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from archivist.testing.backends.conformance import BackendConformanceTests
 from archivist.testing.backends.freshness import FreshnessTests
 from archivist.testing.backends.listing import ListAndDeleteTests
 from archivist.testing.backends.object_store import ObjectStoreConformanceTests
+from archivist.testing.backends.progress import RecordingCallback, SaveProgressTests
 from archivist.testing.backends.reads import ReadTests
 from archivist.testing.backends.replace import ReplaceIfUnchangedTests
 from archivist.testing.backends.repository import RepositoryOnBackendTests, run_concurrent_saves
@@ -51,8 +52,10 @@ __all__ = [
     "ListAndDeleteTests",
     "ObjectStoreConformanceTests",
     "ReadTests",
+    "RecordingCallback",
     "ReplaceIfUnchangedTests",
     "RepositoryOnBackendTests",
+    "SaveProgressTests",
     "StreamingTests",
     "WriteIfAbsentTests",
     "run_concurrent_saves",
