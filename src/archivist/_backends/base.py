@@ -488,32 +488,10 @@ class Backend(ConditionalWrites, ABC):
             return stream.read(limit)
 
     def read_ranges(self, path: str, ranges: Sequence[tuple[int, int]]) -> builtins.list[bytes]:
-        """Read byte ranges of a stored file (for verified ranged reads, block by block).
-
-        The default asks fsspec's ``cat_ranges``: on an object store one ranged GET per
-        range, sent concurrently; a backend on a local disk overrides it.
-
-        Parameters
-        ----------
-        path : str
-            The file to read.
-        ranges : Sequence[tuple[int, int]]
-            ``[start, end)`` byte ranges.
-
-        Returns
-        -------
-        list[bytes]
-            What each range holds (shorter where the file ends first).
-
-        Raises
-        ------
-        FileNotFoundError
-            Nothing is stored at ``path``.
-        """
-        if not ranges:
-            return []
+        """Read ``[start, end)`` byte ranges of a file (fsspec ``cat_ranges``: concurrent GETs)."""
         starts, ends = [start for start, _ in ranges], [end for _, end in ranges]
-        found = self.fs.cat_ranges([path] * len(ranges), starts, ends, on_error="raise")
+        paths = [path] * len(ranges)
+        found = self.fs.cat_ranges(paths, starts, ends, on_error="raise") if ranges else []
         return [bytes(data) for data in found]
 
     def open_regular(self, path: str) -> IO[bytes]:
