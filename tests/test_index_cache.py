@@ -58,6 +58,15 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return real(data, location)
 
     monkeypatch.setattr("archivist.stores._repository.parse_manifest", counting)
+    real_columns = index_cache.parse_columns
+
+    def counting_columns(
+        data: bytes, location: str
+    ) -> tuple[index_cache.IndexColumns | None, list[VersionRecord] | None]:
+        calls.append(len(data))
+        return real_columns(data, location)
+
+    monkeypatch.setattr(index_cache, "parse_columns", counting_columns)
     return calls
 
 
@@ -470,6 +479,7 @@ _FIELDS = (
     "ends",
     "order",
     "bounds",
+    "time_sorted",
 )
 
 
@@ -502,6 +512,8 @@ def _forgeries(draw: st.DrawFn, columns: index_cache.IndexColumns) -> str:
     else:
         typecode = getattr(columns, field).typecode
         if typecode == "i" and not all(-(1 << 31) <= v < 1 << 31 for v in values):
+            return "nothing"
+        if typecode == "B" and not all(0 <= v < 256 for v in values):
             return "nothing"
         setattr(columns, field, array(typecode, values))
     return change
@@ -571,7 +583,7 @@ def _resigned(blob: bytes, header: Any, payload: bytes | None = None) -> bytes:
     """The index file ``blob`` with another header (and payload), its checksum recomputed."""
     import hashlib
 
-    magic = b"archivist manifest index 1\n"
+    magic = b"archivist manifest index 2\n"
     body = blob[:-32]
     end = body.index(b"\n", len(magic))
     new_header = header if isinstance(header, bytes) else json.dumps(header).encode()
@@ -580,7 +592,7 @@ def _resigned(blob: bytes, header: Any, payload: bytes | None = None) -> bytes:
 
 
 def _header(blob: bytes) -> dict[str, Any]:
-    magic = b"archivist manifest index 1\n"
+    magic = b"archivist manifest index 2\n"
     end = blob.index(b"\n", len(magic))
     header: dict[str, Any] = json.loads(blob[len(magic) : end])
     return header
@@ -652,18 +664,138 @@ def test_prune_under_a_forged_index_keeps_what_the_manifest_names(tmp_path: Path
     assert (tmp_path / "a" / records[-1].fname).exists()
 
 
-def test_a_forged_creation_time_never_moves_an_as_of_answer(tmp_path: Path) -> None:
-    """The issue's case: one record's time changed, the checksum recomputed."""
+def test_a_forged_creation_time_never_moves_an_as_of_answer(
+    tmp_path: Path, parses: list[int]
+) -> None:
+    """The issue's case: one record's time changed, the checksum recomputed.
+
+    Version 1 now seems the newest: the times no longer rise with the numbers while the
+    name's flag says they do, so the file is ignored and the manifest parsed in full.
+    """
     path = tmp_path / "repository.json"
     _fill(path, ("a",), 3)
     records = parse_manifest(path.read_bytes())
 
     def later(columns: index_cache.IndexColumns) -> None:
-        columns.created[1] = columns.created[2] + 1  # version 1 now seems the newest
+        columns.created[1] = columns.created[2] + 1
 
     _forge(path, later)
     when = records[1].created_at.isoformat()
+    parses.clear()
+    repository = Repository(path, mode="r")
+    assert len(parses) == 1  # ignored
+    found = repository.get_artifact_metadata("a", version=when, match="asof")
+    assert found["version"] == 1
+
+
+def test_a_forged_time_kept_in_order_is_caught_by_the_lookup_that_reads_it(
+    tmp_path: Path,
+) -> None:
+    """A time moved within its neighbours: the bisection reads it, checks its line, raises."""
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 3)
+    records = parse_manifest(path.read_bytes())
+
+    def nudged(columns: index_cache.IndexColumns) -> None:
+        columns.created[1] += 1
+
+    _forge(path, nudged)
     repository = Repository(path, mode="r")
     cache_file = index_cache.cache_path(ManifestStore(path).location)
     with pytest.raises(ManifestError, match=f"delete {cache_file}"):  # the file to delete
-        repository.get_artifact_metadata("a", version=when, match="asof")
+        repository.get_artifact_metadata(
+            "a", version=records[1].created_at.isoformat(), match="asof"
+        )
+
+
+def test_a_forged_time_that_hides_an_out_of_order_version_is_ignored(
+    tmp_path: Path, parses: list[int]
+) -> None:
+    """Version 1 was created after version 2 (a clock step): as-of must not bisect.
+
+    Putting version 1's time back in order in the columns makes them look sorted, but the
+    name's flag (computed from the same parse) says they are not: the file is ignored.
+    """
+    path = tmp_path / "repository.json"
+    times = [T0, T0 + 5 * SECOND, T0 + 2 * SECOND, T0 + 6 * SECOND]
+    records = [VersionRecord("a", v, "json", f"a-{v}.json", t) for v, t in enumerate(times)]
+    path.write_bytes(serialize_manifest(records))
+    at = (T0 + 5 * SECOND).isoformat()
+    assert Repository(path, mode="r").get_artifact_metadata("a", at, "asof")["version"] == 1
+
+    def in_order(columns: index_cache.IndexColumns) -> None:
+        columns.created[1] = columns.created[2] - 1
+
+    _forge(path, in_order)
+    parses.clear()
+    repository = Repository(path, mode="r")
+    assert len(parses) == 1  # ignored
+    assert repository.get_artifact_metadata("a", at, "asof")["version"] == 1
+
+
+# -- the first open: one parse, no record built ------------------------------------------------
+
+
+def test_a_first_open_builds_no_record_until_a_lookup_reads_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "repository.json"
+    records = [
+        VersionRecord(name, v, "json", f"{name}-{v}.json", T0 + (2 * v + i) * SECOND, size=2)
+        for v in range(400)
+        for i, name in enumerate(("a", "b"))
+    ]
+    path.write_bytes(serialize_manifest(records))
+    built: list[VersionRecord] = []
+    real_init = VersionRecord.__init__
+
+    def counting(self: VersionRecord, *args: Any, **kwargs: Any) -> None:
+        built.append(self)
+        real_init(self, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(VersionRecord, "__init__", counting)
+        repository = Repository(path, mode="r")
+        assert built == []
+        assert repository.get_artifact_metadata("b")["version"] == 399
+        assert len(built) == 1
+    assert index_cache.cache_path(ManifestStore(path).location).is_file()  # written as it went
+
+
+def test_a_first_open_answers_as_the_full_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "repository.json"
+    _fill(path, ("a", "b"), 4)
+    repository = Repository(path, mode="w+")
+    repository.set_artifact_expiry("a", 1, expiry="2020-01-01")
+    repository.save()
+    index_cache.cache_path(ManifestStore(path).location).unlink()
+    first = _answers(Repository(path, mode="r"))
+    monkeypatch.setenv(index_cache.ENV, "0")
+    assert first == _answers(Repository(path, mode="r"))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"name": "a", "version": 0, "handler": "json", "fname": "x.json", '
+        '"created_at": "2026-01-01T00:00:00"}',  # version 0 of "a" twice
+        '{"name": "../a", "version": 5, "handler": "json", "fname": "x.json", '
+        '"created_at": "2026-01-01T00:00:00"}',
+        '{"name": "a", "version": 5, "handler": "json", "fname": "x.json", '
+        '"created_at": "yesterday"}',
+        '{"name": "a", "version": 5, "version": 6, "handler": "json", "fname": "x.json", '
+        '"created_at": "2026-01-01T00:00:00"}',
+    ],
+)
+def test_a_first_open_refuses_what_the_full_parse_refuses(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "repository.json"
+    _fill(path, ("a",), 3)
+    text = path.read_bytes()
+    path.write_bytes(text[:-3] + b",\n" + line.encode() + b"\n]\n")
+    with pytest.raises(ManifestError) as full:
+        parse_manifest(path.read_bytes(), str(path))
+    with pytest.raises(ManifestError) as opened:
+        Repository(path, mode="r")
+    assert str(opened.value) == str(full.value)

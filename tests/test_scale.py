@@ -12,6 +12,7 @@ hits both. ``bench/bench_scale.py`` measures the absolute figures.
 
 from __future__ import annotations
 
+import json
 import time
 import timeit
 import uuid
@@ -23,7 +24,8 @@ from typing import Any, SupportsIndex
 import pytest
 
 from archivist import Repository
-from archivist.manifest import ManifestIndex, VersionRecord
+from archivist.manifest import ManifestIndex, VersionRecord, serialize_manifest
+from archivist.stores import _index_cache as index_cache
 
 T0 = datetime(2026, 1, 31, 12, 0, 0)
 SECOND = timedelta(seconds=1)
@@ -174,3 +176,75 @@ def test_bulk_save_stays_linear(tmp_path: Path) -> None:
         return _cpu_seconds() - start
 
     assert _interleaved_ratio(bulk) < LINEAR_BOUND
+
+
+# -- reads through the index cache: records built, counted --------------------------------------
+
+#: At 10x the versions, a read through the index cache may build at most this many times as
+#: many records: ls, log --limit and the lookups build O(names + log n), never one per version.
+BUILDS_BOUND = 3.0
+
+
+def _indexed(folder: Path, count: int, names: tuple[str, ...]) -> Path:
+    """A manifest of ``count`` versions of each name (no files), its index cached."""
+    records = [
+        VersionRecord(
+            name, v, "json", f"{name}-{v}.json", T0 + (v * len(names) + i) * SECOND, size=2
+        )
+        for v in range(count)
+        for i, name in enumerate(names)
+    ]
+    path = folder / f"{count}" / "repository.json"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(serialize_manifest(records))
+    Repository(path, mode="r")  # parses it and saves its columns
+    return path
+
+
+_READS: dict[str, Callable[[Path, int], object]] = {
+    "ls": lambda path, count: _cli("ls", str(path), "--json"),
+    "log --limit 20": lambda path, count: _cli("log", str(path), "b", "--limit", "20", "--json"),
+    "show b@-1": lambda path, count: _cli("show", str(path), "b@-1", "--json"),
+    "open+latest": lambda path, count: Repository(path, mode="r").get_artifact_metadata("b"),
+    "by number": lambda path, count: Repository(path, mode="r").get_artifact_metadata(
+        "b", version=count // 3
+    ),
+    "as-of": lambda path, count: Repository(path, mode="r").get_artifact_metadata(
+        "b", version=(T0 + count * SECOND).isoformat(), match="asof"
+    ),
+}
+
+
+def _cli(*args: str) -> object:
+    from click.testing import CliRunner
+
+    from archivist.cli import cli
+
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("read", list(_READS))
+def test_reads_through_the_index_build_o_log_n_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read: str
+) -> None:
+    """10x the versions: ls, log --limit 20 and lookups build about as many records."""
+    monkeypatch.setattr(index_cache, "MIN_BYTES", 0)  # these small manifests are indexed too
+    monkeypatch.delenv(index_cache.ENV, raising=False)
+    monkeypatch.setenv("ARCHIVIST_CACHE_DIR", str(tmp_path / "cache"))
+    built: list[int] = []
+    real = VersionRecord.from_dict.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[VersionRecord], data: Any, position: int = 0) -> VersionRecord:
+        built.append(position)
+        return real(cls, data, position)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(VersionRecord, "from_dict", classmethod(counting))
+    builds = {}
+    for count in (SMALL, LARGE):
+        path = _indexed(tmp_path, count, ("a", "b"))
+        built.clear()
+        _READS[read](path, count)
+        builds[count] = len(built)
+    assert 0 < builds[LARGE] <= BUILDS_BOUND * builds[SMALL], builds

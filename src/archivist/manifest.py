@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import operator
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
+from archivist._formats.manifest_lines import from_micros, micros, non_decreasing
 from archivist._formats.names import (
     MAX_NAME_BYTES,
     SIDE_FILES,
@@ -35,10 +35,8 @@ from archivist._formats.records import (
     parse_stored_time,
     utcnow,
 )
-from archivist._formats.strict_json import load_object_list
 from archivist.errors import (
     AmbiguousVersionError,
-    ManifestError,
     VersionNotFoundError,
 )
 
@@ -89,13 +87,10 @@ def parse_manifest(data: bytes | str, location: str = "the manifest") -> list[Ve
         Hostile text too: nesting too deep, ``NaN``, a key twice (see
         :func:`archivist._formats.strict_json.load_json`).
     """
-    from archivist._formats.manifest_parse import no_gc, records_from_dicts
+    from archivist._formats.manifest_parse import decode_manifest, no_gc, records_from_dicts
 
     with no_gc():  # only new, acyclic objects: collecting during the parse finds nothing
-        parsed = load_object_list(data, location)
-        if not isinstance(parsed, list):
-            raise ManifestError(f"{location} must hold a JSON array of version records")
-        return records_from_dicts(parsed, location)
+        return records_from_dicts(decode_manifest(data, location), location)
 
 
 def serialize_manifest(records: Iterable[VersionRecord]) -> bytes:
@@ -166,24 +161,40 @@ class _NameIndex:
 
     ``records`` may be a lazy sequence (see :mod:`archivist.stores._index_cache`) that builds each
     record when it is first used; ``created`` then gives each version's creation time in
-    microseconds (in ``records`` order) without building records, and ``fnames`` the file
-    names. The time-sorted view is built by the first lookup by time (latest and by-number
-    lookups never need it).
+    microseconds (in ``records`` order) without building records, ``fnames`` the file
+    names and ``numbers`` the version numbers. ``times_sorted`` tells whether ``created``
+    never decreases (numbers follow time, the usual case): then :attr:`by_time` is
+    ``records`` itself and a lookup by time bisects ``created`` in O(log n). ``None``
+    means not known: the first lookup by time finds out (a pass over ``created``). The
+    time-sorted view is built by the first lookup by time (latest and by-number lookups
+    never need it).
     """
 
-    __slots__ = ("_by_time", "_times", "created", "fname_column", "records")
+    __slots__ = (
+        "_by_time",
+        "_times",
+        "created",
+        "fname_column",
+        "number_column",
+        "records",
+        "times_sorted",
+    )
 
     def __init__(
         self,
         records: Sequence[VersionRecord],
         created: Sequence[int] | None = None,
         fnames: Sequence[str] | None = None,
+        numbers: Sequence[int] | None = None,
+        times_sorted: bool | None = None,
     ) -> None:
         if isinstance(records, list):
             records.sort(key=_VERSION)
         self.records = records
         self.created = created
         self.fname_column = fnames
+        self.number_column = numbers
+        self.times_sorted = times_sorted
         self._by_time: Sequence[VersionRecord] | None = None
         self._times: Sequence[datetime] = []
 
@@ -195,7 +206,7 @@ class _NameIndex:
             if created is None:
                 by_time: Sequence[VersionRecord] = sorted(self.records, key=_TIME_ORDER)
                 self._times = list(map(_CREATED_AT, by_time))
-            elif _non_decreasing(created):  # the usual case: numbers follow time
+            elif self._sorted_by_time(created):  # the usual case: numbers follow time
                 by_time, self._times = self.records, _Times(created)
             else:
                 order = sorted(range(len(created)), key=created.__getitem__)  # stable
@@ -204,11 +215,22 @@ class _NameIndex:
             self._by_time = by_time
         return self._by_time
 
+    def _sorted_by_time(self, created: Sequence[int]) -> bool:
+        if self.times_sorted is None:
+            self.times_sorted = non_decreasing(created)
+        return self.times_sorted
+
     @property
     def times(self) -> Sequence[datetime]:
         """The creation times of :attr:`by_time`, in its order."""
         self.by_time  # noqa: B018 - builds the view
         return self._times
+
+    def numbers(self) -> Sequence[int]:
+        """Return the version numbers, ascending (from the column when there is one)."""
+        if self.number_column is not None:
+            return self.number_column
+        return [record.version for record in self.records]
 
     def fnames(self) -> set[str]:
         """Return the file names of these versions."""
@@ -218,34 +240,23 @@ class _NameIndex:
 
     def appended(self, added: Sequence[VersionRecord]) -> _NameIndex:
         """Return this index with ``added`` (numbered after every version here) at the end."""
-        created = self.created
-        fnames = self.fname_column
+        created, fnames, numbers = self.created, self.fname_column, self.number_column
+        new_created = [micros(r.created_at) for r in added]
+        times_sorted = self.times_sorted
+        if times_sorted and created:
+            times_sorted = non_decreasing([created[-1], *new_created])
         return _NameIndex(
             Chain(self.records, added),
-            None if created is None else Chain(created, [micros(r.created_at) for r in added]),
+            None if created is None else Chain(created, new_created),
             None if fnames is None else Chain(fnames, [r.fname for r in added]),
+            None if numbers is None else Chain(numbers, [r.version for r in added]),
+            times_sorted if created is not None else None,
         )
 
 
 _VERSION = attrgetter("version")
 _CREATED_AT = attrgetter("created_at")
 _TIME_ORDER = attrgetter("created_at", "version")
-_EPOCH = datetime(1, 1, 1)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def micros(value: datetime) -> int:
-    """Return a naive UTC time as microseconds since 0001-01-01 (orders like the time)."""
-    return (value - _EPOCH) // _MICROSECOND
-
-
-def from_micros(value: int) -> datetime:
-    """Return the naive UTC time :func:`micros` gave ``value`` for."""
-    return _EPOCH + timedelta(microseconds=value)
-
-
-def _non_decreasing(values: Sequence[int]) -> bool:
-    return all(map(operator.le, values, itertools.islice(values, 1, None)))
 
 
 class Chain(Sequence[Any]):
@@ -296,6 +307,9 @@ class _Picked(Sequence[Any]):
         if isinstance(index, slice):
             return [self.items[i] for i in self.order[index]]
         return self.items[self.order[index]]
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self.items.__getitem__, self.order)
 
 
 class _Times(Sequence[datetime]):
@@ -402,6 +416,21 @@ class ManifestIndex:
         """Return the versions of ``name`` sorted by number (empty if unknown)."""
         entry = self._names.get(name)
         return entry.records if entry is not None else ()
+
+    def count(self, name: str) -> int:
+        """Return how many versions ``name`` has (0 if unknown), building no record."""
+        entry = self._names.get(name)
+        return len(entry.records) if entry is not None else 0
+
+    def numbers(self, name: str) -> Sequence[int]:
+        """Return the version numbers of ``name``, ascending (empty if unknown).
+
+        From the index's number column when it has one, building no record: a listing,
+        never checked against the manifest lines (a lookup by one of them builds and checks
+        its record).
+        """
+        entry = self._names.get(name)
+        return entry.numbers() if entry is not None else ()
 
     def last_version(self, name: str) -> int:
         """Return the highest version number of ``name``, or -1 when it has none."""

@@ -393,10 +393,10 @@ class Repository(RepositoryLifecycle):
         archivist.errors.ArtifactNotFoundError
             No artifact has that name.
         """
-        records = self._session.index().versions(name)
-        if not records:
+        numbers = self._session.index().numbers(name)  # from the index: builds no record
+        if not numbers:
             self._session.find(name, None, "exact")  # raises the descriptive error
-        return [record.version for record in records]
+        return list(numbers)
 
     def get_version_diff(
         self,

@@ -68,6 +68,24 @@ def test_a_missing_repository_is_one_line_and_exit_1(tmp_path: Path, invoke: Inv
     assert "Traceback" not in result.stderr
 
 
+def test_log_limit_shows_only_the_newest_versions(repo: Path, invoke: Invoke) -> None:
+    repository = Repository(repo / "repository.json", mode="a")
+    repository.log_artifact(name="features", value=["id"], handler="json")
+    repository.save()
+    records = parse_json(invoke("log", str(repo), "features", "--limit", "2", "--json"))
+    assert [r["version"] for r in records] == [2, 1]
+    everything = parse_json(invoke("log", str(repo), "features", "--limit", "9", "--json"))
+    assert [r["version"] for r in everything] == [2, 1, 0]
+    human = invoke("log", str(repo), "features", "--limit", "1").stdout.splitlines()
+    assert len(human) == 2 and human[1].split()[0] == "2"
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "many"])
+def test_log_limit_must_be_a_positive_number(repo: Path, invoke: Invoke, limit: str) -> None:
+    result = invoke("log", str(repo), "features", "--limit", limit, code=2)
+    assert "--limit" in result.stderr and result.stdout == ""
+
+
 def test_log_is_newest_first_with_expiry(repo: Path, invoke: Invoke) -> None:
     repository = Repository(repo / "repository.json", mode="w+")
     repository.set_artifact_expiry("features", 0, expiry="2020-01-01")

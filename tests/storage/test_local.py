@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -330,3 +333,105 @@ def test_ctrl_c_while_a_large_file_is_written_exits_without_waiting_for_its_flus
     assert "KeyboardInterrupt" in process.stderr.decode(), process.stderr
     assert time.monotonic() - start < 30  # the flush takes 60 s
     assert os.listdir(tmp_path) == []  # neither the file nor its temporary file is left
+
+
+class _CountingSha256:
+    """hashlib.sha256, counting the bytes it is fed into a shared list."""
+
+    def __init__(self, fed: list[int], data: bytes | memoryview = b"", inner: Any = None) -> None:
+        self.fed = fed
+        self.inner = inner if inner is not None else _SHA256()
+        self.update(data)
+
+    def update(self, data: bytes | memoryview) -> None:
+        self.fed.append(len(data))
+        self.inner.update(data)
+
+    def copy(self) -> _CountingSha256:
+        return _CountingSha256(self.fed, b"", self.inner.copy())
+
+    def hexdigest(self) -> str:
+        return str(self.inner.hexdigest())
+
+    def digest(self) -> bytes:
+        return bytes(self.inner.digest())
+
+
+_SHA256 = hashlib.sha256
+
+
+def test_an_append_hashes_the_manifest_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Open (a), log one, save: the manifest is hashed at open, then only what was added.
+
+    Under the lock the manifest is compared byte for byte with what was read, not hashed
+    again, and the new text's token continues the hash of the bytes it shares.
+    """
+    from archivist.manifest import VersionRecord, serialize_manifest
+
+    monkeypatch.setenv("ARCHIVIST_INDEX_CACHE", "0")  # only the manifest's hashing counted
+    path = tmp_path / "repository.json"
+    t0 = datetime(2026, 1, 1)
+    records = [
+        VersionRecord("model", v, "json", f"model-{v}.json", t0 + timedelta(seconds=v))
+        for v in range(5000)
+    ]
+    path.write_bytes(serialize_manifest(records))
+    size = path.stat().st_size
+    fed: list[int] = []
+    monkeypatch.setattr(hashlib, "sha256", lambda data=b"": _CountingSha256(fed, data))
+    repository = Repository(path, mode="a")
+    repository.log_artifact(name="model", value=[1], handler="json")
+    repository.save()
+    monkeypatch.undo()
+    assert Repository(path, mode="r").versions("model")[-1] == 5000
+    assert size < sum(fed) < size + 64 * 1024, (size, sum(fed))
+
+
+def test_a_spliced_text_is_hashed_as_a_whole_text_would_be(tmp_path: Path) -> None:
+    backend = LocalBackend()
+    path = str(tmp_path / "m.json")
+    first = b"[\n" + b",\n".join(b'{"n": %d}' % i for i in range(500)) + b"\n]\n"
+    token = backend.replace_if_unchanged(path, first, None)
+    assert token == hashlib.sha256(first).hexdigest()
+    spliced = first[:-3] + b',\n{"n": 500}\n]\n'
+    token = backend.replace_if_unchanged(path, spliced, token)
+    assert token == hashlib.sha256(spliced).hexdigest()
+    changed = b"[" + spliced[1:-9] + b"9}\n]\n"  # same length, another first and last byte
+    token = backend.replace_if_unchanged(path, changed, token)
+    assert token == hashlib.sha256(changed).hexdigest()
+    assert backend.read_with_token(path) == (changed, token)
+    shorter = b"[]\n"
+    assert backend.replace_if_unchanged(path, shorter, token) == hashlib.sha256(shorter).hexdigest()
+
+
+@pytest.mark.parametrize("where", [0, -10, "middle"])
+def test_a_same_size_change_by_a_writer_without_the_lock_is_caught(
+    tmp_path: Path, where: int | str
+) -> None:
+    """Another program rewrites the manifest in place, same length: the swap is refused."""
+    backend = LocalBackend()
+    path = tmp_path / "m.json"
+    text = b"[\n" + b",\n".join(b'{"n": %d}' % i for i in range(500)) + b"\n]\n"
+    path.write_bytes(text)
+    data, token = backend.read_with_token(str(path))
+    at = len(text) // 2 if where == "middle" else int(where)
+    changed = bytearray(data)
+    changed[at] = ord("x") if changed[at] != ord("x") else ord("y")
+    with open(path, "r+b") as stream:  # in place, as an editor or another tool would
+        stream.write(changed)
+    with pytest.raises(StaleTokenError):
+        backend.replace_if_unchanged(str(path), data + b" ", token)
+    assert path.read_bytes() == bytes(changed)
+
+
+def test_a_backend_that_remembers_a_manifest_pickles(tmp_path: Path) -> None:
+    """An experiment pickles its repository's backend: the remembered hash does not travel."""
+    import pickle
+
+    backend = LocalBackend()
+    path = str(tmp_path / "m.json")
+    token = backend.replace_if_unchanged(path, b"[1]", None)
+    copy = pickle.loads(pickle.dumps(backend))
+    assert copy.replace_if_unchanged(path, b"[2]", token) == hashlib.sha256(b"[2]").hexdigest()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import hashlib
 import io
 import os
 import re
 import secrets
 import threading
 from collections.abc import Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
+from typing import IO, TYPE_CHECKING, Any, ClassVar, NamedTuple, cast
 
 from fsspec.implementations.local import LocalFileSystem
 
@@ -36,6 +37,24 @@ LOCAL_OPTIONS = frozenset(
 
 #: A new file is flushed to disk in the background each time this many more bytes are written.
 WRITEBACK_EVERY = 64 << 20
+
+#: The last bytes of a document read or written are hashed apart from the rest: a new text
+#: that keeps all the rest (an append spliced before a manifest's closing bracket) hashes
+#: only what follows it.
+_TAIL = 64
+#: How many documents' last states a backend remembers (the manifest, and a few beside it).
+_REMEMBERED = 8
+_REMEMBERING = threading.Lock()
+
+
+class _Hashed(NamedTuple):
+    """A document's bytes as last read or written, its token, and its hash but the tail."""
+
+    token: str
+    data: bytes
+    cut: int
+    prefix: Any  # a hashlib object fed data[:cut]
+
 
 #: A new file of at most this many bytes is kept in memory until it is complete, then
 #: created and written with one call (no temporary file, no link).
@@ -97,17 +116,58 @@ class LocalBackend(Backend):
     def read_with_token(self, path: str) -> tuple[bytes, str]:
         """Read ``path`` and return it with its content token."""
         data = self.read_bytes(path)
-        return data, content_token(data)
+        return data, self._hashed(path, data).token
+
+    def _hashed(self, path: str, data: bytes) -> _Hashed:
+        """Hash ``data``, the new state of ``path``, and remember it.
+
+        When ``data`` starts with all but the tail of the state last remembered for
+        ``path`` (checked byte for byte), only the rest is hashed: an append hashes what it
+        adds, not the whole manifest again.
+        """
+        view = memoryview(data)
+        known = self._remembered.get(path)
+        if (
+            known is not None
+            and len(data) >= known.cut
+            and data.startswith(memoryview(known.data)[: known.cut])
+        ):
+            start, digest = known.cut, known.prefix.copy()
+        else:
+            start, digest = 0, hashlib.sha256()
+        cut = max(start, len(data) - _TAIL)
+        digest.update(view[start:cut])
+        prefix = digest.copy()
+        digest.update(view[cut:])
+        hashed = _Hashed(digest.hexdigest(), data, cut, prefix)
+        with _REMEMBERING:
+            remembered = self._remembered
+            remembered.pop(path, None)
+            remembered[path] = hashed
+            while len(remembered) > _REMEMBERED:
+                del remembered[next(iter(remembered))]
+        return hashed
+
+    def _current_token(self, path: str, token: str | None) -> str | None:
+        """Return the content token of ``path`` now (``None``: absent), read under its lock.
+
+        When ``token`` is the state this backend last read or wrote, the file is compared
+        byte for byte with those bytes instead of being hashed again.
+        """
+        try:
+            data = self.read_bytes(path)
+        except FileNotFoundError:
+            return None
+        known = self._remembered.get(path)
+        if known is not None and known.token == token:
+            return token if data == known.data else content_token(data)
+        return content_token(data)
 
     def replace_if_unchanged(self, path: str, data: bytes, token: str | None) -> str:
         """Replace ``path`` under its lock file if its content token is still ``token``."""
         folder, base = os.path.split(path)
         with FileLock(_lock_file(path)):
-            try:
-                current: str | None = content_token(self.read_bytes(path))
-            except FileNotFoundError:
-                current = None
-            if current != token:
+            if self._current_token(path, token) != token:
                 raise StaleTokenError(f"{path} changed since it was read")
             tmp = os.path.join(folder, f".{base}.{secrets.token_hex(8)}.tmp")
             try:
@@ -121,7 +181,7 @@ class LocalBackend(Backend):
                     os.remove(tmp)
                 raise
             fsync_dir(folder)
-        return content_token(data)
+        return self._hashed(path, data).token
 
     @contextlib.contextmanager
     def exclusive(self, path: str) -> Iterator[bool]:
@@ -251,6 +311,18 @@ class LocalBackend(Backend):
         os.remove(path)
         for folder in self._made_for.pop(path, None) or [os.path.dirname(path)]:
             _remove_empty_folder(folder)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the remembered document states (hash objects do not pickle)."""
+        state = dict(self.__dict__)
+        state.pop("_remembered_states", None)  # a copy hashes what it reads afresh
+        return state
+
+    @property
+    def _remembered(self) -> dict[str, _Hashed]:
+        """The last state read or written of the last few documents, oldest first."""
+        remembered: dict[str, _Hashed] = self.__dict__.setdefault("_remembered_states", {})
+        return remembered
 
     @property
     def _made_for(self) -> dict[str, builtins.list[str]]:

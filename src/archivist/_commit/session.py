@@ -243,6 +243,16 @@ class Session:
                 raise
             raise VersionNotFoundError(f"{exc}; {NAIVE_MEANS_UTC}") from None
 
+    def version_counts(self) -> dict[str, int]:
+        """Return each artifact's number of versions (pending ones included), building no record.
+
+        The names come in order of first appearance; the counts come from the index (its
+        columns when the manifest was opened through the index cache), not from a pass
+        over the records.
+        """
+        index = self.index()
+        return {name: index.count(name) for name in index.names()}
+
     def is_pending(self, record: VersionRecord) -> bool:
         """Tell whether ``record`` is a pending version's (not saved yet)."""
         return any(p.record is record for p in self.pending)

@@ -5,6 +5,8 @@ build from each parsed record, or raises its error. A manifest of common records
 names and file names, naive ISO 8601 times, flat extra fields: what archivist and
 lazyscribe write) is checked one field at a time across all records, each check one pass in
 C or one per distinct name; any other manifest is checked record by record.
+:func:`bulk_columns` gives the checked columns of a common manifest without building its
+records, for an index whose records are built from their lines when first used.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from archivist._formats.names import check_stored_name
 from archivist._formats.records import CORE_FIELDS, VersionRecord
+from archivist._formats.strict_json import load_object_list
 from archivist.errors import InvalidNameError, ManifestError
 
-__all__ = ["no_gc", "records_from_dicts"]
+__all__ = ["BulkColumns", "bulk_columns", "decode_manifest", "no_gc", "records_from_dicts"]
 
 
 @contextmanager
@@ -32,6 +35,33 @@ def no_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def decode_manifest(data: bytes | str, location: str) -> list[Any]:
+    """Decode a manifest's JSON text into its list of parsed records (not checked yet).
+
+    Parameters
+    ----------
+    data : bytes or str
+        The manifest's text.
+    location : str
+        Where it was read from, for messages.
+
+    Returns
+    -------
+    list
+        The parsed array.
+
+    Raises
+    ------
+    archivist.errors.ManifestError
+        The text is not JSON (or is hostile JSON, see
+        :func:`archivist._formats.strict_json.load_object_list`), or not an array.
+    """
+    parsed = load_object_list(data, location)
+    if not isinstance(parsed, list):
+        raise ManifestError(f"{location} must hold a JSON array of version records")
+    return parsed
 
 
 def records_from_dicts(parsed: list[Any], location: str) -> list[VersionRecord]:
@@ -113,11 +143,38 @@ def _times(values: list[Any]) -> list[datetime] | None:
     return times if {time.tzinfo for time in times} <= {None} else None
 
 
-def _bulk_records(parsed: list[Any]) -> list[VersionRecord] | None:
-    """Check the common manifest column by column (each check one pass in C, or per name).
+class BulkColumns(NamedTuple):
+    """A common manifest's records checked column by column, as lists in manifest order.
 
-    Returns the records :meth:`VersionRecord.from_dict` would build, or None when some
-    record is not of the common form (then each is checked on its own).
+    Every record is valid (:meth:`VersionRecord.from_dict` accepts it), no (name, version)
+    pair repeats, and no extra field holds a nested object or array.
+    """
+
+    names: list[str]
+    versions: list[int]
+    fnames: list[str]
+    created: list[datetime]
+    expiry: list[Any]
+    expiry_times: list[datetime]
+    sha256: list[Any]
+    sizes: list[Any]
+    extra_keys: list[str]
+
+
+def bulk_columns(parsed: list[Any]) -> BulkColumns | None:
+    """Check a parsed manifest of common records column by column, building no record.
+
+    Parameters
+    ----------
+    parsed : list
+        The parsed manifest (:func:`decode_manifest`).
+
+    Returns
+    -------
+    BulkColumns or None
+        Its checked columns, or ``None`` when a record is not of the common form (plain
+        names and file names, naive times, flat extra fields, no (name, version) pair
+        twice): :func:`records_from_dicts` then checks each record on its own.
     """
     if not parsed or any(type(data) is not dict for data in parsed):
         return None
@@ -166,6 +223,21 @@ def _bulk_records(parsed: list[Any]) -> list[VersionRecord] | None:
     for key in extra_keys:  # from_dict checks how deep nested values go
         if not {type(data.get(key)) for data in parsed}.isdisjoint((dict, list)):
             return None
+    return BulkColumns(
+        names, versions, fnames, created, expiry, expiry_times, sha256, sizes, extra_keys
+    )
+
+
+def _bulk_records(parsed: list[Any]) -> list[VersionRecord] | None:
+    """Check the common manifest column by column (each check one pass in C, or per name).
+
+    Returns the records :meth:`VersionRecord.from_dict` would build, or None when some
+    record is not of the common form (then each is checked on its own).
+    """
+    bulk = bulk_columns(parsed)
+    if bulk is None:
+        return None
+    names, versions, fnames, created, expiry, expiry_times, sha256, sizes, extra_keys = bulk
     expires = iter(expiry_times)
     out: list[VersionRecord] = []
     append = out.append

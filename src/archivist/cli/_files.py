@@ -39,7 +39,7 @@ _IDENTITY = ("name", "version", "fname", "created_at", "expiry")
 
 
 def _record(repository: Repository, spec: str) -> dict[str, Any]:
-    wanted: VersionSpec = parse_version_spec(spec, lambda: [r["name"] for r in repository])
+    wanted: VersionSpec = parse_version_spec(spec, repository._session.index().names)
     return wanted.metadata(repository)
 
 

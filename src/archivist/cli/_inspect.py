@@ -32,10 +32,12 @@ def _latest(repository: Repository, name: str) -> dict[str, Any] | None:
 
 
 def artifact_rows(repository: Repository) -> list[dict[str, Any]]:
-    """Return one summary per artifact: its version count and its latest version's record."""
-    counts: dict[str, int] = defaultdict(int)
-    for record in repository:
-        counts[record["name"]] += 1
+    """Return one summary per artifact: its version count and its latest version's record.
+
+    Costs one record per artifact (its latest), whatever the number of versions: the counts
+    come from the repository's index, not from reading every record.
+    """
+    counts = repository._session.version_counts()
     rows = []
     for name in sorted(counts):
         latest = _latest(repository, name)
@@ -96,21 +98,32 @@ def ls(
 @cli.command("log")
 @repository_argument
 @click.argument("name")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Show only the N newest versions.",
+)
 @json_option
 @storage_options_option
 def log(
     repo: str,
     name: str,
+    limit: int | None,
     as_json: bool,
     storage_options_json: str | None,
     storage_option_pairs: tuple[str, ...],
 ) -> None:
     """Show an artifact's history, newest first.
 
-    Every version of artifact NAME in REPO, with its expiry and the aliases naming it.
+    Every version of artifact NAME in REPO (the N newest with --limit N), with its expiry
+    and the aliases naming it.
     """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
     numbers = repository.versions(name)
+    if limit is not None:
+        numbers = numbers[-limit:]  # only these versions' records are read
     named: dict[int, list[str]] = defaultdict(list)
     for alias, version in repository.aliases(name).items():
         named[version].append(alias)
@@ -162,7 +175,7 @@ def show(
     model@production~2026-03-01.
     """
     repository = open_repository(repo, "r", storage_options_json, storage_option_pairs)
-    wanted = parse_version_spec(spec, lambda: [r["name"] for r in repository])
+    wanted = parse_version_spec(spec, repository._session.index().names)
     found = wanted.metadata(repository)
     # name and version first: which version this is, then what it holds
     record = {"name": found["name"], "version": found["version"]} | found

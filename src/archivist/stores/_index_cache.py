@@ -14,6 +14,10 @@ only ever an optimisation: a missing, corrupt, foreign-format or stale file (its
 not the manifest's) is ignored and the manifest parsed in full; failing to write one is
 ignored too. A save writes the columns of the manifest it committed, so the next open hits.
 
+A first open (no columns cached) parses the manifest once with :func:`parse_columns`, which
+checks a manifest of common records column by column and indexes it from those columns,
+building no record: records are built from their lines when a lookup first reads them.
+
 Only manifests of at least :data:`MIN_BYTES` are indexed this way; ``ARCHIVIST_INDEX_CACHE=0``
 turns the cache off.
 """
@@ -35,6 +39,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from archivist._formats.manifest_lines import (
+    falling_groups,
+    flat,
+    increasing,
+    joined_fnames,
+    line_spans,
+    micros,
+    nested,
+    non_decreasing,
+    parse_lines,
+    record_columns,
+)
 from archivist._io import cache_folder
 from archivist._io.local import read_regular
 from archivist.errors import InvalidNameError, ManifestError
@@ -45,7 +61,7 @@ from archivist.manifest import (
     _NameIndex,
     _Picked,
     check_stored_name,
-    micros,
+    parse_manifest,
 )
 
 __all__ = ["MIN_BYTES", "IndexColumns", "cache_enabled", "load_columns", "save_columns"]
@@ -58,10 +74,15 @@ MIN_BYTES = 1 << 20
 MAX_FILES = 64
 #: Set to ``0``, ``false``, ``no`` or ``off`` to turn the index cache off.
 ENV = "ARCHIVIST_INDEX_CACHE"
-_MAGIC = b"archivist manifest index 1\n"
+_MAGIC = b"archivist manifest index 2\n"
 _DIGEST_BYTES = 32
-_ARRAYS = ("name_ids", "versions", "created", "starts", "ends", "order", "bounds")
-_TYPECODES = {"name_ids": "i", "fnames": "B", **dict.fromkeys(_ARRAYS[1:], "q")}
+_ARRAYS = ("name_ids", "versions", "created", "starts", "ends", "order", "bounds", "time_sorted")
+_TYPECODES = {
+    "name_ids": "i",
+    "fnames": "B",
+    "time_sorted": "B",
+    **dict.fromkeys(_ARRAYS[1:-1], "q"),
+}
 _MAX_MICROS = micros(datetime.max)
 
 
@@ -74,8 +95,10 @@ class IndexColumns:
     """The lookup columns of a manifest's records, and where each record's line is.
 
     Every array has one item per record, in manifest order, except ``order`` (the record
-    positions grouped by name, in :attr:`names` order, each group sorted by version number)
-    and ``bounds`` (where each name's group starts in ``order``, plus the end).
+    positions grouped by name, in :attr:`names` order, each group sorted by version number),
+    ``bounds`` (where each name's group starts in ``order``, plus the end) and
+    ``time_sorted`` (per name, 1 when its creation times never decrease in number order:
+    a lookup by time then bisects them in O(log n), see :class:`~archivist.manifest.ManifestIndex`).
     """
 
     __slots__ = (*_ARRAYS, "_fnames", "fname_blob", "names", "size")
@@ -88,6 +111,7 @@ class IndexColumns:
     ends: array[int]
     order: array[int]
     bounds: array[int]
+    time_sorted: array[int]
     fname_blob: bytes
     size: int
 
@@ -116,29 +140,44 @@ class IndexColumns:
         layout) and no record holds a nested object or array, which is what makes a line a
         whole record; other manifests are parsed in full on every open.
         """
-        spans = _line_spans(data, len(records))
-        if spans is None or not _flat(records, data):
+        spans = line_spans(data, len(records))
+        if spans is None or not flat(records, data):
             return None
-        starts, ends = spans
         ids: dict[str, int] = {}
-        name_ids, versions, created, fnames = _columns(records, ids)
-        fname_blob = _joined(fnames)
+        name_ids, versions, created, fnames = record_columns(records, ids)
+        return cls._assembled(spans, list(ids), name_ids, versions, created, fnames, len(data))
+
+    @classmethod
+    def _assembled(
+        cls,
+        spans: tuple[array[int], array[int]],
+        names: list[str],
+        name_ids: array[int],
+        versions: array[int],
+        created: array[int],
+        fnames: list[str],
+        size: int,
+    ) -> IndexColumns | None:
+        """Group the columns of a manifest's records by name; ``None`` if one cannot be."""
+        starts, ends = spans
+        fname_blob = joined_fnames(fnames)
         if fname_blob is None:
             return None
-        order, bounds = array("q"), array("q", [0])
-        if len(ids) == 1:
-            groups: list[list[int]] = [list(range(len(records)))]
+        order, bounds, time_sorted = array("q"), array("q", [0]), array("B")
+        if len(names) == 1:
+            groups: list[list[int]] = [list(range(len(versions)))]
         else:
-            groups = [[] for _ in ids]
+            groups = [[] for _ in names]
             for position, name_id in enumerate(name_ids):
                 groups[name_id].append(position)
         for group in groups:
-            if not _increasing([versions[p] for p in group]):
+            if not increasing(list(map(versions.__getitem__, group))):
                 group.sort(key=versions.__getitem__)
             order.extend(group)
             bounds.append(len(order))
+            time_sorted.append(non_decreasing(list(map(created.__getitem__, group))))
         columns = cls(
-            names=list(ids),
+            names=names,
             name_ids=name_ids,
             versions=versions,
             created=created,
@@ -146,8 +185,9 @@ class IndexColumns:
             ends=ends,
             order=order,
             bounds=bounds,
+            time_sorted=time_sorted,
             fname_blob=fname_blob,
-            size=len(data),
+            size=size,
         )
         columns._fnames = fnames
         return columns
@@ -160,7 +200,7 @@ class IndexColumns:
         bracket. ``None`` when it is not (the caller indexes the text in full instead).
         """
         tail = data[self.size - 3 : -3]  # b",\n" + the new lines
-        if not (data.startswith(b"[\n{") and tail.startswith(b",\n")) or _nested(added):
+        if not (data.startswith(b"[\n{") and tail.startswith(b",\n")) or nested(added):
             return None
         lines = tail[2:].split(b"\n")
         if len(lines) != len(added) or any(
@@ -168,8 +208,8 @@ class IndexColumns:
         ):
             return None
         ids = {name: i for i, name in enumerate(self.names)}
-        new_ids, new_versions, new_created, fnames = _columns(added, ids)
-        new_blob = _joined(fnames)
+        new_ids, new_versions, new_created, fnames = record_columns(added, ids)
+        new_blob = joined_fnames(fnames)
         if new_blob is None:
             return None
         starts, ends = self.starts[:], self.ends[:]
@@ -182,27 +222,33 @@ class IndexColumns:
         new_positions: dict[int, list[int]] = {}
         for position, name_id in enumerate(new_ids, start=len(self)):
             new_positions.setdefault(name_id, []).append(position)
-        order, bounds = array("q"), array("q", [0])
+        created = self.created + new_created
+        order, bounds, time_sorted = array("q"), array("q", [0]), array("B")
         for name_id in range(len(ids)):
             known = name_id < len(self.names)
             old = self.order[self.bounds[name_id] : self.bounds[name_id + 1]] if known else []
             new = new_positions.get(name_id, [])
-            if (new and old and versions[new[0]] <= versions[old[-1]]) or not _increasing(
+            if (new and old and versions[new[0]] <= versions[old[-1]]) or not increasing(
                 [versions[p] for p in new]
             ):
                 return None  # not numbered after the old versions: index in full
             order.extend(old)
             order.extend(new)
             bounds.append(len(order))
+            sorted_before = self.time_sorted[name_id] if known else True
+            time_sorted.append(
+                bool(sorted_before) and non_decreasing([created[p] for p in (*old[-1:], *new)])
+            )
         columns = IndexColumns(
             names=list(ids),
             name_ids=self.name_ids + new_ids,
             versions=versions,
-            created=self.created + new_created,
+            created=created,
             starts=starts,
             ends=ends,
             order=order,
             bounds=bounds,
+            time_sorted=time_sorted,
             fname_blob=b"\n".join(part for part in (self.fname_blob, new_blob) if part),
             size=len(data),
         )
@@ -292,15 +338,24 @@ class IndexColumns:
     def _consistent(self, count: int) -> bool:
         """Tell whether the columns hold the invariants :meth:`build` gives them."""
         names, bounds, order = self.names, self.bounds, self.order
+        # the usual order: every group in manifest order (one name, or names in blocks)
+        in_place = count > 0 and order[0] == 0 and order[-1] == count - 1 and increasing(order)
         if not (
             all(len(getattr(self, key)) == count for key in _ARRAYS[:6])
             and len(bounds) == len(names) + 1
+            and len(self.time_sorted) == len(names)
+            and (not names or max(self.time_sorted) <= 1)
             and len(set(names)) == len(names)
             and bounds[0] == 0
             and bounds[-1] == count
-            and _increasing(bounds)
-            and (count == 0 or (min(order) == 0 and max(order) == count - 1))
-            and len(set(order)) == count
+            and increasing(bounds)
+            and (
+                in_place
+                or (
+                    (count == 0 or (min(order) == 0 and max(order) == count - 1))
+                    and len(set(order)) == count
+                )
+            )
             and (count == 0 or (min(self.created) >= 0 and max(self.created) <= _MAX_MICROS))
             and (count == 0 or min(self.versions) >= 0)
         ):
@@ -308,25 +363,40 @@ class IndexColumns:
         try:
             for name in names:
                 check_stored_name(name, "artifact name")
-            if len(self.fnames) != count:  # decodes the file names (UTF-8)
+            blob = self.fname_blob
+            if (blob.count(b"\n") + 1 if blob else 0) != count:
                 return False
+            blob.decode("utf-8")  # file names are UTF-8 (split into names when first used)
         except (InvalidNameError, UnicodeDecodeError):
             return False
         # Read in ``order``, the name ids are each group's id repeated, and the numbers
         # increase within each group (they may fall only where a group starts).
-        sizes = list(map(operator.sub, bounds[1:], bounds[:-1]))
-        grouped_ids = array("i", map(self.name_ids.__getitem__, order))
-        expected = itertools.chain.from_iterable(map(itertools.repeat, range(len(names)), sizes))
-        if grouped_ids != array("i", expected):
-            return False
-        grouped = list(map(self.versions.__getitem__, order))
-        falls = itertools.compress(
-            range(1, count), map(operator.ge, grouped, itertools.islice(grouped, 1, None))
+        grouped_ids = (
+            self.name_ids if in_place else array("i", map(self.name_ids.__getitem__, order))
         )
-        if not set(falls) <= set(bounds[1:-1]):
+        if len(names) == 1:
+            expected = array("i", bytes(grouped_ids.itemsize * count))  # all 0
+        else:
+            sizes = list(map(operator.sub, bounds[1:], bounds[:-1]))
+            repeated = map(itertools.repeat, range(len(names)), sizes)
+            expected = array("i", itertools.chain.from_iterable(repeated))
+        if grouped_ids != expected:
+            return False
+        if in_place and len(names) == 1:  # one name in manifest order: one pass each
+            return increasing(self.versions) and self.time_sorted[0] == non_decreasing(self.created)
+        grouped = self.versions if in_place else list(map(self.versions.__getitem__, order))
+        if falling_groups(grouped, bounds, strictly=False):
+            return False  # numbers must rise within each name
+        # A lookup by time bisects a name flagged sorted, checking only the times it reads
+        # against their lines: the flag must say what the time column holds (two fields one
+        # parse computed, each a check on the other: a forged time that puts an out-of-order
+        # version in order, or a forged flag, makes them disagree and the file is ignored).
+        times = self.created if in_place else list(map(self.created.__getitem__, order))
+        unsorted = falling_groups(times, bounds, strictly=True)
+        if any(flag == (g in unsorted) for g, flag in enumerate(self.time_sorted)):
             return False
         firsts = [min(order[bounds[g] : bounds[g + 1]]) for g in range(len(names))]
-        return _increasing(firsts)  # names in order of first appearance, as a parse gives
+        return increasing(firsts)  # names in order of first appearance, as a parse gives
 
     def fits(self, data: bytes) -> bool:
         """Tell whether these columns can index manifest text ``data``: one line per record.
@@ -375,6 +445,8 @@ class IndexColumns:
                 _Picked(records, positions),
                 _Checked(records, self.created, positions),
                 _Checked(records, self.fnames, positions),
+                _Picked(self.versions, positions),
+                bool(self.time_sorted[name_id]),
             )
         return ManifestIndex.from_parts(records, names)
 
@@ -458,69 +530,8 @@ class _Checked(Sequence[Any]):
         return map(self._checked, self.positions)
 
 
-def _increasing(values: Sequence[int]) -> bool:
-    return all(a < b for a, b in itertools.pairwise(values))
-
-
 def _is_count(value: object) -> bool:
     return type(value) is int and value >= 0
-
-
-def _line_spans(data: bytes, count: int) -> tuple[array[int], array[int]] | None:
-    """Return where each record's JSON object is, if ``data`` holds one record per line.
-
-    That is: a ``[`` line, then ``count`` lines each starting with ``{`` and ending with
-    ``},`` (the last with ``}``), then a ``]`` line.
-    """
-    if count == 0 or not (data.startswith(b"[\n{") and data.endswith(b"}\n]\n")):
-        return None
-    lengths = list(map(len, data[2:-3].split(b"\n")))
-    if len(lengths) != count:
-        return None
-    starts = array("q", itertools.accumulate(lengths[:-1], lambda at, n: at + n + 1, initial=2))
-    ends = array("q", map(operator.add, starts, lengths))  # after each line's last byte
-    at = data.__getitem__
-    firsts = bytes(map(at, starts))
-    lasts = bytes(map(at, map(operator.sub, ends, itertools.repeat(1))))
-    if firsts.count(b"{") != count or lasts.count(b",") != count - 1 or lasts[-1:] != b"}":
-        return None
-    if bytes(map(at, map(operator.sub, ends[:-1], itertools.repeat(2)))).count(b"}") != count - 1:
-        return None
-    ends = array("q", map(operator.sub, ends, itertools.repeat(1)))  # drop the commas
-    ends[-1] += 1  # the last line has none
-    return starts, ends
-
-
-def _flat(records: Sequence[VersionRecord], data: bytes) -> bool:
-    """Tell whether no record holds a nested object or array (then a line is a record)."""
-    if data.count(b"{") == len(records) and data.count(b"[") == 1:
-        return True  # not even a string holds a bracket: nothing is nested
-    return not _nested(records)
-
-
-def _nested(records: Sequence[VersionRecord]) -> bool:
-    """Tell whether a record holds a nested object or array."""
-    return any(type(value) in (dict, list) for r in records for value in r.extra.values())
-
-
-def _columns(
-    records: Sequence[VersionRecord], ids: dict[str, int]
-) -> tuple[array[int], array[int], array[int], list[str]]:
-    """Return the name ids (new names added to ``ids``), numbers, times and file names."""
-    name_ids = array("i", [ids.setdefault(record.name, len(ids)) for record in records])
-    versions = array("q", map(_VERSION, records))
-    created = array("q", [micros(record.created_at) for record in records])
-    return name_ids, versions, created, list(map(_FNAME, records))
-
-
-def _joined(fnames: list[str]) -> bytes | None:
-    """Return the file names one per line, or ``None`` when one holds a newline."""
-    blob = "\n".join(fnames).encode("utf-8")
-    return blob if blob.count(b"\n") == max(len(fnames) - 1, 0) else None
-
-
-_VERSION = operator.attrgetter("version")
-_FNAME = operator.attrgetter("fname")
 
 
 # -- the cache folder ----------------------------------------------------------------------
@@ -587,6 +598,41 @@ def _evict(folder: Path) -> None:
     entries.sort(reverse=True)
     for _, relative in entries[MAX_FILES:]:
         cache_folder.delete(root, relative)
+
+
+def parse_columns(
+    data: bytes, location: str
+) -> tuple[IndexColumns | None, list[VersionRecord] | None]:
+    """Parse and check all of manifest text ``data`` once, building no record if it can.
+
+    The columns of :func:`~archivist._formats.manifest_lines.parse_lines` are indexed as
+    they are (records are built from their lines when a lookup first reads them); any
+    other manifest is parsed into records (and indexed from them when its layout allows).
+
+    Parameters
+    ----------
+    data : bytes
+        The manifest's text.
+    location : str
+        Where it was read from, for messages.
+
+    Returns
+    -------
+    tuple
+        ``(columns, None)`` when no record was built; else ``(columns or None, records)``.
+
+    Raises
+    ------
+    archivist.errors.ManifestError
+        As :func:`~archivist.manifest.parse_manifest`.
+    """
+    parsed = parse_lines(data, location)
+    if isinstance(parsed, list):  # not the common records: parsed into records
+        return IndexColumns.build(parsed, data), parsed
+    columns = IndexColumns._assembled(*parsed, len(data))
+    if columns is None:  # pragma: no cover - bulk_columns refuses a newline in a file name
+        return None, parse_manifest(data, location)
+    return columns, None
 
 
 def columns_from(

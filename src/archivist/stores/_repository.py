@@ -160,19 +160,24 @@ class ManifestStore(AbstractRepositoryStore):
         columns: index_cache.IndexColumns | None = None
         if not use_index:
             records: Sequence[VersionRecord] = parse_manifest(data, self.location)
-        elif len(data) >= index_cache.MIN_BYTES and index_cache.cache_enabled():
-            digest = self._digest(data, token)
-            columns = index_cache.load_columns(self.location, digest, len(data))
+        elif len(data) >= index_cache.MIN_BYTES:
+            cached = index_cache.cache_enabled()
+            digest = self._digest(data, token) if cached else ""
+            if cached:
+                columns = index_cache.load_columns(self.location, digest, len(data))
             if columns is not None and not columns.fits(data):
                 columns = None  # a forged or foreign file: parse, and save good columns
-            if columns is not None:
+            parsed = None
+            if columns is None:  # parse once, indexing as it goes (no record built if it can)
+                columns, parsed = index_cache.parse_columns(data, self.location)
+                if columns is not None and cached:
+                    index_cache.save_columns(self.location, digest, columns)
+            if parsed is not None:
+                records = parsed
+            else:
+                assert columns is not None  # parse_columns gives records when no columns
                 index = columns.index(data, self.location)
                 records = index.records
-            else:
-                records = parse_manifest(data, self.location)
-                columns = index_cache.IndexColumns.build(records, data)
-                if columns is not None:
-                    index_cache.save_columns(self.location, digest, columns)
         else:
             records = parse_manifest(data, self.location)
         self._last = (token, data, records, columns)
