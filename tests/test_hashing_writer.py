@@ -127,3 +127,39 @@ def test_no_view_of_a_written_buffer_outlives_the_write() -> None:
         writer.sha256
         == hashlib.sha256(b"x" * BACKGROUND_HASH_AFTER + b"r" * (2 * WRITE_SLICE)).hexdigest()
     )
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["reused-small", "bytes-large", "mixed"],
+)
+def test_blake3_and_block_digests_match_whichever_path_hashed_them(pattern: str) -> None:
+    import blake3
+
+    block = 4 << 20
+    data = bytes(i % 253 for i in range(3 * BACKGROUND_HASH_AFTER // 2 + block // 3 + 11))
+    writer = HashingWriter(io.BytesIO())
+    sizes = {"reused-small": [65_537], "bytes-large": [WRITE_SLICE + 5], "mixed": [1, 7 << 20, 3]}
+    position, turn = 0, 0
+    while position < len(data):
+        step = sizes[pattern][turn % len(sizes[pattern])]
+        piece = data[position : position + step]
+        writer.write(bytearray(piece) if pattern == "reused-small" else piece)
+        position, turn = position + len(piece), turn + 1
+    digests = writer.digests
+    assert digests.size == len(data)
+    assert digests.sha256 == hashlib.sha256(data).hexdigest()
+    assert digests.blake3 == blake3.blake3(data).hexdigest()
+    assert digests.blocks is not None
+    assert digests.blocks.blocks == tuple(
+        blake3.blake3(data[start : start + block]).hexdigest()
+        for start in range(0, len(data), block)
+    )
+
+
+def test_a_file_of_8_mib_or_less_gets_no_block_list() -> None:
+    writer = HashingWriter(io.BytesIO())
+    writer.write(b"z" * BACKGROUND_HASH_AFTER)
+    assert writer.digests.blocks is None
+    writer.write(b"z")
+    assert writer.digests.blocks is not None

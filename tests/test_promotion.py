@@ -17,6 +17,7 @@ import pytest
 
 from archivist import ManifestStore, Project, Repository
 from archivist.errors import AlreadyExistsError, LogError
+from archivist.stores import FileDigests
 
 
 def files_below(folder: Path) -> dict[str, bytes]:
@@ -104,9 +105,7 @@ class DeployedMeanwhile(ManifestStore):
         self.repo = repo
         self.deployed = False
 
-    def write_file(
-        self, name: str, fname: str, write: Callable[[IO[bytes]], None]
-    ) -> tuple[str, int]:
+    def write_file(self, name: str, fname: str, write: Callable[[IO[bytes]], None]) -> FileDigests:
         if not self.deployed:
             self.deployed = True
             deploy(self.repo)

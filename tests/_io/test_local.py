@@ -225,7 +225,7 @@ def prepare(place: str, folder: Path) -> tuple[Path, dict[str, str]]:
     if place == "cache-entry":
         entries = folder / "entries"
         Repository(manifest, mode="r", cache=True, cache_dir=entries).load_artifact("model")
-        (entry,) = (entries / "sha256").glob("*/*")
+        (entry,) = (entries / "blake3").glob("*/*")
         return entry, {**job, "operation": "load-cached", "extra": str(entries)}
     assert place == "releases"
     releases = manifest.with_name("releases.json")

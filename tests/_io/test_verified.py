@@ -171,7 +171,7 @@ def test_a_longer_or_shorter_file_is_an_integrity_error(
             path, record = saved(repo_path, value)
             data = path.read_bytes()
             path.write_bytes(data + b"tail" if change == "longer" else data[:-1])
-            found = f"more than {record['size']} bytes" if change == "longer" else "sha256"
+            found = f"more than {record['size']} bytes" if change == "longer" else "blake3"
             with pytest.raises(IntegrityError, match=found):
                 Repository(repo_path, mode="r").load_artifact("model")
 
@@ -288,7 +288,7 @@ def test_verify_lists_every_bad_version_instead_of_stopping(repo_path: Path) -> 
     output = run_isolated(VERIFY, str(repo_path))
     assert output.startswith("IntegrityError 6 version(s)"), output
     for version, why in enumerate(
-        ["a FIFO", "a character device", "a folder", "more than", "sha256", "missing"]
+        ["a FIFO", "a character device", "a folder", "more than", "blake3", "missing"]
     ):
         line = next(line for line in output.splitlines() if f"version {version} " in line)
         assert why in line, line
@@ -462,7 +462,7 @@ def test_a_large_cache_entry_rewritten_after_its_check_never_reaches_the_handler
     assert (
         Repository(repo_path, mode="r", cache=True, cache_dir=cache).load_artifact("model") == value
     )
-    (entry,) = (cache / "sha256").glob("*/*")
+    (entry,) = (cache / "blake3").glob("*/*")
     size = entry.stat().st_size
     assert size > 1024
 

@@ -1,14 +1,14 @@
 """lazyscribe-arrow next to archivist's core: the same code under both libraries.
 
 ``lazyscribe_arrow.interchange.to_table`` gives the same pyarrow Table for an archivist
-project or repository as for lazyscribe's (archivist's records add ``sha256`` and ``size``),
-whichever of archivist and lazyscribe-arrow is imported first. Its handlers: ``csv`` is
-lazyscribe-arrow's alone. With archivist's core alone (the ``lazyscribe_plugins`` session)
-``parquet`` is lazyscribe-arrow's too, found through its entry point, and these tests use it
-as it is; where archivist-parquet is installed too (the full test run), that one wins, and
-these tests choose lazyscribe-arrow's as its user would, with ``archivist.register(...,
-override=True)`` (see ``_plugins.py``). Files either library writes load in the other as
-pyarrow Tables.
+project or repository as for lazyscribe's (archivist's records add ``sha256``, ``size`` and,
+when archivist wrote the file, ``blake3``), whichever of archivist and lazyscribe-arrow is
+imported first. Its handlers: ``csv`` is lazyscribe-arrow's alone. With archivist's core alone
+(the ``lazyscribe_plugins`` session) ``parquet`` is lazyscribe-arrow's too, found through its
+entry point, and these tests use it as it is; where archivist-parquet is installed too (the
+full test run), that one wins, and these tests choose lazyscribe-arrow's as its user would,
+with ``archivist.register(..., override=True)`` (see ``_plugins.py``). Files either library
+writes load in the other as pyarrow Tables.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def test_a_repository_table_is_lazyscribe_s(tmp_path: Path) -> None:
     theirs = to_table(repository(lazyscribe, tmp_path / "theirs" / "repository.json"))
     ours = to_table(repository(archivist, tmp_path / "ours" / "repository.json"))
     assert isinstance(ours, pa.Table)
-    assert set(ours.column_names) == set(theirs.column_names) | {"sha256", "size"}
+    assert set(ours.column_names) == set(theirs.column_names) | {"sha256", "blake3", "size"}
     shared = set(theirs.column_names)
     assert comparable(ours, shared) == comparable(theirs, shared)
     for column in shared:
@@ -91,7 +91,7 @@ def test_a_repository_lazyscribe_wrote_gives_the_same_table_in_both(tmp_path: Pa
     repository(lazyscribe, path)
     theirs = to_table(lazyscribe.Repository(str(path), mode="r"))
     ours = to_table(archivist.Repository(str(path), mode="r"))
-    assert set(ours.column_names) == set(theirs.column_names) | {"sha256", "size"}
+    assert set(ours.column_names) == set(theirs.column_names) | {"sha256", "size"}  # no blake3
     assert ours.select(theirs.column_names).equals(theirs)  # times and file names too
 
 

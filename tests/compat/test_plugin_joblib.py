@@ -86,7 +86,7 @@ def test_a_repository_file_loads_in_both(tmp_path: Path, writer: Any) -> None:
 def test_both_record_the_same_fields(tmp_path: Path) -> None:
     theirs = write_repository(lazyscribe, tmp_path / "theirs" / "repository.json")
     ours = write_repository(archivist, tmp_path / "ours" / "repository.json")
-    assert set(ours) == set(theirs) | {"sha256", "size"}
+    assert set(ours) == set(theirs) | {"sha256", "blake3", "size"}
     for key in ("handler", "package", "package_version", "joblib_version"):
         assert ours[key] == theirs[key], key
     assert ours["fname"].endswith(".joblib")

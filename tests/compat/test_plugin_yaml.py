@@ -72,6 +72,6 @@ def test_both_write_the_same_file_and_fields(tmp_path: Path, alias: str) -> None
         files.append((path.parent / "config" / record["fname"]).read_bytes())
     theirs, ours = records
     assert files[0] == files[1]
-    assert set(ours) == set(theirs) | {"sha256", "size"}
+    assert set(ours) == set(theirs) | {"sha256", "blake3", "size"}
     assert ours["handler"] == theirs["handler"] == alias
     assert ours["fname"].rsplit(".", 1)[1] == theirs["fname"].rsplit(".", 1)[1]

@@ -27,7 +27,13 @@ from archivist.errors import (
     UnsupportedOperationError,
 )
 from archivist.manifest import VersionRecord
-from archivist.stores import AbstractRepositoryStore, ManifestSnapshot, ManifestStore
+from archivist.stores import (
+    AbstractRepositoryStore,
+    Digest,
+    FileDigests,
+    ManifestSnapshot,
+    ManifestStore,
+)
 from archivist.testing import RepositoryStoreTests
 
 _tokens = itertools.count(1)
@@ -54,24 +60,25 @@ class DictStore(AbstractRepositoryStore):
         self.records, self.token = list(records), f"t{next(_tokens)}"
         return self.token
 
-    def write_file(
-        self, name: str, fname: str, write: Callable[[IO[bytes]], None]
-    ) -> tuple[str, int]:
+    def write_file(self, name: str, fname: str, write: Callable[[IO[bytes]], None]) -> FileDigests:
         if (name, fname) in self.files:
             raise AlreadyExistsError(f"{name}/{fname} exists")
         buffer = io.BytesIO()
         write(buffer)
         data = buffer.getvalue()
         self.files[(name, fname)] = data
-        return hashlib.sha256(data).hexdigest(), len(data)
+        return FileDigests(hashlib.sha256(data).hexdigest(), len(data))
 
-    def open_file(self, name: str, fname: str, sha256: str | None, size: int | None) -> IO[bytes]:
+    def open_file(
+        self, name: str, fname: str, digest: Digest | str | None, size: int | None
+    ) -> IO[bytes]:
         try:
             data = self.files[(name, fname)]
         except KeyError:
             raise ArtifactFileNotFoundError(f"{name}/{fname} is missing") from None
+        expected = Digest("sha256", digest) if isinstance(digest, str) else digest
         if (size is not None and len(data) != size) or (
-            sha256 is not None and hashlib.sha256(data).hexdigest() != sha256
+            expected is not None and expected.of(data) != expected.hexdigest
         ):
             raise IntegrityError(f"{name}/{fname} does not match its record")
         return io.BytesIO(data)

@@ -56,7 +56,7 @@ def test_the_guide_s_project_table(tmp_path: Path) -> None:
 def test_the_same_table_as_lazyscribe(tmp_path: Path) -> None:
     theirs = to_table(fill(lazyscribe, tmp_path / "theirs" / "repository.json"))
     ours = to_table(fill(archivist, tmp_path / "ours" / "repository.json"))
-    assert set(ours.column_names) == set(theirs.column_names) | {"sha256", "size"}
+    assert set(ours.column_names) == set(theirs.column_names) | {"sha256", "blake3", "size"}
     shared = sorted(set(theirs.column_names) - {"fname", "created_at"})
     assert ours.select(shared).to_pylist() == theirs.select(shared).to_pylist()
     assert ours.schema.field("created_at").type == theirs.schema.field("created_at").type

@@ -487,6 +487,13 @@ class Backend(ConditionalWrites, ABC):
         with self.open_regular(path) as stream:
             return stream.read(limit)
 
+    def read_ranges(self, path: str, ranges: Sequence[tuple[int, int]]) -> builtins.list[bytes]:
+        """Read ``[start, end)`` byte ranges of a file (fsspec ``cat_ranges``: concurrent GETs)."""
+        starts, ends = [start for start, _ in ranges], [end for _, end in ranges]
+        paths = [path] * len(ranges)
+        found = self.fs.cat_ranges(paths, starts, ends, on_error="raise") if ranges else []
+        return [bytes(data) for data in found]
+
     def open_regular(self, path: str) -> IO[bytes]:
         """Open a stored file for a verified read: only a regular file, never blocking.
 

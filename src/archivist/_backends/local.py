@@ -282,6 +282,15 @@ class LocalBackend(Backend):
         """
         return open_regular(path)
 
+    def read_ranges(self, path: str, ranges: Sequence[tuple[int, int]]) -> builtins.list[bytes]:
+        """Read byte ranges through the one local opener (a regular file only)."""
+        with open_regular(path) as stream:
+            out = []
+            for start, end in ranges:
+                stream.seek(start)
+                out.append(stream.read(max(end - start, 0)))
+            return out
+
     def exists(self, path: str) -> bool:
         """Tell whether ``path`` is a file."""
         return os.path.isfile(path)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, cast
 
 from archivist._commit.session import Pending
+from archivist._formats.hashes import FileDigests
 from archivist._io.handlers import write_value
 from archivist._io.progress import (
     FileProgress,
@@ -163,7 +164,7 @@ class Measured:
         store: AbstractRepositoryStore,
         fname: str,
         write: Callable[[IO[bytes]], None],
-    ) -> tuple[str, int]:
+    ) -> FileDigests:
         """Try writing the version's file under ``fname`` with ``store.write_file``.
 
         With progress, the store reports the bytes as the storage takes them; a store whose
@@ -176,9 +177,9 @@ class Measured:
         attempt = self.progress.attempt()
         if takes_callback(type(store).write_file):
             return store.write_file(name, fname, write, callback=attempt)
-        digest, size = store.write_file(name, fname, write)
-        attempt.relative_update(size)
-        return digest, size
+        digests = store.write_file(name, fname, write)
+        attempt.relative_update(digests.size)
+        return digests
 
 
 @contextlib.contextmanager

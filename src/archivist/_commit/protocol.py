@@ -39,6 +39,7 @@ from archivist._commit.overlap import before_commit, read_kept_ahead
 from archivist._commit.session import Pending, Session
 from archivist._commit.unjournaled import NoJournal
 from archivist._commit.unjournaled import begin_journal as _begin
+from archivist._formats.hashes import record_fields
 from archivist._formats.records import require_newer
 from archivist._io.handlers import describe, new_fname, write_new_file
 from archivist._io.parallel import CancellableWriter, write_all
@@ -179,12 +180,13 @@ def write_one(
         return fname
 
     metadata = describe(handler, pending.value, record.handler, record.name)
-    fname, (sha256, size) = write_new_file(
+    fname, digests = write_new_file(
         lambda fname: source.write_file(store, fname, write),
         record.fname,
         fresh if pending.auto_fname else None,
         record.name,
     )
+    metadata = {**metadata, **record_fields(digests)}  # blake3, and a large file's blocks
     return VersionRecord(  # as record.replace(...), without dataclasses.replace's cost
         name=record.name,
         version=record.version,
@@ -192,8 +194,8 @@ def write_one(
         fname=fname,
         created_at=record.created_at,
         expiry=record.expiry,
-        sha256=sha256,
-        size=size,
+        sha256=digests.sha256,
+        size=digests.size,
         extra={**record.extra, **metadata} if record.extra else metadata,
     )
 
@@ -580,11 +582,13 @@ def commit_file(
     entry = JournalEntry(name, record.fname, auto=auto_fname)
     saving = begin_journal(store, session, [entry], journal)
     try:
-        sha256, size = store.write_file(name, record.fname, write)
+        digests = store.write_file(name, record.fname, write)
     except BaseException:
         saving.close()
         raise
-    record = record.replace(sha256=sha256, size=size, extra=dict(extra))
+    sha256, size = digests.sha256, digests.size
+    fields = record_fields(digests) if expected is not None else {}  # only if vouched for
+    record = record.replace(sha256=sha256, size=size, extra={**extra, **fields})
     try:
         if expected is not None and (sha256, size) != tuple(expected):
             raise IntegrityError(

@@ -207,6 +207,7 @@ def bulk_columns(parsed: list[Any]) -> BulkColumns | None:
     expiry_times = _times(given) if given else []
     sha256 = [data.get("sha256") for data in parsed]
     digests = [value for value in sha256 if value is not None]
+    digests += [data["blake3"] for data in parsed if data.get("blake3") is not None]
     sizes = [data.get("size") for data in parsed]
     counts = [value for value in sizes if value is not None]
     if (

@@ -19,6 +19,7 @@ __all__ = [
     "PRIVATE_FOLDER_SUFFIX",
     "SIDE_FILES",
     "alias_file_name",
+    "block_list_parts",
     "check_file_name",
     "check_name",
     "check_name_beside",
@@ -291,6 +292,38 @@ def check_stored_record(name: object, fname: object, what: str) -> tuple[str, st
         return check_stored_name(name, "artifact name"), check_stored_file_name(fname, "file name")
     except InvalidNameError as exc:
         raise ManifestError(f"{what}: {exc}") from None
+
+
+#: The folder, in a manifest's private folder, holding the block lists of large files.
+BLOCK_LISTS_FOLDER = "blocks"
+
+
+def block_list_parts(name: object, fname: object) -> tuple[str, str, str]:
+    """Return where a version's block list lies in the manifest's private folder.
+
+    A version's block list (see :mod:`archivist._formats.hashes`) is
+    ``<private folder>/blocks/<name>/<fname>``: named after its version's file, so it
+    belongs to that version (deleted when, and only when, the file is), and in archivist's
+    own folder, so it never meets a file the user named. The names pass
+    :func:`check_stored_record` first, as every stored entry's do.
+
+    Parameters
+    ----------
+    name, fname : object
+        The version's artifact name and file name.
+
+    Returns
+    -------
+    tuple[str, str, str]
+        ``("blocks", name, fname)``, the parts below the private folder.
+
+    Raises
+    ------
+    archivist.errors.ManifestError
+        Either name would leave its folder.
+    """
+    checked_name, checked_fname = check_stored_record(name, fname, "a block list")
+    return BLOCK_LISTS_FOLDER, checked_name, checked_fname
 
 
 def _check_component(value: object, what: str, *, stored: bool = False) -> str:

@@ -1,7 +1,9 @@
 """Version records: the fields of one version, their JSON form, and the times they hold.
 
 A record is lazyscribe's shape (name, version, handler, fname, created_at, expiry) plus
-archivist's additive fields (``sha256``, ``size``, handler metadata, ``source``). Parsing a
+archivist's additive fields (``sha256``, ``size``, handler metadata, ``source``, and, on
+records written since BLAKE3 was added, ``blake3`` and, for large files, ``blocks``: see
+:mod:`archivist._formats.hashes`). Parsing a
 whole manifest and indexing it live in :mod:`archivist.manifest`.
 """
 
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from archivist._formats.hashes import BlockRef, Digest, is_hex_digest, preferred
 from archivist._formats.names import check_stored_record
 from archivist._formats.strict_json import MAX_DEPTH, check_depth
 from archivist.errors import LogError, ManifestError
@@ -202,6 +205,7 @@ class VersionRecord:
             raise ManifestError(f"{label}: sha256 must be 64 lowercase hex digits")
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
             raise ManifestError(f"{label}: size must be an integer >= 0")
+        _check_digest_fields(data, label)
         extra = {key: value for key, value in data.items() if key not in CORE_FIELDS}
         for key, value in extra.items():
             if isinstance(value, dict | list):
@@ -242,9 +246,37 @@ class VersionRecord:
         return self.expiry is not None and self.expiry <= at
 
     @property
+    def blake3(self) -> str | None:
+        """The BLAKE3 hex digest of the stored file (``None`` on older records)."""
+        value = self.extra.get("blake3")
+        return value if isinstance(value, str) else None
+
+    @property
+    def blocks(self) -> BlockRef | None:
+        """The reference to the file's block list (``None`` unless the file is large)."""
+        value = self.extra.get("blocks")
+        return None if value is None else BlockRef.from_dict(value, f"record of {self.name!r}")
+
+    @property
+    def digest(self) -> Digest | None:
+        """The digest a read checks: BLAKE3 when recorded, else SHA-256, else ``None``."""
+        return preferred(self.sha256, self.blake3)
+
+    @property
     def metadata(self) -> dict[str, Any]:
         """The record as a dict, the form ``get_artifact_metadata`` returns."""
         return self.to_dict()
+
+
+def _check_digest_fields(data: Mapping[str, Any], label: str) -> None:
+    """Check the additive digest fields of a parsed record (``blake3``, ``blocks``)."""
+    blake3, blocks = data.get("blake3"), data.get("blocks")
+    if blake3 is not None and not is_hex_digest(blake3):
+        raise ManifestError(f"{label}: blake3 must be 64 lowercase hex digits")
+    if blocks is not None:
+        if blake3 is None or data.get("size") is None:
+            raise ManifestError(f"{label}: blocks needs the record's blake3 and size")
+        BlockRef.from_dict(blocks, label)
 
 
 def require_newer(

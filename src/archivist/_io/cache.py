@@ -1,7 +1,8 @@
 """A verified, content-addressed local cache of version files for remote repositories.
 
 Loading from a bucket downloads the same file on every run. The cache keeps each file
-under its SHA-256 (``<cache>/sha256/<first two hex digits>/<digest>``), so one entry serves
+under the digest its record carries, BLAKE3 when it has one, else SHA-256
+(``<cache>/blake3/<first two hex digits>/<digest>``, ``<cache>/sha256/...``), so one entry serves
 every repository, version and bucket holding the same bytes, and a manifest record's digest
 is all a load needs to find it: a load whose digest is cached reads locally after one
 manifest request. Every read of an entry hashes it again; an entry that does not match its
@@ -26,7 +27,6 @@ through that process's open handle, and a reader that finds an entry gone fetche
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import re
@@ -38,6 +38,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
 
+from archivist._formats.hashes import Digest, as_digest, is_hex_digest
 from archivist._io import cache_folder
 from archivist._io.local import open_regular
 from archivist._io.verified import read_verified
@@ -67,7 +68,6 @@ MAX_CACHE_SIZE = (1 << 63) - 1
 #: Temporary files older than this belong to a crashed writer and are removed.
 _STALE_TEMP_SECONDS = 24 * 3600
 _CHUNK = 1 << 20
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(i)?)?b?\s*", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
 #: Attempts at creating a file in a subfolder that a concurrent clear may remove.
@@ -210,17 +210,19 @@ class ArtifactCache:
     def __repr__(self) -> str:
         return f"ArtifactCache({str(self.folder)!r}, max_size={self.max_size})"
 
-    def entry_path(self, sha256: str) -> Path:
-        """Return where the entry of a digest lives."""
-        return self.folder / "sha256" / sha256[:2] / sha256
+    def entry_path(self, digest: Digest | str) -> Path:
+        """Return where the entry of a digest lives (a string is a SHA-256)."""
+        key = digest if isinstance(digest, Digest) else Digest("sha256", digest)
+        return self.folder / key.algorithm / key.hexdigest[:2] / key.hexdigest
 
-    def open(self, sha256: str, size: int, fetch: Callable[[], IO[bytes]]) -> IO[bytes]:
+    def open(self, digest: Digest | str, size: int, fetch: Callable[[], IO[bytes]]) -> IO[bytes]:
         """Open the file with this digest: from the cache if a verified entry is there.
 
         Parameters
         ----------
-        sha256 : str
-            The file's digest (the manifest record's).
+        digest : Digest or str
+            The file's digest, the one its manifest record carries (BLAKE3 when it has one:
+            :attr:`archivist.manifest.VersionRecord.digest`); a string is a SHA-256.
         size : int
             The file's size.
         fetch : Callable[[], IO[bytes]]
@@ -232,25 +234,26 @@ class ArtifactCache:
         IO[bytes]
             A readable stream at the start of the verified content; the caller closes it.
         """
-        if not _SHA256.fullmatch(sha256):
+        key = as_digest(digest)
+        if key is None or not is_hex_digest(key.hexdigest):
             return fetch()
-        cached = self._open_entry(sha256, size)
+        cached = self._open_entry(key, size)
         if cached is not None:
-            _log.debug("cache hit: sha256 %s (%d bytes) read from %s", sha256, size, self.folder)
+            _log.debug("cache hit: %s (%d bytes) read from %s", key, size, self.folder)
             return cached
-        _log.debug("cache miss: sha256 %s (%d bytes) fetched into %s", sha256, size, self.folder)
+        _log.debug("cache miss: %s (%d bytes) fetched into %s", key, size, self.folder)
         with fetch() as source:
             try:
-                self._store(sha256, size, source)
+                self._store(key, size, source)
             except IntegrityError:
                 raise
             except OSError as exc:  # no room, or something not ours in the entry's place
-                _log.debug("could not cache sha256 %s, reading it uncached: %s", sha256, exc)
+                _log.debug("could not cache %s, reading it uncached: %s", key, exc)
                 return fetch()
-        cached = self._open_entry(sha256, size)
+        cached = self._open_entry(key, size)
         return cached if cached is not None else fetch()  # evicted at once by another process
 
-    def _open_entry(self, sha256: str, size: int) -> IO[bytes] | None:
+    def _open_entry(self, digest: Digest, size: int) -> IO[bytes] | None:
         """Return a verified copy of an entry, or ``None`` on a miss.
 
         The entry is opened with the one local opener (a FIFO, device, socket or folder in
@@ -258,14 +261,14 @@ class ArtifactCache:
         hands on a copy of exactly the bytes it hashed. An entry that does not match its
         digest is dropped, and the caller fetches the file again.
         """
-        path = self.entry_path(sha256)
+        path = self.entry_path(digest)
         try:
             stream = open_regular(path)
         except OSError:  # missing, or not a regular file
             return None
         try:
             with stream:
-                verified = read_verified(stream, f"cache entry {path}", sha256, size, "its name")
+                verified = read_verified(stream, f"cache entry {path}", digest, size, "its name")
         except IntegrityError:
             with contextlib.suppress(OSError):  # a damaged entry: drop it, the caller fetches it
                 cache_folder.delete(self.folder, path.relative_to(self.folder).as_posix())
@@ -278,7 +281,7 @@ class ArtifactCache:
         with contextlib.suppress(OSError):
             os.utime(path)  # the entry's time is its last use, for LRU eviction
 
-    def _store(self, sha256: str, size: int, source: IO[bytes]) -> None:
+    def _store(self, digest: Digest, size: int, source: IO[bytes]) -> None:
         """Copy ``source`` into a temporary file, check it, and rename it into place.
 
         Storing is best effort: a folder that cannot be written (or that a concurrent clear
@@ -286,31 +289,31 @@ class ArtifactCache:
         """
         if size > self.max_size or not self.claim():
             return  # it could never fit, or there is no cache folder: serve it uncached
-        temp = self.folder / "tmp" / f"{sha256[:16]}-{secrets.token_hex(8)}.part"
+        temp = self.folder / "tmp" / f"{digest.hexdigest[:16]}-{secrets.token_hex(8)}.part"
         try:
-            self._write_entry(sha256, size, source, temp)
+            self._write_entry(digest, size, source, temp)
         except OSError as exc:
-            _log.debug("could not cache %s in %s: %s", sha256, self.folder, exc)
+            _log.debug("could not cache %s in %s: %s", digest, self.folder, exc)
             return
         finally:
             with contextlib.suppress(OSError):  # renamed into place, or ours and unfinished
                 cache_folder.delete(self.folder, temp.relative_to(self.folder).as_posix())
-        self.evict(keep=sha256)
+        self.evict(keep=digest.hexdigest)
 
-    def _write_entry(self, sha256: str, size: int, source: IO[bytes], temp: Path) -> None:
-        digest = hashlib.sha256()
+    def _write_entry(self, digest: Digest, size: int, source: IO[bytes], temp: Path) -> None:
+        hasher = digest.new()
         with _in_folder(temp, lambda: temp.open("xb")) as out:
             for chunk in iter(lambda: source.read(_CHUNK), b""):
-                digest.update(chunk)
+                hasher.update(chunk)
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
             written = out.tell()
-        if digest.hexdigest() != sha256 or written != size:
+        if hasher.hexdigest() != digest.hexdigest or written != size:
             raise IntegrityError(
-                f"the file fetched for sha256 {sha256} did not match it; it was not cached"
+                f"the file fetched for {digest} did not match it; it was not cached"
             )
-        target = self.entry_path(sha256)
+        target = self.entry_path(digest)
         _in_folder(target, lambda: os.replace(temp, target))  # atomic: whole entry or none
 
     def claim(self) -> bool:

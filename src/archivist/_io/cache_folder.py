@@ -8,10 +8,11 @@ finds it empty, and from then on treats it as its own. A folder that exists, is 
 and holds no such marker is refused with a :class:`~archivist.errors.ConfigError` by
 everything that writes or deletes there.
 
-Even in its own folder archivist deletes only regular files named and placed as it names
-them (:func:`owned_kind`): ``sha256/<2 hex>/<64 hex>`` entries, ``tmp/<16 hex>-<16 hex>.part``
-temporary files, and ``manifests/<32 hex>.index`` columns with their temporary files; never a
-folder whole, and every deletion goes through :func:`archivist._io.paths.delete_owned`.
+Even in its own folder archivist deletes only regular files named and placed as it names them
+(:func:`owned_kind`): ``sha256/<2 hex>/<64 hex>`` and ``blake3/<2 hex>/<64 hex>`` entries,
+``tmp/<16 hex>-<16 hex>.part`` temporary files, and ``manifests/<32 hex>.index`` columns with
+their temporary files; never a folder whole, and every deletion goes through
+:func:`archivist._io.paths.delete_owned`.
 """
 
 from __future__ import annotations
@@ -51,14 +52,18 @@ _MARKER_TEXT = (
 _MARKER_TEMP = re.compile(r"\.CACHEDIR\.TAG\.[0-9a-f]{16}\.tmp")
 _MAX_MARKER_BYTES = 4096
 _OWNED = {
-    "entry": re.compile(r"sha256/([0-9a-f]{2})/\1[0-9a-f]{62}"),
+    "entry": re.compile(r"(?:sha256|blake3)/([0-9a-f]{2})/\1[0-9a-f]{62}"),
     "temp": re.compile(r"tmp/[0-9a-f]{16}-[0-9a-f]{16}\.part"),
     "index": re.compile(
         r"manifests/(?:[0-9a-f]{32}\.index|\.[0-9a-f]{32}\.index\.[0-9a-f]{16}\.tmp)"
     ),
 }
 #: The subfolders holding each kind of file, and how deep below them the files lie.
-_SUBFOLDERS = {"entry": ("sha256", 2), "temp": ("tmp", 1), "index": ("manifests", 1)}
+_SUBFOLDERS = {
+    "entry": (("blake3", "sha256"), 2),
+    "temp": (("tmp",), 1),
+    "index": (("manifests",), 1),
+}
 
 
 def owned_kind(relative: str) -> str | None:
@@ -201,8 +206,8 @@ def owned_files(folder: Path, kind: str) -> Iterator[tuple[str, os.stat_result]]
         Each file's path relative to ``folder`` and its ``lstat``; other files (and links,
         folders, files named otherwise) are never yielded.
     """
-    top, depth = _SUBFOLDERS[kind]
-    relatives = [top]
+    tops, depth = _SUBFOLDERS[kind]
+    relatives = list(tops)
     for _ in range(depth):
         deeper = []
         for relative in relatives:

@@ -3,7 +3,7 @@
 :func:`read_hashed` reads a stream into an anonymous memory map, a slice at a time, and
 hands each slice, as soon as it is read, to a hash worker
 (:class:`~archivist._io.streams.HashWorker`):
-the SHA-256 of a large file costs little more than reading it, instead of a pass of its own.
+the digest of a large file costs little more than reading it, instead of a pass of its own.
 The caller checks the digest and size, and only then gives the bytes to a handler through a
 :class:`BufferStream` (a read-only, seekable stream over them that copies nothing until it is
 read): the stored file is never read a second time, and nothing unverified is deserialized.
@@ -12,18 +12,18 @@ read): the stored file is never read a second time, and nothing unverified is de
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import mmap
 import threading
 from typing import IO, TYPE_CHECKING
 
+from archivist._formats.hashes import Algorithm, new_hash
 from archivist._io.streams import HashWorker
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-__all__ = ["READ_SLICE", "BufferStream", "read_hashed", "reserve"]
+__all__ = ["READ_SLICE", "BufferStream", "read_hashed", "reserve", "seek_target"]
 
 #: Mapping flags for reserved memory: private where the platform takes flags (POSIX).
 _PRIVATE: dict[str, int] = {"flags": mmap.MAP_PRIVATE} if hasattr(mmap, "MAP_PRIVATE") else {}
@@ -50,7 +50,9 @@ def reserve(size: int) -> mmap.mmap | None:
         return None
 
 
-def read_hashed(stream: IO[bytes], memory: mmap.mmap) -> tuple[BufferStream, str]:
+def read_hashed(
+    stream: IO[bytes], memory: mmap.mmap, algorithm: Algorithm = "sha256"
+) -> tuple[BufferStream, str]:
     """Read ``stream`` into ``memory`` (at most its length), hashing while reading.
 
     Parameters
@@ -60,16 +62,18 @@ def read_hashed(stream: IO[bytes], memory: mmap.mmap) -> tuple[BufferStream, str
     memory : mmap.mmap
         Where the bytes go (see :func:`reserve`); owned by the returned stream, or closed
         here if reading fails.
+    algorithm : {"sha256", "blake3"}, optional
+        The digest to compute (default SHA-256).
 
     Returns
     -------
     tuple[BufferStream, str]
         A stream over the bytes read (its :attr:`BufferStream.size` is how many), and their
-        SHA-256 hex digest. The caller closes the stream, which frees the memory.
+        hex digest. The caller closes the stream, which frees the memory.
     """
     limit = len(memory)
     view = memoryview(memory)
-    digest = hashlib.sha256()
+    digest = new_hash(algorithm)
     worker = HashWorker(digest)
     size = 0
     try:
@@ -95,7 +99,21 @@ def read_hashed(stream: IO[bytes], memory: mmap.mmap) -> tuple[BufferStream, str
         raise
     worker.finish()  # every slice hashed: no view of the memory is held any more
     view.release()
-    return BufferStream(memory, size), digest.hexdigest()
+    return BufferStream(memory, size), str(digest.hexdigest())
+
+
+def seek_target(position: int, size: int, offset: int, whence: int) -> int:
+    """Return where a seek of a read-only file of ``size`` bytes at ``position`` lands.
+
+    Raises
+    ------
+    ValueError
+        The target is before the start.
+    """
+    base = {io.SEEK_SET: 0, io.SEEK_CUR: position, io.SEEK_END: size}[whence]
+    if base + offset < 0:
+        raise ValueError(f"negative seek position {base + offset}")
+    return base + offset
 
 
 class BufferStream(io.BufferedIOBase):
@@ -164,10 +182,7 @@ class BufferStream(io.BufferedIOBase):
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         self._checkClosed()
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
-        if base + offset < 0:
-            raise ValueError(f"negative seek position {base + offset}")
-        self._position = base + offset
+        self._position = seek_target(self._position, self.size, offset, whence)
         return self._position
 
     def tell(self) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import queue
 import threading
@@ -10,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
+from archivist._formats.hashes import Algorithm, DigestSet, FileDigests, new_hash
 from archivist.errors import StorageWriteError
 
 if TYPE_CHECKING:
@@ -32,22 +32,28 @@ _HASH_BACKLOG = 8
 
 
 class HashWorker:
-    """Feed batches of buffers, in order, to a hash object on a daemon thread.
+    """Feed batches of buffers, in order, to hash objects, each on a daemon thread of its own.
 
     The buffers must not change until they are hashed: :meth:`drain` waits for that.
 
     Parameters
     ----------
-    digest : hashlib hash object
-        Updated with every buffer put, in order.
+    *digests : hashlib-like hash objects
+        Each is updated with every buffer put, in order, on its own thread (two digests of
+        one stream are computed side by side: hashlib and blake3 release the GIL).
     """
 
-    def __init__(self, digest: Any) -> None:
-        self._queue: queue.Queue[Sequence[Buffer] | None] = queue.Queue(maxsize=_HASH_BACKLOG)
-        self._thread = threading.Thread(
-            target=self._run, args=(digest, self._queue), name="archivist-hash", daemon=True
-        )
-        self._thread.start()
+    def __init__(self, *digests: Any) -> None:
+        self._queues: list[queue.Queue[Sequence[Buffer] | None]] = []
+        self._threads: list[threading.Thread] = []
+        for digest in digests:
+            batches: queue.Queue[Sequence[Buffer] | None] = queue.Queue(maxsize=_HASH_BACKLOG)
+            thread = threading.Thread(
+                target=self._run, args=(digest, batches), name="archivist-hash", daemon=True
+            )
+            thread.start()
+            self._queues.append(batches)
+            self._threads.append(thread)
 
     @staticmethod
     def _run(digest: Any, batches: queue.Queue[Sequence[Buffer] | None]) -> None:
@@ -58,17 +64,21 @@ class HashWorker:
         batches.task_done()
 
     def put(self, batch: Sequence[Buffer]) -> None:
-        """Queue ``batch`` for hashing (waits while the backlog is full)."""
-        self._queue.put(batch)
+        """Queue ``batch`` for hashing (waits while a backlog is full)."""
+        for batches in self._queues:
+            batches.put(batch)
 
     def drain(self) -> None:
         """Wait until everything put so far is hashed."""
-        self._queue.join()
+        for batches in self._queues:
+            batches.join()
 
     def finish(self) -> None:
-        """Hash what is queued, then stop the thread."""
-        self._queue.put(None)
-        self._thread.join()
+        """Hash what is queued, then stop the threads."""
+        for batches in self._queues:
+            batches.put(None)
+        for thread in self._threads:
+            thread.join()
 
 
 def _update(digest: Any, batch: Sequence[Buffer]) -> None:
@@ -77,7 +87,11 @@ def _update(digest: Any, batch: Sequence[Buffer]) -> None:
 
 
 class HashingWriter(io.BufferedIOBase):
-    """Pass writes through to ``raw`` while computing their SHA-256 and size.
+    """Pass writes through to ``raw`` while computing their digests and size.
+
+    The one place written bytes are hashed: SHA-256, BLAKE3 and, for a file past
+    :data:`archivist._formats.hashes.BLOCKS_AFTER`, the BLAKE3 of each block, all in the
+    pass that writes (:class:`archivist._formats.hashes.DigestSet`).
 
     The first :data:`BACKGROUND_HASH_AFTER` bytes are hashed inline; past that, a worker
     thread hashes batches of what was written (``bytes`` as given, other small buffers
@@ -95,7 +109,7 @@ class HashingWriter(io.BufferedIOBase):
     def __init__(self, raw: IO[bytes]) -> None:
         super().__init__()
         self._raw = raw
-        self._hash = hashlib.sha256()
+        self._hash = DigestSet()
         self._batch: list[bytes] = []
         self._batch_size = 0
         self._worker: HashWorker | None = None
@@ -130,7 +144,7 @@ class HashingWriter(io.BufferedIOBase):
         if self._batch:
             self._hand_over_batch()  # what came before goes first
         if self._worker is None:
-            self._worker = HashWorker(self._hash)
+            self._worker = HashWorker(*self._hash.parts())
         try:
             for start in range(0, len(view), WRITE_SLICE):
                 piece = view[start : start + WRITE_SLICE]
@@ -151,7 +165,7 @@ class HashingWriter(io.BufferedIOBase):
 
     def _hand_over_batch(self) -> None:
         if self._worker is None:
-            self._worker = HashWorker(self._hash)
+            self._worker = HashWorker(*self._hash.parts())
         self._worker.put(self._batch)
         self._batch, self._batch_size = [], 0
 
@@ -175,9 +189,14 @@ class HashingWriter(io.BufferedIOBase):
 
     @property
     def sha256(self) -> str:
-        """The hex digest of everything written so far."""
+        """The SHA-256 hex digest of everything written so far."""
+        return self.digests.sha256
+
+    @property
+    def digests(self) -> FileDigests:
+        """The digests (SHA-256, BLAKE3, block list) of everything written so far."""
         self._finish_hashing()
-        return self._hash.hexdigest()
+        return self._hash.result(self.size)
 
 
 @contextmanager
@@ -209,9 +228,12 @@ def stream_for(raw: IO[bytes], binary: bool) -> Iterator[IO[Any]]:
 
 
 def digest_stream(
-    stream: IO[bytes], limit: int | None = None, sink: IO[bytes] | None = None
+    stream: IO[bytes],
+    limit: int | None = None,
+    sink: IO[bytes] | None = None,
+    algorithm: Algorithm = "sha256",
 ) -> tuple[str, int]:
-    """Read ``stream`` in chunks and return the SHA-256 and size of what was read.
+    """Read ``stream`` in chunks and return the digest and size of what was read.
 
     Parameters
     ----------
@@ -221,13 +243,15 @@ def digest_stream(
         Read at most this many bytes (default: to the end).
     sink : IO[bytes], optional
         Also write every chunk read here (a spool the caller hands on).
+    algorithm : {"sha256", "blake3"}, optional
+        The digest to compute (default SHA-256).
 
     Returns
     -------
     tuple[str, int]
         The hex digest and the number of bytes read.
     """
-    digest, size = hashlib.sha256(), 0
+    digest, size = new_hash(algorithm), 0
     while limit is None or size < limit:
         chunk = stream.read(CHUNK if limit is None else min(CHUNK, limit - size))
         if not chunk:
@@ -236,4 +260,4 @@ def digest_stream(
         size += len(chunk)
         if sink is not None:
             sink.write(chunk)
-    return digest.hexdigest(), size
+    return str(digest.hexdigest()), size

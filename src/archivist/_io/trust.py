@@ -73,7 +73,7 @@ def resolve_trust(trust: str | None) -> Trust:
 def check_trusted(
     trust: Trust,
     handler: type[Handler] | Handler | str,
-    sha256: str | None,
+    digest: object,
     what: str,
     remedy: str,
     stacklevel: int = 1,
@@ -97,8 +97,9 @@ def check_trusted(
     handler : type[Handler], Handler or str
         The handler that would read the file, or its alias (resolved only when the policy
         needs to know whether it runs code).
-    sha256 : str or None
-        The recorded digest; with one, the bytes are verified and nothing is checked here.
+    digest : Digest, str or None
+        The recorded digest (BLAKE3 or SHA-256: :attr:`VersionRecord.digest`); with one, the
+        bytes are verified and nothing is checked here.
     what : str
         The version or artifact, for messages (``"version 0 of 'model'"``).
     remedy : str
@@ -116,14 +117,15 @@ def check_trusted(
     archivist.errors.UnknownHandlerError
         The policy needs the handler, and none is installed under that alias.
     """
-    if sha256 is not None or (action != "load" and trust != "verified"):
+    if digest is not None or (action != "load" and trust != "verified"):
         return
     if isinstance(handler, str):
         handler = get_handler(handler)
     if not handler.executes_code:
         return
     message = (
-        f"{what} has no recorded digest (it was written by lazyscribe), and its handler "
+        f"{what} has no recorded digest (neither blake3 nor sha256: it was written by "
+        f"lazyscribe), and its handler "
         f"{handler.alias!r} runs code from the file when it reads it: archivist cannot tell "
         f"whether the file was changed since. {remedy}"
     )

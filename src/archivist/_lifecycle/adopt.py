@@ -84,12 +84,12 @@ def adopt(
     problems: list[str] = []
     kept = with_kept_digests(store, snapshot.records)
     for record, expected in zip(snapshot.records, kept, strict=True):
-        if record.sha256 is not None:
+        if record.digest is not None:  # it has blake3 or sha256: verified already
             continue
         check_trusted(  # a digest archivist kept for the file is what it is checked against
             trust,
             record.handler,
-            expected.sha256,
+            expected.digest,
             f"version {record.version} of {record.name!r} in {store.location}",
             "Adopting it would vouch for the file as it is now; once you trust it, adopt with "
             "the repository opened with trust='any' (or ARCHIVIST_TRUST=any).",
@@ -148,7 +148,7 @@ def _with_digests(
 def _adoptable(
     records: Sequence[VersionRecord], digests: dict[_Key, tuple[str, int]]
 ) -> list[VersionRecord]:
-    return [r for r in records if r.sha256 is None and _key(r) in digests]
+    return [r for r in records if r.digest is None and _key(r) in digests]
 
 
 def _commit(
@@ -164,7 +164,7 @@ def _commit(
             return None  # an earlier round landed, or another writer adopted the same files
         return ManifestIndex(
             r.replace(sha256=digests[_key(r)][0], size=digests[_key(r)][1])
-            if r.sha256 is None and _key(r) in digests
+            if r.digest is None and _key(r) in digests
             else r
             for r in base.records
         )

@@ -91,7 +91,7 @@ def load(
     check_trusted(
         trust,
         handler,
-        record.sha256,
+        record.digest,
         f"version {record.version} of {record.name!r} in {store.location}",
         "Once you trust the stored files, record their digests with Repository.adopt() "
         "(or `archivist adopt`).",
@@ -133,13 +133,14 @@ def open_file(
     """
 
     def fetch() -> IO[bytes]:
-        return store.open_file(record.name, record.fname, record.sha256, record.size)
+        return store.open_file(record.name, record.fname, record.digest, record.size)
 
     spooling = SPOOL_LARGE_READS.set(handler is not None and not handler.reads_in_memory)
+    digest = record.digest
     try:
-        if cache is None or record.sha256 is None or record.size is None:
+        if cache is None or digest is None or record.size is None:
             return fetch()
-        return cache.open(record.sha256, record.size, fetch)
+        return cache.open(digest, record.size, fetch)
     finally:
         SPOOL_LARGE_READS.reset(spooling)
 

@@ -76,7 +76,7 @@ def copy_release(
         check_trusted(
             trust,
             record.handler,
-            record.sha256,
+            record.digest,
             f"version {record.version} of {record.name!r} in {store.location}",
             "Copying it would record a digest for it: adopt the source repository once you "
             "trust its files, or copy from it opened with trust='any' (the copy then carries "
@@ -110,7 +110,7 @@ def _copy_file(
     """Copy one version's file, verified; return whether it was written (not found in place)."""
 
     def write(raw: IO[bytes]) -> None:
-        with store.open_file(record.name, record.fname, record.sha256, record.size) as source:
+        with store.open_file(record.name, record.fname, record.digest, record.size) as source:
             while chunk := source.read(_CHUNK):
                 raw.write(chunk)
 
@@ -118,7 +118,7 @@ def _copy_file(
         target.write_file(record.name, record.fname, write)
     except AlreadyExistsError:
         # a copy made before (a re-run): keep it if it is the same file, and never remove it
-        with store.open_file(record.name, record.fname, record.sha256, record.size) as source:
+        with store.open_file(record.name, record.fname, record.digest, record.size) as source:
             sha256, size = digest_stream(source)
         try:
             target.open_file(record.name, record.fname, sha256, size).close()

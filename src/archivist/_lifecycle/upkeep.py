@@ -69,15 +69,17 @@ def verify(store: AbstractRepositoryStore, session: Session) -> VerificationRepo
     checked = 0
     committed = list(session.committed)
     for own, record in zip(committed, with_kept_digests(store, committed), strict=True):
-        kept = own.sha256 is None and record.sha256 is not None
+        kept = own.digest is None and record.digest is not None
         try:
-            # presence and regularity, and the digest where one is recorded (or kept)
-            store.check_file(record.name, record.fname, record.sha256, record.size)
+            # presence and regularity, and the digest where one is recorded (or kept):
+            # BLAKE3 when the record has it, else SHA-256; and a large file's block list
+            blocks = store.read_block_list(record) if record.blocks is not None else None
+            store.check_file(record.name, record.fname, record.digest, record.size, blocks)
         except (ArtifactNotFoundError, IntegrityError, StorageError) as exc:
             how = " (checked against the digest archivist kept)" if kept else ""
             problems.append(f"version {record.version} of {record.name!r}{how}: {exc}")
             continue
-        if record.sha256 is None:
+        if record.digest is None:
             unverifiable.append((record.name, record.version))
         else:
             checked += 1

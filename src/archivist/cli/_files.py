@@ -48,6 +48,11 @@ def _threshold(quiet: bool) -> int:
     return sys.maxsize if quiet else PROGRESS_THRESHOLD
 
 
+def _verified(record: dict[str, Any]) -> str:
+    """Say which digest a copy was checked against: the one the record carries."""
+    return "blake3 verified" if record.get("blake3") else "sha256 verified"
+
+
 def _copy(repository: Repository, record: dict[str, Any], out: IO[bytes]) -> int:
     """Copy a version's stored file, verified against its digest first, into ``out``."""
     quiet = bool(click.get_current_context().find_root().meta.get("archivist.quiet"))
@@ -59,7 +64,7 @@ def _copy(repository: Repository, record: dict[str, Any], out: IO[bytes]) -> int
     (stored,) = with_kept_digests(repository.store, [VersionRecord.from_dict(record)])
     try:
         with repository.store.open_file(
-            stored.name, stored.fname, stored.sha256, stored.size
+            stored.name, stored.fname, stored.digest, stored.size
         ) as raw:
             source = metered(raw, callback)
             while chunk := source.read(_CHUNK):
@@ -136,7 +141,7 @@ def get(
     if as_json:
         print_json({**record, "path": str(target), "bytes": size})
         return
-    echo(f"{record['name']} v{record['version']}: {size} bytes to {target} (sha256 verified)")
+    echo(f"{record['name']} v{record['version']}: {size} bytes to {target} ({_verified(record)})")
 
 
 class _LastByte:
@@ -187,7 +192,9 @@ def cat(
     record = _record(repository, spec)
     if output is not None:
         target, size = _write(repository, record, output, force)
-        echo(f"{record['name']} v{record['version']}: {size} bytes to {target} (sha256 verified)")
+        echo(
+            f"{record['name']} v{record['version']}: {size} bytes to {target} ({_verified(record)})"
+        )
         return
     terminal = sys.stdout.isatty()
     if terminal and not force and _is_binary(record["handler"]):

@@ -21,6 +21,7 @@ The layers point one way: file formats (``archivist.manifest``, ``archivist._for
 
 from __future__ import annotations
 
+from archivist._formats.hashes import BlockList, Digest, FileDigests
 from archivist.stores._locations import open_backend, open_location, storage_errors
 from archivist.stores._releases import MAX_RELEASE_ATTEMPTS, AbstractReleaseStore, ReleaseStore
 from archivist.stores._repository import AbstractRepositoryStore, ManifestSnapshot, ManifestStore
@@ -29,6 +30,9 @@ __all__ = [
     "MAX_RELEASE_ATTEMPTS",
     "AbstractReleaseStore",
     "AbstractRepositoryStore",
+    "BlockList",
+    "Digest",
+    "FileDigests",
     "ManifestSnapshot",
     "ManifestStore",
     "ReleaseStore",

@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Literal, NamedTuple
 
+from archivist._formats.hashes import BlockList, Digest, FileDigests
 from archivist._io.streams import digest_stream
 from archivist.errors import UnsupportedOperationError
 from archivist.manifest import ManifestIndex, VersionRecord
@@ -284,7 +285,7 @@ class AbstractRepositoryStore(ABC):
         write: Callable[[IO[bytes]], None],
         *,
         callback: ProgressCallback | None = None,
-    ) -> tuple[str, int]:
+    ) -> FileDigests:
         """Create a version's file by streaming into it, only if it does not exist yet.
 
         Parameters
@@ -305,8 +306,11 @@ class AbstractRepositoryStore(ABC):
 
         Returns
         -------
-        tuple[str, int]
-            The SHA-256 hex digest and size of what was written.
+        FileDigests
+            The SHA-256, BLAKE3, size and (past
+            :data:`~archivist._formats.hashes.BLOCKS_AFTER` bytes) block list of what was
+            written, hashed once, in the pass that wrote it
+            (:class:`~archivist._io.streams.HashingWriter`).
 
         Raises
         ------
@@ -324,15 +328,19 @@ class AbstractRepositoryStore(ABC):
         """
 
     @abstractmethod
-    def open_file(self, name: str, fname: str, sha256: str | None, size: int | None) -> IO[bytes]:
+    def open_file(
+        self, name: str, fname: str, digest: Digest | str | None, size: int | None
+    ) -> IO[bytes]:
         """Open a version's file for reading, verified against its digest and size.
 
         Parameters
         ----------
         name, fname : str
             The artifact name and file name.
-        sha256 : str or None
-            The expected digest, or ``None`` to skip verification (records lazyscribe wrote).
+        digest : Digest or str or None
+            The expected digest (:attr:`VersionRecord.digest`: BLAKE3 when the record has
+            one; a string is a SHA-256), or ``None`` to skip verification (records
+            lazyscribe wrote).
         size : int or None
             The expected size, or ``None``.
 
@@ -346,20 +354,31 @@ class AbstractRepositoryStore(ABC):
         archivist.errors.ArtifactNotFoundError
             The file is missing.
         archivist.errors.IntegrityError
-            The file does not match ``sha256`` or ``size``.
+            The file does not match ``digest`` or ``size``.
         """
 
-    def check_file(self, name: str, fname: str, sha256: str | None, size: int | None) -> None:
+    def check_file(
+        self,
+        name: str,
+        fname: str,
+        digest: Digest | str | None,
+        size: int | None,
+        blocks: BlockList | None = None,
+    ) -> None:
         """Check a version's file against its digest and size, without deserializing it.
 
         Parameters
         ----------
         name, fname : str
             The artifact name and file name.
-        sha256 : str or None
-            The expected digest, or ``None`` to check only that the file is there.
+        digest : Digest or str or None
+            The expected digest (a string is a SHA-256), or ``None`` to check only that the
+            file is there.
         size : int or None
             The expected size, or ``None``.
+        blocks : BlockList, optional
+            The file's block list, checked block by block in the same pass (the default
+            implementation checks only the whole file).
 
         Raises
         ------
@@ -369,7 +388,28 @@ class AbstractRepositoryStore(ABC):
             The file does not match, or is not a regular file. The default opens it with
             :meth:`open_file`.
         """
-        self.open_file(name, fname, sha256, size).close()
+        self.open_file(name, fname, digest, size).close()
+
+    def read_block_list(self, record: VersionRecord) -> BlockList | None:
+        """Read a version's block list, verified against its record's ``blocks``.
+
+        Parameters
+        ----------
+        record : VersionRecord
+            A record with ``blocks``.
+
+        Returns
+        -------
+        BlockList or None
+            The BLAKE3 of each block; ``None`` from a store that keeps no block lists (the
+            default).
+
+        Raises
+        ------
+        archivist.errors.IntegrityError
+            The block list is missing, changed, or made for other bytes.
+        """
+        return None
 
     def digest_file(self, name: str, fname: str) -> tuple[str, int]:
         """Hash a version's file as it is stored now (for records without a digest).

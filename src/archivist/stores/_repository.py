@@ -10,6 +10,7 @@ documents beside the manifest (the alias file and ``releases.json``).
 from __future__ import annotations
 
 import builtins
+import contextlib
 import hashlib
 import operator
 import os
@@ -21,14 +22,22 @@ from typing import IO, Any, cast
 
 from archivist._backends.base import Backend
 from archivist._formats.digests import DIGESTS_FILE
-from archivist._formats.names import alias_file_name, check_stored_name, private_folder_name
+from archivist._formats.hashes import BlockList, Digest, FileDigests
+from archivist._formats.names import (
+    alias_file_name,
+    block_list_parts,
+    check_stored_name,
+    private_folder_name,
+)
 from archivist._io.paths import delete_owned, path_under, relative_parts
 from archivist._io.progress import ProgressCallback
+from archivist._io.ranged import RangedReader
 from archivist._io.streams import HashingWriter
 from archivist._io.verified import check_stored, open_stored
 from archivist.errors import (
     AlreadyExistsError,
     ArtifactFileNotFoundError,
+    IntegrityError,
     InvalidNameError,
 )
 from archivist.manifest import (
@@ -278,8 +287,12 @@ class ManifestStore(AbstractRepositoryStore):
         write: Callable[[IO[bytes]], None],
         *,
         callback: ProgressCallback | None = None,
-    ) -> tuple[str, int]:
-        """Stream a new file into place with write-if-absent, hashing it on the way."""
+    ) -> FileDigests:
+        """Stream a new file into place with write-if-absent, hashing it on the way.
+
+        A large file's block list, computed in the same pass, is then written as its side
+        object (:meth:`read_block_list`); if that fails, the new file is removed again.
+        """
         path = self._file_path(name, fname)
         where = path if self.location == self.path else self.backend.to_url(path)
         try:
@@ -297,26 +310,137 @@ class ManifestStore(AbstractRepositoryStore):
             raise AlreadyExistsError(
                 f"{where} already exists; archivist never overwrites a stored file"
             ) from None
-        return hashing.sha256, hashing.size
+        digests = hashing.digests
+        if digests.blocks is not None:
+            try:
+                self._write_block_list(name, fname, digests.blocks)
+            except BaseException:
+                with contextlib.suppress(Exception):  # ours, just written, named by nothing
+                    delete_owned(self.backend, self.folder, path)
+                raise
+        return digests
+
+    def _block_list_path(self, name: str, fname: str) -> str:
+        """Return the path of a version's block list (see :func:`block_list_parts`)."""
+        return path_under(
+            self.private_folder,
+            *block_list_parts(name, fname),
+            what=f"the block list of {fname!r} of {name!r}",
+        )
+
+    def _write_block_list(self, name: str, fname: str, blocks: BlockList) -> None:
+        path = self._block_list_path(name, fname)
+        where = path if self.location == self.path else self.backend.to_url(path)
+        try:
+            with storage_errors(f"writing {where}"), self.backend.open_new(path) as raw:
+                raw.write(blocks.to_bytes())
+        except FileExistsError:
+            raise AlreadyExistsError(
+                f"{where} already exists (the block list of a file no longer there); "
+                "archivist never overwrites a stored file: delete it, or save under another "
+                "file name"
+            ) from None
+
+    def read_block_list(self, record: VersionRecord) -> BlockList:
+        """Read a version's block list, verified against its record.
+
+        Parameters
+        ----------
+        record : VersionRecord
+            A record with ``blocks`` (and so ``blake3`` and ``size``).
+
+        Returns
+        -------
+        BlockList
+            The BLAKE3 of each block, after checking the side object against the record's
+            ``blocks.blake3`` and that it names the record's whole-file BLAKE3 and size.
+
+        Raises
+        ------
+        archivist.errors.IntegrityError
+            The record has no block list, or the side object is missing, changed, or made
+            for other bytes.
+        """
+        ref, blake3, size = record.blocks, record.blake3, record.size
+        if ref is None or blake3 is None or size is None:
+            raise IntegrityError(
+                f"version {record.version} of {record.name!r} records no block list"
+            )
+        path = self._block_list_path(record.name, record.fname)
+        where = path if self.location == self.path else self.backend.to_url(path)
+        try:
+            with storage_errors(f"reading {where}"):
+                stream = open_stored(
+                    self.backend, path, where, Digest("blake3", ref.blake3), ref.size, _RECORD
+                )
+        except FileNotFoundError:
+            raise IntegrityError(
+                f"the block list of version {record.version} of {record.name!r} is missing: {where}"
+            ) from None
+        with stream:
+            return BlockList.parse(stream.read(), where, blake3, size)
 
     def make_durable(self, files: Sequence[tuple[str, str]]) -> None:
         """Ask the backend to flush the new files (local disk: fsync) before the commit."""
         with storage_errors(f"flushing new files under {self.folder}"):
             self.backend.sync([self._file_path(name, fname) for name, fname in files])
 
-    def open_file(self, name: str, fname: str, sha256: str | None, size: int | None) -> IO[bytes]:
+    def open_file(
+        self, name: str, fname: str, digest: Digest | str | None, size: int | None
+    ) -> IO[bytes]:
         """Open a version's file: read it once, bounded, and return the bytes that matched."""
         where = self.file_location(name, fname)
         with self._reading(name, fname):
             return open_stored(
-                self.backend, self._file_path(name, fname), where, sha256, size, _RECORD
+                self.backend, self._file_path(name, fname), where, digest, size, _RECORD
             )
 
-    def check_file(self, name: str, fname: str, sha256: str | None, size: int | None) -> None:
+    def open_ranged(self, record: VersionRecord) -> RangedReader:
+        """Open a large version's file for verified ranged reads (see :mod:`archivist._io.ranged`).
+
+        Only the blocks covering what is read are fetched (all missing ones in one call of
+        :meth:`~archivist.Backend.read_ranges`: concurrent ranged GETs on an object store),
+        each checked against the version's block list before any byte of it is returned.
+
+        Parameters
+        ----------
+        record : VersionRecord
+            A record with ``blocks`` (a file past 8 MiB that archivist wrote).
+
+        Returns
+        -------
+        RangedReader
+            A read-only, seekable binary file of the recorded size; the caller closes it.
+
+        Raises
+        ------
+        archivist.errors.IntegrityError
+            The record has no block list, or it is missing, changed or made for other
+            bytes; reading a block that does not match it raises too, naming the block.
+        """
+        blocks = self.read_block_list(record)
+        name, fname = record.name, record.fname
+        path = self._file_path(name, fname)
+
+        def fetch(spans: Sequence[tuple[int, int]]) -> list[bytes]:
+            with self._reading(name, fname):
+                return self.backend.read_ranges(path, spans)
+
+        return RangedReader(fetch, blocks, self.file_location(name, fname))
+
+    def check_file(
+        self,
+        name: str,
+        fname: str,
+        digest: Digest | str | None,
+        size: int | None,
+        blocks: BlockList | None = None,
+    ) -> None:
         """Hash a version's file in one bounded pass, keeping none of its bytes."""
         where = self.file_location(name, fname)
+        path = self._file_path(name, fname)
         with self._reading(name, fname):
-            check_stored(self.backend, self._file_path(name, fname), where, sha256, size, _RECORD)
+            check_stored(self.backend, path, where, digest, size, _RECORD, blocks)
 
     @contextmanager
     def _reading(self, name: str, fname: str) -> Iterator[None]:
@@ -335,10 +459,17 @@ class ManifestStore(AbstractRepositoryStore):
             return self.backend.modified(self._file_path(name, fname))
 
     def delete_file(self, name: str, fname: str) -> None:
-        """Delete a version's file, through the one owned deletion (under the folder only)."""
+        """Delete a version's file and its block list, through the one owned deletion.
+
+        The block list (in the private folder) belongs to the file: it goes with it, and
+        only with it.
+        """
         path = self._file_path(name, fname)
         with storage_errors(f"deleting {self.file_location(name, fname)}"):
             delete_owned(self.backend, self.folder, path)
+        side = self._block_list_path(name, fname)
+        with storage_errors(f"deleting the block list {side}"):
+            delete_owned(self.backend, self.private_folder, side, missing_ok=True)
 
     def kept_digests(self) -> KeptDigestsDocument:
         """Return the kept digests in the private folder (``.<manifest>.archivist/``)."""

@@ -411,7 +411,8 @@ class HandlerConformanceTests:
         records = []
         for i, version in enumerate(legacy):
             name, fname = f"legacy-{i}", f"legacy-{i}.{self.handler_class.suffix}"
-            sha256, size = store.write_file(name, fname, _writer_of(version.content))
+            written = store.write_file(name, fname, _writer_of(version.content))
+            sha256, size = written.sha256, written.size
             records.append(
                 VersionRecord(
                     name=name,

@@ -166,7 +166,8 @@ class StoreFileTests(StoreFixtures):
             stream.write(_CONTENT[:5])
             stream.write(_CONTENT[5:])
 
-        assert store.write_file("a", "a-0.json", write) == (_DIGEST, len(_CONTENT))
+        written = store.write_file("a", "a-0.json", write)
+        assert (written.sha256, written.size) == (_DIGEST, len(_CONTENT))
         with store.open_file("a", "a-0.json", _DIGEST, len(_CONTENT)) as stream:
             assert stream.read() == _CONTENT
         store.check_file("a", "a-0.json", _DIGEST, len(_CONTENT))
