@@ -305,6 +305,8 @@ class _Plugins:
         of ``alias`` stay unimported (lazyscribe's lookup imports only that one too).
         """
         table = self._handlers
+        if table is None:  # log_artifact asks once per version: a hit takes no lock
+            table = self._handlers_by_alias.get(alias)
         if table is not None:
             return table
         pm = self.load()
