@@ -165,10 +165,16 @@ def _seed_repository(manifest: Path) -> None:
     repository.save()
 
 
-@pytest.mark.parametrize(("primitive", "phase", "error"), SAVE_CASES)
-def test_a_failed_save_keeps_every_committed_version(
-    tmp_path: Path, primitive: Primitive, phase: Phase, error: type[BaseException]
+def _fail_each_call(
+    tmp_path: Path,
+    fault: tuple[Primitive, Phase, type[BaseException]],
+    save: Callable[[Repository], Callable[[], object]],
+    after: Callable[[BaseException | None], None] = lambda raised: None,
+    *,
+    save_again: bool = True,
 ) -> None:
+    """Fail the save at each call of the primitive in turn; check what it leaves behind."""
+    primitive, phase, error = fault
     for nth in _each_call(primitive):
         manifest = tmp_path / f"call-{nth}" / "repository.json"
         _seed_repository(manifest)
@@ -179,15 +185,24 @@ def test_a_failed_save_keeps_every_committed_version(
             repository.log_artifact(name, value, handler="json")
         backend.plan = plan = FaultPlan(Fault(primitive, phase, error, nth=nth))
 
-        raised = _attempt(repository.save)
+        raised = _attempt(save(repository))
 
         _check_raised(plan, error, raised)
+        after(raised)
         values = _all_values(manifest)
         assert all(item in values for item in seeded), "a committed version changed or vanished"
         _check_all_or_nothing(values, NEW, committed=True if raised is None else None)
-        _save_works_afterwards(manifest)
+        if save_again:
+            _save_works_afterwards(manifest)
         if _done(plan, nth, primitive):
             break
+
+
+@pytest.mark.parametrize(("primitive", "phase", "error"), SAVE_CASES)
+def test_a_failed_save_keeps_every_committed_version(
+    tmp_path: Path, primitive: Primitive, phase: Phase, error: type[BaseException]
+) -> None:
+    _fail_each_call(tmp_path, (primitive, phase, error), lambda repository: repository.save)
 
 
 @pytest.mark.parametrize(("primitive", "phase", "error"), _cases("open_new"))
@@ -195,30 +210,21 @@ def test_a_failed_save_with_progress_never_reports_past_its_total(
     tmp_path: Path, primitive: Primitive, phase: Phase, error: type[BaseException]
 ) -> None:
     """The spooled save fails as the direct one does; its report stops within its total."""
-    for nth in _each_call(primitive):
-        manifest = tmp_path / f"call-{nth}" / "repository.json"
-        _seed_repository(manifest)
-        seeded = _all_values(manifest)
-        store, backend = _faulty_store(manifest)
-        repository = Repository(manifest, mode="a", store=store)
-        for name, value in NEW:
-            repository.log_artifact(name, value, handler="json")
-        backend.plan = plan = FaultPlan(Fault(primitive, phase, error, nth=nth))
+    recording = RecordingCallback()
+
+    def save(repository: Repository) -> Callable[[], object]:
+        nonlocal recording
         recording = RecordingCallback()
+        return functools.partial(repository.save, progress=recording)
 
-        raised = _attempt(functools.partial(repository.save, progress=recording))
-
-        _check_raised(plan, error, raised)
+    def reported(raised: BaseException | None) -> None:
         if recording.events:  # the save got as far as its files: the total came first
             assert recording.events[0][0] == "size" and recording.closed
             assert recording.value <= recording.size
         if raised is None:
             assert recording.value == recording.size
-        values = _all_values(manifest)
-        assert all(item in values for item in seeded), "a committed version changed or vanished"
-        _check_all_or_nothing(values, NEW, committed=True if raised is None else None)
-        if _done(plan, nth, primitive):
-            break
+
+    _fail_each_call(tmp_path, (primitive, phase, error), save, reported, save_again=False)
 
 
 @pytest.mark.parametrize(
